@@ -1,0 +1,185 @@
+/**
+ * The engine's public types: the `kv-blueprint/1` document, the run record and run events,
+ * and the block manifest. Pure TypeScript: no React, DOM or Node-only module.
+ */
+import type { JsonValue, KeyValueStore, SaveMode, Scope, ValueType } from '../kv/types';
+
+export type { JsonValue, Scope, ValueType, SaveMode };
+
+export const BLUEPRINT_FORMAT = 'kv-blueprint/1';
+
+export const BLOCK_TYPES = ['start', 'kv', 'setState', 'transform', 'condition', 'output'] as const;
+export type BlockType = (typeof BLOCK_TYPES)[number];
+
+export const KV_ACTIONS = ['save', 'get', 'delete', 'list', 'append', 'increment'] as const;
+export type KvAction = (typeof KV_ACTIONS)[number];
+
+export const CONDITION_OPERATORS = ['equals', 'notEquals', 'contains', 'exists', 'greaterThan', 'lessThan', 'truthy'] as const;
+export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
+
+export const OUTS = ['success', 'error', 'true', 'false'] as const;
+export type Out = (typeof OUTS)[number];
+
+export type KvConflict = 'child' | 'parent' | 'merge';
+
+export interface BlueprintSettings {
+  kvInherit: boolean;
+  kvConflict: KvConflict;
+  maxSteps: number;
+}
+
+export const DEFAULT_SETTINGS: BlueprintSettings = { kvInherit: false, kvConflict: 'child', maxSteps: 1000 };
+
+/** Fields every block may carry. */
+export interface CommonData {
+  label?: string;
+  /** Alias, unique in the blueprint, usable as `@{results.<ref>}`. */
+  ref?: string;
+}
+
+export interface StartData extends CommonData { sampleInput?: JsonValue }
+export interface KvData extends CommonData {
+  action: KvAction;
+  key?: string;
+  valueType?: ValueType;
+  value?: string;
+  scope?: Scope;
+  mode?: SaveMode;
+  /** Seconds, or an expression string that yields a number. */
+  ttlSeconds?: number | string;
+  prefix?: string;
+  limit?: number | string;
+  by?: number | string;
+}
+export interface SetStateData extends CommonData { path: string; valueType?: ValueType; value?: string }
+export interface TransformData extends CommonData { valueType?: ValueType; value?: string }
+export interface ConditionData extends CommonData { left: string; operator: ConditionOperator; right?: string }
+export interface OutputData extends CommonData { valueType?: ValueType; value?: string }
+
+export interface BlockDataByType {
+  start: StartData;
+  kv: KvData;
+  setState: SetStateData;
+  transform: TransformData;
+  condition: ConditionData;
+  output: OutputData;
+}
+
+/** React Flow's node shape, so the editor can hold the document as is. */
+export interface BlueprintNode<T extends BlockType = BlockType> {
+  id: string;
+  type: T;
+  position: { x: number; y: number };
+  data: BlockDataByType[T];
+}
+
+export interface BlueprintEdge {
+  id: string;
+  source: string;
+  sourceHandle: Out;
+  target: string;
+  targetHandle?: string | null;
+}
+
+export interface BlueprintDocument {
+  format: typeof BLUEPRINT_FORMAT;
+  id: string;
+  name: string;
+  groupId?: string;
+  settings?: Partial<BlueprintSettings>;
+  nodes: BlueprintNode[];
+  edges: BlueprintEdge[];
+}
+
+/** One problem found in a document: where (`nodes[3].data.action`) and what. */
+export interface Problem {
+  path: string;
+  message: string;
+}
+
+export type ValidationResult =
+  | { ok: true; document: BlueprintDocument }
+  | { ok: false; problems: Problem[] };
+
+// ---------------------------------------------------------------------------------------------
+// Runs
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface RunError {
+  code: string;
+  message: string;
+  nodeId: string | null;
+}
+
+export interface StepRecord {
+  nodeId: string;
+  type: BlockType;
+  action?: KvAction;
+  outcome: Out;
+  startedAt: string;
+  durationMs: number;
+  result: JsonValue;
+  error: RunError | null;
+  /** `scope:key` of every stored key read (`flow:analysis_result`). */
+  reads: string[];
+  writes: string[];
+}
+
+export interface RunRecord {
+  runId: string;
+  blueprintId: string;
+  status: Exclude<RunStatus, 'running'>;
+  startedAt: string;
+  finishedAt: string;
+  input: JsonValue;
+  steps: StepRecord[];
+  outputs: JsonValue[];
+  state: { [key: string]: JsonValue };
+  error: RunError | null;
+}
+
+export type RunEvent =
+  | { type: 'run-started'; runId: string; blueprintId: string; startedAt: string }
+  | { type: 'step-started'; runId: string; nodeId: string; startedAt: string }
+  | { type: 'step-finished'; runId: string; step: StepRecord; /** ids of the edges control takes next */ edgesTaken: string[] }
+  | { type: 'run-finished'; runId: string; record: RunRecord };
+
+export interface RunOptions {
+  store: KeyValueStore;
+  /** Tenant the run acts for; `default` when there is one tenant. */
+  companyId?: string;
+  /** The run's input; defaults to the start block's `sampleInput`, else `{}`. */
+  input?: JsonValue;
+  signal?: AbortSignal;
+  onEvent?: (event: RunEvent) => void;
+  now?: () => Date;
+  runId?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Block manifests: the editor renders blocks and the inspector from these.
+
+export type FieldKind = 'text' | 'expression' | 'json-or-text' | 'select' | 'number' | 'json';
+
+export interface FieldSpec {
+  /** Key in `node.data`. */
+  name: string;
+  /** The label the inspector shows (a stable name for tests: "Action", "Key", "Value type"…). */
+  label: string;
+  kind: FieldKind;
+  options?: readonly string[];
+  default?: JsonValue;
+  required?: boolean;
+  help?: string;
+  placeholder?: string;
+  /** Shown only when this returns true for the node's data (e.g. "Value" only for save/append). */
+  visible?: (data: Record<string, unknown>) => boolean;
+}
+
+export interface PaletteEntry {
+  /** Button name in the palette: "Save key", "Get key", "Condition"… */
+  label: string;
+  type: BlockType;
+  data: Record<string, JsonValue>;
+}

@@ -1,0 +1,61 @@
+import { executeBatch, isExpired, type BatchOptions } from './operations';
+import type { Entry, KeyValueStore, KvOp, KvOpResult, Scope } from './types';
+
+/** An in-memory store: for unit tests and as the reference backend of the conformance suite. */
+export class MemoryStore implements KeyValueStore {
+  readonly kind = 'memory';
+  private readonly rows = new Map<string, Entry>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: BatchOptions = {}) {}
+
+  batch(companyId: string, ops: KvOp[]): Promise<KvOpResult[]> {
+    // Batches run one after another, so a batch never sees another's half-applied writes.
+    const run = this.queue.then(async () => {
+      const rowId = (scope: Scope, scopeKey: string, key: string) => `${companyId}\u0000${scope}\u0000${scopeKey}\u0000${key}`;
+      const outcome = await executeBatch(companyId, ops, {
+        read: (scope, scopeKey, key) => this.rows.get(rowId(scope, scopeKey, key)) ?? null,
+        list: (scope, scopeKey, query) => {
+          const head = rowId(scope, scopeKey, '');
+          return [...this.rows.entries()]
+            .filter(([id, e]) => id.startsWith(head) && e.key.startsWith(query.prefix)
+              && (query.afterKey === null || e.key > query.afterKey) && !isExpired(e, query.now))
+            .map(([, e]) => e)
+            .sort((a, b) => (a.key < b.key ? -1 : 1))
+            .slice(0, query.limit);
+        },
+      }, this.options);
+      for (const write of outcome.writes) {
+        const id = rowId(write.scope, write.scopeKey, write.key);
+        if (write.entry) this.rows.set(id, structuredClone(write.entry));
+        else this.rows.delete(id);
+      }
+      return structuredClone(outcome.results);
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async getById(companyId: string, id: string): Promise<Entry | null> {
+    await this.queue;
+    for (const entry of this.rows.values()) {
+      if (entry.id === id && entry.companyId === companyId && !isExpired(entry, new Date())) return structuredClone(entry);
+    }
+    return null;
+  }
+
+  async deleteById(companyId: string, id: string): Promise<boolean> {
+    await this.queue;
+    for (const [rowKey, entry] of this.rows) {
+      if (entry.id === id && entry.companyId === companyId) {
+        this.rows.delete(rowKey);
+        return !isExpired(entry, new Date());
+      }
+    }
+    return false;
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+  }
+}

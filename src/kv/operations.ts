@@ -1,0 +1,333 @@
+/**
+ * The semantics of every store operation, written once. A backend hands `executeBatch` a
+ * reader over its rows (inside whatever transaction or lock makes the batch atomic) and then
+ * persists the returned writes; nothing is persisted when `executeBatch` throws.
+ */
+import { KvError } from './errors';
+import {
+  KEY_MAX_LENGTH,
+  KEY_PATTERN,
+  LIST_DEFAULT_LIMIT,
+  LIST_MAX_LIMIT,
+  SAVE_MODES,
+  SCOPES,
+  VALUE_MAX_BYTES,
+  type Entry,
+  type JsonValue,
+  type KvOp,
+  type KvOpResult,
+  type Scope,
+  type ScopeRef,
+  type ValueType,
+} from './types';
+
+export interface ListQuery {
+  prefix: string;
+  /** Only keys strictly greater than this one (the cursor). */
+  afterKey: string | null;
+  limit: number;
+  /** ISO time: entries with `expiresAt <= now` are left out. */
+  now: string;
+}
+
+/** Read access a backend gives `executeBatch`, inside its transaction. */
+export interface BatchReader {
+  /** The stored row, expired or not; `null` when there is none. */
+  read(scope: Scope, scopeKey: string, key: string): Promise<Entry | null> | Entry | null;
+  /** Live rows of one scope, sorted by key (code-unit order), filtered as `query` says. */
+  list(scope: Scope, scopeKey: string, query: ListQuery): Promise<Entry[]> | Entry[];
+}
+
+export interface BatchWrite {
+  scope: Scope;
+  scopeKey: string;
+  key: string;
+  /** The new row, or `null` to delete it. */
+  entry: Entry | null;
+}
+
+export interface BatchOutcome {
+  results: KvOpResult[];
+  /** The final state of every row the batch changed, one write per row. */
+  writes: BatchWrite[];
+}
+
+export interface BatchOptions {
+  now?: () => Date;
+  newId?: () => string;
+}
+
+export function describeKey(key: string): string {
+  return key.length > 60 ? `'${key.slice(0, 60)}…' (${key.length} characters)` : `'${key}'`;
+}
+
+/** Throws `invalid_key` unless the key is 1–256 characters of A–Z a–z 0–9 _ -. */
+export function assertValidKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string' || key.length === 0) {
+    throw new KvError('invalid_key', 'Key is empty: give a key of 1–256 characters (A–Z a–z 0–9 _ -)');
+  }
+  if (key.length > KEY_MAX_LENGTH) {
+    throw new KvError('invalid_key', `Key ${describeKey(key)} is too long: at most ${KEY_MAX_LENGTH} characters`);
+  }
+  if (!KEY_PATTERN.test(key)) {
+    const bad = [...key].find((ch) => !/[A-Za-z0-9_-]/.test(ch)) ?? '';
+    const shown = bad === ' ' ? 'a space' : `'${bad}'`;
+    throw new KvError('invalid_key', `Key ${describeKey(key)} has ${shown}: keys may only use A–Z a–z 0–9 _ -`);
+  }
+}
+
+/** The scope key an entry is stored under: required for flow and flow_group, "" for global. */
+export function resolveScopeKey(ref: ScopeRef): string {
+  if (!(SCOPES as readonly string[]).includes(ref.scope)) {
+    throw new KvError('invalid_scope', `Unknown scope '${String(ref.scope)}': expected flow, flow_group or global`);
+  }
+  if (ref.scope === 'global') return '';
+  const scopeKey = ref.scopeKey ?? '';
+  if (typeof scopeKey !== 'string' || scopeKey.length === 0) {
+    const what = ref.scope === 'flow' ? 'the blueprint id' : 'the group id';
+    throw new KvError('invalid_scope', `Scope '${ref.scope}' needs a scopeKey (${what})`);
+  }
+  return scopeKey;
+}
+
+/** Size of a value as UTF-8 JSON, in bytes. */
+export function jsonByteLength(value: JsonValue): number {
+  return new TextEncoder().encode(JSON.stringify(value)).length;
+}
+
+export function assertStorableValue(value: unknown, key: string): asserts value is JsonValue {
+  if (value === undefined) {
+    throw new KvError('invalid_value', `Value for key ${describeKey(key)} is missing`);
+  }
+  const problem = findNonJson(value, 'value');
+  if (problem) throw new KvError('invalid_value', `Value for key ${describeKey(key)} is not JSON: ${problem}`);
+  const bytes = jsonByteLength(value as JsonValue);
+  if (bytes > VALUE_MAX_BYTES) {
+    throw new KvError('too_large', `Value for key ${describeKey(key)} is ${bytes} bytes as JSON; the limit is ${VALUE_MAX_BYTES} bytes (1 MiB)`);
+  }
+}
+
+function findNonJson(value: unknown, path: string): string | null {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return null;
+  if (typeof value === 'number') return Number.isFinite(value) ? null : `${path} is ${value}, which JSON cannot hold`;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const problem = findNonJson(value[i], `${path}[${i}]`);
+      if (problem) return problem;
+    }
+    return null;
+  }
+  if (typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return `${path} is not a plain object`;
+    for (const [k, v] of Object.entries(value)) {
+      const problem = findNonJson(v, `${path}.${k}`);
+      if (problem) return problem;
+    }
+    return null;
+  }
+  return `${path} is a ${typeof value}`;
+}
+
+export function isExpired(entry: Entry, now: Date | string): boolean {
+  if (entry.expiresAt === null) return false;
+  const nowIso = typeof now === 'string' ? now : now.toISOString();
+  return entry.expiresAt <= nowIso;
+}
+
+function valueTypeOf(value: JsonValue): ValueType {
+  return typeof value === 'string' ? 'text' : 'json';
+}
+
+function rowKey(scope: Scope, scopeKey: string, key: string): string {
+  return `${scope}\u0000${scopeKey}\u0000${key}`;
+}
+
+function defaultId(): string {
+  return globalThis.crypto.randomUUID();
+}
+
+function describeScope(scope: Scope, scopeKey: string): string {
+  return scope === 'global' ? 'global scope' : `${scope} scope '${scopeKey}'`;
+}
+
+function typeName(value: JsonValue): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return `a ${typeof value}`;
+}
+
+/**
+ * Runs `ops` in order against `reader`, with later ops seeing earlier ops' writes. Throws the
+ * first `KvError` (with `opIndex`), in which case the caller must persist nothing.
+ */
+export async function executeBatch(
+  companyId: string,
+  ops: readonly KvOp[],
+  reader: BatchReader,
+  options: BatchOptions = {},
+): Promise<BatchOutcome> {
+  const clock = options.now ?? (() => new Date());
+  const newId = options.newId ?? defaultId;
+  const staged = new Map<string, BatchWrite>();
+  const results: KvOpResult[] = [];
+
+  const readLive = async (scope: Scope, scopeKey: string, key: string, now: Date): Promise<Entry | null> => {
+    const write = staged.get(rowKey(scope, scopeKey, key));
+    const row = write ? write.entry : await reader.read(scope, scopeKey, key);
+    return row && !isExpired(row, now) ? row : null;
+  };
+  const stage = (scope: Scope, scopeKey: string, key: string, entry: Entry | null) => {
+    staged.set(rowKey(scope, scopeKey, key), { scope, scopeKey, key, entry });
+  };
+  const nextEntry = (
+    previous: Entry | null, scope: Scope, scopeKey: string, key: string, value: JsonValue,
+    now: Date, expiresAt: string | null, valueType: ValueType,
+  ): Entry => {
+    const at = now.toISOString();
+    return {
+      id: previous?.id ?? newId(),
+      companyId,
+      scope,
+      scopeKey,
+      key,
+      value,
+      valueType,
+      version: (previous?.version ?? 0) + 1,
+      createdAt: previous?.createdAt ?? at,
+      updatedAt: at,
+      expiresAt,
+    };
+  };
+
+  for (let index = 0; index < ops.length; index++) {
+    const op = ops[index]!;
+    const now = clock();
+    try {
+      if (typeof op !== 'object' || op === null) throw new KvError('invalid_request', `ops[${index}] is not an object`);
+      const scopeKey = resolveScopeKey(op);
+      const { scope } = op;
+      switch (op.op) {
+        case 'get': {
+          assertValidKey(op.key);
+          results.push({ op: 'get', entry: await readLive(scope, scopeKey, op.key, now) });
+          break;
+        }
+        case 'set': {
+          assertValidKey(op.key);
+          assertStorableValue(op.value, op.key);
+          const mode = op.mode ?? 'upsert';
+          if (!(SAVE_MODES as readonly string[]).includes(mode)) {
+            throw new KvError('invalid_request', `Unknown save mode '${String(mode)}': expected upsert, create or update`);
+          }
+          let expiresAt: string | null = null;
+          if (op.ttlSeconds !== undefined && op.ttlSeconds !== null) {
+            if (typeof op.ttlSeconds !== 'number' || !Number.isFinite(op.ttlSeconds) || op.ttlSeconds <= 0) {
+              throw new KvError('invalid_value', `ttlSeconds must be a positive number of seconds, got ${JSON.stringify(op.ttlSeconds)}`);
+            }
+            expiresAt = new Date(now.getTime() + op.ttlSeconds * 1000).toISOString();
+          }
+          const existing = await readLive(scope, scopeKey, op.key, now);
+          if (mode === 'create' && existing) {
+            throw new KvError('already_exists', `Key ${describeKey(op.key)} already exists in ${describeScope(scope, scopeKey)}`);
+          }
+          if (mode === 'update' && !existing) {
+            throw new KvError('not_found', `Key ${describeKey(op.key)} not found in ${describeScope(scope, scopeKey)}; mode "update" only changes existing keys`);
+          }
+          const entry = nextEntry(existing, scope, scopeKey, op.key, op.value, now, expiresAt, valueTypeOf(op.value));
+          stage(scope, scopeKey, op.key, entry);
+          results.push({ op: 'set', entry, created: existing === null });
+          break;
+        }
+        case 'delete': {
+          assertValidKey(op.key);
+          const existing = await readLive(scope, scopeKey, op.key, now);
+          // An expired row is removed too, so that it stops taking space.
+          const raw = staged.get(rowKey(scope, scopeKey, op.key))?.entry ?? (await reader.read(scope, scopeKey, op.key));
+          if (raw) stage(scope, scopeKey, op.key, null);
+          results.push({ op: 'delete', deleted: existing !== null });
+          break;
+        }
+        case 'append': {
+          assertValidKey(op.key);
+          assertStorableValue(op.value, op.key);
+          const existing = await readLive(scope, scopeKey, op.key, now);
+          let value: JsonValue;
+          if (!existing) {
+            const valueType = op.valueType ?? valueTypeOf(op.value);
+            value = valueType === 'json' ? [op.value] : renderText(op.value);
+          } else if (typeof existing.value === 'string') {
+            value = existing.value + renderText(op.value);
+          } else if (Array.isArray(existing.value)) {
+            value = [...existing.value, op.value];
+          } else {
+            throw new KvError('type_mismatch', `Cannot append to key ${describeKey(op.key)}: it holds ${typeName(existing.value)}; append works on text and arrays`);
+          }
+          assertStorableValue(value, op.key);
+          const entry = nextEntry(existing, scope, scopeKey, op.key, value, now, existing?.expiresAt ?? null, valueTypeOf(value));
+          stage(scope, scopeKey, op.key, entry);
+          results.push({ op: 'append', entry });
+          break;
+        }
+        case 'increment': {
+          assertValidKey(op.key);
+          const by = op.by ?? 1;
+          if (typeof by !== 'number' || !Number.isFinite(by)) {
+            throw new KvError('invalid_value', `Increment 'by' must be a finite number, got ${JSON.stringify(by)}`);
+          }
+          const existing = await readLive(scope, scopeKey, op.key, now);
+          let current = 0;
+          if (existing) {
+            const stored = existing.value;
+            if (typeof stored === 'number') current = stored;
+            else if (typeof stored === 'string' && stored.trim() !== '' && Number.isFinite(Number(stored))) current = Number(stored);
+            else {
+              throw new KvError('type_mismatch', `Cannot increment key ${describeKey(op.key)}: it holds ${typeof stored === 'string' ? `the text ${JSON.stringify(stored.slice(0, 40))}` : typeName(stored)}, not a number`);
+            }
+          }
+          const entry = nextEntry(existing, scope, scopeKey, op.key, current + by, now, existing?.expiresAt ?? null, 'json');
+          stage(scope, scopeKey, op.key, entry);
+          results.push({ op: 'increment', entry });
+          break;
+        }
+        case 'list': {
+          const prefix = op.prefix ?? '';
+          if (typeof prefix !== 'string') throw new KvError('invalid_request', 'prefix must be a string');
+          const limit = op.limit ?? LIST_DEFAULT_LIMIT;
+          if (!Number.isInteger(limit) || limit < 1 || limit > LIST_MAX_LIMIT) {
+            throw new KvError('invalid_request', `limit must be a whole number from 1 to ${LIST_MAX_LIMIT}, got ${JSON.stringify(limit)}`);
+          }
+          const cursor = op.cursor ?? null;
+          if (cursor !== null && typeof cursor !== 'string') throw new KvError('invalid_request', 'cursor must be a string');
+          const nowIso = now.toISOString();
+          const stagedHere = [...staged.values()].filter((w) => w.scope === scope && w.scopeKey === scopeKey);
+          const base = await reader.list(scope, scopeKey, { prefix, afterKey: cursor, limit: limit + 1 + stagedHere.length, now: nowIso });
+          const byKey = new Map(base.map((e) => [e.key, e] as const));
+          for (const w of stagedHere) {
+            if (w.entry && !isExpired(w.entry, nowIso)) byKey.set(w.key, w.entry);
+            else byKey.delete(w.key);
+          }
+          const live = [...byKey.values()]
+            .filter((e) => e.key.startsWith(prefix) && (cursor === null || e.key > cursor))
+            .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+          const page = live.slice(0, limit);
+          const nextCursor = live.length > limit ? page[page.length - 1]!.key : null;
+          results.push({ op: 'list', entries: page, nextCursor });
+          break;
+        }
+        default:
+          throw new KvError('invalid_request', `ops[${index}].op '${String((op as { op?: unknown }).op)}' is unknown: expected get, set, delete, list, append or increment`);
+      }
+    } catch (error) {
+      if (error instanceof KvError && error.opIndex === undefined) throw new KvError(error.code, error.message, index);
+      throw error;
+    }
+  }
+  return { results, writes: [...staged.values()] };
+}
+
+/** How a value reads when appended to text: strings as is, anything else as JSON. */
+export function renderText(value: JsonValue): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}

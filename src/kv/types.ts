@@ -1,0 +1,82 @@
+/**
+ * The Key-Value store contract shared by every backend (memory, IndexedDB, SQLite, HTTP).
+ *
+ * A backend implements one primitive, `batch`: an atomic list of operations. Either every op
+ * applies, or none does and the first failure is thrown as a `KvError`. The semantics of each
+ * op (modes, append, increment, TTL, limits) live once in `operations.ts`; backends only
+ * provide storage and atomicity.
+ */
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+export const SCOPES = ['flow', 'flow_group', 'global'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export const VALUE_TYPES = ['text', 'json'] as const;
+export type ValueType = (typeof VALUE_TYPES)[number];
+
+export const SAVE_MODES = ['upsert', 'create', 'update'] as const;
+export type SaveMode = (typeof SAVE_MODES)[number];
+
+/**
+ * Where an entry lives. `scopeKey` is the blueprint id for `flow`, the group id for
+ * `flow_group`, and is ignored (normalised to "") for `global`.
+ */
+export interface ScopeRef {
+  scope: Scope;
+  scopeKey?: string;
+}
+
+export interface Entry {
+  id: string;
+  companyId: string;
+  scope: Scope;
+  scopeKey: string;
+  key: string;
+  value: JsonValue;
+  valueType: ValueType;
+  /** 1 on creation, +1 on every write. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  expiresAt: string | null;
+}
+
+export type KvOp =
+  | ({ op: 'get'; key: string } & ScopeRef)
+  | ({ op: 'set'; key: string; value: JsonValue; valueType?: ValueType; mode?: SaveMode; ttlSeconds?: number | null } & ScopeRef)
+  | ({ op: 'delete'; key: string } & ScopeRef)
+  | ({ op: 'list'; prefix?: string; limit?: number; cursor?: string | null } & ScopeRef)
+  | ({ op: 'append'; key: string; value: JsonValue; valueType?: ValueType } & ScopeRef)
+  | ({ op: 'increment'; key: string; by?: number } & ScopeRef);
+
+export type KvOpName = KvOp['op'];
+
+export interface GetResult { op: 'get'; entry: Entry | null }
+export interface SetResult { op: 'set'; entry: Entry; created: boolean }
+export interface DeleteResult { op: 'delete'; deleted: boolean }
+export interface ListResult { op: 'list'; entries: Entry[]; nextCursor: string | null }
+export interface AppendResult { op: 'append'; entry: Entry }
+export interface IncrementResult { op: 'increment'; entry: Entry }
+
+export type KvOpResult = GetResult | SetResult | DeleteResult | ListResult | AppendResult | IncrementResult;
+
+/** Maps an op type to its result type, so `batch` callers keep precise types. */
+export type ResultOf<O extends KvOp> = Extract<KvOpResult, { op: O['op'] }>;
+
+export interface KeyValueStore {
+  /** A short name for messages and logs: "memory", "sqlite", "indexeddb", "http". */
+  readonly kind: string;
+  /** Applies every op atomically for one company, in order; returns one result per op. */
+  batch(companyId: string, ops: KvOp[]): Promise<KvOpResult[]>;
+  getById(companyId: string, id: string): Promise<Entry | null>;
+  deleteById(companyId: string, id: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Limits, shared by every backend and by the HTTP API. */
+export const KEY_MAX_LENGTH = 256;
+export const KEY_PATTERN = /^[A-Za-z0-9_-]{1,256}$/;
+export const VALUE_MAX_BYTES = 1024 * 1024;
+export const LIST_DEFAULT_LIMIT = 1000;
+export const LIST_MAX_LIMIT = 1000;
