@@ -1,0 +1,639 @@
+/**
+ * The expression language of blueprint fields (design §5): `@{root.path ?? "fallback"}`
+ * placeholders inside any text, filled in strictly (a path that does not resolve is an error,
+ * never an empty string) and, for JSON fields, JSON-aware (a value can never break or inject
+ * into the document). Pure TypeScript: no eval, no `new Function`, own properties only.
+ */
+import { KvError } from '../kv/errors';
+import type { JsonValue, ValueType } from './types';
+
+// ---------------------------------------------------------------------------------------------
+// Public types and errors
+
+export const EXPRESSION_ROOTS = ['input', 'state', 'result', 'results', 'error', 'kv', 'kvGroup', 'kvGlobal', 'run', 'blueprint', 'now'] as const;
+export type ExpressionRoot = (typeof EXPRESSION_ROOTS)[number];
+
+/** Roots whose first segment names a stored key, read through `ExpressionContext.readKv`. */
+export const KV_ROOTS = ['kv', 'kvGroup', 'kvGlobal'] as const;
+export type KvRoot = (typeof KV_ROOTS)[number];
+export type SyncRoot = Exclude<ExpressionRoot, KvRoot>;
+
+/** The scope each stored-key root reads, as named in messages. */
+export const KV_ROOT_SCOPES: Record<KvRoot, 'flow' | 'flow_group' | 'global'> = { kv: 'flow', kvGroup: 'flow_group', kvGlobal: 'global' };
+
+/** Property names a path never follows, whatever the value: they reach the prototype chain. */
+export const FORBIDDEN_SEGMENTS: readonly string[] = ['__proto__', 'prototype', 'constructor'];
+
+export interface ExpressionContext {
+  /** Synchronous roots: result, results (object keyed by node id AND ref), state, input, error, run, blueprint, now. A root that is absent is undefined. */
+  roots: Partial<Record<SyncRoot, JsonValue | undefined>>;
+  /** Reads a stored key for the kv / kvGroup / kvGlobal roots; resolves undefined when the key is absent. May throw a KvError (store failure), let it propagate. */
+  readKv?: (root: KvRoot, key: string) => Promise<JsonValue | undefined>;
+}
+
+/** A placeholder that cannot be parsed or does not resolve. The message is what a person reads. */
+export class ExpressionError extends Error {
+  override readonly name = 'ExpressionError';
+  readonly code = 'expression';
+}
+
+/**
+ * A `valueType: json` field that does not parse once its placeholders are filled in. It is a
+ * `KvError` with code `invalid_value`, so the runner reports it like the store's own.
+ * `line` and `column` are 1-based and point into the field as the person wrote it.
+ */
+export class InvalidJsonError extends KvError {
+  declare readonly code: 'invalid_value';
+  constructor(
+    message: string,
+    readonly line: number,
+    readonly column: number,
+  ) {
+    super('invalid_value', message);
+  }
+}
+
+export type PathSegment = string | number;
+
+export interface Placeholder {
+  /** Offset of `@` in the text. */
+  start: number;
+  /** Offset just after the closing `}`. */
+  end: number;
+  /** The placeholder as written, `@{…}`. */
+  source: string;
+  root: ExpressionRoot;
+  /** For the stored-key roots, the first segment is the key. */
+  segments: PathSegment[];
+  /** Present when the placeholder has `?? literal` (which may be `null`). */
+  fallback?: JsonValue;
+}
+
+export interface PlaceholderProblem {
+  /** Offset in the text where the problem is. */
+  start: number;
+  message: string;
+}
+
+export interface PlaceholderScan {
+  placeholders: Placeholder[];
+  problems: PlaceholderProblem[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scanning: the text split into literal runs, `\@{` escapes and placeholders
+
+type TextPart =
+  | { kind: 'literal'; start: number; text: string }
+  /** `\@{` in the source, standing for a literal `@{`. */
+  | { kind: 'escape'; start: number }
+  | { kind: 'placeholder'; placeholder: Placeholder };
+
+interface Tokenized {
+  parts: TextPart[];
+  problems: PlaceholderProblem[];
+}
+
+const ROOT_PATTERN = /[A-Za-z_$][A-Za-z0-9_$]*/y;
+/** A dot segment: anything but separators, quotes, whitespace and the characters of `??` / `}`. */
+const DOT_SEGMENT_PATTERN = /[^\s.[\]{}"'?\\@]+/y;
+const JSON_NUMBER_PATTERN = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const CANONICAL_INDEX = /^(?:0|[1-9]\d*)$/;
+
+type ParseOutcome =
+  | { ok: true; placeholder: Placeholder }
+  /** `incomplete` when the text ended before the placeholder closed. */
+  | { ok: false; at: number; message: string; incomplete: boolean };
+
+class PlaceholderSyntaxError extends Error {
+  constructor(
+    readonly at: number,
+    message: string,
+    readonly incomplete: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** Parses the placeholder whose `@` is at `start` (the caller saw `@{` there). */
+function parsePlaceholderAt(text: string, start: number): ParseOutcome {
+  let i = start + 2;
+  const fail = (message: string, at = i): never => {
+    throw new PlaceholderSyntaxError(at, message, at >= text.length);
+  };
+  const skipSpaces = (): void => {
+    while (i < text.length && /\s/.test(text[i] ?? '')) i++;
+  };
+  const readMatch = (pattern: RegExp): string | null => {
+    pattern.lastIndex = i;
+    const match = pattern.exec(text);
+    if (!match) return null;
+    i += match[0].length;
+    return match[0];
+  };
+  /** A double-quoted string with JSON escapes; JSON.parse decodes it (a literal, not code). */
+  const readQuotedString = (): string => {
+    const quoteAt = i;
+    i++;
+    while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+    if (i >= text.length) fail('the quoted string is not closed', text.length);
+    i++;
+    try {
+      return JSON.parse(text.slice(quoteAt, i)) as string;
+    } catch {
+      return fail('the quoted string is not valid (use JSON escapes such as \\" and \\\\)', quoteAt);
+    }
+  };
+  const describeHere = (): string => (i >= text.length ? 'the end of the text' : `'${text[i]}'`);
+
+  try {
+    skipSpaces();
+    const rootAt = i;
+    const root = readMatch(ROOT_PATTERN);
+    if (root === null) fail(`expected a root (${EXPRESSION_ROOTS.join(', ')}), found ${describeHere()}`);
+    if (!(EXPRESSION_ROOTS as readonly string[]).includes(root as string)) {
+      fail(`unknown root '${root}': use one of ${EXPRESSION_ROOTS.join(', ')}`, rootAt);
+    }
+    const segments: PathSegment[] = [];
+    for (;;) {
+      const segmentAt = i;
+      if (text[i] === '.') {
+        i++;
+        const name = readMatch(DOT_SEGMENT_PATTERN);
+        if (name === null) fail(`expected a key or an index after '.', found ${describeHere()}`);
+        segments.push(CANONICAL_INDEX.test(name as string) ? Number(name) : (name as string));
+      } else if (text[i] === '[') {
+        i++;
+        skipSpaces();
+        if (text[i] === '"') {
+          segments.push(readQuotedString());
+        } else {
+          const digits = readMatch(/\d+/y);
+          if (digits === null || !CANONICAL_INDEX.test(digits)) fail(`expected a quoted key ["…"] or an index [0] inside brackets, found ${describeHere()}`);
+          segments.push(Number(digits));
+        }
+        skipSpaces();
+        if (text[i] !== ']') fail(`expected ']', found ${describeHere()}`);
+        i++;
+      } else {
+        break;
+      }
+      const segment = segments[segments.length - 1];
+      const isStoredKey = segments.length === 1 && (KV_ROOTS as readonly string[]).includes(root as string);
+      if (!isStoredKey && typeof segment === 'string' && FORBIDDEN_SEGMENTS.includes(segment)) {
+        fail(`'${segment}' is never followed: only a value's own keys resolve`, segmentAt);
+      }
+    }
+    if ((KV_ROOTS as readonly string[]).includes(root as string) && segments.length === 0) {
+      fail(`${root} needs a stored key: write @{${root}.<key>}`);
+    }
+    skipSpaces();
+    let fallback: JsonValue | undefined;
+    let hasFallback = false;
+    if (text.startsWith('??', i)) {
+      i += 2;
+      skipSpaces();
+      hasFallback = true;
+      if (text[i] === '"') fallback = readQuotedString();
+      else if (text.startsWith('true', i)) { fallback = true; i += 4; }
+      else if (text.startsWith('false', i)) { fallback = false; i += 5; }
+      else if (text.startsWith('null', i)) { fallback = null; i += 4; }
+      else {
+        const number = readMatch(JSON_NUMBER_PATTERN);
+        if (number === null) fail(`expected a fallback after '??': a "string", a number, true, false or null; found ${describeHere()}`);
+        fallback = Number(number);
+      }
+      skipSpaces();
+    }
+    if (i >= text.length) fail("the placeholder is not closed: add '}'");
+    if (text[i] !== '}') fail(`expected ${hasFallback ? "'}'" : "'.', '[', '??' or '}'"}, found ${describeHere()}`);
+    i++;
+    const placeholder: Placeholder = { start, end: i, source: text.slice(start, i), root: root as ExpressionRoot, segments };
+    if (hasFallback) placeholder.fallback = fallback as JsonValue;
+    return { ok: true, placeholder };
+  } catch (error) {
+    if (error instanceof PlaceholderSyntaxError) return { ok: false, at: error.at, message: error.message, incomplete: error.incomplete };
+    throw error;
+  }
+}
+
+/** A short quote of the text from `start`, for messages about a placeholder that did not parse. */
+function quoteFrom(text: string, start: number, until: number): string {
+  const closing = text.indexOf('}', until);
+  const end = Math.min(closing === -1 ? text.length : closing + 1, start + 60);
+  return text.slice(start, end) + (end < text.length && end === start + 60 ? '…' : '');
+}
+
+function tokenize(text: string): Tokenized {
+  const parts: TextPart[] = [];
+  const problems: PlaceholderProblem[] = [];
+  let literalStart = 0;
+  const flushLiteral = (until: number): void => {
+    if (until > literalStart) parts.push({ kind: 'literal', start: literalStart, text: text.slice(literalStart, until) });
+  };
+  let i = 0;
+  while (i < text.length) {
+    if (text.startsWith('\\@{', i)) {
+      flushLiteral(i);
+      parts.push({ kind: 'escape', start: i });
+      i += 3;
+      literalStart = i;
+      continue;
+    }
+    if (!text.startsWith('@{', i)) {
+      i++;
+      continue;
+    }
+    const outcome = parsePlaceholderAt(text, i);
+    if (outcome.ok) {
+      flushLiteral(i);
+      parts.push({ kind: 'placeholder', placeholder: outcome.placeholder });
+      i = outcome.placeholder.end;
+      literalStart = i;
+      continue;
+    }
+    const quoted = quoteFrom(text, i, outcome.at);
+    problems.push({
+      start: outcome.incomplete ? i : outcome.at,
+      message: outcome.incomplete && outcome.message.startsWith('the placeholder is not closed')
+        ? `${quoted}: the placeholder is not closed: add '}' (write \\@{ for a literal @{)`
+        : `${quoted}: ${outcome.message}`,
+    });
+    // Carry on after the `@{`, so later placeholders are still found and checked.
+    i += 2;
+  }
+  flushLiteral(text.length);
+  return { parts, problems };
+}
+
+/** Every placeholder in a text with its source range and parsed path, plus syntax problems with positions. */
+export function scanPlaceholders(text: string): PlaceholderScan {
+  const { parts, problems } = tokenize(text);
+  const placeholders: Placeholder[] = [];
+  for (const part of parts) if (part.kind === 'placeholder') placeholders.push(part.placeholder);
+  return { placeholders, problems };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resolving paths
+
+type Resolution =
+  | { ok: true; value: JsonValue }
+  /** `absent`: a segment is missing, so a `??` fallback applies; otherwise the path is forbidden. */
+  | { ok: false; absent: boolean; reason: string };
+
+const SIMPLE_KEY = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
+
+function appendToLabel(label: string, segment: PathSegment): string {
+  if (typeof segment === 'number' || SIMPLE_KEY.test(segment)) return `${label}.${segment}`;
+  return `${label}[${JSON.stringify(segment)}]`;
+}
+
+function kindOf(value: JsonValue): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return `a ${typeof value}`;
+}
+
+function listKeys(keys: string[]): string {
+  if (keys.length === 0) return 'it has no keys';
+  const shown = keys.slice(0, 10).join(', ');
+  return `keys: ${shown}${keys.length > 10 ? `, … ${keys.length - 10} more` : ''}`;
+}
+
+function followPath(value: JsonValue, segments: readonly PathSegment[], label: string): Resolution {
+  let current: JsonValue = value;
+  let currentLabel = label;
+  let currentName = label;
+  for (const segment of segments) {
+    if (typeof segment === 'string' && FORBIDDEN_SEGMENTS.includes(segment)) {
+      return { ok: false, absent: false, reason: `'${segment}' is never followed: only a value's own keys resolve` };
+    }
+    if (Array.isArray(current)) {
+      const index = typeof segment === 'number' ? segment : CANONICAL_INDEX.test(segment) ? Number(segment) : null;
+      if (index === null || !Number.isSafeInteger(index)) {
+        return { ok: false, absent: true, reason: `${currentLabel} is an array: use a number index, not '${segment}'` };
+      }
+      if (index >= current.length) {
+        const items = current.length === 1 ? '1 item' : `${current.length} items`;
+        return { ok: false, absent: true, reason: `index ${index} out of range, ${currentName} has ${items}` };
+      }
+      current = current[index] as JsonValue;
+    } else if (current !== null && typeof current === 'object') {
+      const key = String(segment);
+      if (!Object.hasOwn(current, key)) {
+        return { ok: false, absent: true, reason: `no key '${key}' in ${currentLabel} (${listKeys(Object.keys(current))})` };
+      }
+      current = current[key] as JsonValue;
+    } else {
+      const wanted = typeof segment === 'number' ? 'an array or an object' : 'an object';
+      const what = current === null ? 'null' : kindOf(current);
+      return { ok: false, absent: true, reason: `${currentLabel} is ${what}, not ${wanted}` };
+    }
+    currentLabel = appendToLabel(currentLabel, segment);
+    currentName = String(segment);
+  }
+  return { ok: true, value: current };
+}
+
+/**
+ * Follows a path over a value, own properties only; returns the value or throws an
+ * ExpressionError whose message says which segment was missing and what was there.
+ * `label` names the value in messages (`state`, `kv.profile`): `no key 'x' in state.user (keys: …)`.
+ */
+export function resolvePath(value: JsonValue | undefined, segments: Array<string | number>, label: string): JsonValue {
+  if (value === undefined) throw new ExpressionError(`${label} is not set`);
+  const resolution = followPath(value, segments, label);
+  if (!resolution.ok) throw new ExpressionError(resolution.reason);
+  return resolution.value;
+}
+
+const MISSING_ROOT_REASONS: Record<SyncRoot, string> = {
+  result: 'there is no result here: no block passed control to this one',
+  results: 'no block results are available here',
+  state: 'state is not available here',
+  input: 'the run input is not available here',
+  error: 'error is set only on an error path, after a block took its error out',
+  run: 'run is not available here',
+  blueprint: 'blueprint is not available here',
+  now: 'now is not available here',
+};
+
+async function resolvePlaceholder(placeholder: Placeholder, ctx: ExpressionContext): Promise<JsonValue> {
+  const { root, source } = placeholder;
+  let base: JsonValue | undefined;
+  let label: string;
+  let path = placeholder.segments;
+  let missingReason: string;
+  if (root === 'kv' || root === 'kvGroup' || root === 'kvGlobal') {
+    const key = String(path[0]);
+    path = path.slice(1);
+    label = `${root}.${key}`;
+    if (!ctx.readKv) throw new ExpressionError(`${source}: stored keys cannot be read here`);
+    base = await ctx.readKv(root, key);
+    missingReason = `key '${key}' not found in ${KV_ROOT_SCOPES[root]} scope`;
+  } else {
+    base = Object.hasOwn(ctx.roots, root) ? ctx.roots[root] : undefined;
+    label = root;
+    missingReason = MISSING_ROOT_REASONS[root];
+  }
+  const resolution: Resolution = base === undefined ? { ok: false, absent: true, reason: missingReason } : followPath(base, path, label);
+  if (resolution.ok) return resolution.value;
+  if (resolution.absent && Object.hasOwn(placeholder, 'fallback')) return placeholder.fallback as JsonValue;
+  throw new ExpressionError(`${source}: ${resolution.reason}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filling fields
+
+/** How a value reads inside text: strings as is, numbers and booleans as written, null as `null`, the rest as JSON. */
+export function renderAsText(value: JsonValue): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
+}
+
+function throwFirstProblem(text: string, problems: PlaceholderProblem[]): void {
+  const first = problems[0];
+  if (!first) return;
+  const { line, column } = lineAndColumn(text, first.start);
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+  throw new ExpressionError(`${first.message} (line ${line}, column ${column})${more}`);
+}
+
+/** The one placeholder a field consists of, ignoring surrounding whitespace; else null. */
+function soleplaceholder(parts: TextPart[]): Placeholder | null {
+  let found: Placeholder | null = null;
+  for (const part of parts) {
+    if (part.kind === 'escape') return null;
+    if (part.kind === 'literal') {
+      if (part.text.trim() !== '') return null;
+    } else {
+      if (found) return null;
+      found = part.placeholder;
+    }
+  }
+  return found;
+}
+
+/**
+ * Fills a field. `text`: a string, placeholders rendered as text. `json`: placeholders filled
+ * JSON-aware, then parsed. A field that is exactly one placeholder (surrounding whitespace
+ * ignored) yields the raw value whatever the valueType. Throws ExpressionError, a KvError from
+ * `readKv`, or InvalidJsonError (code `invalid_value`, with line and column).
+ */
+export async function evaluateField(text: string, valueType: ValueType, ctx: ExpressionContext): Promise<JsonValue> {
+  const { parts, problems } = tokenize(text);
+  throwFirstProblem(text, problems);
+  const sole = soleplaceholder(parts);
+  if (sole) return resolvePlaceholder(sole, ctx);
+  if (valueType === 'json') return fillJson(text, parts, ctx);
+  let filled = '';
+  for (const part of parts) {
+    if (part.kind === 'literal') filled += part.text;
+    else if (part.kind === 'escape') filled += '@{';
+    else filled += renderAsText(await resolvePlaceholder(part.placeholder, ctx));
+  }
+  return filled;
+}
+
+/** Where a run of the filled JSON came from, to report parse errors in the field as written. */
+interface SourceSpan {
+  filledStart: number;
+  sourceStart: number;
+  /** Literal text maps offset for offset; an inserted value maps to its placeholder's start. */
+  literal: boolean;
+}
+
+async function fillJson(text: string, parts: TextPart[], ctx: ExpressionContext): Promise<JsonValue> {
+  let filled = '';
+  const spans: SourceSpan[] = [];
+  let inString = false;
+  let escapeNext = false;
+  // Tracks whether the filled text is inside a JSON string literal, character by character.
+  const appendLiteral = (chunk: string): void => {
+    for (const char of chunk) {
+      if (inString) {
+        if (escapeNext) escapeNext = false;
+        else if (char === '\\') escapeNext = true;
+        else if (char === '"') inString = false;
+      } else if (char === '"') {
+        inString = true;
+      }
+    }
+    filled += chunk;
+  };
+  for (const part of parts) {
+    if (part.kind === 'literal') {
+      spans.push({ filledStart: filled.length, sourceStart: part.start, literal: true });
+      appendLiteral(part.text);
+    } else if (part.kind === 'escape') {
+      spans.push({ filledStart: filled.length, sourceStart: part.start, literal: false });
+      appendLiteral('@{');
+    } else {
+      const value = await resolvePlaceholder(part.placeholder, ctx);
+      spans.push({ filledStart: filled.length, sourceStart: part.placeholder.start, literal: false });
+      if (inString) {
+        // As string content: JSON.stringify escapes quotes, backslashes and control characters.
+        filled += JSON.stringify(renderAsText(value)).slice(1, -1);
+        escapeNext = false;
+      } else {
+        // Spaces keep two adjacent values from merging into one token (`@{a}@{b}` → `1 2`, an error).
+        filled += ` ${JSON.stringify(value)} `;
+      }
+    }
+  }
+  try {
+    return JSON.parse(filled) as JsonValue;
+  } catch {
+    const syntax = findJsonSyntaxError(filled) ?? { offset: 0, reason: 'it does not parse' };
+    const sourceOffset = toSourceOffset(syntax.offset, filled.length, spans, text.length);
+    const { line, column } = lineAndColumn(text, sourceOffset);
+    throw new InvalidJsonError(`Invalid JSON at line ${line}, column ${column}: ${syntax.reason}${excerptAt(text, sourceOffset)}`, line, column);
+  }
+}
+
+function toSourceOffset(filledOffset: number, filledLength: number, spans: SourceSpan[], sourceLength: number): number {
+  if (filledOffset >= filledLength) return sourceLength;
+  let span: SourceSpan | undefined;
+  for (const candidate of spans) {
+    if (candidate.filledStart > filledOffset) break;
+    span = candidate;
+  }
+  if (!span) return 0;
+  return span.literal ? span.sourceStart + (filledOffset - span.filledStart) : span.sourceStart;
+}
+
+export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text[i] === '\n') {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+function excerptAt(text: string, offset: number): string {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const lineEndAt = text.indexOf('\n', offset);
+  const lineEnd = lineEndAt === -1 ? text.length : lineEndAt;
+  const from = Math.max(lineStart, offset - 30);
+  const to = Math.min(lineEnd, offset + 30);
+  const excerpt = text.slice(from, to).trim();
+  if (excerpt === '') return '';
+  return ` (near: ${from > lineStart ? '…' : ''}${excerpt}${to < lineEnd ? '…' : ''})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locating a JSON syntax error: JSON.parse's own messages differ between engines and some give
+// no position, so the first error is found here, the same everywhere.
+
+interface JsonSyntaxError {
+  offset: number;
+  reason: string;
+}
+
+class JsonSyntaxFailure extends Error {
+  constructor(readonly syntax: JsonSyntaxError) {
+    super(syntax.reason);
+  }
+}
+
+const MAX_JSON_DEPTH = 2000;
+
+export function findJsonSyntaxError(json: string): JsonSyntaxError | null {
+  let i = 0;
+  const describe = (at: number): string => {
+    const char = json[at];
+    if (char === undefined) return 'the end of the text';
+    if (char === "'") return "''' (JSON strings use double quotes)";
+    if (/\s/.test(char)) return 'a space';
+    return `'${char}'`;
+  };
+  const fail = (reason: string, at = i): never => {
+    throw new JsonSyntaxFailure({ offset: at, reason });
+  };
+  const skipSpaces = (): void => {
+    while (i < json.length && (json[i] === ' ' || json[i] === '\t' || json[i] === '\n' || json[i] === '\r')) i++;
+  };
+  const expect = (char: string, what: string): void => {
+    if (json[i] !== char) fail(`expected ${what}, found ${describe(i)}`);
+    i++;
+  };
+  const readString = (): void => {
+    const openedAt = i;
+    i++;
+    for (;;) {
+      const char = json[i];
+      if (char === undefined) fail('a string is not closed', openedAt);
+      if (char === '"') { i++; return; }
+      if (char === '\\') {
+        const escaped = json[i + 1];
+        if (escaped !== undefined && '"\\/bfnrt'.includes(escaped)) i += 2;
+        else if (escaped === 'u' && /^[0-9a-fA-F]{4}$/.test(json.slice(i + 2, i + 6))) i += 6;
+        else fail(`invalid escape '\\${escaped ?? ''}' in a string`);
+      } else if ((char as string) < ' ') {
+        fail(char === '\n' ? 'a line break inside a string (write \\n)' : 'a control character inside a string');
+      } else {
+        i++;
+      }
+    }
+  };
+  const readValue = (depth: number): void => {
+    if (depth > MAX_JSON_DEPTH) fail('the JSON is nested too deeply');
+    skipSpaces();
+    const char = json[i];
+    if (char === '{') {
+      i++;
+      skipSpaces();
+      if (json[i] === '}') { i++; return; }
+      for (;;) {
+        skipSpaces();
+        if (json[i] !== '"') fail(json[i] === '}' ? 'a trailing comma before }' : `expected a key in double quotes, found ${describe(i)}`);
+        readString();
+        skipSpaces();
+        expect(':', "':' after the key");
+        readValue(depth + 1);
+        skipSpaces();
+        if (json[i] === ',') { i++; continue; }
+        expect('}', "',' or '}'");
+        return;
+      }
+    }
+    if (char === '[') {
+      i++;
+      skipSpaces();
+      if (json[i] === ']') { i++; return; }
+      for (;;) {
+        skipSpaces();
+        if (json[i] === ']') fail('a trailing comma before ]');
+        readValue(depth + 1);
+        skipSpaces();
+        if (json[i] === ',') { i++; continue; }
+        expect(']', "',' or ']'");
+        return;
+      }
+    }
+    if (char === '"') return readString();
+    for (const word of ['true', 'false', 'null']) {
+      if (json.startsWith(word, i)) { i += word.length; return; }
+    }
+    JSON_NUMBER_PATTERN.lastIndex = i;
+    const number = JSON_NUMBER_PATTERN.exec(json);
+    if (number) { i += number[0].length; return; }
+    fail(char === undefined ? 'the value is missing' : `unexpected ${describe(i)}`);
+  };
+  try {
+    readValue(0);
+    skipSpaces();
+    if (i < json.length) fail(`unexpected ${describe(i)} after the end of the value`);
+    return null;
+  } catch (error) {
+    if (error instanceof JsonSyntaxFailure) return error.syntax;
+    throw error;
+  }
+}
