@@ -1,0 +1,352 @@
+/**
+ * The SQLite backend: the embedded default of the CLI and the server. Values are sealed with
+ * `ValueCipher` (AES-256-GCM bound to the row), everything else is plain columns for indexing.
+ *
+ * Atomicity without holding a transaction across `await`: `executeBatch` is async, and the
+ * database connection is shared with the server's own tables, so a transaction left open
+ * between awaits could swallow another module's writes. Instead a batch runs in two phases:
+ *   1. `executeBatch` reads rows outside any transaction, and every row and list it saw is
+ *      noted by its `(id, version)` stamps;
+ *   2. one synchronous `BEGIN IMMEDIATE` transaction checks that every noted stamp still holds
+ *      and writes the outcome. If another process changed a row in between, nothing is written
+ *      and the batch runs again on fresh rows.
+ * Batches of one store also run one after another, so they never conflict with each other.
+ */
+import type { Statement } from 'better-sqlite3';
+import { KvError, isKvError } from '../kv/errors';
+import { executeBatch, type BatchOptions, type BatchReader, type BatchWrite, type ListQuery } from '../kv/operations';
+import type { Entry, JsonValue, KeyValueStore, KvOp, KvOpResult, Scope, ValueType } from '../kv/types';
+import { describeSqliteError, migrate, openDatabase, type Database } from './database';
+import { ValueCipher, loadMasterKey, parseMasterKey, type RowIdentity } from './encryption';
+
+/** The KV store's schema; append only (see `migrate`). */
+export const KV_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE kv_entries (
+     id TEXT PRIMARY KEY,
+     company_id TEXT NOT NULL,
+     scope TEXT NOT NULL,
+     scope_key TEXT NOT NULL,
+     key TEXT NOT NULL,
+     value_ciphertext BLOB NOT NULL,
+     value_type TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     expires_at TEXT
+   );
+   CREATE UNIQUE INDEX kv_entries_identity ON kv_entries (company_id, scope, scope_key, key);
+   CREATE INDEX kv_entries_expiry ON kv_entries (expires_at) WHERE expires_at IS NOT NULL;
+   CREATE TABLE kv_master_keys (key_id INTEGER PRIMARY KEY, fingerprint TEXT NOT NULL, created_at TEXT NOT NULL);`,
+];
+
+/** A batch that keeps losing its rows to other processes gives up after this many tries. */
+const MAX_ATTEMPTS = 100;
+/** Expired rows removed per writing batch: enough to keep up, small enough to stay quick. */
+const PURGE_PER_BATCH = 100;
+/** Above every character a valid key can hold, so `[prefix, prefix + this)` spans the prefix. */
+const AFTER_ALL_KEYS = '\u{10FFFF}';
+
+interface EntryRow {
+  id: string;
+  company_id: string;
+  scope: Scope;
+  scope_key: string;
+  key: string;
+  value_ciphertext: Buffer;
+  value_type: ValueType;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  expires_at: string | null;
+}
+
+interface StampRow { key: string; id: string; version: number }
+
+type ListParams = [companyId: string, scope: string, scopeKey: string, from: string, to: string, prefixLength: number, prefix: string, afterKey: string | null, afterKeyAgain: string | null, now: string, limit: number];
+type RowParams = [companyId: string, scope: string, scopeKey: string, key: string];
+
+/** What phase 1 saw: a row's stamp (`null`: no row) or a list query and the stamps it returned. */
+type Observation =
+  | { kind: 'row'; params: RowParams; stamp: string | null }
+  | { kind: 'list'; params: ListParams; stamps: string[] };
+
+interface SealedWrite { write: BatchWrite; ciphertext: Buffer | null }
+
+export interface SqliteStoreOptions {
+  db: Database;
+  cipher: ValueCipher;
+  /** Close `db` when the store closes (true when the store opened it). */
+  ownsDatabase?: boolean;
+  /** Clock and id source, for tests. */
+  batchOptions?: BatchOptions;
+}
+
+export class SqliteStore implements KeyValueStore {
+  readonly kind = 'sqlite';
+  private readonly db: Database;
+  private readonly cipher: ValueCipher;
+  private readonly ownsDatabase: boolean;
+  private readonly batchOptions: BatchOptions;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private readonly selectRow: Statement<RowParams, EntryRow>;
+  private readonly selectStamp: Statement<RowParams, StampRow>;
+  private readonly selectList: Statement<ListParams, EntryRow>;
+  private readonly selectListStamps: Statement<ListParams, StampRow>;
+  private readonly upsertRow: Statement<[EntryRow]>;
+  private readonly deleteRow: Statement<RowParams>;
+  private readonly purgeExpired: Statement<[string, number]>;
+  private readonly selectById: Statement<[string, string], EntryRow>;
+  private readonly deleteByIdReturning: Statement<[string, string], { expires_at: string | null }>;
+  private readonly commitBatch: (observations: Observation[], writes: SealedWrite[], companyId: string, now: string) => boolean;
+
+  constructor(options: SqliteStoreOptions) {
+    this.db = options.db;
+    this.cipher = options.cipher;
+    this.ownsDatabase = options.ownsDatabase ?? false;
+    this.batchOptions = options.batchOptions ?? {};
+    migrate(this.db, 'kv', KV_MIGRATIONS);
+
+    const identity = 'company_id = ? AND scope = ? AND scope_key = ? AND key = ?';
+    const listWhere = `company_id = ? AND scope = ? AND scope_key = ? AND key >= ? AND key < ? AND substr(key, 1, ?) = ?
+      AND (? IS NULL OR key > ?) AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?`;
+    this.selectRow = this.db.prepare(`SELECT * FROM kv_entries WHERE ${identity}`);
+    this.selectStamp = this.db.prepare(`SELECT key, id, version FROM kv_entries WHERE ${identity}`);
+    this.selectList = this.db.prepare(`SELECT * FROM kv_entries WHERE ${listWhere}`);
+    this.selectListStamps = this.db.prepare(`SELECT key, id, version FROM kv_entries WHERE ${listWhere}`);
+    this.upsertRow = this.db.prepare(`INSERT INTO kv_entries
+        (id, company_id, scope, scope_key, key, value_ciphertext, value_type, version, created_at, updated_at, expires_at)
+      VALUES (@id, @company_id, @scope, @scope_key, @key, @value_ciphertext, @value_type, @version, @created_at, @updated_at, @expires_at)
+      ON CONFLICT (company_id, scope, scope_key, key) DO UPDATE SET
+        id = excluded.id, value_ciphertext = excluded.value_ciphertext, value_type = excluded.value_type,
+        version = excluded.version, created_at = excluded.created_at, updated_at = excluded.updated_at,
+        expires_at = excluded.expires_at`);
+    this.deleteRow = this.db.prepare(`DELETE FROM kv_entries WHERE ${identity}`);
+    this.purgeExpired = this.db.prepare(`DELETE FROM kv_entries WHERE id IN
+      (SELECT id FROM kv_entries WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)`);
+    this.selectById = this.db.prepare('SELECT * FROM kv_entries WHERE id = ? AND company_id = ?');
+    this.deleteByIdReturning = this.db.prepare('DELETE FROM kv_entries WHERE id = ? AND company_id = ? RETURNING expires_at');
+
+    const commit = this.db.transaction((observations: Observation[], writes: SealedWrite[], companyId: string, now: string): boolean => {
+      if (!this.stillHolds(observations)) return false;
+      for (const { write, ciphertext } of writes) {
+        if (write.entry && ciphertext) this.upsertRow.run(toRow(write.entry, ciphertext));
+        else this.deleteRow.run(companyId, write.scope, write.scopeKey, write.key);
+      }
+      if (writes.length > 0) this.purgeExpired.run(now, PURGE_PER_BATCH);
+      return true;
+    });
+    this.commitBatch = (...args) => commit.immediate(...args);
+  }
+
+  batch(companyId: string, ops: KvOp[]): Promise<KvOpResult[]> {
+    const run = this.queue.then(() => this.runBatch(companyId, ops));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async getById(companyId: string, id: string): Promise<Entry | null> {
+    return this.exclusive(() => {
+      const row = this.selectById.get(id, companyId);
+      if (!row || isRowExpired(row, this.now())) return null;
+      return this.toEntry(row);
+    });
+  }
+
+  async deleteById(companyId: string, id: string): Promise<boolean> {
+    return this.exclusive(() => {
+      const removed = this.deleteByIdReturning.get(id, companyId);
+      return removed !== undefined && !(removed.expires_at !== null && removed.expires_at <= this.now().toISOString());
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.queue;
+    this.closed = true;
+    if (this.ownsDatabase) this.db.close();
+  }
+
+  private async runBatch(companyId: string, ops: KvOp[]): Promise<KvOpResult[]> {
+    this.assertOpen();
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const observations: Observation[] = [];
+      let outcome;
+      try {
+        outcome = await executeBatch(companyId, ops, this.readerFor(companyId, observations), this.batchOptions);
+      } catch (error) {
+        // The failure may come from rows another process changed mid-read: only report it if
+        // what was read is still current, so the batch behaves as if it ran at one instant.
+        if (observations.length > 1 && !this.guard(() => this.db.transaction(() => this.stillHolds(observations)).deferred())) continue;
+        throw asStoreError(error);
+      }
+      // A single read is one statement, atomic on its own; anything more is checked.
+      if (outcome.writes.length === 0 && observations.length <= 1) return structuredClone(outcome.results);
+      const sealed = outcome.writes.map((write): SealedWrite => ({
+        write,
+        ciphertext: write.entry ? this.cipher.encrypt(JSON.stringify(write.entry.value), identityOf(write.entry)) : null,
+      }));
+      const now = this.now().toISOString();
+      if (this.guard(() => this.commitBatch(observations, sealed, companyId, now))) return structuredClone(outcome.results);
+    }
+    throw new KvError('store', `The batch could not commit after ${MAX_ATTEMPTS} attempts: other processes keep changing the same keys`);
+  }
+
+  private readerFor(companyId: string, observations: Observation[]): BatchReader {
+    return {
+      read: (scope: Scope, scopeKey: string, key: string): Entry | null => {
+        const params: RowParams = [companyId, scope, scopeKey, key];
+        const row = this.guard(() => this.selectRow.get(...params));
+        observations.push({ kind: 'row', params, stamp: row ? stampOf(row) : null });
+        return row ? this.toEntry(row) : null;
+      },
+      list: (scope: Scope, scopeKey: string, query: ListQuery): Entry[] => {
+        const params: ListParams = [companyId, scope, scopeKey, query.prefix, query.prefix + AFTER_ALL_KEYS, query.prefix.length, query.prefix, query.afterKey, query.afterKey, query.now, query.limit];
+        const rows = this.guard(() => this.selectList.all(...params));
+        observations.push({ kind: 'list', params, stamps: rows.map(stampOf) });
+        return rows.map((row) => this.toEntry(row));
+      },
+    };
+  }
+
+  /** True when every row and list phase 1 saw is unchanged; run inside a transaction. */
+  private stillHolds(observations: Observation[]): boolean {
+    return observations.every((seen) => {
+      if (seen.kind === 'row') {
+        const row = this.selectStamp.get(...seen.params);
+        return (row ? stampOf(row) : null) === seen.stamp;
+      }
+      const rows = this.selectListStamps.all(...seen.params);
+      return rows.length === seen.stamps.length && rows.every((row, i) => stampOf(row) === seen.stamps[i]);
+    });
+  }
+
+  private toEntry(row: EntryRow): Entry {
+    const identity: RowIdentity = { companyId: row.company_id, scope: row.scope, scopeKey: row.scope_key, key: row.key };
+    const plaintext = this.cipher.decrypt(row.value_ciphertext, identity);
+    let value: JsonValue;
+    try {
+      value = JSON.parse(plaintext) as JsonValue;
+    } catch {
+      throw new KvError('integrity', `The stored value of key '${row.key}' decrypted to something that is not JSON`);
+    }
+    return {
+      id: row.id,
+      companyId: row.company_id,
+      scope: row.scope,
+      scopeKey: row.scope_key,
+      key: row.key,
+      value,
+      valueType: row.value_type,
+      version: row.version,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      expiresAt: row.expires_at,
+    };
+  }
+
+  /** Runs a one-statement operation after the queued batches, with errors as `KvError`s. */
+  private exclusive<T>(work: () => T): Promise<T> {
+    const run = this.queue.then(() => {
+      this.assertOpen();
+      return this.guard(work);
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** SQLite failures (busy past the timeout, disk full, corrupt file) become `store` errors. */
+  private guard<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      throw asStoreError(error);
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new KvError('store', 'The SQLite store is closed');
+  }
+
+  private now(): Date {
+    return this.batchOptions.now?.() ?? new Date();
+  }
+}
+
+export interface OpenSqliteStoreOptions {
+  dataDir: string;
+  /** 32 bytes, or its 64-hex / base64 text; else `KVB_MASTER_KEY`, else `<dataDir>/master.key`. */
+  masterKey?: Buffer | string;
+  env?: NodeJS.ProcessEnv;
+  batchOptions?: BatchOptions;
+}
+
+/**
+ * Opens the store of a data directory: the database, the master key, and a check that the key
+ * is the one the directory's values were sealed with (a clear `integrity` error at startup
+ * rather than on every read).
+ */
+export function openSqliteStore(options: OpenSqliteStoreOptions): SqliteStore {
+  const db = openDatabase(options.dataDir);
+  try {
+    const key = typeof options.masterKey === 'string'
+      ? parseMasterKey(options.masterKey, 'The master key')
+      : options.masterKey ?? loadMasterKey(options.dataDir, options.env).key;
+    const cipher = new ValueCipher(key);
+    const store = new SqliteStore({ db, cipher, ownsDatabase: true, batchOptions: options.batchOptions });
+    checkMasterKey(db, cipher);
+    return store;
+  } catch (error) {
+    db.close();
+    throw asStoreError(error);
+  }
+}
+
+/** Records the key's fingerprint on first use; afterwards refuses a different key. */
+function checkMasterKey(db: Database, cipher: ValueCipher, keyId = 1): void {
+  const fingerprint = cipher.fingerprint();
+  const known = db.transaction(() => {
+    const row = db.prepare<[number], { fingerprint: string }>('SELECT fingerprint FROM kv_master_keys WHERE key_id = ?').get(keyId);
+    if (row) return row.fingerprint;
+    db.prepare('INSERT INTO kv_master_keys (key_id, fingerprint, created_at) VALUES (?, ?, ?)').run(keyId, fingerprint, new Date().toISOString());
+    return fingerprint;
+  }).immediate();
+  if (known !== fingerprint) {
+    throw new KvError('integrity', `The master key is not the one this data directory's values were encrypted with (${db.name}). Set KVB_MASTER_KEY to the original key, or restore the original master.key`);
+  }
+}
+
+function toRow(entry: Entry, ciphertext: Buffer): EntryRow {
+  return {
+    id: entry.id,
+    company_id: entry.companyId,
+    scope: entry.scope,
+    scope_key: entry.scopeKey,
+    key: entry.key,
+    value_ciphertext: ciphertext,
+    value_type: entry.valueType,
+    version: entry.version,
+    created_at: entry.createdAt,
+    updated_at: entry.updatedAt,
+    expires_at: entry.expiresAt,
+  };
+}
+
+function identityOf(entry: Entry): RowIdentity {
+  return { companyId: entry.companyId, scope: entry.scope, scopeKey: entry.scopeKey, key: entry.key };
+}
+
+/** A row's identity in time: a rewrite bumps the version, a delete and re-create changes the id. */
+function stampOf(row: { key: string; id: string; version: number }): string {
+  return `${row.key}\u0000${row.id}\u0000${row.version}`;
+}
+
+function isRowExpired(row: EntryRow, now: Date): boolean {
+  return row.expires_at !== null && row.expires_at <= now.toISOString();
+}
+
+function asStoreError(error: unknown): KvError {
+  if (isKvError(error)) return error as KvError;
+  return new KvError('store', `SQLite store failed: ${describeSqliteError(error)}`);
+}
