@@ -1,0 +1,444 @@
+/**
+ * The browser store (design.md §7): entries in IndexedDB, values encrypted with a
+ * non-extractable AES-GCM key kept in the same database (see `browser-crypto.ts`).
+ *
+ * How a batch stays atomic although WebCrypto is async. An IndexedDB transaction commits on
+ * its own as soon as the code awaits anything that is not one of its requests, so decrypting
+ * and encrypting cannot happen inside the transaction that writes. Instead:
+ *
+ * 1. Batches on one database run one at a time under an exclusive Web Lock named
+ *    `kvb-store:<dbName>`, which also excludes other tabs of the same origin; where Web Locks
+ *    are missing (Node, old browsers) a per-tab promise queue stands in.
+ * 2. Inside the lock: read (and decrypt) rows in short read-only transactions, run
+ *    `executeBatch` (the op semantics), encrypt the writes, then apply every write in ONE
+ *    read-write transaction, so a batch is all-or-nothing even if the tab dies mid-way.
+ * 3. Second line of defence, for writers that do not take the lock: each company has a
+ *    generation counter, read before the batch and checked in the commit transaction, which
+ *    bumps it. A mismatch aborts the commit and the whole batch is re-run on fresh data.
+ *
+ * After each committed write, a `kv-changed` message goes out on the BroadcastChannel
+ * `kvb-kv` so other tabs (and the editor in this one) can refresh; see `subscribeToKvChanges`.
+ */
+import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
+import { generateStoreKey, ValueCipher, type SealedValue, type ValueAddress } from './browser-crypto';
+import { isKvError, KvError } from './errors';
+import { executeBatch, type BatchOptions, type BatchReader, type BatchWrite, type ListQuery } from './operations';
+import type { Entry, KeyValueStore, KvOp, KvOpResult, Scope, ValueType } from './types';
+
+export const DEFAULT_DB_NAME = 'kvb-store';
+export const KV_CHANGES_CHANNEL = 'kvb-kv';
+
+/** Posted on the `kvb-kv` BroadcastChannel after every committed write. */
+export interface KvChangeMessage {
+  type: 'kv-changed';
+  companyId: string;
+  keys: Array<{ scope: Scope; scopeKey: string; key: string }>;
+  /** The IndexedDB database that changed (an addition to the documented shape). */
+  dbName?: string;
+}
+
+export interface IndexedDbStoreOptions {
+  /** @default "kvb-store" */
+  dbName?: string;
+  /** @default globalThis.indexedDB */
+  idbFactory?: IDBFactory;
+  /** Clock and id source for `executeBatch`, for tests. */
+  batchOptions?: BatchOptions;
+}
+
+/** An entry as stored: everything in the clear except the value. */
+interface StoredEntry {
+  companyId: string;
+  scope: Scope;
+  scopeKey: string;
+  key: string;
+  id: string;
+  valueType: ValueType;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  expiresAt: string | null;
+  sealed: SealedValue;
+}
+
+type EntryKey = [companyId: string, scope: string, scopeKey: string, key: string];
+
+interface KvDatabase extends DBSchema {
+  entries: { key: EntryKey; value: StoredEntry; indexes: { byId: [companyId: string, id: string] } };
+  /** Per company: bumped by every commit, checked to detect writers that skipped the lock. */
+  generations: { key: string; value: number };
+  /** The encryption key, under `ENCRYPTION_KEY_ID`. */
+  keys: { key: string; value: CryptoKey };
+}
+
+const DB_VERSION = 1;
+const ENCRYPTION_KEY_ID = 'values';
+const MAX_COMMIT_ATTEMPTS = 8;
+const noop = () => undefined;
+
+/** A write with its value already encrypted, ready for the commit transaction. */
+interface SealedWrite {
+  address: ValueAddress;
+  record: StoredEntry | null;
+}
+
+export class IndexedDbStore implements KeyValueStore {
+  readonly kind = 'indexeddb';
+  private readonly lockName: string;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private channel: BroadcastChannel | null = null;
+  private closed = false;
+
+  private constructor(
+    readonly dbName: string,
+    private readonly db: IDBPDatabase<KvDatabase>,
+    private readonly cipher: ValueCipher,
+    private readonly batchOptions: BatchOptions,
+  ) {
+    this.lockName = `kvb-store:${dbName}`;
+  }
+
+  static async open(options: IndexedDbStoreOptions = {}): Promise<IndexedDbStore> {
+    const dbName = options.dbName ?? DEFAULT_DB_NAME;
+    const factory = options.idbFactory ?? globalThis.indexedDB;
+    if (!factory) {
+      throw new KvError('store', 'IndexedDB is not available here: the browser store needs a browser with IndexedDB (private windows of some browsers disable it)');
+    }
+    const db = await openDatabase(factory, dbName);
+    try {
+      const key = await loadOrCreateEncryptionKey(db);
+      return new IndexedDbStore(dbName, db, new ValueCipher(key), options.batchOptions ?? {});
+    } catch (error) {
+      db.close();
+      throw toKvError(error, 'prepare the encryption key');
+    }
+  }
+
+  batch(companyId: string, ops: KvOp[]): Promise<KvOpResult[]> {
+    return this.track(() => this.exclusive(async () => {
+      for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
+        const generation = await this.readGeneration(companyId);
+        const outcome = await executeBatch(companyId, ops, this.readerFor(companyId), this.batchOptions);
+        const writes = await Promise.all(outcome.writes.map((write) => this.sealWrite(companyId, write)));
+        if (await this.commit(companyId, generation, writes)) {
+          this.announce(companyId, writes);
+          return structuredClone(outcome.results);
+        }
+      }
+      throw tooMuchContention();
+    }));
+  }
+
+  async getById(companyId: string, id: string): Promise<Entry | null> {
+    this.assertOpen();
+    try {
+      const record = await this.db.getFromIndex('entries', 'byId', [companyId, id]);
+      if (!record || hasExpired(record, new Date())) return null;
+      return await this.decryptEntry(record);
+    } catch (error) {
+      throw toKvError(error, 'read');
+    }
+  }
+
+  deleteById(companyId: string, id: string): Promise<boolean> {
+    return this.track(() => this.exclusive(async () => {
+      for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
+        const generation = await this.readGeneration(companyId);
+        const record = await this.db.getFromIndex('entries', 'byId', [companyId, id]);
+        if (!record) return false;
+        const write: SealedWrite = { address: addressOf(record), record: null };
+        if (await this.commit(companyId, generation, [write])) {
+          this.announce(companyId, [write]);
+          // Like a delete op: an expired row is removed too, but it did not count as present.
+          return !hasExpired(record, new Date());
+        }
+      }
+      throw tooMuchContention();
+    }));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.inFlight]);
+    this.channel?.close();
+    this.channel = null;
+    this.db.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new KvError('store', `The browser store '${this.dbName}' is closed`);
+  }
+
+  private track<T>(task: () => Promise<T>): Promise<T> {
+    try {
+      this.assertOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const running = task();
+    this.inFlight.add(running);
+    void running.then(noop, noop).then(() => this.inFlight.delete(running));
+    return running;
+  }
+
+  /** Runs `task` while holding this database's lock; store failures become `KvError`s. */
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const guarded = async () => {
+      try {
+        return await task();
+      } catch (error) {
+        throw toKvError(error, 'complete the operation');
+      }
+    };
+    return withExclusiveLock(this.lockName, guarded);
+  }
+
+  private async readGeneration(companyId: string): Promise<number> {
+    return (await this.db.get('generations', companyId)) ?? 0;
+  }
+
+  private readerFor(companyId: string): BatchReader {
+    return {
+      read: async (scope, scopeKey, key) => {
+        const record = await this.db.get('entries', [companyId, scope, scopeKey, key]);
+        return record ? this.decryptEntry(record) : null;
+      },
+      list: async (scope, scopeKey, query) => {
+        const records = await this.listRecords(companyId, scope, scopeKey, query);
+        return Promise.all(records.map((record) => this.decryptEntry(record)));
+      },
+    };
+  }
+
+  /** Live records of one scope in key order; collected first, decrypted after the transaction. */
+  private async listRecords(companyId: string, scope: Scope, scopeKey: string, query: ListQuery): Promise<StoredEntry[]> {
+    const { prefix, afterKey, limit, now } = query;
+    const startsAfterCursor = afterKey !== null && afterKey >= prefix;
+    const lower: EntryKey = [companyId, scope, scopeKey, startsAfterCursor ? afterKey : prefix];
+    // In IndexedDB's key order every array sorts after every string, so this ends the scope.
+    const upper = [companyId, scope, scopeKey, []];
+    const range = IDBKeyRange.bound(lower, upper, startsAfterCursor, true);
+    const found: StoredEntry[] = [];
+    const tx = this.db.transaction('entries', 'readonly');
+    let cursor = await tx.store.openCursor(range);
+    while (cursor && found.length < limit) {
+      const record = cursor.value;
+      // Keys are sorted, so the first key past the prefix ends the matches.
+      if (!record.key.startsWith(prefix)) break;
+      if (!hasExpired(record, now)) found.push(record);
+      cursor = await cursor.continue();
+    }
+    await tx.done;
+    return found;
+  }
+
+  private async decryptEntry(record: StoredEntry): Promise<Entry> {
+    const value = await this.cipher.open(record.sealed, addressOf(record));
+    return {
+      id: record.id,
+      companyId: record.companyId,
+      scope: record.scope,
+      scopeKey: record.scopeKey,
+      key: record.key,
+      value,
+      valueType: record.valueType,
+      version: record.version,
+      createdAt: record.createdAt,
+      updatedAt: record.updatedAt,
+      expiresAt: record.expiresAt,
+    };
+  }
+
+  private async sealWrite(companyId: string, write: BatchWrite): Promise<SealedWrite> {
+    const address: ValueAddress = { companyId, scope: write.scope, scopeKey: write.scopeKey, key: write.key };
+    if (!write.entry) return { address, record: null };
+    const { value, ...metadata } = write.entry;
+    return { address, record: { ...metadata, sealed: await this.cipher.seal(value, address) } };
+  }
+
+  /**
+   * Applies every write in one transaction, or nothing. Returns false (having written nothing)
+   * when another writer committed since `expectedGeneration` was read.
+   */
+  private async commit(companyId: string, expectedGeneration: number, writes: SealedWrite[]): Promise<boolean> {
+    if (writes.length === 0) {
+      // A read-only batch has nothing to write, but its reads must still be one snapshot.
+      return (await this.readGeneration(companyId)) === expectedGeneration;
+    }
+    const tx = this.db.transaction(['entries', 'generations'], 'readwrite');
+    const pending: Promise<unknown>[] = [tx.done];
+    try {
+      const generations = tx.objectStore('generations');
+      const current = (await generations.get(companyId)) ?? 0;
+      if (current !== expectedGeneration) {
+        tx.abort();
+        await Promise.allSettled(pending);
+        return false;
+      }
+      const entries = tx.objectStore('entries');
+      for (const { address, record } of writes) {
+        pending.push(record ? entries.put(record) : entries.delete(entryKeyOf(address)));
+      }
+      pending.push(generations.put(current + 1, companyId));
+      await Promise.all(pending);
+      return true;
+    } catch (error) {
+      try {
+        tx.abort();
+      } catch {
+        // Already aborted by the failure itself.
+      }
+      const outcomes = await Promise.allSettled(pending);
+      throw toKvError(mostTellingFailure(error, outcomes, tx.error), 'save');
+    }
+  }
+
+  private announce(companyId: string, writes: SealedWrite[]): void {
+    if (typeof BroadcastChannel === 'undefined') return;
+    const message: KvChangeMessage = {
+      type: 'kv-changed',
+      companyId,
+      keys: writes.map(({ address }) => ({ scope: address.scope, scopeKey: address.scopeKey, key: address.key })),
+      dbName: this.dbName,
+    };
+    try {
+      this.channel ??= new BroadcastChannel(KV_CHANGES_CHANNEL);
+      this.channel.postMessage(message);
+    } catch {
+      // A lost notification only delays another tab's refresh; the write itself is committed.
+    }
+  }
+}
+
+/**
+ * Calls `callback` for every `kv-changed` message from any tab of this origin, this one
+ * included. Returns the function that stops listening.
+ */
+export function subscribeToKvChanges(callback: (message: KvChangeMessage) => void): () => void {
+  if (typeof BroadcastChannel === 'undefined') return noop;
+  const channel = new BroadcastChannel(KV_CHANGES_CHANNEL);
+  channel.onmessage = (event: MessageEvent<unknown>) => {
+    if (isKvChangeMessage(event.data)) callback(event.data);
+  };
+  return () => channel.close();
+}
+
+function isKvChangeMessage(data: unknown): data is KvChangeMessage {
+  if (typeof data !== 'object' || data === null) return false;
+  const candidate = data as Partial<KvChangeMessage>;
+  return candidate.type === 'kv-changed' && typeof candidate.companyId === 'string' && Array.isArray(candidate.keys);
+}
+
+const inTabQueues = new Map<string, Promise<unknown>>();
+
+/** Web Locks when the browser has them (cross-tab), else a queue that only orders this tab. */
+function withExclusiveLock<T>(name: string, task: () => Promise<T>): Promise<T> {
+  const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
+  if (locks && typeof locks.request === 'function') {
+    // The lock is held until the promise `task` returns settles, and request resolves with its value.
+    return locks.request(name, { mode: 'exclusive' }, task) as unknown as Promise<T>;
+  }
+  const previous = inTabQueues.get(name) ?? Promise.resolve();
+  const running = previous.then(task);
+  const settled = running.then(noop, noop);
+  inTabQueues.set(name, settled);
+  void settled.then(() => {
+    if (inTabQueues.get(name) === settled) inTabQueues.delete(name);
+  });
+  return running;
+}
+
+async function openDatabase(factory: IDBFactory, dbName: string): Promise<IDBPDatabase<KvDatabase>> {
+  const raw = await new Promise<IDBDatabase>((resolve, reject) => {
+    let request: IDBOpenDBRequest;
+    try {
+      request = factory.open(dbName, DB_VERSION);
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    request.onupgradeneeded = () => {
+      const db = request.result;
+      if (!db.objectStoreNames.contains('entries')) {
+        const entries = db.createObjectStore('entries', { keyPath: ['companyId', 'scope', 'scopeKey', 'key'] });
+        entries.createIndex('byId', ['companyId', 'id'], { unique: true });
+      }
+      if (!db.objectStoreNames.contains('generations')) db.createObjectStore('generations');
+      if (!db.objectStoreNames.contains('keys')) db.createObjectStore('keys');
+    };
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error ?? new Error('unknown error'));
+    request.onblocked = () => reject(new KvError('store', `The browser store '${dbName}' is being upgraded in another tab: close the other tabs of this app and reload`));
+  }).catch((error: unknown) => {
+    throw isKvError(error) ? error : new KvError('store', `Cannot open the browser store '${dbName}': ${describeFailure(error)}`);
+  });
+  // Let a newer version of the app (in another tab) upgrade or delete the database.
+  raw.onversionchange = () => raw.close();
+  return wrap(raw) as unknown as IDBPDatabase<KvDatabase>;
+}
+
+/** The stored key, or a new one; two tabs racing to create it end up sharing the first. */
+async function loadOrCreateEncryptionKey(db: IDBPDatabase<KvDatabase>): Promise<CryptoKey> {
+  const existing = await db.get('keys', ENCRYPTION_KEY_ID);
+  if (existing) return existing;
+  const fresh = await generateStoreKey();
+  const tx = db.transaction('keys', 'readwrite');
+  const raced = await tx.store.get(ENCRYPTION_KEY_ID);
+  if (!raced) await tx.store.put(fresh, ENCRYPTION_KEY_ID);
+  await tx.done;
+  return raced ?? fresh;
+}
+
+/** Same rule as `isExpired` in operations.ts, on a stored record (whose value is still sealed). */
+function hasExpired(record: StoredEntry, now: Date | string): boolean {
+  if (record.expiresAt === null) return false;
+  return record.expiresAt <= (typeof now === 'string' ? now : now.toISOString());
+}
+
+function addressOf(record: StoredEntry): ValueAddress {
+  return { companyId: record.companyId, scope: record.scope, scopeKey: record.scopeKey, key: record.key };
+}
+
+function entryKeyOf(address: ValueAddress): EntryKey {
+  return [address.companyId, address.scope, address.scopeKey, address.key];
+}
+
+function tooMuchContention(): KvError {
+  return new KvError('store', `The browser store kept changing under this operation (${MAX_COMMIT_ATTEMPTS} attempts): another tab is writing heavily; try again`);
+}
+
+function errorName(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && typeof (error as { name?: unknown }).name === 'string'
+    ? (error as { name: string }).name
+    : undefined;
+}
+
+/** A failed transaction rejects every request with AbortError; the cause is elsewhere. */
+function mostTellingFailure(thrown: unknown, outcomes: PromiseSettledResult<unknown>[], transactionError: unknown): unknown {
+  const failures = [thrown, transactionError, ...outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason] : []))]
+    .filter((failure) => failure !== null && failure !== undefined);
+  return failures.find((f) => errorName(f) === 'QuotaExceededError')
+    ?? failures.find((f) => errorName(f) !== 'AbortError')
+    ?? thrown;
+}
+
+function describeFailure(error: unknown): string {
+  if (error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)) {
+    const { name, message } = error as { name?: unknown; message?: unknown };
+    return [typeof name === 'string' ? name : '', typeof message === 'string' ? message : ''].filter(Boolean).join(': ');
+  }
+  return String(error);
+}
+
+/** Store failures as `KvError`s: a full disk is `quota`, anything else from IndexedDB is `store`. */
+export function toKvError(error: unknown, action: string): KvError {
+  if (isKvError(error)) return error;
+  if (errorName(error) === 'QuotaExceededError') {
+    return new KvError('quota', `Browser storage is full: could not ${action}, and nothing was written (${describeFailure(error)}). Delete keys you no longer need, or free storage for this site in the browser settings.`);
+  }
+  if (errorName(error) === 'InvalidStateError') {
+    return new KvError('store', `The browser store was closed (another tab may have upgraded or deleted it): reload the page. (${describeFailure(error)})`);
+  }
+  return new KvError('store', `The browser store could not ${action}: ${describeFailure(error)}`);
+}
