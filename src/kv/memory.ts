@@ -10,10 +10,19 @@ export class MemoryStore implements KeyValueStore {
   constructor(private readonly options: BatchOptions = {}) {}
 
   batch(companyId: string, ops: KvOp[]): Promise<KvOpResult[]> {
+    // Snapshot now: the batch runs later, and a caller may change its values meanwhile.
+    let snapshot: KvOp[];
+    try {
+      snapshot = structuredClone(ops);
+    } catch {
+      // Values structuredClone refuses (functions, symbols) are not JSON either: let
+      // executeBatch report them as invalid_value with the op's index.
+      snapshot = [...ops];
+    }
     // Batches run one after another, so a batch never sees another's half-applied writes.
     const run = this.queue.then(async () => {
       const rowId = (scope: Scope, scopeKey: string, key: string) => `${companyId}\u0000${scope}\u0000${scopeKey}\u0000${key}`;
-      const outcome = await executeBatch(companyId, ops, {
+      const outcome = await executeBatch(companyId, snapshot, {
         read: (scope, scopeKey, key) => this.rows.get(rowId(scope, scopeKey, key)) ?? null,
         list: (scope, scopeKey, query) => {
           const head = rowId(scope, scopeKey, '');

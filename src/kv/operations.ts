@@ -280,13 +280,17 @@ export async function executeBatch(
           let current = 0;
           if (existing) {
             const stored = existing.value;
-            if (typeof stored === 'number') current = stored;
-            else if (typeof stored === 'string' && stored.trim() !== '' && Number.isFinite(Number(stored))) current = Number(stored);
+            const numeric = typeof stored === 'number' ? stored : typeof stored === 'string' ? parseDecimal(stored) : null;
+            if (numeric !== null) current = numeric;
             else {
               throw new KvError('type_mismatch', `Cannot increment key ${describeKey(op.key)}: it holds ${typeof stored === 'string' ? `the text ${JSON.stringify(stored.slice(0, 40))}` : typeName(stored)}, not a number`);
             }
           }
-          const entry = nextEntry(existing, scope, scopeKey, op.key, current + by, now, existing?.expiresAt ?? null, 'json');
+          const sum = current + by;
+          if (!Number.isFinite(sum)) {
+            throw new KvError('invalid_value', `Incrementing key ${describeKey(op.key)} (${current}) by ${by} gives ${sum}, which JSON cannot hold`);
+          }
+          const entry = nextEntry(existing, scope, scopeKey, op.key, sum, now, existing?.expiresAt ?? null, 'json');
           stage(scope, scopeKey, op.key, entry);
           results.push({ op: 'increment', entry });
           break;
@@ -325,6 +329,17 @@ export async function executeBatch(
     }
   }
   return { results, writes: [...staged.values()] };
+}
+
+// Plain decimal notation only: `Number()` alone would also accept "0x10", "0b1" and "Infinity".
+const DECIMAL_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** The number a stored text holds ("41", "-2.5", "1e3", surrounding spaces allowed), or null. */
+export function parseDecimal(text: string): number | null {
+  const trimmed = text.trim();
+  if (!DECIMAL_NUMBER.test(trimmed)) return null;
+  const parsed = Number(trimmed);
+  return Number.isFinite(parsed) ? parsed : null;
 }
 
 /** How a value reads when appended to text: strings as is, anything else as JSON. */

@@ -1,0 +1,872 @@
+/**
+ * The conformance suite every `KeyValueStore` backend must pass: memory, SQLite, IndexedDB and
+ * HTTP. It is the executable form of the store contract in `types.ts` and design §3, §7.
+ *
+ * Portable on purpose: no test framework and no Node-only module, so the same cases run under
+ * vitest (see `conformance-vitest.ts`) and inside a real browser page. Each case receives a
+ * fresh `companyId`, so one store instance can serve every case without cases seeing each
+ * other's data.
+ */
+import { isKvError, type KvError, type KvErrorCode } from './errors';
+import {
+  KEY_MAX_LENGTH,
+  LIST_DEFAULT_LIMIT,
+  VALUE_MAX_BYTES,
+  type Entry,
+  type JsonValue,
+  type KeyValueStore,
+  type KvOp,
+  type KvOpResult,
+  type ResultOf,
+  type ScopeRef,
+} from './types';
+
+export interface ConformanceContext {
+  store: KeyValueStore;
+  /** A companyId no other case uses, so cases never see each other's entries. */
+  companyId: string;
+}
+
+export interface ConformanceCase {
+  name: string;
+  run(ctx: ConformanceContext): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Assertions: tiny, dependency-free, with messages that say where the difference is.
+
+/** Thrown when a store breaks the contract; the message says what was expected and what came. */
+export class ConformanceFailure extends Error {
+  override readonly name = 'ConformanceFailure';
+}
+
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new ConformanceFailure(message);
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 160 ? `${text.slice(0, 160)}… (${text.length} characters)` : text;
+}
+
+/** The first place where `actual` and `expected` differ, as a readable sentence, or null. */
+export function findDifference(actual: unknown, expected: unknown, path = ''): string | null {
+  const at = path === '' ? 'the value' : path;
+  if (Object.is(actual, expected)) return null;
+  if (typeof actual !== typeof expected || actual === null || expected === null || typeof actual !== 'object') {
+    return `${at}: expected ${show(expected)}, got ${show(actual)}`;
+  }
+  const expectedObject = expected as object;
+  if (Array.isArray(expectedObject) !== Array.isArray(actual)) {
+    return `${at}: expected ${Array.isArray(expectedObject) ? 'an array' : 'an object'} ${show(expected)}, got ${show(actual)}`;
+  }
+  if (Array.isArray(expectedObject) && Array.isArray(actual)) {
+    for (let i = 0; i < Math.min(actual.length, expectedObject.length); i++) {
+      const difference = findDifference(actual[i], expectedObject[i], `${path}[${i}]`);
+      if (difference) return difference;
+    }
+    if (actual.length !== expectedObject.length) {
+      return `${at}: expected ${expectedObject.length} items, got ${actual.length} (${show(actual)})`;
+    }
+    return null;
+  }
+  const actualRecord = actual as Record<string, unknown>;
+  const expectedRecord = expectedObject as Record<string, unknown>;
+  for (const key of Object.keys(expectedRecord)) {
+    if (!Object.prototype.hasOwnProperty.call(actualRecord, key)) {
+      return `${path}.${key}: missing, expected ${show(expectedRecord[key])}`;
+    }
+    const difference = findDifference(actualRecord[key], expectedRecord[key], `${path}.${key}`);
+    if (difference) return difference;
+  }
+  for (const key of Object.keys(actualRecord)) {
+    if (!Object.prototype.hasOwnProperty.call(expectedRecord, key)) {
+      return `${path}.${key}: unexpected, got ${show(actualRecord[key])}`;
+    }
+  }
+  return null;
+}
+
+/** Deep equality (key order ignored); fails with the first difference and its path. */
+export function assertEqual(actual: unknown, expected: unknown, what: string): void {
+  const difference = findDifference(actual, expected);
+  if (difference) throw new ConformanceFailure(`${what}: ${difference}`);
+}
+
+export interface ExpectedKvError {
+  /** Index of the failing op in its batch, when the failure comes from `batch`. */
+  opIndex?: number;
+  /** Text the message must contain (for example the offending key). */
+  messageIncludes?: string;
+}
+
+/** Awaits `promise` and checks that it rejects with a `KvError` of `code`; returns that error. */
+export async function expectKvError(
+  promise: Promise<unknown>,
+  code: KvErrorCode,
+  expected: ExpectedKvError = {},
+): Promise<KvError> {
+  let outcome: unknown;
+  try {
+    outcome = await promise;
+  } catch (error) {
+    if (!isKvError(error)) {
+      throw new ConformanceFailure(`expected a KvError '${code}', got ${error instanceof Error ? `${error.name}: ${error.message}` : show(error)}`);
+    }
+    if (error.code !== code) {
+      throw new ConformanceFailure(`expected KvError '${code}', got '${error.code}': ${error.message}`);
+    }
+    if (expected.opIndex !== undefined && error.opIndex !== expected.opIndex) {
+      throw new ConformanceFailure(`KvError '${code}' should point at op ${expected.opIndex}, it has opIndex ${show(error.opIndex)}`);
+    }
+    if (expected.messageIncludes !== undefined && !error.message.includes(expected.messageIncludes)) {
+      throw new ConformanceFailure(`KvError '${code}' message should mention ${show(expected.messageIncludes)}: ${show(error.message)}`);
+    }
+    if (error.message.trim() === '') throw new ConformanceFailure(`KvError '${code}' has an empty message`);
+    return error;
+  }
+  throw new ConformanceFailure(`expected KvError '${code}', but it succeeded with ${show(outcome)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers the cases share.
+
+const GLOBAL: ScopeRef = { scope: 'global' };
+const FLOW: ScopeRef = { scope: 'flow', scopeKey: 'bp-main' };
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function randomSuffix(): string {
+  const random = globalThis.crypto?.randomUUID?.();
+  return random ? random.slice(0, 8) : Math.random().toString(36).slice(2, 10);
+}
+
+/** A companyId nobody else uses: `c-<random>`. */
+export function freshCompanyId(): string {
+  return `c-${randomSuffix()}-${Date.now().toString(36)}`;
+}
+
+/** Runs one op as a batch of one and returns its result with the precise type. */
+async function one<O extends KvOp>(ctx: ConformanceContext, op: O): Promise<ResultOf<O>> {
+  const results = await ctx.store.batch(ctx.companyId, [op]);
+  assert(Array.isArray(results) && results.length === 1, `a batch of one op should return one result, got ${show(results)}`);
+  const result = results[0] as KvOpResult;
+  assert(result.op === op.op, `the result of a '${op.op}' op should have op '${op.op}', got ${show(result.op)}`);
+  return result as ResultOf<O>;
+}
+
+async function setValue(ctx: ConformanceContext, key: string, value: JsonValue, extra: Partial<Extract<KvOp, { op: 'set' }>> = {}): Promise<Entry> {
+  const result = await one(ctx, { op: 'set', key, value, ...GLOBAL, ...extra });
+  return result.entry;
+}
+
+async function getEntry(ctx: ConformanceContext, key: string, scope: ScopeRef = GLOBAL): Promise<Entry | null> {
+  return (await one(ctx, { op: 'get', key, ...scope })).entry;
+}
+
+async function getValue(ctx: ConformanceContext, key: string, scope: ScopeRef = GLOBAL): Promise<JsonValue | undefined> {
+  const entry = await getEntry(ctx, key, scope);
+  return entry === null ? undefined : entry.value;
+}
+
+async function listKeys(ctx: ConformanceContext, options: { prefix?: string; limit?: number; cursor?: string | null } = {}, scope: ScopeRef = GLOBAL): Promise<{ keys: string[]; nextCursor: string | null }> {
+  const result = await one(ctx, { op: 'list', ...scope, ...options });
+  return { keys: result.entries.map((entry) => entry.key), nextCursor: result.nextCursor };
+}
+
+function isIsoTime(value: unknown): boolean {
+  return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(value) && !Number.isNaN(Date.parse(value));
+}
+
+/** Checks every field of an entry against what the op that wrote it asked for. */
+function assertEntryShape(entry: Entry | null | undefined, ctx: ConformanceContext, expected: { key: string; value: JsonValue; scope?: ScopeRef; version?: number }, what: string): asserts entry is Entry {
+  assert(entry !== null && entry !== undefined && typeof entry === 'object', `${what}: expected an entry, got ${show(entry)}`);
+  const scope = expected.scope ?? GLOBAL;
+  assert(typeof entry.id === 'string' && entry.id.length > 0, `${what}: id should be a non-empty string, got ${show(entry.id)}`);
+  assertEqual(entry.companyId, ctx.companyId, `${what}: companyId`);
+  assertEqual(entry.scope, scope.scope, `${what}: scope`);
+  assertEqual(entry.scopeKey, scope.scope === 'global' ? '' : scope.scopeKey, `${what}: scopeKey`);
+  assertEqual(entry.key, expected.key, `${what}: key`);
+  assertEqual(entry.value, expected.value, `${what}: value`);
+  assertEqual(entry.valueType, typeof expected.value === 'string' ? 'text' : 'json', `${what}: valueType`);
+  if (expected.version !== undefined) assertEqual(entry.version, expected.version, `${what}: version`);
+  assert(isIsoTime(entry.createdAt), `${what}: createdAt should be an ISO time, got ${show(entry.createdAt)}`);
+  assert(isIsoTime(entry.updatedAt), `${what}: updatedAt should be an ISO time, got ${show(entry.updatedAt)}`);
+  assert(entry.createdAt <= entry.updatedAt, `${what}: createdAt ${entry.createdAt} is after updatedAt ${entry.updatedAt}`);
+  assert(entry.expiresAt === null || isIsoTime(entry.expiresAt), `${what}: expiresAt should be null or an ISO time, got ${show(entry.expiresAt)}`);
+}
+
+// The TTL cases write with a short ttl and wait past it; real clocks, so keep a margin.
+const SHORT_TTL_SECONDS = 0.3;
+const PAST_SHORT_TTL_MS = 450;
+
+async function writeThenExpire(ctx: ConformanceContext, writes: Array<{ key: string; value: JsonValue; scope?: ScopeRef }>): Promise<Entry[]> {
+  const results = await ctx.store.batch(ctx.companyId, writes.map((w) => ({ op: 'set' as const, key: w.key, value: w.value, ttlSeconds: SHORT_TTL_SECONDS, ...(w.scope ?? GLOBAL) })));
+  const entries = results.map((r) => {
+    assert(r.op === 'set', `a set op should give a set result, got ${show(r)}`);
+    return r.entry;
+  });
+  for (const write of writes) {
+    assertEqual(await getValue(ctx, write.key, write.scope), write.value, `before its ttl, key '${write.key}'`);
+  }
+  await sleep(PAST_SHORT_TTL_MS);
+  return entries;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cases.
+
+export const conformanceCases: ConformanceCase[] = [];
+
+function conformanceCase(name: string, run: (ctx: ConformanceContext) => Promise<void>): void {
+  conformanceCases.push({ name, run });
+}
+
+// --- set and get ------------------------------------------------------------------------------
+
+conformanceCase('set creates an entry with version 1 and get reads it back', async (ctx) => {
+  const result = await one(ctx, { op: 'set', key: 'greeting', value: 'hello', ...GLOBAL });
+  assertEqual(result.created, true, 'created');
+  assertEntryShape(result.entry, ctx, { key: 'greeting', value: 'hello', version: 1 }, 'set result');
+  assertEqual(result.entry.createdAt, result.entry.updatedAt, 'a new entry: updatedAt equals createdAt');
+  assertEqual(result.entry.expiresAt, null, 'expiresAt without ttl');
+  const read = await getEntry(ctx, 'greeting');
+  assertEqual(read, result.entry, 'get after set');
+});
+
+conformanceCase('get on a missing key returns a null entry, not an error', async (ctx) => {
+  assertEqual(await getEntry(ctx, 'never_written'), null, 'get of a missing key');
+});
+
+conformanceCase('upsert over an existing key bumps the version and keeps id and createdAt', async (ctx) => {
+  const first = await setValue(ctx, 'counter_doc', { n: 1 });
+  await sleep(5);
+  const second = await one(ctx, { op: 'set', key: 'counter_doc', value: { n: 2 }, ...GLOBAL });
+  assertEqual(second.created, false, 'created on update');
+  assertEntryShape(second.entry, ctx, { key: 'counter_doc', value: { n: 2 }, version: 2 }, 'second write');
+  assertEqual(second.entry.id, first.id, 'id across updates');
+  assertEqual(second.entry.createdAt, first.createdAt, 'createdAt across updates');
+  assert(second.entry.updatedAt > first.updatedAt, `updatedAt should move forward: ${first.updatedAt} then ${second.entry.updatedAt}`);
+  const third = await setValue(ctx, 'counter_doc', 'three');
+  assertEqual(third.version, 3, 'version after a third write');
+  assertEqual(third.id, first.id, 'id after a third write');
+  assertEqual(third.valueType, 'text', 'valueType follows the new value');
+});
+
+conformanceCase('every kind of write adds exactly one to the version', async (ctx) => {
+  assertEqual((await setValue(ctx, 'log', 'a')).version, 1, 'version after set');
+  assertEqual((await one(ctx, { op: 'append', key: 'log', value: 'b', ...GLOBAL })).entry.version, 2, 'version after append');
+  await setValue(ctx, 'log', '5');
+  assertEqual((await one(ctx, { op: 'increment', key: 'log', ...GLOBAL })).entry.version, 4, 'version after increment');
+  const results = await ctx.store.batch(ctx.companyId, [
+    { op: 'increment', key: 'log', ...GLOBAL },
+    { op: 'increment', key: 'log', ...GLOBAL },
+  ]);
+  assertEqual(results.map((r) => (r.op === 'increment' ? r.entry.version : null)), [5, 6], 'versions of two increments in one batch');
+  assertEqual((await getEntry(ctx, 'log'))?.version, 6, 'stored version after the batch');
+});
+
+conformanceCase('create mode writes an absent key and fails with already_exists on a present one', async (ctx) => {
+  const created = await one(ctx, { op: 'set', key: 'token', value: 'first', mode: 'create', ...GLOBAL });
+  assertEqual(created.created, true, 'created');
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'token', value: 'second', mode: 'create', ...GLOBAL }]), 'already_exists', { opIndex: 0, messageIncludes: 'token' });
+  const stored = await getEntry(ctx, 'token');
+  assertEqual(stored?.value, 'first', 'value after a refused create');
+  assertEqual(stored?.version, 1, 'version after a refused create');
+});
+
+conformanceCase('update mode changes a present key and fails with not_found on an absent one', async (ctx) => {
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'profile', value: { a: 1 }, mode: 'update', ...GLOBAL }]), 'not_found', { opIndex: 0, messageIncludes: 'profile' });
+  assertEqual(await getEntry(ctx, 'profile'), null, 'an update of an absent key creates nothing');
+  await setValue(ctx, 'profile', { a: 1 });
+  const updated = await one(ctx, { op: 'set', key: 'profile', value: { a: 2 }, mode: 'update', ...GLOBAL });
+  assertEqual(updated.created, false, 'created on update');
+  assertEqual(updated.entry.value, { a: 2 }, 'value after update');
+  assertEqual(updated.entry.version, 2, 'version after update');
+});
+
+conformanceCase('values keep their structure and types exactly', async (ctx) => {
+  const values: Record<string, JsonValue> = {
+    nested: { user: { name: 'Ada', tags: ['x', 'y'], address: { city: 'Zürich', zip: '8001' } }, empty: {}, list: [] },
+    array_mixed: [1, 'two', true, null, { three: 3 }, [4, [5]]],
+    unicode: 'héllo wörld ✓ — 日本語 😀',
+    quotes: 'she said "hi" \\ back\\slash \' single \n newline \t tab \u0000 nul',
+    integer: 42,
+    negative: -17,
+    fraction: 3.25,
+    big: 9007199254740991,
+    tiny: 1e-300,
+    huge: 1.5e300,
+    yes: true,
+    no: false,
+    nothing: null,
+    zero: 0,
+    empty_text: '',
+    empty_object: {},
+    empty_array: [],
+    json_looking_text: '{"a":1}',
+    numeric_text: '007',
+  };
+  const ops: KvOp[] = Object.entries(values).map(([key, value]) => ({ op: 'set', key, value, ...GLOBAL }));
+  await ctx.store.batch(ctx.companyId, ops);
+  for (const [key, value] of Object.entries(values)) {
+    const entry = await getEntry(ctx, key);
+    assertEntryShape(entry, ctx, { key, value, version: 1 }, `value under '${key}'`);
+  }
+});
+
+conformanceCase('a stored null, false, 0 or empty string is present, not absent', async (ctx) => {
+  await ctx.store.batch(ctx.companyId, [
+    { op: 'set', key: 'n', value: null, ...GLOBAL },
+    { op: 'set', key: 'f', value: false, ...GLOBAL },
+    { op: 'set', key: 'z', value: 0, ...GLOBAL },
+    { op: 'set', key: 's', value: '', ...GLOBAL },
+  ]);
+  for (const [key, value] of [['n', null], ['f', false], ['z', 0], ['s', '']] as const) {
+    const entry = await getEntry(ctx, key);
+    assert(entry !== null, `key '${key}' holding ${show(value)} should be found`);
+    assertEqual(entry.value, value, `value of '${key}'`);
+  }
+  assertEqual(await one(ctx, { op: 'set', key: 'n', value: 1, mode: 'update', ...GLOBAL }).then((r) => r.created), false, 'update of a key holding null');
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'f', value: 1, mode: 'create', ...GLOBAL }]), 'already_exists');
+  assertEqual((await listKeys(ctx)).keys, ['f', 'n', 's', 'z'], 'list shows keys holding falsy values');
+});
+
+conformanceCase('a value changed by the caller after batch() is stored as it was at call time', async (ctx) => {
+  const value = { items: ['a'] };
+  const pending = ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'snapshot', value, ...GLOBAL }]);
+  value.items.push('b');
+  await pending;
+  assertEqual(await getValue(ctx, 'snapshot'), { items: ['a'] }, 'stored value');
+});
+
+conformanceCase('an entry read back is a copy: changing it does not change the store', async (ctx) => {
+  const written = await setValue(ctx, 'doc', { list: [1, 2] });
+  (written.value as { list: number[] }).list.push(99);
+  const read = await getEntry(ctx, 'doc');
+  assert(read !== null, 'doc should exist');
+  (read.value as { list: number[] }).list.push(100);
+  assertEqual(await getValue(ctx, 'doc'), { list: [1, 2] }, 'stored value after callers changed their copies');
+});
+
+// --- delete -----------------------------------------------------------------------------------
+
+conformanceCase('delete removes a present key and reports whether it was there', async (ctx) => {
+  await setValue(ctx, 'doomed', 'bye');
+  assertEqual((await one(ctx, { op: 'delete', key: 'doomed', ...GLOBAL })).deleted, true, 'deleted of a present key');
+  assertEqual(await getEntry(ctx, 'doomed'), null, 'get after delete');
+  assertEqual((await listKeys(ctx)).keys, [], 'list after delete');
+  assertEqual((await one(ctx, { op: 'delete', key: 'doomed', ...GLOBAL })).deleted, false, 'deleted of an absent key');
+});
+
+conformanceCase('a key saved again after delete starts over at version 1 with created true', async (ctx) => {
+  const first = await setValue(ctx, 'phoenix', 1);
+  await setValue(ctx, 'phoenix', 2);
+  await one(ctx, { op: 'delete', key: 'phoenix', ...GLOBAL });
+  const again = await one(ctx, { op: 'set', key: 'phoenix', value: 3, mode: 'create', ...GLOBAL });
+  assertEqual(again.created, true, 'created');
+  assertEqual(again.entry.version, 1, 'version');
+  assert(again.entry.id !== first.id, `a recreated key should get a new id, both are ${first.id}`);
+});
+
+// --- append -----------------------------------------------------------------------------------
+
+conformanceCase('append concatenates to stored text', async (ctx) => {
+  await setValue(ctx, 'log', 'line1');
+  const result = await one(ctx, { op: 'append', key: 'log', value: '|line2', ...GLOBAL });
+  assertEntryShape(result.entry, ctx, { key: 'log', value: 'line1|line2', version: 2 }, 'append result');
+  assertEqual(await getValue(ctx, 'log'), 'line1|line2', 'stored text');
+});
+
+conformanceCase('append of a number or object to text adds it as JSON text', async (ctx) => {
+  await setValue(ctx, 'log', 'n=');
+  await one(ctx, { op: 'append', key: 'log', value: 5, ...GLOBAL });
+  await one(ctx, { op: 'append', key: 'log', value: { a: [1] }, ...GLOBAL });
+  assertEqual(await getValue(ctx, 'log'), 'n=5{"a":[1]}', 'stored text');
+});
+
+conformanceCase('append pushes onto a stored array, keeping the pushed value whole', async (ctx) => {
+  await setValue(ctx, 'items', [1]);
+  await one(ctx, { op: 'append', key: 'items', value: { id: 2 }, ...GLOBAL });
+  await one(ctx, { op: 'append', key: 'items', value: [3, 4], ...GLOBAL });
+  const result = await one(ctx, { op: 'append', key: 'items', value: 'five', ...GLOBAL });
+  assertEntryShape(result.entry, ctx, { key: 'items', value: [1, { id: 2 }, [3, 4], 'five'], version: 4 }, 'append result');
+});
+
+conformanceCase('append to an absent key creates [value] for json and the text for text', async (ctx) => {
+  const json = await one(ctx, { op: 'append', key: 'as_json', value: { first: true }, valueType: 'json', ...GLOBAL });
+  assertEntryShape(json.entry, ctx, { key: 'as_json', value: [{ first: true }], version: 1 }, 'json append to an absent key');
+  const jsonText = await one(ctx, { op: 'append', key: 'json_string', value: 'x', valueType: 'json', ...GLOBAL });
+  assertEqual(jsonText.entry.value, ['x'], 'json append of a string to an absent key');
+  const text = await one(ctx, { op: 'append', key: 'as_text', value: 'hello', valueType: 'text', ...GLOBAL });
+  assertEntryShape(text.entry, ctx, { key: 'as_text', value: 'hello', version: 1 }, 'text append to an absent key');
+  assertEqual(await getValue(ctx, 'as_json'), [{ first: true }], 'stored json');
+  assertEqual(await getValue(ctx, 'as_text'), 'hello', 'stored text');
+});
+
+conformanceCase('append to an object, number, boolean or null fails with type_mismatch and changes nothing', async (ctx) => {
+  const stored: Record<string, JsonValue> = { obj: { a: 1 }, num: 7, bool: true, nil: null };
+  await ctx.store.batch(ctx.companyId, Object.entries(stored).map(([key, value]) => ({ op: 'set', key, value, ...GLOBAL })));
+  for (const [key, value] of Object.entries(stored)) {
+    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'append', key, value: 'x', ...GLOBAL }]), 'type_mismatch', { opIndex: 0, messageIncludes: key });
+    const entry = await getEntry(ctx, key);
+    assertEqual(entry?.value, value, `value of '${key}' after a refused append`);
+    assertEqual(entry?.version, 1, `version of '${key}' after a refused append`);
+  }
+});
+
+// --- increment --------------------------------------------------------------------------------
+
+conformanceCase('increment on an absent key starts at 0 and adds 1 by default', async (ctx) => {
+  const first = await one(ctx, { op: 'increment', key: 'visits', ...GLOBAL });
+  assertEntryShape(first.entry, ctx, { key: 'visits', value: 1, version: 1 }, 'first increment');
+  const second = await one(ctx, { op: 'increment', key: 'visits', ...GLOBAL });
+  assertEqual(second.entry.value, 2, 'second increment');
+  assertEqual(second.entry.id, first.entry.id, 'id across increments');
+});
+
+conformanceCase('increment adds a negative or fractional by', async (ctx) => {
+  await setValue(ctx, 'balance', 10);
+  assertEqual((await one(ctx, { op: 'increment', key: 'balance', by: -12, ...GLOBAL })).entry.value, -2, 'after by -12');
+  assertEqual((await one(ctx, { op: 'increment', key: 'balance', by: 0.25, ...GLOBAL })).entry.value, -1.75, 'after by 0.25');
+  assertEqual((await one(ctx, { op: 'increment', key: 'fresh', by: -0.5, ...GLOBAL })).entry.value, -0.5, 'absent key by -0.5');
+  assertEqual(await getValue(ctx, 'balance'), -1.75, 'stored balance');
+});
+
+conformanceCase('increment of a numeric string stores a number', async (ctx) => {
+  await setValue(ctx, 'count_text', '41');
+  const result = await one(ctx, { op: 'increment', key: 'count_text', ...GLOBAL });
+  assertEntryShape(result.entry, ctx, { key: 'count_text', value: 42, version: 2 }, 'increment of "41"');
+  await setValue(ctx, 'neg_text', '-2.5');
+  assertEqual((await one(ctx, { op: 'increment', key: 'neg_text', by: 1, ...GLOBAL })).entry.value, -1.5, 'increment of "-2.5"');
+});
+
+conformanceCase('increment of a non-numeric value fails with type_mismatch and changes nothing', async (ctx) => {
+  const stored: Record<string, JsonValue> = { word: 'abc', blank: '', hex: '0x10', obj: { n: 1 }, arr: [1], bool: true, nil: null };
+  await ctx.store.batch(ctx.companyId, Object.entries(stored).map(([key, value]) => ({ op: 'set', key, value, ...GLOBAL })));
+  for (const [key, value] of Object.entries(stored)) {
+    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'increment', key, ...GLOBAL }]), 'type_mismatch', { opIndex: 0, messageIncludes: key });
+    const entry = await getEntry(ctx, key);
+    assertEqual(entry?.value, value, `value of '${key}' after a refused increment`);
+    assertEqual(entry?.version, 1, `version of '${key}' after a refused increment`);
+  }
+});
+
+// --- key, value and scope validation ----------------------------------------------------------
+
+conformanceCase('a key of exactly 256 characters is accepted and 257 fails with invalid_key', async (ctx) => {
+  const longest = 'k'.repeat(KEY_MAX_LENGTH - 1) + 'Z';
+  await setValue(ctx, longest, 'ok');
+  assertEqual(await getValue(ctx, longest), 'ok', 'value under a 256-character key');
+  assertEqual((await listKeys(ctx)).keys, [longest], 'list shows the 256-character key');
+  const tooLong = 'q'.repeat(KEY_MAX_LENGTH + 1);
+  for (const op of ['set', 'get', 'delete', 'append', 'increment'] as const) {
+    const kvOp = (op === 'set' || op === 'append' ? { op, key: tooLong, value: 'x', ...GLOBAL } : { op, key: tooLong, ...GLOBAL }) as KvOp;
+    await expectKvError(ctx.store.batch(ctx.companyId, [kvOp]), 'invalid_key', { opIndex: 0, messageIncludes: tooLong.slice(0, 20) });
+  }
+});
+
+conformanceCase('keys with characters other than A-Z a-z 0-9 _ - fail with invalid_key naming the key', async (ctx) => {
+  const badKeys = ['has space', 'dot.ted', 'sla/sh', 'colon:key', 'ünïcode', 'emoji😀', 'tab\tkey', 'per%cent', 'quote"key', 'new\nline'];
+  for (const key of badKeys) {
+    const shown = key.includes('\n') || key.includes('\t') ? key.split(/[\n\t]/)[0]! : key;
+    for (const op of ['set', 'get', 'delete', 'append', 'increment'] as const) {
+      const kvOp = (op === 'set' || op === 'append' ? { op, key, value: 'x', ...GLOBAL } : { op, key, ...GLOBAL }) as KvOp;
+      await expectKvError(ctx.store.batch(ctx.companyId, [kvOp]), 'invalid_key', { opIndex: 0, messageIncludes: shown });
+    }
+  }
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: '', value: 'x', ...GLOBAL }]), 'invalid_key', { opIndex: 0 });
+  assertEqual((await listKeys(ctx)).keys, [], 'nothing was written by refused keys');
+  for (const key of ['A', 'z', '0', '_', '-', 'Mixed_Case-09']) {
+    await setValue(ctx, key, key);
+    assertEqual(await getValue(ctx, key), key, `value under the valid key '${key}'`);
+  }
+});
+
+conformanceCase('a value of exactly 1 MiB as JSON is stored and one byte more fails with too_large', async (ctx) => {
+  // A string's JSON form adds two quote characters.
+  const atLimit = 'a'.repeat(VALUE_MAX_BYTES - 2);
+  await setValue(ctx, 'big', atLimit);
+  const stored = await getValue(ctx, 'big');
+  assert(typeof stored === 'string' && stored.length === atLimit.length && stored === atLimit, `the 1 MiB value should come back whole, got ${show(stored)}`);
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'bigger', value: atLimit + 'a', ...GLOBAL }]), 'too_large', { opIndex: 0, messageIncludes: 'bigger' });
+  assertEqual(await getEntry(ctx, 'bigger'), null, 'a refused too-large value is not stored');
+  // Multi-byte characters count as their UTF-8 bytes: 'é' is two bytes.
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'wide', value: 'é'.repeat(VALUE_MAX_BYTES / 2), ...GLOBAL }]), 'too_large');
+});
+
+conformanceCase('append that would grow a value past 1 MiB fails with too_large and keeps the old value', async (ctx) => {
+  const almost = 'b'.repeat(VALUE_MAX_BYTES - 2);
+  await setValue(ctx, 'full', almost);
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'append', key: 'full', value: 'c', ...GLOBAL }]), 'too_large', { opIndex: 0 });
+  const entry = await getEntry(ctx, 'full');
+  assertEqual(entry?.version, 1, 'version after the refused append');
+  assert(entry?.value === almost, 'the value is unchanged after the refused append');
+});
+
+conformanceCase('values JSON cannot hold fail with invalid_value', async (ctx) => {
+  const bad: Array<[string, unknown]> = [
+    ['infinite', Infinity],
+    ['not_a_number', NaN],
+    ['nested_nan', { a: [1, NaN] }],
+    ['missing', undefined],
+  ];
+  for (const [key, value] of bad) {
+    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key, value: value as JsonValue, ...GLOBAL }]), 'invalid_value', { opIndex: 0, messageIncludes: key });
+    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'append', key, value: value as JsonValue, ...GLOBAL }]), 'invalid_value', { opIndex: 0 });
+  }
+  assertEqual((await listKeys(ctx)).keys, [], 'nothing was written by refused values');
+});
+
+conformanceCase('ttlSeconds and increment by that are not positive finite numbers fail with invalid_value', async (ctx) => {
+  for (const ttlSeconds of [0, -5]) {
+    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'ttl_key', value: 1, ttlSeconds, ...GLOBAL }]), 'invalid_value', { opIndex: 0 });
+  }
+  for (const by of [Infinity, NaN]) {
+    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'increment', key: 'ctr', by, ...GLOBAL }]), 'invalid_value', { opIndex: 0 });
+  }
+  assertEqual((await listKeys(ctx)).keys, [], 'nothing was written');
+});
+
+conformanceCase('flow and flow_group without a scopeKey fail with invalid_scope', async (ctx) => {
+  const refs: ScopeRef[] = [{ scope: 'flow' }, { scope: 'flow_group' }, { scope: 'flow', scopeKey: '' }, { scope: 'flow_group', scopeKey: '' }];
+  for (const ref of refs) {
+    for (const op of [
+      { op: 'set', key: 'k', value: 1, ...ref },
+      { op: 'get', key: 'k', ...ref },
+      { op: 'delete', key: 'k', ...ref },
+      { op: 'list', ...ref },
+      { op: 'append', key: 'k', value: 1, ...ref },
+      { op: 'increment', key: 'k', ...ref },
+    ] as KvOp[]) {
+      await expectKvError(ctx.store.batch(ctx.companyId, [op]), 'invalid_scope', { opIndex: 0, messageIncludes: ref.scope });
+    }
+  }
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'get', key: 'k', scope: 'planet' } as unknown as KvOp]), 'invalid_scope', { opIndex: 0, messageIncludes: 'planet' });
+});
+
+conformanceCase('an unknown op or save mode fails with invalid_request', async (ctx) => {
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'frobnicate', key: 'k', scope: 'global' } as unknown as KvOp]), 'invalid_request', { opIndex: 0, messageIncludes: 'frobnicate' });
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'k', value: 1, mode: 'replace', scope: 'global' } as unknown as KvOp]), 'invalid_request', { opIndex: 0, messageIncludes: 'replace' });
+  assertEqual(await getEntry(ctx, 'k'), null, 'nothing was written');
+});
+
+// --- scopes and companies ---------------------------------------------------------------------
+
+conformanceCase('flow, flow_group and global are separate, and so are two scopeKeys of one scope', async (ctx) => {
+  const places: ScopeRef[] = [
+    { scope: 'flow', scopeKey: 'bp-a' },
+    { scope: 'flow', scopeKey: 'bp-b' },
+    { scope: 'flow_group', scopeKey: 'bp-a' },
+    { scope: 'flow_group', scopeKey: 'grp-b' },
+    { scope: 'global' },
+  ];
+  await ctx.store.batch(ctx.companyId, places.map((ref, i) => ({ op: 'set', key: 'shared_name', value: `value-${i}`, ...ref })));
+  for (const [i, ref] of places.entries()) {
+    const entry = await getEntry(ctx, 'shared_name', ref);
+    assertEntryShape(entry, ctx, { key: 'shared_name', value: `value-${i}`, scope: ref, version: 1 }, `entry in ${ref.scope} '${ref.scopeKey ?? ''}'`);
+    assertEqual((await listKeys(ctx, {}, ref)).keys, ['shared_name'], `list in ${ref.scope} '${ref.scopeKey ?? ''}'`);
+  }
+  const ids = new Set<string>();
+  for (const ref of places) ids.add((await getEntry(ctx, 'shared_name', ref))!.id);
+  assertEqual(ids.size, places.length, 'each scope holds its own entry with its own id');
+  await one(ctx, { op: 'delete', key: 'shared_name', scope: 'flow', scopeKey: 'bp-a' });
+  assertEqual(await getValue(ctx, 'shared_name', { scope: 'flow', scopeKey: 'bp-b' }), 'value-1', 'other flow after delete');
+  assertEqual(await getValue(ctx, 'shared_name', { scope: 'flow_group', scopeKey: 'bp-a' }), 'value-2', 'flow_group with the same scopeKey after delete');
+  assertEqual(await getValue(ctx, 'shared_name', GLOBAL), 'value-4', 'global after delete');
+  await one(ctx, { op: 'increment', key: 'hits', scope: 'flow', scopeKey: 'bp-a' });
+  assertEqual(await getEntry(ctx, 'hits', { scope: 'flow', scopeKey: 'bp-b' }), null, 'increment in one flow stays in that flow');
+});
+
+conformanceCase('global scope ignores scopeKey and stores it as an empty string', async (ctx) => {
+  const entry = await setValue(ctx, 'g', 1, { scope: 'global', scopeKey: 'ignored' });
+  assertEqual(entry.scopeKey, '', 'scopeKey of a global entry');
+  assertEqual(await getValue(ctx, 'g', { scope: 'global' }), 1, 'global get without scopeKey');
+  assertEqual(await getValue(ctx, 'g', { scope: 'global', scopeKey: 'other' }), 1, 'global get with another scopeKey');
+});
+
+conformanceCase('companies are isolated: keys, lists, getById and deleteById never cross', async (ctx) => {
+  const other: ConformanceContext = { store: ctx.store, companyId: `${ctx.companyId}-other` };
+  const mine = await setValue(ctx, 'secret', 'mine');
+  const theirs = await setValue(other, 'secret', 'theirs');
+  await setValue(other, 'only_theirs', 1);
+  assert(mine.id !== theirs.id, 'two companies get different ids for the same key');
+  assertEqual(theirs.companyId, other.companyId, 'companyId of the other company\'s entry');
+  assertEqual(await getValue(ctx, 'secret'), 'mine', 'my value');
+  assertEqual(await getValue(other, 'secret'), 'theirs', 'their value');
+  assertEqual((await listKeys(ctx)).keys, ['secret'], 'my list');
+  assertEqual(await ctx.store.getById(ctx.companyId, theirs.id), null, 'getById of another company\'s id');
+  assertEqual(await ctx.store.deleteById(ctx.companyId, theirs.id), false, 'deleteById of another company\'s id');
+  assertEqual(await getValue(other, 'secret'), 'theirs', 'their value after my deleteById attempt');
+  assertEqual(await getEntry(ctx, 'only_theirs'), null, 'get of a key only the other company has');
+});
+
+// --- getById and deleteById -------------------------------------------------------------------
+
+conformanceCase('getById returns the entry a batch wrote, and null for an unknown id', async (ctx) => {
+  const entry = await setValue(ctx, 'by_id', { deep: [1, 2] }, { scope: 'flow', scopeKey: 'bp-x' });
+  assertEqual(await ctx.store.getById(ctx.companyId, entry.id), entry, 'getById');
+  const updated = await setValue(ctx, 'by_id', 'v2', { scope: 'flow', scopeKey: 'bp-x' });
+  assertEqual(await ctx.store.getById(ctx.companyId, entry.id), updated, 'getById after an update');
+  assertEqual(await ctx.store.getById(ctx.companyId, 'no-such-id'), null, 'getById of an unknown id');
+});
+
+conformanceCase('deleteById removes the entry once and then reports false', async (ctx) => {
+  const entry = await setValue(ctx, 'by_id', 1);
+  await setValue(ctx, 'neighbour', 2);
+  assertEqual(await ctx.store.deleteById(ctx.companyId, entry.id), true, 'first deleteById');
+  assertEqual(await getEntry(ctx, 'by_id'), null, 'get after deleteById');
+  assertEqual(await ctx.store.getById(ctx.companyId, entry.id), null, 'getById after deleteById');
+  assertEqual(await ctx.store.deleteById(ctx.companyId, entry.id), false, 'second deleteById');
+  assertEqual(await getValue(ctx, 'neighbour'), 2, 'a neighbour survives deleteById');
+  assertEqual(await ctx.store.deleteById(ctx.companyId, 'no-such-id'), false, 'deleteById of an unknown id');
+});
+
+// --- list -------------------------------------------------------------------------------------
+
+conformanceCase('list returns keys sorted by code unit with full entries', async (ctx) => {
+  const keys = ['b', 'B', 'a', 'A', '_x', '-x', '0', '9z', 'Z', 'z', 'aa', 'a_', 'a-'];
+  await ctx.store.batch(ctx.companyId, keys.map((key) => ({ op: 'set', key, value: key, ...GLOBAL })));
+  const result = await one(ctx, { op: 'list', ...GLOBAL });
+  const sorted = [...keys].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  assertEqual(result.entries.map((e) => e.key), sorted, 'list order');
+  assertEqual(result.nextCursor, null, 'nextCursor when everything fits');
+  for (const entry of result.entries) assertEntryShape(entry, ctx, { key: entry.key, value: entry.key, version: 1 }, `listed entry '${entry.key}'`);
+});
+
+conformanceCase('list filters by prefix literally and case-sensitively', async (ctx) => {
+  const keys = ['user_1', 'user_2', 'user-3', 'userX', 'USER_4', 'users', 'admin_1', 'a_b', 'axb', 'a_bc'];
+  await ctx.store.batch(ctx.companyId, keys.map((key) => ({ op: 'set', key, value: 1, ...GLOBAL })));
+  assertEqual((await listKeys(ctx, { prefix: 'user_' })).keys, ['user_1', 'user_2'], 'prefix user_ (an underscore is not a wildcard)');
+  assertEqual((await listKeys(ctx, { prefix: 'user' })).keys, ['user-3', 'userX', 'user_1', 'user_2', 'users'], 'prefix user');
+  assertEqual((await listKeys(ctx, { prefix: 'USER' })).keys, ['USER_4'], 'prefix USER (case matters)');
+  assertEqual((await listKeys(ctx, { prefix: 'a_' })).keys, ['a_b', 'a_bc'], 'prefix a_ does not match axb');
+  assertEqual((await listKeys(ctx, { prefix: '%' })).keys, [], 'prefix % matches nothing');
+  assertEqual((await listKeys(ctx, { prefix: 'nobody' })).keys, [], 'a prefix nothing has');
+  assertEqual((await listKeys(ctx, { prefix: '' })).keys.length, keys.length, 'an empty prefix lists everything');
+});
+
+conformanceCase('list pages with limit and cursor through 25 keys without duplicates or gaps', async (ctx) => {
+  const keys = Array.from({ length: 25 }, (_, i) => `item_${String(i).padStart(2, '0')}`);
+  await ctx.store.batch(ctx.companyId, [...keys].reverse().map((key) => ({ op: 'set', key, value: key, ...GLOBAL })));
+  await setValue(ctx, 'other_key', 0);
+  const seen: string[] = [];
+  const pageSizes: number[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < 10; page++) {
+    const result = await listKeys(ctx, { prefix: 'item_', limit: 10, cursor });
+    pageSizes.push(result.keys.length);
+    seen.push(...result.keys);
+    cursor = result.nextCursor;
+    if (cursor === null) break;
+    assert(typeof cursor === 'string' && cursor.length > 0, `nextCursor should be a non-empty string, got ${show(cursor)}`);
+  }
+  assertEqual(pageSizes, [10, 10, 5], 'page sizes');
+  assertEqual(seen, keys, 'keys across pages');
+});
+
+conformanceCase('a page that ends exactly at the last key has no nextCursor', async (ctx) => {
+  await ctx.store.batch(ctx.companyId, Array.from({ length: 20 }, (_, i) => ({ op: 'set' as const, key: `k${String(i).padStart(2, '0')}`, value: i, ...GLOBAL })));
+  const first = await listKeys(ctx, { limit: 10 });
+  assert(first.nextCursor !== null, 'the first page of 20 keys by 10 should have a nextCursor');
+  const second = await listKeys(ctx, { limit: 10, cursor: first.nextCursor });
+  assertEqual(second.keys.length, 10, 'second page size');
+  assertEqual(second.nextCursor, null, 'nextCursor after the last key');
+  assertEqual((await listKeys(ctx, { limit: 20 })).nextCursor, null, 'nextCursor when the limit equals the number of keys');
+});
+
+conformanceCase('a list cursor is a position by key, so writes between pages neither repeat nor skip keys', async (ctx) => {
+  await ctx.store.batch(ctx.companyId, ['b', 'd', 'f', 'h'].map((key) => ({ op: 'set' as const, key, value: key, ...GLOBAL })));
+  const first = await listKeys(ctx, { limit: 2 });
+  assertEqual(first.keys, ['b', 'd'], 'first page');
+  await ctx.store.batch(ctx.companyId, [
+    { op: 'set', key: 'a', value: 'a', ...GLOBAL },
+    { op: 'delete', key: 'f', ...GLOBAL },
+    { op: 'set', key: 'g', value: 'g', ...GLOBAL },
+  ]);
+  const second = await listKeys(ctx, { limit: 2, cursor: first.nextCursor });
+  assertEqual(second.keys, ['g', 'h'], 'second page after writes');
+  assertEqual(second.nextCursor, null, 'no more pages');
+});
+
+conformanceCase('list returns at most 1000 keys by default and refuses a limit outside 1–1000', async (ctx) => {
+  const count = LIST_DEFAULT_LIMIT + 5;
+  await ctx.store.batch(ctx.companyId, Array.from({ length: count }, (_, i) => ({ op: 'set' as const, key: `n${String(i).padStart(5, '0')}`, value: i, ...GLOBAL })));
+  const first = await listKeys(ctx);
+  assertEqual(first.keys.length, LIST_DEFAULT_LIMIT, 'default page size');
+  const rest = await listKeys(ctx, { cursor: first.nextCursor });
+  assertEqual(rest.keys.length, 5, 'the rest');
+  for (const limit of [0, -1, 1.5, LIST_DEFAULT_LIMIT + 1]) {
+    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'list', limit, ...GLOBAL }]), 'invalid_request', { opIndex: 0 });
+  }
+  assertEqual((await listKeys(ctx, { limit: 1 })).keys, ['n00000'], 'limit 1');
+});
+
+// --- batches ----------------------------------------------------------------------------------
+
+conformanceCase('a batch returns one result per op, in order', async (ctx) => {
+  assertEqual(await ctx.store.batch(ctx.companyId, []), [], 'an empty batch');
+  const results = await ctx.store.batch(ctx.companyId, [
+    { op: 'set', key: 'a', value: 'x', ...GLOBAL },
+    { op: 'get', key: 'a', ...GLOBAL },
+    { op: 'append', key: 'a', value: 'y', ...GLOBAL },
+    { op: 'increment', key: 'n', by: 2, ...GLOBAL },
+    { op: 'list', ...GLOBAL },
+    { op: 'delete', key: 'a', ...GLOBAL },
+    { op: 'get', key: 'a', ...GLOBAL },
+  ]);
+  assertEqual(results.map((r) => r.op), ['set', 'get', 'append', 'increment', 'list', 'delete', 'get'], 'result ops');
+  const [set, get, append, increment, list, del, getAfter] = results;
+  assert(set?.op === 'set' && set.created, 'set created the key');
+  assertEqual(get?.op === 'get' ? get.entry?.value : undefined, 'x', 'get sees the set before it');
+  assertEqual(append?.op === 'append' ? append.entry.value : undefined, 'xy', 'append sees the set before it');
+  assertEqual(increment?.op === 'increment' ? increment.entry.value : undefined, 2, 'increment result');
+  assertEqual(list?.op === 'list' ? list.entries.map((e) => [e.key, e.value]) : undefined, [['a', 'xy'], ['n', 2]], 'list sees earlier writes of the batch');
+  assertEqual(del?.op === 'delete' ? del.deleted : undefined, true, 'delete sees the key written earlier in the batch');
+  assertEqual(getAfter?.op === 'get' ? getAfter.entry : undefined, null, 'get after delete in the same batch');
+  assertEqual(await getEntry(ctx, 'a'), null, 'a after the batch');
+  assertEqual(await getValue(ctx, 'n'), 2, 'n after the batch');
+});
+
+conformanceCase('a batch whose third op fails changes nothing and reports opIndex 2', async (ctx) => {
+  await setValue(ctx, 'existing', 'original');
+  await setValue(ctx, 'counter', 10);
+  const before = await getEntry(ctx, 'existing');
+  await expectKvError(ctx.store.batch(ctx.companyId, [
+    { op: 'set', key: 'new_one', value: 1, ...GLOBAL },
+    { op: 'increment', key: 'counter', by: 5, ...GLOBAL },
+    { op: 'set', key: 'existing', value: 'overwritten', mode: 'create', ...GLOBAL },
+    { op: 'set', key: 'after', value: 1, ...GLOBAL },
+  ]), 'already_exists', { opIndex: 2, messageIncludes: 'existing' });
+  assertEqual(await getEntry(ctx, 'new_one'), null, 'a key set by op 0 of the failed batch');
+  assertEqual(await getValue(ctx, 'counter'), 10, 'a counter incremented by op 1 of the failed batch');
+  assertEqual(await getEntry(ctx, 'existing'), before, 'the key the failing op touched');
+  assertEqual(await getEntry(ctx, 'after'), null, 'a key after the failing op');
+  assertEqual((await listKeys(ctx)).keys, ['counter', 'existing'], 'list after the failed batch');
+
+  await expectKvError(ctx.store.batch(ctx.companyId, [
+    { op: 'delete', key: 'existing', ...GLOBAL },
+    { op: 'append', key: 'counter', value: 'x', ...GLOBAL },
+  ]), 'type_mismatch', { opIndex: 1 });
+  assertEqual(await getEntry(ctx, 'existing'), before, 'a key deleted by op 0 of a failed batch');
+
+  await expectKvError(ctx.store.batch(ctx.companyId, [
+    { op: 'set', key: 'x1', value: 1, ...GLOBAL },
+    { op: 'set', key: 'x2', value: 2, ...GLOBAL },
+    { op: 'get', key: 'bad key', ...GLOBAL },
+  ]), 'invalid_key', { opIndex: 2, messageIncludes: 'bad key' });
+  assertEqual((await listKeys(ctx)).keys, ['counter', 'existing'], 'list after a batch failing on a bad key');
+});
+
+conformanceCase('later ops in a batch see the writes of earlier ones, including create after delete', async (ctx) => {
+  await setValue(ctx, 'slot', 'old');
+  const results = await ctx.store.batch(ctx.companyId, [
+    { op: 'delete', key: 'slot', ...GLOBAL },
+    { op: 'set', key: 'slot', value: 'new', mode: 'create', ...GLOBAL },
+    { op: 'set', key: 'fresh', value: 1, mode: 'create', ...GLOBAL },
+    { op: 'set', key: 'fresh', value: 2, mode: 'update', ...GLOBAL },
+    { op: 'increment', key: 'fresh', by: 3, ...GLOBAL },
+  ]);
+  const last = results[4];
+  assertEqual(last?.op === 'increment' ? [last.entry.value, last.entry.version] : undefined, [5, 3], 'value and version after create, update, increment in one batch');
+  const slot = await getEntry(ctx, 'slot');
+  assertEqual(slot?.value, 'new', 'slot after delete then create');
+  assertEqual(slot?.version, 1, 'slot version after delete then create');
+  await expectKvError(ctx.store.batch(ctx.companyId, [
+    { op: 'set', key: 'twice', value: 1, mode: 'create', ...GLOBAL },
+    { op: 'set', key: 'twice', value: 2, mode: 'create', ...GLOBAL },
+  ]), 'already_exists', { opIndex: 1 });
+  assertEqual(await getEntry(ctx, 'twice'), null, 'nothing from a batch that creates a key twice');
+});
+
+// --- concurrency ------------------------------------------------------------------------------
+
+conformanceCase('200 concurrent increments add exactly 200', async (ctx) => {
+  await setValue(ctx, 'hits', 1000, FLOW);
+  const results = await Promise.all(Array.from({ length: 200 }, () => ctx.store.batch(ctx.companyId, [{ op: 'increment', key: 'hits', ...FLOW }])));
+  const seen = results.map((r) => (r[0]?.op === 'increment' ? r[0].entry.value : null));
+  assertEqual([...seen].sort((a, b) => Number(a) - Number(b)), Array.from({ length: 200 }, (_, i) => 1001 + i), 'the values each increment returned');
+  const entry = await getEntry(ctx, 'hits', FLOW);
+  assertEqual(entry?.value, 1200, 'final count');
+  assertEqual(entry?.version, 201, 'final version');
+});
+
+conformanceCase('200 concurrent appends to a json array keep all 200 items', async (ctx) => {
+  await setValue(ctx, 'events', []);
+  await Promise.all(Array.from({ length: 200 }, (_, i) => ctx.store.batch(ctx.companyId, [{ op: 'append', key: 'events', value: { i }, valueType: 'json', ...GLOBAL }])));
+  const stored = await getValue(ctx, 'events');
+  assert(Array.isArray(stored), `events should be an array, got ${show(stored)}`);
+  assertEqual(stored.length, 200, 'number of items');
+  const distinct = new Set(stored.map((item) => (item as { i: number }).i));
+  assertEqual(distinct.size, 200, 'distinct items');
+});
+
+conformanceCase('concurrent creates of one key: exactly one succeeds, the rest get already_exists', async (ctx) => {
+  const attempts = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'lock', value: i, mode: 'create', ...GLOBAL }])));
+  const won = attempts.filter((a) => a.status === 'fulfilled');
+  assertEqual(won.length, 1, 'number of creates that succeeded');
+  for (const attempt of attempts) {
+    if (attempt.status === 'rejected') await expectKvError(Promise.reject(attempt.reason), 'already_exists');
+  }
+  const winner = won[0]!.value[0];
+  assertEqual(await getValue(ctx, 'lock'), winner?.op === 'set' ? winner.entry.value : undefined, 'the stored value is the winner\'s');
+});
+
+// --- TTL --------------------------------------------------------------------------------------
+
+conformanceCase('ttlSeconds sets expiresAt; a later set without ttl makes the key permanent', async (ctx) => {
+  const entry = await setValue(ctx, 'session', 'abc', { ttlSeconds: 60 });
+  assert(entry.expiresAt !== null, 'expiresAt should be set when ttlSeconds is given');
+  const delta = Date.parse(entry.expiresAt) - Date.parse(entry.updatedAt);
+  assert(Math.abs(delta - 60_000) < 1000, `expiresAt should be 60 s after updatedAt, it is ${delta} ms`);
+  assertEqual((await getEntry(ctx, 'session'))?.expiresAt, entry.expiresAt, 'expiresAt read back');
+  const appended = await one(ctx, { op: 'append', key: 'session', value: 'd', ...GLOBAL });
+  assertEqual(appended.entry.expiresAt, entry.expiresAt, 'append keeps expiresAt');
+  const permanent = await setValue(ctx, 'session', 'xyz');
+  assertEqual(permanent.expiresAt, null, 'expiresAt after a set without ttl');
+});
+
+conformanceCase('an expired key is absent for get, list, getById and delete', async (ctx) => {
+  const [entry] = await writeThenExpire(ctx, [{ key: 'short', value: 'gone soon' }, { key: 'short_flow', value: 1, scope: FLOW }]);
+  await setValue(ctx, 'stays', 'here');
+  assertEqual(await getEntry(ctx, 'short'), null, 'get of an expired key');
+  assertEqual(await getEntry(ctx, 'short_flow', FLOW), null, 'get of an expired key in flow scope');
+  assertEqual((await listKeys(ctx)).keys, ['stays'], 'list leaves out an expired key');
+  assertEqual((await listKeys(ctx, {}, FLOW)).keys, [], 'list in flow scope leaves out an expired key');
+  assertEqual(await ctx.store.getById(ctx.companyId, entry!.id), null, 'getById of an expired entry');
+  assertEqual(await ctx.store.deleteById(ctx.companyId, entry!.id), false, 'deleteById of an expired entry');
+  assertEqual((await one(ctx, { op: 'delete', key: 'short_flow', ...FLOW })).deleted, false, 'delete of an expired key');
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'short', value: 1, mode: 'update', ...GLOBAL }]), 'not_found', { opIndex: 0 });
+});
+
+conformanceCase('append and increment on an expired key start fresh', async (ctx) => {
+  await writeThenExpire(ctx, [{ key: 'log', value: 'old text' }, { key: 'list', value: ['old'] }, { key: 'ctr', value: 100 }]);
+  const log = await one(ctx, { op: 'append', key: 'log', value: 'new', valueType: 'text', ...GLOBAL });
+  assertEntryShape(log.entry, ctx, { key: 'log', value: 'new', version: 1 }, 'append to expired text');
+  assertEqual(log.entry.expiresAt, null, 'a fresh entry from append has no expiry');
+  const list = await one(ctx, { op: 'append', key: 'list', value: 'new', valueType: 'json', ...GLOBAL });
+  assertEqual(list.entry.value, ['new'], 'append to an expired array');
+  const ctr = await one(ctx, { op: 'increment', key: 'ctr', by: 2, ...GLOBAL });
+  assertEntryShape(ctr.entry, ctx, { key: 'ctr', value: 2, version: 1 }, 'increment of an expired counter');
+  assertEqual(ctr.entry.expiresAt, null, 'a fresh entry from increment has no expiry');
+});
+
+conformanceCase('set in create mode succeeds over an expired key', async (ctx) => {
+  const [old] = await writeThenExpire(ctx, [{ key: 'idem', value: 'first' }]);
+  const result = await one(ctx, { op: 'set', key: 'idem', value: 'second', mode: 'create', ...GLOBAL });
+  assertEqual(result.created, true, 'created over an expired key');
+  assertEntryShape(result.entry, ctx, { key: 'idem', value: 'second', version: 1 }, 'entry created over an expired key');
+  assert(result.entry.id !== old!.id, 'an entry created over an expired one gets a new id');
+  assertEqual(result.entry.expiresAt, null, 'expiresAt of the new entry');
+  assertEqual(await getValue(ctx, 'idem'), 'second', 'stored value');
+  assertEqual((await listKeys(ctx)).keys, ['idem'], 'list shows the recreated key once');
+});

@@ -1,0 +1,4 @@
+import { describeConformance } from './conformance-vitest';
+import { MemoryStore } from './memory';
+
+describeConformance('memory', async () => new MemoryStore());
