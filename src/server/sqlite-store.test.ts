@@ -1,0 +1,245 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KvError } from '../kv/errors';
+import type { Entry, KvOp } from '../kv/types';
+import { DATABASE_FILE, migrate, openDatabase } from './database';
+import { MASTER_KEY_FILE, ValueCipher } from './encryption';
+import { SqliteStore, openSqliteStore } from './sqlite-store';
+
+const COMPANY = 'acme';
+const flow = { scope: 'flow', scopeKey: 'bp-1' } as const;
+
+let dataDir: string;
+const opened: SqliteStore[] = [];
+
+beforeEach(() => { dataDir = mkdtempSync(join(tmpdir(), 'kvb-sqlite-')); });
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((store) => store.close()));
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function open(options: Partial<Parameters<typeof openSqliteStore>[0]> = {}): SqliteStore {
+  const store = openSqliteStore({ dataDir, env: {}, ...options });
+  opened.push(store);
+  return store;
+}
+
+async function set(store: SqliteStore, key: string, value: Entry['value'], extra: Partial<Extract<KvOp, { op: 'set' }>> = {}): Promise<Entry> {
+  const [result] = await store.batch(COMPANY, [{ op: 'set', key, value, ...flow, ...extra }]);
+  if (result?.op !== 'set') throw new Error('expected a set result');
+  return result.entry;
+}
+
+async function get(store: SqliteStore, key: string, company = COMPANY): Promise<Entry | null> {
+  const [result] = await store.batch(company, [{ op: 'get', key, ...flow }]);
+  if (result?.op !== 'get') throw new Error('expected a get result');
+  return result.entry;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<KvError> {
+  const error = await promise.then(() => null, (caught: unknown) => caught);
+  expect(error).toBeInstanceOf(KvError);
+  return error as KvError;
+}
+
+/** A second, raw connection to the same file, as an attacker with disk access would have. */
+function rawDatabase(): BetterSqlite3.Database {
+  return new BetterSqlite3(join(dataDir, DATABASE_FILE));
+}
+
+describe('SqliteStore', () => {
+  it('stores, reads, lists and deletes entries with their structure intact', async () => {
+    const store = open();
+    const profile = { name: 'Ada', tags: ['x', 'y'], nested: { ok: true, n: 1.5 } };
+    const created = await set(store, 'profile', profile);
+    expect(created).toMatchObject({ companyId: COMPANY, scope: 'flow', scopeKey: 'bp-1', key: 'profile', value: profile, valueType: 'json', version: 1 });
+    await set(store, 'greeting', 'hello');
+
+    expect((await get(store, 'profile'))?.value).toEqual(profile);
+    const [list] = await store.batch(COMPANY, [{ op: 'list', ...flow }]);
+    expect(list?.op === 'list' && list.entries.map((e) => e.key)).toEqual(['greeting', 'profile']);
+
+    const [removed] = await store.batch(COMPANY, [{ op: 'delete', key: 'profile', ...flow }]);
+    expect(removed).toEqual({ op: 'delete', deleted: true });
+    expect(await get(store, 'profile')).toBeNull();
+  });
+
+  it('lists by prefix and pages with a cursor in key order', async () => {
+    const store = open();
+    for (const key of ['user_b', 'user_a', 'users', 'order_1', 'user_c']) await set(store, key, key);
+    const [first] = await store.batch(COMPANY, [{ op: 'list', prefix: 'user_', limit: 2, ...flow }]);
+    expect(first?.op === 'list' && [first.entries.map((e) => e.key), first.nextCursor]).toEqual([['user_a', 'user_b'], 'user_b']);
+    const [second] = await store.batch(COMPANY, [{ op: 'list', prefix: 'user_', limit: 2, cursor: 'user_b', ...flow }]);
+    expect(second?.op === 'list' && [second.entries.map((e) => e.key), second.nextCursor]).toEqual([['user_c'], null]);
+  });
+
+  it('applies nothing when one op of a batch fails', async () => {
+    const store = open();
+    await set(store, 'existing', 1);
+    const error = await rejection(store.batch(COMPANY, [
+      { op: 'set', key: 'fresh', value: 'new', ...flow },
+      { op: 'increment', key: 'existing', ...flow },
+      { op: 'set', key: 'existing', value: 'again', mode: 'create', ...flow },
+    ]));
+    expect([error.code, error.opIndex]).toEqual(['already_exists', 2]);
+    expect(await get(store, 'fresh')).toBeNull();
+    expect((await get(store, 'existing'))?.value).toBe(1);
+  });
+
+  it('keeps companies apart, also for getById and deleteById', async () => {
+    const store = open();
+    const entry = await set(store, 'secret', 's3');
+    expect(await get(store, 'secret', 'other')).toBeNull();
+    expect(await store.getById('other', entry.id)).toBeNull();
+    expect(await store.deleteById('other', entry.id)).toBe(false);
+    expect((await store.getById(COMPANY, entry.id))?.value).toBe('s3');
+    expect(await store.deleteById(COMPANY, entry.id)).toBe(true);
+    expect(await store.getById(COMPANY, entry.id)).toBeNull();
+    expect(await store.deleteById(COMPANY, entry.id)).toBe(false);
+  });
+
+  it('treats expired entries as absent and purges them on a later write', async () => {
+    let now = new Date('2030-01-01T00:00:00.000Z');
+    const store = open({ batchOptions: { now: () => now } });
+    const entry = await set(store, 'session', 'abc', { ttlSeconds: 60 });
+    now = new Date('2030-01-01T00:01:01.000Z');
+    expect(await get(store, 'session')).toBeNull();
+    expect(await store.getById(COMPANY, entry.id)).toBeNull();
+    const [list] = await store.batch(COMPANY, [{ op: 'list', ...flow }]);
+    expect(list?.op === 'list' && list.entries).toEqual([]);
+
+    const raw = rawDatabase();
+    const count = () => (raw.prepare('SELECT count(*) AS n FROM kv_entries').get() as { n: number }).n;
+    expect(count()).toBe(1);
+    await set(store, 'other', 1);
+    expect(count()).toBe(1);
+    raw.close();
+  });
+
+  it('gives exactly +100 for 100 concurrent increments', async () => {
+    const store = open();
+    await Promise.all(Array.from({ length: 100 }, () => store.batch(COMPANY, [{ op: 'increment', key: 'counter', ...flow }])));
+    expect((await get(store, 'counter'))?.value).toBe(100);
+  });
+
+  it('stays exact when two connections to one file increment the same key at once', async () => {
+    // Each store's batches interleave with the other's between phase 1 and phase 2, forcing retries.
+    const key = randomBytes(32);
+    const first = new SqliteStore({ db: openDatabase(dataDir), cipher: new ValueCipher(key), ownsDatabase: true });
+    const second = new SqliteStore({ db: openDatabase(dataDir), cipher: new ValueCipher(key), ownsDatabase: true });
+    opened.push(first, second);
+    const bump = (store: SqliteStore) => store.batch(COMPANY, [{ op: 'increment', key: 'shared', ...flow }, { op: 'append', key: 'log', value: 'x', valueType: 'text', ...flow }]);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => bump(i % 2 === 0 ? first : second)));
+    expect((await get(first, 'shared'))?.value).toBe(50);
+    expect((await get(second, 'log'))?.value).toBe('x'.repeat(50));
+  });
+
+  it('keeps entries across close and reopen', async () => {
+    const store = open();
+    await set(store, 'kept', { a: [1, 2, 3] });
+    await store.close();
+    const reopened = open();
+    expect((await get(reopened, 'kept'))?.value).toEqual({ a: [1, 2, 3] });
+  });
+
+  it('refuses work once closed with a store error', async () => {
+    const store = open();
+    await store.close();
+    expect((await rejection(get(store, 'x'))).code).toBe('store');
+  });
+
+  it('lets another owner add its tables to the same database with migrate', () => {
+    const db = openDatabase(dataDir);
+    migrate(db, 'server', ['CREATE TABLE blueprints (id TEXT PRIMARY KEY)', 'ALTER TABLE blueprints ADD COLUMN name TEXT']);
+    migrate(db, 'server', ['CREATE TABLE blueprints (id TEXT PRIMARY KEY)', 'ALTER TABLE blueprints ADD COLUMN name TEXT']);
+    const store = new SqliteStore({ db, cipher: new ValueCipher(randomBytes(32)), ownsDatabase: true });
+    opened.push(store);
+    const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('blueprints');
+    expect(columns).toEqual(['id', 'name']);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+  });
+});
+
+describe('SqliteStore encryption at rest', () => {
+  it('never writes a stored value in plaintext to the database or its WAL', async () => {
+    const store = open();
+    const marker = `plaintext-marker-${randomBytes(6).toString('hex')}`;
+    await set(store, 'secret_text', marker);
+    await set(store, 'secret_json', { note: marker });
+    const files = [DATABASE_FILE, `${DATABASE_FILE}-wal`].map((name) => join(dataDir, name)).filter((path) => existsSync(path));
+    expect(files.length).toBeGreaterThan(0);
+    for (const path of files) expect(readFileSync(path).includes(Buffer.from(marker))).toBe(false);
+    // The key names stay readable (they are indexed): proof the grep looks at the right bytes.
+    expect(files.some((path) => readFileSync(path).includes(Buffer.from('secret_text')))).toBe(true);
+  });
+
+  it('reports integrity, naming the key, for a ciphertext moved onto another row', async () => {
+    const store = open();
+    await set(store, 'alpha', 'value of alpha');
+    await set(store, 'beta', 'value of beta');
+    const raw = rawDatabase();
+    raw.prepare("UPDATE kv_entries SET value_ciphertext = (SELECT value_ciphertext FROM kv_entries WHERE key = 'alpha') WHERE key = 'beta'").run();
+    raw.close();
+    const error = await rejection(get(store, 'beta'));
+    expect(error.code).toBe('integrity');
+    expect(error.message).toContain("'beta'");
+    expect((await get(store, 'alpha'))?.value).toBe('value of alpha');
+  });
+
+  it('reports integrity for a flipped byte, in get, list and getById', async () => {
+    const store = open();
+    const entry = await set(store, 'flipped', { amount: 100 });
+    const raw = rawDatabase();
+    const blob = raw.prepare('SELECT value_ciphertext FROM kv_entries WHERE key = ?').pluck().get('flipped') as Buffer;
+    blob[20] = blob[20]! ^ 0x80;
+    raw.prepare('UPDATE kv_entries SET value_ciphertext = ? WHERE key = ?').run(blob, 'flipped');
+    raw.close();
+    expect((await rejection(get(store, 'flipped'))).code).toBe('integrity');
+    expect((await rejection(store.batch(COMPANY, [{ op: 'list', ...flow }]))).code).toBe('integrity');
+    expect((await rejection(store.getById(COMPANY, entry.id))).code).toBe('integrity');
+  });
+
+  it('creates the key file with mode 0600', () => {
+    open();
+    expect(statSync(join(dataDir, MASTER_KEY_FILE)).mode & 0o777).toBe(0o600);
+  });
+
+  it('uses KVB_MASTER_KEY over the key file', async () => {
+    const envKey = randomBytes(32).toString('hex');
+    const store = open({ env: { KVB_MASTER_KEY: envKey } });
+    await set(store, 'k', 'sealed with the env key');
+    await store.close();
+    expect(existsSync(join(dataDir, MASTER_KEY_FILE))).toBe(false);
+    const reopened = open({ env: { KVB_MASTER_KEY: envKey } });
+    expect((await get(reopened, 'k'))?.value).toBe('sealed with the env key');
+  });
+
+  it('reports integrity when reopened with a different master key, at open and on every read', async () => {
+    const store = open();
+    await set(store, 'k', 'v');
+    await store.close();
+    const otherKey = randomBytes(32);
+    const error = (() => {
+      try {
+        open({ masterKey: otherKey });
+        return null;
+      } catch (caught) {
+        return caught as KvError;
+      }
+    })();
+    expect(error?.code).toBe('integrity');
+    expect(error?.message).toMatch(/master key/);
+
+    // Even without the startup check, a value never decrypts to garbage.
+    const unchecked = new SqliteStore({ db: openDatabase(dataDir), cipher: new ValueCipher(otherKey), ownsDatabase: true });
+    opened.push(unchecked);
+    const readError = await rejection(get(unchecked, 'k'));
+    expect(readError.code).toBe('integrity');
+    expect(readError.message).toContain("'k'");
+  });
+});
