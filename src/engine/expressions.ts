@@ -255,7 +255,8 @@ function tokenize(text: string): Tokenized {
     const quoted = quoteFrom(text, i, outcome.at);
     problems.push({
       start: outcome.incomplete ? i : outcome.at,
-      message: outcome.incomplete && outcome.message.startsWith('the placeholder is not closed')
+      // Running out of text mid-path (`@{input.`) is an unclosed placeholder, whatever was expected next.
+      message: outcome.incomplete
         ? `${quoted}: the placeholder is not closed: add '}' (write \\@{ for a literal @{)`
         : `${quoted}: ${outcome.message}`,
     });
