@@ -12,6 +12,7 @@ import {
   SAVE_MODES,
   SCOPES,
   VALUE_MAX_BYTES,
+  VALUE_TYPES,
   type Entry,
   type JsonValue,
   type KvOp,
@@ -158,6 +159,55 @@ function typeName(value: JsonValue): string {
   return `a ${typeof value}`;
 }
 
+const OP_NAMES = ['get', 'set', 'delete', 'list', 'append', 'increment'] as const;
+
+/**
+ * The checks an op passes before any row is read: shape, scope, key, value and options. It is
+ * exported so a client (the HTTP store) can refuse a bad op before sending it, with the code
+ * and message the server would give: JSON cannot carry NaN or Infinity, so only the client
+ * sees them. Returns the scopeKey the op resolves to. With `index`, errors carry it as opIndex.
+ */
+export function validateOp(op: KvOp, index?: number): string {
+  try {
+    if (typeof op !== 'object' || op === null) throw new KvError('invalid_request', `ops[${index ?? 0}] is not an object`);
+    if (!(OP_NAMES as readonly string[]).includes(op.op)) {
+      throw new KvError('invalid_request', `Op '${String((op as { op?: unknown }).op)}' is unknown: expected get, set, delete, list, append or increment`);
+    }
+    const scopeKey = resolveScopeKey(op);
+    if (op.op !== 'list') assertValidKey(op.key);
+    if (op.op === 'set' || op.op === 'append') {
+      assertStorableValue(op.value, op.key);
+      if (op.valueType !== undefined && !(VALUE_TYPES as readonly string[]).includes(op.valueType)) {
+        throw new KvError('invalid_request', `Unknown valueType '${String(op.valueType)}': expected text or json`);
+      }
+    }
+    if (op.op === 'set') {
+      if (op.mode !== undefined && !(SAVE_MODES as readonly string[]).includes(op.mode)) {
+        throw new KvError('invalid_request', `Unknown save mode '${String(op.mode)}': expected upsert, create or update`);
+      }
+      if (op.ttlSeconds !== undefined && op.ttlSeconds !== null
+        && (typeof op.ttlSeconds !== 'number' || !Number.isFinite(op.ttlSeconds) || op.ttlSeconds <= 0)) {
+        throw new KvError('invalid_value', `ttlSeconds must be a positive number of seconds, got ${String(op.ttlSeconds)}`);
+      }
+    }
+    if (op.op === 'increment' && op.by !== undefined && (typeof op.by !== 'number' || !Number.isFinite(op.by))) {
+      throw new KvError('invalid_value', `Increment 'by' must be a finite number, got ${typeof op.by === 'number' ? String(op.by) : JSON.stringify(op.by)}`);
+    }
+    if (op.op === 'list') {
+      if (op.prefix !== undefined && typeof op.prefix !== 'string') throw new KvError('invalid_request', 'prefix must be a string');
+      const limit = op.limit ?? LIST_DEFAULT_LIMIT;
+      if (!Number.isInteger(limit) || limit < 1 || limit > LIST_MAX_LIMIT) {
+        throw new KvError('invalid_request', `limit must be a whole number from 1 to ${LIST_MAX_LIMIT}, got ${String(limit)}`);
+      }
+      if (op.cursor !== undefined && op.cursor !== null && typeof op.cursor !== 'string') throw new KvError('invalid_request', 'cursor must be a string');
+    }
+    return scopeKey;
+  } catch (error) {
+    if (index !== undefined && error instanceof KvError && error.opIndex === undefined) throw new KvError(error.code, error.message, index);
+    throw error;
+  }
+}
+
 /**
  * Runs `ops` in order against `reader`, with later ops seeing earlier ops' writes. Throws the
  * first `KvError` (with `opIndex`), in which case the caller must persist nothing.
@@ -205,29 +255,16 @@ export async function executeBatch(
     const op = ops[index]!;
     const now = clock();
     try {
-      if (typeof op !== 'object' || op === null) throw new KvError('invalid_request', `ops[${index}] is not an object`);
-      const scopeKey = resolveScopeKey(op);
+      const scopeKey = validateOp(op, index);
       const { scope } = op;
       switch (op.op) {
         case 'get': {
-          assertValidKey(op.key);
           results.push({ op: 'get', entry: await readLive(scope, scopeKey, op.key, now) });
           break;
         }
         case 'set': {
-          assertValidKey(op.key);
-          assertStorableValue(op.value, op.key);
           const mode = op.mode ?? 'upsert';
-          if (!(SAVE_MODES as readonly string[]).includes(mode)) {
-            throw new KvError('invalid_request', `Unknown save mode '${String(mode)}': expected upsert, create or update`);
-          }
-          let expiresAt: string | null = null;
-          if (op.ttlSeconds !== undefined && op.ttlSeconds !== null) {
-            if (typeof op.ttlSeconds !== 'number' || !Number.isFinite(op.ttlSeconds) || op.ttlSeconds <= 0) {
-              throw new KvError('invalid_value', `ttlSeconds must be a positive number of seconds, got ${JSON.stringify(op.ttlSeconds)}`);
-            }
-            expiresAt = new Date(now.getTime() + op.ttlSeconds * 1000).toISOString();
-          }
+          const expiresAt = typeof op.ttlSeconds === 'number' ? new Date(now.getTime() + op.ttlSeconds * 1000).toISOString() : null;
           const existing = await readLive(scope, scopeKey, op.key, now);
           if (mode === 'create' && existing) {
             throw new KvError('already_exists', `Key ${describeKey(op.key)} already exists in ${describeScope(scope, scopeKey)}`);
@@ -241,7 +278,6 @@ export async function executeBatch(
           break;
         }
         case 'delete': {
-          assertValidKey(op.key);
           const existing = await readLive(scope, scopeKey, op.key, now);
           // An expired row is removed too, so that it stops taking space.
           const raw = staged.get(rowKey(scope, scopeKey, op.key))?.entry ?? (await reader.read(scope, scopeKey, op.key));
@@ -250,8 +286,6 @@ export async function executeBatch(
           break;
         }
         case 'append': {
-          assertValidKey(op.key);
-          assertStorableValue(op.value, op.key);
           const existing = await readLive(scope, scopeKey, op.key, now);
           let value: JsonValue;
           if (!existing) {
@@ -271,11 +305,7 @@ export async function executeBatch(
           break;
         }
         case 'increment': {
-          assertValidKey(op.key);
           const by = op.by ?? 1;
-          if (typeof by !== 'number' || !Number.isFinite(by)) {
-            throw new KvError('invalid_value', `Increment 'by' must be a finite number, got ${JSON.stringify(by)}`);
-          }
           const existing = await readLive(scope, scopeKey, op.key, now);
           let current = 0;
           if (existing) {
@@ -297,13 +327,8 @@ export async function executeBatch(
         }
         case 'list': {
           const prefix = op.prefix ?? '';
-          if (typeof prefix !== 'string') throw new KvError('invalid_request', 'prefix must be a string');
           const limit = op.limit ?? LIST_DEFAULT_LIMIT;
-          if (!Number.isInteger(limit) || limit < 1 || limit > LIST_MAX_LIMIT) {
-            throw new KvError('invalid_request', `limit must be a whole number from 1 to ${LIST_MAX_LIMIT}, got ${JSON.stringify(limit)}`);
-          }
           const cursor = op.cursor ?? null;
-          if (cursor !== null && typeof cursor !== 'string') throw new KvError('invalid_request', 'cursor must be a string');
           const nowIso = now.toISOString();
           const stagedHere = [...staged.values()].filter((w) => w.scope === scope && w.scopeKey === scopeKey);
           const base = await reader.list(scope, scopeKey, { prefix, afterKey: cursor, limit: limit + 1 + stagedHere.length, now: nowIso });
@@ -321,7 +346,8 @@ export async function executeBatch(
           break;
         }
         default:
-          throw new KvError('invalid_request', `ops[${index}].op '${String((op as { op?: unknown }).op)}' is unknown: expected get, set, delete, list, append or increment`);
+          // validateOp has refused unknown ops already; this keeps the switch exhaustive.
+          throw new KvError('invalid_request', `Op '${String((op as { op?: unknown }).op)}' is unknown`);
       }
     } catch (error) {
       if (error instanceof KvError && error.opIndex === undefined) throw new KvError(error.code, error.message, index);
