@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describeConformance } from '../kv/conformance-vitest';
 import { KvError } from '../kv/errors';
 import type { Entry, KvOp } from '../kv/types';
 import { DATABASE_FILE, migrate, openDatabase } from './database';
@@ -50,6 +51,15 @@ async function rejection(promise: Promise<unknown>): Promise<KvError> {
 function rawDatabase(): BetterSqlite3.Database {
   return new BetterSqlite3(join(dataDir, DATABASE_FILE));
 }
+
+describe('SqliteStore conformance', () => {
+  let conformanceDir: string;
+  afterAll(() => rmSync(conformanceDir, { recursive: true, force: true }));
+  describeConformance('sqlite', async () => {
+    conformanceDir = mkdtempSync(join(tmpdir(), 'kvb-conformance-'));
+    return openSqliteStore({ dataDir: conformanceDir, env: {} });
+  });
+});
 
 describe('SqliteStore', () => {
   it('stores, reads, lists and deletes entries with their structure intact', async () => {

@@ -141,7 +141,15 @@ export class SqliteStore implements KeyValueStore {
   }
 
   batch(companyId: string, ops: KvOp[]): Promise<KvOpResult[]> {
-    const run = this.queue.then(() => this.runBatch(companyId, ops));
+    // The batch may wait in the queue: copy the ops now so later changes by the caller do not
+    // leak in. What structuredClone refuses (functions…) is not JSON, and executeBatch says so.
+    let snapshot: KvOp[];
+    try {
+      snapshot = structuredClone(ops);
+    } catch {
+      snapshot = [...ops];
+    }
+    const run = this.queue.then(() => this.runBatch(companyId, snapshot));
     this.queue = run.catch(() => undefined);
     return run;
   }
