@@ -73,7 +73,7 @@ interface KvDatabase extends DBSchema {
 
 const DB_VERSION = 1;
 const ENCRYPTION_KEY_ID = 'values';
-const MAX_COMMIT_ATTEMPTS = 8;
+const MAX_COMMIT_ATTEMPTS = 20;
 const noop = () => undefined;
 
 /** A write with its value already encrypted, ready for the commit transaction. */
@@ -115,15 +115,19 @@ export class IndexedDbStore implements KeyValueStore {
   }
 
   batch(companyId: string, ops: KvOp[]): Promise<KvOpResult[]> {
+    // The batch may wait for the lock: store the values as they are now, not as the caller
+    // may have changed them by then.
+    const opsAtCallTime = snapshotOf(ops);
     return this.track(() => this.exclusive(async () => {
       for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
         const generation = await this.readGeneration(companyId);
-        const outcome = await executeBatch(companyId, ops, this.readerFor(companyId), this.batchOptions);
+        const outcome = await executeBatch(companyId, opsAtCallTime, this.readerFor(companyId), this.batchOptions);
         const writes = await Promise.all(outcome.writes.map((write) => this.sealWrite(companyId, write)));
         if (await this.commit(companyId, generation, writes)) {
-          this.announce(companyId, writes);
+          if (writes.length > 0) this.announce(companyId, writes);
           return structuredClone(outcome.results);
         }
+        await backOff(attempt);
       }
       throw tooMuchContention();
     }));
@@ -152,6 +156,7 @@ export class IndexedDbStore implements KeyValueStore {
           // Like a delete op: an expired row is removed too, but it did not count as present.
           return !hasExpired(record, new Date());
         }
+        await backOff(attempt);
       }
       throw tooMuchContention();
     }));
@@ -402,6 +407,21 @@ function addressOf(record: StoredEntry): ValueAddress {
 
 function entryKeyOf(address: ValueAddress): EntryKey {
   return [address.companyId, address.scope, address.scopeKey, address.key];
+}
+
+/** A deep copy of the ops; ops that cannot be copied (functions…) go as they are, for `executeBatch` to reject. */
+function snapshotOf(ops: KvOp[]): KvOp[] {
+  try {
+    return structuredClone(ops);
+  } catch {
+    return ops;
+  }
+}
+
+/** A random pause after a lost race, so two writers without a shared lock stop colliding in step. */
+function backOff(attempt: number): Promise<void> {
+  const delayMs = Math.random() * Math.min(2 ** attempt, 100);
+  return new Promise((resolve) => setTimeout(resolve, delayMs));
 }
 
 function tooMuchContention(): KvError {
