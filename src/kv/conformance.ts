@@ -461,6 +461,28 @@ conformanceCase('increment of a non-numeric value fails with type_mismatch and c
   }
 });
 
+conformanceCase('increment whose sum JSON cannot hold fails with invalid_value', async (ctx) => {
+  await setValue(ctx, 'huge', 1.7e308);
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'increment', key: 'huge', by: 1.7e308, ...GLOBAL }]), 'invalid_value', { opIndex: 0, messageIncludes: 'huge' });
+  assertEqual(await getValue(ctx, 'huge'), 1.7e308, 'value after the refused increment');
+});
+
+conformanceCase('increment and append keep the expiry of the entry they change', async (ctx) => {
+  const counter = await setValue(ctx, 'rate', 1, { ttlSeconds: 120 });
+  const incremented = await one(ctx, { op: 'increment', key: 'rate', ...GLOBAL });
+  assertEqual(incremented.entry.expiresAt, counter.expiresAt, 'expiresAt after increment');
+  const list = await setValue(ctx, 'recent', [], { ttlSeconds: 120 });
+  const appended = await one(ctx, { op: 'append', key: 'recent', value: 1, ...GLOBAL });
+  assertEqual(appended.entry.expiresAt, list.expiresAt, 'expiresAt after append');
+});
+
+conformanceCase('append to an absent key without valueType: text for a string, [value] otherwise', async (ctx) => {
+  assertEqual((await one(ctx, { op: 'append', key: 'word', value: 'hi', ...GLOBAL })).entry.value, 'hi', 'string value');
+  assertEqual((await one(ctx, { op: 'append', key: 'num', value: 3, ...GLOBAL })).entry.value, [3], 'number value');
+  assertEqual((await one(ctx, { op: 'append', key: 'obj', value: { a: 1 }, ...GLOBAL })).entry.value, [{ a: 1 }], 'object value');
+  assertEqual((await one(ctx, { op: 'append', key: 'num_text', value: 3, valueType: 'text', ...GLOBAL })).entry.value, '3', 'number value as text');
+});
+
 // --- key, value and scope validation ----------------------------------------------------------
 
 conformanceCase('a key of exactly 256 characters is accepted and 257 fails with invalid_key', async (ctx) => {
@@ -560,6 +582,12 @@ conformanceCase('an unknown op or save mode fails with invalid_request', async (
   assertEqual(await getEntry(ctx, 'k'), null, 'nothing was written');
 });
 
+conformanceCase('an unknown valueType fails with invalid_request', async (ctx) => {
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'append', key: 'k', value: 1, valueType: 'xml', scope: 'global' } as unknown as KvOp]), 'invalid_request', { opIndex: 0, messageIncludes: 'xml' });
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'k', value: 1, valueType: 'binary', scope: 'global' } as unknown as KvOp]), 'invalid_request', { opIndex: 0, messageIncludes: 'binary' });
+  assertEqual(await getEntry(ctx, 'k'), null, 'nothing was written');
+});
+
 // --- scopes and companies ---------------------------------------------------------------------
 
 conformanceCase('flow, flow_group and global are separate, and so are two scopeKeys of one scope', async (ctx) => {
@@ -587,6 +615,26 @@ conformanceCase('flow, flow_group and global are separate, and so are two scopeK
   assertEqual(await getEntry(ctx, 'hits', { scope: 'flow', scopeKey: 'bp-b' }), null, 'increment in one flow stays in that flow');
 });
 
+conformanceCase('scopeKeys are opaque: look-alike and prefix scopeKeys never share entries', async (ctx) => {
+  // Stores that join scope, scopeKey and key into one string must not let them run together.
+  const places: ScopeRef[] = [
+    { scope: 'flow', scopeKey: 'bp' },
+    { scope: 'flow', scopeKey: 'bp-2' },
+    { scope: 'flow', scopeKey: 'bp_' },
+    { scope: 'flow', scopeKey: 'a:b' },
+    { scope: 'flow', scopeKey: 'a' },
+    { scope: 'flow', scopeKey: 'with space/and·unicode ✓' },
+    { scope: 'flow_group', scopeKey: 'bp' },
+  ];
+  await ctx.store.batch(ctx.companyId, places.map((ref, i) => ({ op: 'set' as const, key: i === 4 ? 'b_c' : 'c', value: i, ...ref })));
+  for (const [i, ref] of places.entries()) {
+    const expectedKey = i === 4 ? 'b_c' : 'c';
+    assertEqual((await listKeys(ctx, {}, ref)).keys, [expectedKey], `list in ${ref.scope} ${show(ref.scopeKey)}`);
+    assertEqual(await getValue(ctx, expectedKey, ref), i, `value in ${ref.scope} ${show(ref.scopeKey)}`);
+  }
+  assertEqual(await getEntry(ctx, 'c', { scope: 'flow', scopeKey: 'b' }), null, 'a scopeKey nobody wrote');
+});
+
 conformanceCase('global scope ignores scopeKey and stores it as an empty string', async (ctx) => {
   const entry = await setValue(ctx, 'g', 1, { scope: 'global', scopeKey: 'ignored' });
   assertEqual(entry.scopeKey, '', 'scopeKey of a global entry');
@@ -608,6 +656,15 @@ conformanceCase('companies are isolated: keys, lists, getById and deleteById nev
   assertEqual(await ctx.store.deleteById(ctx.companyId, theirs.id), false, 'deleteById of another company\'s id');
   assertEqual(await getValue(other, 'secret'), 'theirs', 'their value after my deleteById attempt');
   assertEqual(await getEntry(ctx, 'only_theirs'), null, 'get of a key only the other company has');
+});
+
+conformanceCase('a company whose id starts with another company\'s id sees only its own keys', async (ctx) => {
+  const longer: ConformanceContext = { store: ctx.store, companyId: `${ctx.companyId}0` };
+  await setValue(ctx, 'k1', 1);
+  await setValue(longer, 'k2', 2);
+  assertEqual((await listKeys(ctx)).keys, ['k1'], 'the shorter company\'s list');
+  assertEqual((await listKeys(longer)).keys, ['k2'], 'the longer company\'s list');
+  assertEqual(await getEntry(longer, 'k1'), null, 'get across look-alike companies');
 });
 
 // --- getById and deleteById -------------------------------------------------------------------
@@ -672,6 +729,18 @@ conformanceCase('list pages with limit and cursor through 25 keys without duplic
   }
   assertEqual(pageSizes, [10, 10, 5], 'page sizes');
   assertEqual(seen, keys, 'keys across pages');
+});
+
+conformanceCase('list pages with a prefix and a cursor together', async (ctx) => {
+  const keys = ['a1', 'a2', 'a3', 'a4', 'a5', 'b1', 'b2'];
+  await ctx.store.batch(ctx.companyId, ['a0x', ...keys].map((key) => ({ op: 'set' as const, key, value: key, ...GLOBAL })));
+  const first = await listKeys(ctx, { prefix: 'a', limit: 3, cursor: 'a0x' });
+  assertEqual(first.keys, ['a1', 'a2', 'a3'], 'first page after cursor a0x');
+  const second = await listKeys(ctx, { prefix: 'a', limit: 3, cursor: first.nextCursor });
+  assertEqual(second.keys, ['a4', 'a5'], 'second page stays inside the prefix');
+  assertEqual(second.nextCursor, null, 'no page after the last key with the prefix');
+  assertEqual((await listKeys(ctx, { cursor: 'a5' })).keys, ['b1', 'b2'], 'a cursor alone');
+  assertEqual((await listKeys(ctx, { cursor: 'zzz' })).keys, [], 'a cursor after every key');
 });
 
 conformanceCase('a page that ends exactly at the last key has no nextCursor', async (ctx) => {
@@ -786,6 +855,25 @@ conformanceCase('later ops in a batch see the writes of earlier ones, including 
     { op: 'set', key: 'twice', value: 2, mode: 'create', ...GLOBAL },
   ]), 'already_exists', { opIndex: 1 });
   assertEqual(await getEntry(ctx, 'twice'), null, 'nothing from a batch that creates a key twice');
+});
+
+conformanceCase('a large batch is atomic too: 500 writes and a failing op leave nothing', async (ctx) => {
+  const writes: KvOp[] = Array.from({ length: 500 }, (_, i) => ({ op: 'set', key: `bulk_${i}`, value: { i }, ...GLOBAL }));
+  await expectKvError(ctx.store.batch(ctx.companyId, [...writes, { op: 'increment', key: 'bulk_7', ...GLOBAL }]), 'type_mismatch', { opIndex: 500 });
+  assertEqual((await listKeys(ctx)).keys, [], 'list after the failed batch');
+  const results = await ctx.store.batch(ctx.companyId, writes);
+  assertEqual(results.length, 500, 'results of the successful batch');
+  assertEqual((await listKeys(ctx, { prefix: 'bulk_' })).keys.length, 500, 'keys after the successful batch');
+});
+
+conformanceCase('a failed batch does not block the batches after it', async (ctx) => {
+  const outcomes = await Promise.allSettled([
+    ctx.store.batch(ctx.companyId, [{ op: 'increment', key: 'n', ...GLOBAL }]),
+    ctx.store.batch(ctx.companyId, [{ op: 'get', key: 'bad key', ...GLOBAL }]),
+    ctx.store.batch(ctx.companyId, [{ op: 'increment', key: 'n', ...GLOBAL }]),
+  ]);
+  assertEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled'], 'outcomes');
+  assertEqual(await getValue(ctx, 'n'), 2, 'value after the batches');
 });
 
 // --- concurrency ------------------------------------------------------------------------------
