@@ -1,0 +1,181 @@
+/**
+ * The HTTP API's request and response shapes (design §9), shared by the server (which
+ * validates every request with them) and the HTTP store (which builds requests from the same
+ * types). Portable: zod and the store types only, no Node module.
+ *
+ * Policy for unknown fields: rejected. A misspelt field (`scopekey`) is a 400 that names it,
+ * never silently ignored.
+ */
+import { z } from 'zod';
+import { KV_ERROR_CODES } from './errors';
+import { LIST_MAX_LIMIT, SAVE_MODES, SCOPES, VALUE_TYPES, type Entry, type JsonValue, type KvOp, type KvOpResult } from './types';
+
+/** Request body limit of the server; larger bodies are refused with 413. */
+export const API_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
+/** Most ops one `POST /api/kv/ops` batch may carry. */
+export const API_MAX_OPS = 1000;
+/** Default and largest page of `GET /api/blueprints/:id/runs`. */
+export const RUNS_DEFAULT_LIMIT = 20;
+export const RUNS_MAX_LIMIT = 200;
+
+/**
+ * Every error code the API answers with: the store's, plus the HTTP layer's own. The body of
+ * every error is `{ error: { code, message } }` (`ApiErrorBody`).
+ */
+export const API_ERROR_CODES = {
+  ...KV_ERROR_CODES,
+  unauthorized: 'The request has no API token, or an unknown one: send Authorization: Bearer <token>.',
+  forbidden: 'The request is refused: wrong Host, a cross-origin write, or a companyId the token does not belong to.',
+  invalid_blueprint: 'The blueprint is not a valid kv-blueprint/1 document: see the problems list.',
+  internal: 'An unexpected server failure. It is logged on the server; the request can be retried.',
+} as const;
+
+export type ApiErrorCode = keyof typeof API_ERROR_CODES;
+
+export interface ApiProblem { path: string; message: string }
+
+export interface ApiErrorBody {
+  error: {
+    code: string;
+    message: string;
+    /** Index of the failing op of a batch. */
+    opIndex?: number;
+    /** Problems of an invalid blueprint document. */
+    problems?: ApiProblem[];
+  };
+}
+
+export const apiErrorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    opIndex: z.number().int().optional(),
+    problems: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  }),
+});
+
+/** Any JSON value. The body is already parsed JSON, so "present" is the only thing to check. */
+const jsonValue = z.custom<JsonValue>((value) => value !== undefined, { message: 'is required' });
+
+const scope = z.enum(SCOPES);
+const scopeKey = z.string().optional();
+const companyId = z.string().min(1).max(256).optional();
+const ttlSeconds = z.number().positive().nullable().optional();
+
+const getOp = z.strictObject({ op: z.literal('get'), key: z.string(), scope, scopeKey });
+const setOp = z.strictObject({
+  op: z.literal('set'), key: z.string(), value: jsonValue, valueType: z.enum(VALUE_TYPES).optional(),
+  mode: z.enum(SAVE_MODES).optional(), ttlSeconds, scope, scopeKey,
+});
+const deleteOp = z.strictObject({ op: z.literal('delete'), key: z.string(), scope, scopeKey });
+const listOp = z.strictObject({
+  op: z.literal('list'), prefix: z.string().optional(), limit: z.number().int().min(1).max(LIST_MAX_LIMIT).optional(),
+  cursor: z.string().nullable().optional(), scope, scopeKey,
+});
+const appendOp = z.strictObject({ op: z.literal('append'), key: z.string(), value: jsonValue, valueType: z.enum(VALUE_TYPES).optional(), scope, scopeKey });
+const incrementOp = z.strictObject({ op: z.literal('increment'), key: z.string(), by: z.number().optional(), scope, scopeKey });
+
+export const kvOpSchema = z.discriminatedUnion('op', [getOp, setOp, deleteOp, listOp, appendOp, incrementOp]);
+
+/** `POST /api/kv/ops` */
+export const kvOpsRequestSchema = z.strictObject({
+  companyId,
+  ops: z.array(kvOpSchema).max(API_MAX_OPS),
+});
+export interface KvOpsRequest { companyId?: string; ops: KvOp[] }
+export interface KvOpsResponse { results: KvOpResult[] }
+
+/** `GET /api/kv` query string. */
+export const kvListQuerySchema = z.strictObject({
+  scope,
+  scopeKey,
+  companyId,
+  prefix: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(LIST_MAX_LIMIT).optional(),
+  cursor: z.string().optional(),
+});
+export interface KvListResponse { entries: Entry[]; nextCursor: string | null }
+
+/** `POST /api/kv` — the seed's body, plus the store's options. */
+export const kvSetRequestSchema = z.strictObject({
+  key: z.string(),
+  value: jsonValue,
+  /** `json` with a string value: the string is parsed as JSON first. */
+  valueType: z.enum(VALUE_TYPES).optional(),
+  scope,
+  scopeKey,
+  companyId,
+  ttlSeconds,
+  mode: z.enum(SAVE_MODES).optional(),
+});
+export type KvSetRequest = z.infer<typeof kvSetRequestSchema>;
+
+/** `?companyId=` accepted by the id routes and the blueprint routes. */
+export const companyQuerySchema = z.strictObject({ companyId });
+
+/** `POST /api/blueprints/:id/runs` */
+export const runRequestSchema = z.strictObject({ input: jsonValue.optional() });
+
+/** `GET /api/blueprints/:id/runs` */
+export const runsQuerySchema = z.strictObject({
+  companyId,
+  limit: z.coerce.number().int().min(1).max(RUNS_MAX_LIMIT).optional(),
+});
+
+export interface BlueprintSummary { id: string; name: string; groupId: string | null; updatedAt: string }
+export interface BlueprintListResponse { blueprints: BlueprintSummary[] }
+
+/** Payloads of `GET /api/events` (server-sent events), by event name. */
+export interface KvChange {
+  scope: Entry['scope'];
+  scopeKey: string;
+  key: string;
+  /** `set` for every write (set, append, increment), `delete` for removals. */
+  change: 'set' | 'delete';
+}
+export interface ServerEvents {
+  /** Keys of the caller's company changed (through the API or a server-side run). */
+  kv: { companyId: string; changes: KvChange[] };
+  /** A server-side run finished. */
+  run: { companyId: string; blueprintId: string; runId: string; status: string; finishedAt: string };
+  /** A blueprint was created, replaced or deleted. */
+  blueprint: { companyId: string; blueprintId: string; change: 'set' | 'delete' };
+}
+export type ServerEventName = keyof ServerEvents;
+export type ServerEvent = { [K in ServerEventName]: { type: K; data: ServerEvents[K] } }[ServerEventName];
+export const SERVER_EVENT_NAMES: readonly ServerEventName[] = ['kv', 'run', 'blueprint'];
+
+/**
+ * One `{ code, message }` for a failed validation, naming the field: `scope: expected one of
+ * flow|flow_group|global`. A bad scope is `invalid_scope`, anything else `invalid_request`.
+ */
+export function describeValidationFailure(issues: readonly z.core.$ZodIssue[], where: string): { code: ApiErrorCode; message: string } {
+  const first = issues[0];
+  if (!first) return { code: 'invalid_request', message: `The ${where} is not valid` };
+  const field = first.path.map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`)).join('');
+  let detail: string;
+  switch (first.code) {
+    case 'unrecognized_keys':
+      detail = `unknown field${first.keys.length > 1 ? 's' : ''} ${first.keys.map((k) => `'${k}'`).join(', ')}`;
+      break;
+    case 'invalid_value':
+      detail = `expected one of ${first.values.map(String).join('|')}`;
+      break;
+    case 'invalid_union': {
+      // A discriminated union (the ops) reports the allowed discriminator values.
+      const options = (first as { options?: unknown }).options;
+      detail = Array.isArray(options) ? `expected one of ${options.map(String).join('|')}` : first.message;
+      break;
+    }
+    case 'invalid_type':
+      detail = /received undefined/.test(first.message) ? 'is required' : `expected ${first.expected}`;
+      break;
+    default:
+      detail = first.message;
+  }
+  const lastSegment = first.path.at(-1);
+  const code: ApiErrorCode = lastSegment === 'scope' ? 'invalid_scope' : 'invalid_request';
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
+  const subject = field === '' ? `The ${where}` : field;
+  return { code, message: `${subject}: ${detail}${more}` };
+}

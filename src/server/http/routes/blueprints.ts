@@ -1,0 +1,95 @@
+/**
+ * Blueprint routes: CRUD of `kv-blueprint/1` documents per companyId, server-side runs with the
+ * same engine as the browser and the CLI, and each blueprint's run history.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { companyQuerySchema, runRequestSchema, runsQuerySchema, RUNS_DEFAULT_LIMIT, type BlueprintListResponse } from '../../../kv/api-schema';
+import { runBlueprint, validateBlueprint } from '../../../engine';
+import type { BlueprintDocument, Problem } from '../../../engine/types';
+import { ApiError, notFound } from '../api-error';
+import type { ApiContext } from '../app';
+import { paramOf, parseBody, parseQuery } from './parse';
+
+function invalidBlueprint(problems: Problem[]): ApiError {
+  const first = problems[0];
+  const summary = first ? `${first.path}: ${first.message}` : 'the document is not valid';
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+  return new ApiError(422, 'invalid_blueprint', `The blueprint is not a valid kv-blueprint/1 document: ${summary}${more}`, { problems });
+}
+
+function validDocument(body: unknown, idFromUrl?: string): BlueprintDocument {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw invalidBlueprint([{ path: '', message: 'expected a kv-blueprint/1 document (a JSON object)' }]);
+  }
+  const result = validateBlueprint(body);
+  if (!result.ok) throw invalidBlueprint(result.problems);
+  if (idFromUrl !== undefined && result.document.id !== idFromUrl) {
+    throw invalidBlueprint([{ path: 'id', message: `is '${result.document.id}', but the URL names blueprint '${idFromUrl}'` }]);
+  }
+  return result.document;
+}
+
+export function registerBlueprintRoutes(app: FastifyInstance, context: ApiContext): void {
+  const { blueprints, runs, bus } = context;
+
+  const companyOf = (request: FastifyRequest): string => context.companyFor(request, parseQuery(companyQuerySchema, request.query).companyId);
+  const existing = (companyId: string, id: string): BlueprintDocument => {
+    const document = blueprints.get(companyId, id);
+    if (!document) throw notFound(`No blueprint with id '${id}'`);
+    return document;
+  };
+
+  app.get('/api/blueprints', async (request): Promise<BlueprintListResponse> => ({ blueprints: blueprints.list(companyOf(request)) }));
+
+  app.post('/api/blueprints', async (request, reply) => {
+    const companyId = companyOf(request);
+    const document = validDocument(request.body);
+    blueprints.save(companyId, document, 'create');
+    bus.publish({ type: 'blueprint', data: { companyId, blueprintId: document.id, change: 'set' } });
+    return reply.code(201).send(document);
+  });
+
+  app.get('/api/blueprints/:id', async (request) => existing(companyOf(request), paramOf(request.params, 'id')));
+
+  app.put('/api/blueprints/:id', async (request, reply) => {
+    const companyId = companyOf(request);
+    const document = validDocument(request.body, paramOf(request.params, 'id'));
+    const { created } = blueprints.save(companyId, document, 'upsert');
+    bus.publish({ type: 'blueprint', data: { companyId, blueprintId: document.id, change: 'set' } });
+    return reply.code(created ? 201 : 200).send(document);
+  });
+
+  app.delete('/api/blueprints/:id', async (request, reply) => {
+    const companyId = companyOf(request);
+    const id = paramOf(request.params, 'id');
+    if (!blueprints.delete(companyId, id)) throw notFound(`No blueprint with id '${id}'`);
+    bus.publish({ type: 'blueprint', data: { companyId, blueprintId: id, change: 'delete' } });
+    return reply.code(204).send();
+  });
+
+  app.post('/api/blueprints/:id/runs', async (request, reply) => {
+    const companyId = companyOf(request);
+    const document = existing(companyId, paramOf(request.params, 'id'));
+    const { input } = parseBody(runRequestSchema, request.body);
+    const record = await runBlueprint(document, { store: context.store, companyId, ...(input === undefined ? {} : { input }) });
+    runs.add(companyId, record);
+    bus.publish({ type: 'run', data: { companyId, blueprintId: document.id, runId: record.runId, status: record.status, finishedAt: record.finishedAt } });
+    return reply.code(201).send(record);
+  });
+
+  app.get('/api/blueprints/:id/runs', async (request) => {
+    const query = parseQuery(runsQuerySchema, request.query);
+    const companyId = context.companyFor(request, query.companyId);
+    const document = existing(companyId, paramOf(request.params, 'id'));
+    return { runs: runs.list(companyId, document.id, query.limit ?? RUNS_DEFAULT_LIMIT) };
+  });
+
+  app.get('/api/blueprints/:id/runs/:runId', async (request) => {
+    const companyId = companyOf(request);
+    const id = paramOf(request.params, 'id');
+    const runId = paramOf(request.params, 'runId');
+    const record = runs.get(companyId, id, runId);
+    if (!record) throw notFound(`No run '${runId}' of blueprint '${id}'`);
+    return record;
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * The KV routes of design §9: the seed-compatible list / save / delete-by-id, get-by-id, and
+ * the atomic op batch the HTTP store speaks.
+ */
+import type { FastifyInstance } from 'fastify';
+import {
+  companyQuerySchema,
+  kvListQuerySchema,
+  kvOpsRequestSchema,
+  kvSetRequestSchema,
+  type KvListResponse,
+  type KvOpsResponse,
+} from '../../../kv/api-schema';
+import { describeKey } from '../../../kv/operations';
+import type { JsonValue, KvOp, ListResult, SetResult } from '../../../kv/types';
+import { ApiError, notFound } from '../api-error';
+import type { ApiContext } from '../app';
+import { paramOf, parseBody, parseQuery } from './parse';
+
+/** `valueType: json` with a string value: the string is the JSON text. */
+function parseJsonText(text: string, key: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (error) {
+    throw new ApiError(400, 'invalid_value', `Value for key ${describeKey(key)} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+export function registerKvRoutes(app: FastifyInstance, context: ApiContext): void {
+  const { store } = context;
+
+  app.get('/api/kv', async (request): Promise<KvListResponse> => {
+    const query = parseQuery(kvListQuerySchema, request.query);
+    const companyId = context.companyFor(request, query.companyId);
+    const [result] = await store.batch(companyId, [{
+      op: 'list', scope: query.scope, scopeKey: query.scopeKey, prefix: query.prefix, limit: query.limit, cursor: query.cursor ?? null,
+    }]);
+    const list = result as ListResult;
+    return { entries: list.entries, nextCursor: list.nextCursor };
+  });
+
+  app.post('/api/kv', async (request, reply) => {
+    const body = parseBody(kvSetRequestSchema, request.body);
+    const companyId = context.companyFor(request, body.companyId);
+    let value: JsonValue = body.value;
+    if (body.valueType === 'json' && typeof value === 'string') value = parseJsonText(value, body.key);
+    if (body.valueType === 'text' && typeof value !== 'string') {
+      throw new ApiError(400, 'invalid_value', `Value for key ${describeKey(body.key)} must be a string when valueType is text`);
+    }
+    const op: KvOp = { op: 'set', key: body.key, value, scope: body.scope, scopeKey: body.scopeKey, mode: body.mode, ttlSeconds: body.ttlSeconds };
+    const [result] = await store.batch(companyId, [op]);
+    const saved = result as SetResult;
+    return reply.code(saved.created ? 201 : 200).send(saved.entry);
+  });
+
+  app.get('/api/kv/:id', async (request) => {
+    const { companyId: requested } = parseQuery(companyQuerySchema, request.query);
+    const id = paramOf(request.params, 'id');
+    const entry = await store.getById(context.companyForEntryId(request, requested, id), id);
+    if (!entry) throw notFound(`No entry with id '${id}'`);
+    return entry;
+  });
+
+  app.delete('/api/kv/:id', async (request, reply) => {
+    const { companyId: requested } = parseQuery(companyQuerySchema, request.query);
+    const id = paramOf(request.params, 'id');
+    const deleted = await store.deleteById(context.companyForEntryId(request, requested, id), id);
+    if (!deleted) throw notFound(`No entry with id '${id}'`);
+    return reply.code(204).send();
+  });
+
+  app.post('/api/kv/ops', async (request): Promise<KvOpsResponse> => {
+    const body = parseBody(kvOpsRequestSchema, request.body);
+    const companyId = context.companyFor(request, body.companyId);
+    return { results: await store.batch(companyId, body.ops) };
+  });
+}
