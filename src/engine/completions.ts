@@ -118,7 +118,7 @@ function childCandidates(root: ExpressionRoot, segments: Array<string | number>,
       const results = sources.results ?? {};
       if (segments.length === 0) {
         const ids = unique([...(sources.resultIds ?? []), ...Object.keys(results)]);
-        return ids.map((id) => ({ key: id, detail: Object.hasOwn(results, id) && results[id] !== undefined ? describe(results[id] as JsonValue) : 'result of block' }));
+        return ids.map((id) => ({ key: id, detail: Object.hasOwn(results, id) && results[id] !== undefined ? describeSample(results[id] as JsonValue) : 'result of block' }));
       }
       const [id, ...rest] = segments;
       const sample = Object.hasOwn(results, String(id)) ? results[String(id)] : undefined;
@@ -129,7 +129,7 @@ function childCandidates(root: ExpressionRoot, segments: Array<string | number>,
       const values = stored.values ?? {};
       if (segments.length === 0) {
         const keys = unique([...(stored.keys ?? []), ...Object.keys(values)]);
-        return keys.map((key) => ({ key, detail: Object.hasOwn(values, key) ? describe(values[key] as JsonValue) : 'stored key' }));
+        return keys.map((key) => ({ key, detail: Object.hasOwn(values, key) ? describeSample(values[key] as JsonValue) : 'stored key' }));
       }
       const [key, ...rest] = segments;
       const sample = Object.hasOwn(values, String(key)) ? values[String(key)] : undefined;
@@ -157,16 +157,16 @@ function follow(value: JsonValue | undefined, segments: Array<string | number>):
 
 function childrenOf(value: JsonValue | undefined): Candidate[] {
   if (Array.isArray(value)) {
-    return value.slice(0, MAX_INDICES).map((item, index) => ({ key: index, detail: describe(item) }));
+    return value.slice(0, MAX_INDICES).map((item, index) => ({ key: index, detail: describeSample(item) }));
   }
   if (value !== null && typeof value === 'object') {
-    return Object.entries(value).map(([key, child]) => ({ key, detail: describe(child) }));
+    return Object.entries(value).map(([key, child]) => ({ key, detail: describeSample(child) }));
   }
   return [];
 }
 
 /** A short description of a sample value for the list: its type and a preview. */
-export function describe(value: JsonValue): string {
+export function describeSample(value: JsonValue): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return `array, ${value.length} item${value.length === 1 ? '' : 's'}`;
   if (typeof value === 'object') {
