@@ -1,0 +1,65 @@
+import { useEffect, useRef, type ReactNode } from 'react';
+
+export interface DialogProps {
+  title: string;
+  onClose(): void;
+  children: ReactNode;
+  footer?: ReactNode;
+  tone?: 'default' | 'danger';
+}
+
+/** A modal dialog: Escape or the backdrop closes it; focus moves into it when it opens. */
+export function Dialog({ title, onClose, children, footer, tone = 'default' }: DialogProps) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const previous = document.activeElement as HTMLElement | null;
+    const first = box.current?.querySelector<HTMLElement>('[data-autofocus], input, select, textarea, button');
+    first?.focus();
+    return () => previous?.focus?.();
+  }, []);
+  return (
+    <div className="dialog-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
+      <div
+        ref={box}
+        className={`dialog dialog--${tone}`}
+        role="dialog"
+        aria-modal="true"
+        aria-label={title}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') {
+            e.stopPropagation();
+            onClose();
+          }
+        }}
+      >
+        <div className="dialog__title">{title}</div>
+        <div className="dialog__body">{children}</div>
+        {footer && <div className="dialog__footer">{footer}</div>}
+      </div>
+    </div>
+  );
+}
+
+export function ConfirmDialog({ title, message, confirmLabel, onConfirm, onCancel }: {
+  title: string;
+  message: ReactNode;
+  confirmLabel: string;
+  onConfirm(): void;
+  onCancel(): void;
+}) {
+  return (
+    <Dialog
+      title={title}
+      onClose={onCancel}
+      tone="danger"
+      footer={
+        <>
+          <button type="button" className="btn" onClick={onCancel}>Cancel</button>
+          <button type="button" className="btn btn--danger" data-autofocus onClick={onConfirm}>{confirmLabel}</button>
+        </>
+      }
+    >
+      {message}
+    </Dialog>
+  );
+}

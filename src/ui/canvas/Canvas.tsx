@@ -1,0 +1,124 @@
+import {
+  Background,
+  BackgroundVariant,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  useReactFlow,
+  type FinalConnectionState,
+  type NodeTypes,
+  type EdgeTypes,
+} from '@xyflow/react';
+import { useCallback, useMemo, type DragEvent } from 'react';
+import { PALETTE } from '../../engine';
+import { editorStore, toast, useEditor, useRun } from '../store';
+import type { FlowNode } from '../store/flow-model';
+import { BlockNode } from './BlockNode';
+import { BlueprintEdgeView } from './BlueprintEdgeView';
+import { withRunStatus } from './node-status';
+
+export const PALETTE_DRAG_TYPE = 'application/x-kvb-block';
+
+const nodeTypes: NodeTypes = {
+  start: BlockNode,
+  kv: BlockNode,
+  setState: BlockNode,
+  transform: BlockNode,
+  condition: BlockNode,
+  output: BlockNode,
+};
+const edgeTypes: EdgeTypes = { default: BlueprintEdgeView };
+
+const MINIMAP_COLORS: Record<string, string> = {
+  start: '#6366f1',
+  kv: '#0ea5e9',
+  setState: '#a855f7',
+  transform: '#a855f7',
+  condition: '#f59e0b',
+  output: '#10b981',
+};
+
+/** Half a block, so a dropped block lands centred under the pointer. */
+const DROP_OFFSET = { x: 110, y: 40 };
+
+export function Canvas() {
+  const nodes = useEditor((s) => s.nodes);
+  const edges = useEditor((s) => s.edges);
+  const onNodesChange = useEditor((s) => s.onNodesChange);
+  const onEdgesChange = useEditor((s) => s.onEdgesChange);
+  const connect = useEditor((s) => s.connect);
+  const addBlock = useEditor((s) => s.addBlock);
+  const statuses = useRun((s) => s.view.nodeStatus);
+  const shownNodes = useMemo(() => withRunStatus(nodes, statuses), [nodes, statuses]);
+  const flow = useReactFlow();
+
+  const onConnect = useCallback(
+    (connection: Parameters<typeof connect>[0]) => {
+      const check = connect(connection);
+      if (!check.ok) toast('error', check.message);
+    },
+    [connect],
+  );
+
+  // A drop on the Start block (which has no input) never reaches onConnect: say why here.
+  const onConnectEnd = useCallback((event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+    if (state.isValid) return;
+    const target = event.target instanceof Element ? event.target.closest('.react-flow__node') : null;
+    const targetId = target?.getAttribute('data-id');
+    const node = editorStore.getState().nodes.find((n) => n.id === targetId);
+    if (node?.type === 'start' && state.fromNode?.id !== node.id) {
+      toast('error', 'Nothing can connect into the Start block: a run always begins there.');
+    }
+  }, []);
+
+  const onDragOver = useCallback((event: DragEvent) => {
+    if (!event.dataTransfer.types.includes(PALETTE_DRAG_TYPE)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'copy';
+  }, []);
+
+  const onDrop = useCallback(
+    (event: DragEvent) => {
+      const label = event.dataTransfer.getData(PALETTE_DRAG_TYPE);
+      const entry = PALETTE.find((p) => p.label === label);
+      if (!entry) return;
+      event.preventDefault();
+      const point = flow.screenToFlowPosition({ x: event.clientX, y: event.clientY });
+      if (entry.type === 'start' && editorStore.getState().nodes.some((n) => n.type === 'start')) {
+        toast('error', 'A blueprint has one Start block.');
+        return;
+      }
+      addBlock(entry, { x: point.x - DROP_OFFSET.x, y: point.y - DROP_OFFSET.y });
+    },
+    [addBlock, flow],
+  );
+
+  return (
+    <main className="canvas" aria-label="Canvas" onDragOver={onDragOver} onDrop={onDrop}>
+      <ReactFlow<FlowNode>
+        nodes={shownNodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        onConnectEnd={onConnectEnd}
+        deleteKeyCode={null}
+        multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
+        selectionKeyCode="Shift"
+        fitView
+        fitViewOptions={{ padding: 0.25, maxZoom: 1.1 }}
+        minZoom={0.2}
+        maxZoom={2}
+        proOptions={{ hideAttribution: true }}
+        snapToGrid
+        snapGrid={[8, 8]}
+      >
+        <Background variant={BackgroundVariant.Dots} gap={16} size={1} color="#cbd5e1" />
+        <MiniMap pannable zoomable nodeColor={(n) => MINIMAP_COLORS[n.type ?? ''] ?? '#94a3b8'} nodeStrokeWidth={2} maskColor="rgba(241,245,249,0.7)" />
+        <Controls showInteractive={false} position="bottom-left" />
+      </ReactFlow>
+    </main>
+  );
+}

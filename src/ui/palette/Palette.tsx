@@ -1,0 +1,66 @@
+import { useReactFlow } from '@xyflow/react';
+import type { DragEvent } from 'react';
+import { PALETTE } from '../../engine';
+import type { PaletteEntry } from '../../engine/types';
+import { BlockIcon } from '../atoms/BlockIcon';
+import { PALETTE_DRAG_TYPE } from '../canvas/Canvas';
+import { useEditor } from '../store';
+import { freeSpotNear } from './placement';
+
+const GROUPS: { title: string; labels: string[] }[] = [
+  { title: 'Flow', labels: ['Start'] },
+  { title: 'Key-Value Storage', labels: ['Save key', 'Get key', 'Delete key', 'List keys', 'Append to key', 'Increment key'] },
+  { title: 'Logic', labels: ['Set state', 'Transform', 'Condition', 'Output'] },
+];
+
+export function Palette() {
+  const addBlock = useEditor((s) => s.addBlock);
+  const nodes = useEditor((s) => s.nodes);
+  const hasStart = nodes.some((n) => n.type === 'start');
+  const flow = useReactFlow();
+
+  const addAtCentre = (entry: PaletteEntry) => {
+    const pane = document.querySelector('.canvas .react-flow')?.getBoundingClientRect();
+    const centre = pane
+      ? flow.screenToFlowPosition({ x: pane.left + pane.width / 2, y: pane.top + pane.height / 2 })
+      : { x: 0, y: 0 };
+    addBlock(entry, freeSpotNear(centre, nodes.map((n) => n.position)));
+  };
+
+  const onDragStart = (event: DragEvent, entry: PaletteEntry) => {
+    event.dataTransfer.setData(PALETTE_DRAG_TYPE, entry.label);
+    event.dataTransfer.effectAllowed = 'copy';
+  };
+
+  return (
+    <aside className="palette" role="region" aria-label="Blocks">
+      <div className="panel-title">Blocks</div>
+      {GROUPS.map((group) => (
+        <div key={group.title} className="palette__group">
+          <div className="palette__group-title">{group.title}</div>
+          {group.labels.map((label) => {
+            const entry = PALETTE.find((p) => p.label === label);
+            if (!entry) return null;
+            const disabled = entry.type === 'start' && hasStart;
+            return (
+              <button
+                key={label}
+                type="button"
+                className="palette__item"
+                draggable={!disabled}
+                disabled={disabled}
+                onDragStart={(e) => onDragStart(e, entry)}
+                onClick={() => addAtCentre(entry)}
+                title={disabled ? 'A blueprint has one Start block' : `Drag onto the canvas, or click to add at the centre`}
+              >
+                <BlockIcon type={entry.type} action={typeof entry.data.action === 'string' ? entry.data.action : undefined} />
+                <span>{label}</span>
+              </button>
+            );
+          })}
+        </div>
+      ))}
+      <div className="palette__hint">Drag a block onto the canvas, then connect an out (right) to another block (left).</div>
+    </aside>
+  );
+}

@@ -1,0 +1,103 @@
+import { useReactFlow } from '@xyflow/react';
+import { useState, type ChangeEvent } from 'react';
+import type { Problem } from '../../engine/types';
+import { STORAGE_BACKENDS, STORAGE_LABELS, selectStorage, useStorage, type StorageChoice } from '../api/storage';
+import { layoutPositions } from '../canvas/auto-layout';
+import { editorStore, toast, useEditor, useLibrary, useRun } from '../store';
+import { BlueprintMenu } from './BlueprintMenu';
+import { SHORTCUTS, redo, runCurrentBlueprint, shortcutLabel, stopRun, undo } from './commands';
+import { ImportProblemsDialog } from './ImportProblemsDialog';
+
+export async function autoLayout(fitView: () => void): Promise<void> {
+  const { nodes, edges, moveNodes } = editorStore.getState();
+  try {
+    moveNodes(await layoutPositions(nodes, edges));
+    globalThis.requestAnimationFrame(() => fitView());
+  } catch (error) {
+    toast('error', `Auto layout failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+export function exportCurrentBlueprint(): void {
+  const doc = editorStore.getState().toDocument();
+  const blob = new Blob([`${JSON.stringify(doc, null, 2)}\n`], { type: 'application/json' });
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = `${doc.id}.kv-blueprint.json`;
+  link.click();
+  globalThis.setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+export function Toolbar() {
+  const canUndo = useEditor((s) => s.history.past.length > 0);
+  const canRedo = useEditor((s) => s.history.future.length > 0);
+  const running = useRun((s) => s.view.status === 'running');
+  const storageChoice = useStorage((s) => s.choice);
+  const storageStatus = useStorage((s) => s.status);
+  const storageMessage = useStorage((s) => s.message);
+  const importText = useLibrary((s) => s.importText);
+  const flow = useReactFlow();
+  const [problems, setProblems] = useState<{ file: string; problems: Problem[] } | null>(null);
+  const fitView = () => void flow.fitView({ padding: 0.25, maxZoom: 1.1, duration: 200 });
+
+  const onImport = async (event: ChangeEvent<HTMLInputElement>) => {
+    const file = event.target.files?.[0];
+    event.target.value = '';
+    if (!file) return;
+    const outcome = importText(await file.text());
+    if (outcome.ok) {
+      toast('success', `Imported “${file.name}”.`);
+      globalThis.requestAnimationFrame(fitView);
+    } else setProblems({ file: file.name, problems: outcome.problems });
+  };
+
+  const tip = (label: string, shortcut?: { key: string; mod?: boolean; shift?: boolean }) =>
+    shortcut ? `${label} (${shortcutLabel(shortcut)})` : label;
+
+  return (
+    <header className="toolbar" role="toolbar" aria-label="Editor toolbar">
+      <div className="toolbar__brand"><span className="toolbar__logo">KV</span> Blueprints</div>
+      <BlueprintMenu />
+      <div className="toolbar__group">
+        <button type="button" className="btn btn--icon" onClick={undo} disabled={!canUndo} title={tip('Undo', SHORTCUTS.undo)} aria-label="Undo">↶</button>
+        <button type="button" className="btn btn--icon" onClick={redo} disabled={!canRedo} title={tip('Redo', SHORTCUTS.redo)} aria-label="Redo">↷</button>
+      </div>
+      <div className="toolbar__group">
+        <button type="button" className="btn" onClick={() => void autoLayout(fitView)} title={tip('Auto layout', SHORTCUTS.autoLayout)}>Auto layout</button>
+        <button type="button" className="btn" onClick={fitView} title={tip('Fit view', SHORTCUTS.fitView)}>Fit view</button>
+      </div>
+      <div className="toolbar__group">
+        <label className="btn" title="Import a kv-blueprint/1 file">
+          Import
+          <input type="file" accept="application/json,.json" className="visually-hidden" aria-label="Import blueprint" onChange={(e) => void onImport(e)} />
+        </label>
+        <button type="button" className="btn" onClick={exportCurrentBlueprint} title="Download this blueprint as a kv-blueprint/1 file">Export</button>
+      </div>
+      <div className="toolbar__spacer" />
+      <label className="toolbar__storage">
+        <span>Storage</span>
+        <select
+          aria-label="Storage"
+          value={storageChoice}
+          onChange={(e) => void selectStorage(e.target.value as StorageChoice)}
+          title={storageStatus === 'unavailable' && storageMessage ? storageMessage : 'Where stored keys live'}
+        >
+          {(Object.keys(STORAGE_LABELS) as StorageChoice[]).map((choice) => (
+            <option key={choice} value={choice}>
+              {STORAGE_LABELS[choice]}{STORAGE_BACKENDS[choice] ? '' : ' (not connected)'}
+            </option>
+          ))}
+        </select>
+        <span className={`storage-dot storage-dot--${storageStatus}`} title={storageMessage ?? storageStatus} />
+      </label>
+      <div className="toolbar__group">
+        <button type="button" className="btn btn--primary" onClick={() => void runCurrentBlueprint()} disabled={running || storageStatus !== 'ready'} title={tip('Run', SHORTCUTS.run)} aria-label="Run">
+          <span aria-hidden="true">▶</span> Run
+        </button>
+        <button type="button" className="btn" onClick={stopRun} disabled={!running} title="Stop after the block in flight" aria-label="Stop"><span aria-hidden="true">■</span> Stop</button>
+      </div>
+      {problems && <ImportProblemsDialog file={problems.file} problems={problems.problems} onClose={() => setProblems(null)} />}
+    </header>
+  );
+}

@@ -1,0 +1,26 @@
+/**
+ * Readable, unique ids for new blocks and edges. Node ids show up in expressions
+ * (`@{results.get_2}`), so they are short words rather than random strings.
+ */
+import type { BlockType } from '../../engine/types';
+
+const ID_UNSAFE = /[^A-Za-z0-9_]/g;
+
+/** The word a new block's id starts with: the KV action for KV blocks, else the type. */
+export function idBaseFor(type: BlockType, data: Record<string, unknown>): string {
+  const base = type === 'kv' && typeof data.action === 'string' ? data.action : type;
+  const safe = base.replace(ID_UNSAFE, '_');
+  return safe === '' ? 'block' : safe;
+}
+
+export function uniqueId(base: string, taken: ReadonlySet<string>): string {
+  if (!taken.has(base)) return base;
+  for (let n = 2; ; n += 1) {
+    const candidate = `${base}_${n}`;
+    if (!taken.has(candidate)) return candidate;
+  }
+}
+
+export function edgeIdFor(source: string, sourceHandle: string, target: string, taken: ReadonlySet<string>): string {
+  return uniqueId(`e_${source}_${sourceHandle}_${target}`, taken);
+}

@@ -1,0 +1,83 @@
+/**
+ * The current run: starts the engine on the open document, feeds its events through
+ * `reduceRunEvent`, and hands the finished record on (run history, keys refresh).
+ */
+import { createStore } from 'zustand/vanilla';
+import { runBlueprint } from '../../engine';
+import type { BlueprintDocument, JsonValue, RunEvent, RunRecord } from '../../engine/types';
+import type { KeyValueStore } from '../../kv/types';
+import { IDLE_RUN, reduceRunEvent, viewOfRecord, type RunView } from './run-state';
+
+export interface RunStoreState {
+  view: RunView;
+  /** Ids of the edges taken, per finished run, so an earlier run can be shown again. */
+  edgesByRun: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface RunRequest {
+  document: BlueprintDocument;
+  input: JsonValue;
+  store: KeyValueStore;
+  companyId: string;
+}
+
+export interface RunStoreActions {
+  start(request: RunRequest): Promise<RunRecord | null>;
+  stop(): void;
+  show(record: RunRecord): void;
+  reset(): void;
+}
+
+export type RunStore = RunStoreState & RunStoreActions;
+
+export interface RunHooks {
+  onFinished(record: RunRecord): void;
+}
+
+export function createRunStore(hooks: RunHooks) {
+  let controller: AbortController | null = null;
+  return createStore<RunStore>()((set, get) => ({
+    view: IDLE_RUN,
+    edgesByRun: {},
+
+    async start({ document, input, store, companyId }) {
+      if (controller) return null;
+      controller = new AbortController();
+      const taken: string[] = [];
+      const onEvent = (event: RunEvent) => {
+        if (event.type === 'step-finished') taken.push(...event.edgesTaken);
+        set((s) => ({ view: reduceRunEvent(s.view, event) }));
+      };
+      try {
+        const record = await runBlueprint(document, { store, companyId, input, signal: controller.signal, onEvent });
+        // The engine's run-finished event normally got here first; this covers a runner that
+        // returned without emitting it.
+        if (get().view.runId !== record.runId || get().view.status === 'running') set({ view: viewOfRecord(record, taken) });
+        set((s) => ({ edgesByRun: { ...s.edgesByRun, [record.runId]: taken } }));
+        hooks.onFinished(record);
+        return record;
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        set({ view: { ...IDLE_RUN, status: 'failed', error: { code: 'run', message, nodeId: null } } });
+        return null;
+      } finally {
+        controller = null;
+      }
+    },
+
+    stop() {
+      controller?.abort();
+    },
+
+    show(record) {
+      set((s) => ({ view: viewOfRecord(record, s.edgesByRun[record.runId] ?? []) }));
+    },
+
+    reset() {
+      controller?.abort();
+      set({ view: IDLE_RUN });
+    },
+  }));
+}
+
+export type RunStoreApi = ReturnType<typeof createRunStore>;
