@@ -1,0 +1,125 @@
+/**
+ * The Key-Value Storage block (§3): save, get, delete, list, append and increment, at the
+ * block's scope, with the store's error codes passed through as the block's error.
+ */
+import { assertStorableValue } from '../../kv/operations';
+import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, SAVE_MODES, SCOPES, type JsonValue, type Scope } from '../../kv/types';
+import { KV_ACTIONS, type KvAction, type KvData } from '../types';
+import { evaluateNumber, evaluateText, shorten, valueField, valueTypeField, valueTypeOf } from './fields';
+import type { BlockManifest, BlockOutcome, BlockRunContext } from './types';
+
+const actionOf = (data: Record<string, unknown>): unknown => data.action;
+const isAction = (...actions: KvAction[]) => (data: Record<string, unknown>) => actions.includes(actionOf(data) as KvAction);
+
+function success(result: JsonValue): BlockOutcome {
+  return { outcome: 'success', result };
+}
+
+async function keyOf(context: BlockRunContext<'kv'>): Promise<string> {
+  // The key is checked by the store access after this, on the text with placeholders filled in.
+  return evaluateText(context, context.data.key, 'Key', 'invalid_key');
+}
+
+async function valueOf(context: BlockRunContext<'kv'>, key: string): Promise<JsonValue> {
+  const value = await context.evaluate(context.data.value, valueTypeOf(context.data));
+  assertStorableValue(value, key);
+  return value;
+}
+
+async function runAction(context: BlockRunContext<'kv'>, scope: Scope): Promise<BlockOutcome> {
+  const { data, kv, trace } = context;
+  switch (data.action) {
+    case 'save': {
+      const key = await keyOf(context);
+      const value = await valueOf(context, key);
+      const ttlSeconds = await evaluateNumber(context, data.ttlSeconds, { label: 'TTL (seconds)', fallback: null, min: 0, minExclusive: true });
+      const { entry, created } = await kv.save(scope, key, value, { valueType: valueTypeOf(data), mode: data.mode ?? 'upsert', ttlSeconds }, trace);
+      return success({ key, value: entry.value, created, version: entry.version });
+    }
+    case 'get': {
+      const key = await keyOf(context);
+      const read = await kv.read(scope, key, trace);
+      if (!read.found) throw kv.notFound(scope, key, kv.readChain(scope));
+      return success(read.value);
+    }
+    case 'delete': {
+      const key = await keyOf(context);
+      if (!(await kv.remove(scope, key, trace))) throw kv.notFound(scope, key);
+      return success({ key, deleted: true });
+    }
+    case 'list': {
+      const prefix = await evaluateText(context, data.prefix, 'Prefix', 'invalid_value');
+      const limit = await evaluateNumber(context, data.limit, { label: 'Limit', fallback: LIST_DEFAULT_LIMIT, integer: true, min: 1, max: LIST_MAX_LIMIT });
+      return success(await kv.list(scope, { prefix, limit: limit ?? LIST_DEFAULT_LIMIT }, trace));
+    }
+    case 'append': {
+      const key = await keyOf(context);
+      const value = await valueOf(context, key);
+      const entry = await kv.append(scope, key, value, valueTypeOf(data), trace);
+      return success(entry.value);
+    }
+    case 'increment': {
+      const key = await keyOf(context);
+      const by = await evaluateNumber(context, data.by, { label: 'By', fallback: 1 });
+      const entry = await kv.increment(scope, key, by ?? 1, trace);
+      return success(entry.value);
+    }
+  }
+}
+
+function scopeSuffix(scope: Scope | undefined): string {
+  return scope && scope !== 'flow' ? ` in ${scope}` : '';
+}
+
+function summarize(data: KvData): string {
+  const key = shorten(data.key ?? '', 32) || '(no key)';
+  const scope = scopeSuffix(data.scope);
+  switch (data.action) {
+    case 'save': {
+      const mode = data.mode && data.mode !== 'upsert' ? `, ${data.mode}` : '';
+      return `save ${key} (${valueTypeOf(data)}${mode})${scope}`;
+    }
+    case 'get': return `get ${key}${scope}`;
+    case 'delete': return `delete ${key}${scope}`;
+    case 'list': return `list keys${data.prefix ? ` ${shorten(data.prefix, 24)}*` : ''}${scope}`;
+    case 'append': return `append to ${key}${scope}`;
+    case 'increment': return `increment ${key} by ${data.by === undefined || data.by === '' ? 1 : data.by}${scope}`;
+    default: return `unknown action ${String((data as { action?: unknown }).action)}`;
+  }
+}
+
+export const kvBlock: BlockManifest<'kv'> = {
+  type: 'kv',
+  label: 'Key-Value Storage',
+  description: 'Saves, reads, deletes, lists, appends to or increments a stored key. Success passes the result on; a missing key, a bad key or a store failure takes the error out.',
+  outs: ['success', 'error'],
+  fields: [
+    { name: 'action', label: 'Action', kind: 'select', options: KV_ACTIONS, default: 'save', required: true, help: 'What to do with the key.' },
+    {
+      name: 'key',
+      label: 'Key',
+      kind: 'expression',
+      default: '',
+      required: true,
+      help: '1–256 characters of A–Z a–z 0–9 _ -, checked after @{…} placeholders are filled in.',
+      placeholder: 'analysis_result',
+      visible: (data) => actionOf(data) !== 'list',
+    },
+    valueTypeField(isAction('save', 'append')),
+    valueField('The value to store (save) or to add at the end (append).', isAction('save', 'append')),
+    { name: 'scope', label: 'Scope', kind: 'select', options: SCOPES, default: 'flow', help: 'flow: this blueprint; flow_group: the blueprint\'s group; global: the whole workspace.' },
+    { name: 'mode', label: 'Mode', kind: 'select', options: SAVE_MODES, default: 'upsert', help: 'upsert: always write; create: only if absent; update: only if present.', visible: isAction('save') },
+    { name: 'ttlSeconds', label: 'TTL (seconds)', kind: 'number', help: 'Optional: the key expires after this many seconds.', visible: isAction('save') },
+    { name: 'prefix', label: 'Prefix', kind: 'expression', default: '', help: 'Only keys that start with this text.', visible: isAction('list') },
+    { name: 'limit', label: 'Limit', kind: 'number', default: LIST_DEFAULT_LIMIT, help: `At most this many keys (1–${LIST_MAX_LIMIT}).`, visible: isAction('list') },
+    { name: 'by', label: 'By', kind: 'number', default: 1, help: 'The amount to add; negative to subtract.', visible: isAction('increment') },
+  ],
+  defaults: { action: 'save', key: '', valueType: 'text', value: '', scope: 'flow', mode: 'upsert' },
+  summary: summarize,
+  async run(context) {
+    const scope = context.data.scope ?? 'flow';
+    // A flow_group read or write in a blueprint without a group fails here, as the block's error.
+    context.kv.scopeKeyOf(scope);
+    return runAction(context, scope);
+  },
+};

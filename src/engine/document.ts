@@ -1,0 +1,294 @@
+/**
+ * The `kv-blueprint/1` document (§2): its schema, and `validateBlueprint`, which either returns
+ * a complete document with defaults filled in or every problem found, each with a precise path
+ * (`nodes[3].data.action: expected one of save|get|…`). A document is never half-loaded.
+ */
+import { z } from 'zod';
+import { SAVE_MODES, SCOPES, VALUE_TYPES } from '../kv/types';
+import { outsOf } from './blocks';
+import {
+  BLOCK_TYPES,
+  BLUEPRINT_FORMAT,
+  CONDITION_OPERATORS,
+  DEFAULT_SETTINGS,
+  KV_ACTIONS,
+  OUTS,
+  type BlockType,
+  type BlueprintDocument,
+  type BlueprintEdge,
+  type BlueprintNode,
+  type BlueprintSettings,
+  type Problem,
+  type ValidationResult,
+} from './types';
+
+/** Largest `settings.maxSteps` accepted: enough for any real loop, small enough to end. */
+export const MAX_STEPS_CEILING = 1_000_000;
+
+/** Refs are used as `@{results.<ref>}`, so they keep to characters a path segment allows. */
+const REF_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+// ---------------------------------------------------------------------------------------------
+// Schema
+
+/** Why a value is not JSON, or null when it is. */
+function nonJsonReason(value: unknown, depth = 0): string | null {
+  if (depth > 200) return 'nests too deeply';
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return null;
+  if (typeof value === 'number') return Number.isFinite(value) ? null : `holds ${value}, which JSON cannot`;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const reason = nonJsonReason(item, depth + 1);
+      if (reason) return reason;
+    }
+    return null;
+  }
+  if (typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return 'holds an object that is not plain JSON';
+    for (const item of Object.values(value)) {
+      const reason = nonJsonReason(item, depth + 1);
+      if (reason) return reason;
+    }
+    return null;
+  }
+  return `holds a ${typeof value}, which JSON cannot`;
+}
+
+const jsonValue = z.unknown().superRefine((value, ctx) => {
+  const reason = value === undefined ? 'is missing' : nonJsonReason(value);
+  if (reason) ctx.addIssue({ code: 'custom', message: `expected a JSON value, but it ${reason}` });
+});
+
+/** A numeric field that may instead hold text with placeholders (`@{input.ttl}`). */
+const numberOrText = z.union([z.number(), z.string()], { error: 'expected a number or text' });
+
+const commonData = {
+  label: z.string().optional(),
+  ref: z.string().optional(),
+};
+
+const dataSchemas: { [T in BlockType]: z.ZodType } = {
+  start: z.looseObject({ ...commonData, sampleInput: jsonValue.optional() }),
+  kv: z.looseObject({
+    ...commonData,
+    action: z.enum(KV_ACTIONS),
+    key: z.string().optional(),
+    valueType: z.enum(VALUE_TYPES).optional(),
+    value: z.string().optional(),
+    scope: z.enum(SCOPES).optional(),
+    mode: z.enum(SAVE_MODES).optional(),
+    ttlSeconds: numberOrText.optional(),
+    prefix: z.string().optional(),
+    limit: numberOrText.optional(),
+    by: numberOrText.optional(),
+  }),
+  setState: z.looseObject({ ...commonData, path: z.string().default(''), valueType: z.enum(VALUE_TYPES).optional(), value: z.string().optional() }),
+  transform: z.looseObject({ ...commonData, valueType: z.enum(VALUE_TYPES).optional(), value: z.string().optional() }),
+  condition: z.looseObject({ ...commonData, left: z.string().default(''), operator: z.enum(CONDITION_OPERATORS).default('equals'), right: z.string().optional() }),
+  output: z.looseObject({ ...commonData, valueType: z.enum(VALUE_TYPES).optional(), value: z.string().optional() }),
+};
+
+const nodeShape = z.object({
+  id: z.string().min(1, 'expected a non-empty id'),
+  type: z.enum(BLOCK_TYPES),
+  position: z.object({ x: z.number(), y: z.number() }),
+  data: z.record(z.string(), z.unknown()),
+});
+
+const edgeShape = z.object({
+  id: z.string().min(1, 'expected a non-empty id'),
+  source: z.string(),
+  sourceHandle: z.enum(OUTS),
+  target: z.string(),
+  targetHandle: z.string().nullable().optional(),
+});
+
+const settingsShape = z.object({
+  kvInherit: z.boolean().default(DEFAULT_SETTINGS.kvInherit),
+  kvConflict: z.enum(['child', 'parent', 'merge']).default(DEFAULT_SETTINGS.kvConflict),
+  maxSteps: z.number().int('expected a whole number').min(1, 'expected at least 1').max(MAX_STEPS_CEILING, `expected at most ${MAX_STEPS_CEILING}`).default(DEFAULT_SETTINGS.maxSteps),
+});
+
+const documentShape = z.object({
+  format: z.literal(BLUEPRINT_FORMAT),
+  id: z.string().min(1, 'expected a non-empty id'),
+  name: z.string().optional(),
+  groupId: z.string().nullable().optional(),
+  settings: settingsShape.optional(),
+  nodes: z.array(z.unknown()),
+  edges: z.array(z.unknown()),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Problems
+
+type PathSegment = PropertyKey;
+
+function formatPath(segments: readonly PathSegment[]): string {
+  let path = '';
+  for (const segment of segments) {
+    if (typeof segment === 'number') path += `[${segment}]`;
+    else path += path === '' ? String(segment) : `.${String(segment)}`;
+  }
+  return path || '(document)';
+}
+
+function describeInput(input: unknown): string {
+  if (input === undefined) return 'nothing';
+  if (input === null) return 'null';
+  if (Array.isArray(input)) return 'an array';
+  if (typeof input === 'object') return 'an object';
+  if (typeof input === 'string') return `the text ${JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}…` : input)}`;
+  return `${typeof input} ${String(input)}`;
+}
+
+function formatIssue(issue: z.core.$ZodIssue): string {
+  const input = (issue as { input?: unknown }).input;
+  switch (issue.code) {
+    case 'invalid_value':
+      if (issue.values.length === 1) return `expected ${JSON.stringify(issue.values[0])}, got ${describeInput(input)}`;
+      return `expected one of ${issue.values.map(String).join('|')}, got ${describeInput(input)}`;
+    case 'invalid_type':
+      if (input === undefined) return `is required (expected ${issue.expected})`;
+      return `expected ${issue.expected}, got ${describeInput(input)}`;
+    case 'invalid_union':
+      return issue.message === 'Invalid input' ? `unexpected ${describeInput(input)}` : issue.message;
+    default:
+      return issue.message;
+  }
+}
+
+function problemsOf(error: z.ZodError, prefix: readonly PathSegment[]): Problem[] {
+  return error.issues.map((issue) => ({ path: formatPath([...prefix, ...issue.path]), message: formatIssue(issue) }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+/** The settings of a document with every default filled in. */
+export function settingsOf(document: Pick<BlueprintDocument, 'settings'>): BlueprintSettings {
+  return { ...DEFAULT_SETTINGS, ...document.settings };
+}
+
+function validateNode(raw: unknown, index: number, problems: Problem[]): BlueprintNode | null {
+  const shape = nodeShape.safeParse(raw, { reportInput: true });
+  if (!shape.success) {
+    problems.push(...problemsOf(shape.error, ['nodes', index]));
+    return null;
+  }
+  const data = dataSchemas[shape.data.type].safeParse(shape.data.data, { reportInput: true });
+  if (!data.success) {
+    problems.push(...problemsOf(data.error, ['nodes', index, 'data']));
+    return null;
+  }
+  const { id, type, position } = shape.data;
+  return { id, type, position: { x: position.x, y: position.y }, data: data.data } as BlueprintNode;
+}
+
+function validateEdge(raw: unknown, index: number, problems: Problem[]): BlueprintEdge | null {
+  const shape = edgeShape.safeParse(raw, { reportInput: true });
+  if (!shape.success) {
+    problems.push(...problemsOf(shape.error, ['edges', index]));
+    return null;
+  }
+  const { id, source, sourceHandle, target, targetHandle } = shape.data;
+  return { id, source, sourceHandle, target, ...(targetHandle !== undefined ? { targetHandle } : {}) };
+}
+
+/** Graph rules the schema cannot express: ids, refs, edges, exactly one start. */
+function checkGraph(nodes: (BlueprintNode | null)[], edges: (BlueprintEdge | null)[], problems: Problem[]): void {
+  const nodeIndex = new Map<string, number>();
+  const refIndex = new Map<string, number>();
+  const starts: number[] = [];
+  nodes.forEach((node, i) => {
+    if (!node) return;
+    const first = nodeIndex.get(node.id);
+    if (first !== undefined) problems.push({ path: `nodes[${i}].id`, message: `duplicate node id '${node.id}' (also nodes[${first}])` });
+    else nodeIndex.set(node.id, i);
+    if (node.type === 'start') starts.push(i);
+  });
+  nodes.forEach((node, i) => {
+    const ref = node?.data.ref;
+    if (!node || ref === undefined || ref === '') return;
+    if (!REF_PATTERN.test(ref)) {
+      problems.push({ path: `nodes[${i}].data.ref`, message: `ref '${ref}' must start with a letter or _ and use only A–Z a–z 0–9 _ -` });
+      return;
+    }
+    const first = refIndex.get(ref);
+    const idOwner = nodeIndex.get(ref);
+    if (first !== undefined) problems.push({ path: `nodes[${i}].data.ref`, message: `duplicate ref '${ref}' (also nodes[${first}])` });
+    else if (idOwner !== undefined && idOwner !== i) problems.push({ path: `nodes[${i}].data.ref`, message: `ref '${ref}' is the id of nodes[${idOwner}]; @{results.${ref}} would be ambiguous` });
+    else refIndex.set(ref, i);
+  });
+  if (starts.length === 0 && nodes.every((node) => node !== null)) {
+    problems.push({ path: 'nodes', message: 'expected exactly one start block, found none' });
+  }
+  for (const i of starts.slice(1)) {
+    problems.push({ path: `nodes[${i}].type`, message: `expected exactly one start block; nodes[${starts[0]}] is already one` });
+  }
+
+  const edgeIds = new Map<string, number>();
+  const connections = new Map<string, number>();
+  edges.forEach((edge, i) => {
+    if (!edge) return;
+    const first = edgeIds.get(edge.id);
+    if (first !== undefined) problems.push({ path: `edges[${i}].id`, message: `duplicate edge id '${edge.id}' (also edges[${first}])` });
+    else edgeIds.set(edge.id, i);
+    const sourceAt = nodeIndex.get(edge.source);
+    const targetAt = nodeIndex.get(edge.target);
+    const sourceNode = sourceAt === undefined ? undefined : nodes[sourceAt];
+    const targetNode = targetAt === undefined ? undefined : nodes[targetAt];
+    if (!sourceNode) {
+      problems.push({ path: `edges[${i}].source`, message: `no node with id '${edge.source}'` });
+    } else if (!outsOf(sourceNode.type).includes(edge.sourceHandle)) {
+      problems.push({ path: `edges[${i}].sourceHandle`, message: `a ${sourceNode.type} block has no '${edge.sourceHandle}' out; expected one of ${outsOf(sourceNode.type).join('|')}` });
+    }
+    if (!targetNode) problems.push({ path: `edges[${i}].target`, message: `no node with id '${edge.target}'` });
+    else if (targetNode.type === 'start') problems.push({ path: `edges[${i}].target`, message: `'${edge.target}' is the start block, which takes no incoming edges` });
+    const connection = `${edge.source}\u0000${edge.sourceHandle}\u0000${edge.target}`;
+    const same = connections.get(connection);
+    if (same !== undefined) problems.push({ path: `edges[${i}]`, message: `connects ${edge.source}.${edge.sourceHandle} to ${edge.target} again (as edges[${same}])` });
+    else connections.set(connection, i);
+  });
+}
+
+/**
+ * Checks that `input` is a `kv-blueprint/1` document. On success the document is a fresh copy
+ * with settings filled in; otherwise every problem found is listed.
+ */
+export function validateBlueprint(input: unknown): ValidationResult {
+  const top = documentShape.safeParse(input, { reportInput: true });
+  if (!top.success) {
+    const problems = problemsOf(top.error, []);
+    // Nodes and edges are still checked when they are arrays, so one pass shows every problem.
+    const raw = (typeof input === 'object' && input !== null ? input : {}) as { nodes?: unknown; edges?: unknown };
+    const nodes = Array.isArray(raw.nodes) ? raw.nodes.map((node, i) => validateNode(node, i, problems)) : [];
+    const edges = Array.isArray(raw.edges) ? raw.edges.map((edge, i) => validateEdge(edge, i, problems)) : [];
+    if (Array.isArray(raw.nodes) && Array.isArray(raw.edges)) checkGraph(nodes, edges, problems);
+    return { ok: false, problems };
+  }
+  const problems: Problem[] = [];
+  const nodes = top.data.nodes.map((node, i) => validateNode(node, i, problems));
+  const edges = top.data.edges.map((edge, i) => validateEdge(edge, i, problems));
+  checkGraph(nodes, edges, problems);
+  if (problems.length > 0) return { ok: false, problems };
+
+  const { format, id, name, groupId, settings } = top.data;
+  const document: BlueprintDocument = {
+    format,
+    id,
+    name: name ?? id,
+    ...(groupId ? { groupId } : {}),
+    settings: settings ?? { ...DEFAULT_SETTINGS },
+    nodes: nodes as BlueprintNode[],
+    edges: edges as BlueprintEdge[],
+  };
+  // A deep copy, so the caller's object and the validated document never share state.
+  return { ok: true, document: structuredClone(document) };
+}
+
+/** Formats problems one per line, as the CLI prints them: `nodes[3].data.action: expected …`. */
+export function formatProblems(problems: readonly Problem[]): string {
+  return problems.map((problem) => `${problem.path}: ${problem.message}`).join('\n');
+}

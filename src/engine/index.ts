@@ -1,0 +1,14 @@
+/**
+ * The engine's public entry: the `kv-blueprint/1` document and its validation, the block
+ * manifests and palette, the runner, and the templates. The editor, the server and the CLI
+ * import from here only.
+ */
+export * from './types';
+export { validateBlueprint, settingsOf, formatProblems, MAX_STEPS_CEILING } from './document';
+export { runBlueprint, setStatePath } from './runner';
+export { BLOCK_MANIFESTS, PALETTE, outsOf, manifestOf } from './blocks';
+export type { BlockManifest, BlockOutcome, BlockRunContext } from './blocks';
+export { summarizeBlock, validateNodeData, type FieldProblem } from './summary';
+export { ENGINE_ERROR_CODES, EngineError, toRunError, type EngineErrorCode } from './errors';
+export { KvAccess, DEFAULT_COMPANY_ID, type KvTrace } from './kv-access';
+export { TEMPLATES, templateDocument, type BlueprintTemplate } from './templates';
