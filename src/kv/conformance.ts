@@ -698,6 +698,9 @@ conformanceCase('list returns keys sorted by code unit with full entries', async
   assertEqual(result.entries.map((e) => e.key), sorted, 'list order');
   assertEqual(result.nextCursor, null, 'nextCursor when everything fits');
   for (const entry of result.entries) assertEntryShape(entry, ctx, { key: entry.key, value: entry.key, version: 1 }, `listed entry '${entry.key}'`);
+  await setValue(ctx, 'a', { changed: true });
+  const relisted = await one(ctx, { op: 'list', prefix: 'a', limit: 1, ...GLOBAL });
+  assertEqual(relisted.entries, [await getEntry(ctx, 'a')], 'a listed entry is the same as get returns, after an update');
 });
 
 conformanceCase('list filters by prefix literally and case-sensitively', async (ctx) => {
