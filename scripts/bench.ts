@@ -1,0 +1,80 @@
+// `npm run bench`: throughput of the stores, the engine and the expression language, each
+// printed as a ratio against a baseline measured in the same run on the same machine, and
+// written to bench/results.json. Ratios are what to compare between runs; raw numbers vary.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { MemoryStore } from '../src/kv/memory';
+import { openSqliteStore } from '../src/server/sqlite-store';
+import { evaluateField } from '../src/engine/expressions';
+import { runBlueprint, TEMPLATES } from '../src/engine/index';
+
+interface Measurement { name: string; opsPerSecond: number; baseline: string; ratio: number }
+
+async function measure(iterations: number, body: (i: number) => unknown): Promise<number> {
+  for (let i = 0; i < Math.min(50, iterations); i++) await body(i); // warm up
+  const started = performance.now();
+  for (let i = 0; i < iterations; i++) await body(i);
+  const seconds = (performance.now() - started) / 1000;
+  return iterations / seconds;
+}
+
+const results: Measurement[] = [];
+function record(name: string, opsPerSecond: number, baselineName: string, baselineOps: number) {
+  results.push({ name, opsPerSecond: Math.round(opsPerSecond), baseline: baselineName, ratio: Number((opsPerSecond / baselineOps).toFixed(3)) });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'kvb-bench-'));
+try {
+  // Baseline: plaintext upserts straight through better-sqlite3, one durable transaction each.
+  const rawDb = new Database(join(dir, 'raw.sqlite'));
+  rawDb.pragma('journal_mode = WAL');
+  rawDb.pragma('synchronous = FULL');
+  rawDb.exec('CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT, version INTEGER)');
+  const upsert = rawDb.prepare('INSERT INTO kv (k, v, version) VALUES (?, ?, 1) ON CONFLICT(k) DO UPDATE SET v = excluded.v, version = version + 1');
+  const rawOps = await measure(2000, (i) => rawDb.transaction(() => upsert.run(`key_${i % 100}`, JSON.stringify({ n: i })))());
+  const select = rawDb.prepare('SELECT v FROM kv WHERE k = ?');
+  const rawReadOps = await measure(5000, (i) => JSON.parse((select.get(`key_${i % 100}`) as { v: string }).v));
+  rawDb.close();
+  results.push({ name: 'baseline: raw better-sqlite3 upsert', opsPerSecond: Math.round(rawOps), baseline: '-', ratio: 1 });
+  results.push({ name: 'baseline: raw better-sqlite3 select', opsPerSecond: Math.round(rawReadOps), baseline: '-', ratio: 1 });
+
+  const sqlite = openSqliteStore({ dataDir: join(dir, 'store'), masterKey: '11'.repeat(32) });
+  const setOps = await measure(2000, (i) => sqlite.batch('default', [{ op: 'set', scope: 'global', key: `key_${i % 100}`, value: { n: i } }]));
+  record('sqlite store: encrypted set', setOps, 'raw upsert', rawOps);
+  const incOps = await measure(2000, () => sqlite.batch('default', [{ op: 'increment', scope: 'global', key: 'counter' }]));
+  record('sqlite store: increment', incOps, 'raw upsert', rawOps);
+  const getOps = await measure(5000, (i) => sqlite.batch('default', [{ op: 'get', scope: 'global', key: `key_${i % 100}` }]));
+  record('sqlite store: decrypted get', getOps, 'raw select', rawReadOps);
+  await sqlite.close();
+
+  // Engine overhead: a run of the running-counter template against the bare increment it does.
+  const memory = new MemoryStore();
+  const bareOps = await measure(5000, () => memory.batch('default', [{ op: 'increment', scope: 'flow', scopeKey: 'bench', key: 'visits' }]));
+  results.push({ name: 'baseline: memory store increment', opsPerSecond: Math.round(bareOps), baseline: '-', ratio: 1 });
+  const counter = TEMPLATES.find((t) => t.id === 'running-counter');
+  if (!counter) throw new Error('running-counter template is missing');
+  const runOps = await measure(2000, () => runBlueprint(counter.document, { store: memory, input: {} }));
+  record('engine: run running-counter (memory)', runOps, 'memory increment', bareOps);
+
+  // Expressions: JSON-aware filling against plain JSON.parse of the same document.
+  const template = '{ "user": "@{input.name}", "tags": @{state.tags}, "count": @{result.count}, "nested": { "a": [1, 2, 3] } }';
+  const ctx = { roots: { input: { name: 'Ada "the" Lovelace' }, state: { tags: ['a', 'b'] }, result: { count: 3 } } };
+  const plain = JSON.stringify({ user: 'Ada "the" Lovelace', tags: ['a', 'b'], count: 3, nested: { a: [1, 2, 3] } });
+  const parseOps = await measure(20000, () => JSON.parse(plain));
+  results.push({ name: 'baseline: JSON.parse of the filled document', opsPerSecond: Math.round(parseOps), baseline: '-', ratio: 1 });
+  const fillOps = await measure(20000, () => evaluateField(template, 'json', ctx));
+  record('expressions: evaluateField json', fillOps, 'JSON.parse', parseOps);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+mkdirSync('bench', { recursive: true });
+writeFileSync('bench/results.json', JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, results }, null, 2) + '\n');
+const width = Math.max(...results.map((r) => r.name.length));
+for (const r of results) {
+  const ratio = r.baseline === '-' ? 'baseline' : `${r.ratio.toFixed(3)}× ${r.baseline}`;
+  console.log(`${r.name.padEnd(width)}  ${String(r.opsPerSecond).padStart(9)} ops/s  ${ratio}`);
+}
+console.log('written to bench/results.json');
