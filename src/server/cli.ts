@@ -587,12 +587,22 @@ async function serveCommand(command: Extract<CliCommand, { command: 'serve' }>, 
   const staticDir = resolve(REPO_ROOT, 'dist');
   const hasWebApp = existsSync(resolve(staticDir, 'index.html'));
   if (!hasWebApp) io.stderr('kvb: the web app is not built (run npm run build); serving the HTTP API only\n');
-  const server = await serveModule.startServer({
-    host: command.host,
-    port: command.port,
-    dataDir: resolve(io.cwd, command.dataDir),
-    ...(hasWebApp ? { staticDir } : {}),
-  });
+  let server: Awaited<ReturnType<ServeModule['startServer']>>;
+  try {
+    server = await serveModule.startServer({
+      host: command.host,
+      port: command.port,
+      dataDir: resolve(io.cwd, command.dataDir),
+      ...(hasWebApp ? { staticDir } : {}),
+    });
+  } catch (error) {
+    // The server explains why it refused to start (no tokens for a public address, port taken).
+    if (error instanceof Error && error.name === 'ServerStartError') {
+      const code = (error as { code?: unknown }).code;
+      throw new CliError(error.message, code === 'listen_failed' ? 1 : 2);
+    }
+    throw error;
+  }
   io.stdout(`kvb serving ${server.url}\n`);
   await new Promise<void>((done) => {
     const stop = () => {

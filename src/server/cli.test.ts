@@ -1,0 +1,278 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RunRecord } from '../engine/types';
+import { formatRunSummary, parseArgs, type CliCommand } from './cli';
+
+const REPO_ROOT = resolve(import.meta.dirname, '../..');
+const KVB = resolve(REPO_ROOT, 'bin/kvb.mjs');
+
+function parsed(argv: string[]): CliCommand {
+  const result = parseArgs(argv);
+  if (!result.ok) throw new Error(`expected ${argv.join(' ')} to parse, got: ${result.message}`);
+  return result.command;
+}
+
+function usageError(argv: string[]): string {
+  const result = parseArgs(argv);
+  if (result.ok) throw new Error(`expected ${argv.join(' ')} to be refused`);
+  return result.message;
+}
+
+describe('parseArgs', () => {
+  it('reads kvb run with its defaults', () => {
+    expect(parsed(['run', 'bp.json'])).toEqual({
+      command: 'run', file: 'bp.json', input: null, json: false, dataDir: './data', server: null, companyId: 'default',
+    });
+  });
+
+  it('reads --input as inline JSON or as @file, and --flag=value', () => {
+    expect(parsed(['run', 'bp.json', '--input', '{"a":1}'])).toMatchObject({ input: { kind: 'inline', text: '{"a":1}' } });
+    expect(parsed(['run', '--input=@in.json', 'bp.json', '--json', '--data', '/tmp/d'])).toMatchObject({
+      input: { kind: 'file', path: 'in.json' }, json: true, dataDir: '/tmp/d', file: 'bp.json',
+    });
+  });
+
+  it('refuses unknown, repeated and value-less flags with a clear message', () => {
+    expect(usageError(['run', 'bp.json', '--verbose'])).toBe("Unknown option --verbose for 'kvb run'");
+    expect(usageError(['run', 'bp.json', '-x'])).toBe("Unknown option -x for 'kvb run'");
+    expect(usageError(['run', 'bp.json', '--data', 'a', '--data', 'b'])).toBe('--data is given twice');
+    expect(usageError(['run', 'bp.json', '--data'])).toBe('--data needs a value');
+    expect(usageError(['run', 'bp.json', '--json=yes'])).toBe('--json takes no value');
+    expect(usageError(['run'])).toMatch(/^Missing the blueprint file/);
+    expect(usageError(['run', 'a.json', 'b.json'])).toMatch(/^Unexpected argument 'b\.json'/);
+    expect(usageError(['run', 'bp.json', '--server', 'ftp://x'])).toMatch(/http or https/);
+    expect(usageError(['deploy'])).toMatch(/^Unknown command 'deploy'/);
+  });
+
+  it('reads kv actions with scope, type, ttl and mode', () => {
+    expect(parsed(['kv', 'set', 'cfg', '{"a":1}', '--type', 'json', '--ttl', '30', '--scope', 'flow', '--scope-key', 'bp-1', '--mode', 'create'])).toEqual({
+      command: 'kv', action: 'set', key: 'cfg', value: '{"a":1}', valueType: 'json', ttlSeconds: 30, mode: 'create',
+      scope: 'flow', scopeKey: 'bp-1', json: false, dataDir: './data', server: null, companyId: 'default',
+    });
+    expect(parsed(['kv', 'list', '--prefix', 'user_', '--limit', '5'])).toMatchObject({ action: 'list', prefix: 'user_', limit: 5, scope: 'global' });
+    expect(parsed(['kv', 'set', 'n', '-5'])).toMatchObject({ value: '-5' });
+    expect(parsed(['kv', 'set', 'n', '--', '--literal'])).toMatchObject({ value: '--literal' });
+  });
+
+  it('refuses kv usage that cannot be right', () => {
+    expect(usageError(['kv', 'get', 'k', '--scope', 'flow'])).toBe('--scope flow needs --scope-key <blueprint id>');
+    expect(usageError(['kv', 'get', 'k', '--scope', 'team'])).toMatch(/--scope must be one of flow, flow_group, global/);
+    expect(usageError(['kv', 'get', 'k', '--prefix', 'a'])).toBe("--prefix does not apply to 'kvb kv get'");
+    expect(usageError(['kv', 'set', 'k', 'v', '--ttl', '-1'])).toMatch(/--ttl must be a positive number/);
+    expect(usageError(['kv', 'set', 'k'])).toMatch(/^Missing the value/);
+    expect(usageError(['kv', 'rename', 'k'])).toMatch(/^Unknown kv action 'rename'/);
+  });
+
+  it('reads serve with defaults and refuses a bad port', () => {
+    expect(parsed(['serve'])).toEqual({ command: 'serve', host: '127.0.0.1', port: 8787, dataDir: './data' });
+    expect(parsed(['serve', '--port', '0', '--host', '::1'])).toMatchObject({ port: 0, host: '::1' });
+    expect(usageError(['serve', '--port', '80a'])).toMatch(/--port must be a whole number/);
+    expect(usageError(['serve', '--port', '70000'])).toMatch(/--port must be a whole number/);
+  });
+
+  it('gives help for kvb and each command', () => {
+    expect(parsed([])).toEqual({ command: 'help', topic: 'kvb' });
+    expect(parsed(['--help'])).toEqual({ command: 'help', topic: 'kvb' });
+    expect(parsed(['run', '--help'])).toEqual({ command: 'help', topic: 'run' });
+    expect(parsed(['kv', '-h'])).toEqual({ command: 'help', topic: 'kv' });
+    expect(parsed(['help', 'serve'])).toEqual({ command: 'help', topic: 'serve' });
+  });
+});
+
+describe('formatRunSummary', () => {
+  it('shows the status, each step with outcome and duration, the outputs and the error', () => {
+    const record: RunRecord = {
+      runId: 'r1', blueprintId: 'demo', status: 'failed', startedAt: '2030-01-01T00:00:00.000Z', finishedAt: '2030-01-01T00:00:00.012Z',
+      input: {}, state: {}, outputs: [{ n: 1 }],
+      steps: [
+        { nodeId: 'start', type: 'start', outcome: 'success', startedAt: '2030-01-01T00:00:00.000Z', durationMs: 0.25, result: {}, error: null, reads: [], writes: [] },
+        { nodeId: 'get', type: 'kv', action: 'get', outcome: 'error', startedAt: '2030-01-01T00:00:00.001Z', durationMs: 11.4, result: null,
+          error: { code: 'not_found', message: "Key 'x' not found", nodeId: 'get' }, reads: ['flow:x'], writes: [] },
+      ],
+      error: { code: 'not_found', message: "Key 'x' not found", nodeId: 'get' },
+    };
+    const lines = formatRunSummary(record).trimEnd().split('\n');
+    expect(lines[0]).toBe('Run failed — demo (2 steps, 12 ms)');
+    expect(lines[1]).toMatch(/^\s+1\. start \(start\)\s+success\s+0\.3 ms$/);
+    expect(lines[2]).toMatch(/^\s+2\. get \(kv get\)\s+error\s+11 ms\s+not_found: Key 'x' not found$/);
+    expect(lines.slice(3)).toEqual(['Outputs:', '  {"n":1}', "Error at get: not_found: Key 'x' not found"]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The real command, as a user runs it.
+
+let workDir: string;
+beforeEach(() => { workDir = mkdtempSync(join(tmpdir(), 'kvb-cli-')); });
+afterEach(() => rmSync(workDir, { recursive: true, force: true }));
+
+interface Outcome { status: number | null; stdout: string; stderr: string }
+
+function kvb(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Outcome {
+  const result = spawnSync(process.execPath, [KVB, ...args], {
+    cwd: workDir,
+    encoding: 'utf8',
+    input: options.input ?? '',
+    env: { ...process.env, KVB_MASTER_KEY: '', KVB_DEBUG: '', ...options.env },
+    timeout: 30_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function writeJson(name: string, value: unknown): string {
+  const path = join(workDir, name);
+  writeFileSync(path, JSON.stringify(value, null, 2));
+  return path;
+}
+
+const node = (id: string, type: string, x: number, data: Record<string, unknown>) => ({ id, type, position: { x, y: 0 }, data });
+const edge = (source: string, target: string, sourceHandle = 'success') => ({ id: `${source}-${sourceHandle}-${target}`, source, sourceHandle, target });
+
+/** Greets the input's name and remembers it under `last_name`. */
+const greeter = {
+  format: 'kv-blueprint/1', id: 'greeter', name: 'Greeter',
+  nodes: [
+    node('start', 'start', 0, { sampleInput: { name: 'sample' } }),
+    node('remember', 'kv', 200, { action: 'save', key: 'last_name', valueType: 'text', value: '@{input.name}', scope: 'flow' }),
+    node('greet', 'output', 400, { valueType: 'text', value: 'Hello, @{input.name}!' }),
+  ],
+  edges: [edge('start', 'remember'), edge('remember', 'greet')],
+};
+
+/** Reads a key that was never written, with no error edge: the run fails. */
+const failing = {
+  format: 'kv-blueprint/1', id: 'failing', name: 'Failing',
+  nodes: [node('start', 'start', 0, {}), node('read', 'kv', 200, { action: 'get', key: 'never_written', scope: 'flow' })],
+  edges: [edge('start', 'read')],
+};
+
+describe('kvb run', () => {
+  it('exits 0 for a succeeded run and prints exactly the run record with --json', () => {
+    const file = writeJson('greeter.json', greeter);
+    const { status, stdout, stderr } = kvb(['run', file, '--data', 'store', '--input', '{"name":"Ada"}', '--json']);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    const record = JSON.parse(stdout) as RunRecord;
+    expect(Object.keys(record).sort()).toEqual(['blueprintId', 'error', 'finishedAt', 'input', 'outputs', 'runId', 'startedAt', 'state', 'status', 'steps']);
+    expect(record).toMatchObject({ blueprintId: 'greeter', status: 'succeeded', input: { name: 'Ada' }, outputs: ['Hello, Ada!'], error: null });
+    expect(record.steps.map((step) => [step.nodeId, step.outcome])).toEqual([['start', 'success'], ['remember', 'success'], ['greet', 'success']]);
+    expect(record.steps[1]).toMatchObject({ type: 'kv', action: 'save', writes: ['flow:last_name'] });
+    expect(typeof record.steps[1]!.durationMs).toBe('number');
+  });
+
+  it('runs on the start block sampleInput without --input, and reads --input @file', () => {
+    const file = writeJson('greeter.json', greeter);
+    expect(JSON.parse(kvb(['run', file, '--data', 'store', '--json']).stdout)).toMatchObject({ outputs: ['Hello, sample!'] });
+    writeJson('input.json', { name: 'from a file' });
+    expect(JSON.parse(kvb(['run', file, '--data', 'store', '--json', '--input', '@input.json']).stdout)).toMatchObject({ outputs: ['Hello, from a file!'] });
+  });
+
+  it('exits 1 for a failed run and prints a readable summary with the error', () => {
+    const file = writeJson('failing.json', failing);
+    const { status, stdout } = kvb(['run', file, '--data', 'store']);
+    expect(status).toBe(1);
+    expect(stdout).toMatch(/^Run failed — failing \(2 steps, /);
+    expect(stdout).toMatch(/read \(kv get\)\s+error .*not_found: Key 'never_written' not found/);
+    expect(stdout).toMatch(/^Error at read: not_found: /m);
+  });
+
+  it('exits 2 for an invalid document, listing every problem on stderr, path first', () => {
+    const broken = { ...greeter, nodes: [...greeter.nodes, node('start', 'kv', 0, { action: 'fetch' })], edges: [edge('start', 'nowhere')] };
+    const file = writeJson('broken.json', broken);
+    const { status, stdout, stderr } = kvb(['run', file, '--data', 'store']);
+    expect(status).toBe(2);
+    expect(stdout).toBe('');
+    const problems = stderr.trimEnd().split('\n').slice(1);
+    expect(problems.length).toBeGreaterThanOrEqual(2);
+    for (const line of problems) expect(line).toMatch(/^(nodes|edges|format|id|name|settings)[^\s:]*: \S/);
+    expect(stderr).toMatch(/^nodes\[3\]\.data\.action: /m);
+    expect(stderr).toMatch(/nowhere/);
+  });
+
+  it('exits 2 with one line and no stack trace for usage mistakes', () => {
+    const file = writeJson('greeter.json', greeter);
+    for (const args of [['run', file, '--colour'], ['run', 'missing.json'], ['run', file, '--input', '{not json'], ['run', file, '--input', '@absent.json']]) {
+      const { status, stderr } = kvb(args);
+      expect(status, args.join(' ')).toBe(2);
+      expect(stderr).toMatch(/^kvb: /);
+      expect(stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('prints help and exits 0', () => {
+    const { status, stdout } = kvb(['run', '--help']);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/^kvb run <blueprint\.json>/);
+  });
+});
+
+describe('kvb kv', () => {
+  it('sets, gets, lists and deletes keys for scripts', () => {
+    const data = ['--data', 'store'];
+    expect(kvb(['kv', 'set', 'greeting', 'hello world', ...data])).toMatchObject({ status: 0, stdout: "Created 'greeting' in global scope (version 1)\n" });
+    expect(kvb(['kv', 'set', 'config', '{"retries":3,"tags":["a"]}', '--type', 'json', ...data]).status).toBe(0);
+    expect(kvb(['kv', 'set', 'piped', '-', ...data], { input: 'from stdin\n' }).status).toBe(0);
+
+    expect(kvb(['kv', 'get', 'greeting', ...data])).toMatchObject({ status: 0, stdout: 'hello world\n' });
+    expect(JSON.parse(kvb(['kv', 'get', 'config', ...data]).stdout)).toEqual({ retries: 3, tags: ['a'] });
+    expect(kvb(['kv', 'get', 'piped', ...data]).stdout).toBe('from stdin\n');
+    expect(JSON.parse(kvb(['kv', 'get', 'config', '--json', ...data]).stdout)).toMatchObject({ key: 'config', valueType: 'json', version: 1, scope: 'global' });
+
+    expect(kvb(['kv', 'list', ...data]).stdout).toBe('config\ngreeting\npiped\n');
+    expect(kvb(['kv', 'list', '--prefix', 'g', ...data]).stdout).toBe('greeting\n');
+    expect((JSON.parse(kvb(['kv', 'list', '--json', ...data]).stdout) as { key: string }[]).map((e) => e.key)).toEqual(['config', 'greeting', 'piped']);
+
+    expect(kvb(['kv', 'delete', 'greeting', ...data])).toMatchObject({ status: 0, stdout: "Deleted 'greeting' from global scope\n" });
+    const missing = kvb(['kv', 'get', 'greeting', ...data]);
+    expect(missing).toMatchObject({ status: 1, stdout: '', stderr: "kvb: Key 'greeting' not found in global scope\n" });
+    expect(kvb(['kv', 'delete', 'greeting', ...data]).status).toBe(1);
+  });
+
+  it('sees the keys a run wrote in the blueprint flow scope', () => {
+    const file = writeJson('greeter.json', greeter);
+    expect(kvb(['run', file, '--data', 'store', '--input', '{"name":"Grace"}']).status).toBe(0);
+    expect(kvb(['kv', 'get', 'last_name', '--scope', 'flow', '--scope-key', 'greeter', '--data', 'store']).stdout).toBe('Grace\n');
+    expect(kvb(['kv', 'get', 'last_name', '--data', 'store']).status).toBe(1);
+  });
+
+  it('reports store refusals with their code: exit 1 for conflicts, 2 for a bad key or bad JSON', () => {
+    const data = ['--data', 'store'];
+    kvb(['kv', 'set', 'once', 'v', ...data]);
+    const conflict = kvb(['kv', 'set', 'once', 'v', '--mode', 'create', ...data]);
+    expect(conflict.status).toBe(1);
+    expect(conflict.stderr).toMatch(/already exists.*\(already_exists\)$/m);
+    const badKey = kvb(['kv', 'set', 'has space', 'v', ...data]);
+    expect(badKey.status).toBe(2);
+    expect(badKey.stderr).toMatch(/\(invalid_key\)$/m);
+    expect(kvb(['kv', 'set', 'j', '{oops', '--type', 'json', ...data]).status).toBe(2);
+  });
+});
+
+describe('kvb serve', () => {
+  it('prints its URL, answers the HTTP API, and stops on SIGTERM with exit 0', async () => {
+    const child = spawn(process.execPath, [KVB, 'serve', '--port', '0', '--data', join(workDir, 'store')], {
+      cwd: workDir, env: { ...process.env, KVB_MASTER_KEY: '', KVB_TOKENS: '' },
+    });
+    try {
+      const url = await new Promise<string>((found, failed) => {
+        createInterface({ input: child.stdout }).on('line', (line) => {
+          const match = /^kvb serving (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
+          if (match) found(match[1]!);
+        });
+        child.on('exit', (code) => failed(new Error(`kvb serve exited with ${code}`)));
+      });
+      const response = await fetch(`${url}/api/kv?scope=global`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ entries: [], nextCursor: null });
+      const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+});
