@@ -189,6 +189,20 @@ describe('IndexedDbStore', () => {
     expect(await store.deleteById(COMPANY, id)).toBe(false);
   });
 
+  it('treats a key past its ttl on the injected clock as absent for get, getById and deleteById', async () => {
+    let now = new Date('2030-01-01T00:00:00.000Z');
+    const store = await IndexedDbStore.open({ dbName: freshDbName(), batchOptions: { now: () => now } });
+    openStores.push(store);
+    const [created] = await store.batch(COMPANY, [{ op: 'set', key: 'session', value: 'token', ttlSeconds: 10, scope: 'global' }]);
+    const id = (created as Extract<KvOpResult, { op: 'set' }>).entry.id;
+    now = new Date('2030-01-01T00:00:09.000Z');
+    expect(await store.getById(COMPANY, id)).toMatchObject({ value: 'token' });
+    now = new Date('2030-01-01T00:00:11.000Z');
+    expect(await store.batch(COMPANY, [get('session')])).toMatchObject([{ entry: null }]);
+    expect(await store.getById(COMPANY, id)).toBeNull();
+    expect(await store.deleteById(COMPANY, id)).toBe(false);
+  });
+
   it('lists one scope in key order with prefix and cursor, skipping other scopes and companies', async () => {
     const store = await openStore();
     const flow = { scope: 'flow', scopeKey: 'bp' } as const;

@@ -137,7 +137,7 @@ export class IndexedDbStore implements KeyValueStore {
     this.assertOpen();
     try {
       const record = await this.db.getFromIndex('entries', 'byId', [companyId, id]);
-      if (!record || hasExpired(record, new Date())) return null;
+      if (!record || hasExpired(record, this.now())) return null;
       return await this.decryptEntry(record);
     } catch (error) {
       throw toKvError(error, 'read');
@@ -154,7 +154,7 @@ export class IndexedDbStore implements KeyValueStore {
         if (await this.commit(companyId, generation, [write])) {
           this.announce(companyId, [write]);
           // Like a delete op: an expired row is removed too, but it did not count as present.
-          return !hasExpired(record, new Date());
+          return !hasExpired(record, this.now());
         }
         await backOff(attempt);
       }
@@ -169,6 +169,11 @@ export class IndexedDbStore implements KeyValueStore {
     this.channel?.close();
     this.channel = null;
     this.db.close();
+  }
+
+  /** The same clock `executeBatch` uses, so tests that move time see consistent expiry. */
+  private now(): Date {
+    return this.batchOptions.now?.() ?? new Date();
   }
 
   private assertOpen(): void {
