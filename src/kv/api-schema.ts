@@ -12,8 +12,8 @@ import { LIST_MAX_LIMIT, SAVE_MODES, SCOPES, VALUE_TYPES, type Entry, type JsonV
 
 /** Request body limit of the server; larger bodies are refused with 413. */
 export const API_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
-/** Most ops one `POST /api/kv/ops` batch may carry. */
-export const API_MAX_OPS = 1000;
+/** Most ops one `POST /api/kv/ops` batch may carry (the 2 MiB body limit usually binds first). */
+export const API_MAX_OPS = 10_000;
 /** Default and largest page of `GET /api/blueprints/:id/runs`. */
 export const RUNS_DEFAULT_LIMIT = 20;
 export const RUNS_MAX_LIMIT = 200;
@@ -60,27 +60,34 @@ const jsonValue = z.custom<JsonValue>((value) => value !== undefined, { message:
 const scope = z.enum(SCOPES);
 const scopeKey = z.string().optional();
 const companyId = z.string().min(1).max(256).optional();
-const ttlSeconds = z.number().positive().nullable().optional();
+// Only the type: a non-positive TTL is the store's `invalid_value`, as in every backend.
+const ttlSeconds = z.number().nullable().optional();
 
-const getOp = z.strictObject({ op: z.literal('get'), key: z.string(), scope, scopeKey });
-const setOp = z.strictObject({
-  op: z.literal('set'), key: z.string(), value: jsonValue, valueType: z.enum(VALUE_TYPES).optional(),
-  mode: z.enum(SAVE_MODES).optional(), ttlSeconds, scope, scopeKey,
-});
-const deleteOp = z.strictObject({ op: z.literal('delete'), key: z.string(), scope, scopeKey });
-const listOp = z.strictObject({
-  op: z.literal('list'), prefix: z.string().optional(), limit: z.number().int().min(1).max(LIST_MAX_LIMIT).optional(),
-  cursor: z.string().nullable().optional(), scope, scopeKey,
-});
-const appendOp = z.strictObject({ op: z.literal('append'), key: z.string(), value: jsonValue, valueType: z.enum(VALUE_TYPES).optional(), scope, scopeKey });
-const incrementOp = z.strictObject({ op: z.literal('increment'), key: z.string(), by: z.number().optional(), scope, scopeKey });
+/**
+ * The fields each op may carry. The op batch is checked only for its envelope and for unknown
+ * fields here; everything else (keys, scopes, values, modes, limits) is checked by the store
+ * with the shared op semantics (`operations.ts`), so every backend reports the same codes.
+ */
+export const KV_OP_FIELDS: Readonly<Record<KvOp['op'], readonly string[]>> = {
+  get: ['op', 'key', 'scope', 'scopeKey'],
+  set: ['op', 'key', 'value', 'valueType', 'mode', 'ttlSeconds', 'scope', 'scopeKey'],
+  delete: ['op', 'key', 'scope', 'scopeKey'],
+  list: ['op', 'prefix', 'limit', 'cursor', 'scope', 'scopeKey'],
+  append: ['op', 'key', 'value', 'valueType', 'scope', 'scopeKey'],
+  increment: ['op', 'key', 'by', 'scope', 'scopeKey'],
+};
 
-export const kvOpSchema = z.discriminatedUnion('op', [getOp, setOp, deleteOp, listOp, appendOp, incrementOp]);
+/** The first field of `op` its op type does not know, or null (also for an unknown op type). */
+export function unknownOpField(op: Record<string, unknown>): string | null {
+  const allowed = Object.prototype.hasOwnProperty.call(KV_OP_FIELDS, String(op.op)) ? KV_OP_FIELDS[op.op as KvOp['op']] : null;
+  if (!allowed) return null;
+  return Object.keys(op).find((field) => !allowed.includes(field)) ?? null;
+}
 
 /** `POST /api/kv/ops` */
 export const kvOpsRequestSchema = z.strictObject({
   companyId,
-  ops: z.array(kvOpSchema).max(API_MAX_OPS),
+  ops: z.array(z.looseObject({})).max(API_MAX_OPS),
 });
 export interface KvOpsRequest { companyId?: string; ops: KvOp[] }
 export interface KvOpsResponse { results: KvOpResult[] }
@@ -153,29 +160,30 @@ export function describeValidationFailure(issues: readonly z.core.$ZodIssue[], w
   const first = issues[0];
   if (!first) return { code: 'invalid_request', message: `The ${where} is not valid` };
   const field = first.path.map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`)).join('');
-  let detail: string;
-  switch (first.code) {
-    case 'unrecognized_keys':
-      detail = `unknown field${first.keys.length > 1 ? 's' : ''} ${first.keys.map((k) => `'${k}'`).join(', ')}`;
-      break;
-    case 'invalid_value':
-      detail = `expected one of ${first.values.map(String).join('|')}`;
-      break;
-    case 'invalid_union': {
-      // A discriminated union (the ops) reports the allowed discriminator values.
-      const options = (first as { options?: unknown }).options;
-      detail = Array.isArray(options) ? `expected one of ${options.map(String).join('|')}` : first.message;
-      break;
-    }
-    case 'invalid_type':
-      detail = /received undefined/.test(first.message) ? 'is required' : `expected ${first.expected}`;
-      break;
-    default:
-      detail = first.message;
-  }
+  const detail = describeIssue(first);
   const lastSegment = first.path.at(-1);
   const code: ApiErrorCode = lastSegment === 'scope' ? 'invalid_scope' : 'invalid_request';
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
   const subject = field === '' ? `The ${where}` : field;
   return { code, message: `${subject}: ${detail}${more}` };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  // Parsed with `reportInput`, an issue about a missing field carries `input: undefined`.
+  if (issue.code !== 'unrecognized_keys' && 'input' in issue && issue.input === undefined) return 'is required';
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map(String).join('|')}`;
+    case 'invalid_union': {
+      // A discriminated union (the ops) reports the allowed discriminator values.
+      const options = (issue as { options?: unknown }).options;
+      return Array.isArray(options) ? `expected one of ${options.map(String).join('|')}` : issue.message;
+    }
+    case 'invalid_type':
+      return /received undefined/.test(issue.message) ? 'is required' : `expected ${issue.expected}`;
+    default:
+      return issue.message;
+  }
 }

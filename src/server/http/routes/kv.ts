@@ -10,6 +10,7 @@ import {
   kvSetRequestSchema,
   type KvListResponse,
   type KvOpsResponse,
+  unknownOpField,
 } from '../../../kv/api-schema';
 import { describeKey } from '../../../kv/operations';
 import type { JsonValue, KvOp, ListResult, SetResult } from '../../../kv/types';
@@ -71,7 +72,12 @@ export function registerKvRoutes(app: FastifyInstance, context: ApiContext): voi
 
   app.post('/api/kv/ops', async (request): Promise<KvOpsResponse> => {
     const body = parseBody(kvOpsRequestSchema, request.body);
+    body.ops.forEach((op, index) => {
+      const field = unknownOpField(op);
+      if (field !== null) throw new ApiError(400, 'invalid_request', `ops[${index}]: unknown field '${field}' for op '${String(op.op)}'`, { opIndex: index });
+    });
     const companyId = context.companyFor(request, body.companyId);
-    return { results: await store.batch(companyId, body.ops) };
+    // The ops' contents are checked by the store itself, with the codes every backend uses.
+    return { results: await store.batch(companyId, body.ops as unknown as KvOp[]) };
   });
 }

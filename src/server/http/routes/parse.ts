@@ -3,13 +3,13 @@ import type { z } from 'zod';
 import { validationError } from '../api-error';
 
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
-  const parsed = schema.safeParse(body ?? {});
+  const parsed = schema.safeParse(body ?? {}, { reportInput: true });
   if (!parsed.success) throw validationError(parsed.error, 'body');
   return parsed.data;
 }
 
 export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
-  const parsed = schema.safeParse(query ?? {});
+  const parsed = schema.safeParse(query ?? {}, { reportInput: true });
   if (!parsed.success) throw validationError(parsed.error, 'query string');
   return parsed.data;
 }

@@ -1,0 +1,80 @@
+/**
+ * Helpers for the server's integration tests: a real server on a random loopback port with a
+ * temporary data directory, and a small client that returns status and parsed body.
+ */
+import { request as httpRequest } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, type RunningServer, type StartServerOptions } from './serve';
+
+export interface TestResponse {
+  status: number;
+  headers: Headers;
+  body: unknown;
+  text: string;
+}
+
+export interface TestServer {
+  server: RunningServer;
+  dataDir: string;
+  url: string;
+  call(method: string, path: string, options?: { body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<TestResponse>;
+  /** Closes the server; `keepData` leaves the data directory for a restart. */
+  stop(options?: { keepData?: boolean }): Promise<void>;
+}
+
+export function temporaryDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'kvb-http-'));
+}
+
+export async function startTestServer(options: Partial<StartServerOptions> = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? temporaryDataDir();
+  const server = await startServer({ host: '127.0.0.1', port: 0, dataDir, env: {}, staticDir: join(dataDir, 'no-web-app'), ...options });
+  return {
+    server,
+    dataDir,
+    url: server.url,
+    async call(method, path, { body, rawBody, headers = {} } = {}) {
+      const init: RequestInit = { method, headers: { ...headers } };
+      if (rawBody !== undefined) init.body = rawBody;
+      else if (body !== undefined) {
+        init.body = JSON.stringify(body);
+        (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+      }
+      const response = await fetch(`${server.url}${path}`, init);
+      const text = await response.text();
+      let parsed: unknown = null;
+      try {
+        parsed = text === '' ? null : JSON.parse(text);
+      } catch {
+        parsed = null;
+      }
+      return { status: response.status, headers: response.headers, body: parsed, text };
+    },
+    async stop({ keepData = false } = {}) {
+      await server.close();
+      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A request with headers `fetch` will not let us set (Host), through node:http. */
+export function rawRequest(port: number, options: { method?: string; path: string; headers: Record<string, string>; body?: string }): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path, headers: options.headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => { body += chunk; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    if (options.body !== undefined) req.write(options.body);
+    req.end();
+  });
+}
+
+/** The `{ error: { code, message } }` of a response, for assertions. */
+export function errorOf(response: TestResponse): { code: string; message: string; opIndex?: number; problems?: Array<{ path: string; message: string }> } {
+  return (response.body as { error: { code: string; message: string } }).error;
+}
