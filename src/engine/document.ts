@@ -171,19 +171,37 @@ export function settingsOf(document: Pick<BlueprintDocument, 'settings'>): Bluep
   return { ...DEFAULT_SETTINGS, ...document.settings };
 }
 
-function validateNode(raw: unknown, index: number, problems: Problem[]): BlueprintNode | null {
+/**
+ * What the graph checks need of a node: its id and type, known even when its data is wrong,
+ * so one bad field does not also report every edge to that node as dangling.
+ */
+interface NodeSketch {
+  id: string;
+  type: BlockType | null;
+  node: BlueprintNode | null;
+}
+
+function sketchOf(raw: unknown): NodeSketch | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const { id, type } = raw as { id?: unknown; type?: unknown };
+  if (typeof id !== 'string' || id === '') return null;
+  return { id, type: (BLOCK_TYPES as readonly unknown[]).includes(type) ? (type as BlockType) : null, node: null };
+}
+
+function validateNode(raw: unknown, index: number, problems: Problem[]): NodeSketch | null {
   const shape = nodeShape.safeParse(raw, { reportInput: true });
   if (!shape.success) {
     problems.push(...problemsOf(shape.error, ['nodes', index]));
-    return null;
+    return sketchOf(raw);
   }
   const data = dataSchemas[shape.data.type].safeParse(shape.data.data, { reportInput: true });
   if (!data.success) {
     problems.push(...problemsOf(data.error, ['nodes', index, 'data']));
-    return null;
+    return sketchOf(raw);
   }
   const { id, type, position } = shape.data;
-  return { id, type, position: { x: position.x, y: position.y }, data: data.data } as BlueprintNode;
+  const node = { id, type, position: { x: position.x, y: position.y }, data: data.data } as BlueprintNode;
+  return { id, type, node };
 }
 
 function validateEdge(raw: unknown, index: number, problems: Problem[]): BlueprintEdge | null {
@@ -197,7 +215,7 @@ function validateEdge(raw: unknown, index: number, problems: Problem[]): Bluepri
 }
 
 /** Graph rules the schema cannot express: ids, refs, edges, exactly one start. */
-function checkGraph(nodes: (BlueprintNode | null)[], edges: (BlueprintEdge | null)[], problems: Problem[]): void {
+function checkGraph(nodes: (NodeSketch | null)[], edges: (BlueprintEdge | null)[], problems: Problem[]): void {
   const nodeIndex = new Map<string, number>();
   const refIndex = new Map<string, number>();
   const starts: number[] = [];
@@ -208,9 +226,9 @@ function checkGraph(nodes: (BlueprintNode | null)[], edges: (BlueprintEdge | nul
     else nodeIndex.set(node.id, i);
     if (node.type === 'start') starts.push(i);
   });
-  nodes.forEach((node, i) => {
-    const ref = node?.data.ref;
-    if (!node || ref === undefined || ref === '') return;
+  nodes.forEach((sketch, i) => {
+    const ref = sketch?.node?.data.ref;
+    if (ref === undefined || ref === '') return;
     if (!REF_PATTERN.test(ref)) {
       problems.push({ path: `nodes[${i}].data.ref`, message: `ref '${ref}' must start with a letter or _ and use only A–Z a–z 0–9 _ -` });
       return;
@@ -221,7 +239,7 @@ function checkGraph(nodes: (BlueprintNode | null)[], edges: (BlueprintEdge | nul
     else if (idOwner !== undefined && idOwner !== i) problems.push({ path: `nodes[${i}].data.ref`, message: `ref '${ref}' is the id of nodes[${idOwner}]; @{results.${ref}} would be ambiguous` });
     else refIndex.set(ref, i);
   });
-  if (starts.length === 0 && nodes.every((node) => node !== null)) {
+  if (starts.length === 0 && nodes.every((sketch) => sketch?.type)) {
     problems.push({ path: 'nodes', message: 'expected exactly one start block, found none' });
   }
   for (const i of starts.slice(1)) {
@@ -241,7 +259,7 @@ function checkGraph(nodes: (BlueprintNode | null)[], edges: (BlueprintEdge | nul
     const targetNode = targetAt === undefined ? undefined : nodes[targetAt];
     if (!sourceNode) {
       problems.push({ path: `edges[${i}].source`, message: `no node with id '${edge.source}'` });
-    } else if (!outsOf(sourceNode.type).includes(edge.sourceHandle)) {
+    } else if (sourceNode.type && !outsOf(sourceNode.type).includes(edge.sourceHandle)) {
       problems.push({ path: `edges[${i}].sourceHandle`, message: `a ${sourceNode.type} block has no '${edge.sourceHandle}' out; expected one of ${outsOf(sourceNode.type).join('|')}` });
     }
     if (!targetNode) problems.push({ path: `edges[${i}].target`, message: `no node with id '${edge.target}'` });
@@ -281,7 +299,7 @@ export function validateBlueprint(input: unknown): ValidationResult {
     name: name ?? id,
     ...(groupId ? { groupId } : {}),
     settings: settings ?? { ...DEFAULT_SETTINGS },
-    nodes: nodes as BlueprintNode[],
+    nodes: nodes.map((sketch) => sketch!.node!),
     edges: edges as BlueprintEdge[],
   };
   // A deep copy, so the caller's object and the validated document never share state.
