@@ -253,7 +253,7 @@ describe('kvb kv', () => {
 });
 
 describe('kvb serve', () => {
-  it('prints its URL, answers the HTTP API, and stops on SIGTERM with exit 0', async () => {
+  it('prints its URL, serves the store to --server commands, and stops on SIGTERM with exit 0', async () => {
     const child = spawn(process.execPath, [KVB, 'serve', '--port', '0', '--data', join(workDir, 'store')], {
       cwd: workDir, env: { ...process.env, KVB_MASTER_KEY: '', KVB_TOKENS: '' },
     });
@@ -268,6 +268,12 @@ describe('kvb serve', () => {
       const response = await fetch(`${url}/api/kv?scope=global`);
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({ entries: [], nextCursor: null });
+
+      // The same commands work against the server's store.
+      const file = writeJson('greeter.json', greeter);
+      expect(JSON.parse(kvb(['run', file, '--server', url, '--input', '{"name":"Remote"}', '--json']).stdout)).toMatchObject({ status: 'succeeded', outputs: ['Hello, Remote!'] });
+      expect(kvb(['kv', 'get', 'last_name', '--scope', 'flow', '--scope-key', 'greeter', '--server', url])).toMatchObject({ status: 0, stdout: 'Remote\n' });
+      expect(kvb(['kv', 'get', 'absent', '--server', url]).status).toBe(1);
       const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
