@@ -1,12 +1,47 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../server/http/test-support';
 import type { ServerEvent } from './api-schema';
 import { describeConformance } from './conformance-vitest';
 import { isKvError } from './errors';
 import { HttpStore, subscribeToServerEvents } from './http';
 
-let server: TestServer;
-beforeAll(async () => { server = await startTestServer(); });
+const KVB = fileURLToPath(new URL('../../bin/kvb.mjs', import.meta.url));
+
+interface ServeProcess { url: string; stop(): Promise<void> }
+
+/** A real `kvb serve` process on a random port with a temporary data directory. */
+async function serve(env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kvb-http-store-'));
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, KVB_TOKENS: '', KVB_MASTER_KEY: '', ...env };
+  const child: ChildProcess = spawn(process.execPath, [KVB, 'serve', '--port', '0', '--data', dataDir], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /serving (http:\/\/\S+)/.exec(output);
+      if (match) resolve(match[1]!);
+    };
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    void exited.then(() => reject(new Error(`kvb serve exited before listening: ${output}`)));
+  });
+  return {
+    url,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let server: ServeProcess;
+beforeAll(async () => { server = await serve(); });
 afterAll(async () => { await server.stop(); });
 
 describeConformance('http', async () => new HttpStore({ baseUrl: server.url }));
@@ -20,7 +55,7 @@ describe('HttpStore beyond the contract', () => {
   });
 
   it('maps a refusal that is not a store code (a bad token) to a store error with the server message', async () => {
-    const guarded = await startTestServer({ env: { KVB_TOKENS: 'token-aaaaaaaaaaaaaaaa:acme' } });
+    const guarded = await serve({ KVB_TOKENS: 'token-aaaaaaaaaaaaaaaa:acme' });
     try {
       const store = new HttpStore({ baseUrl: guarded.url, token: 'token-wrong-wrong-wrong' });
       const failure = await store.batch('acme', [{ op: 'get', key: 'k', scope: 'global' }]).catch((error: unknown) => error);
