@@ -22,6 +22,11 @@ describe('runBlueprint: input', () => {
     expect((await runBlueprint(without, { store: store() })).outputs).toEqual([{}]);
   });
 
+  it('runs on an explicit null input instead of the sample input', async () => {
+    const document = makeDocument([outputOf('out', '@{input}', 0, 0)], ['start.success>out'], { sampleInput: { n: 1 } });
+    expect((await runBlueprint(document, { store: store(), input: null })).outputs).toEqual([null]);
+  });
+
   it('never changes the caller\'s input object', async () => {
     const input = { user: { name: 'Ada' } };
     const document = makeDocument([makeNode('set', 'setState', { path: 'user', value: '@{input.user}' }), makeNode('rename', 'setState', { path: 'user.name', value: 'Bob' }, { x: 300, y: 0 })],

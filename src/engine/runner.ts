@@ -113,7 +113,7 @@ export async function runBlueprint(document: BlueprintDocument, options: RunOpti
       status: 'failed',
       startedAt,
       finishedAt: clock().toISOString(),
-      input: structuredClone(options.input ?? {}),
+      input: structuredClone(options.input === undefined ? {} : options.input),
       steps: [],
       outputs: [],
       state: {},
@@ -128,7 +128,8 @@ export async function runBlueprint(document: BlueprintDocument, options: RunOpti
   const nodesById = new Map(blueprint.nodes.map((node) => [node.id, node] as const));
   const outgoing = outgoingEdges(blueprint, nodesById);
   const start = blueprint.nodes.find((node) => node.type === 'start') as BlueprintNode<'start'>;
-  const input: JsonValue = structuredClone(options.input ?? start.data.sampleInput ?? {});
+  // An explicit null input is a value like any other; only a missing input falls back.
+  const input: JsonValue = structuredClone(options.input !== undefined ? options.input : start.data.sampleInput ?? {});
   const kv = new KvAccess({ store: options.store, companyId: options.companyId, blueprint, settings });
 
   const state: JsonObject = {};
