@@ -299,6 +299,7 @@ export function validateBlueprint(input: unknown): ValidationResult {
     name: name ?? id,
     ...(groupId ? { groupId } : {}),
     settings: settings ?? { ...DEFAULT_SETTINGS },
+    // No problems means every node parsed in full, so each sketch carries its node.
     nodes: nodes.map((sketch) => sketch!.node!),
     edges: edges as BlueprintEdge[],
   };
