@@ -19,10 +19,9 @@ function BlockNodeView({ id, type, data, selected }: NodeProps<FlowNode>) {
   return (
     <div className={`block block--${blockType} block--${status}${selected ? ' block--selected' : ''}`}>
       {blockType !== 'start' && <Handle type="target" position={Position.Left} className="block__in" />}
-      <div className="block__head">
+      <div className="block__head" title={`Block id: ${id}${typeof data.ref === 'string' && data.ref ? ` · alias: ${data.ref}` : ''}`}>
         <BlockIcon type={blockType} action={typeof data.action === 'string' ? data.action : undefined} />
         <span className="block__title">{blockTitle(blockType, data)}</span>
-        <span className="block__id" title="Block id, for @{results.…}">{typeof data.ref === 'string' && data.ref ? data.ref : id}</span>
       </div>
       <div className="block__summary" title={summary}>{summary || '\u00a0'}</div>
       {failure && (

@@ -12,7 +12,7 @@ import {
 import { useCallback, useMemo, type DragEvent } from 'react';
 import { PALETTE } from '../../engine';
 import { editorStore, toast, useEditor, useRun } from '../store';
-import type { FlowNode } from '../store/flow-model';
+import type { FlowEdge, FlowNode } from '../store/flow-model';
 import { BlockNode } from './BlockNode';
 import { BlueprintEdgeView } from './BlueprintEdgeView';
 import { withRunStatus } from './node-status';
@@ -95,7 +95,7 @@ export function Canvas() {
 
   return (
     <main className="canvas" aria-label="Canvas" onDragOver={onDragOver} onDrop={onDrop}>
-      <ReactFlow<FlowNode>
+      <ReactFlow<FlowNode, FlowEdge>
         nodes={shownNodes}
         edges={edges}
         nodeTypes={nodeTypes}

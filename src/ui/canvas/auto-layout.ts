@@ -3,18 +3,21 @@
  * side (success above error, true above false), so layered layout keeps the happy path on top
  * and edges do not cross their own block.
  */
-import ELK from 'elkjs/lib/elk.bundled.js';
-import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
+import type { ELK as ElkApi, ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
 import type { XYPosition } from '@xyflow/react';
 import { outsOf } from '../../engine';
 import type { FlowEdge, FlowNode } from '../store/flow-model';
 
 const DEFAULT_SIZE = { width: 220, height: 90 };
 
-let elk: InstanceType<typeof ELK> | null = null;
+// elkjs is large: it loads the first time someone asks for a layout, not with the app.
+let elk: ElkApi | null = null;
 
 export async function layoutPositions(nodes: readonly FlowNode[], edges: readonly FlowEdge[]): Promise<Map<string, XYPosition>> {
-  elk ??= new ELK();
+  if (!elk) {
+    const { default: ELK } = await import('elkjs/lib/elk.bundled.js');
+    elk = new ELK();
+  }
   const graph: ElkNode = {
     id: 'root',
     layoutOptions: {

@@ -1,7 +1,7 @@
 import { useReactFlow } from '@xyflow/react';
 import { useState, type ChangeEvent } from 'react';
 import type { Problem } from '../../engine/types';
-import { STORAGE_BACKENDS, STORAGE_LABELS, selectStorage, useStorage, type StorageChoice } from '../api/storage';
+import { SERVER_NOT_CONNECTED, STORAGE_BACKENDS, STORAGE_LABELS, selectStorage, useStorage, type StorageChoice } from '../api/storage';
 import { layoutPositions } from '../canvas/auto-layout';
 import { editorStore, toast, useEditor, useLibrary, useRun } from '../store';
 import { BlueprintMenu } from './BlueprintMenu';
@@ -80,12 +80,16 @@ export function Toolbar() {
         <select
           aria-label="Storage"
           value={storageChoice}
-          onChange={(e) => void selectStorage(e.target.value as StorageChoice)}
+          onChange={(e) => {
+            const choice = e.target.value as StorageChoice;
+            if (!STORAGE_BACKENDS[choice]) toast('error', SERVER_NOT_CONNECTED);
+            void selectStorage(choice);
+          }}
           title={storageStatus === 'unavailable' && storageMessage ? storageMessage : 'Where stored keys live'}
         >
           {(Object.keys(STORAGE_LABELS) as StorageChoice[]).map((choice) => (
             <option key={choice} value={choice}>
-              {STORAGE_LABELS[choice]}{STORAGE_BACKENDS[choice] ? '' : ' (not connected)'}
+              {STORAGE_LABELS[choice]}
             </option>
           ))}
         </select>

@@ -1,0 +1,208 @@
+/**
+ * Page objects for the editor: one class per region, named after the stable names of
+ * design.md §10, so a spec reads like what a person does.
+ */
+import { expect, type Locator, type Page } from '@playwright/test';
+
+export class Palette {
+  readonly region: Locator;
+  constructor(private readonly page: Page) {
+    this.region = page.getByRole('region', { name: 'Blocks' });
+  }
+  entry(label: string): Locator {
+    return this.region.getByRole('button', { name: label, exact: true });
+  }
+  /** Drags a palette entry onto the canvas at a point relative to the canvas pane. */
+  async dragToCanvas(label: string, at: { x: number; y: number }): Promise<void> {
+    await this.entry(label).dragTo(this.page.locator('.react-flow__pane'), { targetPosition: at });
+  }
+}
+
+export class Canvas {
+  constructor(private readonly page: Page) {}
+  nodes(): Locator {
+    return this.page.locator('.react-flow__node');
+  }
+  node(id: string): Locator {
+    return this.page.locator(`.react-flow__node[data-id="${id}"]`);
+  }
+  handle(nodeId: string, out: string): Locator {
+    return this.node(nodeId).locator(`.react-flow__handle[data-handleid="${out}"]`);
+  }
+  input(nodeId: string): Locator {
+    return this.node(nodeId).locator('.react-flow__handle.target');
+  }
+  edges(): Locator {
+    return this.page.locator('.react-flow__edge');
+  }
+  edgeBetween(source: string, out: string, target: string): Locator {
+    return this.page.locator(`.react-flow__edge[data-id^="e_${source}_${out}_${target}"]`);
+  }
+  async nodeIds(): Promise<string[]> {
+    return this.nodes().evaluateAll((els) => els.map((e) => e.getAttribute('data-id') ?? ''));
+  }
+  /** Drags from an out handle to a block's input with the mouse, as a person does. */
+  async connect(source: string, out: string, target: string): Promise<void> {
+    await this.dragBetween(this.handle(source, out), this.input(target));
+  }
+  async dragBetween(from: Locator, to: Locator): Promise<void> {
+    const a = await from.boundingBox();
+    const b = await to.boundingBox();
+    if (!a || !b) throw new Error('handle not visible');
+    await this.page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+    await this.page.mouse.down();
+    await this.page.mouse.move(a.x + 40, a.y + 20, { steps: 5 });
+    await this.page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 10 });
+    await this.page.mouse.up();
+  }
+  /** Moves a block by dragging its title bar. */
+  async moveNode(id: string, by: { x: number; y: number }): Promise<void> {
+    const head = this.node(id).locator('.block__head');
+    const box = await head.boundingBox();
+    if (!box) throw new Error(`node ${id} not visible`);
+    const x = box.x + 20;
+    const y = box.y + box.height / 2;
+    await this.page.mouse.move(x, y);
+    await this.page.mouse.down();
+    await this.page.mouse.move(x + by.x / 2, y + by.y / 2, { steps: 5 });
+    await this.page.mouse.move(x + by.x, y + by.y, { steps: 5 });
+    await this.page.mouse.up();
+  }
+  async select(id: string): Promise<void> {
+    await this.node(id).locator('.block__head').click();
+  }
+  async position(id: string): Promise<{ x: number; y: number }> {
+    const box = await this.node(id).boundingBox();
+    if (!box) throw new Error(`node ${id} not visible`);
+    return { x: Math.round(box.x), y: Math.round(box.y) };
+  }
+}
+
+export class Toolbar {
+  constructor(private readonly page: Page) {}
+  button(name: 'Run' | 'Stop' | 'Undo' | 'Redo' | 'Export' | 'Auto layout' | 'Fit view' | 'New blueprint' | 'Duplicate blueprint' | 'Delete blueprint'): Locator {
+    return this.page.getByRole('button', { name, exact: true });
+  }
+  storage(): Locator {
+    return this.page.getByRole('combobox', { name: 'Storage' });
+  }
+  blueprintSelect(): Locator {
+    return this.page.getByRole('combobox', { name: 'Blueprint', exact: true });
+  }
+  blueprintName(): Locator {
+    return this.page.getByRole('textbox', { name: 'Blueprint name' });
+  }
+  async importFile(file: { name: string; content: string }): Promise<void> {
+    await this.page.getByLabel('Import blueprint').setInputFiles({ name: file.name, mimeType: 'application/json', buffer: Buffer.from(file.content) });
+  }
+}
+
+export class Inspector {
+  readonly region: Locator;
+  constructor(page: Page) {
+    this.region = page.getByRole('region', { name: 'Inspector' });
+  }
+  field(label: string): Locator {
+    return this.region.getByLabel(label, { exact: true });
+  }
+  problems(): Locator {
+    return this.region.locator('.field__problem');
+  }
+}
+
+export class KeysPanel {
+  readonly region: Locator;
+  constructor(private readonly page: Page) {
+    this.region = page.getByRole('region', { name: 'Stored keys' });
+  }
+  scope(): Locator {
+    return this.region.getByRole('combobox', { name: 'Scope' });
+  }
+  filter(): Locator {
+    return this.region.getByRole('searchbox', { name: 'Filter keys' });
+  }
+  row(key: string): Locator {
+    return this.region.locator(`.key-row[data-key="${key}"]`);
+  }
+  rows(): Locator {
+    return this.region.getByRole('listitem');
+  }
+  async open(key: string): Promise<void> {
+    await this.row(key).click();
+  }
+  details(key: string): Locator {
+    return this.region.getByLabel(`Key ${key}`, { exact: true });
+  }
+  async edit(key: string, valueType: 'json' | 'text', text: string): Promise<void> {
+    await this.open(key);
+    await this.details(key).getByRole('button', { name: 'Edit' }).click();
+    await this.region.getByLabel('Stored as').selectOption(valueType);
+    await this.region.getByLabel('Stored value').fill(text);
+    await this.region.getByRole('button', { name: 'Save key' }).click();
+  }
+  async remove(key: string): Promise<void> {
+    await this.open(key);
+    await this.details(key).getByRole('button', { name: 'Delete' }).click();
+    await this.page.getByRole('dialog', { name: 'Delete key' }).getByRole('button', { name: 'Delete key' }).click();
+  }
+}
+
+export class RunPanel {
+  readonly region: Locator;
+  constructor(page: Page) {
+    this.region = page.getByRole('region', { name: 'Run' });
+  }
+  status(): Locator {
+    return this.region.locator('.run-status');
+  }
+  steps(): Locator {
+    return this.region.getByRole('list', { name: 'Step log' }).getByRole('listitem');
+  }
+}
+
+export class EditorPage {
+  readonly palette: Palette;
+  readonly canvas: Canvas;
+  readonly toolbar: Toolbar;
+  readonly inspector: Inspector;
+  readonly keys: KeysPanel;
+  readonly run: RunPanel;
+
+  constructor(readonly page: Page) {
+    this.palette = new Palette(page);
+    this.canvas = new Canvas(page);
+    this.toolbar = new Toolbar(page);
+    this.inspector = new Inspector(page);
+    this.keys = new KeysPanel(page);
+    this.run = new RunPanel(page);
+  }
+
+  async open(): Promise<void> {
+    await this.page.goto('/');
+    await this.ready();
+  }
+
+  /** The editor is ready when the seeded blueprint is on the canvas and the store is open. */
+  async ready(): Promise<void> {
+    await expect(this.canvas.nodes().first()).toBeVisible();
+    await expect(this.toolbar.button('Run')).toBeEnabled();
+  }
+
+  async runAndWait(expected: 'succeeded' | 'failed' | 'cancelled'): Promise<void> {
+    await this.toolbar.button('Run').click();
+    await expect(this.run.status()).toHaveText(expected);
+  }
+
+  toast(): Locator {
+    return this.page.locator('.toast');
+  }
+
+  async shot(name: string): Promise<void> {
+    await this.page.screenshot({ path: `.tmp/shots/${name}.png` });
+  }
+
+  /** Ctrl on Linux, where the tests run. */
+  async press(combo: string): Promise<void> {
+    await this.page.keyboard.press(combo.replace('Mod', 'Control'));
+  }
+}

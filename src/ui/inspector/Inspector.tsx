@@ -1,0 +1,149 @@
+import { useMemo } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { manifestOf, validateNodeData } from '../../engine';
+import type { BlockType, FieldSpec, JsonValue } from '../../engine/types';
+import { useKeyList } from '../api/keys';
+import { BlockIcon } from '../atoms/BlockIcon';
+import { blockTitle } from '../canvas/block-title';
+import { useEditor, useRun } from '../store';
+import type { FlowNode } from '../store/flow-model';
+import { completionSourcesFor } from './completion-sources';
+import { ExpressionInput } from './ExpressionInput';
+import { JsonField } from './JsonField';
+import { LastRunDetails } from './LastRunDetails';
+import { BlueprintSettings } from './BlueprintSettings';
+
+export function Inspector() {
+  const selected = useEditor(useShallow((s) => s.nodes.filter((n) => n.selected)));
+  const single = selected.length === 1 ? selected[0] : undefined;
+  return (
+    <section className="panel inspector" role="region" aria-label="Inspector">
+      <div className="panel-title">Inspector</div>
+      <div className="panel-body">
+        {single ? <BlockInspector key={single.id} node={single} /> : selected.length > 1 ? <MultiSelection count={selected.length} /> : <BlueprintSettings />}
+      </div>
+    </section>
+  );
+}
+
+function MultiSelection({ count }: { count: number }) {
+  const duplicate = useEditor((s) => s.duplicate);
+  const deleteSelection = useEditor((s) => s.deleteSelection);
+  return (
+    <div className="empty-state">
+      <div className="empty-state__title">{count} blocks selected</div>
+      <div className="inline-actions">
+        <button type="button" className="btn" onClick={() => duplicate()} title="Duplicate (Ctrl+D)">Duplicate</button>
+        <button type="button" className="btn btn--ghost-danger" onClick={() => deleteSelection()} title="Delete (Delete or Backspace)">Delete</button>
+      </div>
+    </div>
+  );
+}
+
+function numberOrText(raw: string): JsonValue | undefined {
+  if (raw.trim() === '') return undefined;
+  const number = Number(raw);
+  return Number.isFinite(number) && /^-?\d+(\.\d+)?$/.test(raw.trim()) ? number : raw;
+}
+
+function BlockInspector({ node }: { node: FlowNode }) {
+  const type = node.type as BlockType;
+  const manifest = manifestOf(type);
+  const update = useEditor((s) => s.updateNodeData);
+  const meta = useEditor((s) => s.meta);
+  const nodes = useEditor((s) => s.nodes);
+  const edges = useEditor((s) => s.edges);
+  const lastRun = useRun((s) => s.view.record);
+  const stored = useKeyList({ scope: 'flow', scopeKey: meta.id }, '');
+  const data = node.data;
+  const problems = validateNodeData({ type, data: data as never }, meta);
+  const sources = useMemo(
+    () => completionSourcesFor({ nodeId: node.id, nodes, edges, lastRun, storedEntries: stored.data ?? [] }),
+    [node.id, nodes, edges, lastRun, stored.data],
+  );
+  const set = (patch: Record<string, unknown>) => update(node.id, patch);
+  const visibleFields = manifest.fields.filter((f) => !f.visible || f.visible(data));
+
+  const renderControl = (spec: FieldSpec, fieldId: string, problem: string | undefined) => {
+    const raw = data[spec.name];
+    const describedBy = problem ? `${fieldId}-problem` : spec.help ? `${fieldId}-help` : undefined;
+    switch (spec.kind) {
+      case 'select':
+        return (
+          <select id={fieldId} className="field__control" value={String(raw ?? spec.default ?? '')} onChange={(e) => set({ [spec.name]: e.target.value })} aria-describedby={describedBy}>
+            {(spec.options ?? []).map((option) => <option key={option} value={option}>{option}</option>)}
+          </select>
+        );
+      case 'json':
+        return <JsonField id={fieldId} value={raw as JsonValue | undefined} onChange={(value) => set({ [spec.name]: value })} />;
+      case 'number':
+        return (
+          <ExpressionInput
+            id={fieldId}
+            value={raw === undefined || raw === null ? '' : String(raw)}
+            onChange={(text) => set({ [spec.name]: numberOrText(text) })}
+            sources={sources}
+            placeholder={spec.default !== undefined ? String(spec.default) : spec.placeholder}
+            invalid={problem !== undefined}
+            describedBy={describedBy}
+          />
+        );
+      default:
+        return (
+          <ExpressionInput
+            id={fieldId}
+            value={typeof raw === 'string' ? raw : ''}
+            onChange={(text) => set({ [spec.name]: text })}
+            sources={sources}
+            multiline={spec.kind === 'json-or-text'}
+            placeholder={spec.placeholder}
+            invalid={problem !== undefined}
+            describedBy={describedBy}
+          />
+        );
+    }
+  };
+
+  return (
+    <div className="block-inspector">
+      <div className="block-inspector__head">
+        <BlockIcon type={type} action={typeof data.action === 'string' ? data.action : undefined} />
+        <div>
+          <div className="block-inspector__title">{blockTitle(type, data)}</div>
+          <div className="block-inspector__sub">{manifest.label} · <code>{node.id}</code></div>
+        </div>
+      </div>
+      <p className="block-inspector__description">{manifest.description}</p>
+      {visibleFields.map((spec) => {
+        const fieldId = `field-${node.id}-${spec.name}`;
+        const problem = problems.find((p) => p.field === spec.name)?.message;
+        return (
+          <div key={spec.name} className="field">
+            <label htmlFor={fieldId} className="field__label">
+              {spec.label}
+              {spec.required && <span className="field__required" aria-hidden="true">*</span>}
+            </label>
+            {renderControl(spec, fieldId, problem)}
+            {problem ? (
+              <div id={`${fieldId}-problem`} className="field__problem" role="alert">{problem}</div>
+            ) : (
+              spec.help && <div id={`${fieldId}-help`} className="field__help">{spec.help}</div>
+            )}
+          </div>
+        );
+      })}
+      <details className="field-group">
+        <summary>Display name and alias</summary>
+        <div className="field">
+          <label htmlFor={`field-${node.id}-label`} className="field__label">Display name</label>
+          <input id={`field-${node.id}-label`} className="field__control" value={typeof data.label === 'string' ? data.label : ''} placeholder={blockTitle(type, { ...data, label: undefined })} onChange={(e) => set({ label: e.target.value || undefined })} />
+        </div>
+        <div className="field">
+          <label htmlFor={`field-${node.id}-ref`} className="field__label">Alias (ref)</label>
+          <input id={`field-${node.id}-ref`} className="field__control" value={typeof data.ref === 'string' ? data.ref : ''} placeholder="usable as @{results.alias}" onChange={(e) => set({ ref: e.target.value || undefined })} />
+        </div>
+      </details>
+      <LastRunDetails nodeId={node.id} />
+    </div>
+  );
+}

@@ -1,0 +1,63 @@
+import { useState } from 'react';
+import type { Entry, ValueType } from '../../kv/types';
+import { useSaveKey, type ScopeAddress } from '../api/keys';
+import { toast } from '../store';
+import { checkDraft, draftTextOf, keyProblem } from './value-draft';
+import { jsonProblem } from '../inspector/JsonField';
+
+/** Adds a key (no `entry`) or edits one: text or JSON, checked as you type. */
+export function KeyEditor({ address, entry, onDone }: { address: ScopeAddress; entry?: Entry; onDone(savedKey: string | null): void }) {
+  const [key, setKey] = useState(entry?.key ?? '');
+  const [valueType, setValueType] = useState<ValueType>(entry?.valueType ?? 'json');
+  const [text, setText] = useState(entry ? draftTextOf(entry.value, entry.valueType) : '');
+  const save = useSaveKey();
+  const keyIssue = entry ? null : key === '' ? null : keyProblem(key);
+  const valueIssue = valueType === 'json' && text !== '' ? jsonProblem(text) : null;
+
+  const submit = () => {
+    const check = checkDraft(key, valueType, text);
+    if (!check.ok) {
+      toast('error', check.message);
+      return;
+    }
+    save.mutate(
+      { ...address, key, value: check.value, valueType },
+      {
+        onSuccess: () => {
+          toast('success', `Saved ${key}.`);
+          onDone(key);
+        },
+        onError: (error) => toast('error', `Could not save ${key}: ${error.message}`),
+      },
+    );
+  };
+
+  return (
+    <form className="key-editor" aria-label={entry ? `Edit ${entry.key}` : 'Add key'} onSubmit={(e) => { e.preventDefault(); submit(); }}>
+      <div className="section-title">{entry ? <>Edit <code>{entry.key}</code></> : 'Add key'}</div>
+      {!entry && (
+        <div className="field">
+          <label className="field__label" htmlFor="new-key">New key</label>
+          <input id="new-key" className={`field__control${keyIssue ? ' field__control--invalid' : ''}`} value={key} onChange={(e) => setKey(e.target.value)} placeholder="e.g. user_profile" autoFocus aria-invalid={keyIssue ? true : undefined} />
+          {keyIssue && <div className="field__problem" role="alert">{keyIssue}</div>}
+        </div>
+      )}
+      <div className="field">
+        <label className="field__label" htmlFor="key-value-type">Stored as</label>
+        <select id="key-value-type" className="field__control" value={valueType} onChange={(e) => setValueType(e.target.value as ValueType)}>
+          <option value="json">json</option>
+          <option value="text">text</option>
+        </select>
+      </div>
+      <div className="field">
+        <label className="field__label" htmlFor="key-value">Stored value</label>
+        <textarea id="key-value" className={`field__control field__control--multiline field__control--code${valueIssue ? ' field__control--invalid' : ''}`} rows={5} spellCheck={false} value={text} onChange={(e) => setText(e.target.value)} aria-invalid={valueIssue ? true : undefined} />
+        {valueIssue && <div className="field__problem" role="alert">{valueIssue}</div>}
+      </div>
+      <div className="inline-actions">
+        <button type="submit" className="btn btn--primary" disabled={save.isPending || Boolean(keyIssue) || Boolean(valueIssue) || key === ''}>Save key</button>
+        <button type="button" className="btn" onClick={() => onDone(null)}>Cancel</button>
+      </div>
+    </form>
+  );
+}

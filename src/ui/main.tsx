@@ -1,0 +1,23 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import '@xyflow/react/dist/style.css';
+import './styles.css';
+import { App } from './App';
+import { initStorage } from './api/storage';
+import { libraryStore } from './store';
+
+libraryStore.getState().init();
+void initStorage();
+// Saves the last edits when the tab goes away before the autosave delay has passed.
+window.addEventListener('pagehide', () => libraryStore.getState().flush());
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'hidden') libraryStore.getState().flush();
+});
+
+const root = document.getElementById('root');
+if (!root) throw new Error('index.html has no #root element');
+createRoot(root).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

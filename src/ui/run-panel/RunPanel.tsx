@@ -1,0 +1,107 @@
+import { useState } from 'react';
+import type { JsonValue, RunRecord } from '../../engine/types';
+import { blockTitle } from '../canvas/block-title';
+import { JsonField } from '../inspector/JsonField';
+import { SHORTCUTS, runCurrentBlueprint, shortcutLabel } from '../shell/commands';
+import { useEditor, useLibrary, useRun } from '../store';
+import { JsonTree } from '../atoms/JsonTree';
+
+function durationOf(record: RunRecord): string {
+  const ms = Date.parse(record.finishedAt) - Date.parse(record.startedAt);
+  return Number.isFinite(ms) ? `${ms} ms` : '';
+}
+
+export function RunPanel() {
+  const view = useRun((s) => s.view);
+  const show = useRun((s) => s.show);
+  const runs = useLibrary((s) => s.runs);
+  const nodes = useEditor((s) => s.nodes);
+  const selectOnly = useEditor((s) => s.selectOnly);
+  const updateNodeData = useEditor((s) => s.updateNodeData);
+  const start = nodes.find((n) => n.type === 'start');
+  const [tab, setTab] = useState<'log' | 'history' | 'input'>('log');
+  const titleOf = (id: string) => {
+    const node = nodes.find((n) => n.id === id);
+    return node?.type ? blockTitle(node.type, node.data) : id;
+  };
+  const statusWord = view.status === 'idle' ? 'not run yet' : view.status;
+
+  return (
+    <section className="panel run-panel" role="region" aria-label="Run">
+      <div className="panel-title">
+        Run
+        <span className={`run-status run-status--${view.status}`} data-status={view.status} aria-live="polite">
+          {view.status === 'running' && <span className="spinner spinner--small" aria-hidden="true" />}
+          {statusWord}
+        </span>
+      </div>
+      <div className="tabs" role="tablist" aria-label="Run views">
+        <button type="button" role="tab" aria-selected={tab === 'log'} className="tab" onClick={() => setTab('log')}>Steps{view.steps.length ? ` (${view.steps.length})` : ''}</button>
+        <button type="button" role="tab" aria-selected={tab === 'input'} className="tab" onClick={() => setTab('input')}>Input</button>
+        <button type="button" role="tab" aria-selected={tab === 'history'} className="tab" onClick={() => setTab('history')}>Last runs{runs.length ? ` (${runs.length})` : ''}</button>
+      </div>
+      <div className="panel-body run-panel__body">
+        {tab === 'log' && (
+          view.status === 'idle' ? (
+            <div className="empty-state">
+              <div className="empty-state__title">No run yet</div>
+              <div className="muted">Press <kbd>{shortcutLabel(SHORTCUTS.run)}</kbd> or <button type="button" className="link" onClick={() => void runCurrentBlueprint()}>run now</button>.</div>
+            </div>
+          ) : (
+            <>
+              {view.error && !view.error.nodeId && <div className="error-box" role="alert"><code>{view.error.code}</code> {view.error.message}</div>}
+              <ol className="step-log" aria-label="Step log">
+                {view.steps.map((step, index) => (
+                  <li key={index} className={`step step--${step.error ? 'error' : 'success'}`}>
+                    <button type="button" className="step__button" onClick={() => selectOnly([step.nodeId])} title="Select this block">
+                      <span className="step__index">{index + 1}</span>
+                      <span className="step__title">{titleOf(step.nodeId)}</span>
+                      <span className={`badge badge--${step.error ? 'error' : step.outcome === 'false' ? 'muted' : 'success'}`}>{step.outcome}</span>
+                      <span className="step__duration">{step.durationMs.toFixed(1)} ms</span>
+                    </button>
+                    {step.error && <div className="step__error">{step.error.code}: {step.error.message}</div>}
+                  </li>
+                ))}
+                {view.status === 'running' && <li className="step step--running"><span className="spinner spinner--small" aria-hidden="true" /> running…</li>}
+              </ol>
+              {view.record && view.record.outputs.length > 0 && (
+                <div className="run-outputs">
+                  <div className="subsection-title">Outputs</div>
+                  {view.record.outputs.map((output, index) => <JsonTree key={index} value={output} openDepth={1} />)}
+                </div>
+              )}
+            </>
+          )
+        )}
+        {tab === 'input' && (
+          start ? (
+            <div className="field">
+              <label className="field__label" htmlFor="run-input">Input payload (the Start block’s sample input)</label>
+              <JsonField id="run-input" value={start.data.sampleInput as JsonValue | undefined} onChange={(value) => updateNodeData(start.id, { sampleInput: value })} rows={6} />
+              <div className="field__help">Available in blocks as <code>@{'{'}input…{'}'}</code>.</div>
+            </div>
+          ) : (
+            <div className="empty-state"><div className="muted">Add a Start block to give the run an input.</div></div>
+          )
+        )}
+        {tab === 'history' && (
+          runs.length === 0 ? (
+            <div className="empty-state"><div className="muted">Runs of this blueprint appear here.</div></div>
+          ) : (
+            <ul className="run-history" aria-label="Last runs">
+              {runs.map((record) => (
+                <li key={record.runId}>
+                  <button type="button" className={`run-history__item${record.runId === view.runId ? ' run-history__item--current' : ''}`} onClick={() => { show(record); setTab('log'); }}>
+                    <span className={`badge badge--${record.status === 'succeeded' ? 'success' : record.status === 'failed' ? 'error' : 'muted'}`}>{record.status}</span>
+                    <span>{new Date(record.startedAt).toLocaleTimeString()}</span>
+                    <span className="muted">{record.steps.length} steps · {durationOf(record)}</span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )
+        )}
+      </div>
+    </section>
+  );
+}

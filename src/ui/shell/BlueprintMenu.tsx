@@ -1,0 +1,91 @@
+import { useEffect, useState } from 'react';
+import { TEMPLATES } from '../../engine';
+import { ConfirmDialog, Dialog } from '../atoms/Dialog';
+import { useEditor, useLibrary } from '../store';
+
+/** Which blueprint is open: switch, rename, create from a template, duplicate, delete. */
+export function BlueprintMenu() {
+  const entries = useLibrary((s) => s.index.entries);
+  const currentId = useLibrary((s) => s.index.currentId);
+  const open = useLibrary((s) => s.open);
+  const renameCurrent = useLibrary((s) => s.renameCurrent);
+  const duplicateCurrent = useLibrary((s) => s.duplicateCurrent);
+  const deleteBlueprint = useLibrary((s) => s.deleteBlueprint);
+  const name = useEditor((s) => s.meta.name);
+  const [draft, setDraft] = useState(name);
+  const [dialog, setDialog] = useState<'new' | 'delete' | null>(null);
+  useEffect(() => setDraft(name), [name]);
+
+  const commitName = () => {
+    if (draft.trim() === '') setDraft(name);
+    else if (draft !== name) renameCurrent(draft);
+  };
+
+  const sorted = [...entries].sort((a, b) => a.name.localeCompare(b.name));
+
+  return (
+    <div className="blueprint-menu">
+      <select aria-label="Blueprint" value={currentId ?? ''} onChange={(e) => open(e.target.value)} title="Open another blueprint">
+        {sorted.map((entry) => <option key={entry.id} value={entry.id}>{entry.name}</option>)}
+      </select>
+      <input
+        className="blueprint-menu__name"
+        aria-label="Blueprint name"
+        value={draft}
+        onChange={(e) => setDraft(e.target.value)}
+        onBlur={commitName}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') (e.target as HTMLInputElement).blur();
+          if (e.key === 'Escape') setDraft(name);
+        }}
+        title="Rename this blueprint"
+      />
+      <button type="button" className="btn" onClick={() => setDialog('new')} title="New blueprint from a template" aria-label="New blueprint">＋ New</button>
+      <button type="button" className="btn btn--icon" onClick={() => duplicateCurrent()} title="Duplicate this blueprint" aria-label="Duplicate blueprint">⧉</button>
+      <button type="button" className="btn btn--icon btn--ghost-danger" onClick={() => setDialog('delete')} title="Delete this blueprint" aria-label="Delete blueprint">🗑</button>
+      {dialog === 'new' && <NewBlueprintDialog onClose={() => setDialog(null)} />}
+      {dialog === 'delete' && currentId && (
+        <ConfirmDialog
+          title="Delete blueprint"
+          message={<>Delete <strong>{name}</strong> and its run history? Its stored keys stay in the store.</>}
+          confirmLabel="Delete blueprint"
+          onCancel={() => setDialog(null)}
+          onConfirm={() => {
+            deleteBlueprint(currentId);
+            setDialog(null);
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+function NewBlueprintDialog({ onClose }: { onClose(): void }) {
+  const createFromTemplate = useLibrary((s) => s.createFromTemplate);
+  const createBlank = useLibrary((s) => s.createBlank);
+  return (
+    <Dialog title="New blueprint" onClose={onClose}>
+      <div className="template-list">
+        {TEMPLATES.map((template) => (
+          <button
+            key={template.id}
+            type="button"
+            className="template-card"
+            onClick={() => {
+              createFromTemplate(template.id);
+              onClose();
+            }}
+          >
+            <span className="template-card__name">{template.name}</span>
+            <span className="template-card__description">{template.description}</span>
+            <span className="template-card__meta">{template.document.nodes.length} blocks</span>
+          </button>
+        ))}
+        <button type="button" className="template-card template-card--blank" onClick={() => { createBlank(); onClose(); }}>
+          <span className="template-card__name">Blank blueprint</span>
+          <span className="template-card__description">Only a Start block.</span>
+        </button>
+      </div>
+    </Dialog>
+  );
+}
