@@ -49,6 +49,22 @@ async function json(url: string, init?: RequestInit): Promise<{ status: number; 
   return { status: response.status, body: text === '' ? null : JSON.parse(text) };
 }
 
+describe('shutdown', () => {
+  it('close() ends open event streams (after heartbeats) instead of waiting on them', async () => {
+    const t = await startTestServer({ heartbeatMs: 50 });
+    const response = await fetch(`${t.url}/api/events`);
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes(': heartbeat')) text += (await reader.read()).value ?? '';
+    const started = Date.now();
+    await t.stop();
+    expect(Date.now() - started).toBeLessThan(2000);
+    let ended = false;
+    while (!ended) ended = (await reader.read()).done;
+    expect(ended).toBe(true);
+  });
+});
+
 describe('restart', () => {
   it('keeps entries, blueprints and runs when the server is closed and started again in process', async () => {
     const first = await startTestServer();

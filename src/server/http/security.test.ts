@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ServerEvent } from '../../kv/api-schema';
+import { subscribeToServerEvents } from '../../kv/http';
 import type { Entry } from '../../kv/types';
 import { ServerStartError, startServer } from './serve';
 import { checkHost, checkOrigin, hostPolicyFor, isLoopbackHost } from './security';
@@ -117,6 +119,22 @@ describe('tokens and tenancy', () => {
     // Still all there for its owner.
     expect((await t.call('GET', `/api/kv/${id}`, { headers: bearer(TOKEN_A) })).body).toMatchObject({ value: 'acme only' });
     expect(((await t.call('GET', '/api/blueprints/private/runs', { headers: bearer(TOKEN_A) })).body as { runs: unknown[] }).runs).toHaveLength(1);
+  });
+
+  it('streams each token only its own company\'s events', async () => {
+    const t = await serverWith({ env: { KVB_TOKENS: `${TOKEN_A}:acme,${TOKEN_B}:globex` } });
+    const heardByB: ServerEvent[] = [];
+    let stop = () => {};
+    const firstEvent = new Promise<void>((resolve) => {
+      stop = subscribeToServerEvents(t.url, TOKEN_B, (event) => { heardByB.push(event); resolve(); });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await t.call('POST', '/api/kv', { body: { key: 'acme_key', value: 1, scope: 'global' }, headers: bearer(TOKEN_A) });
+    await t.call('POST', '/api/kv', { body: { key: 'globex_key', value: 1, scope: 'global' }, headers: bearer(TOKEN_B) });
+    await firstEvent;
+    stop();
+    expect(heardByB).toEqual([{ type: 'kv', data: { companyId: 'globex', changes: [{ scope: 'global', scopeKey: '', key: 'globex_key', change: 'set' }] } }]);
+    expect((await t.call('GET', '/api/events', { headers: bearer('unknown-token-0000000000') })).status).toBe(401);
   });
 
   it('reads tokens from tokens.json in the data directory', async () => {
