@@ -80,15 +80,28 @@ function fromFastifyError(error: FastifyError): ApiError | null {
       return new ApiError(413, 'too_large', `The request body is larger than ${API_BODY_LIMIT_BYTES / (1024 * 1024)} MiB`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new ApiError(400, 'invalid_request', 'The body must be JSON: send Content-Type: application/json');
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new ApiError(400, 'invalid_request', 'The body is empty but Content-Type says JSON: send a JSON object');
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new ApiError(400, 'invalid_request', `The body is not valid JSON: ${error.message.replace(/^Body is not valid JSON but content-type is set to 'application\/json'\s*/, '')}`);
     default:
-      if (error instanceof SyntaxError || /JSON/.test(error.message)) {
-        return new ApiError(400, 'invalid_request', `The body is not valid JSON: ${error.message}`);
-      }
+      // Other request errors Fastify raises (a wrong Content-Length…): its message is safe.
       return new ApiError(status === 413 ? 413 : 400, status === 413 ? 'too_large' : 'invalid_request', error.message);
+  }
+}
+
+/**
+ * Request bodies: JSON.parse, so a syntax error says where it is; keys that could reach an
+ * object's prototype (`__proto__`, `constructor.prototype`) are refused, as Fastify does.
+ */
+export function parseJsonBody(text: string): unknown {
+  if (text.trim() === '') throw new ApiError(400, 'invalid_request', 'The body is empty but Content-Type says JSON: send a JSON object');
+  try {
+    return JSON.parse(text, (key: string, value: unknown) => {
+      const reachesPrototype = key === '__proto__'
+        || (key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype'));
+      if (reachesPrototype) throw new ApiError(400, 'invalid_request', `The body has a '${key}' key that could reach an object prototype; it is refused`);
+      return value;
+    });
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    throw new ApiError(400, 'invalid_request', `The body is not valid JSON: ${(error as Error).message}`);
   }
 }
 
@@ -102,12 +115,18 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
         }
       : false,
     bodyLimit: API_BODY_LIMIT_BYTES,
-    onProtoPoisoning: 'error',
-    onConstructorPoisoning: 'error',
     return503OnClosing: true,
   });
   // A browser's text/plain form post must not reach a route: JSON bodies only.
   app.removeContentTypeParser('text/plain');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
   app.decorateRequest('tokenCompanyId', null);
 
   const { storage, tokens } = options;

@@ -99,7 +99,9 @@ describe('POST /api/kv', () => {
   it('refuses a body that is not JSON, or not declared as JSON, with 400', async () => {
     const broken = await t.call('POST', '/api/kv', { rawBody: '{"key": ', headers: { 'content-type': 'application/json' } });
     expect(broken.status).toBe(400);
-    expect(errorOf(broken)).toMatchObject({ code: 'invalid_request', message: expect.stringContaining('not valid JSON') });
+    expect(errorOf(broken)).toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/not valid JSON.*(position|end)/i) });
+    const empty = await t.call('POST', '/api/kv', { rawBody: '', headers: { 'content-type': 'application/json' } });
+    expect(errorOf(empty)).toMatchObject({ code: 'invalid_request', message: expect.stringContaining('empty') });
     const text = await t.call('POST', '/api/kv', { rawBody: 'key=k&value=v', headers: { 'content-type': 'text/plain' } });
     expect(text.status).toBe(400);
     expect(errorOf(text).message).toContain('application/json');
@@ -112,7 +114,18 @@ describe('POST /api/kv', () => {
   it('never answers bad input with a stack trace', async () => {
     const response = await t.call('POST', '/api/kv', { rawBody: '{"__proto__": {"x": 1}, "key": "k"}', headers: { 'content-type': 'application/json' } });
     expect(response.status).toBe(400);
+    expect(errorOf(response).message).toContain('__proto__');
     expect(response.text).not.toMatch(/\bat \S+ \(|node_modules|\.ts:\d+/);
+  });
+});
+
+describe('prototype keys in bodies', () => {
+  it('refuses constructor.prototype but keeps an ordinary constructor field in a value', async () => {
+    const poisoned = await t.call('POST', '/api/kv', { rawBody: '{"key": "k", "scope": "global", "value": {"constructor": {"prototype": {"x": 1}}}}', headers: { 'content-type': 'application/json' } });
+    expect(poisoned.status).toBe(400);
+    const fine = await t.call('POST', '/api/kv', { body: { key: 'ctor', scope: 'global', companyId: 'prototype-tests', value: { constructor: 'a name' } } });
+    expect(fine.status).toBe(201);
+    expect((fine.body as Entry).value).toEqual({ constructor: 'a name' });
   });
 });
 
