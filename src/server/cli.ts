@@ -488,7 +488,7 @@ interface HttpStoreModule {
 }
 
 interface ServeModule {
-  startServer(options: { host: string; port: number; dataDir: string; staticDir?: string }): Promise<{ url: string; close(): Promise<void> }>;
+  startServer(options: { host: string; port: number; dataDir: string; staticDir?: string; logger?: boolean }): Promise<{ url: string; close(): Promise<void> }>;
 }
 
 /**
@@ -594,6 +594,8 @@ async function serveCommand(command: Extract<CliCommand, { command: 'serve' }>, 
       port: command.port,
       dataDir: resolve(io.cwd, command.dataDir),
       ...(hasWebApp ? { staticDir } : {}),
+      // Structured request logs (pino) on stdout; values and tokens are never logged.
+      logger: true,
     });
   } catch (error) {
     // The server explains why it refused to start (no tokens for a public address, port taken).
