@@ -127,8 +127,13 @@ export class KeysPanel {
   rows(): Locator {
     return this.region.getByRole('listitem');
   }
+  /** Opens a key's details (the list comes back with "All keys"). */
   async open(key: string): Promise<void> {
+    if (await this.details(key).isVisible()) return;
+    const back = this.region.getByRole('button', { name: '← All keys' });
+    if (await back.isVisible()) await back.click();
     await this.row(key).click();
+    await expect(this.details(key)).toBeVisible();
   }
   details(key: string): Locator {
     return this.region.getByLabel(`Key ${key}`, { exact: true });

@@ -49,7 +49,7 @@ function JsonRow({ name, value, path, depth, openDepth, onCopyPath }: {
           <span className="json-tree__toggle" />
         )}
         {name !== null && <span className="json-tree__key">{typeof name === 'number' ? name : name}:</span>}
-        {(!isContainer || !open) && <span className={`json-tree__value json-tree__value--${kind}`}>{preview(value)}</span>}
+        <span className={`json-tree__value json-tree__value--${kind}`}>{preview(value)}</span>
         {onCopyPath && path.length > 0 && (
           <button type="button" className="json-tree__copy" title="Copy as expression" onClick={() => onCopyPath(path)}>copy path</button>
         )}

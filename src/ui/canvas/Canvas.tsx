@@ -16,8 +16,7 @@ import type { FlowEdge, FlowNode } from '../store/flow-model';
 import { BlockNode } from './BlockNode';
 import { BlueprintEdgeView } from './BlueprintEdgeView';
 import { withRunStatus } from './node-status';
-
-export const PALETTE_DRAG_TYPE = 'application/x-kvb-block';
+import { FIT_VIEW_OPTIONS, PALETTE_DRAG_TYPE } from './view-options';
 
 const nodeTypes: NodeTypes = {
   start: BlockNode,
@@ -108,7 +107,7 @@ export function Canvas() {
         multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
         selectionKeyCode="Shift"
         fitView
-        fitViewOptions={{ padding: 0.25, maxZoom: 1.1 }}
+        fitViewOptions={FIT_VIEW_OPTIONS}
         minZoom={0.2}
         maxZoom={2}
         proOptions={{ hideAttribution: true }}

@@ -26,8 +26,8 @@ export function KeyDetails({ entry, address, onClose }: { entry: Entry; address:
   return (
     <div className="key-details" aria-label={`Key ${entry.key}`}>
       <div className="key-details__head">
+        <button type="button" className="link" onClick={onClose}>← All keys</button>
         <code className="key-details__key">{entry.key}</code>
-        <button type="button" className="btn btn--icon" onClick={onClose} aria-label="Close key">×</button>
       </div>
       <div className="key-details__meta muted">
         {entry.valueType} · {formatBytes(sizeOfValue(entry.value))} · v{entry.version} · updated {relativeTime(entry.updatedAt)}

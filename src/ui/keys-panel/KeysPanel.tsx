@@ -41,7 +41,11 @@ export function KeysPanel() {
         <button type="button" className="btn" onClick={() => { setAdding(true); setSelectedKey(null); }} disabled={!address || storageStatus !== 'ready'}>Add key</button>
       </div>
       <div className="keys-panel__body">
-        {storageStatus === 'unavailable' ? (
+        {adding && address ? (
+          <KeyEditor address={address} onDone={() => setAdding(false)} />
+        ) : selected && address ? (
+          <KeyDetails entry={selected} address={address} onClose={() => setSelectedKey(null)} />
+        ) : storageStatus === 'unavailable' ? (
           <div className="empty-state"><div className="empty-state__title">Storage unavailable</div><div className="muted">{storageMessage}</div></div>
         ) : !address ? (
           <div className="empty-state">
@@ -61,8 +65,6 @@ export function KeysPanel() {
           <KeyList entries={entries} selectedKey={selectedKey} onSelect={(key) => { setSelectedKey(key); setAdding(false); }} />
         )}
       </div>
-      {adding && address && <KeyEditor address={address} onDone={(key) => { setAdding(false); if (key) setSelectedKey(key); }} />}
-      {selected && address && !adding && <KeyDetails entry={selected} address={address} onClose={() => setSelectedKey(null)} />}
     </section>
   );
 }
@@ -72,10 +74,11 @@ function KeyList({ entries, selectedKey, onSelect }: { entries: Entry[]; selecte
   const virtualizer = useVirtualizer({ count: entries.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
   const now = Date.now();
   return (
+    <>
+    <div className="key-list__header" aria-hidden="true">
+      <span>Key</span><span>Type</span><span>Size</span><span>Updated</span>
+    </div>
     <div className="key-list" ref={scroller}>
-      <div className="key-list__header" aria-hidden="true">
-        <span>Key</span><span>Type</span><span>Size</span><span>Updated</span>
-      </div>
       <div role="list" aria-label="Keys" style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
         {virtualizer.getVirtualItems().map((item) => {
           const entry = entries[item.index] as Entry;
@@ -98,5 +101,6 @@ function KeyList({ entries, selectedKey, onSelect }: { entries: Entry[]; selecte
         })}
       </div>
     </div>
+    </>
   );
 }

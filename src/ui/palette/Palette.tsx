@@ -3,7 +3,7 @@ import type { DragEvent } from 'react';
 import { PALETTE } from '../../engine';
 import type { PaletteEntry } from '../../engine/types';
 import { BlockIcon } from '../atoms/BlockIcon';
-import { PALETTE_DRAG_TYPE } from '../canvas/Canvas';
+import { PALETTE_DRAG_TYPE } from '../canvas/view-options';
 import { useEditor } from '../store';
 import { freeSpotNear } from './placement';
 

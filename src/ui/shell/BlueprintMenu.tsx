@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { TEMPLATES } from '../../engine';
 import { ConfirmDialog, Dialog } from '../atoms/Dialog';
+import { Icon } from '../atoms/Icon';
 import { useEditor, useLibrary } from '../store';
 
 /** Which blueprint is open: switch, rename, create from a template, duplicate, delete. */
@@ -40,9 +41,9 @@ export function BlueprintMenu() {
         }}
         title="Rename this blueprint"
       />
-      <button type="button" className="btn" onClick={() => setDialog('new')} title="New blueprint from a template" aria-label="New blueprint">＋ New</button>
-      <button type="button" className="btn btn--icon" onClick={() => duplicateCurrent()} title="Duplicate this blueprint" aria-label="Duplicate blueprint">⧉</button>
-      <button type="button" className="btn btn--icon btn--ghost-danger" onClick={() => setDialog('delete')} title="Delete this blueprint" aria-label="Delete blueprint">🗑</button>
+      <button type="button" className="btn" onClick={() => setDialog('new')} title="New blueprint from a template" aria-label="New blueprint"><Icon name="plus" /> New</button>
+      <button type="button" className="btn btn--icon" onClick={() => duplicateCurrent()} title="Duplicate this blueprint" aria-label="Duplicate blueprint"><Icon name="copy" /></button>
+      <button type="button" className="btn btn--icon btn--ghost-danger" onClick={() => setDialog('delete')} title="Delete this blueprint" aria-label="Delete blueprint"><Icon name="trash" /></button>
       {dialog === 'new' && <NewBlueprintDialog onClose={() => setDialog(null)} />}
       {dialog === 'delete' && currentId && (
         <ConfirmDialog

@@ -3,7 +3,9 @@ import { useState, type ChangeEvent } from 'react';
 import type { Problem } from '../../engine/types';
 import { SERVER_NOT_CONNECTED, STORAGE_BACKENDS, STORAGE_LABELS, selectStorage, useStorage, type StorageChoice } from '../api/storage';
 import { layoutPositions } from '../canvas/auto-layout';
+import { FIT_VIEW_OPTIONS } from '../canvas/view-options';
 import { editorStore, toast, useEditor, useLibrary, useRun } from '../store';
+import { Icon } from '../atoms/Icon';
 import { BlueprintMenu } from './BlueprintMenu';
 import { SHORTCUTS, redo, runCurrentBlueprint, shortcutLabel, stopRun, undo } from './commands';
 import { ImportProblemsDialog } from './ImportProblemsDialog';
@@ -39,7 +41,7 @@ export function Toolbar() {
   const importText = useLibrary((s) => s.importText);
   const flow = useReactFlow();
   const [problems, setProblems] = useState<{ file: string; problems: Problem[] } | null>(null);
-  const fitView = () => void flow.fitView({ padding: 0.25, maxZoom: 1.1, duration: 200 });
+  const fitView = () => void flow.fitView({ ...FIT_VIEW_OPTIONS, duration: 200 });
 
   const onImport = async (event: ChangeEvent<HTMLInputElement>) => {
     const file = event.target.files?.[0];
@@ -60,19 +62,19 @@ export function Toolbar() {
       <div className="toolbar__brand"><span className="toolbar__logo">KV</span> Blueprints</div>
       <BlueprintMenu />
       <div className="toolbar__group">
-        <button type="button" className="btn btn--icon" onClick={undo} disabled={!canUndo} title={tip('Undo', SHORTCUTS.undo)} aria-label="Undo">↶</button>
-        <button type="button" className="btn btn--icon" onClick={redo} disabled={!canRedo} title={tip('Redo', SHORTCUTS.redo)} aria-label="Redo">↷</button>
+        <button type="button" className="btn btn--icon" onClick={undo} disabled={!canUndo} title={tip('Undo', SHORTCUTS.undo)} aria-label="Undo"><Icon name="undo" /></button>
+        <button type="button" className="btn btn--icon" onClick={redo} disabled={!canRedo} title={tip('Redo', SHORTCUTS.redo)} aria-label="Redo"><Icon name="redo" /></button>
       </div>
       <div className="toolbar__group">
-        <button type="button" className="btn" onClick={() => void autoLayout(fitView)} title={tip('Auto layout', SHORTCUTS.autoLayout)}>Auto layout</button>
-        <button type="button" className="btn" onClick={fitView} title={tip('Fit view', SHORTCUTS.fitView)}>Fit view</button>
+        <button type="button" className="btn" onClick={() => void autoLayout(fitView)} title={tip('Auto layout', SHORTCUTS.autoLayout)}><Icon name="layout" /> Auto layout</button>
+        <button type="button" className="btn" onClick={fitView} title={tip('Fit view', SHORTCUTS.fitView)}><Icon name="fit" /> Fit view</button>
       </div>
       <div className="toolbar__group">
         <label className="btn" title="Import a kv-blueprint/1 file">
-          Import
+          <Icon name="upload" /> Import
           <input type="file" accept="application/json,.json" className="visually-hidden" aria-label="Import blueprint" onChange={(e) => void onImport(e)} />
         </label>
-        <button type="button" className="btn" onClick={exportCurrentBlueprint} title="Download this blueprint as a kv-blueprint/1 file">Export</button>
+        <button type="button" className="btn" onClick={exportCurrentBlueprint} title="Download this blueprint as a kv-blueprint/1 file"><Icon name="download" /> Export</button>
       </div>
       <div className="toolbar__spacer" />
       <label className="toolbar__storage">
@@ -97,9 +99,9 @@ export function Toolbar() {
       </label>
       <div className="toolbar__group">
         <button type="button" className="btn btn--primary" onClick={() => void runCurrentBlueprint()} disabled={running || storageStatus !== 'ready'} title={tip('Run', SHORTCUTS.run)} aria-label="Run">
-          <span aria-hidden="true">▶</span> Run
+          <Icon name="play" /> Run
         </button>
-        <button type="button" className="btn" onClick={stopRun} disabled={!running} title="Stop after the block in flight" aria-label="Stop"><span aria-hidden="true">■</span> Stop</button>
+        <button type="button" className="btn" onClick={stopRun} disabled={!running} title="Stop after the block in flight" aria-label="Stop"><Icon name="stop" /> Stop</button>
       </div>
       {problems && <ImportProblemsDialog file={problems.file} problems={problems.problems} onClose={() => setProblems(null)} />}
     </header>
