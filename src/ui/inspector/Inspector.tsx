@@ -119,10 +119,10 @@ function BlockInspector({ node }: { node: FlowNode }) {
         const problem = problems.find((p) => p.field === spec.name)?.message;
         return (
           <div key={spec.name} className="field">
-            <label htmlFor={fieldId} className="field__label">
-              {spec.label}
-              {spec.required && <span className="field__required" aria-hidden="true">*</span>}
-            </label>
+            <div className="field__label-row">
+              <label htmlFor={fieldId} className="field__label">{spec.label}</label>
+              {spec.required && <span className="field__required" title="Required">*</span>}
+            </div>
             {renderControl(spec, fieldId, problem)}
             {problem ? (
               <div id={`${fieldId}-problem`} className="field__problem" role="alert">{problem}</div>

@@ -1,15 +1,27 @@
-/** Where a block added by click goes: the canvas centre, nudged until it overlaps no block. */
+/** Where a block added by click goes: the canvas centre, or the nearest spot where it overlaps no block. */
 import type { XYPosition } from '@xyflow/react';
 
-const NUDGE = 32;
-const BLOCK = { width: 220, height: 90 };
+/** A block's footprint with a margin, in flow units. */
+const FOOTPRINT = { width: 256, height: 110 };
+
+function overlaps(a: XYPosition, b: XYPosition): boolean {
+  return Math.abs(a.x - b.x) < FOOTPRINT.width && Math.abs(a.y - b.y) < FOOTPRINT.height;
+}
 
 export function freeSpotNear(centre: XYPosition, occupied: readonly XYPosition[]): XYPosition {
-  let spot = { x: Math.round(centre.x - BLOCK.width / 2), y: Math.round(centre.y - BLOCK.height / 2) };
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const clash = occupied.some((p) => Math.abs(p.x - spot.x) < NUDGE && Math.abs(p.y - spot.y) < NUDGE);
-    if (!clash) return spot;
-    spot = { x: spot.x + NUDGE, y: spot.y + NUDGE };
+  const origin = { x: Math.round(centre.x - 118), y: Math.round(centre.y - 45) };
+  // Rings of candidate spots around the centre, nearest first: below, above, right, left…
+  for (let ring = 0; ring < 8; ring += 1) {
+    const candidates: XYPosition[] = [];
+    for (let dy = -ring; dy <= ring; dy += 1) {
+      for (let dx = -ring; dx <= ring; dx += 1) {
+        if (Math.max(Math.abs(dx), Math.abs(dy)) !== ring) continue;
+        candidates.push({ x: origin.x + dx * FOOTPRINT.width, y: origin.y + dy * FOOTPRINT.height });
+      }
+    }
+    candidates.sort((a, b) => Math.hypot(a.x - origin.x, a.y - origin.y) - Math.hypot(b.x - origin.x, b.y - origin.y));
+    const free = candidates.find((spot) => !occupied.some((p) => overlaps(spot, p)));
+    if (free) return free;
   }
-  return spot;
+  return origin;
 }
