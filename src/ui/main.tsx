@@ -5,9 +5,11 @@ import './styles.css';
 import { App } from './App';
 import { initStorage } from './api/storage';
 import { libraryStore } from './store';
+import { exposeTestHandle } from './test-handle';
 
 libraryStore.getState().init();
 void initStorage();
+exposeTestHandle();
 // Saves the last edits when the tab goes away before the autosave delay has passed.
 window.addEventListener('pagehide', () => libraryStore.getState().flush());
 document.addEventListener('visibilitychange', () => {
