@@ -1,4 +1,5 @@
 import { useEffect, useRef, type ReactNode } from 'react';
+import { createPortal } from 'react-dom';
 
 export interface DialogProps {
   title: string;
@@ -17,7 +18,8 @@ export function Dialog({ title, onClose, children, footer, tone = 'default' }: D
     first?.focus();
     return () => previous?.focus?.();
   }, []);
-  return (
+  // A portal keeps the dialog out of whatever styles the opener sits in (the dark toolbar).
+  return createPortal(
     <div className="dialog-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
       <div
         ref={box}
@@ -36,7 +38,8 @@ export function Dialog({ title, onClose, children, footer, tone = 'default' }: D
         <div className="dialog__body">{children}</div>
         {footer && <div className="dialog__footer">{footer}</div>}
       </div>
-    </div>
+    </div>,
+    document.body,
   );
 }
 

@@ -38,7 +38,7 @@ const MINIMAP_COLORS: Record<string, string> = {
 };
 
 /** Half a block, so a dropped block lands centred under the pointer. */
-const DROP_OFFSET = { x: 110, y: 40 };
+const DROP_OFFSET = { x: 100, y: 40 };
 
 export function Canvas() {
   const nodes = useEditor((s) => s.nodes);

@@ -8,7 +8,7 @@ import type { XYPosition } from '@xyflow/react';
 import { outsOf } from '../../engine';
 import type { FlowEdge, FlowNode } from '../store/flow-model';
 
-const DEFAULT_SIZE = { width: 220, height: 90 };
+const DEFAULT_SIZE = { width: 200, height: 90 };
 
 // elkjs is large: it loads the first time someone asks for a layout, not with the app.
 let elk: ElkApi | null = null;

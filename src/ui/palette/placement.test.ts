@@ -3,13 +3,13 @@ import { freeSpotNear } from './placement';
 
 describe('placing a clicked block', () => {
   it('centres the block on an empty canvas', () => {
-    expect(freeSpotNear({ x: 500, y: 300 }, [])).toEqual({ x: 382, y: 255 });
+    expect(freeSpotNear({ x: 500, y: 300 }, [])).toEqual({ x: 400, y: 255 });
   });
 
   it('moves to the nearest spot that overlaps no block', () => {
-    const spot = freeSpotNear({ x: 500, y: 300 }, [{ x: 382, y: 255 }]);
-    expect(spot).not.toEqual({ x: 382, y: 255 });
-    expect(Math.abs(spot.x - 382) >= 256 || Math.abs(spot.y - 255) >= 110).toBe(true);
-    expect(Math.hypot(spot.x - 382, spot.y - 255)).toBeLessThanOrEqual(256);
+    const spot = freeSpotNear({ x: 500, y: 300 }, [{ x: 400, y: 255 }]);
+    expect(spot).not.toEqual({ x: 400, y: 255 });
+    expect(Math.abs(spot.x - 400) >= 232 || Math.abs(spot.y - 255) >= 110).toBe(true);
+    expect(Math.hypot(spot.x - 400, spot.y - 255)).toBeLessThanOrEqual(232);
   });
 });

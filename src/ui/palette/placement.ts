@@ -2,14 +2,14 @@
 import type { XYPosition } from '@xyflow/react';
 
 /** A block's footprint with a margin, in flow units. */
-const FOOTPRINT = { width: 256, height: 110 };
+const FOOTPRINT = { width: 232, height: 110 };
 
 function overlaps(a: XYPosition, b: XYPosition): boolean {
   return Math.abs(a.x - b.x) < FOOTPRINT.width && Math.abs(a.y - b.y) < FOOTPRINT.height;
 }
 
 export function freeSpotNear(centre: XYPosition, occupied: readonly XYPosition[]): XYPosition {
-  const origin = { x: Math.round(centre.x - 118), y: Math.round(centre.y - 45) };
+  const origin = { x: Math.round(centre.x - 100), y: Math.round(centre.y - 45) };
   // Rings of candidate spots around the centre, nearest first: below, above, right, left…
   for (let ring = 0; ring < 8; ring += 1) {
     const candidates: XYPosition[] = [];
