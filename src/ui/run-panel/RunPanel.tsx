@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { JsonValue, RunRecord } from '../../engine/types';
 import { blockTitle } from '../canvas/block-title';
 import { JsonField } from '../inspector/JsonField';
-import { SHORTCUTS, runCurrentBlueprint, shortcutLabel } from '../shell/commands';
+import { SHORTCUTS, shortcutLabel } from '../shell/commands';
 import { useEditor, useLibrary, useRun } from '../store';
 import { JsonTree } from '../atoms/JsonTree';
 
@@ -45,7 +45,7 @@ export function RunPanel() {
           view.status === 'idle' ? (
             <div className="empty-state">
               <div className="empty-state__title">No run yet</div>
-              <div className="muted">Press <kbd>{shortcutLabel(SHORTCUTS.run)}</kbd> or <button type="button" className="link" onClick={() => void runCurrentBlueprint()}>run now</button>.</div>
+              <div className="muted">Press <kbd>{shortcutLabel(SHORTCUTS.run)}</kbd> or the Run button in the toolbar.</div>
             </div>
           ) : (
             <>
