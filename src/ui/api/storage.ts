@@ -1,26 +1,39 @@
 /**
  * Which KeyValueStore the editor talks to. Components never construct a store: they read the
  * current one from here and subscribe to its changes. A backend is a small object (open a
- * store, listen for changes), so the server's HTTP store plugs in by adding one entry to
- * `STORAGE_BACKENDS` without touching a component.
+ * store, listen for changes and for its own health), so Browser (IndexedDB) and Server (the
+ * HTTP store of the `kvb serve` that served the page) look the same to every component.
  */
 import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import { IndexedDbStore, subscribeToKvChanges } from '../../kv/indexeddb';
 import type { KeyValueStore } from '../../kv/types';
+import { createServerBackend } from './server-backend';
 
 export type StorageChoice = 'browser' | 'server';
 
 /** The tenant the browser acts for (one tenant in the browser). */
 export const BROWSER_COMPANY_ID = 'default';
 
+/** Why a store is unavailable: decides what the keys panel offers (a token form, a retry). */
+export type StorageProblem = 'unreachable' | 'unauthorized' | 'refused' | 'failed';
+
+/** What a backend says about itself; a store is used only while its backend is `ready`. */
+export type BackendHealth =
+  | { status: 'connecting' }
+  | { status: 'ready' }
+  | { status: 'unavailable'; problem: StorageProblem; message: string };
+
 export interface StorageBackend {
   readonly choice: StorageChoice;
   readonly label: string;
   readonly companyId: string;
   open(): Promise<KeyValueStore>;
-  /** Calls `onChange` when keys change anywhere (this tab, another tab, the server). */
-  subscribe(onChange: () => void): () => void;
+  /**
+   * Calls `onChange` when keys change anywhere (this tab, another tab, the server) and
+   * `onHealth` when the backend becomes ready or unavailable (at least once, maybe at once).
+   */
+  subscribe(onChange: () => void, onHealth: (health: BackendHealth) => void): () => void;
 }
 
 export const browserBackend: StorageBackend = {
@@ -28,38 +41,60 @@ export const browserBackend: StorageBackend = {
   label: 'Browser',
   companyId: BROWSER_COMPANY_ID,
   open: () => IndexedDbStore.open(),
-  subscribe: (onChange) => subscribeToKvChanges(() => onChange()),
+  subscribe: (onChange, onHealth) => {
+    // IndexedDB does not come and go: once open, it is ready.
+    onHealth({ status: 'ready' });
+    return subscribeToKvChanges(() => onChange());
+  },
 };
 
-/** `null` marks a backend that this build does not connect yet. */
-export const STORAGE_BACKENDS: Record<StorageChoice, StorageBackend | null> = {
+export const STORAGE_BACKENDS: Record<StorageChoice, StorageBackend> = {
   browser: browserBackend,
-  server: null,
+  server: createServerBackend(),
 };
 
 export const STORAGE_LABELS: Record<StorageChoice, string> = { browser: 'Browser', server: 'Server' };
 
-export const SERVER_NOT_CONNECTED = 'Server storage is not connected';
-
-export type StorageStatus = 'connecting' | 'ready' | 'unavailable';
+export type StorageStatus = BackendHealth['status'];
 
 export interface StorageState {
   choice: StorageChoice;
   status: StorageStatus;
+  /** The store to use, only while `status` is `ready`. */
   store: KeyValueStore | null;
   companyId: string;
+  problem: StorageProblem | null;
   /** Why the store is unavailable, for a person to act on. */
   message: string | null;
 }
 
+/** The short word beside the Storage select. */
+export function storageStatusLabel(state: Pick<StorageState, 'choice' | 'status' | 'problem'>): string {
+  if (state.status === 'connecting') return 'Connecting…';
+  if (state.status === 'ready') return state.choice === 'server' ? 'Connected' : 'Ready';
+  switch (state.problem) {
+    case 'unreachable': return 'Unreachable';
+    case 'unauthorized': return 'Token needed';
+    case 'refused': return 'Refused';
+    default: return 'Unavailable';
+  }
+}
+
 const CHOICE_KEY = 'kvb.editor.v1.storage';
 
-function savedChoice(): StorageChoice {
+export function savedChoice(): StorageChoice {
   try {
-    const saved = globalThis.localStorage?.getItem(CHOICE_KEY);
-    return saved === 'server' && STORAGE_BACKENDS.server ? 'server' : 'browser';
+    return globalThis.localStorage?.getItem(CHOICE_KEY) === 'server' ? 'server' : 'browser';
   } catch {
     return 'browser';
+  }
+}
+
+function rememberChoice(choice: StorageChoice): void {
+  try {
+    globalThis.localStorage?.setItem(CHOICE_KEY, choice);
+  } catch {
+    // Remembering the choice is a convenience; the store works without it.
   }
 }
 
@@ -68,11 +103,15 @@ export const storageStore = createStore<StorageState>()(() => ({
   status: 'connecting',
   store: null,
   companyId: BROWSER_COMPANY_ID,
+  problem: null,
   message: null,
 }));
 
 const localListeners = new Set<() => void>();
 let stopBackendListener: (() => void) | null = null;
+let openStore: KeyValueStore | null = null;
+/** Bumped by every selection, so a slow open of an earlier choice cannot win. */
+let selection = 0;
 
 /** Tells every subscriber that keys changed (after a run or a write from the keys panel). */
 export function notifyKeysChanged(): void {
@@ -85,35 +124,47 @@ export function subscribeToStoreChanges(onChange: () => void): () => void {
   return () => localListeners.delete(onChange);
 }
 
-export async function selectStorage(choice: StorageChoice): Promise<void> {
-  const previous = storageStore.getState().store;
-  const backend = STORAGE_BACKENDS[choice];
-  if (!backend) {
-    storageStore.setState({ choice, status: 'unavailable', store: null, message: SERVER_NOT_CONNECTED });
-    return;
+function applyHealth(store: KeyValueStore, health: BackendHealth): void {
+  if (health.status === 'ready') {
+    storageStore.setState({ status: 'ready', store, problem: null, message: null });
+    notifyKeysChanged();
+  } else if (health.status === 'connecting') {
+    storageStore.setState({ status: 'connecting', store: null, problem: null, message: null });
+  } else {
+    storageStore.setState({ status: 'unavailable', store: null, problem: health.problem, message: health.message });
   }
-  storageStore.setState({ choice, status: 'connecting', store: null, companyId: backend.companyId, message: null });
+}
+
+/** Switches storage (and remembers the choice for the next visit, reachable or not). */
+export async function selectStorage(choice: StorageChoice): Promise<void> {
+  const ticket = ++selection;
+  const backend = STORAGE_BACKENDS[choice];
   stopBackendListener?.();
   stopBackendListener = null;
-  if (previous) void previous.close();
+  if (openStore) void openStore.close();
+  openStore = null;
+  rememberChoice(choice);
+  storageStore.setState({ choice, status: 'connecting', store: null, companyId: backend.companyId, problem: null, message: null });
   try {
     const store = await backend.open();
-    if (storageStore.getState().choice !== choice) {
+    if (ticket !== selection) {
       void store.close();
       return;
     }
-    stopBackendListener = backend.subscribe(notifyKeysChanged);
-    storageStore.setState({ status: 'ready', store });
-    try {
-      globalThis.localStorage?.setItem(CHOICE_KEY, choice);
-    } catch {
-      // Remembering the choice is a convenience; the store works without it.
-    }
-    notifyKeysChanged();
+    openStore = store;
+    stopBackendListener = backend.subscribe(notifyKeysChanged, (health) => {
+      if (ticket === selection) applyHealth(store, health);
+    });
   } catch (error) {
+    if (ticket !== selection) return;
     const message = error instanceof Error ? error.message : String(error);
-    storageStore.setState({ status: 'unavailable', store: null, message });
+    storageStore.setState({ status: 'unavailable', store: null, problem: 'failed', message });
   }
+}
+
+/** Connects the current choice again now (the Retry button, or after a new token). */
+export function reconnectStorage(): Promise<void> {
+  return selectStorage(storageStore.getState().choice);
 }
 
 export function initStorage(): Promise<void> {

@@ -6,6 +6,7 @@ import { useStorage } from '../api/storage';
 import { useEditor } from '../store';
 import { KeyDetails } from './KeyDetails';
 import { KeyEditor } from './KeyEditor';
+import { StorageProblemNotice } from './StorageProblemNotice';
 import { relativeTime } from './key-paths';
 
 const ROW_HEIGHT = 30;
@@ -14,7 +15,6 @@ export function KeysPanel() {
   useLiveKeyRefresh();
   const meta = useEditor((s) => s.meta);
   const storageStatus = useStorage((s) => s.status);
-  const storageMessage = useStorage((s) => s.message);
   const [scope, setScope] = useState<Scope>('flow');
   const [prefix, setPrefix] = useState('');
   const [selectedKey, setSelectedKey] = useState<string | null>(null);
@@ -46,7 +46,7 @@ export function KeysPanel() {
         ) : selected && address ? (
           <KeyDetails entry={selected} address={address} onClose={() => setSelectedKey(null)} />
         ) : storageStatus === 'unavailable' ? (
-          <div className="empty-state"><div className="empty-state__title">Storage unavailable</div><div className="muted">{storageMessage}</div></div>
+          <StorageProblemNotice />
         ) : !address ? (
           <div className="empty-state">
             <div className="empty-state__title">No flow group</div>

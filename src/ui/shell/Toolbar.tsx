@@ -1,7 +1,7 @@
 import { useReactFlow } from '@xyflow/react';
 import { useState, type ChangeEvent } from 'react';
 import type { Problem } from '../../engine/types';
-import { SERVER_NOT_CONNECTED, STORAGE_BACKENDS, STORAGE_LABELS, selectStorage, useStorage, type StorageChoice } from '../api/storage';
+import { STORAGE_LABELS, selectStorage, storageStatusLabel, useStorage, type StorageChoice } from '../api/storage';
 import { layoutPositions } from '../canvas/auto-layout';
 import { FIT_VIEW_OPTIONS } from '../canvas/view-options';
 import { editorStore, toast, useEditor, useLibrary, useRun } from '../store';
@@ -38,6 +38,8 @@ export function Toolbar() {
   const storageChoice = useStorage((s) => s.choice);
   const storageStatus = useStorage((s) => s.status);
   const storageMessage = useStorage((s) => s.message);
+  const storageProblem = useStorage((s) => s.problem);
+  const storageLabel = storageStatusLabel({ choice: storageChoice, status: storageStatus, problem: storageProblem });
   const importText = useLibrary((s) => s.importText);
   const flow = useReactFlow();
   const [problems, setProblems] = useState<{ file: string; problems: Problem[] } | null>(null);
@@ -82,11 +84,7 @@ export function Toolbar() {
         <select
           aria-label="Storage"
           value={storageChoice}
-          onChange={(e) => {
-            const choice = e.target.value as StorageChoice;
-            if (!STORAGE_BACKENDS[choice]) toast('error', SERVER_NOT_CONNECTED);
-            void selectStorage(choice);
-          }}
+          onChange={(e) => void selectStorage(e.target.value as StorageChoice)}
           title={storageStatus === 'unavailable' && storageMessage ? storageMessage : 'Where stored keys live'}
         >
           {(Object.keys(STORAGE_LABELS) as StorageChoice[]).map((choice) => (
@@ -95,10 +93,11 @@ export function Toolbar() {
             </option>
           ))}
         </select>
-        <span className={`storage-dot storage-dot--${storageStatus}`} title={storageMessage ?? storageStatus} />
+        <span className={`storage-dot storage-dot--${storageStatus}`} aria-hidden="true" />
+        <span className="toolbar__storage-status" role="status" aria-label="Storage status" title={storageMessage ?? storageLabel} data-status={storageStatus}>{storageLabel}</span>
       </label>
       <div className="toolbar__group">
-        <button type="button" className="btn btn--primary" onClick={() => void runCurrentBlueprint()} disabled={running || storageStatus !== 'ready'} title={tip('Run', SHORTCUTS.run)} aria-label="Run">
+        <button type="button" className="btn btn--primary" onClick={() => void runCurrentBlueprint()} disabled={running || storageStatus !== 'ready'} title={storageStatus === 'ready' ? tip('Run', SHORTCUTS.run) : `Run: ${storageMessage ?? 'storage is connecting…'}`} aria-label="Run">
           <Icon name="play" /> Run
         </button>
         <button type="button" className="btn" onClick={stopRun} disabled={!running} title="Stop after the block in flight" aria-label="Stop"><Icon name="stop" /> Stop</button>
