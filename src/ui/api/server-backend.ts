@@ -50,7 +50,11 @@ export function nextServerHealth(health: BackendHealth, event: ConnectionEvent, 
         message: `No kvb server answers at ${baseUrl} (it answered ${event.status}${event.contentType ? ` ${event.contentType}` : ''}). Open the editor from \`kvb serve\` to use Server storage, or choose Browser.`,
       };
     case 'unauthorized':
-      return { status: 'unavailable', problem: 'unauthorized', message: `The kvb server at ${baseUrl} needs an API token: ${event.message}` };
+      return {
+        status: 'unavailable',
+        problem: 'unauthorized',
+        message: `The kvb server at ${baseUrl} answered 401 (${event.message}). Enter one of its API tokens (KVB_TOKENS or tokens.json); it is kept for this tab only.`,
+      };
     case 'refused':
       return { status: 'unavailable', problem: 'refused', message: `The kvb server at ${baseUrl} refused the editor (${event.status}): ${event.message}` };
   }

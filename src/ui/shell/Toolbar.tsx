@@ -40,6 +40,8 @@ export function Toolbar() {
   const storageMessage = useStorage((s) => s.message);
   const storageProblem = useStorage((s) => s.problem);
   const storageLabel = storageStatusLabel({ choice: storageChoice, status: storageStatus, problem: storageProblem });
+  // Browser storage is simply there: its word would only take room from the toolbar.
+  const showStorageStatus = storageChoice === 'server' || storageStatus !== 'ready';
   const importText = useLibrary((s) => s.importText);
   const flow = useReactFlow();
   const [problems, setProblems] = useState<{ file: string; problems: Problem[] } | null>(null);
@@ -80,12 +82,13 @@ export function Toolbar() {
       </div>
       <div className="toolbar__spacer" />
       <label className="toolbar__storage">
-        <span>Storage</span>
+        {/* The status word takes the caption's place when there is something to say, so the toolbar keeps its width. */}
+        {!showStorageStatus && <span>Storage</span>}
         <select
           aria-label="Storage"
           value={storageChoice}
           onChange={(e) => void selectStorage(e.target.value as StorageChoice)}
-          title={storageStatus === 'unavailable' && storageMessage ? storageMessage : 'Where stored keys live'}
+          title={storageStatus === 'unavailable' && storageMessage ? storageMessage : 'Storage: where stored keys live'}
         >
           {(Object.keys(STORAGE_LABELS) as StorageChoice[]).map((choice) => (
             <option key={choice} value={choice}>
@@ -94,7 +97,16 @@ export function Toolbar() {
           ))}
         </select>
         <span className={`storage-dot storage-dot--${storageStatus}`} aria-hidden="true" />
-        <span className="toolbar__storage-status" role="status" aria-label="Storage status" title={storageMessage ?? storageLabel} data-status={storageStatus}>{storageLabel}</span>
+        <span
+          className={showStorageStatus ? 'toolbar__storage-status' : 'visually-hidden'}
+          role="status"
+          aria-label="Storage status"
+          title={storageMessage ?? storageLabel}
+          data-status={storageStatus}
+          style={{ whiteSpace: 'nowrap', ...(storageStatus === 'unavailable' ? { color: '#fca5a5' } : {}) }}
+        >
+          {storageLabel}
+        </span>
       </label>
       <div className="toolbar__group">
         <button type="button" className="btn btn--primary" onClick={() => void runCurrentBlueprint()} disabled={running || storageStatus !== 'ready'} title={storageStatus === 'ready' ? tip('Run', SHORTCUTS.run) : `Run: ${storageMessage ?? 'storage is connecting…'}`} aria-label="Run">

@@ -1,0 +1,126 @@
+import { expect, test, type Page } from '@playwright/test';
+import { KvbServer } from './fixtures/kvb-server';
+import { EditorPage } from './pages/editor-page';
+// Brings in the typing of `window.kvb`, the app's test handle.
+import type {} from '../src/ui/test-handle';
+
+/** The word beside the Storage select (Connected, Unreachable, Token needed…). */
+function storageStatus(page: Page) {
+  return page.getByRole('status', { name: 'Storage status' });
+}
+
+async function currentBlueprintId(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const id = window.kvb?.editor.getState().meta.id;
+    if (!id) throw new Error('no blueprint open');
+    return id;
+  });
+}
+
+async function createFromTemplate(editor: EditorPage, name: RegExp): Promise<void> {
+  await editor.toolbar.button('New blueprint').click();
+  await editor.page.getByRole('dialog', { name: 'New blueprint' }).getByRole('button', { name }).first().click();
+}
+
+/** The stored value of a flow key, read by another client (Node) through the API. */
+async function storedValue(server: KvbServer, scopeKey: string, key: string): Promise<unknown> {
+  const response = await server.api('GET', `/api/kv?scope=flow&scopeKey=${encodeURIComponent(scopeKey)}&prefix=${encodeURIComponent(key)}`);
+  const { entries } = await response.json() as { entries: Array<{ key: string; value: unknown }> };
+  return entries.find((entry) => entry.key === key)?.value ?? null;
+}
+
+test.describe('Server storage', () => {
+  let server: KvbServer;
+
+  test.afterEach(async () => {
+    await server?.dispose();
+  });
+
+  test('runs through the server, refreshes live, survives a server restart and says when the server is gone', async ({ page }) => {
+    test.setTimeout(120_000);
+    server = await KvbServer.start();
+    const editor = new EditorPage(page);
+    await page.goto(server.url);
+    await editor.ready();
+
+    await editor.toolbar.storage().selectOption('server');
+    await expect(storageStatus(page)).toHaveText('Connected');
+    await createFromTemplate(editor, /Running counter/);
+    const blueprintId = await currentBlueprintId(page);
+
+    for (const expected of [1, 2, 3]) {
+      await editor.toolbar.button('Run').click();
+      await expect(editor.run.status()).toHaveText('succeeded');
+      await expect.poll(() => storedValue(server, blueprintId, 'visits')).toBe(expected);
+    }
+    await editor.keys.open('visits');
+    await expect(editor.keys.details('visits')).toContainText('3');
+    await editor.keys.region.getByRole('button', { name: '← All keys' }).click();
+
+    // Another client writes: the panel shows it without a reload (server-sent events).
+    const written = await server.api('POST', '/api/kv', { scope: 'flow', scopeKey: blueprintId, key: 'from-node', value: { by: 'node' } });
+    expect(written.status).toBe(201);
+    await expect(editor.keys.row('from-node')).toBeVisible();
+    await editor.shot('server-storage');
+
+    // The server stops: the editor says so, refuses to run, and keeps the blueprint.
+    await server.stop();
+    await expect(storageStatus(page)).toHaveText('Unreachable');
+    await expect(editor.keys.region).toContainText('Server unreachable');
+    await expect(editor.keys.region).toContainText(server.url);
+    await expect(editor.toolbar.button('Run')).toBeDisabled();
+    await expect(editor.toolbar.blueprintName()).toHaveValue('Running counter');
+    await expect(editor.canvas.nodes()).toHaveCount(3);
+    await editor.shot('server-unreachable');
+
+    // Back on the same port and data: the editor reconnects by itself, and a reload keeps
+    // the Server choice, the blueprint and the count.
+    await server.restart();
+    await expect(storageStatus(page)).toHaveText('Connected', { timeout: 15_000 });
+    await expect(editor.keys.row('visits')).toBeVisible();
+    await page.reload();
+    await expect(editor.toolbar.storage()).toHaveValue('server');
+    await expect(storageStatus(page)).toHaveText('Connected');
+    await expect(editor.toolbar.blueprintName()).toHaveValue('Running counter');
+    expect(await currentBlueprintId(page)).toBe(blueprintId);
+    await editor.keys.open('visits');
+    await expect(editor.keys.details('visits')).toContainText('3');
+    expect(await storedValue(server, blueprintId, 'visits')).toBe(3);
+  });
+
+  test('asks for an API token when the server has tokens, and uses the one given', async ({ page }) => {
+    const token = 'e2e-token-0123456789abcdef';
+    server = await KvbServer.start({ env: { KVB_TOKENS: `${token}:acme` } });
+    const editor = new EditorPage(page);
+    await page.goto(server.url);
+    await editor.ready();
+    await page.evaluate(() => sessionStorage.removeItem('kvb.editor.v1.serverToken'));
+
+    await editor.toolbar.storage().selectOption('server');
+    await expect(storageStatus(page)).toHaveText('Token needed');
+    await expect(editor.keys.region).toContainText('needs an API token');
+    await editor.shot('server-token-needed');
+    await editor.keys.region.getByLabel('API token').fill(token);
+    await editor.keys.region.getByRole('button', { name: 'Use token' }).click();
+    await expect(storageStatus(page)).toHaveText('Connected');
+    await expect(editor.keys.region).toContainText('No keys in this scope yet');
+
+    // Live refresh works with a token too (the stream is read with fetch and a Bearer header).
+    const blueprintId = await currentBlueprintId(page);
+    const written = await server.api('POST', '/api/kv', { scope: 'flow', scopeKey: blueprintId, key: 'acme-key', value: 1 }, token);
+    expect(written.status).toBe(201);
+    await expect(editor.keys.row('acme-key')).toBeVisible();
+  });
+});
+
+test('Server storage on a page that no kvb server serves says so and keeps Browser one click away', async ({ page }) => {
+  // baseURL is `vite preview`: the page has no API behind it.
+  const editor = new EditorPage(page);
+  await editor.open();
+  await editor.toolbar.storage().selectOption('server');
+  await expect(storageStatus(page)).toHaveText('Unreachable');
+  await expect(editor.keys.region).toContainText('No kvb server answers');
+  await expect(editor.toolbar.button('Run')).toBeDisabled();
+  await editor.toolbar.storage().selectOption('browser');
+  await expect(editor.toolbar.button('Run')).toBeEnabled();
+});
