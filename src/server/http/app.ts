@@ -101,6 +101,8 @@ export function parseJsonBody(text: string): unknown {
     });
   } catch (error) {
     if (error instanceof ApiError) throw error;
+    // V8 reports a nesting it cannot walk as a stack overflow, which would mean nothing to a caller.
+    if (error instanceof RangeError) throw new ApiError(400, 'invalid_request', 'The body nests too deeply to parse: flatten its arrays and objects');
     throw new ApiError(400, 'invalid_request', `The body is not valid JSON: ${(error as Error).message}`);
   }
 }

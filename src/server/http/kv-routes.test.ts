@@ -111,6 +111,23 @@ describe('POST /api/kv', () => {
     expect(array.status).toBe(400);
   });
 
+  it('reports store errors of the single-entry routes without a batch opIndex', async () => {
+    const badKey = await t.call('POST', '/api/kv', { body: { key: 'a b', value: 1, scope: 'global' } });
+    expect(errorOf(badKey)).toEqual({ code: 'invalid_key', message: expect.stringContaining("'a b'") });
+    const tooBig = await t.call('POST', '/api/kv', { body: { key: 'big', value: 'a'.repeat(1024 * 1024), scope: 'global' } });
+    expect(errorOf(tooBig)).toEqual({ code: 'too_large', message: expect.stringContaining('big') });
+    const noScopeKey = await t.call('GET', '/api/kv?scope=flow');
+    expect(errorOf(noScopeKey)).toEqual({ code: 'invalid_scope', message: expect.stringContaining('scopeKey') });
+  });
+
+  it('refuses a body nested too deeply to parse with a message that says so', async () => {
+    const depth = 200_000;
+    const rawBody = `{"key":"deep","scope":"global","value":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    const response = await t.call('POST', '/api/kv', { rawBody, headers: { 'content-type': 'application/json' } });
+    expect(response.status).toBe(400);
+    expect(errorOf(response)).toMatchObject({ code: 'invalid_request', message: expect.stringContaining('nests too deeply') });
+  });
+
   it('never answers bad input with a stack trace', async () => {
     const response = await t.call('POST', '/api/kv', { rawBody: '{"__proto__": {"x": 1}, "key": "k"}', headers: { 'content-type': 'application/json' } });
     expect(response.status).toBe(400);

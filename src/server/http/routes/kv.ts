@@ -13,7 +13,8 @@ import {
   unknownOpField,
 } from '../../../kv/api-schema';
 import { describeKey } from '../../../kv/operations';
-import type { JsonValue, KvOp, ListResult, SetResult } from '../../../kv/types';
+import { isKvError, KvError } from '../../../kv/errors';
+import type { JsonValue, KeyValueStore, KvOp, KvOpResult, ListResult, SetResult } from '../../../kv/types';
 import { ApiError, notFound } from '../api-error';
 import type { ApiContext } from '../app';
 import { paramOf, parseBody, parseQuery } from './parse';
@@ -27,15 +28,29 @@ function parseJsonText(text: string, key: string): JsonValue {
   }
 }
 
+/**
+ * One op through the store's batch, for the routes that are not batches: the store's error
+ * carries `opIndex: 0`, which means nothing to a caller of `/api/kv`, so it is dropped.
+ */
+async function runSingleOp(store: KeyValueStore, companyId: string, op: KvOp): Promise<KvOpResult> {
+  try {
+    const [result] = await store.batch(companyId, [op]);
+    return result!;
+  } catch (error) {
+    if (isKvError(error) && error.opIndex !== undefined) throw new KvError(error.code, error.message);
+    throw error;
+  }
+}
+
 export function registerKvRoutes(app: FastifyInstance, context: ApiContext): void {
   const { store } = context;
 
   app.get('/api/kv', async (request): Promise<KvListResponse> => {
     const query = parseQuery(kvListQuerySchema, request.query);
     const companyId = context.companyFor(request, query.companyId);
-    const [result] = await store.batch(companyId, [{
+    const result = await runSingleOp(store, companyId, {
       op: 'list', scope: query.scope, scopeKey: query.scopeKey, prefix: query.prefix, limit: query.limit, cursor: query.cursor ?? null,
-    }]);
+    });
     const list = result as ListResult;
     return { entries: list.entries, nextCursor: list.nextCursor };
   });
@@ -49,7 +64,7 @@ export function registerKvRoutes(app: FastifyInstance, context: ApiContext): voi
       throw new ApiError(400, 'invalid_value', `Value for key ${describeKey(body.key)} must be a string when valueType is text`);
     }
     const op: KvOp = { op: 'set', key: body.key, value, scope: body.scope, scopeKey: body.scopeKey, mode: body.mode, ttlSeconds: body.ttlSeconds };
-    const [result] = await store.batch(companyId, [op]);
+    const result = await runSingleOp(store, companyId, op);
     const saved = result as SetResult;
     return reply.code(saved.created ? 201 : 200).send(saved.entry);
   });
