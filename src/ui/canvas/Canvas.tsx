@@ -3,6 +3,7 @@ import {
   BackgroundVariant,
   Controls,
   MiniMap,
+  Panel,
   ReactFlow,
   useReactFlow,
   type FinalConnectionState,
@@ -13,6 +14,7 @@ import { useCallback, useMemo, type DragEvent } from 'react';
 import { PALETTE } from '../../engine';
 import { editorStore, toast, useEditor, useRun } from '../store';
 import type { FlowEdge, FlowNode } from '../store/flow-model';
+import { shortcutLabel, SHORTCUTS } from '../shell/commands';
 import { BlockNode } from './BlockNode';
 import { BlueprintEdgeView } from './BlueprintEdgeView';
 import { withRunStatus } from './node-status';
@@ -28,6 +30,7 @@ const nodeTypes: NodeTypes = {
 };
 const edgeTypes: EdgeTypes = { default: BlueprintEdgeView };
 
+// The block icons' colours, so the minimap reads like the canvas.
 const MINIMAP_COLORS: Record<string, string> = {
   start: '#6366f1',
   kv: '#0ea5e9',
@@ -36,6 +39,28 @@ const MINIMAP_COLORS: Record<string, string> = {
   condition: '#f59e0b',
   output: '#10b981',
 };
+const MINIMAP_SIZE = { width: 176, height: 116 };
+// After a run the minimap outlines blocks by their status, like the canvas borders.
+const MINIMAP_STATUS_STROKES: Record<string, string> = { running: '#f59e0b', success: '#16a34a', error: '#dc2626' };
+
+function minimapStroke(node: FlowNode): string {
+  const status = (node.domAttributes as Record<string, string> | undefined)?.['data-status'] ?? 'idle';
+  return MINIMAP_STATUS_STROKES[status] ?? '#ffffff';
+}
+
+/** Shown while the blueprint is no more than its Start block: how to build one. */
+function EmptyCanvasHint() {
+  return (
+    <Panel position="top-center" className="canvas-hint">
+      <div className="canvas-hint__title">Build your blueprint</div>
+      <ol className="canvas-hint__steps">
+        <li>Drag a block from <strong>Blocks</strong> onto the canvas, or click it to add it here.</li>
+        <li>Drag from an out on a block’s right (<span className="canvas-hint__out canvas-hint__out--success">success</span>, <span className="canvas-hint__out canvas-hint__out--error">error</span>) to the left side of the next block.</li>
+        <li>Press <kbd>{shortcutLabel(SHORTCUTS.run)}</kbd> or <strong>Run</strong> to try it.</li>
+      </ol>
+    </Panel>
+  );
+}
 
 /** Half a block, so a dropped block lands centred under the pointer. */
 const DROP_OFFSET = { x: 100, y: 40 };
@@ -50,6 +75,7 @@ export function Canvas() {
   const statuses = useRun((s) => s.view.nodeStatus);
   const shownNodes = useMemo(() => withRunStatus(nodes, statuses), [nodes, statuses]);
   const flow = useReactFlow();
+  const onlyStart = nodes.every((n) => n.type === 'start');
 
   const onConnect = useCallback(
     (connection: Parameters<typeof connect>[0]) => {
@@ -114,9 +140,22 @@ export function Canvas() {
         snapToGrid
         snapGrid={[8, 8]}
       >
-        <Background variant={BackgroundVariant.Dots} gap={16} size={1} color="#cbd5e1" />
-        <MiniMap pannable zoomable nodeColor={(n) => MINIMAP_COLORS[n.type ?? ''] ?? '#94a3b8'} nodeStrokeWidth={2} maskColor="rgba(241,245,249,0.7)" />
-        <Controls showInteractive={false} position="bottom-left" />
+        <Background variant={BackgroundVariant.Dots} gap={20} size={1.4} color="#cfd6e0" />
+        <MiniMap<FlowNode>
+          pannable
+          zoomable
+          ariaLabel="Minimap"
+          style={MINIMAP_SIZE}
+          nodeColor={(n) => MINIMAP_COLORS[n.type ?? ''] ?? '#94a3b8'}
+          nodeStrokeColor={minimapStroke}
+          nodeStrokeWidth={6}
+          nodeBorderRadius={6}
+          maskColor="rgba(226, 232, 240, 0.55)"
+          maskStrokeColor="#94a3b8"
+          maskStrokeWidth={1}
+        />
+        <Controls showInteractive={false} position="bottom-left" fitViewOptions={FIT_VIEW_OPTIONS} />
+        {onlyStart && <EmptyCanvasHint />}
       </ReactFlow>
     </main>
   );
