@@ -173,6 +173,29 @@ describe('validateBlueprint', () => {
     ]);
   });
 
+  it('checks a node\'s data even when its position is also wrong', () => {
+    const input = base();
+    input.nodes[1] = { ...input.nodes[1], position: { x: 0, y: '1' }, data: { action: 'sav', key: 'k' } };
+    expect(lines(input)).toEqual([
+      'nodes[1].position.y: expected number, got the text "1"',
+      'nodes[1].data.action: expected one of save|get|delete|list|append|increment, got the text "sav"',
+    ]);
+  });
+
+  it('still checks ids, sources and targets of an edge whose out name is wrong', () => {
+    const input = base();
+    input.edges.push({ id: 'e1', source: 'ghost', sourceHandle: 'done', target: 'nowhere' });
+    input.edges.push({ id: 'e3', source: 'get', target: 'start' });
+    expect(lines(input)).toEqual([
+      'edges[1].sourceHandle: expected one of success|error|true|false, got the text "done"',
+      'edges[2].sourceHandle: is required (expected one of success|error|true|false)',
+      "edges[1].id: duplicate edge id 'e1' (also edges[0])",
+      "edges[1].source: no node with id 'ghost'",
+      "edges[1].target: no node with id 'nowhere'",
+      "edges[2].target: 'start' is the start block, which takes no incoming edges",
+    ]);
+  });
+
   it('rejects a sample input that is not JSON', () => {
     const input = base();
     input.nodes[0] = { ...input.nodes[0], data: { sampleInput: { n: Number.NaN } } };

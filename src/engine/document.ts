@@ -18,6 +18,7 @@ import {
   type BlueprintEdge,
   type BlueprintNode,
   type BlueprintSettings,
+  type Out,
   type Problem,
   type ValidationResult,
 } from './types';
@@ -147,6 +148,7 @@ function formatIssue(issue: z.core.$ZodIssue): string {
   const input = (issue as { input?: unknown }).input;
   switch (issue.code) {
     case 'invalid_value':
+      if (input === undefined) return `is required (expected ${issue.values.length === 1 ? JSON.stringify(issue.values[0]) : `one of ${issue.values.map(String).join('|')}`})`;
       if (issue.values.length === 1) return `expected ${JSON.stringify(issue.values[0])}, got ${describeInput(input)}`;
       return `expected one of ${issue.values.map(String).join('|')}, got ${describeInput(input)}`;
     case 'invalid_type':
@@ -190,32 +192,54 @@ function sketchOf(raw: unknown): NodeSketch | null {
 
 function validateNode(raw: unknown, index: number, problems: Problem[]): NodeSketch | null {
   const shape = nodeShape.safeParse(raw, { reportInput: true });
-  if (!shape.success) {
-    problems.push(...problemsOf(shape.error, ['nodes', index]));
-    return sketchOf(raw);
-  }
-  const data = dataSchemas[shape.data.type].safeParse(shape.data.data, { reportInput: true });
-  if (!data.success) {
-    problems.push(...problemsOf(data.error, ['nodes', index, 'data']));
-    return sketchOf(raw);
-  }
+  if (!shape.success) problems.push(...problemsOf(shape.error, ['nodes', index]));
+  // The data is checked even when the node's shape is wrong (a bad position, say), so one
+  // pass lists every problem of the node.
+  const sketch = sketchOf(raw);
+  const rawData = (raw as { data?: unknown } | null)?.data;
+  if (!sketch?.type || typeof rawData !== 'object' || rawData === null || Array.isArray(rawData)) return sketch;
+  const data = dataSchemas[sketch.type].safeParse(rawData, { reportInput: true });
+  if (!data.success) problems.push(...problemsOf(data.error, ['nodes', index, 'data']));
+  if (!shape.success || !data.success) return sketch;
   const { id, type, position } = shape.data;
   const node = { id, type, position: { x: position.x, y: position.y }, data: data.data } as BlueprintNode;
   return { id, type, node };
 }
 
-function validateEdge(raw: unknown, index: number, problems: Problem[]): BlueprintEdge | null {
+/**
+ * What the graph checks need of an edge: the fields that are well formed, so an edge with a
+ * bad out name is still checked for a missing target or a duplicate id.
+ */
+interface EdgeSketch {
+  id: string | null;
+  source: string | null;
+  sourceHandle: Out | null;
+  target: string | null;
+  edge: BlueprintEdge | null;
+}
+
+function validateEdge(raw: unknown, index: number, problems: Problem[]): EdgeSketch | null {
   const shape = edgeShape.safeParse(raw, { reportInput: true });
   if (!shape.success) {
     problems.push(...problemsOf(shape.error, ['edges', index]));
-    return null;
+    if (typeof raw !== 'object' || raw === null) return null;
+    const fields = raw as { id?: unknown; source?: unknown; sourceHandle?: unknown; target?: unknown };
+    const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : null);
+    return {
+      id: text(fields.id),
+      source: text(fields.source),
+      sourceHandle: (OUTS as readonly unknown[]).includes(fields.sourceHandle) ? (fields.sourceHandle as Out) : null,
+      target: text(fields.target),
+      edge: null,
+    };
   }
   const { id, source, sourceHandle, target, targetHandle } = shape.data;
-  return { id, source, sourceHandle, target, ...(targetHandle !== undefined ? { targetHandle } : {}) };
+  const edge = { id, source, sourceHandle, target, ...(targetHandle !== undefined ? { targetHandle } : {}) };
+  return { id, source, sourceHandle, target, edge };
 }
 
 /** Graph rules the schema cannot express: ids, refs, edges, exactly one start. */
-function checkGraph(nodes: (NodeSketch | null)[], edges: (BlueprintEdge | null)[], problems: Problem[]): void {
+function checkGraph(nodes: (NodeSketch | null)[], edges: (EdgeSketch | null)[], problems: Problem[]): void {
   const nodeIndex = new Map<string, number>();
   const refIndex = new Map<string, number>();
   const starts: number[] = [];
@@ -248,22 +272,26 @@ function checkGraph(nodes: (NodeSketch | null)[], edges: (BlueprintEdge | null)[
 
   const edgeIds = new Map<string, number>();
   const connections = new Map<string, number>();
-  edges.forEach((edge, i) => {
-    if (!edge) return;
-    const first = edgeIds.get(edge.id);
-    if (first !== undefined) problems.push({ path: `edges[${i}].id`, message: `duplicate edge id '${edge.id}' (also edges[${first}])` });
-    else edgeIds.set(edge.id, i);
-    const sourceAt = nodeIndex.get(edge.source);
-    const targetAt = nodeIndex.get(edge.target);
+  edges.forEach((sketch, i) => {
+    if (!sketch) return;
+    if (sketch.id !== null) {
+      const first = edgeIds.get(sketch.id);
+      if (first !== undefined) problems.push({ path: `edges[${i}].id`, message: `duplicate edge id '${sketch.id}' (also edges[${first}])` });
+      else edgeIds.set(sketch.id, i);
+    }
+    const sourceAt = sketch.source === null ? undefined : nodeIndex.get(sketch.source);
+    const targetAt = sketch.target === null ? undefined : nodeIndex.get(sketch.target);
     const sourceNode = sourceAt === undefined ? undefined : nodes[sourceAt];
     const targetNode = targetAt === undefined ? undefined : nodes[targetAt];
-    if (!sourceNode) {
-      problems.push({ path: `edges[${i}].source`, message: `no node with id '${edge.source}'` });
-    } else if (sourceNode.type && !outsOf(sourceNode.type).includes(edge.sourceHandle)) {
-      problems.push({ path: `edges[${i}].sourceHandle`, message: `a ${sourceNode.type} block has no '${edge.sourceHandle}' out; expected one of ${outsOf(sourceNode.type).join('|')}` });
+    if (sketch.source !== null && !sourceNode) {
+      problems.push({ path: `edges[${i}].source`, message: `no node with id '${sketch.source}'` });
+    } else if (sourceNode?.type && sketch.sourceHandle !== null && !outsOf(sourceNode.type).includes(sketch.sourceHandle)) {
+      problems.push({ path: `edges[${i}].sourceHandle`, message: `a ${sourceNode.type} block has no '${sketch.sourceHandle}' out; expected one of ${outsOf(sourceNode.type).join('|')}` });
     }
-    if (!targetNode) problems.push({ path: `edges[${i}].target`, message: `no node with id '${edge.target}'` });
-    else if (targetNode.type === 'start') problems.push({ path: `edges[${i}].target`, message: `'${edge.target}' is the start block, which takes no incoming edges` });
+    if (sketch.target !== null && !targetNode) problems.push({ path: `edges[${i}].target`, message: `no node with id '${sketch.target}'` });
+    else if (targetNode?.type === 'start') problems.push({ path: `edges[${i}].target`, message: `'${sketch.target}' is the start block, which takes no incoming edges` });
+    const { edge } = sketch;
+    if (!edge) return;
     const connection = `${edge.source}\u0000${edge.sourceHandle}\u0000${edge.target}`;
     const same = connections.get(connection);
     if (same !== undefined) problems.push({ path: `edges[${i}]`, message: `connects ${edge.source}.${edge.sourceHandle} to ${edge.target} again (as edges[${same}])` });
@@ -301,7 +329,7 @@ export function validateBlueprint(input: unknown): ValidationResult {
     settings: settings ?? { ...DEFAULT_SETTINGS },
     // No problems means every node parsed in full, so each sketch carries its node.
     nodes: nodes.map((sketch) => sketch!.node!),
-    edges: edges as BlueprintEdge[],
+    edges: edges.map((sketch) => sketch!.edge!),
   };
   // A deep copy, so the caller's object and the validated document never share state.
   return { ok: true, document: structuredClone(document) };
