@@ -2,10 +2,12 @@
 import { execSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { ensureChromium } from './chromium.mjs';
+import { freePort } from './free-port.mjs';
 
 ensureChromium();
 if (!process.env.KVB_SKIP_BUILD || !existsSync('dist/index.html')) {
   execSync('npx vite build --logLevel warn', { stdio: 'inherit' });
 }
-const result = spawnSync('npx', ['playwright', 'test', ...process.argv.slice(2)], { stdio: 'inherit' });
+const port = process.env.KVB_E2E_PORT ?? String(await freePort());
+const result = spawnSync('npx', ['playwright', 'test', ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, KVB_E2E_PORT: port } });
 process.exit(result.status ?? 1);

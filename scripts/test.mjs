@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { ensureChromium } from './chromium.mjs';
+import { freePort } from './free-port.mjs';
 
 mkdirSync('test-results', { recursive: true });
 const summary = { passed: 0, failed: 0 };
@@ -52,7 +53,7 @@ if (process.env.KVB_SKIP_E2E === '1') {
     lines.push('build: FAILED');
   } else {
     rmSync('test-results/e2e-results.json', { force: true });
-    const e2eStatus = run('browser (Playwright, Chromium)', 'npx', ['playwright', 'test']);
+    const e2eStatus = run('browser (Playwright, Chromium)', 'npx', ['playwright', 'test'], { KVB_E2E_PORT: process.env.KVB_E2E_PORT ?? String(await freePort()) });
     const e2e = readJson('test-results/e2e-results.json');
     if (e2e?.stats) {
       const passed = e2e.stats.expected + (e2e.stats.flaky ?? 0);
