@@ -4,7 +4,7 @@ import { EditorPage } from './pages/editor-page';
 // Brings in the typing of `window.kvb`, the app's test handle.
 import type {} from '../src/ui/test-handle';
 
-/** The word beside the Storage select (Connected, Unreachable, Token needed…). */
+/** The word beside the Storage select (Online, Offline, Locked…). */
 function storageStatus(page: Page) {
   return page.getByRole('status', { name: 'Storage status' });
 }
@@ -44,7 +44,7 @@ test.describe('Server storage', () => {
     await editor.ready();
 
     await editor.toolbar.storage().selectOption('server');
-    await expect(storageStatus(page)).toHaveText('Connected');
+    await expect(storageStatus(page)).toHaveText('Online');
     await createFromTemplate(editor, /Running counter/);
     const blueprintId = await currentBlueprintId(page);
 
@@ -65,7 +65,7 @@ test.describe('Server storage', () => {
 
     // The server stops: the editor says so, refuses to run, and keeps the blueprint.
     await server.stop();
-    await expect(storageStatus(page)).toHaveText('Unreachable');
+    await expect(storageStatus(page)).toHaveText('Offline');
     await expect(editor.keys.region).toContainText('Server unreachable');
     await expect(editor.keys.region).toContainText(server.url);
     await expect(editor.toolbar.button('Run')).toBeDisabled();
@@ -76,11 +76,11 @@ test.describe('Server storage', () => {
     // Back on the same port and data: the editor reconnects by itself, and a reload keeps
     // the Server choice, the blueprint and the count.
     await server.restart();
-    await expect(storageStatus(page)).toHaveText('Connected', { timeout: 15_000 });
+    await expect(storageStatus(page)).toHaveText('Online', { timeout: 15_000 });
     await expect(editor.keys.row('visits')).toBeVisible();
     await page.reload();
     await expect(editor.toolbar.storage()).toHaveValue('server');
-    await expect(storageStatus(page)).toHaveText('Connected');
+    await expect(storageStatus(page)).toHaveText('Online');
     await expect(editor.toolbar.blueprintName()).toHaveValue('Running counter');
     expect(await currentBlueprintId(page)).toBe(blueprintId);
     await editor.keys.open('visits');
@@ -97,12 +97,15 @@ test.describe('Server storage', () => {
     await page.evaluate(() => sessionStorage.removeItem('kvb.editor.v1.serverToken'));
 
     await editor.toolbar.storage().selectOption('server');
-    await expect(storageStatus(page)).toHaveText('Token needed');
+    await expect(storageStatus(page)).toHaveText('Locked');
     await expect(editor.keys.region).toContainText('needs an API token');
     await editor.shot('server-token-needed');
+    await editor.keys.region.getByLabel('API token').fill('not-the-right-token-000');
+    await editor.keys.region.getByRole('button', { name: 'Use token' }).click();
+    await expect(editor.keys.region).toContainText('refused the token');
     await editor.keys.region.getByLabel('API token').fill(token);
     await editor.keys.region.getByRole('button', { name: 'Use token' }).click();
-    await expect(storageStatus(page)).toHaveText('Connected');
+    await expect(storageStatus(page)).toHaveText('Online');
     await expect(editor.keys.region).toContainText('No keys in this scope yet');
 
     // Live refresh works with a token too (the stream is read with fetch and a Bearer header).
@@ -118,7 +121,7 @@ test('Server storage on a page that no kvb server serves says so and keeps Brows
   const editor = new EditorPage(page);
   await editor.open();
   await editor.toolbar.storage().selectOption('server');
-  await expect(storageStatus(page)).toHaveText('Unreachable');
+  await expect(storageStatus(page)).toHaveText('Offline');
   await expect(editor.keys.region).toContainText('No kvb server answers');
   await expect(editor.toolbar.button('Run')).toBeDisabled();
   await editor.toolbar.storage().selectOption('browser');

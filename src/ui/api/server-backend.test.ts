@@ -34,9 +34,11 @@ describe('nextServerHealth', () => {
     expect(health.status === 'unavailable' && health.message).toMatch(/No kvb server answers .*200 text\/html/);
   });
 
-  it('asks for a token on 401 and passes on the server’s reason on 403', () => {
-    expect(nextServerHealth({ status: 'connecting' }, { type: 'unauthorized', message: 'send a token' }, BASE))
-      .toMatchObject({ status: 'unavailable', problem: 'unauthorized', message: expect.stringContaining('send a token') });
+  it('asks for a token on 401, says when the one sent was refused, and passes on the server’s reason on 403', () => {
+    expect(nextServerHealth({ status: 'connecting' }, { type: 'unauthorized', tokenSent: false, message: 'send a token' }, BASE))
+      .toMatchObject({ status: 'unavailable', problem: 'unauthorized', message: expect.stringContaining('has API tokens. Enter one') });
+    expect(nextServerHealth({ status: 'connecting' }, { type: 'unauthorized', tokenSent: true, message: 'not known' }, BASE))
+      .toMatchObject({ status: 'unavailable', problem: 'unauthorized', message: expect.stringMatching(/refused the token \(not known\)/) });
     expect(nextServerHealth({ status: 'connecting' }, { type: 'refused', status: 403, message: 'bad host' }, BASE))
       .toMatchObject({ status: 'unavailable', problem: 'refused', message: expect.stringContaining('bad host') });
   });

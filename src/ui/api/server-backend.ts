@@ -24,7 +24,7 @@ export type ConnectionEvent =
   | { type: 'opened' }
   | { type: 'network_failed'; detail: string }
   | { type: 'not_a_server'; status: number; contentType: string }
-  | { type: 'unauthorized'; message: string }
+  | { type: 'unauthorized'; tokenSent: boolean; message: string }
   | { type: 'refused'; status: number; message: string };
 
 /**
@@ -53,7 +53,9 @@ export function nextServerHealth(health: BackendHealth, event: ConnectionEvent, 
       return {
         status: 'unavailable',
         problem: 'unauthorized',
-        message: `The kvb server at ${baseUrl} answered 401 (${event.message}). Enter one of its API tokens (KVB_TOKENS or tokens.json); it is kept for this tab only.`,
+        message: event.tokenSent
+          ? `The kvb server at ${baseUrl} refused the token (${event.message}). Enter another one.`
+          : `The kvb server at ${baseUrl} has API tokens. Enter one (from its KVB_TOKENS or tokens.json); it is kept for this tab only.`,
       };
     case 'refused':
       return { status: 'unavailable', problem: 'refused', message: `The kvb server at ${baseUrl} refused the editor (${event.status}): ${event.message}` };
@@ -94,7 +96,8 @@ function reportingFetch(fetchImpl: typeof fetch, report: (event: ConnectionEvent
     }
     if (contentType === 'application/json' && (response.status === 401 || response.status === 403)) {
       const message = await errorMessageOf(response, response.statusText);
-      report(response.status === 401 ? { type: 'unauthorized', message } : { type: 'refused', status: response.status, message });
+      const tokenSent = new Headers(init?.headers).has('authorization');
+      report(response.status === 401 ? { type: 'unauthorized', tokenSent, message } : { type: 'refused', status: response.status, message });
     } else {
       void response.body?.cancel();
       report({ type: 'not_a_server', status: response.status, contentType });

@@ -74,11 +74,11 @@ describe('selectStorage', () => {
 });
 
 describe('storageStatusLabel', () => {
-  it('says what a person needs to know in one word or two', () => {
-    expect(storageStatusLabel({ choice: 'server', status: 'ready', problem: null })).toBe('Connected');
+  it('says what a person needs to know in one short word', () => {
+    expect(storageStatusLabel({ choice: 'server', status: 'ready', problem: null })).toBe('Online');
     expect(storageStatusLabel({ choice: 'browser', status: 'ready', problem: null })).toBe('Ready');
-    expect(storageStatusLabel({ choice: 'server', status: 'connecting', problem: null })).toBe('Connecting…');
-    expect(storageStatusLabel({ choice: 'server', status: 'unavailable', problem: 'unreachable' })).toBe('Unreachable');
-    expect(storageStatusLabel({ choice: 'server', status: 'unavailable', problem: 'unauthorized' })).toBe('Token needed');
+    expect(storageStatusLabel({ choice: 'server', status: 'connecting', problem: null })).toBe('Wait…');
+    expect(storageStatusLabel({ choice: 'server', status: 'unavailable', problem: 'unreachable' })).toBe('Offline');
+    expect(storageStatusLabel({ choice: 'server', status: 'unavailable', problem: 'unauthorized' })).toBe('Locked');
   });
 });

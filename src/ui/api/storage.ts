@@ -68,15 +68,18 @@ export interface StorageState {
   message: string | null;
 }
 
-/** The short word beside the Storage select. */
+/**
+ * The short word beside the Storage select. Short on purpose: the toolbar has no room to spare
+ * at 1440 px, and the keys panel says the rest.
+ */
 export function storageStatusLabel(state: Pick<StorageState, 'choice' | 'status' | 'problem'>): string {
-  if (state.status === 'connecting') return 'Connecting…';
-  if (state.status === 'ready') return state.choice === 'server' ? 'Connected' : 'Ready';
+  if (state.status === 'connecting') return 'Wait…';
+  if (state.status === 'ready') return state.choice === 'server' ? 'Online' : 'Ready';
   switch (state.problem) {
-    case 'unreachable': return 'Unreachable';
-    case 'unauthorized': return 'Token needed';
+    case 'unreachable': return 'Offline';
+    case 'unauthorized': return 'Locked';
     case 'refused': return 'Refused';
-    default: return 'Unavailable';
+    default: return 'Failed';
   }
 }
 
