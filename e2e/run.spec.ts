@@ -91,15 +91,4 @@ test.describe('running and stored keys', () => {
     await keys.scope().selectOption('flow');
     await expect(keys.row('greeting')).toBeVisible();
   });
-
-  test('the Server storage says it is not connected', async ({ page }) => {
-    const editor = new EditorPage(page);
-    await editor.open();
-    await editor.toolbar.storage().selectOption('server');
-    await expect(editor.toast()).toContainText('Server storage is not connected');
-    await expect(editor.keys.region).toContainText('Server storage is not connected');
-    await expect(editor.toolbar.button('Run')).toBeDisabled();
-    await editor.toolbar.storage().selectOption('browser');
-    await expect(editor.toolbar.button('Run')).toBeEnabled();
-  });
 });
