@@ -20,8 +20,12 @@ const BOOKKEEPING_VERSION = 1;
 
 /** Opens (creating when needed) the database of a data directory, ready for concurrent use. */
 export function openDatabase(dataDir: string): Database {
-  // 0700: the directory holds the master key file and the encrypted values.
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  try {
+    // 0700: the directory holds the master key file and the encrypted values.
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new KvError('store', `Cannot use the data directory ${dataDir}: ${describeDirectoryError(error)}`);
+  }
   const path = join(dataDir, DATABASE_FILE);
   let db: Database;
   try {
@@ -88,6 +92,17 @@ export function migrate(db: Database, owner: string, migrations: readonly string
       return true;
     }).immediate();
     if (!applied) return;
+  }
+}
+
+/** Why a data directory cannot be created, in words rather than an errno. */
+function describeDirectoryError(error: unknown): string {
+  switch ((error as { code?: unknown }).code) {
+    case 'EEXIST': return 'it exists and is a file, not a directory';
+    case 'ENOTDIR': return 'a part of the path is a file, not a directory';
+    case 'EACCES': case 'EPERM': return 'permission denied';
+    case 'EROFS': return 'the file system is read-only';
+    default: return error instanceof Error ? error.message : String(error);
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -160,6 +160,17 @@ describe('SqliteStore', () => {
     const store = open();
     await store.close();
     expect((await rejection(get(store, 'x'))).code).toBe('store');
+  });
+
+  it('reports a data directory that is a file as a store error in words, not an errno', () => {
+    const file = join(dataDir, 'not-a-directory');
+    writeFileSync(file, '');
+    for (const [path, reason] of [[file, 'is a file, not a directory'], [join(file, 'sub'), 'a part of the path is a file']] as const) {
+      const error = (() => { try { openDatabase(path); return null; } catch (caught) { return caught; } })();
+      expect(error).toBeInstanceOf(KvError);
+      expect(error).toMatchObject({ code: 'store', message: expect.stringContaining(reason) });
+      expect((error as KvError).message).toContain(path);
+    }
   });
 
   it('lets another owner add its tables to the same database with migrate', () => {
