@@ -193,6 +193,19 @@ describe('kvb run', () => {
     expect(stderr).toMatch(/nowhere/);
   });
 
+  it('says at which line and column a blueprint file or --input is not JSON, and accepts a byte order mark', () => {
+    const broken = join(workDir, 'broken.json');
+    writeFileSync(broken, '{\n  "format": "kv-blueprint/1",\n  "nodes": [,]\n}');
+    const file = kvb(['run', broken, '--data', 'store']);
+    expect(file.status).toBe(2);
+    expect(file.stderr).toMatch(/broken\.json is not valid JSON at line 3, column 13: /);
+    const input = kvb(['run', writeJson('greeter.json', greeter), '--data', 'store', '--input', '{"name":']);
+    expect(input.stderr).toMatch(/^kvb: --input is not valid JSON at line 1, column 9: /);
+    const withBom = join(workDir, 'bom.json');
+    writeFileSync(withBom, `\uFEFF${JSON.stringify(greeter)}`);
+    expect(kvb(['run', withBom, '--data', 'store']).status).toBe(0);
+  });
+
   it('exits 2 with one line and no stack trace for usage mistakes', () => {
     const file = writeJson('greeter.json', greeter);
     for (const args of [['run', file, '--colour'], ['run', 'missing.json'], ['run', file, '--input', '{not json'], ['run', file, '--input', '@absent.json']]) {

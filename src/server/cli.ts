@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { findJsonSyntaxError, lineAndColumn } from '../engine/expressions';
 import { formatProblems, runBlueprint, validateBlueprint } from '../engine/index';
 import type { RunRecord } from '../engine/types';
 import { KvError, isKvError, type KvErrorCode } from '../kv/errors';
@@ -420,10 +421,16 @@ function readJsonFile(path: string, what: string): unknown {
 }
 
 function parseJson(source: string, what: string): unknown {
+  // Editors on Windows often save JSON with a byte order mark, which JSON.parse refuses.
+  const text = source.startsWith('\uFEFF') ? source.slice(1) : source;
   try {
-    return JSON.parse(source) as unknown;
+    return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new CliError(`${what} is not valid JSON: ${(error as Error).message}`, 2);
+    // The engine's own locator gives line and column; JSON.parse only an offset, differently worded per engine.
+    const syntax = findJsonSyntaxError(text);
+    if (syntax === null) throw new CliError(`${what} is not valid JSON: ${(error as Error).message}`, 2);
+    const { line, column } = lineAndColumn(text, syntax.offset);
+    throw new CliError(`${what} is not valid JSON at line ${line}, column ${column}: ${syntax.reason}`, 2);
   }
 }
 
