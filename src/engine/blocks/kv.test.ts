@@ -233,6 +233,13 @@ describe('kv block: common errors', () => {
     expect(step.error?.code).toBe('invalid_key');
   });
 
+  it('a bad key is the error reported even when the value is also wrong', async () => {
+    const badJson = await runSingle('kv', kv({ action: 'save', key: 'my key', valueType: 'json', value: '{"a":' }));
+    expect(badJson.step.error).toMatchObject({ code: 'invalid_key', message: expect.stringContaining("'my key'") });
+    const tooLarge = await runSingle('kv', kv({ action: 'append', key: 'a/b', value: '@{input.blob}' }), { input: { blob: 'x'.repeat(1024 * 1024) } });
+    expect(tooLarge.step.error?.code).toBe('invalid_key');
+  });
+
   it('a key placeholder that gives an object fails with invalid_key', async () => {
     const { step } = await runSingle('kv', kv({ action: 'get', key: '@{input}' }), { input: { a: 1 } });
     expect(step.error?.code).toBe('invalid_key');

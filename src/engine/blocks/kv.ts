@@ -2,7 +2,7 @@
  * The Key-Value Storage block (§3): save, get, delete, list, append and increment, at the
  * block's scope, with the store's error codes passed through as the block's error.
  */
-import { assertStorableValue } from '../../kv/operations';
+import { assertStorableValue, assertValidKey } from '../../kv/operations';
 import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, SAVE_MODES, SCOPES, type JsonValue, type Scope } from '../../kv/types';
 import { KV_ACTIONS, type KvAction, type KvData } from '../types';
 import { evaluateNumber, evaluateText, shorten, valueField, valueTypeField, valueTypeOf } from './fields';
@@ -16,8 +16,11 @@ function success(result: JsonValue): BlockOutcome {
 }
 
 async function keyOf(context: BlockRunContext<'kv'>): Promise<string> {
-  // The key is checked by the store access after this, on the text with placeholders filled in.
-  return evaluateText(context, context.data.key, 'Key', 'invalid_key');
+  // Checked here, on the text with placeholders filled in, so a bad key is the error reported
+  // even when the value is also wrong (the store access checks it again).
+  const key = await evaluateText(context, context.data.key, 'Key', 'invalid_key');
+  assertValidKey(key);
+  return key;
 }
 
 async function valueOf(context: BlockRunContext<'kv'>, key: string): Promise<JsonValue> {
