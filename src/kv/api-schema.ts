@@ -183,6 +183,13 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     }
     case 'invalid_type':
       return /received undefined/.test(issue.message) ? 'is required' : `expected ${issue.expected}`;
+    // Zod's own wording ("Too small: expected number to be >=1") reads like a type dump.
+    case 'too_small':
+      if (issue.origin === 'string') return Number(issue.minimum) === 1 ? 'must not be empty' : `must be at least ${String(issue.minimum)} characters`;
+      return `must be ${issue.inclusive === false ? 'above' : 'at least'} ${String(issue.minimum)}`;
+    case 'too_big':
+      if (issue.origin === 'string') return `must be at most ${String(issue.maximum)} characters`;
+      return `must be ${issue.inclusive === false ? 'below' : 'at most'} ${String(issue.maximum)}`;
     default:
       return issue.message;
   }

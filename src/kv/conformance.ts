@@ -11,6 +11,7 @@ import { isKvError, type KvError, type KvErrorCode } from './errors';
 import {
   KEY_MAX_LENGTH,
   LIST_DEFAULT_LIMIT,
+  TTL_MAX_SECONDS,
   VALUE_MAX_BYTES,
   type Entry,
   type JsonValue,
@@ -547,6 +548,15 @@ conformanceCase('values JSON cannot hold fail with invalid_value', async (ctx) =
     await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'append', key, value: value as JsonValue, ...GLOBAL }]), 'invalid_value', { opIndex: 0 });
   }
   assertEqual((await listKeys(ctx)).keys, [], 'nothing was written by refused values');
+});
+
+conformanceCase('a ttlSeconds over 100 years fails with invalid_value and writes nothing', async (ctx) => {
+  for (const ttlSeconds of [TTL_MAX_SECONDS + 1, 1e300]) {
+    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'forever', value: 1, ttlSeconds, ...GLOBAL }]), 'invalid_value', { opIndex: 0 });
+  }
+  assertEqual(await getEntry(ctx, 'forever'), null, 'nothing written for a refused ttl');
+  const longest = await setValue(ctx, 'forever', 1, { ttlSeconds: TTL_MAX_SECONDS });
+  assert(longest.expiresAt !== null && /^\d{4}-/.test(longest.expiresAt), `expiresAt of the longest ttl should be an ISO time, got ${show(longest.expiresAt)}`);
 });
 
 conformanceCase('ttlSeconds and increment by that are not positive finite numbers fail with invalid_value', async (ctx) => {

@@ -11,6 +11,7 @@ import {
   LIST_MAX_LIMIT,
   SAVE_MODES,
   SCOPES,
+  TTL_MAX_SECONDS,
   VALUE_MAX_BYTES,
   VALUE_TYPES,
   type Entry,
@@ -188,6 +189,9 @@ export function validateOp(op: KvOp, index?: number): string {
       if (op.ttlSeconds !== undefined && op.ttlSeconds !== null
         && (typeof op.ttlSeconds !== 'number' || !Number.isFinite(op.ttlSeconds) || op.ttlSeconds <= 0)) {
         throw new KvError('invalid_value', `ttlSeconds must be a positive number of seconds, got ${String(op.ttlSeconds)}`);
+      }
+      if (typeof op.ttlSeconds === 'number' && op.ttlSeconds > TTL_MAX_SECONDS) {
+        throw new KvError('invalid_value', `ttlSeconds must be at most ${TTL_MAX_SECONDS} (100 years), got ${String(op.ttlSeconds)}`);
       }
     }
     if (op.op === 'increment' && op.by !== undefined && (typeof op.by !== 'number' || !Number.isFinite(op.by))) {

@@ -80,3 +80,8 @@ export const KEY_PATTERN = /^[A-Za-z0-9_-]{1,256}$/;
 export const VALUE_MAX_BYTES = 1024 * 1024;
 export const LIST_DEFAULT_LIMIT = 1000;
 export const LIST_MAX_LIMIT = 1000;
+/**
+ * Longest TTL: 100 years. Past it an expiry could leave the 4-digit-year ISO range that
+ * expiry checks compare as text (or the range of Date itself).
+ */
+export const TTL_MAX_SECONDS = 100 * 365 * 24 * 60 * 60;

@@ -120,6 +120,19 @@ describe('POST /api/kv', () => {
     expect(errorOf(noScopeKey)).toEqual({ code: 'invalid_scope', message: expect.stringContaining('scopeKey') });
   });
 
+  it('answers a TTL too long for a date with 400 invalid_value, not a store failure', async () => {
+    const response = await t.call('POST', '/api/kv', { body: { key: 'forever', value: 1, scope: 'global', ttlSeconds: 1e300 } });
+    expect(response.status).toBe(400);
+    expect(errorOf(response)).toEqual({ code: 'invalid_value', message: expect.stringContaining('ttlSeconds must be at most') });
+  });
+
+  it('words range problems of fields plainly, not in Zod\'s type notation', async () => {
+    const limit = await t.call('GET', '/api/kv?scope=global&limit=0');
+    expect(errorOf(limit)).toEqual({ code: 'invalid_request', message: 'limit: must be at least 1' });
+    const company = await t.call('POST', '/api/kv', { body: { key: 'k', value: 1, scope: 'global', companyId: '' } });
+    expect(errorOf(company)).toEqual({ code: 'invalid_request', message: 'companyId: must not be empty' });
+  });
+
   it('refuses a body nested too deeply to parse with a message that says so', async () => {
     const depth = 200_000;
     const rawBody = `{"key":"deep","scope":"global","value":${'['.repeat(depth)}${']'.repeat(depth)}}`;
