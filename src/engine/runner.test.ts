@@ -196,6 +196,21 @@ describe('runBlueprint: cancellation', () => {
     expect(record.error?.code).toBe('cancelled');
   });
 
+  it('ends cancelled when the signal aborts during the last block', async () => {
+    const controller = new AbortController();
+    const document = makeDocument([outputOf('a', 'a', 0, 0)], ['start.success>a']);
+    const record = await runBlueprint(document, {
+      store: store(),
+      signal: controller.signal,
+      onEvent: (event) => {
+        if (event.type === 'step-started' && event.nodeId === 'a') controller.abort();
+      },
+    });
+    expect(record.status).toBe('cancelled');
+    expect(record.steps.map((step) => [step.nodeId, step.outcome])).toEqual([['start', 'success'], ['a', 'success']]);
+    expect(record.error).toMatchObject({ code: 'cancelled', message: expect.stringContaining("'a'") });
+  });
+
   it('an already aborted signal gives a cancelled run with no steps', async () => {
     const controller = new AbortController();
     controller.abort();

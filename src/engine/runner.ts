@@ -244,6 +244,13 @@ export async function runBlueprint(document: BlueprintDocument, options: RunOpti
       // Pushed in reverse so the top-left target runs first and its branch finishes first.
       for (const edge of [...next].reverse()) waiting.push({ nodeId: edge.target, previousResult: step.result });
     }
+    // Stop pressed while the last block ran: the person asked for a cancel, so the run says so,
+    // even though nothing was left to skip.
+    if (status === 'succeeded' && options.signal?.aborted) {
+      status = 'cancelled';
+      const last = steps.at(-1)?.nodeId ?? start.id;
+      runError = { code: 'cancelled', message: `The run was cancelled during block '${last}', its last block`, nodeId: null };
+    }
   } catch (thrown) {
     status = 'failed';
     runError = toRunError(thrown, null);
