@@ -182,13 +182,15 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       return Array.isArray(options) ? `expected one of ${options.map(String).join('|')}` : issue.message;
     }
     case 'invalid_type':
-      return /received undefined/.test(issue.message) ? 'is required' : `expected ${issue.expected}`;
+      if (/received undefined/.test(issue.message)) return 'is required';
+      return issue.expected === 'int' ? 'expected a whole number' : `expected ${issue.expected}`;
     // Zod's own wording ("Too small: expected number to be >=1") reads like a type dump.
     case 'too_small':
       if (issue.origin === 'string') return Number(issue.minimum) === 1 ? 'must not be empty' : `must be at least ${String(issue.minimum)} characters`;
       return `must be ${issue.inclusive === false ? 'above' : 'at least'} ${String(issue.minimum)}`;
     case 'too_big':
       if (issue.origin === 'string') return `must be at most ${String(issue.maximum)} characters`;
+      if (issue.origin === 'array') return `must have at most ${String(issue.maximum)} items`;
       return `must be ${issue.inclusive === false ? 'below' : 'at most'} ${String(issue.maximum)}`;
     default:
       return issue.message;

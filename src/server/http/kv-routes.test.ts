@@ -131,6 +131,11 @@ describe('POST /api/kv', () => {
     expect(errorOf(limit)).toEqual({ code: 'invalid_request', message: 'limit: must be at least 1' });
     const company = await t.call('POST', '/api/kv', { body: { key: 'k', value: 1, scope: 'global', companyId: '' } });
     expect(errorOf(company)).toEqual({ code: 'invalid_request', message: 'companyId: must not be empty' });
+    const fraction = await t.call('GET', '/api/kv?scope=global&limit=1.5');
+    expect(errorOf(fraction)).toEqual({ code: 'invalid_request', message: 'limit: expected a whole number' });
+    const ops = Array.from({ length: 10_001 }, () => ({ op: 'get', key: 'k', scope: 'global' }));
+    const tooMany = await t.call('POST', '/api/kv/ops', { body: { ops } });
+    expect(errorOf(tooMany)).toEqual({ code: 'invalid_request', message: 'ops: must have at most 10000 items' });
   });
 
   it('refuses a body nested too deeply to parse with a message that says so', async () => {
