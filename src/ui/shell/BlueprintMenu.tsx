@@ -26,12 +26,20 @@ export function BlueprintMenu() {
 
   return (
     <div className="blueprint-menu">
-      <select aria-label="Blueprint" value={currentId ?? ''} onChange={(e) => open(e.target.value)} title="Open another blueprint">
+      {/* Drawn as a list icon: the name beside it is the one place the open blueprint's name shows. */}
+      <select
+        className="blueprint-menu__switch"
+        aria-label="Blueprint"
+        value={currentId ?? ''}
+        onChange={(e) => open(e.target.value)}
+        title={`Open another blueprint (${entries.length} in this browser)`}
+      >
         {sorted.map((entry) => <option key={entry.id} value={entry.id}>{entry.name}</option>)}
       </select>
       <input
         className="blueprint-menu__name"
         aria-label="Blueprint name"
+        placeholder="Blueprint name"
         value={draft}
         onChange={(e) => setDraft(e.target.value)}
         onBlur={commitName}
@@ -39,7 +47,7 @@ export function BlueprintMenu() {
           if (e.key === 'Enter') (e.target as HTMLInputElement).blur();
           if (e.key === 'Escape') setDraft(name);
         }}
-        title="Rename this blueprint"
+        title="Name of this blueprint: type to rename"
       />
       <button type="button" className="btn" onClick={() => setDialog('new')} title="New blueprint from a template" aria-label="New blueprint"><Icon name="plus" /> New</button>
       <button type="button" className="btn btn--icon" onClick={() => duplicateCurrent()} title="Duplicate this blueprint" aria-label="Duplicate blueprint"><Icon name="copy" /></button>

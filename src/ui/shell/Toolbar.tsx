@@ -63,7 +63,7 @@ export function Toolbar() {
 
   return (
     <header className="toolbar" role="toolbar" aria-label="Editor toolbar">
-      <div className="toolbar__brand"><span className="toolbar__logo">KV</span> Blueprints</div>
+      <div className="toolbar__brand" title="KV Blueprints"><span className="toolbar__logo">KV</span> <span className="toolbar__brand-name">Blueprints</span></div>
       <BlueprintMenu />
       <div className="toolbar__group">
         <button type="button" className="btn btn--icon" onClick={undo} disabled={!canUndo} title={tip('Undo', SHORTCUTS.undo)} aria-label="Undo"><Icon name="undo" /></button>

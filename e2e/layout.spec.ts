@@ -1,0 +1,49 @@
+import { expect, test, type Page } from '@playwright/test';
+import { EditorPage } from './pages/editor-page';
+
+interface Box { name: string; left: number; right: number; top: number; bottom: number }
+
+/** The toolbar's controls as a person sees them: every button, field and select, in order. */
+async function toolbarControls(page: Page): Promise<Box[]> {
+  return page.locator('.toolbar').evaluate((toolbar) =>
+    [...toolbar.querySelectorAll('button, select, input:not([type=file]), label.btn')].map((el) => {
+      const r = el.getBoundingClientRect();
+      const name = el.getAttribute('aria-label') ?? el.textContent?.trim() ?? el.tagName;
+      return { name, left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+    }),
+  );
+}
+
+for (const viewport of [{ width: 1440, height: 900 }, { width: 1280, height: 800 }, { width: 1200, height: 800 }]) {
+  test(`toolbar controls neither overlap nor leave the window at ${viewport.width}×${viewport.height}`, async ({ page }) => {
+    await page.setViewportSize(viewport);
+    const editor = new EditorPage(page);
+    await editor.open();
+    const boxes = await toolbarControls(page);
+    expect(boxes.length).toBeGreaterThan(10);
+    for (const box of boxes) {
+      expect(box.left, `${box.name} starts inside the window`).toBeGreaterThanOrEqual(0);
+      expect(box.right, `${box.name} ends inside the window`).toBeLessThanOrEqual(viewport.width);
+    }
+    for (let i = 1; i < boxes.length; i++) {
+      const [before, after] = [boxes[i - 1]!, boxes[i]!];
+      expect(after.left, `${after.name} starts after ${before.name} ends`).toBeGreaterThanOrEqual(before.right);
+    }
+  });
+}
+
+test('the blueprint switcher is an icon and the open blueprint is named once, in the name field', async ({ page }) => {
+  const editor = new EditorPage(page);
+  await editor.open();
+  const name = editor.toolbar.blueprintName();
+  const switcher = editor.toolbar.blueprintSelect();
+  await expect(name).toHaveValue('Cache an expensive result');
+  // The select still says which blueprint is open to assistive technology…
+  await expect(switcher.locator('option:checked')).toHaveText('Cache an expensive result');
+  // …but draws no text, so the toolbar does not show the name twice side by side.
+  await expect(switcher).toHaveCSS('color', 'rgba(0, 0, 0, 0)');
+  const [switcherBox, nameBox] = [await switcher.boundingBox(), await name.boundingBox()];
+  expect(switcherBox!.width).toBeLessThan(60);
+  expect(nameBox!.width).toBeGreaterThan(3 * switcherBox!.width);
+  await expect(switcher).toHaveAttribute('title', /Open another blueprint/);
+});
