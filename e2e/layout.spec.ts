@@ -47,3 +47,28 @@ test('the blueprint switcher is an icon and the open blueprint is named once, in
   expect(nameBox!.width).toBeGreaterThan(3 * switcherBox!.width);
   await expect(switcher).toHaveAttribute('title', /Open another blueprint/);
 });
+
+test('the @{ suggestions are drawn over the panels below the Inspector, not clipped by it', async ({ page }) => {
+  const editor = new EditorPage(page);
+  await editor.open();
+  await editor.palette.entry('Get key').click();
+  const key = editor.inspector.field('Key');
+  await key.fill('');
+  await key.pressSequentially('@{');
+  const options = page.getByRole('listbox', { name: 'Suggestions' }).getByRole('option');
+  await expect(options.first()).toBeVisible();
+  const inspectorBottom = (await editor.inspector.region.boundingBox())!;
+  // Suggestions that reach below the Inspector's bottom edge are the ones a clipping panel hides.
+  const hitTests = await options.evaluateAll((items) =>
+    items.slice(0, 8).map((item) => {
+      const r = item.getBoundingClientRect();
+      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+      return { bottom: r.bottom, visible: hit !== null && item.contains(hit) };
+    }),
+  );
+  expect(hitTests.some((t) => t.bottom > inspectorBottom.y + inspectorBottom.height), 'the list is long enough to pass the Inspector').toBe(true);
+  for (const [index, test] of hitTests.entries()) expect(test.visible, `suggestion ${index + 1} can be seen and clicked`).toBe(true);
+  // Clicking one far below the field inserts it.
+  await options.filter({ hasText: 'kvGlobal' }).click();
+  await expect(key).toHaveValue(/^@\{kvGlobal/);
+});

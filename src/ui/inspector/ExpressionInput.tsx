@@ -1,5 +1,6 @@
-import { useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { suggestCompletions, type CompletionItem, type CompletionSources } from '../../engine/completions';
+import { placeCompletions, type CompletionPlacement } from './completion-placement';
 
 export interface ExpressionInputProps {
   id: string;
@@ -16,6 +17,7 @@ interface Popup {
   from: number;
   cursor: number;
   items: CompletionItem[];
+  placement: CompletionPlacement;
 }
 
 /** A text field with `@{` autocomplete: ↑/↓ to choose, Enter or Tab to insert, Esc to close. */
@@ -28,8 +30,9 @@ export function ExpressionInput({ id, value, onChange, sources, multiline = fals
   const refresh = (text: string, cursor: number | null) => {
     if (cursor === null) return setPopup(null);
     const completions = suggestCompletions(text.slice(0, cursor), sources);
-    if (completions.items.length === 0) return setPopup(null);
-    setPopup({ from: completions.from, cursor, items: completions.items });
+    if (completions.items.length === 0 || !field.current) return setPopup(null);
+    const placement = placeCompletions(field.current.getBoundingClientRect(), globalThis.innerHeight);
+    setPopup({ from: completions.from, cursor, items: completions.items, placement });
     setActive(0);
   };
 
@@ -92,13 +95,30 @@ export function ExpressionInput({ id, value, onChange, sources, multiline = fals
     onBlur: () => setPopup(null),
   };
 
+  // The list is fixed to the window, so it would float away when the Inspector scrolls: close it.
+  const open = popup !== null;
+  useEffect(() => {
+    if (!open) return;
+    const close = (event: Event) => {
+      if (!(event.target instanceof Node) || !event.target.contains(field.current)) return;
+      setPopup(null);
+    };
+    const closeAlways = () => setPopup(null);
+    globalThis.addEventListener('scroll', close, true);
+    globalThis.addEventListener('resize', closeAlways);
+    return () => {
+      globalThis.removeEventListener('scroll', close, true);
+      globalThis.removeEventListener('resize', closeAlways);
+    };
+  }, [open]);
+
   const visibleItems = useMemo(() => popup?.items.slice(0, 60) ?? [], [popup]);
 
   return (
     <div className="expression-input">
       {multiline ? <textarea rows={4} {...common} /> : <input type="text" {...common} />}
       {popup && (
-        <ul className="completions" id={listId} role="listbox" aria-label="Suggestions">
+        <ul className="completions" id={listId} role="listbox" aria-label="Suggestions" style={popup.placement}>
           {visibleItems.map((item, index) => (
             <li
               key={`${item.label}-${index}`}
