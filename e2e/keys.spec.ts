@@ -64,4 +64,18 @@ test.describe('stored keys panel', () => {
     await cityRow.getByRole('button', { name: 'copy path' }).click();
     await expect(editor.toast().last()).toContainText('@{kv.profile.address.city}');
   });
+
+  test('Esc leaves the Add key form without saving, and keeps the selected blocks', async ({ page }) => {
+    const editor = new EditorPage(page);
+    await editor.open();
+    await editor.canvas.select('get-cached');
+    await editor.keys.region.getByRole('button', { name: 'Add key' }).click();
+    const form = editor.keys.region.getByRole('form', { name: 'Add key' });
+    await editor.keys.region.getByLabel('New key').fill('never_saved');
+    await page.keyboard.press('Escape');
+    await expect(form).toHaveCount(0);
+    await expect(editor.keys.row('never_saved')).toHaveCount(0);
+    // Esc stayed in the form: the canvas did not take it as "select none".
+    await expect(editor.canvas.node('get-cached')).toHaveClass(/selected/);
+  });
 });

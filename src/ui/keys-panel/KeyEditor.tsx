@@ -33,7 +33,15 @@ export function KeyEditor({ address, entry, onDone }: { address: ScopeAddress; e
   };
 
   return (
-    <form className="key-editor" aria-label={entry ? `Edit ${entry.key}` : 'Add key'} onSubmit={(e) => { e.preventDefault(); submit(); }}>
+    <form className="key-editor" aria-label={entry ? `Edit ${entry.key}` : 'Add key'} onSubmit={(e) => { e.preventDefault(); submit(); }}
+      onKeyDown={(e) => {
+        // Esc leaves the form as Cancel does, like the editor's dialogs.
+        if (e.key !== 'Escape') return;
+        e.preventDefault();
+        e.stopPropagation();
+        onDone(null);
+      }}
+    >
       <div className="section-title">{entry ? <>Edit <code>{entry.key}</code></> : 'Add key'}</div>
       {!entry && (
         <div className="field">
