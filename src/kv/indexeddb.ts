@@ -22,7 +22,7 @@
 import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
 import { generateStoreKey, ValueCipher, type SealedValue, type ValueAddress } from './browser-crypto';
 import { isKvError, KvError } from './errors';
-import { executeBatch, type BatchOptions, type BatchReader, type BatchWrite, type ListQuery } from './operations';
+import { executeBatch, snapshotOps, type BatchOptions, type BatchReader, type BatchWrite, type ListQuery } from './operations';
 import type { Entry, KeyValueStore, KvOp, KvOpResult, Scope, ValueType } from './types';
 
 export const DEFAULT_DB_NAME = 'kvb-store';
@@ -117,7 +117,7 @@ export class IndexedDbStore implements KeyValueStore {
   batch(companyId: string, ops: KvOp[]): Promise<KvOpResult[]> {
     // The batch may wait for the lock: store the values as they are now, not as the caller
     // may have changed them by then.
-    const opsAtCallTime = snapshotOf(ops);
+    const opsAtCallTime = snapshotOps(ops);
     return this.track(() => this.exclusive(async () => {
       for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
         const generation = await this.readGeneration(companyId);
@@ -412,15 +412,6 @@ function addressOf(record: StoredEntry): ValueAddress {
 
 function entryKeyOf(address: ValueAddress): EntryKey {
   return [address.companyId, address.scope, address.scopeKey, address.key];
-}
-
-/** A deep copy of the ops; ops that cannot be copied (functions…) go as they are, for `executeBatch` to reject. */
-function snapshotOf(ops: KvOp[]): KvOp[] {
-  try {
-    return structuredClone(ops);
-  } catch {
-    return ops;
-  }
 }
 
 /** A random pause after a lost race, so two writers without a shared lock stop colliding in step. */

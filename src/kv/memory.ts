@@ -1,4 +1,4 @@
-import { executeBatch, isExpired, type BatchOptions } from './operations';
+import { executeBatch, isExpired, snapshotOps, type BatchOptions } from './operations';
 import type { Entry, KeyValueStore, KvOp, KvOpResult, Scope } from './types';
 
 /** An in-memory store: for unit tests and as the reference backend of the conformance suite. */
@@ -10,15 +10,7 @@ export class MemoryStore implements KeyValueStore {
   constructor(private readonly options: BatchOptions = {}) {}
 
   batch(companyId: string, ops: KvOp[]): Promise<KvOpResult[]> {
-    // Snapshot now: the batch runs later, and a caller may change its values meanwhile.
-    let snapshot: KvOp[];
-    try {
-      snapshot = structuredClone(ops);
-    } catch {
-      // Values structuredClone refuses (functions, symbols) are not JSON either: let
-      // executeBatch report them as invalid_value with the op's index.
-      snapshot = [...ops];
-    }
+    const snapshot = snapshotOps(ops);
     // Batches run one after another, so a batch never sees another's half-applied writes.
     const run = this.queue.then(async () => {
       const rowId = (scope: Scope, scopeKey: string, key: string) => `${companyId}\u0000${scope}\u0000${scopeKey}\u0000${key}`;

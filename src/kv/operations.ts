@@ -372,6 +372,20 @@ export function parseDecimal(text: string): number | null {
   return Number.isFinite(parsed) ? parsed : null;
 }
 
+/**
+ * A deep copy of a batch's ops, taken when `batch()` is called: the batch may wait its turn,
+ * and a caller that changes its values meanwhile must not change what is stored. Ops that
+ * cannot be copied (functions, symbols) are not JSON either: they go as they are, for
+ * `executeBatch` to reject as `invalid_value` with the op's index.
+ */
+export function snapshotOps(ops: readonly KvOp[]): KvOp[] {
+  try {
+    return structuredClone(ops) as KvOp[];
+  } catch {
+    return [...ops];
+  }
+}
+
 /** How a value reads when appended to text: strings as is, anything else as JSON. */
 export function renderText(value: JsonValue): string {
   return typeof value === 'string' ? value : JSON.stringify(value);

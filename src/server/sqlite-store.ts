@@ -14,7 +14,7 @@
  */
 import type { Statement } from 'better-sqlite3';
 import { KvError, isKvError } from '../kv/errors';
-import { executeBatch, type BatchOptions, type BatchReader, type BatchWrite, type ListQuery } from '../kv/operations';
+import { executeBatch, snapshotOps, type BatchOptions, type BatchReader, type BatchWrite, type ListQuery } from '../kv/operations';
 import type { Entry, JsonValue, KeyValueStore, KvOp, KvOpResult, Scope, ValueType } from '../kv/types';
 import { describeSqliteError, migrate, openDatabase, type Database } from './database';
 import { ValueCipher, loadMasterKey, parseMasterKey, type RowIdentity } from './encryption';
@@ -141,14 +141,7 @@ export class SqliteStore implements KeyValueStore {
   }
 
   batch(companyId: string, ops: KvOp[]): Promise<KvOpResult[]> {
-    // The batch may wait in the queue: copy the ops now so later changes by the caller do not
-    // leak in. What structuredClone refuses (functions…) is not JSON, and executeBatch says so.
-    let snapshot: KvOp[];
-    try {
-      snapshot = structuredClone(ops);
-    } catch {
-      snapshot = [...ops];
-    }
+    const snapshot = snapshotOps(ops);
     const run = this.queue.then(() => this.runBatch(companyId, snapshot));
     this.queue = run.catch(() => undefined);
     return run;
