@@ -1,7 +1,10 @@
 import { expect, test } from '@playwright/test';
 import { EditorPage } from './pages/editor-page';
 
-// Keeps docs/editor.png (the README's picture) true to the current editor.
+// The README's picture. `KVB_UPDATE_DOCS=1 npm run test:e2e -- e2e/docs-screenshot.spec.ts`
+// rewrites docs/editor.png; other runs write to test-results/ so a test run leaves the tree clean.
+const target = process.env.KVB_UPDATE_DOCS === '1' ? 'docs/editor.png' : 'test-results/editor.png';
+
 test('the editor after a first run of the cache template, for the README', async ({ page }) => {
   const editor = new EditorPage(page);
   await editor.open();
@@ -11,5 +14,5 @@ test('the editor after a first run of the cache template, for the README', async
   await expect(editor.inspector.region.getByLabel('Last run of this block')).toContainText('not_found');
   await editor.inspector.region.locator('.panel-body').evaluate((el) => { el.scrollTop = el.scrollHeight; });
   await page.mouse.move(0, 0);
-  await page.screenshot({ path: 'docs/editor.png' });
+  await page.screenshot({ path: target });
 });
