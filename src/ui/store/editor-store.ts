@@ -84,6 +84,22 @@ export function createEditorStore(initial?: BlueprintDocument) {
       });
     };
 
+    /** Shows the snapshot an undo or redo step moves to; the selection stays as it is. */
+    const travel = (step: typeof undoStep): boolean => {
+      const state = get();
+      const move = step(state.history, snapshotOf(state));
+      if (!move) return false;
+      set({
+        nodes: keepSelection(move.present.nodes, selectedIds(state.nodes)),
+        edges: keepSelection(move.present.edges, selectedIds(state.edges)),
+        history: move.history,
+        revision: state.revision + 1,
+        lastEdit: null,
+        dragOrigin: null,
+      });
+      return true;
+    };
+
     const base: EditorState = {
       meta: EMPTY_META,
       nodes: [],
@@ -247,33 +263,11 @@ export function createEditorStore(initial?: BlueprintDocument) {
       },
 
       undo() {
-        const state = get();
-        const move = undoStep(state.history, snapshotOf(state));
-        if (!move) return false;
-        set({
-          nodes: keepSelection(move.present.nodes, selectedIds(state.nodes)),
-          edges: keepSelection(move.present.edges, selectedIds(state.edges)),
-          history: move.history,
-          revision: state.revision + 1,
-          lastEdit: null,
-          dragOrigin: null,
-        });
-        return true;
+        return travel(undoStep);
       },
 
       redo() {
-        const state = get();
-        const move = redoStep(state.history, snapshotOf(state));
-        if (!move) return false;
-        set({
-          nodes: keepSelection(move.present.nodes, selectedIds(state.nodes)),
-          edges: keepSelection(move.present.edges, selectedIds(state.edges)),
-          history: move.history,
-          revision: state.revision + 1,
-          lastEdit: null,
-          dragOrigin: null,
-        });
-        return true;
+        return travel(redoStep);
       },
 
       toDocument() {
