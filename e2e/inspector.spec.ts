@@ -23,6 +23,31 @@ test.describe('inspector', () => {
     await expect(inspector.field('Value')).toBeVisible();
   });
 
+  test('a placeholder still being typed is not an error until it is closed wrongly or the field is left', async ({ page }) => {
+    const editor = new EditorPage(page);
+    await editor.open();
+    await editor.palette.entry('Get key').click();
+    const { inspector } = editor;
+    const key = inspector.field('Key');
+    await key.fill('');
+    await key.pressSequentially('user_@{inp');
+    await expect(inspector.region.getByText('Finish the placeholder with')).toBeVisible();
+    await expect(inspector.problems()).toHaveCount(0);
+    await expect(key).not.toHaveAttribute('aria-invalid', 'true');
+    await editor.shot('ux-typing-placeholder');
+    // Closed wrongly: the unknown root is reported at once.
+    await key.press('Escape');
+    await key.pressSequentially('}');
+    await expect(inspector.problems()).toContainText("unknown root 'inp'");
+    await expect(key).toHaveAttribute('aria-invalid', 'true');
+    // Left unclosed: the error shows once the field loses focus.
+    await key.fill('user_@{input.id');
+    await expect(inspector.problems()).toHaveCount(0);
+    await inspector.field('Scope').focus();
+    await expect(inspector.problems()).toContainText('not closed');
+    await expect(key).toHaveAttribute('aria-invalid', 'true');
+  });
+
   test('JSON that does not parse shows where', async ({ page }) => {
     const editor = new EditorPage(page);
     await editor.open();

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { suggestCompletions, type CompletionItem, type CompletionSources } from '../../engine/completions';
 import { placeCompletions, type CompletionPlacement } from './completion-placement';
+import { isTypingPlaceholder } from './unfinished-placeholder';
 
 export interface ExpressionInputProps {
   id: string;
@@ -11,6 +12,8 @@ export interface ExpressionInputProps {
   placeholder?: string | undefined;
   invalid?: boolean;
   describedBy?: string | undefined;
+  /** Told whether the caret sits at the end of an unclosed `@{` (see isTypingPlaceholder). */
+  onTypingPlaceholderChange?(typing: boolean): void;
 }
 
 interface Popup {
@@ -21,7 +24,7 @@ interface Popup {
 }
 
 /** A text field with `@{` autocomplete: ↑/↓ to choose, Enter or Tab to insert, Esc to close. */
-export function ExpressionInput({ id, value, onChange, sources, multiline = false, placeholder, invalid = false, describedBy }: ExpressionInputProps) {
+export function ExpressionInput({ id, value, onChange, sources, multiline = false, placeholder, invalid = false, describedBy, onTypingPlaceholderChange }: ExpressionInputProps) {
   const field = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
   const [popup, setPopup] = useState<Popup | null>(null);
   const [active, setActive] = useState(0);
@@ -89,10 +92,17 @@ export function ExpressionInput({ id, value, onChange, sources, multiline = fals
     onChange: (e: { target: { value: string; selectionStart: number | null } }) => {
       onChange(e.target.value);
       refresh(e.target.value, e.target.selectionStart);
+      onTypingPlaceholderChange?.(isTypingPlaceholder(e.target.value, e.target.selectionStart));
     },
     onKeyDown,
     onClick: () => refresh(value, field.current?.selectionStart ?? null),
-    onBlur: () => setPopup(null),
+    // Fires for typing and for caret moves alike, with the field's current text.
+    onSelect: (e: { currentTarget: { value: string; selectionStart: number | null } }) =>
+      onTypingPlaceholderChange?.(isTypingPlaceholder(e.currentTarget.value, e.currentTarget.selectionStart)),
+    onBlur: () => {
+      setPopup(null);
+      onTypingPlaceholderChange?.(false);
+    },
   };
 
   // The list is fixed to the window, so it would float away when the Inspector scrolls: close it.

@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { manifestOf, validateNodeData } from '../../engine';
 import type { BlockType, FieldSpec, JsonValue } from '../../engine/types';
@@ -61,12 +61,17 @@ function BlockInspector({ node }: { node: FlowNode }) {
     () => completionSourcesFor({ nodeId: node.id, nodes, edges, lastRun, storedEntries: stored.data ?? [] }),
     [node.id, nodes, edges, lastRun, stored.data],
   );
+  // The field whose caret is at the end of an unclosed `@{`: its error waits until the person
+  // closes the placeholder or leaves the field, instead of flashing red on every keystroke.
+  const [typingPlaceholderIn, setTypingPlaceholderIn] = useState<string | null>(null);
   const set = (patch: Record<string, unknown>) => update(node.id, patch);
   const visibleFields = manifest.fields.filter((f) => !f.visible || f.visible(data));
 
   const renderControl = (spec: FieldSpec, fieldId: string, problem: string | undefined) => {
     const raw = data[spec.name];
-    const describedBy = problem ? `${fieldId}-problem` : spec.help ? `${fieldId}-help` : undefined;
+    const describedBy = problem ? `${fieldId}-problem` : spec.help || typingPlaceholderIn === spec.name ? `${fieldId}-help` : undefined;
+    const onTypingPlaceholderChange = (typing: boolean) =>
+      setTypingPlaceholderIn((current) => (typing ? spec.name : current === spec.name ? null : current));
     switch (spec.kind) {
       case 'select':
         return (
@@ -86,6 +91,7 @@ function BlockInspector({ node }: { node: FlowNode }) {
             placeholder={spec.default !== undefined ? String(spec.default) : spec.placeholder}
             invalid={problem !== undefined}
             describedBy={describedBy}
+            onTypingPlaceholderChange={onTypingPlaceholderChange}
           />
         );
       default:
@@ -99,6 +105,7 @@ function BlockInspector({ node }: { node: FlowNode }) {
             placeholder={spec.placeholder}
             invalid={problem !== undefined}
             describedBy={describedBy}
+            onTypingPlaceholderChange={onTypingPlaceholderChange}
           />
         );
     }
@@ -116,7 +123,8 @@ function BlockInspector({ node }: { node: FlowNode }) {
       <p className="block-inspector__description">{manifest.description}</p>
       {visibleFields.map((spec) => {
         const fieldId = `field-${node.id}-${spec.name}`;
-        const problem = problems.find((p) => p.field === spec.name)?.message;
+        const typingPlaceholder = typingPlaceholderIn === spec.name;
+        const problem = typingPlaceholder ? undefined : problems.find((p) => p.field === spec.name)?.message;
         return (
           <div key={spec.name} className="field">
             <div className="field__label-row">
@@ -126,6 +134,8 @@ function BlockInspector({ node }: { node: FlowNode }) {
             {renderControl(spec, fieldId, problem)}
             {problem ? (
               <div id={`${fieldId}-problem`} className="field__problem" role="alert">{problem}</div>
+            ) : typingPlaceholder ? (
+              <div id={`${fieldId}-help`} className="field__help field__help--typing">Finish the placeholder with <code>{'}'}</code>; it is checked when you do.</div>
             ) : (
               spec.help && <div id={`${fieldId}-help`} className="field__help">{spec.help}</div>
             )}
