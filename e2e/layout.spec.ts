@@ -72,3 +72,26 @@ test('the @{ suggestions are drawn over the panels below the Inspector, not clip
   await options.filter({ hasText: 'kvGlobal' }).click();
   await expect(key).toHaveValue(/^@\{kvGlobal/);
 });
+
+for (const viewport of [{ width: 1440, height: 900 }, { width: 1280, height: 800 }]) {
+  test(`the Stored keys Scope select shows each scope's name whole at ${viewport.width}×${viewport.height}`, async ({ page }) => {
+    await page.setViewportSize(viewport);
+    const editor = new EditorPage(page);
+    await editor.open();
+    const scope = editor.keys.scope();
+    for (const value of ['flow', 'flow_group', 'global']) {
+      await scope.selectOption(value);
+      // The chosen option's text, set in the select's font, must fit the room left of the arrow.
+      const { textWidth, room } = await scope.evaluate((select: HTMLSelectElement) => {
+        const style = getComputedStyle(select);
+        const context = document.createElement('canvas').getContext('2d')!;
+        context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+        const arrow = 20;
+        const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+        return { textWidth: context.measureText(select.selectedOptions[0]!.text).width, room: select.clientWidth - padding - arrow };
+      });
+      expect(textWidth, `"${value}" fits in the Scope select`).toBeLessThanOrEqual(room);
+    }
+    await editor.shot(`ux-scope-select-${viewport.width}`);
+  });
+}

@@ -1,6 +1,6 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useRef, useState } from 'react';
-import type { Entry, Scope } from '../../kv/types';
+import { SCOPES, type Entry, type Scope } from '../../kv/types';
 import { formatBytes, sizeOfValue, useKeyList, useLiveKeyRefresh, type ScopeAddress } from '../api/keys';
 import { useStorage } from '../api/storage';
 import { useEditor } from '../store';
@@ -10,6 +10,12 @@ import { StorageProblemNotice } from './StorageProblemNotice';
 import { relativeTime } from './key-paths';
 
 const ROW_HEIGHT = 30;
+
+const SCOPE_HINTS: Record<Scope, (meta: { id: string; groupId?: string | undefined }) => string> = {
+  flow: (meta) => `flow: keys of this blueprint (${meta.id})`,
+  flow_group: (meta) => (meta.groupId ? `flow_group: keys shared by the group ${meta.groupId}` : 'flow_group: this blueprint has no group'),
+  global: () => 'global: keys of the whole workspace',
+};
 
 export function KeysPanel() {
   useLiveKeyRefresh();
@@ -32,10 +38,10 @@ export function KeysPanel() {
         <span className="panel-title__count">{list.data ? `${entries.length}${entries.length === 1 ? ' key' : ' keys'}` : ''}</span>
       </div>
       <div className="keys-panel__controls">
-        <select aria-label="Scope" value={scope} onChange={(e) => { setScope(e.target.value as Scope); setSelectedKey(null); }} title="Which scope to show">
-          <option value="flow">flow · this blueprint</option>
-          <option value="flow_group">flow_group{meta.groupId ? ` · ${meta.groupId}` : ''}</option>
-          <option value="global">global</option>
+        {/* The labels are the bare scope names so the narrow panel shows them whole; what each
+            scope covers is in the titles. */}
+        <select aria-label="Scope" value={scope} onChange={(e) => { setScope(e.target.value as Scope); setSelectedKey(null); }} title={SCOPE_HINTS[scope](meta)}>
+          {SCOPES.map((value) => <option key={value} value={value} title={SCOPE_HINTS[value](meta)}>{value}</option>)}
         </select>
         <input type="search" aria-label="Filter keys" placeholder="Filter by prefix" value={prefix} onChange={(e) => setPrefix(e.target.value)} />
         <button type="button" className="btn" onClick={() => { setAdding(true); setSelectedKey(null); }} disabled={!address || storageStatus !== 'ready'}>Add key</button>
