@@ -62,6 +62,32 @@ test.describe('blueprint library', () => {
     await expect(editor.toolbar.blueprintSelect().locator('option')).toHaveCount(2);
   });
 
+  test('every dialog closes with its × button or with Esc, changing nothing', async ({ page }) => {
+    const editor = new EditorPage(page);
+    await editor.open();
+    const blueprints = editor.toolbar.blueprintSelect().locator('option');
+    await expect(blueprints).toHaveCount(1);
+    const openers: Array<{ name: string; open(): Promise<void> }> = [
+      { name: 'New blueprint', open: () => editor.toolbar.button('New blueprint').click() },
+      { name: 'Delete blueprint', open: () => editor.toolbar.button('Delete blueprint').click() },
+      { name: 'Import failed', open: () => editor.toolbar.importFile({ name: 'notes.json', content: '{ "format": ' }) },
+    ];
+    for (const { name, open } of openers) {
+      const dialog = page.getByRole('dialog', { name });
+      await open();
+      await expect(dialog).toBeVisible();
+      if (name === 'New blueprint') await editor.shot('ux-dialog-close');
+      await dialog.getByRole('button', { name: 'Close', exact: true }).click();
+      await expect(dialog).toHaveCount(0);
+      await open();
+      await expect(dialog).toBeVisible();
+      await page.keyboard.press('Escape');
+      await expect(dialog).toHaveCount(0);
+    }
+    await expect(blueprints).toHaveCount(1);
+    await expect(editor.toolbar.blueprintName()).toHaveValue('Cache an expensive result');
+  });
+
   test('a reload keeps blueprints, the open one, its runs and stored keys', async ({ page }) => {
     const editor = new EditorPage(page);
     await editor.open();

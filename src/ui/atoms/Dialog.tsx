@@ -1,5 +1,6 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 import { createPortal } from 'react-dom';
+import { Icon } from './Icon';
 
 export interface DialogProps {
   title: string;
@@ -9,12 +10,13 @@ export interface DialogProps {
   tone?: 'default' | 'danger';
 }
 
-/** A modal dialog: Escape or the backdrop closes it; focus moves into it when it opens. */
+/** A modal dialog: its × button, Escape or the backdrop closes it; focus moves into it when it opens. */
 export function Dialog({ title, onClose, children, footer, tone = 'default' }: DialogProps) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
-    const first = box.current?.querySelector<HTMLElement>('[data-autofocus], input, select, textarea, button');
+    // The × is the way out, not the first thing to do: focus goes to the dialog's content.
+    const first = box.current?.querySelector<HTMLElement>('[data-autofocus], input, select, textarea, button:not(.dialog__close)');
     first?.focus();
     return () => previous?.focus?.();
   }, []);
@@ -34,7 +36,10 @@ export function Dialog({ title, onClose, children, footer, tone = 'default' }: D
           }
         }}
       >
-        <div className="dialog__title">{title}</div>
+        <div className="dialog__head">
+          <div className="dialog__title">{title}</div>
+          <button type="button" className="dialog__close" aria-label="Close" title="Close (Esc)" onClick={onClose}><Icon name="close" /></button>
+        </div>
         <div className="dialog__body">{children}</div>
         {footer && <div className="dialog__footer">{footer}</div>}
       </div>

@@ -11,6 +11,7 @@ const PATHS = {
   fit: 'M2.5 6V2.5H6M10 2.5h3.5V6M13.5 10v3.5H10M6 13.5H2.5V10',
   upload: 'M8 10.5V2.5M5 5.5l3-3 3 3M3 10.5v3h10v-3',
   download: 'M8 2.5v8M5 7.5l3 3 3-3M3 10.5v3h10v-3',
+  close: 'M4 4l8 8M12 4l-8 8',
 } as const;
 
 export type IconName = keyof typeof PATHS;

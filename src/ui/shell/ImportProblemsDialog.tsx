@@ -7,7 +7,7 @@ export function ImportProblemsDialog({ file, problems, onClose }: { file: string
       title="Import failed"
       onClose={onClose}
       tone="danger"
-      footer={<button type="button" className="btn" data-autofocus onClick={onClose}>Close</button>}
+      footer={<button type="button" className="btn" data-autofocus onClick={onClose}>OK</button>}
     >
       <p className="dialog__lead">
         <strong>{file}</strong> is not a valid <code>kv-blueprint/1</code> file. Nothing was imported; the open blueprint is unchanged.
