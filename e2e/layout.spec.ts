@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { EditorPage } from './pages/editor-page';
+import { EditorPage, panelToggle } from './pages/editor-page';
 
 interface Box { name: string; left: number; right: number; top: number; bottom: number }
 
@@ -95,3 +95,38 @@ for (const viewport of [{ width: 1440, height: 900 }, { width: 1280, height: 800
     await editor.shot(`ux-scope-select-${viewport.width}`);
   });
 }
+
+test('the side panels fold to their headers to give the Inspector room, and stay folded after a reload', async ({ page }) => {
+  const editor = new EditorPage(page);
+  await editor.open();
+  await editor.runAndWait('succeeded');
+  await editor.canvas.select('get-cached');
+  for (const panel of ['Inspector', 'Stored keys', 'Run'] as const) await expect(panelToggle(page, panel)).toHaveAttribute('aria-expanded', 'true');
+  const lastRun = editor.inspector.region.getByLabel('Last run of this block');
+  const openHeight = (await editor.inspector.region.boundingBox())!.height;
+
+  await panelToggle(page, 'Stored keys').click();
+  await panelToggle(page, 'Run').click();
+  await expect(panelToggle(page, 'Stored keys')).toHaveAttribute('aria-expanded', 'false');
+  await expect(panelToggle(page, 'Run')).toHaveAttribute('aria-expanded', 'false');
+  // Folded, a region keeps its name and its header: the run's status word is still read.
+  await expect(editor.keys.region).toBeVisible();
+  await expect(editor.keys.scope()).toHaveCount(0);
+  await expect(editor.run.status()).toHaveText('succeeded');
+  const roomyHeight = (await editor.inspector.region.boundingBox())!.height;
+  expect(roomyHeight).toBeGreaterThan(openHeight + 250);
+  await expect(lastRun).toBeInViewport();
+  await editor.shot('ux-panels-folded');
+
+  await page.reload();
+  await editor.ready();
+  await expect(panelToggle(page, 'Stored keys')).toHaveAttribute('aria-expanded', 'false');
+  await expect(panelToggle(page, 'Run')).toHaveAttribute('aria-expanded', 'false');
+  await expect(panelToggle(page, 'Inspector')).toHaveAttribute('aria-expanded', 'true');
+
+  await panelToggle(page, 'Run').click();
+  await panelToggle(page, 'Stored keys').click();
+  await expect(editor.keys.scope()).toBeVisible();
+  await expect(editor.run.status()).toHaveText('not run yet');
+  expect((await editor.inspector.region.boundingBox())!.height).toBeCloseTo(openHeight, -1);
+});

@@ -165,6 +165,11 @@ export class RunPanel {
   }
 }
 
+/** The header button that folds a side panel ("Inspector", "Stored keys", "Run") away or opens it. */
+export function panelToggle(page: Page, panel: 'Inspector' | 'Stored keys' | 'Run'): Locator {
+  return page.getByRole('region', { name: panel }).getByRole('button', { name: `${panel} panel`, exact: true });
+}
+
 export class EditorPage {
   readonly palette: Palette;
   readonly canvas: Canvas;

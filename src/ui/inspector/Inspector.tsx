@@ -4,8 +4,9 @@ import { manifestOf, validateNodeData } from '../../engine';
 import type { BlockType, FieldSpec, JsonValue } from '../../engine/types';
 import { useKeyList } from '../api/keys';
 import { BlockIcon } from '../atoms/BlockIcon';
+import { CollapsiblePanel } from '../atoms/CollapsiblePanel';
 import { blockTitle } from '../canvas/block-title';
-import { useEditor, useRun } from '../store';
+import { useEditor, useRun, useSidePanels } from '../store';
 import type { FlowNode } from '../store/flow-model';
 import { completionSourcesFor } from './completion-sources';
 import { ExpressionInput } from './ExpressionInput';
@@ -16,13 +17,14 @@ import { BlueprintSettings } from './BlueprintSettings';
 export function Inspector() {
   const selected = useEditor(useShallow((s) => s.nodes.filter((n) => n.selected)));
   const single = selected.length === 1 ? selected[0] : undefined;
+  const expanded = useSidePanels((s) => !s.collapsed.inspector);
+  const toggle = useSidePanels((s) => s.toggle);
   return (
-    <section className="panel inspector" role="region" aria-label="Inspector">
-      <div className="panel-title">Inspector</div>
+    <CollapsiblePanel title="Inspector" className="inspector" expanded={expanded} onToggle={() => toggle('inspector')}>
       <div className="panel-body">
         {single ? <BlockInspector key={single.id} node={single} /> : selected.length > 1 ? <MultiSelection count={selected.length} /> : <BlueprintSettings />}
       </div>
-    </section>
+    </CollapsiblePanel>
   );
 }
 

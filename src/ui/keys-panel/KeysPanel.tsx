@@ -3,7 +3,8 @@ import { useRef, useState } from 'react';
 import { SCOPES, type Entry, type Scope } from '../../kv/types';
 import { formatBytes, sizeOfValue, useKeyList, useLiveKeyRefresh, type ScopeAddress } from '../api/keys';
 import { useStorage } from '../api/storage';
-import { useEditor } from '../store';
+import { CollapsiblePanel } from '../atoms/CollapsiblePanel';
+import { useEditor, useSidePanels } from '../store';
 import { KeyDetails } from './KeyDetails';
 import { KeyEditor } from './KeyEditor';
 import { StorageProblemNotice } from './StorageProblemNotice';
@@ -25,6 +26,8 @@ export function KeysPanel() {
   const [prefix, setPrefix] = useState('');
   const [selectedKey, setSelectedKey] = useState<string | null>(null);
   const [adding, setAdding] = useState(false);
+  const expanded = useSidePanels((s) => !s.collapsed.keys);
+  const toggle = useSidePanels((s) => s.toggle);
   const address: ScopeAddress | null =
     scope === 'flow' ? { scope, scopeKey: meta.id } : scope === 'global' ? { scope, scopeKey: '' } : meta.groupId ? { scope, scopeKey: meta.groupId } : null;
   const list = useKeyList(address, prefix);
@@ -32,11 +35,13 @@ export function KeysPanel() {
   const selected = entries.find((e) => e.key === selectedKey) ?? null;
 
   return (
-    <section className="panel keys-panel" role="region" aria-label="Stored keys">
-      <div className="panel-title">
-        Stored keys
-        <span className="panel-title__count">{list.data ? `${entries.length}${entries.length === 1 ? ' key' : ' keys'}` : ''}</span>
-      </div>
+    <CollapsiblePanel
+      title="Stored keys"
+      className="keys-panel"
+      expanded={expanded}
+      onToggle={() => toggle('keys')}
+      aside={<span className="panel-title__count">{list.data ? `${entries.length}${entries.length === 1 ? ' key' : ' keys'}` : ''}</span>}
+    >
       <div className="keys-panel__controls">
         {/* The labels are the bare scope names so the narrow panel shows them whole; what each
             scope covers is in the titles. */}
@@ -71,7 +76,7 @@ export function KeysPanel() {
           <KeyList entries={entries} selectedKey={selectedKey} onSelect={(key) => { setSelectedKey(key); setAdding(false); }} />
         )}
       </div>
-    </section>
+    </CollapsiblePanel>
   );
 }
 

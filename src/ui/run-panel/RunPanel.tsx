@@ -3,7 +3,8 @@ import type { JsonValue, RunRecord } from '../../engine/types';
 import { blockTitle } from '../canvas/block-title';
 import { JsonField } from '../inspector/JsonField';
 import { SHORTCUTS, shortcutLabel } from '../shell/commands';
-import { useEditor, useLibrary, useRun } from '../store';
+import { useEditor, useLibrary, useRun, useSidePanels } from '../store';
+import { CollapsiblePanel } from '../atoms/CollapsiblePanel';
 import { JsonTree } from '../atoms/JsonTree';
 
 function durationOf(record: RunRecord): string {
@@ -20,6 +21,8 @@ export function RunPanel() {
   const updateNodeData = useEditor((s) => s.updateNodeData);
   const start = nodes.find((n) => n.type === 'start');
   const [tab, setTab] = useState<'log' | 'history' | 'input'>('log');
+  const expanded = useSidePanels((s) => !s.collapsed.run);
+  const toggle = useSidePanels((s) => s.toggle);
   const titleOf = (id: string) => {
     const node = nodes.find((n) => n.id === id);
     return node?.type ? blockTitle(node.type, node.data) : id;
@@ -27,14 +30,18 @@ export function RunPanel() {
   const statusWord = view.status === 'idle' ? 'not run yet' : view.status;
 
   return (
-    <section className="panel run-panel" role="region" aria-label="Run">
-      <div className="panel-title">
-        Run
+    <CollapsiblePanel
+      title="Run"
+      className="run-panel"
+      expanded={expanded}
+      onToggle={() => toggle('run')}
+      aside={
         <span className={`run-status run-status--${view.status}`} data-status={view.status} aria-live="polite">
           {view.status === 'running' && <span className="spinner spinner--small" aria-hidden="true" />}
           {statusWord}
         </span>
-      </div>
+      }
+    >
       <div className="tabs" role="tablist" aria-label="Run views">
         <button type="button" role="tab" aria-selected={tab === 'log'} className="tab" onClick={() => setTab('log')}>Steps{view.steps.length ? ` (${view.steps.length})` : ''}</button>
         <button type="button" role="tab" aria-selected={tab === 'input'} className="tab" onClick={() => setTab('input')}>Input</button>
@@ -102,6 +109,6 @@ export function RunPanel() {
           )
         )}
       </div>
-    </section>
+    </CollapsiblePanel>
   );
 }

@@ -8,6 +8,7 @@ import { notifyKeysChanged } from '../api/storage';
 import { createEditorStore, type EditorStore } from './editor-store';
 import { createLibraryStore, type LibraryStore } from './library-store';
 import { createRunStore, type RunStore } from './run-store';
+import { createSidePanelsStore, type SidePanelsState } from './side-panels-store';
 import { createToastStore, type ToastState } from './toast-store';
 
 export const editorStore = createEditorStore();
@@ -19,6 +20,7 @@ export const runStore = createRunStore({
   },
 });
 export const toastStore = createToastStore();
+export const sidePanelsStore = createSidePanelsStore(globalThis.localStorage);
 
 // Opening another blueprint clears the canvas of the previous one's run.
 editorStore.subscribe((state, previous) => {
@@ -28,5 +30,6 @@ editorStore.subscribe((state, previous) => {
 export const useEditor = <T>(selector: (state: EditorStore) => T): T => useStore(editorStore, selector);
 export const useLibrary = <T>(selector: (state: LibraryStore) => T): T => useStore(libraryStore, selector);
 export const useRun = <T>(selector: (state: RunStore) => T): T => useStore(runStore, selector);
+export const useSidePanels = <T>(selector: (state: SidePanelsState) => T): T => useStore(sidePanelsStore, selector);
 export const useToasts = <T>(selector: (state: ToastState) => T): T => useStore(toastStore, selector);
 export const toast = (tone: ToastState['toasts'][number]['tone'], message: string) => toastStore.getState().push(tone, message);
