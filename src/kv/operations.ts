@@ -227,11 +227,14 @@ export async function executeBatch(
   const staged = new Map<string, BatchWrite>();
   const results: KvOpResult[] = [];
 
-  const readLive = async (scope: Scope, scopeKey: string, key: string, now: Date): Promise<Entry | null> => {
+  /** The row as this batch sees it (its own writes first), expired or not. */
+  const readRow = async (scope: Scope, scopeKey: string, key: string): Promise<Entry | null> => {
     const write = staged.get(rowKey(scope, scopeKey, key));
-    const row = write ? write.entry : await reader.read(scope, scopeKey, key);
-    return row && !isExpired(row, now) ? row : null;
+    return write ? write.entry : reader.read(scope, scopeKey, key);
   };
+  const liveOnly = (row: Entry | null, now: Date): Entry | null => (row && !isExpired(row, now) ? row : null);
+  const readLive = async (scope: Scope, scopeKey: string, key: string, now: Date): Promise<Entry | null> =>
+    liveOnly(await readRow(scope, scopeKey, key), now);
   const stage = (scope: Scope, scopeKey: string, key: string, entry: Entry | null) => {
     staged.set(rowKey(scope, scopeKey, key), { scope, scopeKey, key, entry });
   };
@@ -282,11 +285,10 @@ export async function executeBatch(
           break;
         }
         case 'delete': {
-          const existing = await readLive(scope, scopeKey, op.key, now);
-          // An expired row is removed too, so that it stops taking space.
-          const raw = staged.get(rowKey(scope, scopeKey, op.key))?.entry ?? (await reader.read(scope, scopeKey, op.key));
+          // One read: an expired row is removed too (so it stops taking space), but it did not count as present.
+          const raw = await readRow(scope, scopeKey, op.key);
           if (raw) stage(scope, scopeKey, op.key, null);
-          results.push({ op: 'delete', deleted: existing !== null });
+          results.push({ op: 'delete', deleted: liveOnly(raw, now) !== null });
           break;
         }
         case 'append': {
