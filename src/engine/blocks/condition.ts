@@ -146,7 +146,6 @@ export const conditionBlock: BlockManifest<'condition'> = {
       visible: (data) => !UNARY_OPERATORS.includes(data.operator as ConditionOperator),
     },
   ],
-  defaults: { left: '@{result}', operator: 'equals', right: '' },
   summary(data) {
     const left = shorten(data.left ?? '', 24) || '(empty)';
     const word = OPERATOR_WORDS[data.operator] ?? String(data.operator);

@@ -117,7 +117,6 @@ export const kvBlock: BlockManifest<'kv'> = {
     { name: 'limit', label: 'Limit', kind: 'number', default: LIST_DEFAULT_LIMIT, help: `At most this many keys (1–${LIST_MAX_LIMIT}).`, visible: isAction('list') },
     { name: 'by', label: 'By', kind: 'number', default: 1, help: 'The amount to add; negative to subtract.', visible: isAction('increment') },
   ],
-  defaults: { action: 'save', key: '', valueType: 'text', value: '', scope: 'flow', mode: 'upsert' },
   summary: summarize,
   async run(context) {
     const scope = context.data.scope ?? 'flow';

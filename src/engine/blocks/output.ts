@@ -11,7 +11,6 @@ export const outputBlock: BlockManifest<'output'> = {
     valueTypeField(),
     valueField('The value to output, e.g. @{result} or "Hello @{input.name}".'),
   ],
-  defaults: { valueType: 'text', value: '@{result}' },
   summary(data) {
     return `output ${shorten(data.value ?? '') || '(empty)'}`;
   },

@@ -20,7 +20,6 @@ export const setStateBlock: BlockManifest<'setState'> = {
     valueTypeField(),
     valueField('The value to set, e.g. @{result} to keep the previous block\'s result.'),
   ],
-  defaults: { path: '', valueType: 'text', value: '@{result}' },
   summary(data) {
     const path = data.path || '(no path)';
     return `state.${path} = ${shorten(data.value ?? '', 30) || '(empty)'}`;

@@ -16,7 +16,6 @@ export const startBlock: BlockManifest<'start'> = {
       help: 'The input used when the blueprint is run from the editor (and by `kvb run` without --input).',
     },
   ],
-  defaults: { sampleInput: {} },
   summary(data) {
     if (data.sampleInput === undefined) return 'start';
     return `input ${shorten(JSON.stringify(data.sampleInput), 34)}`;

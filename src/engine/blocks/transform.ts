@@ -11,7 +11,6 @@ export const transformBlock: BlockManifest<'transform'> = {
     valueTypeField(),
     valueField('The value to compute, e.g. {"total": @{result.count}} with Value type json.'),
   ],
-  defaults: { valueType: 'text', value: '@{result}' },
   summary(data) {
     return `= ${shorten(data.value ?? '') || '(empty)'}`;
   },

@@ -48,8 +48,6 @@ export interface BlockManifest<T extends BlockType = BlockType> {
   readonly outs: readonly Out[];
   /** Inspector fields, in order. */
   readonly fields: readonly FieldSpec[];
-  /** Data of a freshly added block. */
-  readonly defaults: BlockDataByType[T];
   /** One line for the canvas (`get analysis_result`, `increment visits by 1`). */
   summary(data: BlockDataByType[T]): string;
   run(context: BlockRunContext<T>): Promise<BlockOutcome>;
