@@ -4,11 +4,11 @@
  * import from here only.
  */
 export * from './types';
-export { validateBlueprint, settingsOf, formatProblems, MAX_STEPS_CEILING } from './document';
-export { runBlueprint, setStatePath } from './runner';
+export { validateBlueprint, settingsOf, formatProblems } from './document';
+export { runBlueprint } from './runner';
 export { BLOCK_MANIFESTS, PALETTE, outsOf, manifestOf } from './blocks';
 export type { BlockManifest, BlockOutcome, BlockRunContext } from './blocks';
 export { summarizeBlock, validateNodeData, type FieldProblem } from './summary';
 export { ENGINE_ERROR_CODES, EngineError, toRunError, type EngineErrorCode } from './errors';
 export { KvAccess, DEFAULT_COMPANY_ID, type KvTrace } from './kv-access';
-export { TEMPLATES, templateDocument, type BlueprintTemplate } from './templates';
+export { TEMPLATES, type BlueprintTemplate } from './templates';

@@ -40,7 +40,7 @@ function isPlainObject(value: JsonValue | undefined): value is JsonObject {
 }
 
 /** Sets `path` (dot separated) inside `state`, creating objects on the way. */
-export function setStatePath(state: JsonObject, path: string, value: JsonValue): void {
+function setStatePath(state: JsonObject, path: string, value: JsonValue): void {
   const segments = path.split('.');
   const shown = `state.${path}`;
   if (path.trim() === '' || segments.some((segment) => segment === '')) {

@@ -32,9 +32,3 @@ export const TEMPLATES: readonly BlueprintTemplate[] = [
   template('idempotency-token', 'Claims an order id with save mode create; a repeated order takes the error out and is skipped.', idempotencyToken),
   template('last-run-timestamp', 'Outputs when the blueprint last ran (none on the first run) and saves the current time.', lastRunTimestamp),
 ];
-
-/** A fresh copy of a template's document, safe to edit. */
-export function templateDocument(id: string): BlueprintDocument | null {
-  const found = TEMPLATES.find((entry) => entry.id === id);
-  return found ? structuredClone(found.document) : null;
-}
