@@ -163,10 +163,10 @@ function typeName(value: JsonValue): string {
 const OP_NAMES = ['get', 'set', 'delete', 'list', 'append', 'increment'] as const;
 
 /**
- * The checks an op passes before any row is read: shape, scope, key, value and options. It is
- * exported so a client (the HTTP store) can refuse a bad op before sending it, with the code
- * and message the server would give: JSON cannot carry NaN or Infinity, so only the client
- * sees them. Returns the scopeKey the op resolves to. With `index`, errors carry it as opIndex.
+ * The checks an op passes before any row is read: shape, scope, key, value and options.
+ * Returns the scopeKey the op resolves to. With `index`, errors carry it as opIndex.
+ * (The HTTP store does not call it up front: a batch fails at its first failing op, in order,
+ * and only values JSON cannot carry are refused before sending; see `assertTransportable`.)
  */
 export function validateOp(op: KvOp, index?: number): string {
   try {
