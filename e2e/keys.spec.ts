@@ -1,23 +1,12 @@
 import { expect, test } from '@playwright/test';
 import { EditorPage } from './pages/editor-page';
-// Brings in the typing of `window.kvb`, the app's test handle.
-import type {} from '../src/ui/test-handle';
 
 test.describe('stored keys panel', () => {
   test('stays smooth with 10,000 keys: a virtualised list and a quick filter', async ({ page }) => {
     test.setTimeout(120_000);
     const editor = new EditorPage(page);
     await editor.open();
-    await page.evaluate(async () => {
-      const handle = window.kvb;
-      const store = handle?.storage.getState().store;
-      if (!handle || !store) throw new Error('store not ready');
-      const scopeKey = handle.editor.getState().meta.id;
-      const ops = Array.from({ length: 10_000 }, (_, i) => ({
-        op: 'set' as const, scope: 'flow' as const, scopeKey, key: `item_${String(i).padStart(5, '0')}`, value: { n: i, tags: ['a', 'b'] }, valueType: 'json' as const,
-      }));
-      await store.batch('default', ops);
-    });
+    await editor.keys.seed(Array.from({ length: 10_000 }, (_, i) => ({ key: `item_${String(i).padStart(5, '0')}`, value: { n: i, tags: ['a', 'b'] } })));
     await expect(editor.keys.region.locator('.panel-title__count')).toHaveText('10000 keys', { timeout: 30_000 });
     // Only the rows in view are in the DOM.
     expect(await editor.keys.rows().count()).toBeLessThan(80);
@@ -51,12 +40,7 @@ test.describe('stored keys panel', () => {
     await context.grantPermissions(['clipboard-read', 'clipboard-write']);
     const editor = new EditorPage(page);
     await editor.open();
-    await page.evaluate(async () => {
-      const handle = window.kvb;
-      const store = handle?.storage.getState().store;
-      if (!handle || !store) throw new Error('store not ready');
-      await store.batch('default', [{ op: 'set', scope: 'flow', scopeKey: handle.editor.getState().meta.id, key: 'profile', value: { address: { city: 'Paris' } }, valueType: 'json' }]);
-    });
+    await editor.keys.seed([{ key: 'profile', value: { address: { city: 'Paris' } } }]);
     await editor.keys.open('profile');
     const details = editor.keys.details('profile');
     const cityRow = details.locator('.json-tree__row', { hasText: 'city' });

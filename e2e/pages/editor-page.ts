@@ -3,6 +3,9 @@
  * design.md §10, so a spec reads like what a person does.
  */
 import { expect, type Locator, type Page } from '@playwright/test';
+import type { JsonValue } from '../../src/kv/types';
+// Brings in the typing of `window.kvb`, the app's test handle.
+import type {} from '../../src/ui/test-handle';
 
 export class Palette {
   readonly region: Locator;
@@ -137,6 +140,18 @@ export class KeysPanel {
   }
   details(key: string): Locator {
     return this.region.getByLabel(`Key ${key}`, { exact: true });
+  }
+  /** Writes JSON keys into the open blueprint's flow scope through the app's test handle, as a run would. */
+  async seed(entries: readonly { key: string; value: JsonValue }[]): Promise<void> {
+    // Sent as text: Playwright's argument typing cannot follow the recursive JsonValue.
+    await this.page.evaluate(async (json) => {
+      const items = JSON.parse(json) as { key: string; value: JsonValue }[];
+      const handle = window.kvb;
+      const { store, companyId } = handle?.storage.getState() ?? {};
+      if (!handle || !store || companyId === undefined) throw new Error('store not ready');
+      const scopeKey = handle.editor.getState().meta.id;
+      await store.batch(companyId, items.map(({ key, value }) => ({ op: 'set' as const, scope: 'flow' as const, scopeKey, key, value, valueType: 'json' as const })));
+    }, JSON.stringify(entries));
   }
   async edit(key: string, valueType: 'json' | 'text', text: string): Promise<void> {
     await this.open(key);
