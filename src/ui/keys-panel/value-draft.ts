@@ -1,17 +1,20 @@
 /** Checks a key and value typed in the keys panel before they are written. */
-import { KEY_PATTERN, type JsonValue, type ValueType } from '../../kv/types';
+import { isKvError } from '../../kv/errors';
+import { assertValidKey } from '../../kv/operations';
+import type { JsonValue, ValueType } from '../../kv/types';
 import { jsonProblem } from '../inspector/JsonField';
 
 export type DraftCheck = { ok: true; value: JsonValue } | { ok: false; field: 'key' | 'value'; message: string };
 
+/** What is wrong with a key, in the store's own words (the rule lives in kv/operations); null when it is fine. */
 export function keyProblem(key: string): string | null {
-  if (key === '') return 'Enter a key.';
-  if (key.length > 256) return `Keys are at most 256 characters (this one has ${key.length}).`;
-  if (!KEY_PATTERN.test(key)) {
-    const bad = [...new Set(key.replace(/[A-Za-z0-9_-]/g, ''))].map((c) => (c === ' ' ? 'space' : `'${c}'`)).join(', ');
-    return `Keys use only A–Z a–z 0–9 _ - (found ${bad}).`;
+  try {
+    assertValidKey(key);
+    return null;
+  } catch (error) {
+    if (isKvError(error)) return error.message;
+    throw error;
   }
-  return null;
 }
 
 export function checkDraft(key: string, valueType: ValueType, text: string): DraftCheck {
