@@ -80,11 +80,6 @@ export function useLiveKeyRefresh(): void {
   useEffect(() => subscribeToStoreChanges(() => void invalidateKeys(client)), [client]);
 }
 
-/** Size of a value as stored (UTF-8 JSON), for the keys list. */
-export function sizeOfValue(value: JsonValue): number {
-  return new TextEncoder().encode(JSON.stringify(value)).length;
-}
-
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;

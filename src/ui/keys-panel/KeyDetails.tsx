@@ -1,6 +1,7 @@
 import { useState } from 'react';
+import { jsonByteLength } from '../../kv/operations';
 import type { Entry } from '../../kv/types';
-import { formatBytes, sizeOfValue, useDeleteKey, type ScopeAddress } from '../api/keys';
+import { formatBytes, useDeleteKey, type ScopeAddress } from '../api/keys';
 import { ConfirmDialog } from '../atoms/Dialog';
 import { JsonTree } from '../atoms/JsonTree';
 import { toast } from '../store';
@@ -30,7 +31,7 @@ export function KeyDetails({ entry, address, onClose }: { entry: Entry; address:
         <code className="key-details__key">{entry.key}</code>
       </div>
       <div className="key-details__meta muted">
-        {entry.valueType} · {formatBytes(sizeOfValue(entry.value))} · v{entry.version} · updated {relativeTime(entry.updatedAt)}
+        {entry.valueType} · {formatBytes(jsonByteLength(entry.value))} · v{entry.version} · updated {relativeTime(entry.updatedAt)}
         {entry.expiresAt && <> · expires {new Date(entry.expiresAt).toLocaleString()}</>}
       </div>
       <div className="key-details__value">

@@ -1,7 +1,8 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useRef, useState } from 'react';
+import { jsonByteLength } from '../../kv/operations';
 import { SCOPES, type Entry, type Scope } from '../../kv/types';
-import { formatBytes, sizeOfValue, useKeyList, useLiveKeyRefresh, type ScopeAddress } from '../api/keys';
+import { formatBytes, useKeyList, useLiveKeyRefresh, type ScopeAddress } from '../api/keys';
 import { useStorage } from '../api/storage';
 import { CollapsiblePanel } from '../atoms/CollapsiblePanel';
 import { useEditor, useSidePanels } from '../store';
@@ -104,7 +105,7 @@ function KeyList({ entries, selectedKey, onSelect }: { entries: Entry[]; selecte
               <button type="button" className="key-row__button" onClick={() => onSelect(entry.key)} title={entry.key}>
                 <span className="key-row__key">{entry.key}</span>
                 <span className={`badge badge--${entry.valueType}`}>{entry.valueType}</span>
-                <span className="key-row__size">{formatBytes(sizeOfValue(entry.value))}</span>
+                <span className="key-row__size">{formatBytes(jsonByteLength(entry.value))}</span>
                 <span className="key-row__time" title={entry.updatedAt}>{relativeTime(entry.updatedAt, now)}</span>
               </button>
             </div>

@@ -1,7 +1,9 @@
 /** How a stored value's nested path is written as an expression (`@{kv.profile.address.city}`). */
+import { KV_ROOT_SCOPES, KV_ROOTS, type KvRoot } from '../../engine/expressions';
 import type { Scope } from '../../kv/types';
 
-const KV_ROOT_OF: Record<Scope, string> = { flow: 'kv', flow_group: 'kvGroup', global: 'kvGlobal' };
+/** The expression root that reads each scope: the inverse of the engine's KV_ROOT_SCOPES. */
+const KV_ROOT_OF = Object.fromEntries(KV_ROOTS.map((root) => [KV_ROOT_SCOPES[root], root])) as Record<Scope, KvRoot>;
 const DOT_SAFE = /^[A-Za-z0-9_-]+$/;
 
 export function expressionForPath(scope: Scope, key: string, path: readonly (string | number)[]): string {
