@@ -83,8 +83,10 @@ export interface SqliteStoreOptions {
 
 export class SqliteStore implements KeyValueStore {
   readonly kind = 'sqlite';
-  private readonly db: Database;
-  private readonly cipher: ValueCipher;
+  /** The connection, shared with the server's own tables (blueprints, runs). */
+  readonly db: Database;
+  /** The master key's cipher; the server seals its own rows with it too. */
+  readonly cipher: ValueCipher;
   private readonly ownsDatabase: boolean;
   private readonly batchOptions: BatchOptions;
   private queue: Promise<unknown> = Promise.resolve();
@@ -99,6 +101,7 @@ export class SqliteStore implements KeyValueStore {
   private readonly purgeExpired: Statement<[string, number]>;
   private readonly selectById: Statement<[string, string], EntryRow>;
   private readonly deleteByIdReturning: Statement<[string, string], { expires_at: string | null }>;
+  private readonly selectCompanyById: Statement<[string], { company_id: string }>;
   private readonly commitBatch: (observations: Observation[], writes: SealedWrite[], companyId: string, now: string) => boolean;
 
   constructor(options: SqliteStoreOptions) {
@@ -127,6 +130,7 @@ export class SqliteStore implements KeyValueStore {
       (SELECT id FROM kv_entries WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)`);
     this.selectById = this.db.prepare('SELECT * FROM kv_entries WHERE id = ? AND company_id = ?');
     this.deleteByIdReturning = this.db.prepare('DELETE FROM kv_entries WHERE id = ? AND company_id = ? RETURNING expires_at');
+    this.selectCompanyById = this.db.prepare('SELECT company_id FROM kv_entries WHERE id = ?');
 
     const commit = this.db.transaction((observations: Observation[], writes: SealedWrite[], companyId: string, now: string): boolean => {
       if (!this.stillHolds(observations)) return false;
@@ -160,6 +164,15 @@ export class SqliteStore implements KeyValueStore {
       const removed = this.deleteByIdReturning.get(id, companyId);
       return removed !== undefined && !(removed.expires_at !== null && removed.expires_at <= this.now().toISOString());
     });
+  }
+
+  /**
+   * The companyId holding entry `id`, or null. For the server's loopback mode without tokens,
+   * where every caller is trusted and the seed's `DELETE /api/kv/{id}` names no company.
+   */
+  companyOfEntryId(id: string): string | null {
+    this.assertOpen();
+    return this.guard(() => this.selectCompanyById.get(id))?.company_id ?? null;
   }
 
   async close(): Promise<void> {

@@ -16,7 +16,7 @@ import { registerEventRoutes, SseHub } from './routes/events';
 import { registerKvRoutes } from './routes/kv';
 import { RunRepository } from './run-repository';
 import { checkHost, checkOrigin, type HostPolicy } from './security';
-import { companyOfEntryId, type ServerStorage } from './storage';
+import type { ServerStorage } from './storage';
 import type { TokenTable } from './tokens';
 
 declare module 'fastify' {
@@ -148,7 +148,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     },
     companyForEntryId(request, requested, id) {
       if (request.tokenCompanyId === null && requested === undefined) {
-        return companyOfEntryId(storage.db, id) ?? DEFAULT_COMPANY_ID;
+        return storage.companyOfEntryId(id) ?? DEFAULT_COMPANY_ID;
       }
       return context.companyFor(request, requested);
     },
