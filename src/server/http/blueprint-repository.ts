@@ -3,6 +3,7 @@
  * (it holds values: sample inputs, literal values of blocks), bound to its (companyId, id) so a
  * row copied to another company fails to open; id, name and group stay plain for listing.
  */
+import type { Statement } from 'better-sqlite3';
 import type { BlueprintSummary } from '../../kv/api-schema';
 import { KvError } from '../../kv/errors';
 import type { BlueprintDocument } from '../../engine/types';
@@ -52,21 +53,34 @@ function identity(companyId: string, id: string): RowIdentity {
 }
 
 export class BlueprintRepository {
+  private readonly selectSummaries: Statement<[string], Omit<BlueprintRow, 'document_ciphertext'>>;
+  private readonly selectRow: Statement<[string, string], BlueprintRow>;
+  private readonly selectExists: Statement<[string, string], { id: string }>;
+  private readonly upsertRow: Statement<[string, string, string, string | null, Buffer, string, string]>;
+  private readonly deleteRow: Statement<[string, string]>;
+  private readonly deleteRuns: Statement<[string, string]>;
+
   constructor(private readonly db: Database, private readonly cipher: ValueCipher) {
     migrateServerTables(db);
+    this.selectSummaries = db.prepare('SELECT id, name, group_id, updated_at FROM blueprints WHERE company_id = ? ORDER BY name, id');
+    this.selectRow = db.prepare('SELECT * FROM blueprints WHERE company_id = ? AND id = ?');
+    this.selectExists = db.prepare('SELECT id FROM blueprints WHERE company_id = ? AND id = ?');
+    this.upsertRow = db.prepare(`INSERT INTO blueprints (company_id, id, name, group_id, document_ciphertext, created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (company_id, id) DO UPDATE SET name = excluded.name, group_id = excluded.group_id,
+          document_ciphertext = excluded.document_ciphertext, updated_at = excluded.updated_at`);
+    this.deleteRow = db.prepare('DELETE FROM blueprints WHERE company_id = ? AND id = ?');
+    this.deleteRuns = db.prepare('DELETE FROM runs WHERE company_id = ? AND blueprint_id = ?');
   }
 
   list(companyId: string): BlueprintSummary[] {
-    return this.db
-      .prepare<[string], Omit<BlueprintRow, 'document_ciphertext'>>('SELECT id, name, group_id, updated_at FROM blueprints WHERE company_id = ? ORDER BY name, id')
+    return this.selectSummaries
       .all(companyId)
       .map((row) => ({ id: row.id, name: row.name, groupId: row.group_id, updatedAt: row.updated_at }));
   }
 
   get(companyId: string, id: string): BlueprintDocument | null {
-    const row = this.db
-      .prepare<[string, string], BlueprintRow>('SELECT * FROM blueprints WHERE company_id = ? AND id = ?')
-      .get(companyId, id);
+    const row = this.selectRow.get(companyId, id);
     if (!row) return null;
     return JSON.parse(this.cipher.decrypt(row.document_ciphertext, identity(companyId, id))) as BlueprintDocument;
   }
@@ -76,15 +90,11 @@ export class BlueprintRepository {
     const now = new Date().toISOString();
     const sealed = this.cipher.encrypt(JSON.stringify(document), identity(companyId, document.id));
     const write = this.db.transaction((): boolean => {
-      const exists = this.db.prepare<[string, string], { id: string }>('SELECT id FROM blueprints WHERE company_id = ? AND id = ?').get(companyId, document.id) !== undefined;
+      const exists = this.selectExists.get(companyId, document.id) !== undefined;
       if (exists && mode === 'create') {
         throw new KvError('already_exists', `A blueprint with id '${document.id}' already exists; PUT /api/blueprints/${document.id} replaces it`);
       }
-      this.db.prepare(`INSERT INTO blueprints (company_id, id, name, group_id, document_ciphertext, created_at, updated_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?)
-          ON CONFLICT (company_id, id) DO UPDATE SET name = excluded.name, group_id = excluded.group_id,
-            document_ciphertext = excluded.document_ciphertext, updated_at = excluded.updated_at`)
-        .run(companyId, document.id, document.name, document.groupId ?? null, sealed, now, now);
+      this.upsertRow.run(companyId, document.id, document.name, document.groupId ?? null, sealed, now, now);
       return !exists;
     });
     const created = write.immediate();
@@ -94,8 +104,8 @@ export class BlueprintRepository {
   /** Deletes the blueprint and its run history; false when there was none. */
   delete(companyId: string, id: string): boolean {
     return this.db.transaction((): boolean => {
-      const removed = this.db.prepare('DELETE FROM blueprints WHERE company_id = ? AND id = ?').run(companyId, id).changes > 0;
-      if (removed) this.db.prepare('DELETE FROM runs WHERE company_id = ? AND blueprint_id = ?').run(companyId, id);
+      const removed = this.deleteRow.run(companyId, id).changes > 0;
+      if (removed) this.deleteRuns.run(companyId, id);
       return removed;
     }).immediate();
   }
