@@ -490,36 +490,11 @@ function formatMs(ms: number): string {
   return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
 }
 
-interface HttpStoreModule {
-  HttpStore: new (options: { baseUrl: string; token?: string }) => KeyValueStore;
-}
-
-interface ServeModule {
-  startServer(options: { host: string; port: number; dataDir: string; staticDir?: string; logger?: boolean }): Promise<{ url: string; close(): Promise<void> }>;
-}
-
-/**
- * Imports a sibling module by URL, so the CLI still loads (and says what is missing) in a
- * checkout where that optional part is absent. Returns null only when the module itself is
- * missing; an error inside it still surfaces.
- */
-async function importOptional<T>(relativePath: string): Promise<T | null> {
-  const url = new URL(relativePath, import.meta.url);
-  try {
-    return (await import(url.href)) as T;
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && !existsSync(url)) return null;
-    throw error;
-  }
-}
-
 async function openStore(target: StoreTarget, io: CliIo): Promise<KeyValueStore> {
   if (target.server) {
-    const httpModule = await importOptional<HttpStoreModule>('../kv/http.ts');
-    if (!httpModule) throw new CliError('--server is not available in this build: src/kv/http.ts is missing', 2);
+    const { HttpStore } = await import('../kv/http');
     const token = io.env.KVB_TOKEN;
-    return new httpModule.HttpStore({ baseUrl: target.server, ...(token ? { token } : {}) });
+    return new HttpStore({ baseUrl: target.server, ...(token ? { token } : {}) });
   }
   return openSqliteStore({ dataDir: resolve(io.cwd, target.dataDir), env: io.env });
 }
@@ -589,27 +564,21 @@ function renderValue(entry: Entry): string {
 }
 
 async function serveCommand(command: Extract<CliCommand, { command: 'serve' }>, io: CliIo): Promise<number> {
-  const serveModule = await importOptional<ServeModule>('./http/serve.ts');
-  if (!serveModule) throw new CliError('kvb serve is not available in this build: src/server/http/serve.ts is missing', 2);
-  const staticDir = resolve(REPO_ROOT, 'dist');
-  const hasWebApp = existsSync(resolve(staticDir, 'index.html'));
-  if (!hasWebApp) io.stderr('kvb: the web app is not built (run npm run build); serving the HTTP API only\n');
-  let server: Awaited<ReturnType<ServeModule['startServer']>>;
+  // Imported here so that run and kv do not load Fastify.
+  const { startServer, ServerStartError, DEFAULT_STATIC_DIR } = await import('./http/serve');
+  if (!existsSync(resolve(DEFAULT_STATIC_DIR, 'index.html'))) io.stderr('kvb: the web app is not built (run npm run build); serving the HTTP API only\n');
+  let server: Awaited<ReturnType<typeof startServer>>;
   try {
-    server = await serveModule.startServer({
+    server = await startServer({
       host: command.host,
       port: command.port,
       dataDir: resolve(io.cwd, command.dataDir),
-      ...(hasWebApp ? { staticDir } : {}),
       // Structured request logs (pino) on stdout; values and tokens are never logged.
       logger: true,
     });
   } catch (error) {
     // The server explains why it refused to start (no tokens for a public address, port taken).
-    if (error instanceof Error && error.name === 'ServerStartError') {
-      const code = (error as { code?: unknown }).code;
-      throw new CliError(error.message, code === 'listen_failed' ? 1 : 2);
-    }
+    if (error instanceof ServerStartError) throw new CliError(error.message, error.code === 'listen_failed' ? 1 : 2);
     throw error;
   }
   io.stdout(`kvb serving ${server.url}\n`);
