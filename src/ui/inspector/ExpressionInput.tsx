@@ -7,7 +7,8 @@ export interface ExpressionInputProps {
   id: string;
   value: string;
   onChange(value: string): void;
-  sources: CompletionSources;
+  /** What `@{` can complete to; called only when a suggestion is looked up. */
+  sources(): CompletionSources;
   multiline?: boolean;
   placeholder?: string | undefined;
   invalid?: boolean;
@@ -32,7 +33,7 @@ export function ExpressionInput({ id, value, onChange, sources, multiline = fals
 
   const refresh = (text: string, cursor: number | null) => {
     if (cursor === null) return setPopup(null);
-    const completions = suggestCompletions(text.slice(0, cursor), sources);
+    const completions = suggestCompletions(text.slice(0, cursor), sources());
     if (completions.items.length === 0 || !field.current) return setPopup(null);
     const placement = placeCompletions(field.current.getBoundingClientRect(), globalThis.innerHeight);
     setPopup({ from: completions.from, cursor, items: completions.items, placement });

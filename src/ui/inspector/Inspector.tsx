@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { manifestOf, validateNodeData } from '../../engine';
+import type { CompletionSources } from '../../engine/completions';
 import type { BlockType, FieldSpec, JsonValue } from '../../engine/types';
 import { useKeyList } from '../api/keys';
 import { BlockIcon } from '../atoms/BlockIcon';
@@ -59,10 +60,12 @@ function BlockInspector({ node }: { node: FlowNode }) {
   const stored = useKeyList({ scope: 'flow', scopeKey: meta.id }, '');
   const data = node.data;
   const problems = validateNodeData({ type, data: data as never }, meta);
-  const sources = useMemo(
-    () => completionSourcesFor({ nodeId: node.id, nodes, edges, lastRun, storedEntries: stored.data ?? [] }),
-    [node.id, nodes, edges, lastRun, stored.data],
-  );
+  // Built at the first `@{` lookup after a change, not on each render: dragging the selected
+  // block re-renders the Inspector every frame, and the stored keys can number thousands.
+  const sources = useMemo(() => {
+    let built: CompletionSources | null = null;
+    return () => (built ??= completionSourcesFor({ nodeId: node.id, nodes, edges, lastRun, storedEntries: stored.data ?? [] }));
+  }, [node.id, nodes, edges, lastRun, stored.data]);
   // The field whose caret is at the end of an unclosed `@{`: its error waits until the person
   // closes the placeholder or leaves the field, instead of flashing red on every keystroke.
   const [typingPlaceholderIn, setTypingPlaceholderIn] = useState<string | null>(null);
