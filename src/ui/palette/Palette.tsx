@@ -15,8 +15,8 @@ const GROUPS: { title: string; labels: string[] }[] = [
 
 export function Palette() {
   const addBlock = useEditor((s) => s.addBlock);
-  const nodes = useEditor((s) => s.nodes);
-  const hasStart = nodes.some((n) => n.type === 'start');
+  // A boolean, not the nodes: a drag on the canvas need not re-render the palette.
+  const hasStart = useEditor((s) => s.nodes.some((n) => n.type === 'start'));
   const flow = useReactFlow();
 
   const addAtCentre = (entry: PaletteEntry) => {
@@ -24,7 +24,7 @@ export function Palette() {
     const centre = pane
       ? flow.screenToFlowPosition({ x: pane.left + pane.width / 2, y: pane.top + pane.height / 2 })
       : { x: 0, y: 0 };
-    addBlock(entry, freeSpotNear(centre, nodes.map((n) => n.position)));
+    addBlock(entry, freeSpotNear(centre, flow.getNodes().map((n) => n.position)));
   };
 
   const onDragStart = (event: DragEvent, entry: PaletteEntry) => {

@@ -1,11 +1,19 @@
 import { useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import type { JsonValue, RunRecord } from '../../engine/types';
 import { blockTitle } from '../canvas/block-title';
 import { JsonField } from '../inspector/JsonField';
 import { SHORTCUTS, shortcutLabel } from '../shell/commands';
 import { useEditor, useLibrary, useRun, useSidePanels } from '../store';
+import type { FlowNode } from '../store/flow-model';
 import { CollapsiblePanel } from '../atoms/CollapsiblePanel';
 import { JsonTree } from '../atoms/JsonTree';
+
+function titlesOf(nodes: readonly FlowNode[]): Record<string, string> {
+  const titles: Record<string, string> = {};
+  for (const node of nodes) if (node.type) titles[node.id] = blockTitle(node.type, node.data);
+  return titles;
+}
 
 function durationOf(record: RunRecord): string {
   const ms = Date.parse(record.finishedAt) - Date.parse(record.startedAt);
@@ -16,17 +24,15 @@ export function RunPanel() {
   const view = useRun((s) => s.view);
   const show = useRun((s) => s.show);
   const runs = useLibrary((s) => s.runs);
-  const nodes = useEditor((s) => s.nodes);
+  // The start block and the blocks' titles, not the nodes: a drag on the canvas need not
+  // re-render the step log and its outputs.
+  const start = useEditor((s) => s.nodes.find((n) => n.type === 'start'));
+  const titles = useEditor(useShallow((s) => titlesOf(s.nodes)));
   const selectOnly = useEditor((s) => s.selectOnly);
   const updateNodeData = useEditor((s) => s.updateNodeData);
-  const start = nodes.find((n) => n.type === 'start');
   const [tab, setTab] = useState<'log' | 'history' | 'input'>('log');
   const expanded = useSidePanels((s) => !s.collapsed.run);
   const toggle = useSidePanels((s) => s.toggle);
-  const titleOf = (id: string) => {
-    const node = nodes.find((n) => n.id === id);
-    return node?.type ? blockTitle(node.type, node.data) : id;
-  };
   const statusWord = view.status === 'idle' ? 'not run yet' : view.status;
 
   return (
@@ -62,7 +68,7 @@ export function RunPanel() {
                   <li key={index} className={`step step--${step.error ? 'error' : 'success'}`}>
                     <button type="button" className="step__button" onClick={() => selectOnly([step.nodeId])} title="Select this block">
                       <span className="step__index">{index + 1}</span>
-                      <span className="step__title">{titleOf(step.nodeId)}</span>
+                      <span className="step__title">{titles[step.nodeId] ?? step.nodeId}</span>
                       <span className={`badge badge--${step.error ? 'error' : step.outcome === 'false' ? 'muted' : 'success'}`}>{step.outcome}</span>
                       <span className="step__duration">{step.durationMs.toFixed(1)} ms</span>
                     </button>
