@@ -2,34 +2,11 @@ import { useReactFlow } from '@xyflow/react';
 import { useState, type ChangeEvent } from 'react';
 import type { Problem } from '../../engine/types';
 import { STORAGE_LABELS, selectStorage, storageStatusLabel, useStorage, type StorageChoice } from '../api/storage';
-import { layoutPositions } from '../canvas/auto-layout';
-import { FIT_VIEW_OPTIONS } from '../canvas/view-options';
-import { editorStore, toast, useEditor, useLibrary, useRun } from '../store';
+import { toast, useEditor, useLibrary, useRun } from '../store';
 import { Icon } from '../atoms/Icon';
 import { BlueprintMenu } from './BlueprintMenu';
-import { SHORTCUTS, redo, runCurrentBlueprint, shortcutLabel, stopRun, undo } from './commands';
+import { SHORTCUTS, autoLayout, exportCurrentBlueprint, fitViewSmoothly, redo, runCurrentBlueprint, shortcutLabel, stopRun, undo } from './commands';
 import { ImportProblemsDialog } from './ImportProblemsDialog';
-
-export async function autoLayout(fitView: () => void): Promise<void> {
-  const { nodes, edges, moveNodes } = editorStore.getState();
-  try {
-    moveNodes(await layoutPositions(nodes, edges));
-    globalThis.requestAnimationFrame(() => fitView());
-  } catch (error) {
-    toast('error', `Auto layout failed: ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
-
-export function exportCurrentBlueprint(): void {
-  const doc = editorStore.getState().toDocument();
-  const blob = new Blob([`${JSON.stringify(doc, null, 2)}\n`], { type: 'application/json' });
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = `${doc.id}.kv-blueprint.json`;
-  link.click();
-  globalThis.setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
 
 export function Toolbar() {
   const canUndo = useEditor((s) => s.history.past.length > 0);
@@ -45,7 +22,7 @@ export function Toolbar() {
   const importText = useLibrary((s) => s.importText);
   const flow = useReactFlow();
   const [problems, setProblems] = useState<{ file: string; problems: Problem[] } | null>(null);
-  const fitView = () => void flow.fitView({ ...FIT_VIEW_OPTIONS, duration: 200 });
+  const fitView = () => fitViewSmoothly(flow);
 
   const onImport = async (event: ChangeEvent<HTMLInputElement>) => {
     const file = event.target.files?.[0];

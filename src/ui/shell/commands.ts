@@ -2,8 +2,11 @@
  * The editor's user actions, registered once: a toolbar button and its keyboard shortcut run
  * the same command, and the tooltip shows the shortcut from here.
  */
+import type { ReactFlowInstance } from '@xyflow/react';
 import type { JsonValue } from '../../engine/types';
 import { storageStore } from '../api/storage';
+import { layoutPositions } from '../canvas/auto-layout';
+import { FIT_VIEW_OPTIONS } from '../canvas/view-options';
 import { editorStore, runStore, toast } from '../store';
 
 export interface Shortcut {
@@ -70,4 +73,30 @@ export function undo(): void {
 
 export function redo(): void {
   editorStore.getState().redo();
+}
+
+/** Fits the blueprint into the canvas with a short animation (Fit view, after import and layout). */
+export function fitViewSmoothly(flow: Pick<ReactFlowInstance, 'fitView'>): void {
+  void flow.fitView({ ...FIT_VIEW_OPTIONS, duration: 200 });
+}
+
+export async function autoLayout(fitView: () => void): Promise<void> {
+  const { nodes, edges, moveNodes } = editorStore.getState();
+  try {
+    moveNodes(await layoutPositions(nodes, edges));
+    globalThis.requestAnimationFrame(() => fitView());
+  } catch (error) {
+    toast('error', `Auto layout failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+export function exportCurrentBlueprint(): void {
+  const doc = editorStore.getState().toDocument();
+  const blob = new Blob([`${JSON.stringify(doc, null, 2)}\n`], { type: 'application/json' });
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = `${doc.id}.kv-blueprint.json`;
+  link.click();
+  globalThis.setTimeout(() => URL.revokeObjectURL(url), 1000);
 }

@@ -1,9 +1,7 @@
 import { useReactFlow } from '@xyflow/react';
 import { useEffect } from 'react';
-import { FIT_VIEW_OPTIONS } from '../canvas/view-options';
 import { editorStore } from '../store';
-import { SHORTCUTS, matchesShortcut, redo, runCurrentBlueprint, undo } from './commands';
-import { autoLayout } from './Toolbar';
+import { SHORTCUTS, autoLayout, fitViewSmoothly, matchesShortcut, redo, runCurrentBlueprint, undo } from './commands';
 
 function isEditable(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
@@ -22,7 +20,7 @@ export function useShortcuts(): void {
       }
       if (isEditable(event.target) || document.querySelector('[role="dialog"]')) return;
       const editor = editorStore.getState();
-      const fitView = () => void flow.fitView({ ...FIT_VIEW_OPTIONS, duration: 200 });
+      const fitView = () => fitViewSmoothly(flow);
       const handled = (() => {
         if (event.key === 'Delete' || event.key === 'Backspace') return editor.deleteSelection() >= 0;
         if (matchesShortcut(event, SHORTCUTS.redo) || matchesShortcut(event, { key: 'y', mod: true })) return (redo(), true);
