@@ -67,7 +67,11 @@ export function KeysPanel() {
         ) : list.isPending ? (
           <div className="empty-state"><div className="spinner" aria-hidden="true" /> <span className="muted">Loading keys…</span></div>
         ) : list.isError ? (
-          <div className="empty-state"><div className="empty-state__title">Could not load keys</div><div className="muted">{list.error.message}</div></div>
+          <div className="empty-state" role="alert">
+            <div className="empty-state__title">Could not load keys</div>
+            <div className="muted">{list.error.message}</div>
+            <button type="button" className="btn" onClick={() => void list.refetch()} disabled={list.isFetching}>{list.isFetching ? 'Retrying…' : 'Retry'}</button>
+          </div>
         ) : entries.length === 0 ? (
           <div className="empty-state">
             <div className="empty-state__title">{prefix ? `No keys start with “${prefix}”` : 'No keys in this scope yet'}</div>
