@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { findJsonSyntaxError, lineAndColumn } from '../engine/expressions';
-import { formatProblems, runBlueprint, validateBlueprint } from '../engine/index';
+import { DEFAULT_COMPANY_ID, formatProblems, runBlueprint, validateBlueprint } from '../engine/index';
 import type { RunRecord } from '../engine/types';
 import { KvError, isKvError, type KvErrorCode } from '../kv/errors';
 import { SAVE_MODES, SCOPES, VALUE_TYPES, type Entry, type JsonValue, type KeyValueStore, type KvOp, type SaveMode, type Scope, type ValueType } from '../kv/types';
@@ -47,7 +47,6 @@ export type CliCommand =
 export type ParseResult = { ok: true; command: CliCommand } | { ok: false; message: string; topic: Topic };
 
 export const DEFAULT_DATA_DIR = './data';
-export const DEFAULT_COMPANY = 'default';
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8787;
 
@@ -170,7 +169,7 @@ function parseRun(args: readonly string[]): CliCommand {
     json: flags.has('json'),
     dataDir: nonEmpty('data', text(flags, 'data'), DEFAULT_DATA_DIR),
     server: serverUrl(text(flags, 'server')),
-    companyId: nonEmpty('company', text(flags, 'company'), DEFAULT_COMPANY),
+    companyId: nonEmpty('company', text(flags, 'company'), DEFAULT_COMPANY_ID),
   };
 }
 
@@ -201,7 +200,7 @@ function parseKv(args: readonly string[]): CliCommand {
     json: flags.has('json'),
     dataDir: nonEmpty('data', text(flags, 'data'), DEFAULT_DATA_DIR),
     server: serverUrl(text(flags, 'server')),
-    companyId: nonEmpty('company', text(flags, 'company'), DEFAULT_COMPANY),
+    companyId: nonEmpty('company', text(flags, 'company'), DEFAULT_COMPANY_ID),
   };
   switch (kvAction) {
     case 'list':
@@ -284,7 +283,7 @@ Options:
   --input @<file>     read the input from a JSON file
   --data <dir>        data directory of the SQLite store (default ${DEFAULT_DATA_DIR})
   --server <url>      use a kvb server's store instead (token from KVB_TOKEN)
-  --company <id>      the tenant to act for (default ${DEFAULT_COMPANY})
+  --company <id>      the tenant to act for (default ${DEFAULT_COMPANY_ID})
   --json              print exactly the run record as JSON on stdout
 
 Exit codes: 0 the run succeeded, 1 it failed or was cancelled, 2 bad usage or an invalid document
@@ -303,7 +302,7 @@ Actions:
 Options for every action:
   --scope flow|flow_group|global   (default global)
   --scope-key <id>    the blueprint id (flow) or group id (flow_group)
-  --company <id>      the tenant (default ${DEFAULT_COMPANY})
+  --company <id>      the tenant (default ${DEFAULT_COMPANY_ID})
   --data <dir>        data directory of the SQLite store (default ${DEFAULT_DATA_DIR})
   --server <url>      use a kvb server's store instead (token from KVB_TOKEN)
   --json              print entries as JSON

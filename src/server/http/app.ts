@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
+import { DEFAULT_COMPANY_ID } from '../../engine/index';
 import { API_BODY_LIMIT_BYTES } from '../../kv/api-schema';
 import type { KeyValueStore } from '../../kv/types';
 import { ApiError, toApiError } from './api-error';
@@ -25,9 +26,6 @@ declare module 'fastify' {
     tokenCompanyId: string | null;
   }
 }
-
-/** Company a request acts for when no tokens are configured and it names none. */
-export const DEFAULT_COMPANY_ID = 'default';
 
 export interface AppOptions {
   storage: ServerStorage;
