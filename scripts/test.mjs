@@ -20,6 +20,19 @@ function readJson(path) {
   try { return JSON.parse(readFileSync(path, 'utf8')); } catch { return null; }
 }
 
+/** Adds a runner's counts; a run without results, or one that failed with no failed test, counts as one failure. */
+function tally(label, status, counts) {
+  if (!counts) {
+    summary.failed += 1;
+    lines.push(`${label}: no results (exit ${status})`);
+    return;
+  }
+  summary.passed += counts.passed;
+  summary.failed += counts.failed;
+  lines.push(`${label}: ${counts.passed} passed, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}`);
+  if (status !== 0 && counts.failed === 0) { summary.failed += 1; lines.push(`${label}: exited ${status}`); }
+}
+
 // Checks count as one test each, so a type or lint error shows in the summary line.
 for (const [label, args] of [['typecheck', ['tsc', '-p', 'tsconfig.json', '--noEmit']], ['lint', ['eslint', '.', '--max-warnings=0']]]) {
   const status = run(label, 'npx', args);
@@ -30,18 +43,10 @@ for (const [label, args] of [['typecheck', ['tsc', '-p', 'tsconfig.json', '--noE
 rmSync('test-results/unit.json', { force: true });
 const unitStatus = run('unit and integration (vitest)', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/unit.json']);
 const unit = readJson('test-results/unit.json');
-if (unit) {
-  summary.passed += unit.numPassedTests;
-  summary.failed += unit.numFailedTests;
-  lines.push(`vitest: ${unit.numPassedTests} passed, ${unit.numFailedTests} failed${unit.numPendingTests ? `, ${unit.numPendingTests} skipped` : ''}`);
-  // A suite that fails to load has no failed test but fails the run: count it.
-  const brokenFiles = (unit.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).every((a) => a.status !== 'failed')).length;
-  if (brokenFiles > 0) { summary.failed += brokenFiles; lines.push(`vitest: ${brokenFiles} test file(s) failed to load`); }
-} else {
-  summary.failed += 1;
-  lines.push(`vitest: no results (exit ${unitStatus})`);
-}
-if (unitStatus !== 0 && unit && unit.numFailedTests === 0 && summary.failed === 0) { summary.failed += 1; lines.push(`vitest: exited ${unitStatus}`); }
+// A suite that fails to load has no failed test but fails the run: count each such file.
+const brokenFiles = (unit?.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).every((a) => a.status !== 'failed')).length;
+tally('vitest', unitStatus, unit && { passed: unit.numPassedTests, failed: unit.numFailedTests + brokenFiles, skipped: unit.numPendingTests });
+if (brokenFiles > 0) lines.push(`vitest: ${brokenFiles} of those are test files that failed to load`);
 
 if (process.env.KVB_SKIP_E2E === '1') {
   lines.push('e2e: skipped (KVB_SKIP_E2E=1)');
@@ -54,18 +59,8 @@ if (process.env.KVB_SKIP_E2E === '1') {
   } else {
     rmSync('test-results/e2e-results.json', { force: true });
     const e2eStatus = run('browser (Playwright, Chromium)', 'npx', ['playwright', 'test'], { KVB_E2E_PORT: process.env.KVB_E2E_PORT ?? String(await freePort()) });
-    const e2e = readJson('test-results/e2e-results.json');
-    if (e2e?.stats) {
-      const passed = e2e.stats.expected + (e2e.stats.flaky ?? 0);
-      const failed = e2e.stats.unexpected;
-      summary.passed += passed;
-      summary.failed += failed;
-      lines.push(`playwright: ${passed} passed, ${failed} failed${e2e.stats.skipped ? `, ${e2e.stats.skipped} skipped` : ''}`);
-      if (e2eStatus !== 0 && failed === 0) { summary.failed += 1; lines.push(`playwright: exited ${e2eStatus}`); }
-    } else {
-      summary.failed += 1;
-      lines.push(`playwright: no results (exit ${e2eStatus})`);
-    }
+    const stats = readJson('test-results/e2e-results.json')?.stats;
+    tally('playwright', e2eStatus, stats && { passed: stats.expected + (stats.flaky ?? 0), failed: stats.unexpected, skipped: stats.skipped });
   }
 }
 
