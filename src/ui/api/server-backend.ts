@@ -7,11 +7,9 @@
  * because only `fetch` tells a refused connection from a 401 from a page that is not a kvb
  * server at all (e.g. `vite preview`), and the person needs to know which.
  */
+import { DEFAULT_COMPANY_ID } from '../../engine/index';
 import { HttpStore, subscribeToServerEvents } from '../../kv/http';
 import type { BackendHealth, StorageBackend } from './storage';
-
-/** The server's tenant when it has no API tokens (design §9). */
-export const SERVER_DEFAULT_COMPANY_ID = 'default';
 
 /** Wait between two attempts to reach the server's event stream. */
 export const SERVER_RETRY_MS = 3000;
@@ -126,7 +124,7 @@ export function createServerBackend(options: ServerBackendOptions = {}): Storage
   return {
     choice: 'server',
     label: 'Server',
-    companyId: SERVER_DEFAULT_COMPANY_ID,
+    companyId: DEFAULT_COMPANY_ID,
     open: async () => {
       const bearer = token();
       return new HttpStore({ baseUrl: baseUrl(), fetch: fetchImpl, ...(bearer ? { token: bearer } : {}) });
@@ -158,7 +156,7 @@ export function createServerBackend(options: ServerBackendOptions = {}): Storage
       }, {
         fetch: reportingFetch(fetchImpl, report),
         retryMs: options.retryMs ?? SERVER_RETRY_MS,
-        ...(bearer ? {} : { companyId: SERVER_DEFAULT_COMPANY_ID }),
+        ...(bearer ? {} : { companyId: DEFAULT_COMPANY_ID }),
       });
       if (stopped) stopStream();
       return stop;

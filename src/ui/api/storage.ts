@@ -6,14 +6,13 @@
  */
 import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
+import { DEFAULT_COMPANY_ID } from '../../engine/index';
 import { IndexedDbStore, subscribeToKvChanges } from '../../kv/indexeddb';
 import type { KeyValueStore } from '../../kv/types';
 import { createServerBackend } from './server-backend';
 
 export type StorageChoice = 'browser' | 'server';
 
-/** The tenant the browser acts for (one tenant in the browser). */
-export const BROWSER_COMPANY_ID = 'default';
 
 /** Why a store is unavailable: decides what the keys panel offers (a token form, a retry). */
 export type StorageProblem = 'unreachable' | 'unauthorized' | 'refused' | 'failed';
@@ -39,7 +38,7 @@ export interface StorageBackend {
 export const browserBackend: StorageBackend = {
   choice: 'browser',
   label: 'Browser',
-  companyId: BROWSER_COMPANY_ID,
+  companyId: DEFAULT_COMPANY_ID,
   open: () => IndexedDbStore.open(),
   subscribe: (onChange, onHealth) => {
     // IndexedDB does not come and go: once open, it is ready.
@@ -105,7 +104,7 @@ export const storageStore = createStore<StorageState>()(() => ({
   choice: 'browser',
   status: 'connecting',
   store: null,
-  companyId: BROWSER_COMPANY_ID,
+  companyId: DEFAULT_COMPANY_ID,
   problem: null,
   message: null,
 }));
