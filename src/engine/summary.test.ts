@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ENGINE_ERROR_CODES, toRunError, EngineError } from './errors';
-import { KvError } from '../kv/errors';
+import { KvError, helpOf } from '../kv/errors';
+import { toRunError, EngineError } from './errors';
 import { ExpressionError } from './expressions';
 import { summarizeBlock, validateNodeData } from './summary';
 import type { BlueprintNode } from './types';
@@ -79,8 +79,8 @@ describe('validateNodeData', () => {
 
 describe('error codes', () => {
   it('has one help text per code, including §3 codes and the engine\'s own', () => {
-    for (const code of ['invalid_key', 'invalid_value', 'too_large', 'invalid_scope', 'not_found', 'already_exists', 'type_mismatch', 'expression', 'store', 'limit', 'cancelled']) {
-      expect(ENGINE_ERROR_CODES, code).toHaveProperty(code);
+    for (const code of ['invalid_key', 'invalid_value', 'too_large', 'invalid_scope', 'not_found', 'already_exists', 'type_mismatch', 'expression', 'store', 'limit', 'cancelled', 'invalid_path', 'invalid_blueprint', 'internal']) {
+      expect(helpOf(code), code).toEqual(expect.any(String));
     }
   });
 
