@@ -35,7 +35,7 @@ export const ERROR_CODES = {
   },
   not_found: {
     status: 404, exitCode: 1,
-    help: 'Nothing is stored under that key (or there is no blueprint, run or route with that id or path).',
+    help: 'Nothing is stored under that key in that scope (a Get block can give a default instead), or no blueprint, run or route has that id.',
   },
   already_exists: {
     status: 409, exitCode: 1,
