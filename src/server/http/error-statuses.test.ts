@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES, isErrorCode } from '../../kv/errors';
+import { ApiError } from './api-error';
 import { errorOf, rawRequest, startTestServer, type TestResponse, type TestServer } from './test-support';
 
 let open: TestServer;
@@ -28,6 +29,19 @@ const blueprint = (id: string) => ({
   format: 'kv-blueprint/1', id, name: id,
   nodes: [{ id: 'start', type: 'start', position: { x: 0, y: 0 }, data: {} }],
   edges: [],
+});
+
+describe('ApiError', () => {
+  it('takes its status from the code, and a code outside the table does not typecheck', () => {
+    expect(new ApiError('too_many_runs', 'busy').status).toBe(429);
+    expect(new ApiError('invalid_blueprint', 'bad').status).toBe(422);
+    type Code = ConstructorParameters<typeof ApiError>[0];
+    // @ts-expect-error a misspelt code is not a key of ERROR_CODES
+    const misspelt: Code = 'not_fuond';
+    // @ts-expect-error routes name a code, never a status
+    const status: Code = 404;
+    expect([misspelt, status]).toEqual(['not_fuond', 404]);
+  });
 });
 
 describe('error answers carry the status of their code in ERROR_CODES', () => {
