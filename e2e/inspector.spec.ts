@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { ERROR_CODES } from '../src/kv/errors';
 import { EditorPage } from './pages/editor-page';
 
 test.describe('inspector', () => {
@@ -101,6 +102,7 @@ test.describe('inspector', () => {
     await editor.canvas.select('get-cached');
     const lastRun = editor.inspector.region.getByLabel('Last run of this block');
     await expect(lastRun).toContainText('not_found');
+    await expect(lastRun.locator('.error-help')).toHaveText(ERROR_CODES.not_found.help);
     await expect(lastRun).toContainText('flow:analysis_result');
     await editor.canvas.select('save-result');
     await expect(editor.inspector.region.getByLabel('Last run of this block')).toContainText('Wrote');

@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { ERROR_CODES } from '../src/kv/errors';
 import { EditorPage } from './pages/editor-page';
 
 test.describe('running and stored keys', () => {
@@ -12,6 +13,11 @@ test.describe('running and stored keys', () => {
     await editor.runAndWait('succeeded');
     await expect(canvas.node('get-cached')).toHaveAttribute('data-status', 'error');
     await expect(canvas.node('get-cached')).toContainText('not_found');
+    // What to do about the code: in the canvas error's tooltip and under the step in the log.
+    const tooltip = await canvas.node('get-cached').locator('.block__error').getAttribute('title');
+    expect(tooltip).toMatch(/^not_found: /);
+    expect(tooltip).toContain(ERROR_CODES.not_found.help);
+    await expect(run.steps().filter({ hasText: 'not_found' }).locator('.error-help')).toHaveText(ERROR_CODES.not_found.help);
     await expect(canvas.node('compute')).toHaveAttribute('data-status', 'success');
     await expect(canvas.node('save-result')).toHaveAttribute('data-status', 'success');
     await expect(canvas.node('output-cached')).toHaveAttribute('data-status', 'idle');

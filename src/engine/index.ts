@@ -9,6 +9,7 @@ export { runBlueprint } from './runner';
 export { BLOCK_MANIFESTS, PALETTE, outsOf, manifestOf } from './blocks';
 export type { BlockManifest, BlockOutcome, BlockRunContext } from './blocks';
 export { summarizeBlock, validateNodeData, type FieldProblem } from './summary';
-export { ENGINE_ERROR_CODES, EngineError, toRunError, type EngineErrorCode } from './errors';
+export { EngineError, toRunError } from './errors';
+export { ERROR_CODES, helpOf, type ErrorCode } from '../kv/errors';
 export { KvAccess, DEFAULT_COMPANY_ID, type KvTrace } from './kv-access';
 export { TEMPLATES, type BlueprintTemplate } from './templates';

@@ -169,12 +169,12 @@ describe('runBlueprint: errors', () => {
     expect(record.error).toMatchObject({ code: 'expression', nodeId: 'out' });
   });
 
-  it('fails an invalid document with invalid_document and runs nothing', async () => {
+  it('fails an invalid document with invalid_blueprint and runs nothing', async () => {
     const document = makeDocument([outputOf('out', 'x', 0, 0)], ['start.success>nowhere']);
     const record = await runBlueprint(document, { store: store() });
     expect(record.status).toBe('failed');
     expect(record.steps).toEqual([]);
-    expect(record.error?.code).toBe('invalid_document');
+    expect(record.error?.code).toBe('invalid_blueprint');
     expect(record.error?.message).toContain("edges[0].target: no node with id 'nowhere'");
   });
 });

@@ -117,7 +117,7 @@ export async function runBlueprint(document: BlueprintDocument, options: RunOpti
       steps: [],
       outputs: [],
       state: {},
-      error: { code: 'invalid_document', message: `The blueprint is not valid:\n${formatProblems(validation.problems)}`, nodeId: null },
+      error: { code: 'invalid_blueprint', message: `The blueprint is not valid:\n${formatProblems(validation.problems)}`, nodeId: null },
     };
     emit({ type: 'run-finished', runId, record });
     return record;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ENGINE_ERROR_CODES, toRunError, EngineError } from './errors';
-import { KvError } from '../kv/errors';
+import { KvError, helpOf } from '../kv/errors';
+import { toRunError, EngineError } from './errors';
 import { ExpressionError } from './expressions';
 import { summarizeBlock, validateNodeData } from './summary';
-import type { BlueprintNode } from './types';
+import type { BlueprintNode, RunError } from './types';
 
 const kvNode = (data: Record<string, unknown>) => ({ type: 'kv', data } as unknown as BlueprintNode);
 
@@ -79,9 +79,17 @@ describe('validateNodeData', () => {
 
 describe('error codes', () => {
   it('has one help text per code, including §3 codes and the engine\'s own', () => {
-    for (const code of ['invalid_key', 'invalid_value', 'too_large', 'invalid_scope', 'not_found', 'already_exists', 'type_mismatch', 'expression', 'store', 'limit', 'cancelled']) {
-      expect(ENGINE_ERROR_CODES, code).toHaveProperty(code);
+    for (const code of ['invalid_key', 'invalid_value', 'too_large', 'invalid_scope', 'not_found', 'already_exists', 'type_mismatch', 'expression', 'store', 'limit', 'cancelled', 'invalid_path', 'invalid_blueprint', 'internal']) {
+      expect(helpOf(code), code).toEqual(expect.any(String));
     }
+  });
+
+  it('types run error codes as keys of the one table', () => {
+    // @ts-expect-error a misspelt code is not a key of ERROR_CODES
+    const misspelt: RunError = { code: 'limt', message: 'x', nodeId: null };
+    // @ts-expect-error EngineError takes a code of the table too
+    const thrown = new EngineError('expresion', 'x');
+    expect([misspelt.code, thrown.code]).toEqual(['limt', 'expresion']);
   });
 
   it('turns thrown errors into run errors with stable codes', () => {

@@ -2,6 +2,7 @@
  * The engine's public types: the `kv-blueprint/1` document, the run record and run events,
  * and the block manifest. Pure TypeScript: no React, DOM or Node-only module.
  */
+import type { ErrorCode } from '../kv/errors';
 import type { JsonValue, KeyValueStore, SaveMode, Scope, ValueType } from '../kv/types';
 
 export type { JsonValue, Scope, ValueType, SaveMode };
@@ -107,7 +108,7 @@ export type ValidationResult =
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface RunError {
-  code: string;
+  code: ErrorCode;
   message: string;
   nodeId: string | null;
 }

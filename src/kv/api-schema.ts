@@ -7,7 +7,7 @@
  * never silently ignored.
  */
 import { z } from 'zod';
-import { KV_ERROR_CODES } from './errors';
+import type { ErrorCode } from './errors';
 import { LIST_MAX_LIMIT, SAVE_MODES, SCOPES, VALUE_TYPES, type Entry, type JsonValue, type KvOp, type KvOpResult } from './types';
 
 /** Request body limit of the server; larger bodies are refused with 413. */
@@ -19,24 +19,16 @@ export const RUNS_DEFAULT_LIMIT = 20;
 export const RUNS_MAX_LIMIT = 200;
 
 /**
- * Every error code the API answers with: the store's, plus the HTTP layer's own. The body of
- * every error is `{ error: { code, message } }` (`ApiErrorBody`).
+ * Every error code the API answers with is a key of `ERROR_CODES` (`errors.ts`), which also
+ * gives its status. The body of every error is `{ error: { code, message } }` (`ApiErrorBody`).
  */
-export const API_ERROR_CODES = {
-  ...KV_ERROR_CODES,
-  unauthorized: 'The request has no API token, or an unknown one: send Authorization: Bearer <token>.',
-  forbidden: 'The request is refused: wrong Host, a cross-origin write, or a companyId the token does not belong to.',
-  invalid_blueprint: 'The blueprint is not a valid kv-blueprint/1 document: see the problems list.',
-  internal: 'An unexpected server failure. It is logged on the server; the request can be retried.',
-} as const;
-
-export type ApiErrorCode = keyof typeof API_ERROR_CODES;
+export type ApiErrorCode = ErrorCode;
 
 export interface ApiProblem { path: string; message: string }
 
 export interface ApiErrorBody {
   error: {
-    code: string;
+    code: ApiErrorCode;
     message: string;
     /** Index of the failing op of a batch. */
     opIndex?: number;

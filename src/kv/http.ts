@@ -5,7 +5,7 @@
  * `fetch` (and `EventSource` when present).
  */
 import { apiErrorBodySchema, SERVER_EVENT_NAMES, type KvOpsRequest, type ServerEvent, type ServerEventName } from './api-schema';
-import { KV_ERROR_CODES, KvError, type KvErrorCode } from './errors';
+import { KvError, isKvErrorCode } from './errors';
 import { assertStorableValue } from './operations';
 import type { Entry, KeyValueStore, KvOp, KvOpResult } from './types';
 
@@ -19,10 +19,6 @@ export interface HttpStoreOptions {
   token?: string;
   /** Defaults to the global `fetch`. */
   fetch?: typeof fetch;
-}
-
-function isKvErrorCode(code: string): code is KvErrorCode {
-  return Object.prototype.hasOwnProperty.call(KV_ERROR_CODES, code);
 }
 
 function trimSlash(url: string): string {

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { findJsonSyntaxError, lineAndColumn } from '../engine/expressions';
 import { DEFAULT_COMPANY_ID, formatProblems, runBlueprint, validateBlueprint } from '../engine/index';
 import type { RunRecord } from '../engine/types';
-import { KvError, isKvError, type KvErrorCode } from '../kv/errors';
+import { KvError, exitCodeOf, isKvError } from '../kv/errors';
 import { SAVE_MODES, SCOPES, VALUE_TYPES, type Entry, type JsonValue, type KeyValueStore, type KvOp, type SaveMode, type Scope, type ValueType } from '../kv/types';
 import { openSqliteStore } from './sqlite-store';
 
@@ -374,16 +374,6 @@ function describeFailure(error: unknown): string {
   return `unexpected error: ${String(error)}`;
 }
 
-/** Store errors caused by what the user typed are usage errors; the rest mean the work failed. */
-function exitCodeOf(code: KvErrorCode): 1 | 2 {
-  switch (code) {
-    case 'invalid_key': case 'invalid_value': case 'invalid_scope': case 'invalid_request': case 'too_large':
-      return 2;
-    default:
-      return 1;
-  }
-}
-
 async function execute(command: CliCommand, io: CliIo): Promise<number> {
   switch (command.command) {
     case 'help':
@@ -439,7 +429,7 @@ async function runCommand(command: Extract<CliCommand, { command: 'run' }>, io: 
   if (!validation.ok) {
     io.stderr(`kvb: ${command.file} is not a valid kv-blueprint/1 document (${validation.problems.length} problem${validation.problems.length === 1 ? '' : 's'}):\n`);
     io.stderr(`${formatProblems(validation.problems)}\n`);
-    return 2;
+    return exitCodeOf('invalid_blueprint');
   }
   let input: JsonValue | undefined;
   if (command.input?.kind === 'inline') input = parseJson(command.input.text, '--input') as JsonValue;
@@ -517,7 +507,7 @@ async function kvCommand(command: Extract<CliCommand, { command: 'kv' }>, io: Cl
       case 'get': {
         const [result] = await store.batch(command.companyId, [{ op: 'get', key: command.key, ...ref }]);
         const entry = result?.op === 'get' ? result.entry : null;
-        if (!entry) throw new CliError(`Key '${command.key}' not found in ${where}`, 1);
+        if (!entry) throw new CliError(`Key '${command.key}' not found in ${where}`, exitCodeOf('not_found'));
         io.stdout(command.json ? `${JSON.stringify(entry, null, 2)}\n` : `${renderValue(entry)}\n`);
         return 0;
       }
@@ -534,7 +524,7 @@ async function kvCommand(command: Extract<CliCommand, { command: 'kv' }>, io: Cl
       }
       case 'delete': {
         const [result] = await store.batch(command.companyId, [{ op: 'delete', key: command.key, ...ref }]);
-        if (result?.op !== 'delete' || !result.deleted) throw new CliError(`Key '${command.key}' not found in ${where}`, 1);
+        if (result?.op !== 'delete' || !result.deleted) throw new CliError(`Key '${command.key}' not found in ${where}`, exitCodeOf('not_found'));
         io.stdout(command.json ? `${JSON.stringify({ key: command.key, deleted: true })}\n` : `Deleted '${command.key}' from ${where}\n`);
         return 0;
       }

@@ -75,12 +75,12 @@ function fromFastifyError(error: FastifyError): ApiError | null {
   if (status === undefined || status < 400 || status >= 500) return null;
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ApiError(413, 'too_large', `The request body is larger than ${API_BODY_LIMIT_BYTES / (1024 * 1024)} MiB`);
+      return new ApiError('too_large', `The request body is larger than ${API_BODY_LIMIT_BYTES / (1024 * 1024)} MiB`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ApiError(400, 'invalid_request', 'The body must be JSON: send Content-Type: application/json');
+      return new ApiError('invalid_request', 'The body must be JSON: send Content-Type: application/json');
     default:
       // Other request errors Fastify raises (a wrong Content-Length…): its message is safe.
-      return new ApiError(status === 413 ? 413 : 400, status === 413 ? 'too_large' : 'invalid_request', error.message);
+      return new ApiError(status === 413 ? 'too_large' : 'invalid_request', error.message);
   }
 }
 
@@ -89,19 +89,19 @@ function fromFastifyError(error: FastifyError): ApiError | null {
  * object's prototype (`__proto__`, `constructor.prototype`) are refused, as Fastify does.
  */
 export function parseJsonBody(text: string): unknown {
-  if (text.trim() === '') throw new ApiError(400, 'invalid_request', 'The body is empty but Content-Type says JSON: send a JSON object');
+  if (text.trim() === '') throw new ApiError('invalid_request', 'The body is empty but Content-Type says JSON: send a JSON object');
   try {
     return JSON.parse(text, (key: string, value: unknown) => {
       const reachesPrototype = key === '__proto__'
         || (key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype'));
-      if (reachesPrototype) throw new ApiError(400, 'invalid_request', `The body has a '${key}' key that could reach an object prototype; it is refused`);
+      if (reachesPrototype) throw new ApiError('invalid_request', `The body has a '${key}' key that could reach an object prototype; it is refused`);
       return value;
     });
   } catch (error) {
     if (error instanceof ApiError) throw error;
     // V8 reports a nesting it cannot walk as a stack overflow, which would mean nothing to a caller.
-    if (error instanceof RangeError) throw new ApiError(400, 'invalid_request', 'The body nests too deeply to parse: flatten its arrays and objects');
-    throw new ApiError(400, 'invalid_request', `The body is not valid JSON: ${(error as Error).message}`);
+    if (error instanceof RangeError) throw new ApiError('invalid_request', 'The body nests too deeply to parse: flatten its arrays and objects');
+    throw new ApiError('invalid_request', `The body is not valid JSON: ${(error as Error).message}`);
   }
 }
 
@@ -140,7 +140,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       const own = request.tokenCompanyId;
       if (own === null) return requested ?? DEFAULT_COMPANY_ID;
       if (requested !== undefined && requested !== own) {
-        throw new ApiError(403, 'forbidden', `This token cannot act for companyId '${requested}': omit companyId, or use a token of that company`);
+        throw new ApiError('forbidden', `This token cannot act for companyId '${requested}': omit companyId, or use a token of that company`);
       }
       return own;
     },
@@ -154,16 +154,16 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
 
   app.addHook('onRequest', async (request, reply) => {
     const hostProblem = checkHost(request.headers.host, options.port(), options.hostPolicy);
-    if (hostProblem) return sendError(reply, new ApiError(403, 'forbidden', hostProblem));
+    if (hostProblem) return sendError(reply, new ApiError('forbidden', hostProblem));
     const origin = request.headers.origin;
     const fetchSite = request.headers['sec-fetch-site'];
     const originProblem = checkOrigin(request.method, request.headers.host, typeof origin === 'string' ? origin : undefined, typeof fetchSite === 'string' ? fetchSite : undefined);
-    if (originProblem) return sendError(reply, new ApiError(403, 'forbidden', originProblem));
+    if (originProblem) return sendError(reply, new ApiError('forbidden', originProblem));
     if (tokens.size > 0 && request.url.startsWith('/api/')) {
       const token = bearerToken(request);
-      if (token === null) return sendError(reply, new ApiError(401, 'unauthorized', 'This server needs an API token: send Authorization: Bearer <token>'));
+      if (token === null) return sendError(reply, new ApiError('unauthorized', 'This server needs an API token: send Authorization: Bearer <token>'));
       const companyId = tokens.companyIdOf(token);
-      if (companyId === null) return sendError(reply, new ApiError(401, 'unauthorized', 'The API token is not known to this server'));
+      if (companyId === null) return sendError(reply, new ApiError('unauthorized', 'The API token is not known to this server'));
       request.tokenCompanyId = companyId;
     }
     return undefined;
@@ -177,7 +177,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     }
     // A genuine fault: log it (no values are in our error messages), answer without details.
     request.log.error({ err: error }, 'unexpected failure');
-    return sendError(reply, new ApiError(500, 'internal', 'The server failed unexpectedly; the failure is logged. Try again, and report it if it persists'));
+    return sendError(reply, new ApiError('internal', 'The server failed unexpectedly; the failure is logged. Try again, and report it if it persists'));
   });
 
   const hub = new SseHub(options.heartbeatMs);
@@ -197,10 +197,10 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
     if (path === '/api' || path.startsWith('/api/')) {
-      return sendError(reply, new ApiError(404, 'not_found', `No API route ${request.method} ${path}`));
+      return sendError(reply, new ApiError('not_found', `No API route ${request.method} ${path}`));
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      return sendError(reply, new ApiError(404, 'not_found', `Nothing at ${request.method} ${path}`));
+      return sendError(reply, new ApiError('not_found', `Nothing at ${request.method} ${path}`));
     }
     // The web app routes in the browser: every other page is its index.html.
     if (hasApp) return reply.type('text/html; charset=utf-8').sendFile('index.html');

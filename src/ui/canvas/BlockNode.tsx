@@ -3,6 +3,7 @@ import { memo } from 'react';
 import { manifestOf } from '../../engine';
 import type { BlockType, Out } from '../../engine/types';
 import { BlockIcon } from '../atoms/BlockIcon';
+import { errorTooltip } from '../atoms/ErrorHelp';
 import type { FlowNode } from '../store/flow-model';
 import type { NodeRunStatus } from '../store/run-state';
 import { useRun } from '../store';
@@ -39,8 +40,8 @@ function BlockNodeView({ id, type, data, selected }: NodeProps<FlowNode>) {
       </div>
       <div className="block__summary" title={summary}>{summary || '\u00a0'}</div>
       {failure && (
-        // The message is clamped to a few lines on the canvas; the tooltip and the inspector hold all of it.
-        <div className="block__error" role="alert" title={`${failure.code}: ${failure.message}`}>
+        // The message is clamped to a few lines on the canvas; the tooltip (with the code's help) and the inspector hold all of it.
+        <div className="block__error" role="alert" title={errorTooltip(failure)}>
           <strong className="block__error-code">{failure.code}</strong>
           <span className="block__error-message">{failure.message}</span>
         </div>

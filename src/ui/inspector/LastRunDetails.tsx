@@ -1,3 +1,4 @@
+import { ErrorHelp } from '../atoms/ErrorHelp';
 import { JsonTree } from '../atoms/JsonTree';
 import { useRun } from '../store';
 
@@ -22,6 +23,7 @@ export function LastRunDetails({ nodeId }: { nodeId: string }) {
       {step.error && (
         <div className="error-box" role="alert">
           <code>{step.error.code}</code> {step.error.message}
+          <ErrorHelp code={step.error.code} />
         </div>
       )}
       {!step.error && (

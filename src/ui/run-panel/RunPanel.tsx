@@ -8,6 +8,7 @@ import { useEditor, useLibrary, useRun, useSidePanels } from '../store';
 import type { FlowNode } from '../store/flow-model';
 import { CollapsiblePanel } from '../atoms/CollapsiblePanel';
 import { JsonTree } from '../atoms/JsonTree';
+import { ErrorHelp } from '../atoms/ErrorHelp';
 
 function titlesOf(nodes: readonly FlowNode[]): Record<string, string> {
   const titles: Record<string, string> = {};
@@ -62,7 +63,7 @@ export function RunPanel() {
             </div>
           ) : (
             <>
-              {view.error && !view.error.nodeId && <div className="error-box" role="alert"><code>{view.error.code}</code> {view.error.message}</div>}
+              {view.error && !view.error.nodeId && <div className="error-box" role="alert"><code>{view.error.code}</code> {view.error.message}<ErrorHelp code={view.error.code} /></div>}
               <ol className="step-log" aria-label="Step log">
                 {view.steps.map((step, index) => (
                   <li key={index} className={`step step--${step.error ? 'error' : 'success'}`}>
@@ -72,7 +73,7 @@ export function RunPanel() {
                       <span className={`badge badge--${step.error ? 'error' : step.outcome === 'false' ? 'muted' : 'success'}`}>{step.outcome}</span>
                       <span className="step__duration">{step.durationMs.toFixed(1)} ms</span>
                     </button>
-                    {step.error && <div className="step__error">{step.error.code}: {step.error.message}</div>}
+                    {step.error && <div className="step__error">{step.error.code}: {step.error.message}<ErrorHelp code={step.error.code} /></div>}
                   </li>
                 ))}
                 {view.status === 'running' && <li className="step step--running"><span className="spinner spinner--small" aria-hidden="true" /> running…</li>}

@@ -58,7 +58,7 @@ export function createRunStore(hooks: RunHooks) {
         return record;
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        set({ view: { ...IDLE_RUN, status: 'failed', error: { code: 'run', message, nodeId: null } } });
+        set({ view: { ...IDLE_RUN, status: 'failed', error: { code: 'internal', message, nodeId: null } } });
         return null;
       } finally {
         controller = null;

@@ -14,7 +14,7 @@ function invalidBlueprint(problems: Problem[]): ApiError {
   const first = problems[0];
   const summary = first ? `${first.path}: ${first.message}` : 'the document is not valid';
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
-  return new ApiError(422, 'invalid_blueprint', `The blueprint is not a valid kv-blueprint/1 document: ${summary}${more}`, { problems });
+  return new ApiError('invalid_blueprint', `The blueprint is not a valid kv-blueprint/1 document: ${summary}${more}`, { problems });
 }
 
 function validDocument(body: unknown, idFromUrl?: string): BlueprintDocument {

@@ -24,7 +24,7 @@ function parseJsonText(text: string, key: string): JsonValue {
   try {
     return JSON.parse(text) as JsonValue;
   } catch (error) {
-    throw new ApiError(400, 'invalid_value', `Value for key ${describeKey(key)} is not valid JSON: ${(error as Error).message}`);
+    throw new ApiError('invalid_value', `Value for key ${describeKey(key)} is not valid JSON: ${(error as Error).message}`);
   }
 }
 
@@ -61,7 +61,7 @@ export function registerKvRoutes(app: FastifyInstance, context: ApiContext): voi
     let value: JsonValue = body.value;
     if (body.valueType === 'json' && typeof value === 'string') value = parseJsonText(value, body.key);
     if (body.valueType === 'text' && typeof value !== 'string') {
-      throw new ApiError(400, 'invalid_value', `Value for key ${describeKey(body.key)} must be a string when valueType is text`);
+      throw new ApiError('invalid_value', `Value for key ${describeKey(body.key)} must be a string when valueType is text`);
     }
     const op: KvOp = { op: 'set', key: body.key, value, scope: body.scope, scopeKey: body.scopeKey, mode: body.mode, ttlSeconds: body.ttlSeconds };
     const result = await runSingleOp(store, companyId, op);
@@ -89,7 +89,7 @@ export function registerKvRoutes(app: FastifyInstance, context: ApiContext): voi
     const body = parseBody(kvOpsRequestSchema, request.body);
     body.ops.forEach((op, index) => {
       const field = unknownOpField(op);
-      if (field !== null) throw new ApiError(400, 'invalid_request', `ops[${index}]: unknown field '${field}' for op '${String(op.op)}'`, { opIndex: index });
+      if (field !== null) throw new ApiError('invalid_request', `ops[${index}]: unknown field '${field}' for op '${String(op.op)}'`, { opIndex: index });
     });
     const companyId = context.companyFor(request, body.companyId);
     // The ops' contents are checked by the store itself, with the codes every backend uses.
