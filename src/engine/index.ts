@@ -6,8 +6,20 @@
 export * from './types';
 export { validateBlueprint, settingsOf, formatProblems } from './document';
 export { runBlueprint } from './runner';
-export { BLOCK_MANIFESTS, PALETTE, outsOf, manifestOf } from './blocks';
-export type { BlockManifest, BlockOutcome, BlockRunContext } from './blocks';
+export {
+  BLOCK_MANIFESTS,
+  BLOCK_TYPES,
+  CONDITION_OPERATORS,
+  KV_ACTIONS,
+  PALETTE,
+  PALETTE_GROUPS,
+  appearanceOf,
+  defaultTitleOf,
+  isBlockType,
+  manifestOf,
+  outsOf,
+} from './blocks';
+export type { BlockManifest, BlockOutcome, BlockRunContext, PaletteGroup } from './blocks';
 export { summarizeBlock, validateNodeData, type FieldProblem } from './summary';
 export { ENGINE_ERROR_CODES, EngineError, toRunError, type EngineErrorCode } from './errors';
 export { KvAccess, DEFAULT_COMPANY_ID, type KvTrace } from './kv-access';

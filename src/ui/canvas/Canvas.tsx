@@ -11,7 +11,7 @@ import {
   type EdgeTypes,
 } from '@xyflow/react';
 import { useCallback, useMemo, type DragEvent } from 'react';
-import { PALETTE } from '../../engine';
+import { appearanceOf, BLOCK_TYPES, isBlockType, PALETTE } from '../../engine';
 import { editorStore, toast, useEditor, useRun } from '../store';
 import type { FlowEdge, FlowNode } from '../store/flow-model';
 import { shortcutLabel, SHORTCUTS } from '../shell/commands';
@@ -20,25 +20,14 @@ import { BlueprintEdgeView } from './BlueprintEdgeView';
 import { withRunStatus } from './node-status';
 import { FIT_VIEW_OPTIONS, PALETTE_DRAG_TYPE } from './view-options';
 
-const nodeTypes: NodeTypes = {
-  start: BlockNode,
-  kv: BlockNode,
-  setState: BlockNode,
-  transform: BlockNode,
-  condition: BlockNode,
-  output: BlockNode,
-};
+// Every block type renders through BlockNode, from its manifest.
+const nodeTypes: NodeTypes = Object.fromEntries(BLOCK_TYPES.map((type) => [type, BlockNode]));
 const edgeTypes: EdgeTypes = { default: BlueprintEdgeView };
 
-// The block icons' colours, so the minimap reads like the canvas.
-const MINIMAP_COLORS: Record<string, string> = {
-  start: '#6366f1',
-  kv: '#0ea5e9',
-  setState: '#a855f7',
-  transform: '#a855f7',
-  condition: '#f59e0b',
-  output: '#10b981',
-};
+/** The block's icon colour, so the minimap reads like the canvas. */
+function minimapColor(node: FlowNode): string {
+  return isBlockType(node.type) ? appearanceOf(node.type, node.data).color : '#94a3b8';
+}
 const MINIMAP_SIZE = { width: 176, height: 116 };
 // After a run the minimap outlines blocks by their status, like the canvas borders.
 const MINIMAP_STATUS_STROKES: Record<string, string> = { running: '#f59e0b', success: '#16a34a', error: '#dc2626' };
@@ -146,7 +135,7 @@ export function Canvas() {
           zoomable
           ariaLabel="Minimap"
           style={MINIMAP_SIZE}
-          nodeColor={(n) => MINIMAP_COLORS[n.type ?? ''] ?? '#94a3b8'}
+          nodeColor={minimapColor}
           nodeStrokeColor={minimapStroke}
           nodeStrokeWidth={6}
           nodeBorderRadius={6}

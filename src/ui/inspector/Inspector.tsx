@@ -6,7 +6,7 @@ import type { BlockType, FieldSpec, JsonValue } from '../../engine/types';
 import { useKeyList } from '../api/keys';
 import { BlockIcon } from '../atoms/BlockIcon';
 import { CollapsiblePanel } from '../atoms/CollapsiblePanel';
-import { blockTitle } from '../canvas/block-title';
+import { blockTitle } from '../lib/block-title';
 import { useEditor, useRun, useSidePanels } from '../store';
 import type { FlowNode } from '../store/flow-model';
 import { completionSourcesFor } from './completion-sources';
@@ -119,7 +119,7 @@ function BlockInspector({ node }: { node: FlowNode }) {
   return (
     <div className="block-inspector">
       <div className="block-inspector__head">
-        <BlockIcon type={type} action={typeof data.action === 'string' ? data.action : undefined} />
+        <BlockIcon type={type} data={data} />
         <div>
           <div className="block-inspector__title">{blockTitle(type, data)}</div>
           <div className="block-inspector__sub">{manifest.label} · <code>{node.id}</code></div>

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { JsonValue, RunRecord } from '../../engine/types';
-import { blockTitle } from '../canvas/block-title';
+import { blockTitle } from '../lib/block-title';
 import { JsonField } from '../inspector/JsonField';
 import { SHORTCUTS, shortcutLabel } from '../shell/commands';
 import { useEditor, useLibrary, useRun, useSidePanels } from '../store';
