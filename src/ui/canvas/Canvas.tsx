@@ -14,11 +14,12 @@ import { useCallback, useMemo, type DragEvent } from 'react';
 import { appearanceOf, BLOCK_TYPES, isBlockType, PALETTE } from '../../engine';
 import { editorStore, toast, useEditor, useRun } from '../store';
 import type { FlowEdge, FlowNode } from '../store/flow-model';
-import { shortcutLabel, SHORTCUTS } from '../shell/commands';
+import { COMMANDS } from '../commands/editor-commands';
+import { shortcutLabel } from '../commands/registry';
 import { BlockNode } from './BlockNode';
 import { BlueprintEdgeView } from './BlueprintEdgeView';
 import { withRunStatus } from './node-status';
-import { FIT_VIEW_OPTIONS, PALETTE_DRAG_TYPE } from './view-options';
+import { FIT_VIEW_OPTIONS, PALETTE_DRAG_TYPE } from '../lib/view-options';
 
 // Every block type renders through BlockNode, from its manifest.
 const nodeTypes: NodeTypes = Object.fromEntries(BLOCK_TYPES.map((type) => [type, BlockNode]));
@@ -45,7 +46,7 @@ function EmptyCanvasHint() {
       <ol className="canvas-hint__steps">
         <li>Drag a block from <strong>Blocks</strong> onto the canvas, or click it to add it here.</li>
         <li>Drag from an out on a block’s right (<span className="canvas-hint__out canvas-hint__out--success">success</span>, <span className="canvas-hint__out canvas-hint__out--error">error</span>) to the left side of the next block.</li>
-        <li>Press <kbd>{shortcutLabel(SHORTCUTS.run)}</kbd> or <strong>Run</strong> to try it.</li>
+        <li>Press <kbd>{shortcutLabel(COMMANDS.run.shortcuts[0])}</kbd> or <strong>Run</strong> to try it.</li>
       </ol>
     </Panel>
   );

@@ -3,7 +3,7 @@ import type { DragEvent } from 'react';
 import { PALETTE, PALETTE_GROUPS } from '../../engine';
 import type { PaletteEntry } from '../../engine/types';
 import { BlockIcon } from '../atoms/BlockIcon';
-import { PALETTE_DRAG_TYPE } from '../canvas/view-options';
+import { PALETTE_DRAG_TYPE } from '../lib/view-options';
 import { useEditor } from '../store';
 import { freeSpotNear } from './placement';
 
