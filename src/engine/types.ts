@@ -133,9 +133,9 @@ export interface RunOptions {
 
 export type FieldKind = 'text' | 'expression' | 'json-or-text' | 'select' | 'number' | 'json';
 
-export interface FieldSpec {
-  /** Key in `node.data`. */
-  name: string;
+export interface FieldSpec<Name extends string = string> {
+  /** Key in `node.data`; a block's manifest only accepts names its data schema has. */
+  name: Name;
   /** The label the inspector shows (a stable name for tests: "Action", "Key", "Value type"…). */
   label: string;
   kind: FieldKind;

@@ -68,8 +68,8 @@ export interface BlockManifest<Type extends string = string, Data = AnyBlockData
   readonly schema: z.ZodType;
   /** The outs, in the order the canvas shows them. */
   readonly outs: readonly Out[];
-  /** Inspector fields, in order, each with its default. */
-  readonly fields: readonly FieldSpec[];
+  /** Inspector fields, in order, each with its default; names are checked against the schema. */
+  readonly fields: readonly FieldSpec<keyof Data & string>[];
   /** The palette section and the buttons this block type adds to it, in order. */
   readonly group: PaletteGroup;
   readonly palette: readonly PalettePreset<Data>[];
