@@ -1,7 +1,7 @@
 import { useReactFlow } from '@xyflow/react';
-import type { ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useStorage } from '../api/storage';
+import { Icon } from '../atoms/Icon';
 import { useEditor, useRun } from '../store';
 import { COMMANDS, type CommandName, type CommandState } from './editor-commands';
 import { commandTooltip, isEnabled } from './registry';
@@ -18,7 +18,7 @@ export function useCommandState(): CommandState {
  * A button that runs a registered command: its accessible name is the command's label, its
  * tooltip names the shortcut, and it is disabled whenever the command is.
  */
-export function CommandButton({ name, className = 'btn', children }: { name: CommandName; className?: string; children?: ReactNode }) {
+export function CommandButton({ name, className = 'btn' }: { name: CommandName; className?: string }) {
   const command = COMMANDS[name];
   const state = useCommandState();
   const flow = useReactFlow();
@@ -31,7 +31,8 @@ export function CommandButton({ name, className = 'btn', children }: { name: Com
       title={commandTooltip(command, state)}
       aria-label={command.label}
     >
-      {children ?? command.label}
+      {'icon' in command && <Icon name={command.icon} />}
+      {!('iconOnly' in command) && <>{'icon' in command ? ' ' : ''}{command.label}</>}
     </button>
   );
 }

@@ -8,6 +8,7 @@ import { storageStore } from '../api/storage';
 import { layoutPositions } from '../lib/auto-layout';
 import { FIT_VIEW_OPTIONS } from '../lib/view-options';
 import { editorStore, runStore, toast } from '../store';
+import type { IconName } from '../atoms/Icon';
 import type { Command } from './registry';
 
 /** What `enabled` and `disabledReason` look at: a snapshot of the stores. */
@@ -24,7 +25,11 @@ export interface CommandContext {
   flow: Pick<ReactFlowInstance, 'fitView'>;
 }
 
-export type EditorCommand = Command<CommandState, CommandContext>;
+export type EditorCommand = Command<CommandState, CommandContext> & {
+  /** The icon its button shows; `iconOnly` buttons show no text (the label stays their name). */
+  readonly icon?: IconName;
+  readonly iconOnly?: boolean;
+};
 
 export function commandStateNow(): CommandState {
   const history = editorStore.getState().history;
@@ -94,6 +99,7 @@ function register<const Table extends Record<string, Omit<EditorCommand, 'name'>
 
 export const COMMANDS = register({
   run: {
+    icon: 'play',
     label: 'Run',
     shortcuts: [{ key: 'Enter', mod: true }],
     inTextFields: true,
@@ -103,34 +109,42 @@ export const COMMANDS = register({
     perform: () => void runCurrentBlueprint(),
   },
   stop: {
+    icon: 'stop',
     label: 'Stop',
     description: 'Stop after the block in flight',
     enabled: (s) => s.running,
     perform: () => runStore.getState().stop(),
   },
   undo: {
+    icon: 'undo',
+    iconOnly: true,
     label: 'Undo',
     shortcuts: [{ key: 'z', mod: true }],
     enabled: (s) => s.canUndo,
     perform: () => editor().undo(),
   },
   redo: {
+    icon: 'redo',
+    iconOnly: true,
     label: 'Redo',
     shortcuts: [{ key: 'z', mod: true, shift: true }, { key: 'y', mod: true }],
     enabled: (s) => s.canRedo,
     perform: () => editor().redo(),
   },
   autoLayout: {
+    icon: 'layout',
     label: 'Auto layout',
     shortcuts: [{ key: 'l', shift: true }],
     perform: ({ flow }) => void autoLayout(flow),
   },
   fitView: {
+    icon: 'fit',
     label: 'Fit view',
     shortcuts: [{ key: '1', shift: true, code: 'Digit1' }],
     perform: ({ flow }) => fitViewSmoothly(flow),
   },
   export: {
+    icon: 'download',
     label: 'Export',
     description: 'Download this blueprint as a kv-blueprint/1 file',
     perform: exportCurrentBlueprint,

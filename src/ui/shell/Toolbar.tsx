@@ -6,8 +6,19 @@ import { toast, useLibrary } from '../store';
 import { Icon } from '../atoms/Icon';
 import { BlueprintMenu } from './BlueprintMenu';
 import { CommandButton } from '../commands/CommandButton';
-import { fitViewSmoothly } from '../commands/editor-commands';
+import { COMMANDS, fitViewSmoothly, type CommandName } from '../commands/editor-commands';
 import { ImportProblemsDialog } from './ImportProblemsDialog';
+
+/** A group of command buttons, drawn from the command table (icon, label, shortcut, enabled). */
+function CommandGroup({ names }: { names: readonly CommandName[] }) {
+  return (
+    <div className="toolbar__group">
+      {names.map((name) => (
+        <CommandButton key={name} name={name} className={'iconOnly' in COMMANDS[name] ? 'btn btn--icon' : 'btn'} />
+      ))}
+    </div>
+  );
+}
 
 export function Toolbar() {
   const storageChoice = useStorage((s) => s.choice);
@@ -37,20 +48,14 @@ export function Toolbar() {
     <header className="toolbar" role="toolbar" aria-label="Editor toolbar">
       <div className="toolbar__brand" title="KV Blueprints"><span className="toolbar__logo">KV</span> <span className="toolbar__brand-name">Blueprints</span></div>
       <BlueprintMenu />
-      <div className="toolbar__group">
-        <CommandButton name="undo" className="btn btn--icon"><Icon name="undo" /></CommandButton>
-        <CommandButton name="redo" className="btn btn--icon"><Icon name="redo" /></CommandButton>
-      </div>
-      <div className="toolbar__group">
-        <CommandButton name="autoLayout"><Icon name="layout" /> Auto layout</CommandButton>
-        <CommandButton name="fitView"><Icon name="fit" /> Fit view</CommandButton>
-      </div>
+      <CommandGroup names={['undo', 'redo']} />
+      <CommandGroup names={['autoLayout', 'fitView']} />
       <div className="toolbar__group">
         <label className="btn" title="Import a kv-blueprint/1 file">
           <Icon name="upload" /> Import
           <input type="file" accept="application/json,.json" className="visually-hidden" aria-label="Import blueprint" onChange={(e) => void onImport(e)} />
         </label>
-        <CommandButton name="export"><Icon name="download" /> Export</CommandButton>
+        <CommandButton name="export" />
       </div>
       <div className="toolbar__spacer" />
       <label className="toolbar__storage">
@@ -81,8 +86,8 @@ export function Toolbar() {
         </span>
       </label>
       <div className="toolbar__group">
-        <CommandButton name="run" className="btn btn--primary"><Icon name="play" /> Run</CommandButton>
-        <CommandButton name="stop"><Icon name="stop" /> Stop</CommandButton>
+        <CommandButton name="run" className="btn btn--primary" />
+        <CommandButton name="stop" />
       </div>
       {problems && <ImportProblemsDialog file={problems.file} problems={problems.problems} onClose={() => setProblems(null)} />}
     </header>
