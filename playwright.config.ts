@@ -1,7 +1,12 @@
+import { existsSync } from 'node:fs';
 import { defineConfig } from '@playwright/test';
 
-// Real Chromium from Debian, against the production build served by `vite preview`.
+// Real Chromium from Debian, against the production build served by `vite preview`, made with
+// KVB_TEST_HOOKS=1 so it carries the test handle and conformance.html (see vite.config.ts).
 // `npm run test:e2e` builds first; see scripts/e2e.mjs.
+if (!existsSync('dist/kvb-test-build.txt')) {
+  throw new Error('dist/ is not a test build: run `KVB_TEST_HOOKS=1 npx vite build` first (npm run test:e2e does)');
+}
 const chromium = process.env.KVB_CHROMIUM ?? '/usr/bin/chromium';
 const port = Number(process.env.KVB_E2E_PORT ?? 4173);
 

@@ -1,9 +1,7 @@
-import { expect, test } from '@playwright/test';
-import { EditorPage } from './pages/editor-page';
+import { expect, test } from './fixtures/editor';
 
 test.describe('canvas', () => {
-  test('drag a block from the palette and connect it; a connection into Start is refused', async ({ page }) => {
-    const editor = new EditorPage(page);
+  test('drag a block from the palette and connect it; a connection into Start is refused', async ({ editor }) => {
     await editor.open();
     const before = await editor.canvas.nodes().count();
     await editor.palette.dragToCanvas('Get key', { x: 420, y: 620 });
@@ -25,8 +23,7 @@ test.describe('canvas', () => {
     await editor.shot('canvas-connected');
   });
 
-  test('click a palette entry to add it at the centre, then copy, paste and duplicate', async ({ page }) => {
-    const editor = new EditorPage(page);
+  test('click a palette entry to add it at the centre, then copy, paste and duplicate', async ({ editor }) => {
     await editor.open();
     await editor.palette.entry('Condition').click();
     await expect(editor.canvas.node('condition')).toBeVisible();
@@ -42,8 +39,7 @@ test.describe('canvas', () => {
     await expect(editor.canvas.node('get_2')).toBeVisible();
   });
 
-  test('undo and redo add, move, connect and delete', async ({ page }) => {
-    const editor = new EditorPage(page);
+  test('undo and redo add, move, connect and delete', async ({ page, editor }) => {
     await editor.open();
     const { canvas } = editor;
 
@@ -88,8 +84,7 @@ test.describe('canvas', () => {
     await expect(canvas.node('output')).toBeVisible();
   });
 
-  test('auto layout moves blocks in one undoable step', async ({ page }) => {
-    const editor = new EditorPage(page);
+  test('auto layout moves blocks in one undoable step', async ({ page, editor }) => {
     await editor.open();
     await editor.palette.entry('Transform').click();
     const before = await editor.canvas.position('transform');

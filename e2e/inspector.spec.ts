@@ -1,10 +1,8 @@
-import { expect, test } from '@playwright/test';
 import { ERROR_CODES } from '../src/kv/errors';
-import { EditorPage } from './pages/editor-page';
+import { expect, test } from './fixtures/editor';
 
 test.describe('inspector', () => {
-  test('configure a Get block: a bad key is rejected as you type', async ({ page }) => {
-    const editor = new EditorPage(page);
+  test('configure a Get block: a bad key is rejected as you type', async ({ editor }) => {
     await editor.open();
     await editor.palette.entry('Get key').click();
     const { inspector } = editor;
@@ -24,8 +22,7 @@ test.describe('inspector', () => {
     await expect(inspector.field('Value')).toBeVisible();
   });
 
-  test('a placeholder still being typed is not an error until it is closed wrongly or the field is left', async ({ page }) => {
-    const editor = new EditorPage(page);
+  test('a placeholder still being typed is not an error until it is closed wrongly or the field is left', async ({ editor }) => {
     await editor.open();
     await editor.palette.entry('Get key').click();
     const { inspector } = editor;
@@ -49,8 +46,7 @@ test.describe('inspector', () => {
     await expect(key).toHaveAttribute('aria-invalid', 'true');
   });
 
-  test('JSON that does not parse shows where', async ({ page }) => {
-    const editor = new EditorPage(page);
+  test('JSON that does not parse shows where', async ({ editor }) => {
     await editor.open();
     await editor.canvas.select('compute');
     const { inspector } = editor;
@@ -61,8 +57,7 @@ test.describe('inspector', () => {
     await expect(inspector.problems()).toHaveCount(0);
   });
 
-  test('@{ autocompletes input, results and stored keys with nested paths', async ({ page }) => {
-    const editor = new EditorPage(page);
+  test('@{ autocompletes input, results and stored keys with nested paths', async ({ editor }) => {
     await editor.open();
     await editor.runAndWait('succeeded');
     await editor.canvas.select('output-computed');
@@ -95,8 +90,7 @@ test.describe('inspector', () => {
     await expect(suggestions).toHaveCount(0);
   });
 
-  test('clicking a failed block shows its error and the keys it read', async ({ page }) => {
-    const editor = new EditorPage(page);
+  test('clicking a failed block shows its error and the keys it read', async ({ editor }) => {
     await editor.open();
     await editor.runAndWait('succeeded');
     await editor.canvas.select('get-cached');

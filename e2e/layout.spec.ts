@@ -1,5 +1,6 @@
-import { expect, test, type Page } from '@playwright/test';
-import { EditorPage, panelToggle } from './pages/editor-page';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures/editor';
+import { panelToggle } from './pages/editor-page';
 
 interface Box { name: string; left: number; right: number; top: number; bottom: number }
 
@@ -15,9 +16,8 @@ async function toolbarControls(page: Page): Promise<Box[]> {
 }
 
 for (const viewport of [{ width: 1440, height: 900 }, { width: 1280, height: 800 }, { width: 1200, height: 800 }]) {
-  test(`toolbar controls neither overlap nor leave the window at ${viewport.width}×${viewport.height}`, async ({ page }) => {
+  test(`toolbar controls neither overlap nor leave the window at ${viewport.width}×${viewport.height}`, async ({ page, editor }) => {
     await page.setViewportSize(viewport);
-    const editor = new EditorPage(page);
     await editor.open();
     const boxes = await toolbarControls(page);
     expect(boxes.length).toBeGreaterThan(10);
@@ -32,8 +32,7 @@ for (const viewport of [{ width: 1440, height: 900 }, { width: 1280, height: 800
   });
 }
 
-test('the blueprint switcher is an icon and the open blueprint is named once, in the name field', async ({ page }) => {
-  const editor = new EditorPage(page);
+test('the blueprint switcher is an icon and the open blueprint is named once, in the name field', async ({ editor }) => {
   await editor.open();
   const name = editor.toolbar.blueprintName();
   const switcher = editor.toolbar.blueprintSelect();
@@ -48,8 +47,7 @@ test('the blueprint switcher is an icon and the open blueprint is named once, in
   await expect(switcher).toHaveAttribute('title', /Open another blueprint/);
 });
 
-test('the @{ suggestions are drawn over the panels below the Inspector, not clipped by it', async ({ page }) => {
-  const editor = new EditorPage(page);
+test('the @{ suggestions are drawn over the panels below the Inspector, not clipped by it', async ({ page, editor }) => {
   await editor.open();
   await editor.palette.entry('Get key').click();
   const key = editor.inspector.field('Key');
@@ -74,9 +72,8 @@ test('the @{ suggestions are drawn over the panels below the Inspector, not clip
 });
 
 for (const viewport of [{ width: 1440, height: 900 }, { width: 1280, height: 800 }]) {
-  test(`the Stored keys Scope select shows each scope's name whole at ${viewport.width}×${viewport.height}`, async ({ page }) => {
+  test(`the Stored keys Scope select shows each scope's name whole at ${viewport.width}×${viewport.height}`, async ({ page, editor }) => {
     await page.setViewportSize(viewport);
-    const editor = new EditorPage(page);
     await editor.open();
     const scope = editor.keys.scope();
     for (const value of ['flow', 'flow_group', 'global']) {
@@ -96,8 +93,7 @@ for (const viewport of [{ width: 1440, height: 900 }, { width: 1280, height: 800
   });
 }
 
-test('the side panels fold to their headers to give the Inspector room, and stay folded after a reload', async ({ page }) => {
-  const editor = new EditorPage(page);
+test('the side panels fold to their headers to give the Inspector room, and stay folded after a reload', async ({ page, editor }) => {
   await editor.open();
   await editor.runAndWait('succeeded');
   await editor.canvas.select('get-cached');

@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { expect, test } from '@playwright/test';
-import { EditorPage } from './pages/editor-page';
+import { expect, test } from './fixtures/editor';
 
 const fixture = (name: string) => ({ name, content: readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8') });
 
 test.describe('blueprint library', () => {
-  test('an invalid file shows its problems and leaves the open blueprint untouched', async ({ page }) => {
-    const editor = new EditorPage(page);
+  test('an invalid file shows its problems and leaves the open blueprint untouched', async ({ page, editor }) => {
     await editor.open();
     const before = await editor.canvas.nodeIds();
     await editor.toolbar.importFile(fixture('invalid-blueprint.json'));
@@ -27,8 +25,7 @@ test.describe('blueprint library', () => {
     await expect(page.getByRole('dialog', { name: 'Import failed' })).toContainText('Not JSON');
   });
 
-  test('a valid file is imported, opened and can be exported again', async ({ page }) => {
-    const editor = new EditorPage(page);
+  test('a valid file is imported, opened and can be exported again', async ({ page, editor }) => {
     await editor.open();
     await editor.toolbar.importFile(fixture('counter-blueprint.json'));
     await expect(editor.canvas.node('bump')).toBeVisible();
@@ -42,8 +39,7 @@ test.describe('blueprint library', () => {
     expect(exported.nodes.map((n) => n.id)).toEqual(['start', 'bump']);
   });
 
-  test('create from each template, rename, duplicate and delete', async ({ page }) => {
-    const editor = new EditorPage(page);
+  test('create from each template, rename, duplicate and delete', async ({ page, editor }) => {
     await editor.open();
     await editor.toolbar.button('New blueprint').click();
     const dialog = page.getByRole('dialog', { name: 'New blueprint' });
@@ -62,8 +58,7 @@ test.describe('blueprint library', () => {
     await expect(editor.toolbar.blueprintSelect().locator('option')).toHaveCount(2);
   });
 
-  test('every dialog closes with its × button or with Esc, changing nothing', async ({ page }) => {
-    const editor = new EditorPage(page);
+  test('every dialog closes with its × button or with Esc, changing nothing', async ({ page, editor }) => {
     await editor.open();
     const blueprints = editor.toolbar.blueprintSelect().locator('option');
     await expect(blueprints).toHaveCount(1);
@@ -88,8 +83,7 @@ test.describe('blueprint library', () => {
     await expect(editor.toolbar.blueprintName()).toHaveValue('Cache an expensive result');
   });
 
-  test('a reload keeps blueprints, the open one, its runs and stored keys', async ({ page }) => {
-    const editor = new EditorPage(page);
+  test('a reload keeps blueprints, the open one, its runs and stored keys', async ({ page, editor }) => {
     await editor.open();
     // Edit the seeded blueprint, then open a second one and run it.
     await editor.palette.entry('Output').click();

@@ -1,10 +1,8 @@
-import { expect, test } from '@playwright/test';
 import { ERROR_CODES } from '../src/kv/errors';
-import { EditorPage } from './pages/editor-page';
+import { expect, test } from './fixtures/editor';
 
 test.describe('running and stored keys', () => {
-  test('the cache template takes the error path, then the success path, and the key appears', async ({ page }) => {
-    const editor = new EditorPage(page);
+  test('the cache template takes the error path, then the success path, and the key appears', async ({ page, editor }) => {
     await editor.open();
     const { canvas, keys, run } = editor;
     await expect(keys.row('analysis_result')).toHaveCount(0);
@@ -43,8 +41,7 @@ test.describe('running and stored keys', () => {
     await editor.shot('run-success-path');
   });
 
-  test('editing and deleting a key in the panel changes what the next run does', async ({ page }) => {
-    const editor = new EditorPage(page);
+  test('editing and deleting a key in the panel changes what the next run does', async ({ editor }) => {
     await editor.open();
     const { canvas, keys } = editor;
     await editor.runAndWait('succeeded');
@@ -74,8 +71,7 @@ test.describe('running and stored keys', () => {
     await expect(keys.row('analysis_result')).toBeVisible();
   });
 
-  test('add a key, filter by prefix and switch scope', async ({ page }) => {
-    const editor = new EditorPage(page);
+  test('add a key, filter by prefix and switch scope', async ({ editor }) => {
     await editor.open();
     const { keys } = editor;
     await keys.region.getByRole('button', { name: 'Add key' }).click();

@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures/editor';
 import { KvbServer } from './fixtures/kvb-server';
 import { EditorPage } from './pages/editor-page';
 // Brings in the typing of `window.kvb`, the app's test handle.
@@ -36,10 +37,9 @@ test.describe('Server storage', () => {
     await server?.dispose();
   });
 
-  test('runs through the server, refreshes live, survives a server restart and says when the server is gone', async ({ page }) => {
+  test('runs through the server, refreshes live, survives a server restart and says when the server is gone', async ({ page, editor }) => {
     test.setTimeout(120_000);
     server = await KvbServer.start();
-    const editor = new EditorPage(page);
     await page.goto(server.url);
     await editor.ready();
 
@@ -88,10 +88,9 @@ test.describe('Server storage', () => {
     expect(await storedValue(server, blueprintId, 'visits')).toBe(3);
   });
 
-  test('asks for an API token when the server has tokens, and uses the one given', async ({ page }) => {
+  test('asks for an API token when the server has tokens, and uses the one given', async ({ page, editor }) => {
     const token = 'e2e-token-0123456789abcdef';
     server = await KvbServer.start({ env: { KVB_TOKENS: `${token}:acme` } });
-    const editor = new EditorPage(page);
     await page.goto(server.url);
     await editor.ready();
     await page.evaluate(() => sessionStorage.removeItem('kvb.editor.v1.serverToken'));
@@ -116,9 +115,8 @@ test.describe('Server storage', () => {
   });
 });
 
-test('Server storage on a page that no kvb server serves says so and keeps Browser one click away', async ({ page }) => {
+test('Server storage on a page that no kvb server serves says so and keeps Browser one click away', async ({ page, editor }) => {
   // baseURL is `vite preview`: the page has no API behind it.
-  const editor = new EditorPage(page);
   await editor.open();
   await editor.toolbar.storage().selectOption('server');
   await expect(storageStatus(page)).toHaveText('Offline');

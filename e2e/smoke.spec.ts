@@ -1,8 +1,6 @@
-import { expect, test } from '@playwright/test';
-import { EditorPage } from './pages/editor-page';
+import { expect, test } from './fixtures/editor';
 
-test('first visit opens the cache template with every region', async ({ page }) => {
-  const editor = new EditorPage(page);
+test('first visit opens the cache template with every region', async ({ editor }) => {
   await editor.open();
   await expect(editor.canvas.node('get-cached')).toHaveAttribute('data-status', 'idle');
   await expect(editor.canvas.node('get-cached')).toContainText('get analysis_result');

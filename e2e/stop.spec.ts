@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { EditorPage } from './pages/editor-page';
+import { expect, test } from './fixtures/editor';
 
 // A blueprint that would run for a long time: an increment that loops back into itself.
 const endlessCounter = {
@@ -17,8 +16,7 @@ const endlessCounter = {
   ],
 };
 
-test('Stop cancels a running blueprint after the block in flight', async ({ page }) => {
-  const editor = new EditorPage(page);
+test('Stop cancels a running blueprint after the block in flight', async ({ page, editor }) => {
   await editor.open();
   await editor.toolbar.importFile({ name: 'endless-counter.json', content: JSON.stringify(endlessCounter) });
   await expect(editor.canvas.node('tick')).toBeVisible();

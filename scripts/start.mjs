@@ -15,7 +15,9 @@ function newestMtime(dir) {
 
 const built = existsSync('dist/index.html') ? statSync('dist/index.html').mtimeMs : 0;
 const sources = Math.max(newestMtime('src'), statSync('index.html').mtimeMs);
-if (built < sources) {
+// A build for the browser tests (KVB_TEST_HOOKS=1, see vite.config.ts) is never served as is.
+const testBuild = existsSync('dist/kvb-test-build.txt');
+if (built < sources || testBuild) {
   console.log('Building the web app…');
   execSync('npx vite build --logLevel warn', { stdio: 'inherit' });
 }

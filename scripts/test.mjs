@@ -52,7 +52,8 @@ if (process.env.KVB_SKIP_E2E === '1') {
   lines.push('e2e: skipped (KVB_SKIP_E2E=1)');
 } else {
   ensureChromium();
-  const buildStatus = run('production build', 'npx', ['vite', 'build', '--logLevel', 'warn']);
+  // The production build plus the test hooks (window.kvb, conformance.html); see vite.config.ts.
+  const buildStatus = run('production build with test hooks', 'npx', ['vite', 'build', '--logLevel', 'warn'], { KVB_TEST_HOOKS: '1' });
   if (buildStatus !== 0 || !existsSync('dist/index.html')) {
     summary.failed += 1;
     lines.push('build: FAILED');

@@ -211,6 +211,9 @@ export class EditorPage {
   async ready(): Promise<void> {
     await expect(this.canvas.nodes().first()).toBeVisible();
     await expect(this.toolbar.button('Run')).toBeEnabled();
+    if (!(await this.page.evaluate(() => window.kvb !== undefined))) {
+      throw new Error('window.kvb is missing: the browser tests need a build made with KVB_TEST_HOOKS=1 (npm run test:e2e makes one)');
+    }
   }
 
   async runAndWait(expected: 'succeeded' | 'failed' | 'cancelled'): Promise<void> {

@@ -4,14 +4,10 @@
  * (`nodes[3].data.action: expected one of save|get|…`). A document is never half-loaded.
  */
 import { z } from 'zod';
-import { SAVE_MODES, SCOPES, VALUE_TYPES } from '../kv/types';
-import { outsOf } from './blocks';
+import { BLOCK_MANIFESTS, BLOCK_TYPES, outsOf } from './blocks';
 import {
-  BLOCK_TYPES,
   BLUEPRINT_FORMAT,
-  CONDITION_OPERATORS,
   DEFAULT_SETTINGS,
-  KV_ACTIONS,
   OUTS,
   type BlockType,
   type BlueprintDocument,
@@ -31,64 +27,6 @@ const REF_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
 // ---------------------------------------------------------------------------------------------
 // Schema
-
-/** Why a value is not JSON, or null when it is. */
-function nonJsonReason(value: unknown, depth = 0): string | null {
-  if (depth > 200) return 'nests too deeply';
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return null;
-  if (typeof value === 'number') return Number.isFinite(value) ? null : `holds ${value}, which JSON cannot`;
-  if (Array.isArray(value)) {
-    for (const item of value) {
-      const reason = nonJsonReason(item, depth + 1);
-      if (reason) return reason;
-    }
-    return null;
-  }
-  if (typeof value === 'object') {
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) return 'holds an object that is not plain JSON';
-    for (const item of Object.values(value)) {
-      const reason = nonJsonReason(item, depth + 1);
-      if (reason) return reason;
-    }
-    return null;
-  }
-  return `holds a ${typeof value}, which JSON cannot`;
-}
-
-const jsonValue = z.unknown().superRefine((value, ctx) => {
-  const reason = value === undefined ? 'is missing' : nonJsonReason(value);
-  if (reason) ctx.addIssue({ code: 'custom', message: `expected a JSON value, but it ${reason}` });
-});
-
-/** A numeric field that may instead hold text with placeholders (`@{input.ttl}`). */
-const numberOrText = z.union([z.number(), z.string()], { error: 'expected a number or text' });
-
-const commonData = {
-  label: z.string().optional(),
-  ref: z.string().optional(),
-};
-
-const dataSchemas: { [T in BlockType]: z.ZodType } = {
-  start: z.looseObject({ ...commonData, sampleInput: jsonValue.optional() }),
-  kv: z.looseObject({
-    ...commonData,
-    action: z.enum(KV_ACTIONS),
-    key: z.string().optional(),
-    valueType: z.enum(VALUE_TYPES).optional(),
-    value: z.string().optional(),
-    scope: z.enum(SCOPES).optional(),
-    mode: z.enum(SAVE_MODES).optional(),
-    ttlSeconds: numberOrText.optional(),
-    prefix: z.string().optional(),
-    limit: numberOrText.optional(),
-    by: numberOrText.optional(),
-  }),
-  setState: z.looseObject({ ...commonData, path: z.string().default(''), valueType: z.enum(VALUE_TYPES).optional(), value: z.string().optional() }),
-  transform: z.looseObject({ ...commonData, valueType: z.enum(VALUE_TYPES).optional(), value: z.string().optional() }),
-  condition: z.looseObject({ ...commonData, left: z.string().default(''), operator: z.enum(CONDITION_OPERATORS).default('equals'), right: z.string().optional() }),
-  output: z.looseObject({ ...commonData, valueType: z.enum(VALUE_TYPES).optional(), value: z.string().optional() }),
-};
 
 const nodeShape = z.object({
   id: z.string().min(1, 'expected a non-empty id'),
@@ -198,7 +136,7 @@ function validateNode(raw: unknown, index: number, problems: Problem[]): NodeSke
   const sketch = sketchOf(raw);
   const rawData = (raw as { data?: unknown } | null)?.data;
   if (!sketch?.type || typeof rawData !== 'object' || rawData === null || Array.isArray(rawData)) return sketch;
-  const data = dataSchemas[sketch.type].safeParse(rawData, { reportInput: true });
+  const data = BLOCK_MANIFESTS[sketch.type].schema.safeParse(rawData, { reportInput: true });
   if (!data.success) problems.push(...problemsOf(data.error, ['nodes', index, 'data']));
   if (!shape.success || !data.success) return sketch;
   const { id, type, position } = shape.data;

@@ -6,8 +6,20 @@
 export * from './types';
 export { validateBlueprint, settingsOf, formatProblems } from './document';
 export { runBlueprint } from './runner';
-export { BLOCK_MANIFESTS, PALETTE, outsOf, manifestOf } from './blocks';
-export type { BlockManifest, BlockOutcome, BlockRunContext } from './blocks';
+export {
+  BLOCK_MANIFESTS,
+  BLOCK_TYPES,
+  CONDITION_OPERATORS,
+  KV_ACTIONS,
+  PALETTE,
+  PALETTE_GROUPS,
+  appearanceOf,
+  defaultTitleOf,
+  isBlockType,
+  manifestOf,
+  outsOf,
+} from './blocks';
+export type { BlockManifest, BlockOutcome, BlockRunContext, PaletteGroup } from './blocks';
 export { summarizeBlock, validateNodeData, type FieldProblem } from './summary';
 export { EngineError, toRunError } from './errors';
 export { ERROR_CODES, helpOf, type ErrorCode } from '../kv/errors';

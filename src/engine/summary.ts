@@ -5,19 +5,15 @@
  */
 import { isKvError } from '../kv/errors';
 import { assertValidKey } from '../kv/operations';
-import { BLOCK_MANIFESTS, manifestOf } from './blocks';
+import { isBlockType, manifestOf } from './blocks';
 import { FORBIDDEN_SEGMENTS, findJsonSyntaxError, lineAndColumn, scanPlaceholders } from './expressions';
-import type { BlockType, BlueprintNode, FieldSpec } from './types';
+import type { BlueprintNode, FieldSpec } from './types';
 
 /** A problem with one field of a block, for the inspector to show under that field. */
 export interface FieldProblem {
   /** The field's name in `node.data` (`key`, `value`). */
   field: string;
   message: string;
-}
-
-function isBlockType(type: unknown): type is BlockType {
-  return typeof type === 'string' && Object.hasOwn(BLOCK_MANIFESTS, type);
 }
 
 /** The one line the canvas shows under a block's title (`get analysis_result`). */

@@ -1,22 +1,28 @@
 /**
  * The engine's public types: the `kv-blueprint/1` document, the run record and run events,
- * and the block manifest. Pure TypeScript: no React, DOM or Node-only module.
+ * and the field specs of block manifests. Pure TypeScript: no React, DOM or Node-only module.
  */
 import type { ErrorCode } from '../kv/errors';
 import type { JsonValue, KeyValueStore, SaveMode, Scope, ValueType } from '../kv/types';
+// Type-only: the block types and their data are derived from the list of block manifests.
+import type { BlockDataByType, BlockType, KvAction } from './blocks';
 
 export type { JsonValue, Scope, ValueType, SaveMode };
+export type {
+  BlockDataByType,
+  BlockType,
+  ConditionData,
+  ConditionOperator,
+  KvAction,
+  KvData,
+  OutputData,
+  PaletteEntry,
+  SetStateData,
+  StartData,
+  TransformData,
+} from './blocks';
 
 export const BLUEPRINT_FORMAT = 'kv-blueprint/1';
-
-export const BLOCK_TYPES = ['start', 'kv', 'setState', 'transform', 'condition', 'output'] as const;
-export type BlockType = (typeof BLOCK_TYPES)[number];
-
-export const KV_ACTIONS = ['save', 'get', 'delete', 'list', 'append', 'increment'] as const;
-export type KvAction = (typeof KV_ACTIONS)[number];
-
-export const CONDITION_OPERATORS = ['equals', 'notEquals', 'contains', 'exists', 'greaterThan', 'lessThan', 'truthy'] as const;
-export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
 
 export const OUTS = ['success', 'error', 'true', 'false'] as const;
 export type Out = (typeof OUTS)[number];
@@ -30,41 +36,6 @@ export interface BlueprintSettings {
 }
 
 export const DEFAULT_SETTINGS: BlueprintSettings = { kvInherit: false, kvConflict: 'child', maxSteps: 1000 };
-
-/** Fields every block may carry. */
-export interface CommonData {
-  label?: string;
-  /** Alias, unique in the blueprint, usable as `@{results.<ref>}`. */
-  ref?: string;
-}
-
-export interface StartData extends CommonData { sampleInput?: JsonValue }
-export interface KvData extends CommonData {
-  action: KvAction;
-  key?: string;
-  valueType?: ValueType;
-  value?: string;
-  scope?: Scope;
-  mode?: SaveMode;
-  /** Seconds, or an expression string that yields a number. */
-  ttlSeconds?: number | string;
-  prefix?: string;
-  limit?: number | string;
-  by?: number | string;
-}
-export interface SetStateData extends CommonData { path: string; valueType?: ValueType; value?: string }
-export interface TransformData extends CommonData { valueType?: ValueType; value?: string }
-export interface ConditionData extends CommonData { left: string; operator: ConditionOperator; right?: string }
-export interface OutputData extends CommonData { valueType?: ValueType; value?: string }
-
-export interface BlockDataByType {
-  start: StartData;
-  kv: KvData;
-  setState: SetStateData;
-  transform: TransformData;
-  condition: ConditionData;
-  output: OutputData;
-}
 
 /** React Flow's node shape, so the editor can hold the document as is. */
 export interface BlueprintNode<T extends BlockType = BlockType> {
@@ -163,9 +134,9 @@ export interface RunOptions {
 
 export type FieldKind = 'text' | 'expression' | 'json-or-text' | 'select' | 'number' | 'json';
 
-export interface FieldSpec {
-  /** Key in `node.data`. */
-  name: string;
+export interface FieldSpec<Name extends string = string> {
+  /** Key in `node.data`; a block's manifest only accepts names its data schema has. */
+  name: Name;
   /** The label the inspector shows (a stable name for tests: "Action", "Key", "Value type"…). */
   label: string;
   kind: FieldKind;
@@ -176,11 +147,4 @@ export interface FieldSpec {
   placeholder?: string;
   /** Shown only when this returns true for the node's data (e.g. "Value" only for save/append). */
   visible?: (data: Record<string, unknown>) => boolean;
-}
-
-export interface PaletteEntry {
-  /** Button name in the palette: "Save key", "Get key", "Condition"… */
-  label: string;
-  type: BlockType;
-  data: Record<string, JsonValue>;
 }

@@ -9,7 +9,8 @@ import { exposeTestHandle } from './test-handle';
 
 libraryStore.getState().init();
 void initStorage();
-exposeTestHandle();
+// Only in a build for the browser tests; a production build drops this and the handle's module.
+if (__KVB_TEST_HOOKS__) exposeTestHandle();
 // Saves the last edits when the tab goes away before the autosave delay has passed.
 window.addEventListener('pagehide', () => libraryStore.getState().flush());
 document.addEventListener('visibilitychange', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BLOCK_MANIFESTS, PALETTE, outsOf } from './index';
+import { BLOCK_MANIFESTS, BLOCK_TYPES, PALETTE, appearanceOf, defaultTitleOf, outsOf } from './index';
 import { MemoryStore } from '../../kv/memory';
 import { runBlueprint } from '../runner';
 import { makeDocument, makeNode, runSingle } from './test-kit';
@@ -12,6 +12,31 @@ describe('block registry', () => {
     ]);
     const kvEntries = PALETTE.filter((entry) => entry.type === 'kv').map((entry) => entry.data.action);
     expect(kvEntries).toEqual(['save', 'get', 'delete', 'list', 'append', 'increment']);
+    expect(PALETTE.map((entry) => entry.group)).toEqual([
+      'Flow', ...Array(6).fill('Key-Value Storage'), 'Logic', 'Logic', 'Logic', 'Logic',
+    ]);
+  });
+
+  it('lists the block types in the order of the manifest list', () => {
+    expect(BLOCK_TYPES).toEqual(['start', 'kv', 'setState', 'transform', 'condition', 'output']);
+  });
+
+  it('every palette preset is data its block schema accepts', () => {
+    for (const entry of PALETTE) {
+      expect(BLOCK_MANIFESTS[entry.type].schema.safeParse(entry.data).success, entry.label).toBe(true);
+    }
+  });
+
+  it('names and draws a block like the palette preset it matches', () => {
+    expect(defaultTitleOf('kv', { action: 'increment' })).toBe('Increment key');
+    expect(defaultTitleOf('kv', { action: 'nonsense' })).toBe('Key-Value Storage');
+    expect(defaultTitleOf('condition', { left: 'x', operator: 'exists' })).toBe('Condition');
+    expect(appearanceOf('kv', { action: 'save' })).toEqual({ glyph: '⤓', color: '#0ea5e9' });
+    expect(appearanceOf('kv', { action: 'delete' })).toEqual({ glyph: '✕', color: '#0ea5e9' });
+    // A kv block without a known action is drawn as a read, as before presets carried icons.
+    expect(appearanceOf('kv', {})).toEqual({ glyph: '⤒', color: '#0ea5e9' });
+    expect(appearanceOf('start', {})).toEqual({ glyph: '▶', color: '#6366f1' });
+    expect(appearanceOf('condition', {})).toEqual({ glyph: '◇', color: '#f59e0b' });
   });
 
   it('gives each block type the outs of §3', () => {

@@ -5,9 +5,17 @@
  */
 import { EngineError } from '../errors';
 import { ExpressionError, scanPlaceholders } from '../expressions';
-import { CONDITION_OPERATORS, type ConditionOperator, type JsonValue } from '../types';
+import { z } from 'zod';
+import type { JsonValue } from '../types';
 import { shorten } from './fields';
-import type { BlockManifest, BlockRunContext } from './types';
+import { blockDataSchema } from './schema-parts';
+import { defineBlock, type BlockData, type BlockRunContext } from './types';
+
+export const CONDITION_OPERATORS = ['equals', 'notEquals', 'contains', 'exists', 'greaterThan', 'lessThan', 'truthy'] as const;
+export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
+
+const schema = blockDataSchema({ left: z.string().default(''), operator: z.enum(CONDITION_OPERATORS).default('equals'), right: z.string().optional() });
+export type ConditionData = BlockData<typeof schema>;
 
 const OPERATOR_WORDS: Record<ConditionOperator, string> = {
   equals: '=',
@@ -101,7 +109,7 @@ function compare(left: JsonValue, right: JsonValue, operator: 'greaterThan' | 'l
 }
 
 /** Whether `left` resolves: a missing path or key counts as "does not exist", not an error. */
-async function exists(context: BlockRunContext<'condition'>): Promise<boolean> {
+async function exists(context: BlockRunContext<ConditionData>): Promise<boolean> {
   try {
     const value = await context.evaluate(context.data.left, 'text');
     return value !== null;
@@ -113,7 +121,7 @@ async function exists(context: BlockRunContext<'condition'>): Promise<boolean> {
   }
 }
 
-export async function evaluateCondition(context: BlockRunContext<'condition'>): Promise<boolean> {
+export async function evaluateCondition(context: BlockRunContext<ConditionData>): Promise<boolean> {
   const { operator } = context.data;
   if (operator === 'exists') return exists(context);
   const left = await context.evaluate(context.data.left, 'text');
@@ -129,11 +137,16 @@ export async function evaluateCondition(context: BlockRunContext<'condition'>): 
   }
 }
 
-export const conditionBlock: BlockManifest<'condition'> = {
+export const conditionBlock = defineBlock({
   type: 'condition',
+  schema,
   label: 'Condition',
   description: 'Compares two values and takes the true or false out. A placeholder that does not resolve takes the error out (except for exists).',
   outs: ['true', 'false', 'error'],
+  group: 'Logic',
+  palette: [{ label: 'Condition', data: { left: '@{result}', operator: 'equals', right: '' } }],
+  icon: 'diamond',
+  color: 'amber',
   fields: [
     { name: 'left', label: 'Left', kind: 'expression', default: '@{result}', required: true, help: 'The value to test, usually a placeholder such as @{result.status}.' },
     { name: 'operator', label: 'Operator', kind: 'select', options: CONDITION_OPERATORS, default: 'equals', required: true, help: 'Numbers compare numerically; contains works on text, arrays and object keys.' },
@@ -156,4 +169,4 @@ export const conditionBlock: BlockManifest<'condition'> = {
     const result = await evaluateCondition(context);
     return { outcome: result ? 'true' : 'false', result };
   },
-};
+});

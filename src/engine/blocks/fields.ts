@@ -7,7 +7,7 @@ import { EngineError } from '../errors';
 import type { FieldSpec } from '../types';
 import type { BlockRunContext } from './types';
 
-export function valueTypeField(visible?: FieldSpec['visible']): FieldSpec {
+export function valueTypeField(visible?: FieldSpec['visible']): FieldSpec<'valueType'> {
   return {
     name: 'valueType',
     label: 'Value type',
@@ -19,7 +19,7 @@ export function valueTypeField(visible?: FieldSpec['visible']): FieldSpec {
   };
 }
 
-export function valueField(help: string, visible?: FieldSpec['visible']): FieldSpec {
+export function valueField(help: string, visible?: FieldSpec['visible']): FieldSpec<'value'> {
   return {
     name: 'value',
     label: 'Value',

@@ -3,10 +3,34 @@
  * block's scope, with the store's error codes passed through as the block's error.
  */
 import { assertStorableValue, assertValidKey } from '../../kv/operations';
-import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, SAVE_MODES, SCOPES, type JsonValue, type Scope } from '../../kv/types';
-import { KV_ACTIONS, type KvAction, type KvData } from '../types';
+import { z } from 'zod';
+import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, SAVE_MODES, SCOPES, VALUE_TYPES, type JsonValue, type Scope } from '../../kv/types';
 import { evaluateNumber, evaluateText, shorten, valueField, valueTypeField, valueTypeOf } from './fields';
-import type { BlockManifest, BlockOutcome, BlockRunContext } from './types';
+import { blockDataSchema, numberOrText } from './schema-parts';
+import { defineBlock, type BlockData, type BlockOutcome, type BlockRunContext, type PalettePreset } from './types';
+
+export const KV_ACTIONS = ['save', 'get', 'delete', 'list', 'append', 'increment'] as const;
+export type KvAction = (typeof KV_ACTIONS)[number];
+
+const schema = blockDataSchema({
+  action: z.enum(KV_ACTIONS),
+  key: z.string().optional(),
+  valueType: z.enum(VALUE_TYPES).optional(),
+  value: z.string().optional(),
+  scope: z.enum(SCOPES).optional(),
+  mode: z.enum(SAVE_MODES).optional(),
+  /** Seconds, or an expression string that yields a number. */
+  ttlSeconds: numberOrText.optional(),
+  prefix: z.string().optional(),
+  limit: numberOrText.optional(),
+  by: numberOrText.optional(),
+});
+export type KvData = BlockData<typeof schema>;
+
+/** One palette button per action, each at the flow scope. */
+function preset(label: string, icon: PalettePreset<KvData>['icon'], data: Omit<KvData, 'scope'>): PalettePreset<KvData> {
+  return { label, icon, data: { scope: 'flow', ...data } };
+}
 
 const actionOf = (data: Record<string, unknown>): unknown => data.action;
 const isAction = (...actions: KvAction[]) => (data: Record<string, unknown>) => actions.includes(actionOf(data) as KvAction);
@@ -15,7 +39,7 @@ function success(result: JsonValue): BlockOutcome {
   return { outcome: 'success', result };
 }
 
-async function keyOf(context: BlockRunContext<'kv'>): Promise<string> {
+async function keyOf(context: BlockRunContext<KvData>): Promise<string> {
   // Checked here, on the text with placeholders filled in, so a bad key is the error reported
   // even when the value is also wrong (the store access checks it again).
   const key = await evaluateText(context, context.data.key, 'Key', 'invalid_key');
@@ -23,13 +47,13 @@ async function keyOf(context: BlockRunContext<'kv'>): Promise<string> {
   return key;
 }
 
-async function valueOf(context: BlockRunContext<'kv'>, key: string): Promise<JsonValue> {
+async function valueOf(context: BlockRunContext<KvData>, key: string): Promise<JsonValue> {
   const value = await context.evaluate(context.data.value, valueTypeOf(context.data));
   assertStorableValue(value, key);
   return value;
 }
 
-async function runAction(context: BlockRunContext<'kv'>, scope: Scope): Promise<BlockOutcome> {
+async function runAction(context: BlockRunContext<KvData>, scope: Scope): Promise<BlockOutcome> {
   const { data, kv, trace } = context;
   switch (data.action) {
     case 'save': {
@@ -91,11 +115,24 @@ function summarize(data: KvData): string {
   }
 }
 
-export const kvBlock: BlockManifest<'kv'> = {
+export const kvBlock = defineBlock({
   type: 'kv',
+  schema,
   label: 'Key-Value Storage',
   description: 'Saves, reads, deletes, lists, appends to or increments a stored key. Success passes the result on; a missing key, a bad key or a store failure takes the error out.',
   outs: ['success', 'error'],
+  group: 'Key-Value Storage',
+  palette: [
+    preset('Save key', 'download', { action: 'save', key: '', valueType: 'text', value: '', mode: 'upsert' }),
+    preset('Get key', 'upload', { action: 'get', key: '' }),
+    preset('Delete key', 'cross', { action: 'delete', key: '' }),
+    preset('List keys', 'list', { action: 'list', prefix: '', limit: 1000 }),
+    preset('Append to key', 'plus', { action: 'append', key: '', valueType: 'json', value: '' }),
+    preset('Increment key', 'arrowUp', { action: 'increment', key: '', by: 1 }),
+  ],
+  presetKey: 'action',
+  icon: 'upload',
+  color: 'sky',
   fields: [
     { name: 'action', label: 'Action', kind: 'select', options: KV_ACTIONS, default: 'save', required: true, help: 'What to do with the key.' },
     {
@@ -124,4 +161,4 @@ export const kvBlock: BlockManifest<'kv'> = {
     context.kv.scopeKeyOf(scope);
     return runAction(context, scope);
   },
-};
+});

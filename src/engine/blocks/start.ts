@@ -1,12 +1,21 @@
 import { shorten } from './fields';
-import type { BlockManifest } from './types';
+import { blockDataSchema, jsonValue } from './schema-parts';
+import { defineBlock, type BlockData } from './types';
+
+const schema = blockDataSchema({ sampleInput: jsonValue.optional() });
+export type StartData = BlockData<typeof schema>;
 
 /** Where every run begins; its result is the run's input. */
-export const startBlock: BlockManifest<'start'> = {
+export const startBlock = defineBlock({
   type: 'start',
+  schema,
   label: 'Start',
   description: 'Where the run begins. Its result is the run\'s input; the editor runs with the sample input.',
   outs: ['success'],
+  group: 'Flow',
+  palette: [{ label: 'Start', data: { sampleInput: {} } }],
+  icon: 'play',
+  color: 'indigo',
   fields: [
     {
       name: 'sampleInput',
@@ -23,4 +32,4 @@ export const startBlock: BlockManifest<'start'> = {
   async run(context) {
     return { outcome: 'success', result: context.input };
   },
-};
+});

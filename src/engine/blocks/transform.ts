@@ -1,12 +1,23 @@
+import { z } from 'zod';
+import { VALUE_TYPES } from '../../kv/types';
 import { shorten, valueField, valueTypeField, valueTypeOf } from './fields';
-import type { BlockManifest } from './types';
+import { blockDataSchema } from './schema-parts';
+import { defineBlock, type BlockData } from './types';
+
+const schema = blockDataSchema({ valueType: z.enum(VALUE_TYPES).optional(), value: z.string().optional() });
+export type TransformData = BlockData<typeof schema>;
 
 /** Computes a value from placeholders; the value is the block's result. */
-export const transformBlock: BlockManifest<'transform'> = {
+export const transformBlock = defineBlock({
   type: 'transform',
+  schema,
   label: 'Transform',
   description: 'Builds a value from text or JSON with @{…} placeholders. The value is the result.',
   outs: ['success', 'error'],
+  group: 'Logic',
+  palette: [{ label: 'Transform', data: { valueType: 'text', value: '@{result}' } }],
+  icon: 'function',
+  color: 'purple',
   fields: [
     valueTypeField(),
     valueField('The value to compute, e.g. {"total": @{result.count}} with Value type json.'),
@@ -18,4 +29,4 @@ export const transformBlock: BlockManifest<'transform'> = {
     const value = await context.evaluate(context.data.value, valueTypeOf(context.data));
     return { outcome: 'success', result: value };
   },
-};
+});

@@ -1,17 +1,14 @@
 /**
- * The shape of a block: a typed manifest (what the palette, canvas and inspector render) and
- * its `run`. One file per block type implements it; `blocks/index.ts` registers them.
+ * The shape of a block: everything the engine and the editor need to know about one block
+ * type, in one object — its data schema, inspector fields, outs, palette entries, icon and
+ * colour, a one-line summary and `run`. One file per block type builds it with `defineBlock`;
+ * `blocks/index.ts` lists them, and the document schema, the palette, the canvas and the
+ * inspector are derived from that list.
  */
+import type { z } from 'zod';
 import type { KvAccess, KvTrace } from '../kv-access';
-import type {
-  BlockDataByType,
-  BlockType,
-  BlueprintNode,
-  FieldSpec,
-  JsonValue,
-  Out,
-  ValueType,
-} from '../types';
+import type { FieldSpec, JsonValue, Out, ValueType } from '../types';
+import type { BlockColor, BlockIconName } from './appearance';
 
 /** How a block ended when it did not fail. A failure is thrown (see `errors.ts`). */
 export interface BlockOutcome {
@@ -19,10 +16,17 @@ export interface BlockOutcome {
   result: JsonValue;
 }
 
+/** The data of a block as its schema parses it, without the index signature of a loose object. */
+export type BlockData<Schema extends z.ZodType> = KnownKeys<z.output<Schema>>;
+type KnownKeys<T> = { [K in keyof T as string extends K ? never : K]: T[K] };
+
+/** Data typed loosely, for callers that handle every block type alike (runner, canvas). */
+export type AnyBlockData = Record<string, unknown>;
+
 /** What the runner hands a block for one execution. */
-export interface BlockRunContext<T extends BlockType = BlockType> {
-  readonly node: BlueprintNode<T>;
-  readonly data: BlockDataByType[T];
+export interface BlockRunContext<Data = AnyBlockData> {
+  readonly node: { readonly id: string; readonly type: string };
+  readonly data: Data;
   /** The run's input. */
   readonly input: JsonValue;
   /**
@@ -39,16 +43,54 @@ export interface BlockRunContext<T extends BlockType = BlockType> {
   emitOutput(value: JsonValue): void;
 }
 
-export interface BlockManifest<T extends BlockType = BlockType> {
-  readonly type: T;
+/** The palette's sections, in the order it shows them. */
+export const PALETTE_GROUPS = ['Flow', 'Key-Value Storage', 'Logic'] as const;
+export type PaletteGroup = (typeof PALETTE_GROUPS)[number];
+
+/** One button in the palette: a block type with preset data ("Save key" is a kv block with action save). */
+export interface PalettePreset<Data> {
+  /** Button name in the palette, a stable name for tests: "Save key", "Condition"… */
+  readonly label: string;
+  readonly data: Data;
+  /** The icon of blocks made from this preset, when it differs from the block's icon. */
+  readonly icon?: BlockIconName;
+}
+
+export interface BlockManifest<Type extends string = string, Data = AnyBlockData> {
+  readonly type: Type;
   /** Display name of the block type ("Key-Value Storage"). */
   readonly label: string;
   readonly description: string;
+  /**
+   * The zod schema of `node.data`. Its messages and paths are part of the document format
+   * (`nodes[3].data.action: expected one of save|get|…`), so a change here is a format change.
+   */
+  readonly schema: z.ZodType;
   /** The outs, in the order the canvas shows them. */
   readonly outs: readonly Out[];
-  /** Inspector fields, in order. */
-  readonly fields: readonly FieldSpec[];
+  /** Inspector fields, in order, each with its default; names are checked against the schema. */
+  readonly fields: readonly FieldSpec<keyof Data & string>[];
+  /** The palette section and the buttons this block type adds to it, in order. */
+  readonly group: PaletteGroup;
+  readonly palette: readonly PalettePreset<Data>[];
+  /**
+   * Which data field tells this block's palette presets apart (`action` for kv), so a block on
+   * the canvas is named and drawn like the preset it came from.
+   */
+  readonly presetKey?: keyof Data & string;
+  readonly icon: BlockIconName;
+  readonly color: BlockColor;
   /** One line for the canvas (`get analysis_result`, `increment visits by 1`). */
-  summary(data: BlockDataByType[T]): string;
-  run(context: BlockRunContext<T>): Promise<BlockOutcome>;
+  summary(data: Data): string;
+  run(context: BlockRunContext<Data>): Promise<BlockOutcome>;
+}
+
+/**
+ * Builds a block manifest whose data type is inferred from its schema, so `summary`, `run`
+ * and the palette presets are checked against the same fields the document accepts.
+ */
+export function defineBlock<const Type extends string, Schema extends z.ZodType>(
+  manifest: { readonly schema: Schema } & Omit<BlockManifest<Type, BlockData<Schema>>, 'schema'>,
+): BlockManifest<Type, BlockData<Schema>> {
+  return manifest;
 }

@@ -1,21 +1,8 @@
+import { appearanceOf } from '../../engine';
 import type { BlockType } from '../../engine/types';
 
-const GLYPHS: Record<string, string> = {
-  start: '▶',
-  save: '⤓',
-  get: '⤒',
-  delete: '✕',
-  list: '☰',
-  append: '+',
-  increment: '↑',
-  setState: '≔',
-  transform: 'ƒ',
-  condition: '◇',
-  output: '⇥',
-};
-
-/** A small glyph that tells block kinds apart at a glance. */
-export function BlockIcon({ type, action }: { type: BlockType; action?: string | undefined }) {
-  const glyph = GLYPHS[type === 'kv' ? action ?? 'get' : type] ?? '•';
-  return <span className={`block-icon block-icon--${type}`} aria-hidden="true">{glyph}</span>;
+/** A small glyph on the block's colour that tells block kinds apart at a glance (both from its manifest). */
+export function BlockIcon({ type, data }: { type: BlockType; data: Record<string, unknown> }) {
+  const { glyph, color } = appearanceOf(type, data);
+  return <span className={`block-icon block-icon--${type}`} style={{ background: color }} aria-hidden="true">{glyph}</span>;
 }

@@ -7,7 +7,7 @@ import { errorTooltip } from '../atoms/ErrorHelp';
 import type { FlowNode } from '../store/flow-model';
 import type { NodeRunStatus } from '../store/run-state';
 import { useRun } from '../store';
-import { blockTitle } from './block-title';
+import { blockTitle } from '../lib/block-title';
 
 const OUT_LABELS: Record<Out, string> = { success: 'success', error: 'error', true: 'true', false: 'false' };
 
@@ -35,7 +35,7 @@ function BlockNodeView({ id, type, data, selected }: NodeProps<FlowNode>) {
         </span>
       )}
       <div className="block__head" title={`Block id: ${id}${typeof data.ref === 'string' && data.ref ? ` · alias: ${data.ref}` : ''}`}>
-        <BlockIcon type={blockType} action={typeof data.action === 'string' ? data.action : undefined} />
+        <BlockIcon type={blockType} data={data} />
         <span className="block__title">{blockTitle(blockType, data)}</span>
       </div>
       <div className="block__summary" title={summary}>{summary || '\u00a0'}</div>

@@ -11,34 +11,24 @@ import {
   type EdgeTypes,
 } from '@xyflow/react';
 import { useCallback, useMemo, type DragEvent } from 'react';
-import { PALETTE } from '../../engine';
+import { appearanceOf, BLOCK_TYPES, isBlockType, PALETTE } from '../../engine';
 import { editorStore, toast, useEditor, useRun } from '../store';
 import type { FlowEdge, FlowNode } from '../store/flow-model';
-import { shortcutLabel, SHORTCUTS } from '../shell/commands';
+import { COMMANDS } from '../commands/editor-commands';
+import { shortcutLabel } from '../commands/registry';
 import { BlockNode } from './BlockNode';
 import { BlueprintEdgeView } from './BlueprintEdgeView';
 import { withRunStatus } from './node-status';
-import { FIT_VIEW_OPTIONS, PALETTE_DRAG_TYPE } from './view-options';
+import { FIT_VIEW_OPTIONS, PALETTE_DRAG_TYPE } from '../lib/view-options';
 
-const nodeTypes: NodeTypes = {
-  start: BlockNode,
-  kv: BlockNode,
-  setState: BlockNode,
-  transform: BlockNode,
-  condition: BlockNode,
-  output: BlockNode,
-};
+// Every block type renders through BlockNode, from its manifest.
+const nodeTypes: NodeTypes = Object.fromEntries(BLOCK_TYPES.map((type) => [type, BlockNode]));
 const edgeTypes: EdgeTypes = { default: BlueprintEdgeView };
 
-// The block icons' colours, so the minimap reads like the canvas.
-const MINIMAP_COLORS: Record<string, string> = {
-  start: '#6366f1',
-  kv: '#0ea5e9',
-  setState: '#a855f7',
-  transform: '#a855f7',
-  condition: '#f59e0b',
-  output: '#10b981',
-};
+/** The block's icon colour, so the minimap reads like the canvas. */
+function minimapColor(node: FlowNode): string {
+  return isBlockType(node.type) ? appearanceOf(node.type, node.data).color : '#94a3b8';
+}
 const MINIMAP_SIZE = { width: 176, height: 116 };
 // After a run the minimap outlines blocks by their status, like the canvas borders.
 const MINIMAP_STATUS_STROKES: Record<string, string> = { running: '#f59e0b', success: '#16a34a', error: '#dc2626' };
@@ -56,7 +46,7 @@ function EmptyCanvasHint() {
       <ol className="canvas-hint__steps">
         <li>Drag a block from <strong>Blocks</strong> onto the canvas, or click it to add it here.</li>
         <li>Drag from an out on a block’s right (<span className="canvas-hint__out canvas-hint__out--success">success</span>, <span className="canvas-hint__out canvas-hint__out--error">error</span>) to the left side of the next block.</li>
-        <li>Press <kbd>{shortcutLabel(SHORTCUTS.run)}</kbd> or <strong>Run</strong> to try it.</li>
+        <li>Press <kbd>{shortcutLabel(COMMANDS.run.shortcuts[0])}</kbd> or <strong>Run</strong> to try it.</li>
       </ol>
     </Panel>
   );
@@ -146,7 +136,7 @@ export function Canvas() {
           zoomable
           ariaLabel="Minimap"
           style={MINIMAP_SIZE}
-          nodeColor={(n) => MINIMAP_COLORS[n.type ?? ''] ?? '#94a3b8'}
+          nodeColor={minimapColor}
           nodeStrokeColor={minimapStroke}
           nodeStrokeWidth={6}
           nodeBorderRadius={6}

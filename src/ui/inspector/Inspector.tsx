@@ -6,12 +6,13 @@ import type { BlockType, FieldSpec, JsonValue } from '../../engine/types';
 import { useKeyList } from '../api/keys';
 import { BlockIcon } from '../atoms/BlockIcon';
 import { CollapsiblePanel } from '../atoms/CollapsiblePanel';
-import { blockTitle } from '../canvas/block-title';
+import { CommandButton } from '../commands/CommandButton';
+import { blockTitle } from '../lib/block-title';
 import { useEditor, useRun, useSidePanels } from '../store';
 import type { FlowNode } from '../store/flow-model';
 import { completionSourcesFor } from './completion-sources';
 import { ExpressionInput } from './ExpressionInput';
-import { JsonField } from './JsonField';
+import { JsonField } from '../atoms/JsonField';
 import { LastRunDetails } from './LastRunDetails';
 import { BlueprintSettings } from './BlueprintSettings';
 
@@ -30,14 +31,12 @@ export function Inspector() {
 }
 
 function MultiSelection({ count }: { count: number }) {
-  const duplicate = useEditor((s) => s.duplicate);
-  const deleteSelection = useEditor((s) => s.deleteSelection);
   return (
     <div className="empty-state">
       <div className="empty-state__title">{count} blocks selected</div>
       <div className="inline-actions">
-        <button type="button" className="btn" onClick={() => duplicate()} title="Duplicate (Ctrl+D)">Duplicate</button>
-        <button type="button" className="btn btn--ghost-danger" onClick={() => deleteSelection()} title="Delete (Delete or Backspace)">Delete</button>
+        <CommandButton name="duplicate" />
+        <CommandButton name="deleteSelection" className="btn btn--ghost-danger" />
       </div>
     </div>
   );
@@ -119,7 +118,7 @@ function BlockInspector({ node }: { node: FlowNode }) {
   return (
     <div className="block-inspector">
       <div className="block-inspector__head">
-        <BlockIcon type={type} action={typeof data.action === 'string' ? data.action : undefined} />
+        <BlockIcon type={type} data={data} />
         <div>
           <div className="block-inspector__title">{blockTitle(type, data)}</div>
           <div className="block-inspector__sub">{manifest.label} · <code>{node.id}</code></div>

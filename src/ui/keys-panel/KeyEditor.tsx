@@ -3,7 +3,7 @@ import type { Entry, ValueType } from '../../kv/types';
 import { useSaveKey, type ScopeAddress } from '../api/keys';
 import { toast } from '../store';
 import { checkDraft, draftTextOf, keyProblem } from './value-draft';
-import { jsonProblem } from '../inspector/JsonField';
+import { jsonProblem } from '../atoms/JsonField';
 
 /** Adds a key (no `entry`) or edits one: text or JSON, checked as you type. */
 export function KeyEditor({ address, entry, onDone }: { address: ScopeAddress; entry?: Entry; onDone(savedKey: string | null): void }) {

@@ -2,7 +2,7 @@
 import { isKvError } from '../../kv/errors';
 import { assertValidKey } from '../../kv/operations';
 import type { JsonValue, ValueType } from '../../kv/types';
-import { jsonProblem } from '../inspector/JsonField';
+import { jsonProblem } from '../atoms/JsonField';
 
 export type DraftCheck = { ok: true; value: JsonValue } | { ok: false; field: 'key' | 'value'; message: string };
 

@@ -1,17 +1,14 @@
 import { useReactFlow } from '@xyflow/react';
 import type { DragEvent } from 'react';
-import { PALETTE } from '../../engine';
+import { PALETTE, PALETTE_GROUPS } from '../../engine';
 import type { PaletteEntry } from '../../engine/types';
 import { BlockIcon } from '../atoms/BlockIcon';
-import { PALETTE_DRAG_TYPE } from '../canvas/view-options';
+import { PALETTE_DRAG_TYPE } from '../lib/view-options';
 import { useEditor } from '../store';
 import { freeSpotNear } from './placement';
 
-const GROUPS: { title: string; labels: string[] }[] = [
-  { title: 'Flow', labels: ['Start'] },
-  { title: 'Key-Value Storage', labels: ['Save key', 'Get key', 'Delete key', 'List keys', 'Append to key', 'Increment key'] },
-  { title: 'Logic', labels: ['Set state', 'Transform', 'Condition', 'Output'] },
-];
+/** The palette's sections, each with its entries in the order the block list gives them. */
+const GROUPS = PALETTE_GROUPS.map((title) => ({ title, entries: PALETTE.filter((entry) => entry.group === title) }));
 
 export function Palette() {
   const addBlock = useEditor((s) => s.addBlock);
@@ -38,9 +35,8 @@ export function Palette() {
       {GROUPS.map((group) => (
         <div key={group.title} className="palette__group">
           <div className="palette__group-title">{group.title}</div>
-          {group.labels.map((label) => {
-            const entry = PALETTE.find((p) => p.label === label);
-            if (!entry) return null;
+          {group.entries.map((entry) => {
+            const { label } = entry;
             const disabled = entry.type === 'start' && hasStart;
             return (
               <button
@@ -53,7 +49,7 @@ export function Palette() {
                 onClick={() => addAtCentre(entry)}
                 title={disabled ? 'A blueprint has one Start block' : `Drag onto the canvas, or click to add at the centre`}
               >
-                <BlockIcon type={entry.type} action={typeof entry.data.action === 'string' ? entry.data.action : undefined} />
+                <BlockIcon type={entry.type} data={entry.data} />
                 <span>{label}</span>
               </button>
             );

@@ -1,9 +1,10 @@
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { JsonValue, RunRecord } from '../../engine/types';
-import { blockTitle } from '../canvas/block-title';
-import { JsonField } from '../inspector/JsonField';
-import { SHORTCUTS, shortcutLabel } from '../shell/commands';
+import { blockTitle } from '../lib/block-title';
+import { JsonField } from '../atoms/JsonField';
+import { COMMANDS } from '../commands/editor-commands';
+import { shortcutLabel } from '../commands/registry';
 import { useEditor, useLibrary, useRun, useSidePanels } from '../store';
 import type { FlowNode } from '../store/flow-model';
 import { CollapsiblePanel } from '../atoms/CollapsiblePanel';
@@ -59,7 +60,7 @@ export function RunPanel() {
           view.status === 'idle' ? (
             <div className="empty-state">
               <div className="empty-state__title">No run yet</div>
-              <div className="muted">Press <kbd>{shortcutLabel(SHORTCUTS.run)}</kbd> or the Run button in the toolbar.</div>
+              <div className="muted">Press <kbd>{shortcutLabel(COMMANDS.run.shortcuts[0])}</kbd> or the Run button in the toolbar.</div>
             </div>
           ) : (
             <>

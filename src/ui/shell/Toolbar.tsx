@@ -2,16 +2,25 @@ import { useReactFlow } from '@xyflow/react';
 import { useState, type ChangeEvent } from 'react';
 import type { Problem } from '../../engine/types';
 import { STORAGE_LABELS, selectStorage, storageStatusLabel, useStorage, type StorageChoice } from '../api/storage';
-import { toast, useEditor, useLibrary, useRun } from '../store';
+import { toast, useLibrary } from '../store';
 import { Icon } from '../atoms/Icon';
 import { BlueprintMenu } from './BlueprintMenu';
-import { SHORTCUTS, autoLayout, exportCurrentBlueprint, fitViewSmoothly, redo, runCurrentBlueprint, shortcutLabel, stopRun, undo } from './commands';
+import { CommandButton } from '../commands/CommandButton';
+import { COMMANDS, fitViewSmoothly, type CommandName } from '../commands/editor-commands';
 import { ImportProblemsDialog } from './ImportProblemsDialog';
 
+/** A group of command buttons, drawn from the command table (icon, label, shortcut, enabled). */
+function CommandGroup({ names }: { names: readonly CommandName[] }) {
+  return (
+    <div className="toolbar__group">
+      {names.map((name) => (
+        <CommandButton key={name} name={name} className={'iconOnly' in COMMANDS[name] ? 'btn btn--icon' : 'btn'} />
+      ))}
+    </div>
+  );
+}
+
 export function Toolbar() {
-  const canUndo = useEditor((s) => s.history.past.length > 0);
-  const canRedo = useEditor((s) => s.history.future.length > 0);
-  const running = useRun((s) => s.view.status === 'running');
   const storageChoice = useStorage((s) => s.choice);
   const storageStatus = useStorage((s) => s.status);
   const storageMessage = useStorage((s) => s.message);
@@ -35,27 +44,18 @@ export function Toolbar() {
     } else setProblems({ file: file.name, problems: outcome.problems });
   };
 
-  const tip = (label: string, shortcut?: { key: string; mod?: boolean; shift?: boolean }) =>
-    shortcut ? `${label} (${shortcutLabel(shortcut)})` : label;
-
   return (
     <header className="toolbar" role="toolbar" aria-label="Editor toolbar">
       <div className="toolbar__brand" title="KV Blueprints"><span className="toolbar__logo">KV</span> <span className="toolbar__brand-name">Blueprints</span></div>
       <BlueprintMenu />
-      <div className="toolbar__group">
-        <button type="button" className="btn btn--icon" onClick={undo} disabled={!canUndo} title={tip('Undo', SHORTCUTS.undo)} aria-label="Undo"><Icon name="undo" /></button>
-        <button type="button" className="btn btn--icon" onClick={redo} disabled={!canRedo} title={tip('Redo', SHORTCUTS.redo)} aria-label="Redo"><Icon name="redo" /></button>
-      </div>
-      <div className="toolbar__group">
-        <button type="button" className="btn" onClick={() => void autoLayout(fitView)} title={tip('Auto layout', SHORTCUTS.autoLayout)}><Icon name="layout" /> Auto layout</button>
-        <button type="button" className="btn" onClick={fitView} title={tip('Fit view', SHORTCUTS.fitView)}><Icon name="fit" /> Fit view</button>
-      </div>
+      <CommandGroup names={['undo', 'redo']} />
+      <CommandGroup names={['autoLayout', 'fitView']} />
       <div className="toolbar__group">
         <label className="btn" title="Import a kv-blueprint/1 file">
           <Icon name="upload" /> Import
           <input type="file" accept="application/json,.json" className="visually-hidden" aria-label="Import blueprint" onChange={(e) => void onImport(e)} />
         </label>
-        <button type="button" className="btn" onClick={exportCurrentBlueprint} title="Download this blueprint as a kv-blueprint/1 file"><Icon name="download" /> Export</button>
+        <CommandButton name="export" />
       </div>
       <div className="toolbar__spacer" />
       <label className="toolbar__storage">
@@ -86,10 +86,8 @@ export function Toolbar() {
         </span>
       </label>
       <div className="toolbar__group">
-        <button type="button" className="btn btn--primary" onClick={() => void runCurrentBlueprint()} disabled={running || storageStatus !== 'ready'} title={storageStatus === 'ready' ? tip('Run', SHORTCUTS.run) : `Run: ${storageMessage ?? 'storage is connecting…'}`} aria-label="Run">
-          <Icon name="play" /> Run
-        </button>
-        <button type="button" className="btn" onClick={stopRun} disabled={!running} title="Stop after the block in flight" aria-label="Stop"><Icon name="stop" /> Stop</button>
+        <CommandButton name="run" className="btn btn--primary" />
+        <CommandButton name="stop" />
       </div>
       {problems && <ImportProblemsDialog file={problems.file} problems={problems.problems} onClose={() => setProblems(null)} />}
     </header>

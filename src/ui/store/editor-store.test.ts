@@ -14,7 +14,7 @@ const doc: BlueprintDocument = {
   edges: [{ id: 'e1', source: 'start', sourceHandle: 'success', target: 'get' }],
 };
 
-const getKey: PaletteEntry = { label: 'Get key', type: 'kv', data: { action: 'get', key: '', scope: 'flow' } };
+const getKey: PaletteEntry = { label: 'Get key', type: 'kv', group: 'Key-Value Storage', data: { action: 'get', key: '', scope: 'flow' } };
 
 function select(store: ReturnType<typeof createEditorStore>, ids: string[]) {
   store.getState().selectOnly(ids);

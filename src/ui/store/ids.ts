@@ -2,13 +2,19 @@
  * Readable, unique ids for new blocks and edges. Node ids show up in expressions
  * (`@{results.get_2}`), so they are short words rather than random strings.
  */
+import { isBlockType, manifestOf } from '../../engine';
 import type { BlockType } from '../../engine/types';
 
 const ID_UNSAFE = /[^A-Za-z0-9_]/g;
 
-/** The word a new block's id starts with: the KV action for KV blocks, else the type. */
+/**
+ * The word a new block's id starts with: the field that tells its palette presets apart
+ * (the action, for KV blocks), else the type.
+ */
 export function idBaseFor(type: BlockType, data: Record<string, unknown>): string {
-  const base = type === 'kv' && typeof data.action === 'string' ? data.action : type;
+  const presetKey = isBlockType(type) ? manifestOf(type).presetKey : undefined;
+  const preset = presetKey === undefined ? undefined : data[presetKey];
+  const base = typeof preset === 'string' ? preset : type;
   const safe = base.replace(ID_UNSAFE, '_');
   return safe === '' ? 'block' : safe;
 }

@@ -1,0 +1,38 @@
+import { useReactFlow } from '@xyflow/react';
+import { useShallow } from 'zustand/react/shallow';
+import { useStorage } from '../api/storage';
+import { Icon } from '../atoms/Icon';
+import { useEditor, useRun } from '../store';
+import { COMMANDS, type CommandName, type CommandState } from './editor-commands';
+import { commandTooltip, isEnabled } from './registry';
+
+/** The command state, re-rendering only when a part of it changes. */
+export function useCommandState(): CommandState {
+  const history = useEditor(useShallow((s) => ({ canUndo: s.history.past.length > 0, canRedo: s.history.future.length > 0 })));
+  const running = useRun((s) => s.view.status === 'running');
+  const storage = useStorage(useShallow((s) => ({ storageReady: s.status === 'ready', storageMessage: s.message })));
+  return { ...history, running, ...storage };
+}
+
+/**
+ * A button that runs a registered command: its accessible name is the command's label, its
+ * tooltip names the shortcut, and it is disabled whenever the command is.
+ */
+export function CommandButton({ name, className = 'btn' }: { name: CommandName; className?: string }) {
+  const command = COMMANDS[name];
+  const state = useCommandState();
+  const flow = useReactFlow();
+  return (
+    <button
+      type="button"
+      className={className}
+      onClick={() => command.perform({ flow })}
+      disabled={!isEnabled(command, state)}
+      title={commandTooltip(command, state)}
+      aria-label={command.label}
+    >
+      {'icon' in command && <Icon name={command.icon} />}
+      {!('iconOnly' in command) && <>{'icon' in command ? ' ' : ''}{command.label}</>}
+    </button>
+  );
+}

@@ -1,0 +1,172 @@
+/**
+ * The editor's commands, one list: the toolbar renders buttons from it, `useShortcuts` matches
+ * keys against it, and tooltips and hints take their shortcut labels from it.
+ */
+import type { ReactFlowInstance } from '@xyflow/react';
+import type { JsonValue } from '../../engine/types';
+import { storageStore } from '../api/storage';
+import { layoutPositions } from '../lib/auto-layout';
+import { FIT_VIEW_OPTIONS } from '../lib/view-options';
+import { editorStore, runStore, toast } from '../store';
+import type { IconName } from '../atoms/Icon';
+import type { Command } from './registry';
+
+/** What `enabled` and `disabledReason` look at: a snapshot of the stores. */
+export interface CommandState {
+  canUndo: boolean;
+  canRedo: boolean;
+  running: boolean;
+  storageReady: boolean;
+  storageMessage: string | null;
+}
+
+/** What `perform` may use: the canvas, for commands that move the view. */
+export interface CommandContext {
+  flow: Pick<ReactFlowInstance, 'fitView'>;
+}
+
+export type EditorCommand = Command<CommandState, CommandContext> & {
+  /** The icon its button shows; `iconOnly` buttons show no text (the label stays their name). */
+  readonly icon?: IconName;
+  readonly iconOnly?: boolean;
+};
+
+export function commandStateNow(): CommandState {
+  const history = editorStore.getState().history;
+  const storage = storageStore.getState();
+  return {
+    canUndo: history.past.length > 0,
+    canRedo: history.future.length > 0,
+    running: runStore.getState().view.status === 'running',
+    storageReady: storage.status === 'ready',
+    storageMessage: storage.message,
+  };
+}
+
+/** The input of a run started from the editor: the start block's sample input. */
+export function currentRunInput(): JsonValue {
+  const start = editorStore.getState().nodes.find((n) => n.type === 'start');
+  return (start?.data.sampleInput as JsonValue | undefined) ?? {};
+}
+
+async function runCurrentBlueprint(): Promise<void> {
+  const { store, companyId, message } = storageStore.getState();
+  if (!store) {
+    toast('error', message ?? 'The store is not ready yet: wait a moment and run again.');
+    return;
+  }
+  if (runStore.getState().view.status === 'running') return;
+  const document = editorStore.getState().toDocument();
+  const record = await runStore.getState().start({ document, input: currentRunInput(), store, companyId });
+  if (!record) {
+    const error = runStore.getState().view.error;
+    toast('error', error?.message ?? 'The run could not start.');
+  }
+}
+
+/** Fits the blueprint into the canvas with a short animation (Fit view, after import and layout). */
+export function fitViewSmoothly(flow: CommandContext['flow']): void {
+  void flow.fitView({ ...FIT_VIEW_OPTIONS, duration: 200 });
+}
+
+async function autoLayout(flow: CommandContext['flow']): Promise<void> {
+  const { nodes, edges, moveNodes } = editorStore.getState();
+  try {
+    moveNodes(await layoutPositions(nodes, edges));
+    globalThis.requestAnimationFrame(() => fitViewSmoothly(flow));
+  } catch (error) {
+    toast('error', `Auto layout failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function exportCurrentBlueprint(): void {
+  const doc = editorStore.getState().toDocument();
+  const blob = new Blob([`${JSON.stringify(doc, null, 2)}\n`], { type: 'application/json' });
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = `${doc.id}.kv-blueprint.json`;
+  link.click();
+  globalThis.setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+const editor = () => editorStore.getState();
+
+/** Names each command after its key in the table, so the two cannot disagree. */
+function register<const Table extends Record<string, Omit<EditorCommand, 'name'>>>(table: Table): { readonly [Name in keyof Table & string]: Table[Name] & { readonly name: Name } } {
+  return Object.fromEntries(Object.entries(table).map(([name, command]) => [name, { ...command, name }])) as never;
+}
+
+export const COMMANDS = register({
+  run: {
+    icon: 'play',
+    label: 'Run',
+    shortcuts: [{ key: 'Enter', mod: true }],
+    inTextFields: true,
+    enabled: (s) => !s.running && s.storageReady,
+    // While a run is in flight the key does nothing, as the disabled button says.
+    disabledReason: (s) => (s.running ? undefined : s.storageMessage ?? 'The store is not ready yet: wait a moment and run again.'),
+    perform: () => void runCurrentBlueprint(),
+  },
+  stop: {
+    icon: 'stop',
+    label: 'Stop',
+    description: 'Stop after the block in flight',
+    enabled: (s) => s.running,
+    perform: () => runStore.getState().stop(),
+  },
+  undo: {
+    icon: 'undo',
+    iconOnly: true,
+    label: 'Undo',
+    shortcuts: [{ key: 'z', mod: true }],
+    enabled: (s) => s.canUndo,
+    perform: () => editor().undo(),
+  },
+  redo: {
+    icon: 'redo',
+    iconOnly: true,
+    label: 'Redo',
+    shortcuts: [{ key: 'z', mod: true, shift: true }, { key: 'y', mod: true }],
+    enabled: (s) => s.canRedo,
+    perform: () => editor().redo(),
+  },
+  autoLayout: {
+    icon: 'layout',
+    label: 'Auto layout',
+    shortcuts: [{ key: 'l', shift: true }],
+    perform: ({ flow }) => void autoLayout(flow),
+  },
+  fitView: {
+    icon: 'fit',
+    label: 'Fit view',
+    shortcuts: [{ key: '1', shift: true, code: 'Digit1' }],
+    perform: ({ flow }) => fitViewSmoothly(flow),
+  },
+  export: {
+    icon: 'download',
+    label: 'Export',
+    description: 'Download this blueprint as a kv-blueprint/1 file',
+    perform: exportCurrentBlueprint,
+  },
+  copy: { label: 'Copy', shortcuts: [{ key: 'c', mod: true }], perform: () => void editor().copy() },
+  paste: { label: 'Paste', shortcuts: [{ key: 'v', mod: true }], perform: () => void editor().paste() },
+  duplicate: { label: 'Duplicate', shortcuts: [{ key: 'd', mod: true }], perform: () => void editor().duplicate() },
+  selectAll: { label: 'Select all', shortcuts: [{ key: 'a', mod: true }], perform: () => editor().selectAll() },
+  deleteSelection: {
+    label: 'Delete',
+    description: 'Delete (Delete or Backspace)',
+    keyTest: (event) => event.key === 'Delete' || event.key === 'Backspace',
+    perform: () => void editor().deleteSelection(),
+  },
+  selectNone: {
+    label: 'Select none',
+    keyTest: (event) => event.key === 'Escape',
+    perform: () => editor().selectOnly([]),
+  },
+});
+
+export type CommandName = keyof typeof COMMANDS;
+
+/** Every command, in the order keys are matched. */
+export const COMMAND_LIST: readonly EditorCommand[] = Object.values(COMMANDS);
