@@ -17,29 +17,53 @@ const NODE_BUILTINS = builtinModules.filter((name) => !name.startsWith('_'));
 /** The bare names (`fs`, `events`); a `node:*` pattern beside it takes every prefixed one. */
 const nodeBuiltinPaths = (message) => NODE_BUILTINS.map((name) => ({ name, message }));
 const NODE_ONLY_PACKAGES = ['better-sqlite3', 'fastify', '@fastify/*', 'tsx'];
-const UI_PACKAGES = ['react', 'react-dom', 'react/*', 'react-dom/*', '@xyflow/*', 'zustand', 'zustand/*', '@tanstack/*', 'elkjs', 'elkjs/*'];
+const UI_PACKAGES = [
+  'react',
+  'react-dom',
+  'react/*',
+  'react-dom/*',
+  '@xyflow/*',
+  'zustand',
+  'zustand/*',
+  '@tanstack/*',
+  'elkjs',
+  'elkjs/*',
+];
 
-const portableImports = ['error', {
-  paths: nodeBuiltinPaths('engine and kv run in the browser too: no Node built-in module.'),
-  patterns: [
-    { group: ['node:*'], message: 'engine and kv run in the browser too: no Node built-in module.' },
-    { group: NODE_ONLY_PACKAGES, message: 'engine and kv run in the browser too: no Node-only package.' },
-    { group: UI_PACKAGES, message: 'engine and kv must not depend on React or UI libraries.' },
-  ],
-}];
+const portableImports = [
+  'error',
+  {
+    paths: nodeBuiltinPaths('engine and kv run in the browser too: no Node built-in module.'),
+    patterns: [
+      { group: ['node:*'], message: 'engine and kv run in the browser too: no Node built-in module.' },
+      { group: NODE_ONLY_PACKAGES, message: 'engine and kv run in the browser too: no Node-only package.' },
+      { group: UI_PACKAGES, message: 'engine and kv must not depend on React or UI libraries.' },
+    ],
+  },
+];
 
-const uiImports = ['error', {
-  paths: nodeBuiltinPaths('The web app runs in the browser: no Node built-in module.'),
-  patterns: [
-    { group: ['node:*'], message: 'The web app runs in the browser: no Node built-in module.' },
-    { group: NODE_ONLY_PACKAGES, message: 'The web app runs in the browser: no Node-only package.' },
-  ],
-}];
+const uiImports = [
+  'error',
+  {
+    paths: nodeBuiltinPaths('The web app runs in the browser: no Node built-in module.'),
+    patterns: [
+      { group: ['node:*'], message: 'The web app runs in the browser: no Node built-in module.' },
+      { group: NODE_ONLY_PACKAGES, message: 'The web app runs in the browser: no Node-only package.' },
+    ],
+  },
+];
 
 const PORTABLE_MESSAGE = 'engine and kv run in the browser and in Node alike: pass what is needed in, or use globalThis APIs both have.';
-const portableGlobals = ['error',
-  ...['Buffer', 'process', 'global', 'require', '__dirname', '__filename', 'module', 'exports'].map((name) => ({ name, message: `${name} is Node-only. ${PORTABLE_MESSAGE}` })),
-  ...['document', 'window', 'localStorage', 'sessionStorage', 'navigator', 'indexedDB'].map((name) => ({ name, message: `${name} is browser-only. ${PORTABLE_MESSAGE}` })),
+const portableGlobals = [
+  'error',
+  ...['Buffer', 'process', 'global', 'require', '__dirname', '__filename', 'module', 'exports'].map((name) => ({
+    name,
+    message: `${name} is Node-only. ${PORTABLE_MESSAGE}`,
+  })),
+  ...['document', 'window', 'localStorage', 'sessionStorage', 'navigator', 'indexedDB'].map((name) => ({
+    name,
+    message: `${name} is browser-only. ${PORTABLE_MESSAGE}`,
+  })),
 ];
 
 // A relative import whose last segment is a Node built-in's name (`./events`, `../kv/http`)
@@ -47,9 +71,12 @@ const portableGlobals = ['error',
 // (`\x2F` is `/`: a selector's /regex/ may not contain a slash.)
 const shadowPattern = `^\\.{1,2}\\x2F(?:[^\\x2F]*\\x2F)*(?:${NODE_BUILTINS.filter((name) => !name.includes('/')).join('|')})(?:\\.[cm]?[jt]sx?)?$`;
 const SHADOW_MESSAGE = 'This local module is named like a Node built-in: rename the file (e.g. events.ts → server-events.ts).';
-const shadowSyntax = ['error',
-  ...['ImportDeclaration', 'ExportNamedDeclaration', 'ExportAllDeclaration', 'ImportExpression']
-    .map((node) => ({ selector: `${node}[source.value=/${shadowPattern}/]`, message: SHADOW_MESSAGE })),
+const shadowSyntax = [
+  'error',
+  ...['ImportDeclaration', 'ExportNamedDeclaration', 'ExportAllDeclaration', 'ImportExpression'].map((node) => ({
+    selector: `${node}[source.value=/${shadowPattern}/]`,
+    message: SHADOW_MESSAGE,
+  })),
 ];
 /**
  * TEMPORARY: files that still import one of the two modules named like built-ins,
@@ -85,17 +112,29 @@ const OURS = ['src/engine', 'src/kv', 'src/ui', 'src/server', 'src/conformance-p
 const zones = [
   { target: 'src/kv', from: OURS.filter((dir) => dir !== 'src/kv'), message: 'kv uses nothing of ours: it is the bottom layer.' },
   { target: 'src/engine', from: ['src/ui', 'src/server', 'src/conformance-page'], message: 'engine uses only kv.' },
-  { target: ['src/engine', 'src/kv', 'src/ui', 'src/conformance-page', 'e2e'], from: 'src/server', message: 'Only src/server imports src/server (the UI talks to it over HTTP).' },
-  ...UI_FEATURES.flatMap((feature) => UI_FEATURES.filter((other) => other !== feature).map((other) => {
-    const except = TEMPORARY_FEATURE_IMPORTS.filter(([from, file]) => from === feature && file.startsWith(`${other}/`)).map(([, file]) => `./${file.slice(other.length + 1)}`);
-    return {
-      target: `src/ui/${feature}`,
-      from: `src/ui/${other}`,
-      ...(except.length > 0 ? { except } : {}),
-      message: `UI features do not import each other: move what ${feature} needs from ${other} into src/ui/lib (or atoms, store, api).`,
-    };
-  })),
-  { target: UI_SHARED.map((dir) => `src/ui/${dir}`), from: UI_FEATURES.map((feature) => `src/ui/${feature}`), message: 'Shared UI code (lib, atoms, store, api) does not import a feature.' },
+  {
+    target: ['src/engine', 'src/kv', 'src/ui', 'src/conformance-page', 'e2e'],
+    from: 'src/server',
+    message: 'Only src/server imports src/server (the UI talks to it over HTTP).',
+  },
+  ...UI_FEATURES.flatMap((feature) =>
+    UI_FEATURES.filter((other) => other !== feature).map((other) => {
+      const except = TEMPORARY_FEATURE_IMPORTS.filter(([from, file]) => from === feature && file.startsWith(`${other}/`)).map(
+        ([, file]) => `./${file.slice(other.length + 1)}`,
+      );
+      return {
+        target: `src/ui/${feature}`,
+        from: `src/ui/${other}`,
+        ...(except.length > 0 ? { except } : {}),
+        message: `UI features do not import each other: move what ${feature} needs from ${other} into src/ui/lib (or atoms, store, api).`,
+      };
+    }),
+  ),
+  {
+    target: UI_SHARED.map((dir) => `src/ui/${dir}`),
+    from: UI_FEATURES.map((feature) => `src/ui/${feature}`),
+    message: 'Shared UI code (lib, atoms, store, api) does not import a feature.',
+  },
 ];
 
 export default tseslint.config(

@@ -30,8 +30,17 @@ const rulesOf = (findings: Finding[]) => findings.map((f) => f.rule);
 
 describe('lint boundaries', () => {
   it('kv imports nothing of ours: kv → engine is reported', async () => {
-    const findings = await lint('src/kv/probe.ts', "import { runBlueprint } from '../engine/runner';\nexport const probe = runBlueprint;\n");
-    expect(findings).toEqual([expect.objectContaining({ rule: 'import-x/no-restricted-paths', line: 1, message: expect.stringContaining('kv uses nothing of ours') })]);
+    const findings = await lint(
+      'src/kv/probe.ts',
+      "import { runBlueprint } from '../engine/runner';\nexport const probe = runBlueprint;\n",
+    );
+    expect(findings).toEqual([
+      expect.objectContaining({
+        rule: 'import-x/no-restricted-paths',
+        line: 1,
+        message: expect.stringContaining('kv uses nothing of ours'),
+      }),
+    ]);
   });
 
   it('engine imports no React, no node:fs and no bare fs', async () => {
@@ -71,19 +80,32 @@ describe('lint boundaries', () => {
   it('ui and engine never import server', async () => {
     const code = "import { startServer } from '../server/http/serve';\nexport const probe = startServer;\n";
     const fromUi = await lint('src/ui/probe.ts', code);
-    expect(fromUi).toEqual([expect.objectContaining({ rule: 'import-x/no-restricted-paths', message: expect.stringContaining('Only src/server imports src/server') })]);
+    expect(fromUi).toEqual([
+      expect.objectContaining({
+        rule: 'import-x/no-restricted-paths',
+        message: expect.stringContaining('Only src/server imports src/server'),
+      }),
+    ]);
     // From engine, two zones say no: engine uses only kv, and only server imports server.
     const fromEngine = await lint('src/engine/probe.ts', code);
     expect(rulesOf(fromEngine)).toEqual(['import-x/no-restricted-paths', 'import-x/no-restricted-paths']);
   });
 
   it('a UI feature does not import another feature', async () => {
-    const findings = await lint('src/ui/canvas/probe.ts', "import { Inspector } from '../inspector/Inspector';\nexport const probe = Inspector;\n");
-    expect(findings).toEqual([expect.objectContaining({ rule: 'import-x/no-restricted-paths', message: expect.stringContaining('src/ui/lib') })]);
+    const findings = await lint(
+      'src/ui/canvas/probe.ts',
+      "import { Inspector } from '../inspector/Inspector';\nexport const probe = Inspector;\n",
+    );
+    expect(findings).toEqual([
+      expect.objectContaining({ rule: 'import-x/no-restricted-paths', message: expect.stringContaining('src/ui/lib') }),
+    ]);
   });
 
   it('a local module named like a Node built-in is reported', async () => {
-    const findings = await lint('src/engine/probe.ts', "import { bus } from './events';\nexport { util } from '../kv/util';\nexport const probe = bus;\n");
+    const findings = await lint(
+      'src/engine/probe.ts',
+      "import { bus } from './events';\nexport { util } from '../kv/util';\nexport const probe = bus;\n",
+    );
     expect(findings.map((f) => [f.rule, f.line])).toEqual([
       ['no-restricted-syntax', 1],
       ['no-restricted-syntax', 2],
@@ -92,9 +114,18 @@ describe('lint boundaries', () => {
 
   it('the permitted arrows pass: ui → engine, kv, store; engine → kv; server → engine, kv', async () => {
     const probes: Array<[string, string]> = [
-      ['src/ui/canvas/probe.ts', "import { runBlueprint } from '../../engine/runner';\nimport { KvError } from '../../kv/errors';\nimport { useEditorStore } from '../store';\nexport const probe = [runBlueprint, KvError, useEditorStore];\n"],
-      ['src/engine/probe.ts', "import { KvError } from '../kv/errors';\nimport { z } from 'zod';\nexport const probe = [KvError, z, globalThis.crypto.randomUUID()];\n"],
-      ['src/server/probe.ts', "import { readFileSync } from 'node:fs';\nimport { validateBlueprint } from '../engine/document';\nimport { MemoryStore } from '../kv/memory';\nexport const probe = [readFileSync, validateBlueprint, MemoryStore, process.env.HOME];\n"],
+      [
+        'src/ui/canvas/probe.ts',
+        "import { runBlueprint } from '../../engine/runner';\nimport { KvError } from '../../kv/errors';\nimport { useEditorStore } from '../store';\nexport const probe = [runBlueprint, KvError, useEditorStore];\n",
+      ],
+      [
+        'src/engine/probe.ts',
+        "import { KvError } from '../kv/errors';\nimport { z } from 'zod';\nexport const probe = [KvError, z, globalThis.crypto.randomUUID()];\n",
+      ],
+      [
+        'src/server/probe.ts',
+        "import { readFileSync } from 'node:fs';\nimport { validateBlueprint } from '../engine/document';\nimport { MemoryStore } from '../kv/memory';\nexport const probe = [readFileSync, validateBlueprint, MemoryStore, process.env.HOME];\n",
+      ],
     ];
     for (const [file, code] of probes) expect(await lint(file, code), file).toEqual([]);
   });
@@ -108,8 +139,15 @@ describe('portable typecheck (tsconfig.portable.json)', () => {
   it('refuses a Node-only global in engine code', () => {
     writeFileSync(join(dir, 'probe.ts'), "export const probe: unknown = [Buffer.from('x'), structuredClone({ a: 1 })];\n");
     // The portable settings, for this one file instead of src/engine and src/kv.
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ extends: '../../tsconfig.portable.json', include: ['probe.ts', '../../src/portable-globals.d.ts'], exclude: [] }));
-    const result = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json'), '--noEmit'], { encoding: 'utf8' });
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({ extends: '../../tsconfig.portable.json', include: ['probe.ts', '../../src/portable-globals.d.ts'], exclude: [] }),
+    );
+    const result = spawnSync(
+      process.execPath,
+      [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json'), '--noEmit'],
+      { encoding: 'utf8' },
+    );
     expect(result.stdout).toMatch(/probe\.ts\(1,32\): error TS\d+: Cannot find name 'Buffer'/);
     // structuredClone is one of the declared portable APIs: Buffer is the only error.
     expect(result.stdout.match(/error TS/g)).toHaveLength(1);
