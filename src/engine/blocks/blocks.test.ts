@@ -14,7 +14,7 @@ describe('block registry', () => {
     expect(kvEntries).toEqual(['save', 'get', 'delete', 'list', 'append', 'increment']);
   });
 
-  it('gives each block type the outs of §3', () => {
+  it('gives each block type the outs of docs/blocks.md', () => {
     expect(outsOf('start')).toEqual(['success']);
     expect(outsOf('kv')).toEqual(['success', 'error']);
     expect(outsOf('setState')).toEqual(['success', 'error']);
