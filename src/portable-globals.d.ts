@@ -17,5 +17,8 @@ declare class TextEncoder {
   encode(input?: string): Uint8Array;
 }
 
+// `var`, not `const`: only a var becomes a property of globalThis, which is how the code reaches them.
+/* eslint-disable no-var */
 declare var crypto: { randomUUID(): string };
 declare var performance: { now(): number };
+/* eslint-enable no-var */
