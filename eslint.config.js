@@ -112,6 +112,7 @@ const OURS = ['src/engine', 'src/kv', 'src/ui', 'src/server', 'src/conformance-p
 const zones = [
   { target: 'src/kv', from: OURS.filter((dir) => dir !== 'src/kv'), message: 'kv uses nothing of ours: it is the bottom layer.' },
   { target: 'src/engine', from: ['src/ui', 'src/server', 'src/conformance-page'], message: 'engine uses only kv.' },
+  { target: 'src/server', from: ['src/ui', 'src/conformance-page'], message: 'server uses only engine and kv.' },
   {
     target: ['src/engine', 'src/kv', 'src/ui', 'src/conformance-page', 'e2e'],
     from: 'src/server',

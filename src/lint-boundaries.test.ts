@@ -91,6 +91,16 @@ describe('lint boundaries', () => {
     expect(rulesOf(fromEngine)).toEqual(['import-x/no-restricted-paths', 'import-x/no-restricted-paths']);
   });
 
+  it('server does not import ui', async () => {
+    const findings = await lint(
+      'src/server/probe.ts',
+      "import { blockTitle } from '../ui/canvas/block-title';\nexport const probe = blockTitle;\n",
+    );
+    expect(findings).toEqual([
+      expect.objectContaining({ rule: 'import-x/no-restricted-paths', message: expect.stringContaining('server uses only engine and kv') }),
+    ]);
+  });
+
   it('a UI feature does not import another feature', async () => {
     const findings = await lint(
       'src/ui/canvas/probe.ts',
