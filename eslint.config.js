@@ -178,7 +178,7 @@ export default tseslint.config(
     rules: { 'no-restricted-globals': ['error', ...portableGlobals.slice(1).filter((entry) => entry.name !== 'navigator')] },
   },
   {
-    files: ['src/ui/**'],
+    files: ['src/ui/**', 'src/conformance-page/**'],
     rules: { 'no-restricted-imports': uiImports },
   },
 );
