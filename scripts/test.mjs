@@ -1,4 +1,4 @@
-// `npm test`: typecheck, lint, the unit and integration suites (vitest) and the browser suites
+// `npm test`: typecheck, lint, format check, the unit and integration suites (vitest) and the browser suites
 // (Playwright on Debian's Chromium, against the production build). Ends with one line:
 // `tests: N passed, N failed` over all suites.
 import { spawnSync } from 'node:child_process';
@@ -33,11 +33,18 @@ function tally(label, status, counts) {
   if (status !== 0 && counts.failed === 0) { summary.failed += 1; lines.push(`${label}: exited ${status}`); }
 }
 
-// Checks count as one test each, so a type or lint error shows in the summary line.
-for (const [label, args] of [['typecheck', ['tsc', '-p', 'tsconfig.json', '--noEmit']], ['lint', ['eslint', '.', '--max-warnings=0']]]) {
-  const status = run(label, 'npx', args);
-  if (status === 0) summary.passed += 1; else summary.failed += 1;
-  lines.push(`${label}: ${status === 0 ? 'ok' : 'FAILED'}`);
+// Checks count as one test each, so a type, lint or format error shows in the summary line.
+// typecheck is the app's tsconfig plus tsconfig.portable.json (engine and kv without DOM or Node).
+const checks = [
+  ['typecheck', [['tsc', '-p', 'tsconfig.json', '--noEmit'], ['tsc', '-p', 'tsconfig.portable.json', '--noEmit']]],
+  ['lint', [['eslint', '.', '--max-warnings=0']]],
+  ['format', [['prettier', '--check', '.']]],
+];
+for (const [label, commands] of checks) {
+  // The first command that fails fails the check; the ones after it do not run.
+  const ok = commands.every((args) => run(label, 'npx', args) === 0);
+  if (ok) summary.passed += 1; else summary.failed += 1;
+  lines.push(`${label}: ${ok ? 'ok' : 'FAILED'}`);
 }
 
 rmSync('test-results/unit.json', { force: true });

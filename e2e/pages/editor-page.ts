@@ -1,6 +1,6 @@
 /**
  * Page objects for the editor: one class per region, named after the stable names of
- * design.md §10, so a spec reads like what a person does.
+ * docs/editor.md, so a spec reads like what a person does.
  */
 import { expect, type Locator, type Page } from '@playwright/test';
 import type { JsonValue } from '../../src/kv/types';

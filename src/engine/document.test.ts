@@ -27,7 +27,7 @@ function lines(input: unknown): string[] {
 }
 
 describe('validateBlueprint', () => {
-  it('accepts the example document of §2 and fills in the default settings', () => {
+  it('accepts the example document of docs/blueprint-format.md and fills in the default settings', () => {
     const result = validateBlueprint(base());
     expect(result.ok).toBe(true);
     if (!result.ok) return;

@@ -1,5 +1,5 @@
 /**
- * The `kv-blueprint/1` document (§2): its schema, and `validateBlueprint`, which either returns
+ * The `kv-blueprint/1` document (docs/blueprint-format.md): its schema, and `validateBlueprint`, which either returns
  * a complete document with defaults filled in or every problem found, each with a precise path
  * (`nodes[3].data.action: expected one of save|get|…`). A document is never half-loaded.
  */

@@ -1,5 +1,5 @@
 /**
- * The expression language of blueprint fields (design §5): `@{root.path ?? "fallback"}`
+ * The expression language of blueprint fields (docs/expressions.md): `@{root.path ?? "fallback"}`
  * placeholders inside any text, filled in strictly (a path that does not resolve is an error,
  * never an empty string) and, for JSON fields, JSON-aware (a value can never break or inject
  * into the document). Pure TypeScript: no eval, no `new Function`, own properties only.

@@ -1,5 +1,5 @@
 /**
- * How blocks and `@{kv.*}` expressions reach the store (§6): scope keys, inheritance along
+ * How blocks and `@{kv.*}` expressions reach the store (docs/scopes.md): scope keys, inheritance along
  * flow → flow_group → global, the conflict rules, and the `scope:key` trace of every read and
  * write. Writes and deletes touch only the block's own scope; reads of several scopes go in one
  * `store.batch`, so they see one consistent snapshot.
@@ -69,7 +69,7 @@ export class KvAccess {
     this.companyId = options.companyId ?? DEFAULT_COMPANY_ID;
   }
 
-  /** The scope key an entry of `scope` lives under for this blueprint (§6). */
+  /** The scope key an entry of `scope` lives under for this blueprint (docs/scopes.md). */
   scopeKeyOf(scope: Scope): string {
     if (scope === 'flow') return this.options.blueprint.id;
     if (scope === 'global') return '';

@@ -1,5 +1,5 @@
 /**
- * Runs a blueprint (§4): control flows like a flowchart from the start block, along the edges
+ * Runs a blueprint (docs/runs.md): control flows like a flowchart from the start block, along the edges
  * of each block's outcome, depth first, targets ordered top to bottom then left to right. The
  * runner owns the run's state, outputs, results and events; blocks only compute their outcome.
  */

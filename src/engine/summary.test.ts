@@ -78,7 +78,7 @@ describe('validateNodeData', () => {
 });
 
 describe('error codes', () => {
-  it('has one help text per code, including §3 codes and the engine\'s own', () => {
+  it('has one help text per code, including the store\'s codes and the engine\'s own', () => {
     for (const code of ['invalid_key', 'invalid_value', 'too_large', 'invalid_scope', 'not_found', 'already_exists', 'type_mismatch', 'expression', 'store', 'limit', 'cancelled', 'invalid_path', 'invalid_blueprint', 'internal']) {
       expect(helpOf(code), code).toEqual(expect.any(String));
     }

@@ -1,5 +1,5 @@
 /**
- * The starter blueprints the editor offers (§10). Each lives in `templates/<id>.json` at the
+ * The starter blueprints the editor offers (docs/editor.md). Each lives in `templates/<id>.json` at the
  * repository root as a plain `kv-blueprint/1` file, so it can also be run with `kvb run`.
  */
 import appConfig from '../../templates/app-config.json';

@@ -1,5 +1,5 @@
 /**
- * The HTTP API's request and response shapes (design §9), shared by the server (which
+ * The HTTP API's request and response shapes (docs/http-api.md), shared by the server (which
  * validates every request with them) and the HTTP store (which builds requests from the same
  * types). Portable: zod and the store types only, no Node module.
  *

@@ -1,5 +1,5 @@
 /**
- * Encryption at rest for the browser store (design.md §7): AES-GCM 256 with a WebCrypto key
+ * Encryption at rest for the browser store (ARCHITECTURE.md, store contract): AES-GCM 256 with a WebCrypto key
  * that is generated non-extractable, so page scripts can use it but never read its bytes.
  *
  * Every value gets a fresh random 96-bit IV, and the entry's address

@@ -1,6 +1,6 @@
 /**
  * The conformance suite every `KeyValueStore` backend must pass: memory, SQLite, IndexedDB and
- * HTTP. It is the executable form of the store contract in `types.ts` and design §3, §7.
+ * HTTP. It is the executable form of the store contract in `types.ts`, docs/blocks.md and ARCHITECTURE.md.
  *
  * Portable on purpose: no test framework and no Node-only module, so the same cases run under
  * vitest (see `conformance-vitest.ts`) and inside a real browser page. Each case receives a

@@ -1,5 +1,5 @@
 /**
- * The HTTP store: a `KeyValueStore` backed by a `kvb serve` server (design §7, §9). Every batch
+ * The HTTP store: a `KeyValueStore` backed by a `kvb serve` server (docs/http-api.md). Every batch
  * is one `POST /api/kv/ops`, so the server applies it atomically; error responses come back as
  * the same `KvError` (code, message, op index) the server's store raised. Portable: only
  * `fetch` (and `EventSource` when present).

@@ -1,5 +1,5 @@
 /**
- * The browser store (design.md §7): entries in IndexedDB, values encrypted with a
+ * The browser store (ARCHITECTURE.md, store contract): entries in IndexedDB, values encrypted with a
  * non-extractable AES-GCM key kept in the same database (see `browser-crypto.ts`).
  *
  * How a batch stays atomic although WebCrypto is async. An IndexedDB transaction commits on

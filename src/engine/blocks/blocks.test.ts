@@ -39,7 +39,7 @@ describe('block registry', () => {
     expect(appearanceOf('condition', {})).toEqual({ glyph: '◇', color: '#f59e0b' });
   });
 
-  it('gives each block type the outs of §3', () => {
+  it('gives each block type the outs of docs/blocks.md', () => {
     expect(outsOf('start')).toEqual(['success']);
     expect(outsOf('kv')).toEqual(['success', 'error']);
     expect(outsOf('setState')).toEqual(['success', 'error']);

@@ -1,5 +1,5 @@
 /**
- * The Key-Value Storage block (§3): save, get, delete, list, append and increment, at the
+ * The Key-Value Storage block (docs/blocks.md): save, get, delete, list, append and increment, at the
  * block's scope, with the store's error codes passed through as the block's error.
  */
 import { assertStorableValue, assertValidKey } from '../../kv/operations';

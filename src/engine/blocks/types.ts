@@ -30,7 +30,7 @@ export interface BlockRunContext<Data = AnyBlockData> {
   /** The run's input. */
   readonly input: JsonValue;
   /**
-   * Fills the `@{…}` placeholders of one field (§5). Absent text counts as "". Throws code
+   * Fills the `@{…}` placeholders of one field (docs/expressions.md). Absent text counts as "". Throws code
    * `expression` for a path that does not resolve, `invalid_value` for JSON that does not parse.
    */
   evaluate(text: string | undefined, valueType: ValueType): Promise<JsonValue>;

@@ -1,5 +1,5 @@
 /**
- * The request checks of design §9 that do not depend on tokens: the `Host` header must name
+ * The request checks of docs/http-api.md (Security) that do not depend on tokens: the `Host` header must name
  * this server (so a DNS-rebinding page cannot talk to it), and a browser may not write from
  * another origin. Pure functions; `app.ts` runs them in an `onRequest` hook.
  */

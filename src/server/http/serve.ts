@@ -1,5 +1,5 @@
 /**
- * `startServer`: what `kvb serve` runs. Checks the security preconditions of design §9 before
+ * `startServer`: what `kvb serve` runs. Checks the security preconditions of docs/http-api.md before
  * opening anything, listens, and returns a `close()` that lets in-flight requests finish and
  * then closes the database.
  */

@@ -1,5 +1,5 @@
 /**
- * API tokens (design §9): each token acts for exactly one companyId. They come from
+ * API tokens (docs/http-api.md): each token acts for exactly one companyId. They come from
  * `KVB_TOKENS` (`token:companyId,token:companyId`), else from `tokens.json` in the data
  * directory (`{ "token": "companyId" }`). Tokens are kept only as SHA-256 digests, so a
  * heap dump or a log line can never show one.

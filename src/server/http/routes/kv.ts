@@ -1,5 +1,5 @@
 /**
- * The KV routes of design §9: the seed-compatible list / save / delete-by-id, get-by-id, and
+ * The KV routes of docs/http-api.md: the seed-compatible list / save / delete-by-id, get-by-id, and
  * the atomic op batch the HTTP store speaks.
  */
 import type { FastifyInstance } from 'fastify';
