@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { DEFAULT_COMPANY_ID } from '../../engine/index';
 import { API_BODY_LIMIT_BYTES } from '../../kv/api-schema';
@@ -24,6 +24,13 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The companyId the request's token acts for; null when no tokens are configured. */
     tokenCompanyId: string | null;
+  }
+  interface FastifyContextConfig {
+    /**
+     * Served without a token. Only the web app's static files set it; every other route,
+     * present or future, needs a token once tokens are configured (deny by default).
+     */
+    public?: boolean;
   }
 }
 
@@ -63,6 +70,27 @@ function bearerToken(request: FastifyRequest): string | null {
   if (typeof header !== 'string') return null;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match ? match[1]! : null;
+}
+
+/**
+ * The path a request names, as the router sees it: the origin of an absolute-form target
+ * (`GET http://host/api/kv`) dropped, percent-escapes decoded, repeated slashes collapsed,
+ * lower case. Only used to tell the API from the web app's pages in the not-found handler.
+ */
+export function routedPath(url: string): string {
+  let path = url.split('?')[0] ?? '';
+  const absolute = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(path);
+  if (absolute) path = path.slice(absolute[0].length) || '/';
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // A malformed escape stays as it is; the router refuses it too.
+  }
+  return path.replace(/\/{2,}/g, '/').toLowerCase();
+}
+
+function isApiPath(path: string): boolean {
+  return path === '/api' || path.startsWith('/api/');
 }
 
 function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
@@ -105,7 +133,14 @@ export function parseJsonBody(text: string): unknown {
   }
 }
 
-export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; hub: SseHub }> {
+/** A route as registered, for the tests that must cover every route. */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  public: boolean;
+}
+
+export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; hub: SseHub; routes: RegisteredRoute[] }> {
   const app = Fastify({
     logger: options.logger
       ? {
@@ -128,8 +163,23 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     }
   });
   app.decorateRequest('tokenCompanyId', null);
+  // Kept by reference: hooks of inner contexts (the static files' `public`) run after this one.
+  const registered: RouteOptions[] = [];
+  app.addHook('onRoute', (route) => {
+    registered.push(route);
+  });
 
   const { storage, tokens } = options;
+  /** With tokens configured: null once the request's token is known (and recorded), else the 401. */
+  const unauthenticated = (request: FastifyRequest): ApiError | null => {
+    if (tokens.size === 0 || request.tokenCompanyId !== null) return null;
+    const token = bearerToken(request);
+    if (token === null) return new ApiError(401, 'unauthorized', 'This server needs an API token: send Authorization: Bearer <token>');
+    const companyId = tokens.companyIdOf(token);
+    if (companyId === null) return new ApiError(401, 'unauthorized', 'The API token is not known to this server');
+    request.tokenCompanyId = companyId;
+    return null;
+  };
   const bus = new ServerEventBus();
   const context: ApiContext = {
     store: new AnnouncingStore(storage.store, bus),
@@ -138,6 +188,8 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     bus,
     companyFor(request, requested) {
       const own = request.tokenCompanyId;
+      // Belt and braces: a route that reads data never runs unauthenticated when tokens exist.
+      if (own === null && tokens.size > 0) throw unauthenticated(request) ?? new ApiError(401, 'unauthorized', 'This server needs an API token: send Authorization: Bearer <token>');
       if (own === null) return requested ?? DEFAULT_COMPANY_ID;
       if (requested !== undefined && requested !== own) {
         throw new ApiError(403, 'forbidden', `This token cannot act for companyId '${requested}': omit companyId, or use a token of that company`);
@@ -159,14 +211,13 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     const fetchSite = request.headers['sec-fetch-site'];
     const originProblem = checkOrigin(request.method, request.headers.host, typeof origin === 'string' ? origin : undefined, typeof fetchSite === 'string' ? fetchSite : undefined);
     if (originProblem) return sendError(reply, new ApiError(403, 'forbidden', originProblem));
-    if (tokens.size > 0 && request.url.startsWith('/api/')) {
-      const token = bearerToken(request);
-      if (token === null) return sendError(reply, new ApiError(401, 'unauthorized', 'This server needs an API token: send Authorization: Bearer <token>'));
-      const companyId = tokens.companyIdOf(token);
-      if (companyId === null) return sendError(reply, new ApiError(401, 'unauthorized', 'The API token is not known to this server'));
-      request.tokenCompanyId = companyId;
-    }
-    return undefined;
+    // Decided on the route the router matched, never on the raw URL: `/%61pi/kv` and
+    // `http://host/api/kv` reach the same handler as `/api/kv`. Unmatched requests are
+    // decided by the not-found handler, which knows whether it serves a page or an API 404.
+    const route = request.routeOptions;
+    if (route.url === undefined || route.config.public === true) return undefined;
+    const problem = unauthenticated(request);
+    return problem ? sendError(reply, problem) : undefined;
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -191,15 +242,27 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
 
   const hasApp = existsSync(join(options.staticDir, 'index.html'));
   if (hasApp) {
-    await app.register(fastifyStatic, { root: options.staticDir, wildcard: true, index: 'index.html' });
+    await app.register(async (web) => {
+      // The web app's files are the only public routes; the hook marks exactly the routes
+      // @fastify/static adds in this context.
+      web.addHook('onRoute', (route) => {
+        route.config = { ...route.config, public: true };
+      });
+      await web.register(fastifyStatic, { root: options.staticDir, wildcard: true, index: 'index.html' });
+    });
   }
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
-    if (path === '/api' || path.startsWith('/api/')) {
+    const api = isApiPath(routedPath(request.url));
+    const isPage = !api && (request.method === 'GET' || request.method === 'HEAD');
+    // Only a page is public; an API path or a write needs the token before it learns anything.
+    const problem = isPage ? null : unauthenticated(request);
+    if (problem) return sendError(reply, problem);
+    if (api) {
       return sendError(reply, new ApiError(404, 'not_found', `No API route ${request.method} ${path}`));
     }
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
+    if (!isPage) {
       return sendError(reply, new ApiError(404, 'not_found', `Nothing at ${request.method} ${path}`));
     }
     // The web app routes in the browser: every other page is its index.html.
@@ -211,5 +274,6 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     await storage.close();
   });
 
-  return { app, hub };
+  const routes = registered.flatMap((route) => [route.method].flat().map((method) => ({ method, url: route.url, public: route.config?.public === true })));
+  return { app, hub, routes };
 }

@@ -4,7 +4,7 @@
  * then closes the database.
  */
 import { fileURLToPath } from 'node:url';
-import { buildApp } from './app';
+import { buildApp, type RegisteredRoute } from './app';
 import { hostPolicyFor, isLoopbackHost } from './security';
 import { openServerStorage } from './storage';
 import { loadTokens, TOKENS_FILE } from './tokens';
@@ -27,6 +27,8 @@ export interface StartServerOptions {
 export interface RunningServer {
   url: string;
   port: number;
+  /** Every route the app registered (the auth tests walk them all). */
+  routes: readonly RegisteredRoute[];
   close(): Promise<void>;
 }
 
@@ -62,7 +64,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 
   const storage = openServerStorage(options.dataDir, env);
   let port = options.port;
-  const { app } = await buildApp({
+  const { app, routes } = await buildApp({
     storage,
     tokens,
     hostPolicy: hostPolicyFor(options.host, env.KVB_ALLOWED_HOSTS),
@@ -89,6 +91,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   return {
     url: `http://${urlHost(options.host)}:${port}`,
     port,
+    routes,
     close() {
       // Fastify stops accepting, waits for in-flight requests, then runs onClose (the database).
       closing ??= app.close();
