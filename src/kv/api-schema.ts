@@ -27,6 +27,7 @@ export const API_ERROR_CODES = {
   unauthorized: 'The request has no API token, or an unknown one: send Authorization: Bearer <token>.',
   forbidden: 'The request is refused: wrong Host, a cross-origin write, or a companyId the token does not belong to.',
   invalid_blueprint: 'The blueprint is not a valid kv-blueprint/1 document: see the problems list.',
+  too_many_runs: 'The companyId already has as many server-side runs executing as the server allows (KVB_MAX_RUNS): retry when one has finished.',
   internal: 'An unexpected server failure. It is logged on the server; the request can be retried.',
 } as const;
 

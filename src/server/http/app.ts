@@ -16,6 +16,7 @@ import { registerBlueprintRoutes } from './routes/blueprints';
 import { registerEventRoutes, SseHub } from './routes/events';
 import { registerKvRoutes } from './routes/kv';
 import { RunRepository } from './run-repository';
+import { DEFAULT_LIMITS, type ServerLimits } from './limits';
 import { checkHost, checkOrigin, type HostPolicy } from './security';
 import type { ServerStorage } from './storage';
 import type { TokenTable } from './tokens';
@@ -43,6 +44,8 @@ export interface AppOptions {
   staticDir: string;
   logger: boolean;
   heartbeatMs?: number;
+  /** Runs, timeouts and connections; default `DEFAULT_LIMITS`. */
+  limits?: ServerLimits;
 }
 
 /** What every route module needs, built once per app. */
@@ -51,6 +54,7 @@ export interface ApiContext {
   blueprints: BlueprintRepository;
   runs: RunRepository;
   bus: ServerEventBus;
+  limits: ServerLimits;
   /**
    * The companyId a request acts for. With tokens: the token's, and naming another is 403.
    * Without tokens (loopback only): the one the request names, else `default`.
@@ -141,6 +145,7 @@ export interface RegisteredRoute {
 }
 
 export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; hub: SseHub; routes: RegisteredRoute[] }> {
+  const limits = options.limits ?? DEFAULT_LIMITS;
   const app = Fastify({
     logger: options.logger
       ? {
@@ -151,7 +156,17 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       : false,
     bodyLimit: API_BODY_LIMIT_BYTES,
     return503OnClosing: true,
+    // A slow or half-sent request must not hold a connection: Node closes one whose headers
+    // (or whole request) are late, checking every second rather than its default 30 s.
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
   });
+  app.server.maxConnections = limits.maxConnections;
   // A browser's text/plain form post must not reach a route: JSON bodies only.
   app.removeContentTypeParser('text/plain');
   app.removeContentTypeParser('application/json');
@@ -186,6 +201,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     blueprints: new BlueprintRepository(storage.db, storage.cipher),
     runs: new RunRepository(storage.db, storage.cipher),
     bus,
+    limits,
     companyFor(request, requested) {
       const own = request.tokenCompanyId;
       // Belt and braces: a route that reads data never runs unauthenticated when tokens exist.

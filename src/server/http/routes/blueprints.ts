@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { companyQuerySchema, runRequestSchema, runsQuerySchema, RUNS_DEFAULT_LIMIT, type BlueprintListResponse } from '../../../kv/api-schema';
 import { runBlueprint, validateBlueprint } from '../../../engine';
-import type { BlueprintDocument, Problem } from '../../../engine/types';
+import type { BlueprintDocument, Problem, RunError, RunRecord } from '../../../engine/types';
 import { ApiError, notFound } from '../api-error';
 import type { ApiContext } from '../app';
 import { paramOf, parseBody, parseQuery } from './parse';
@@ -29,8 +29,47 @@ function validDocument(body: unknown, idFromUrl?: string): BlueprintDocument {
   return result.document;
 }
 
+/** Runs executing now, per companyId, so one company cannot take every slot of the server. */
+class RunSlots {
+  private readonly running = new Map<string, number>();
+
+  constructor(private readonly perCompany: number) {}
+
+  /** Takes a slot for `companyId`, or refuses with 429; call the returned function when the run ends. */
+  take(companyId: string): () => void {
+    const now = this.running.get(companyId) ?? 0;
+    if (now >= this.perCompany) {
+      throw new ApiError(429, 'too_many_runs', `${now} runs of this company are already executing, the most this server allows at once (KVB_MAX_RUNS=${this.perCompany}): retry when one has finished`);
+    }
+    this.running.set(companyId, now + 1);
+    return () => {
+      const left = (this.running.get(companyId) ?? 1) - 1;
+      if (left > 0) this.running.set(companyId, left);
+      else this.running.delete(companyId);
+    };
+  }
+}
+
+/**
+ * An engine failure's text (a stack overflow, a TypeError) is ours to log, not to answer with:
+ * the record keeps the code and says where, and the server log has the detail.
+ */
+function withoutInternalTexts(record: RunRecord, log: (error: RunError) => void): RunRecord {
+  const scrub = (error: RunError | null): RunError | null => {
+    if (error?.code !== 'internal') return error;
+    log(error);
+    const where = error.nodeId === null ? 'the run' : `block '${error.nodeId}'`;
+    return { ...error, message: `An unexpected engine failure in ${where}; the server logged it` };
+  };
+  return { ...record, steps: record.steps.map((step) => (step.error?.code === 'internal' ? { ...step, error: scrub(step.error) } : step)), error: scrub(record.error) };
+}
+
+/** A macrotask pause: pending I/O (other requests) is served before the run goes on. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => { setImmediate(resolve); });
+
 export function registerBlueprintRoutes(app: FastifyInstance, context: ApiContext): void {
-  const { blueprints, runs, bus } = context;
+  const { blueprints, runs, bus, limits } = context;
+  const slots = new RunSlots(limits.maxRunsPerCompany);
 
   const companyOf = (request: FastifyRequest): string => context.companyFor(request, parseQuery(companyQuerySchema, request.query).companyId);
   const existing = (companyId: string, id: string): BlueprintDocument => {
@@ -71,7 +110,22 @@ export function registerBlueprintRoutes(app: FastifyInstance, context: ApiContex
     const companyId = companyOf(request);
     const document = existing(companyId, paramOf(request.params, 'id'));
     const { input } = parseBody(runRequestSchema, request.body);
-    const record = await runBlueprint(document, { store: context.store, companyId, ...(input === undefined ? {} : { input }) });
+    const release = slots.take(companyId);
+    let record: RunRecord;
+    try {
+      // Bounded: the host's step limit, first and last steps kept, the event loop shared.
+      const finished = await runBlueprint(document, {
+        store: context.store,
+        companyId,
+        ...(input === undefined ? {} : { input }),
+        maxSteps: limits.maxSteps,
+        keepSteps: limits.keepSteps,
+        yieldToHost: yieldToEventLoop,
+      });
+      record = withoutInternalTexts(finished, (error) => request.log.error({ code: error.code, nodeId: error.nodeId, detail: error.message }, 'engine failure in a run'));
+    } finally {
+      release();
+    }
     runs.add(companyId, record);
     bus.publish({ type: 'run', data: { companyId, blueprintId: document.id, runId: record.runId, status: record.status, finishedAt: record.finishedAt } });
     return reply.code(201).send(record);
