@@ -17,7 +17,7 @@ import { registerEventRoutes, SseHub } from './routes/events';
 import { registerKvRoutes } from './routes/kv';
 import { RunRepository } from './run-repository';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits';
-import { checkHost, checkOrigin, type HostPolicy } from './security';
+import { checkHost, checkOrigin, SECURITY_HEADERS, type HostPolicy } from './security';
 import type { ServerStorage } from './storage';
 import type { TokenTable } from './tokens';
 
@@ -101,19 +101,28 @@ function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
   return reply.code(error.status).type('application/json; charset=utf-8').send(error.toBody());
 }
 
-/** Fastify's own request errors (body parsing, limits) as API errors; null for anything else. */
+/** What we say for the request errors Fastify raises itself; its own texts never reach a client. */
+const FASTIFY_REQUEST_ERRORS: Readonly<Record<string, string>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: `The request body is larger than ${API_BODY_LIMIT_BYTES / (1024 * 1024)} MiB`,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'The body must be JSON: send Content-Type: application/json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The body is not as long as its Content-Length header says',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'The body is empty but Content-Type says JSON: send a JSON object',
+  FST_ERR_CTP_INVALID_TYPE: 'The Content-Type header is not valid',
+  FST_ERR_BAD_URL: 'The request path has a malformed percent-escape: each % must be followed by two hex digits',
+};
+
+/**
+ * Fastify's own request errors (body parsing, limits, bad URLs) as API errors; null for
+ * anything else. Only texts written here are answered: Fastify's messages (which quote the
+ * request, or an internal failure) stay in the log.
+ */
 function fromFastifyError(error: FastifyError): ApiError | null {
   const status = error.statusCode;
   if (status === undefined || status < 400 || status >= 500) return null;
-  switch (error.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ApiError(413, 'too_large', `The request body is larger than ${API_BODY_LIMIT_BYTES / (1024 * 1024)} MiB`);
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ApiError(400, 'invalid_request', 'The body must be JSON: send Content-Type: application/json');
-    default:
-      // Other request errors Fastify raises (a wrong Content-Length…): its message is safe.
-      return new ApiError(status === 413 ? 413 : 400, status === 413 ? 'too_large' : 'invalid_request', error.message);
-  }
+  const known = typeof error.code === 'string' && Object.hasOwn(FASTIFY_REQUEST_ERRORS, error.code) ? FASTIFY_REQUEST_ERRORS[error.code] : undefined;
+  const tooLarge = status === 413;
+  const message = known ?? (tooLarge ? 'The request is too large' : `The request could not be read (HTTP ${status}); check its headers and body`);
+  return new ApiError(tooLarge ? 413 : 400, tooLarge ? 'too_large' : 'invalid_request', message);
 }
 
 /**
@@ -156,6 +165,11 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       : false,
     bodyLimit: API_BODY_LIMIT_BYTES,
     return503OnClosing: true,
+    // A malformed percent-escape is refused before routing; it answers like every other error.
+    frameworkErrors: (error, request, reply) => {
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.raw.setHeader(name, value);
+      return sendError(reply, fromFastifyError(error) ?? new ApiError(400, 'invalid_request', 'The request could not be read'));
+    },
     // A slow or half-sent request must not hold a connection: Node closes one whose headers
     // (or whole request) are late, checking every second rather than its default 30 s.
     http: {
@@ -221,6 +235,8 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   };
 
   app.addHook('onRequest', async (request, reply) => {
+    // On the raw response, so an event stream (which writes its own head) carries them too.
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.raw.setHeader(name, value);
     const hostProblem = checkHost(request.headers.host, options.port(), options.hostPolicy);
     if (hostProblem) return sendError(reply, new ApiError(403, 'forbidden', hostProblem));
     const origin = request.headers.origin;
