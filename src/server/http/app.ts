@@ -217,9 +217,10 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     bus,
     limits,
     companyFor(request, requested) {
-      const own = request.tokenCompanyId;
       // Belt and braces: a route that reads data never runs unauthenticated when tokens exist.
-      if (own === null && tokens.size > 0) throw unauthenticated(request) ?? new ApiError(401, 'unauthorized', 'This server needs an API token: send Authorization: Bearer <token>');
+      const problem = unauthenticated(request);
+      if (problem) throw problem;
+      const own = request.tokenCompanyId;
       if (own === null) return requested ?? DEFAULT_COMPANY_ID;
       if (requested !== undefined && requested !== own) {
         throw new ApiError(403, 'forbidden', `This token cannot act for companyId '${requested}': omit companyId, or use a token of that company`);
@@ -227,7 +228,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       return own;
     },
     companyForEntryId(request, requested, id) {
-      if (request.tokenCompanyId === null && requested === undefined) {
+      if (tokens.size === 0 && requested === undefined) {
         return storage.companyOfEntryId(id) ?? DEFAULT_COMPANY_ID;
       }
       return context.companyFor(request, requested);
