@@ -351,3 +351,17 @@ describe('runBlueprint: host limits', () => {
     expect(pauses).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('runBlueprint: recorded outputs', () => {
+  it('keeps at most maxOutputs outputs and counts the rest', async () => {
+    const document = makeDocument(
+      [outputOf('a', 'a', 0, 0), outputOf('b', 'b', 300, 0)],
+      ['start.success>a', 'a.success>b', 'b.success>a'],
+      { settings: { maxSteps: 11 } },
+    );
+    const record = await runBlueprint(document, { store: store(), maxOutputs: 3 });
+    expect(record.outputs).toEqual(['a', 'b', 'a']);
+    expect(record.outputsOmitted).toBe(7);
+    expect((await runBlueprint(document, { store: store() })).outputs).toHaveLength(10);
+  });
+});

@@ -190,6 +190,8 @@ class RunScope {
   readonly state: JsonObject = {};
   readonly results: JsonObject = {};
   readonly outputs: JsonValue[] = [];
+  outputsOmitted = 0;
+  private readonly maxOutputs: number;
   /** The error of the last failed step whose `error` out was wired, for `@{error}`. */
   routedError: RunError | null = null;
   private readonly kv: KvAccess;
@@ -197,6 +199,7 @@ class RunScope {
   private readonly blueprintRoot: JsonValue;
 
   constructor(blueprint: BlueprintDocument, options: RunOptions, readonly input: JsonValue, runId: string, startedAt: string, private readonly clock: () => Date) {
+    this.maxOutputs = options.maxOutputs ?? Number.POSITIVE_INFINITY;
     this.kv = new KvAccess({ store: options.store, companyId: options.companyId, blueprint, settings: settingsOf(blueprint) });
     this.runRoot = { id: runId, startedAt };
     this.blueprintRoot = { id: blueprint.id, name: blueprint.name, groupId: blueprint.groupId ?? null };
@@ -238,7 +241,8 @@ class RunScope {
       // Copies, so a later change to state never rewrites a value already recorded elsewhere.
       setState: (path, value) => setStatePath(this.state, path, structuredClone(value)),
       emitOutput: (value) => {
-        this.outputs.push(structuredClone(value));
+        if (this.outputs.length < this.maxOutputs) this.outputs.push(structuredClone(value));
+        else this.outputsOmitted++;
       },
     };
   }
@@ -360,6 +364,7 @@ export async function runBlueprint(document: BlueprintDocument, options: RunOpti
     input,
     ...limits.recordedSteps(),
     outputs: scope.outputs,
+    ...(scope.outputsOmitted > 0 ? { outputsOmitted: scope.outputsOmitted } : {}),
     state: scope.state,
     error: ending.error,
   };

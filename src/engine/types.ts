@@ -141,6 +141,8 @@ export interface RunRecord {
    */
   stepsOmitted?: number;
   outputs: JsonValue[];
+  /** Outputs left out past `RunOptions.maxOutputs`; absent when every output is recorded. */
+  outputsOmitted?: number;
   state: { [key: string]: JsonValue };
   error: RunError | null;
 }
@@ -165,6 +167,8 @@ export interface RunOptions {
   maxSteps?: number;
   /** Record only the first and last steps of a long run; the rest are counted in `stepsOmitted`. Default: every step. */
   keepSteps?: { first: number; last: number };
+  /** Most outputs recorded; later ones are counted in `outputsOmitted`. Default: every output. */
+  maxOutputs?: number;
   /**
    * Lets the host's event loop run; called between steps once a slice of
    * `RUN_SLICE_MS` has been spent. Default: a `setTimeout(0)` pause. A server passes `setImmediate`.

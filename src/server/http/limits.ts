@@ -11,6 +11,8 @@ export interface ServerLimits {
   maxRunsPerCompany: number;
   /** Steps a stored run record keeps from the start and from the end of a run; the rest are counted. */
   keepSteps: { first: number; last: number };
+  /** Outputs a run record keeps; later ones are counted. */
+  maxOutputs: number;
   /** Time a client has to send the request line and headers. */
   headersTimeoutMs: number;
   /** Time a client has to send the whole request, body included. */
@@ -27,6 +29,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxSteps: 100_000,
   maxRunsPerCompany: 8,
   keepSteps: { first: 100, last: 100 },
+  maxOutputs: 1_000,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   idleTimeoutMs: 60_000,

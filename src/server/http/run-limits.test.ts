@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../engine/types';
 import { DEFAULT_LIMITS, serverLimitsFrom } from './limits';
+import { RUN_RECORD_MAX_BYTES } from './run-repository';
 import { errorOf, startTestServer, type TestServer } from './test-support';
 
 const running: TestServer[] = [];
@@ -73,6 +74,24 @@ describe('server-side runs are bounded', () => {
     expect(record.steps.slice(0, 3).map((step) => step.nodeId)).toEqual(['start', 'a', 'b']);
     // 5,000 steps of ~180 bytes each would be ~0.9 MB; the record stays small.
     expect(answer.text.length).toBeLessThan(60_000);
+    const stored = await t.call('GET', `/api/blueprints/loop/runs/${record.runId}`);
+    expect(stored.body).toEqual(record);
+  }, 60_000);
+
+  it('keeps a run record of large values within its byte limit, with notes where values were left out', async () => {
+    const t = await serverWith({ KVB_MAX_STEPS: '21' });
+    const echo = loopingBlueprint(1_000);
+    echo.nodes[1] = { id: 'a', type: 'output', position: { x: 300, y: 0 }, data: { value: '@{input}' } };
+    echo.nodes[2] = { id: 'b', type: 'output', position: { x: 600, y: 0 }, data: { value: '@{input}' } };
+    expect((await t.call('POST', '/api/blueprints', { body: echo })).status).toBe(201);
+    // 1 MB of input, echoed by 20 output steps: ~41 MB of record without the limit.
+    const answer = await t.call('POST', '/api/blueprints/loop/runs', { body: { input: 'x'.repeat(1_000_000) } });
+    expect(answer.status).toBe(201);
+    expect(Buffer.byteLength(answer.text)).toBeLessThanOrEqual(RUN_RECORD_MAX_BYTES);
+    const record = answer.body as RunRecord;
+    expect(record.steps).toHaveLength(21);
+    expect(record.outputs).toHaveLength(20);
+    expect(record.outputs).toContain(`[1000002 bytes left out: a stored run record keeps at most ${RUN_RECORD_MAX_BYTES} bytes]`);
     const stored = await t.call('GET', `/api/blueprints/loop/runs/${record.runId}`);
     expect(stored.body).toEqual(record);
   }, 60_000);

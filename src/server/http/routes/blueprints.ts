@@ -111,7 +111,7 @@ export function registerBlueprintRoutes(app: FastifyInstance, context: ApiContex
     const document = existing(companyId, paramOf(request.params, 'id'));
     const { input } = parseBody(runRequestSchema, request.body);
     const release = slots.take(companyId);
-    let record: RunRecord;
+    let finishedRecord: RunRecord;
     try {
       // Bounded: the host's step limit, first and last steps kept, the event loop shared.
       const finished = await runBlueprint(document, {
@@ -120,13 +120,14 @@ export function registerBlueprintRoutes(app: FastifyInstance, context: ApiContex
         ...(input === undefined ? {} : { input }),
         maxSteps: limits.maxSteps,
         keepSteps: limits.keepSteps,
+        maxOutputs: limits.maxOutputs,
         yieldToHost: yieldToEventLoop,
       });
-      record = withoutInternalTexts(finished, (error) => request.log.error({ code: error.code, nodeId: error.nodeId, detail: error.message }, 'engine failure in a run'));
+      finishedRecord = withoutInternalTexts(finished, (error) => request.log.error({ code: error.code, nodeId: error.nodeId, detail: error.message }, 'engine failure in a run'));
     } finally {
       release();
     }
-    runs.add(companyId, record);
+    const record = runs.add(companyId, finishedRecord);
     bus.publish({ type: 'run', data: { companyId, blueprintId: document.id, runId: record.runId, status: record.status, finishedAt: record.finishedAt } });
     return reply.code(201).send(record);
   });
