@@ -255,6 +255,11 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const known = toApiError(error) ?? fromFastifyError(error);
+    if (known?.code === 'store') {
+      // The store's failures quote SQLite or the file system (paths, engine texts): logged, not answered.
+      request.log.warn({ code: known.code, detail: known.message }, 'store unavailable');
+      return sendError(reply, new ApiError(known.status, 'store', 'The server\'s store failed; the failure is logged on the server. Try again later'));
+    }
     if (known) {
       if (known.status >= 500) request.log.warn({ code: known.code }, 'store unavailable');
       return sendError(reply, known);

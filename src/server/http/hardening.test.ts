@@ -1,9 +1,17 @@
 import { connect, type Socket } from 'node:net';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { KvError } from '../../kv/errors';
+import type { KeyValueStore } from '../../kv/types';
+import { buildApp } from './app';
+import { openServerStorage } from './storage';
+import { hostPolicyFor } from './security';
+import { parseTokensVariable } from './tokens';
 import type { ServerEvent } from '../../kv/api-schema';
 import { subscribeToServerEvents } from '../../kv/http';
 import { SECURITY_HEADERS } from './security';
-import { errorOf, rawRequest, socketRequest, startTestServer, type TestServer } from './test-support';
+import { errorOf, rawRequest, socketRequest, startTestServer, temporaryDataDir, type TestServer } from './test-support';
 
 const running: TestServer[] = [];
 const sockets: Socket[] = [];
@@ -110,6 +118,55 @@ describe('answers', () => {
     expect(badEscape.body).not.toMatch(/not a valid url component|%E0%A4%A/);
     const wrongType = await t.call('POST', '/api/kv', { rawBody: 'key=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(errorOf(wrongType)).toEqual({ code: 'invalid_request', message: 'The body must be JSON: send Content-Type: application/json' });
+  });
+
+  it('never quote a store\'s or the engine\'s internal failure texts', async () => {
+    const dataDir = temporaryDataDir();
+    const storage = openServerStorage(dataDir, {});
+    // Reads fail the way SQLite does (a message with a path in it); batches with a raw RangeError.
+    const failingStore = new Proxy(storage.store, {
+      get(target, property, receiver) {
+        if (property === 'list' || property === 'getById') return async () => { throw new KvError('store', `SQLite store failed: disk I/O error in ${dataDir}/kvb.sqlite (SQLITE_IOERR)`); };
+        if (property === 'batch') return async () => { throw new RangeError('Maximum call stack size exceeded'); };
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    }) as KeyValueStore;
+    const { app } = await buildApp({
+      storage: { ...storage, store: failingStore },
+      tokens: parseTokensVariable(''),
+      hostPolicy: hostPolicyFor('127.0.0.1'),
+      port: () => 80,
+      staticDir: join(dataDir, 'no-web-app'),
+      logger: false,
+    });
+    try {
+      const headers = { host: 'localhost:80' };
+      const inject = async (method: 'GET' | 'POST', url: string, payload?: unknown) => {
+        const answer = await app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
+        expect(answer.body).not.toMatch(/SQLite|SQLITE_IOERR|kvb\.sqlite|Maximum call stack/);
+        return answer;
+      };
+      const read = await inject('GET', '/api/kv/some-id');
+      expect(read.statusCode).toBe(503);
+      expect(read.json()).toEqual({ error: { code: 'store', message: expect.stringContaining('the failure is logged on the server') } });
+      const batch = await inject('GET', '/api/kv?scope=global');
+      expect(batch.statusCode).toBe(500);
+      expect(batch.json()).toMatchObject({ error: { code: 'internal' } });
+      const blueprint = {
+        format: 'kv-blueprint/1', id: 'reads', name: 'Reads a key',
+        nodes: [
+          { id: 'start', type: 'start', position: { x: 0, y: 0 }, data: {} },
+          { id: 'get', type: 'kv', position: { x: 300, y: 0 }, data: { action: 'get', key: 'cfg' } },
+        ],
+        edges: [{ id: 'e1', source: 'start', sourceHandle: 'success', target: 'get' }],
+      };
+      expect((await inject('POST', '/api/blueprints', blueprint)).statusCode).toBe(201);
+      const run = await inject('POST', '/api/blueprints/reads/runs', {});
+      expect(run.json()).toMatchObject({ status: 'failed', error: { code: 'store', nodeId: 'get', message: "The server's store failed in block 'get'; the server logged it" } });
+    } finally {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('HEAD /api/events answers at once with the stream\'s headers and no body', async () => {

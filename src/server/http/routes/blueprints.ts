@@ -50,18 +50,25 @@ class RunSlots {
   }
 }
 
+/** Run error codes whose messages quote a failure's own text (a stack overflow, SQLite's words, a path). */
+const QUOTING_CODES: Readonly<Record<string, string>> = {
+  internal: 'An unexpected engine failure',
+  store: 'The server\'s store failed',
+};
+
 /**
- * An engine failure's text (a stack overflow, a TypeError) is ours to log, not to answer with:
- * the record keeps the code and says where, and the server log has the detail.
+ * Those texts are for the server log, not for the answer: the record keeps the code and says
+ * where, and the log has the detail.
  */
 function withoutInternalTexts(record: RunRecord, log: (error: RunError) => void): RunRecord {
+  const quotes = (error: RunError | null): error is RunError => error !== null && Object.hasOwn(QUOTING_CODES, error.code);
   const scrub = (error: RunError | null): RunError | null => {
-    if (error?.code !== 'internal') return error;
+    if (!quotes(error)) return error;
     log(error);
     const where = error.nodeId === null ? 'the run' : `block '${error.nodeId}'`;
-    return { ...error, message: `An unexpected engine failure in ${where}; the server logged it` };
+    return { ...error, message: `${QUOTING_CODES[error.code]} in ${where}; the server logged it` };
   };
-  return { ...record, steps: record.steps.map((step) => (step.error?.code === 'internal' ? { ...step, error: scrub(step.error) } : step)), error: scrub(record.error) };
+  return { ...record, steps: record.steps.map((step) => (quotes(step.error) ? { ...step, error: scrub(step.error) } : step)), error: scrub(record.error) };
 }
 
 /** A macrotask pause: pending I/O (other requests) is served before the run goes on. */
