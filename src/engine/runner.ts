@@ -141,10 +141,6 @@ class RunLimits {
     this.maxSteps = Math.min(documentMaxSteps, options.maxSteps ?? documentMaxSteps);
   }
 
-  get stepCount(): number {
-    return this.count;
-  }
-
   /** The limit error when one more step would pass the limit, else null. */
   beforeStep(nodeId: string): RunError | null {
     if (this.count < this.maxSteps) return null;
@@ -287,8 +283,20 @@ interface RunEnding {
   error: RunError | null;
 }
 
-/** Walks the graph depth first from `startId` until nothing is waiting, a step fails unrouted, a limit binds or the run is cancelled. */
-async function walk(blueprint: BlueprintDocument, startId: string, scope: RunScope, limits: RunLimits, options: RunOptions, runId: string, clock: () => Date, emit: (event: RunEvent) => void): Promise<RunEnding> {
+/** What the walk over the graph works with; built once per run by `runBlueprint`. */
+interface RunInProgress {
+  runId: string;
+  blueprint: BlueprintDocument;
+  startId: string;
+  scope: RunScope;
+  limits: RunLimits;
+  options: RunOptions;
+  clock: () => Date;
+  emit: (event: RunEvent) => void;
+}
+
+/** Walks the graph depth first from the start block until nothing is waiting, a step fails unrouted, a limit binds or the run is cancelled. */
+async function walk({ runId, blueprint, startId, scope, limits, options, clock, emit }: RunInProgress): Promise<RunEnding> {
   const nodesById = new Map(blueprint.nodes.map((node) => [node.id, node] as const));
   const outgoing = outgoingEdges(blueprint, nodesById);
   const waiting: PendingStep[] = [{ nodeId: startId, previousResult: undefined }];
@@ -350,7 +358,7 @@ export async function runBlueprint(document: BlueprintDocument, options: RunOpti
 
   let ending: RunEnding;
   try {
-    ending = await walk(blueprint, start.id, scope, limits, options, runId, clock, emit);
+    ending = await walk({ runId, blueprint, startId: start.id, scope, limits, options, clock, emit });
   } catch (thrown) {
     ending = { status: 'failed', error: toRunError(thrown, null) };
   }
