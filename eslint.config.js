@@ -78,18 +78,6 @@ const shadowSyntax = [
     message: SHADOW_MESSAGE,
   })),
 ];
-/**
- * TEMPORARY: files that still import one of the two modules named like built-ins,
- * src/kv/http.ts and src/server/http/routes/events.ts. Empty this list by renaming them.
- */
-const BUILTIN_NAMED_MODULE_IMPORTERS = [
-  'src/kv/http.test.ts',
-  'src/server/cli.ts',
-  'src/server/http/app.ts',
-  'src/server/http/security.test.ts',
-  'src/ui/api/server-backend.ts',
-];
-
 const UI_FEATURES = ['canvas', 'inspector', 'keys-panel', 'run-panel', 'shell', 'palette'];
 const UI_SHARED = ['lib', 'atoms', 'store', 'api', 'commands'];
 const OURS = ['src/engine', 'src/kv', 'src/ui', 'src/server', 'src/conformance-page'];
@@ -137,10 +125,6 @@ export default tseslint.config(
       'import-x/no-restricted-paths': ['error', { zones }],
       'no-restricted-syntax': shadowSyntax,
     },
-  },
-  {
-    files: BUILTIN_NAMED_MODULE_IMPORTERS,
-    rules: { 'no-restricted-syntax': 'off' },
   },
   {
     files: ['src/engine/**', 'src/kv/**'],

@@ -307,3 +307,61 @@ describe('runBlueprint: events and the run record', () => {
     expect(record.state).toEqual({ user: { name: 'Bob' } });
   });
 });
+
+describe('runBlueprint: host limits', () => {
+  const loop = (maxSteps: number) => makeDocument(
+    [makeNode('a', 'transform', { value: 'x' }), makeNode('b', 'transform', { value: 'y' }, { x: 300, y: 0 })],
+    ['start.success>a', 'a.success>b', 'b.success>a'],
+    { settings: { maxSteps } },
+  );
+
+  it('stops at the host\'s maxSteps when it is lower than the document\'s, and says whose limit it was', async () => {
+    const record = await runBlueprint(loop(1000), { store: store(), maxSteps: 7 });
+    expect(record.status).toBe('failed');
+    expect(record.steps).toHaveLength(7);
+    expect(record.error).toMatchObject({ code: 'limit', message: expect.stringContaining('limit of 7 steps this host allows per run (settings.maxSteps is 1000)') });
+    // A higher host limit leaves the document's own limit in force.
+    const own = await runBlueprint(loop(5), { store: store(), maxSteps: 100 });
+    expect(own.steps).toHaveLength(5);
+    expect(own.error?.message).toContain('raise settings.maxSteps');
+  });
+
+  it('records only the first and last steps when asked, and counts the ones left out', async () => {
+    const record = await runBlueprint(loop(50), { store: store(), keepSteps: { first: 3, last: 2 } });
+    expect(record.stepsOmitted).toBe(45);
+    // Steps 1-3 are start a b; a runs on even steps, so the 49th is b, the 50th a, the 51st would be b.
+    expect(record.steps.map((step) => step.nodeId)).toEqual(['start', 'a', 'b', 'b', 'a']);
+    expect(record.error).toMatchObject({ code: 'limit', nodeId: 'b' });
+    const short = await runBlueprint(loop(4), { store: store(), keepSteps: { first: 3, last: 2 } });
+    expect(short.steps).toHaveLength(4);
+    expect(short).not.toHaveProperty('stepsOmitted');
+  });
+
+  it('lets the host in between steps while a long run holds the loop', async () => {
+    let pauses = 0;
+    const yieldToHost = async () => { pauses++; await new Promise((resolve) => setTimeout(resolve, 0)); };
+    // Each transform takes ~2 ms here, so 30 steps span several slices.
+    const slow = (): Date => {
+      const until = performance.now() + 2;
+      while (performance.now() < until) { /* burn */ }
+      return new Date();
+    };
+    const record = await runBlueprint(loop(30), { store: store(), yieldToHost, now: slow });
+    expect(record.steps).toHaveLength(30);
+    expect(pauses).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('runBlueprint: recorded outputs', () => {
+  it('keeps at most maxOutputs outputs and counts the rest', async () => {
+    const document = makeDocument(
+      [outputOf('a', 'a', 0, 0), outputOf('b', 'b', 300, 0)],
+      ['start.success>a', 'a.success>b', 'b.success>a'],
+      { settings: { maxSteps: 11 } },
+    );
+    const record = await runBlueprint(document, { store: store(), maxOutputs: 3 });
+    expect(record.outputs).toEqual(['a', 'b', 'a']);
+    expect(record.outputsOmitted).toBe(7);
+    expect((await runBlueprint(document, { store: store() })).outputs).toHaveLength(10);
+  });
+});

@@ -15,6 +15,7 @@ import type {
   BlueprintNode,
   JsonValue,
   Out,
+  Problem,
   RunError,
   RunEvent,
   RunOptions,
@@ -88,71 +89,135 @@ function outgoingEdges(document: BlueprintDocument, nodesById: Map<string, Bluep
   return outgoing;
 }
 
-/**
- * Runs `document` against `options.store` and resolves with the run record. It never rejects:
- * an invalid document, a failing block or an engine bug all end as a `failed` record.
- */
-export async function runBlueprint(document: BlueprintDocument, options: RunOptions): Promise<RunRecord> {
-  const clock = options.now ?? (() => new Date());
-  const runId = options.runId ?? globalThis.crypto.randomUUID();
-  const startedAt = clock().toISOString();
-  const emit = (event: RunEvent): void => {
+/** Longest stretch of steps run without letting the host's event loop in (a server's other requests, a page's clicks). */
+export const RUN_SLICE_MS = 10;
+
+const pauseWithTimer = (): Promise<void> => new Promise((resolve) => { globalThis.setTimeout(resolve, 0); });
+
+// --- events ---------------------------------------------------------------------------------
+
+/** `onEvent` made safe: a listener that throws (a closed tab, a broken socket) must not change the run. */
+function eventEmitter(onEvent: RunOptions['onEvent']): (event: RunEvent) => void {
+  return (event) => {
     try {
-      options.onEvent?.(event);
+      onEvent?.(event);
     } catch {
-      // A listener that throws (a closed editor tab, a broken socket) must not change the run.
+      // Ignored on purpose, see above.
     }
   };
+}
 
-  const validation = validateBlueprint(document);
-  emit({ type: 'run-started', runId, blueprintId: typeof document?.id === 'string' ? document.id : '', startedAt });
-  if (!validation.ok) {
-    const record: RunRecord = {
-      runId,
-      blueprintId: typeof document?.id === 'string' ? document.id : '',
-      status: 'failed',
-      startedAt,
-      finishedAt: clock().toISOString(),
-      input: structuredClone(options.input === undefined ? {} : options.input),
-      steps: [],
-      outputs: [],
-      state: {},
-      error: { code: 'invalid_blueprint', message: `The blueprint is not valid:\n${formatProblems(validation.problems)}`, nodeId: null },
-    };
-    emit({ type: 'run-finished', runId, record });
-    return record;
+// --- validation -----------------------------------------------------------------------------
+
+function invalidDocumentRecord(document: BlueprintDocument, options: RunOptions, runId: string, startedAt: string, finishedAt: string, problems: Problem[]): RunRecord {
+  return {
+    runId,
+    blueprintId: typeof document?.id === 'string' ? document.id : '',
+    status: 'failed',
+    startedAt,
+    finishedAt,
+    input: structuredClone(options.input === undefined ? {} : options.input),
+    steps: [],
+    outputs: [],
+    state: {},
+    error: { code: 'invalid_blueprint', message: `The blueprint is not valid:\n${formatProblems(problems)}`, nodeId: null },
+  };
+}
+
+// --- limits ---------------------------------------------------------------------------------
+
+/**
+ * What a run may spend: its step limit (the document's, lowered by the host's), how many steps
+ * it records (first and last only, when the host asks), and how long it holds the event loop.
+ */
+class RunLimits {
+  private count = 0;
+  private readonly head: StepRecord[] = [];
+  private readonly tail: StepRecord[] = [];
+  private sliceStartedAt = globalThis.performance.now();
+  readonly maxSteps: number;
+
+  constructor(private readonly documentMaxSteps: number, private readonly options: RunOptions) {
+    this.maxSteps = Math.min(documentMaxSteps, options.maxSteps ?? documentMaxSteps);
   }
 
-  const blueprint = validation.document;
-  const settings = settingsOf(blueprint);
-  const nodesById = new Map(blueprint.nodes.map((node) => [node.id, node] as const));
-  const outgoing = outgoingEdges(blueprint, nodesById);
-  const start = blueprint.nodes.find((node) => node.type === 'start') as BlueprintNode<'start'>;
-  // An explicit null input is a value like any other; only a missing input falls back.
-  const input: JsonValue = structuredClone(options.input !== undefined ? options.input : start.data.sampleInput ?? {});
-  const kv = new KvAccess({ store: options.store, companyId: options.companyId, blueprint, settings });
+  /** The limit error when one more step would pass the limit, else null. */
+  beforeStep(nodeId: string): RunError | null {
+    if (this.count < this.maxSteps) return null;
+    const message = this.maxSteps < this.documentMaxSteps
+      ? `The run reached the limit of ${this.maxSteps} steps this host allows per run (settings.maxSteps is ${this.documentMaxSteps}) before block '${nodeId}': check for an endless loop`
+      : `The run reached its limit of ${this.maxSteps} steps before block '${nodeId}': check for an endless loop, or raise settings.maxSteps`;
+    return { code: 'limit', message, nodeId };
+  }
 
-  const state: JsonObject = {};
-  const results: JsonObject = {};
-  const outputs: JsonValue[] = [];
-  const steps: StepRecord[] = [];
-  let routedError: RunError | null = null;
-  let runError: RunError | null = null;
-  let status: RunRecord['status'] = 'succeeded';
+  record(step: StepRecord): void {
+    this.count++;
+    const keep = this.options.keepSteps;
+    if (keep === undefined || this.head.length < keep.first) {
+      this.head.push(step);
+      return;
+    }
+    this.tail.push(step);
+    if (this.tail.length > keep.last) this.tail.shift();
+  }
 
-  const runRoot: JsonValue = { id: runId, startedAt };
-  const blueprintRoot: JsonValue = { id: blueprint.id, name: blueprint.name, groupId: blueprint.groupId ?? null };
+  get lastNodeId(): string | undefined {
+    return (this.tail.at(-1) ?? this.head.at(-1))?.nodeId;
+  }
 
-  const contextFor = (node: BlueprintNode, pending: PendingStep, trace: KvTrace): BlockRunContext => {
+  /** The recorded steps, and how many were left out between the first and the last ones. */
+  recordedSteps(): { steps: StepRecord[]; stepsOmitted?: number } {
+    const omitted = this.count - this.head.length - this.tail.length;
+    return omitted > 0 ? { steps: [...this.head, ...this.tail], stepsOmitted: omitted } : { steps: [...this.head, ...this.tail] };
+  }
+
+  /** Lets the host in once the current slice of work is spent; cheap when it is not. */
+  async pace(): Promise<void> {
+    if (globalThis.performance.now() - this.sliceStartedAt < RUN_SLICE_MS) return;
+    await (this.options.yieldToHost ?? pauseWithTimer)();
+    this.sliceStartedAt = globalThis.performance.now();
+  }
+}
+
+// --- context --------------------------------------------------------------------------------
+
+/** The run's data, which blocks read through expressions and change through their context. */
+class RunScope {
+  readonly state: JsonObject = {};
+  readonly results: JsonObject = {};
+  readonly outputs: JsonValue[] = [];
+  outputsOmitted = 0;
+  private readonly maxOutputs: number;
+  /** The error of the last failed step whose `error` out was wired, for `@{error}`. */
+  routedError: RunError | null = null;
+  private readonly kv: KvAccess;
+  private readonly runRoot: JsonValue;
+  private readonly blueprintRoot: JsonValue;
+
+  constructor(blueprint: BlueprintDocument, options: RunOptions, readonly input: JsonValue, runId: string, startedAt: string, private readonly clock: () => Date) {
+    this.maxOutputs = options.maxOutputs ?? Number.POSITIVE_INFINITY;
+    this.kv = new KvAccess({ store: options.store, companyId: options.companyId, blueprint, settings: settingsOf(blueprint) });
+    this.runRoot = { id: runId, startedAt };
+    this.blueprintRoot = { id: blueprint.id, name: blueprint.name, groupId: blueprint.groupId ?? null };
+  }
+
+  /** Stores a finished step's result under the node's id and its ref. */
+  keepResult(node: BlueprintNode, result: JsonValue): void {
+    setOwn(this.results, node.id, result);
+    if (node.data.ref) setOwn(this.results, node.data.ref, result);
+  }
+
+  contextFor(node: BlueprintNode, pending: PendingStep, trace: KvTrace): BlockRunContext {
+    const { kv, clock } = this;
     const expressions: ExpressionContext = {
       roots: {
         result: pending.previousResult,
-        results,
-        state,
-        input,
-        error: routedError ? { ...routedError } : undefined,
-        run: runRoot,
-        blueprint: blueprintRoot,
+        results: this.results,
+        state: this.state,
+        input: this.input,
+        error: this.routedError ? { ...this.routedError } : undefined,
+        run: this.runRoot,
+        blueprint: this.blueprintRoot,
       },
       readKv: async (root, key) => {
         const read = await kv.read(KV_ROOT_SCOPES[root], key, trace);
@@ -162,7 +227,7 @@ export async function runBlueprint(document: BlueprintDocument, options: RunOpti
     return {
       node,
       data: node.data,
-      input,
+      input: this.input,
       evaluate: (text, valueType) => {
         expressions.roots.now = clock().toISOString();
         return evaluateField(text ?? '', valueType, expressions);
@@ -170,103 +235,146 @@ export async function runBlueprint(document: BlueprintDocument, options: RunOpti
       kv,
       trace,
       // Copies, so a later change to state never rewrites a value already recorded elsewhere.
-      setState: (path, value) => setStatePath(state, path, structuredClone(value)),
+      setState: (path, value) => setStatePath(this.state, path, structuredClone(value)),
       emitOutput: (value) => {
-        outputs.push(structuredClone(value));
+        if (this.outputs.length < this.maxOutputs) this.outputs.push(structuredClone(value));
+        else this.outputsOmitted++;
       },
     };
-  };
+  }
+}
 
-  const executeStep = async (node: BlueprintNode, pending: PendingStep): Promise<StepRecord> => {
-    const trace: KvTrace = { reads: [], writes: [] };
-    const stepStartedAt = clock().toISOString();
-    emit({ type: 'step-started', runId, nodeId: node.id, startedAt: stepStartedAt });
-    const began = globalThis.performance.now();
-    let outcome: Out;
-    let result: JsonValue = null;
-    let error: RunError | null = null;
-    try {
-      const ended = await manifestOf(node.type).run(contextFor(node, pending, trace));
-      outcome = ended.outcome;
-      result = structuredClone(ended.result);
-    } catch (thrown) {
-      outcome = 'error';
-      error = toRunError(thrown, node.id);
-    }
-    return {
-      nodeId: node.id,
-      type: node.type,
-      ...(node.type === 'kv' ? { action: (node as BlueprintNode<'kv'>).data.action } : {}),
-      outcome,
-      startedAt: stepStartedAt,
-      durationMs: globalThis.performance.now() - began,
-      result,
-      error,
-      reads: trace.reads,
-      writes: trace.writes,
-    };
-  };
+// --- one step -------------------------------------------------------------------------------
 
+async function executeStep(scope: RunScope, node: BlueprintNode, pending: PendingStep, clock: () => Date, onStarted: (startedAt: string) => void): Promise<StepRecord> {
+  const trace: KvTrace = { reads: [], writes: [] };
+  const stepStartedAt = clock().toISOString();
+  onStarted(stepStartedAt);
+  const began = globalThis.performance.now();
+  let outcome: Out;
+  let result: JsonValue = null;
+  let error: RunError | null = null;
   try {
-    const waiting: PendingStep[] = [{ nodeId: start.id, previousResult: undefined }];
-    while (waiting.length > 0) {
-      const pending = waiting.pop()!;
-      if (options.signal?.aborted) {
-        status = 'cancelled';
-        runError = { code: 'cancelled', message: `The run was cancelled before block '${pending.nodeId}'`, nodeId: null };
-        break;
-      }
-      if (steps.length >= settings.maxSteps) {
-        status = 'failed';
-        runError = {
-          code: 'limit',
-          message: `The run reached its limit of ${settings.maxSteps} steps before block '${pending.nodeId}': check for an endless loop, or raise settings.maxSteps`,
-          nodeId: pending.nodeId,
-        };
-        break;
-      }
-      const node = nodesById.get(pending.nodeId)!;
-      const step = await executeStep(node, pending);
-      steps.push(step);
-      setOwn(results, node.id, step.result);
-      if (node.data.ref) setOwn(results, node.data.ref, step.result);
-
-      const next = outgoing.get(`${node.id}\u0000${step.outcome}`) ?? [];
-      emit({ type: 'step-finished', runId, step, edgesTaken: next.map((edge) => edge.id) });
-      if (step.error) {
-        if (next.length === 0) {
-          status = 'failed';
-          runError = step.error;
-          break;
-        }
-        routedError = step.error;
-      }
-      // Pushed in reverse so the top-left target runs first and its branch finishes first.
-      for (const edge of [...next].reverse()) waiting.push({ nodeId: edge.target, previousResult: step.result });
-    }
-    // Stop pressed while the last block ran: the person asked for a cancel, so the run says so,
-    // even though nothing was left to skip.
-    if (status === 'succeeded' && options.signal?.aborted) {
-      status = 'cancelled';
-      const last = steps.at(-1)?.nodeId ?? start.id;
-      runError = { code: 'cancelled', message: `The run was cancelled during block '${last}', its last block`, nodeId: null };
-    }
+    const ended = await manifestOf(node.type).run(scope.contextFor(node, pending, trace));
+    outcome = ended.outcome;
+    result = structuredClone(ended.result);
   } catch (thrown) {
-    status = 'failed';
-    runError = toRunError(thrown, null);
+    outcome = 'error';
+    error = toRunError(thrown, node.id);
+  }
+  return {
+    nodeId: node.id,
+    type: node.type,
+    ...(node.type === 'kv' ? { action: (node as BlueprintNode<'kv'>).data.action } : {}),
+    outcome,
+    startedAt: stepStartedAt,
+    durationMs: globalThis.performance.now() - began,
+    result,
+    error,
+    reads: trace.reads,
+    writes: trace.writes,
+  };
+}
+
+// --- scheduling -----------------------------------------------------------------------------
+
+interface RunEnding {
+  status: RunRecord['status'];
+  error: RunError | null;
+}
+
+/** What the walk over the graph works with; built once per run by `runBlueprint`. */
+interface RunInProgress {
+  runId: string;
+  blueprint: BlueprintDocument;
+  startId: string;
+  scope: RunScope;
+  limits: RunLimits;
+  options: RunOptions;
+  clock: () => Date;
+  emit: (event: RunEvent) => void;
+}
+
+/** Walks the graph depth first from the start block until nothing is waiting, a step fails unrouted, a limit binds or the run is cancelled. */
+async function walk({ runId, blueprint, startId, scope, limits, options, clock, emit }: RunInProgress): Promise<RunEnding> {
+  const nodesById = new Map(blueprint.nodes.map((node) => [node.id, node] as const));
+  const outgoing = outgoingEdges(blueprint, nodesById);
+  const waiting: PendingStep[] = [{ nodeId: startId, previousResult: undefined }];
+  while (waiting.length > 0) {
+    await limits.pace();
+    const pending = waiting.pop()!;
+    if (options.signal?.aborted) {
+      return { status: 'cancelled', error: { code: 'cancelled', message: `The run was cancelled before block '${pending.nodeId}'`, nodeId: null } };
+    }
+    const limit = limits.beforeStep(pending.nodeId);
+    if (limit) return { status: 'failed', error: limit };
+    const node = nodesById.get(pending.nodeId)!;
+    const step = await executeStep(scope, node, pending, clock, (startedAt) => emit({ type: 'step-started', runId, nodeId: node.id, startedAt }));
+    limits.record(step);
+    scope.keepResult(node, step.result);
+
+    const next = outgoing.get(`${node.id}\u0000${step.outcome}`) ?? [];
+    emit({ type: 'step-finished', runId, step, edgesTaken: next.map((edge) => edge.id) });
+    if (step.error) {
+      if (next.length === 0) return { status: 'failed', error: step.error };
+      scope.routedError = step.error;
+    }
+    // Pushed in reverse so the top-left target runs first and its branch finishes first.
+    for (const edge of [...next].reverse()) waiting.push({ nodeId: edge.target, previousResult: step.result });
+  }
+  // Stop pressed while the last block ran: the person asked for a cancel, so the run says so,
+  // even though nothing was left to skip.
+  if (options.signal?.aborted) {
+    const last = limits.lastNodeId ?? startId;
+    return { status: 'cancelled', error: { code: 'cancelled', message: `The run was cancelled during block '${last}', its last block`, nodeId: null } };
+  }
+  return { status: 'succeeded', error: null };
+}
+
+/**
+ * Runs `document` against `options.store` and resolves with the run record. It never rejects:
+ * an invalid document, a failing block or an engine bug all end as a `failed` record.
+ */
+export async function runBlueprint(document: BlueprintDocument, options: RunOptions): Promise<RunRecord> {
+  const clock = options.now ?? (() => new Date());
+  const runId = options.runId ?? globalThis.crypto.randomUUID();
+  const startedAt = clock().toISOString();
+  const emit = eventEmitter(options.onEvent);
+
+  const validation = validateBlueprint(document);
+  emit({ type: 'run-started', runId, blueprintId: typeof document?.id === 'string' ? document.id : '', startedAt });
+  if (!validation.ok) {
+    const record = invalidDocumentRecord(document, options, runId, startedAt, clock().toISOString(), validation.problems);
+    emit({ type: 'run-finished', runId, record });
+    return record;
+  }
+
+  const blueprint = validation.document;
+  const start = blueprint.nodes.find((node) => node.type === 'start') as BlueprintNode<'start'>;
+  // An explicit null input is a value like any other; only a missing input falls back.
+  const input: JsonValue = structuredClone(options.input !== undefined ? options.input : start.data.sampleInput ?? {});
+  const scope = new RunScope(blueprint, options, input, runId, startedAt, clock);
+  const limits = new RunLimits(settingsOf(blueprint).maxSteps, options);
+
+  let ending: RunEnding;
+  try {
+    ending = await walk({ runId, blueprint, startId: start.id, scope, limits, options, clock, emit });
+  } catch (thrown) {
+    ending = { status: 'failed', error: toRunError(thrown, null) };
   }
 
   const record: RunRecord = {
     runId,
     blueprintId: blueprint.id,
-    status,
+    status: ending.status,
     startedAt,
     finishedAt: clock().toISOString(),
     input,
-    steps,
-    outputs,
-    state,
-    error: runError,
+    ...limits.recordedSteps(),
+    outputs: scope.outputs,
+    ...(scope.outputsOmitted > 0 ? { outputsOmitted: scope.outputsOmitted } : {}),
+    state: scope.state,
+    error: ending.error,
   };
   emit({ type: 'run-finished', runId, record });
   return record;

@@ -106,7 +106,15 @@ export interface RunRecord {
   finishedAt: string;
   input: JsonValue;
   steps: StepRecord[];
+  /**
+   * Steps left out of `steps` because the run kept only its first and last ones
+   * (`RunOptions.keepSteps`): they ran between `steps[keepSteps.first - 1]` and the step after.
+   * Absent when every step is recorded.
+   */
+  stepsOmitted?: number;
   outputs: JsonValue[];
+  /** Outputs left out past `RunOptions.maxOutputs`; absent when every output is recorded. */
+  outputsOmitted?: number;
   state: { [key: string]: JsonValue };
   error: RunError | null;
 }
@@ -127,6 +135,17 @@ export interface RunOptions {
   onEvent?: (event: RunEvent) => void;
   now?: () => Date;
   runId?: string;
+  /** The host's own step limit (a server's `KVB_MAX_STEPS`); the run stops at the lower of it and `settings.maxSteps`. */
+  maxSteps?: number;
+  /** Record only the first and last steps of a long run; the rest are counted in `stepsOmitted`. Default: every step. */
+  keepSteps?: { first: number; last: number };
+  /** Most outputs recorded; later ones are counted in `outputsOmitted`. Default: every output. */
+  maxOutputs?: number;
+  /**
+   * Lets the host's event loop run; called between steps once a slice of
+   * `RUN_SLICE_MS` has been spent. Default: a `setTimeout(0)` pause. A server passes `setImmediate`.
+   */
+  yieldToHost?: () => Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------

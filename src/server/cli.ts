@@ -481,7 +481,7 @@ function formatMs(ms: number): string {
 
 async function openStore(target: StoreTarget, io: CliIo): Promise<KeyValueStore> {
   if (target.server) {
-    const { HttpStore } = await import('../kv/http');
+    const { HttpStore } = await import('../kv/http-store');
     const token = io.env.KVB_TOKEN;
     return new HttpStore({ baseUrl: target.server, ...(token ? { token } : {}) });
   }

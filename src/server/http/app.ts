@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { DEFAULT_COMPANY_ID } from '../../engine/index';
 import { API_BODY_LIMIT_BYTES } from '../../kv/api-schema';
@@ -13,10 +13,11 @@ import { ApiError, toApiError } from './api-error';
 import { BlueprintRepository } from './blueprint-repository';
 import { AnnouncingStore, ServerEventBus } from './event-bus';
 import { registerBlueprintRoutes } from './routes/blueprints';
-import { registerEventRoutes, SseHub } from './routes/events';
+import { registerEventRoutes, SseHub } from './routes/event-routes';
 import { registerKvRoutes } from './routes/kv';
 import { RunRepository } from './run-repository';
-import { checkHost, checkOrigin, type HostPolicy } from './security';
+import { DEFAULT_LIMITS, type ServerLimits } from './limits';
+import { checkHost, checkOrigin, SECURITY_HEADERS, type HostPolicy } from './security';
 import type { ServerStorage } from './storage';
 import type { TokenTable } from './tokens';
 
@@ -24,6 +25,13 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The companyId the request's token acts for; null when no tokens are configured. */
     tokenCompanyId: string | null;
+  }
+  interface FastifyContextConfig {
+    /**
+     * Served without a token. Only the web app's static files set it; every other route,
+     * present or future, needs a token once tokens are configured (deny by default).
+     */
+    public?: boolean;
   }
 }
 
@@ -36,6 +44,8 @@ export interface AppOptions {
   staticDir: string;
   logger: boolean;
   heartbeatMs?: number;
+  /** Runs, timeouts and connections; default `DEFAULT_LIMITS`. */
+  limits?: ServerLimits;
 }
 
 /** What every route module needs, built once per app. */
@@ -44,6 +54,7 @@ export interface ApiContext {
   blueprints: BlueprintRepository;
   runs: RunRepository;
   bus: ServerEventBus;
+  limits: ServerLimits;
   /**
    * The companyId a request acts for. With tokens: the token's, and naming another is 403.
    * Without tokens (loopback only): the one the request names, else `default`.
@@ -65,23 +76,53 @@ function bearerToken(request: FastifyRequest): string | null {
   return match ? match[1]! : null;
 }
 
+/**
+ * The path a request names, as the router sees it: the origin of an absolute-form target
+ * (`GET http://host/api/kv`) dropped, percent-escapes decoded, repeated slashes collapsed,
+ * lower case. Only used to tell the API from the web app's pages in the not-found handler.
+ */
+export function routedPath(url: string): string {
+  let path = url.split('?')[0] ?? '';
+  const absolute = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(path);
+  if (absolute) path = path.slice(absolute[0].length) || '/';
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // A malformed escape stays as it is; the router refuses it too.
+  }
+  return path.replace(/\/{2,}/g, '/').toLowerCase();
+}
+
+function isApiPath(path: string): boolean {
+  return path === '/api' || path.startsWith('/api/');
+}
+
 function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
   return reply.code(error.status).type('application/json; charset=utf-8').send(error.toBody());
 }
 
-/** Fastify's own request errors (body parsing, limits) as API errors; null for anything else. */
+/** What we say for the request errors Fastify raises itself; its own texts never reach a client. */
+const FASTIFY_REQUEST_ERRORS: Readonly<Record<string, string>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: `The request body is larger than ${API_BODY_LIMIT_BYTES / (1024 * 1024)} MiB`,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'The body must be JSON: send Content-Type: application/json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The body is not as long as its Content-Length header says',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'The body is empty but Content-Type says JSON: send a JSON object',
+  FST_ERR_CTP_INVALID_TYPE: 'The Content-Type header is not valid',
+  FST_ERR_BAD_URL: 'The request path has a malformed percent-escape: each % must be followed by two hex digits',
+};
+
+/**
+ * Fastify's own request errors (body parsing, limits, bad URLs) as API errors; null for
+ * anything else. Only texts written here are answered: Fastify's messages (which quote the
+ * request, or an internal failure) stay in the log.
+ */
 function fromFastifyError(error: FastifyError): ApiError | null {
   const status = error.statusCode;
   if (status === undefined || status < 400 || status >= 500) return null;
-  switch (error.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ApiError('too_large', `The request body is larger than ${API_BODY_LIMIT_BYTES / (1024 * 1024)} MiB`);
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ApiError('invalid_request', 'The body must be JSON: send Content-Type: application/json');
-    default:
-      // Other request errors Fastify raises (a wrong Content-Length…): its message is safe.
-      return new ApiError(status === 413 ? 'too_large' : 'invalid_request', error.message);
-  }
+  const known = typeof error.code === 'string' && Object.hasOwn(FASTIFY_REQUEST_ERRORS, error.code) ? FASTIFY_REQUEST_ERRORS[error.code] : undefined;
+  const tooLarge = status === 413;
+  const message = known ?? (tooLarge ? 'The request is too large' : `The request could not be read (HTTP ${status}); check its headers and body`);
+  return new ApiError(tooLarge ? 'too_large' : 'invalid_request', message);
 }
 
 /**
@@ -105,7 +146,15 @@ export function parseJsonBody(text: string): unknown {
   }
 }
 
-export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; hub: SseHub }> {
+/** A route as registered, for the tests that must cover every route. */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  public: boolean;
+}
+
+export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; hub: SseHub; routes: RegisteredRoute[] }> {
+  const limits = options.limits ?? DEFAULT_LIMITS;
   const app = Fastify({
     logger: options.logger
       ? {
@@ -116,7 +165,22 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       : false,
     bodyLimit: API_BODY_LIMIT_BYTES,
     return503OnClosing: true,
+    // A malformed percent-escape is refused before routing; it answers like every other error.
+    frameworkErrors: (error, request, reply) => {
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.raw.setHeader(name, value);
+      return sendError(reply, fromFastifyError(error) ?? new ApiError('invalid_request', 'The request could not be read'));
+    },
+    // A slow or half-sent request must not hold a connection: Node closes one whose headers
+    // (or whole request) are late, checking every second rather than its default 30 s.
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
   });
+  app.server.maxConnections = limits.maxConnections;
   // A browser's text/plain form post must not reach a route: JSON bodies only.
   app.removeContentTypeParser('text/plain');
   app.removeContentTypeParser('application/json');
@@ -128,15 +192,34 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     }
   });
   app.decorateRequest('tokenCompanyId', null);
+  // Kept by reference: hooks of inner contexts (the static files' `public`) run after this one.
+  const registered: RouteOptions[] = [];
+  app.addHook('onRoute', (route) => {
+    registered.push(route);
+  });
 
   const { storage, tokens } = options;
+  /** With tokens configured: null once the request's token is known (and recorded), else the 401. */
+  const unauthenticated = (request: FastifyRequest): ApiError | null => {
+    if (tokens.size === 0 || request.tokenCompanyId !== null) return null;
+    const token = bearerToken(request);
+    if (token === null) return new ApiError('unauthorized', 'This server needs an API token: send Authorization: Bearer <token>');
+    const companyId = tokens.companyIdOf(token);
+    if (companyId === null) return new ApiError('unauthorized', 'The API token is not known to this server');
+    request.tokenCompanyId = companyId;
+    return null;
+  };
   const bus = new ServerEventBus();
   const context: ApiContext = {
     store: new AnnouncingStore(storage.store, bus),
     blueprints: new BlueprintRepository(storage.db, storage.cipher),
     runs: new RunRepository(storage.db, storage.cipher),
     bus,
+    limits,
     companyFor(request, requested) {
+      // Belt and braces: a route that reads data never runs unauthenticated when tokens exist.
+      const problem = unauthenticated(request);
+      if (problem) throw problem;
       const own = request.tokenCompanyId;
       if (own === null) return requested ?? DEFAULT_COMPANY_ID;
       if (requested !== undefined && requested !== own) {
@@ -145,7 +228,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       return own;
     },
     companyForEntryId(request, requested, id) {
-      if (request.tokenCompanyId === null && requested === undefined) {
+      if (tokens.size === 0 && requested === undefined) {
         return storage.companyOfEntryId(id) ?? DEFAULT_COMPANY_ID;
       }
       return context.companyFor(request, requested);
@@ -153,24 +236,30 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   };
 
   app.addHook('onRequest', async (request, reply) => {
+    // On the raw response, so an event stream (which writes its own head) carries them too.
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.raw.setHeader(name, value);
     const hostProblem = checkHost(request.headers.host, options.port(), options.hostPolicy);
     if (hostProblem) return sendError(reply, new ApiError('forbidden', hostProblem));
     const origin = request.headers.origin;
     const fetchSite = request.headers['sec-fetch-site'];
     const originProblem = checkOrigin(request.method, request.headers.host, typeof origin === 'string' ? origin : undefined, typeof fetchSite === 'string' ? fetchSite : undefined);
     if (originProblem) return sendError(reply, new ApiError('forbidden', originProblem));
-    if (tokens.size > 0 && request.url.startsWith('/api/')) {
-      const token = bearerToken(request);
-      if (token === null) return sendError(reply, new ApiError('unauthorized', 'This server needs an API token: send Authorization: Bearer <token>'));
-      const companyId = tokens.companyIdOf(token);
-      if (companyId === null) return sendError(reply, new ApiError('unauthorized', 'The API token is not known to this server'));
-      request.tokenCompanyId = companyId;
-    }
-    return undefined;
+    // Decided on the route the router matched, never on the raw URL: `/%61pi/kv` and
+    // `http://host/api/kv` reach the same handler as `/api/kv`. Unmatched requests are
+    // decided by the not-found handler, which knows whether it serves a page or an API 404.
+    const route = request.routeOptions;
+    if (route.url === undefined || route.config.public === true) return undefined;
+    const problem = unauthenticated(request);
+    return problem ? sendError(reply, problem) : undefined;
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const known = toApiError(error) ?? fromFastifyError(error);
+    if (known?.code === 'store') {
+      // The store's failures quote SQLite or the file system (paths, engine texts): logged, not answered.
+      request.log.warn({ code: known.code, detail: known.message }, 'store unavailable');
+      return sendError(reply, new ApiError('store', 'The server\'s store failed; the failure is logged on the server. Try again later'));
+    }
     if (known) {
       if (known.status >= 500) request.log.warn({ code: known.code }, 'store unavailable');
       return sendError(reply, known);
@@ -191,15 +280,27 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
 
   const hasApp = existsSync(join(options.staticDir, 'index.html'));
   if (hasApp) {
-    await app.register(fastifyStatic, { root: options.staticDir, wildcard: true, index: 'index.html' });
+    await app.register(async (web) => {
+      // The web app's files are the only public routes; the hook marks exactly the routes
+      // @fastify/static adds in this context.
+      web.addHook('onRoute', (route) => {
+        route.config = { ...route.config, public: true };
+      });
+      await web.register(fastifyStatic, { root: options.staticDir, wildcard: true, index: 'index.html' });
+    });
   }
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
-    if (path === '/api' || path.startsWith('/api/')) {
+    const api = isApiPath(routedPath(request.url));
+    const isPage = !api && (request.method === 'GET' || request.method === 'HEAD');
+    // Only a page is public; an API path or a write needs the token before it learns anything.
+    const problem = isPage ? null : unauthenticated(request);
+    if (problem) return sendError(reply, problem);
+    if (api) {
       return sendError(reply, new ApiError('not_found', `No API route ${request.method} ${path}`));
     }
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
+    if (!isPage) {
       return sendError(reply, new ApiError('not_found', `Nothing at ${request.method} ${path}`));
     }
     // The web app routes in the browser: every other page is its index.html.
@@ -211,5 +312,6 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     await storage.close();
   });
 
-  return { app, hub };
+  const routes = registered.flatMap((route) => [route.method].flat().map((method) => ({ method, url: route.url, public: route.config?.public === true })));
+  return { app, hub, routes };
 }

@@ -10,6 +10,34 @@ import type { RowIdentity, ValueCipher } from '../encryption';
 import { migrateServerTables } from './blueprint-repository';
 
 export const RUNS_KEPT_PER_BLUEPRINT = 500;
+/** Largest run record stored (and answered); past it the largest values give way to a note. */
+export const RUN_RECORD_MAX_BYTES = 4 * 1024 * 1024;
+
+const byteSize = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? '');
+
+/**
+ * `record` within `maxBytes` of JSON: its largest values (input, step results, outputs,
+ * top-level state entries) are replaced, largest first, by a string saying how big they were,
+ * so the record keeps its shape and stays readable by every client.
+ */
+export function boundedRecord(record: RunRecord, maxBytes = RUN_RECORD_MAX_BYTES): RunRecord {
+  let size = byteSize(record);
+  if (size <= maxBytes) return record;
+  const bounded: RunRecord = { ...record, steps: record.steps.map((step) => ({ ...step })), outputs: [...record.outputs], state: { ...record.state } };
+  const slots: Array<{ bytes: number; replace: (note: string) => void }> = [
+    { bytes: byteSize(bounded.input), replace: (note: string) => { bounded.input = note; } },
+    ...bounded.steps.map((step) => ({ bytes: byteSize(step.result), replace: (note: string) => { step.result = note; } })),
+    ...bounded.outputs.map((output, index) => ({ bytes: byteSize(output), replace: (note: string) => { bounded.outputs[index] = note; } })),
+    ...Object.keys(bounded.state).map((key) => ({ bytes: byteSize(bounded.state[key]), replace: (note: string) => { Object.defineProperty(bounded.state, key, { value: note, enumerable: true, writable: true, configurable: true }); } })),
+  ].sort((a, b) => b.bytes - a.bytes);
+  for (const slot of slots) {
+    if (size <= maxBytes) break;
+    const note = `[${slot.bytes} bytes left out: a stored run record keeps at most ${maxBytes} bytes]`;
+    slot.replace(note);
+    size -= slot.bytes - byteSize(note);
+  }
+  return bounded;
+}
 
 function identity(companyId: string, blueprintId: string, runId: string): RowIdentity {
   return { companyId, scope: 'run', scopeKey: blueprintId, key: runId };
@@ -33,12 +61,15 @@ export class RunRepository {
     this.selectRun = db.prepare('SELECT run_id, blueprint_id, record_ciphertext FROM runs WHERE company_id = ? AND blueprint_id = ? AND run_id = ?');
   }
 
-  add(companyId: string, record: RunRecord): void {
+  /** Stores `record`, within `RUN_RECORD_MAX_BYTES`, and returns what was stored. */
+  add(companyId: string, run: RunRecord): RunRecord {
+    const record = boundedRecord(run);
     const sealed = this.cipher.encrypt(JSON.stringify(record), identity(companyId, record.blueprintId, record.runId));
     this.db.transaction(() => {
       this.insertRun.run(companyId, record.blueprintId, record.runId, record.status, record.startedAt, record.finishedAt, sealed);
       this.trimRuns.run(companyId, record.blueprintId, companyId, record.blueprintId, RUNS_KEPT_PER_BLUEPRINT);
     }).immediate();
+    return record;
   }
 
   /** The latest `limit` runs of a blueprint, newest first. */

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerEvent } from '../../kv/api-schema';
-import { subscribeToServerEvents } from '../../kv/http';
+import { subscribeToServerEvents } from '../../kv/http-store';
 import type { Entry } from '../../kv/types';
 import { ServerStartError, startServer } from './serve';
 import { checkHost, checkOrigin, hostPolicyFor, isLoopbackHost } from './security';

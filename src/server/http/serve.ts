@@ -4,7 +4,8 @@
  * then closes the database.
  */
 import { fileURLToPath } from 'node:url';
-import { buildApp } from './app';
+import { buildApp, type RegisteredRoute } from './app';
+import { LimitConfigError, serverLimitsFrom, type ServerLimits } from './limits';
 import { hostPolicyFor, isLoopbackHost } from './security';
 import { openServerStorage } from './storage';
 import { loadTokens, TOKENS_FILE } from './tokens';
@@ -18,7 +19,7 @@ export interface StartServerOptions {
   staticDir?: string;
   /** Structured request logs (pino) on stdout; default false. */
   logger?: boolean;
-  /** Environment to read KVB_TOKENS, KVB_MASTER_KEY and KVB_ALLOWED_HOSTS from; default process.env. */
+  /** Environment to read KVB_TOKENS, KVB_MASTER_KEY, KVB_ALLOWED_HOSTS and the limits (`limits.ts`) from; default process.env. */
   env?: NodeJS.ProcessEnv;
   /** SSE heartbeat period, for tests. */
   heartbeatMs?: number;
@@ -27,13 +28,15 @@ export interface StartServerOptions {
 export interface RunningServer {
   url: string;
   port: number;
+  /** Every route the app registered (the auth tests walk them all). */
+  routes: readonly RegisteredRoute[];
   close(): Promise<void>;
 }
 
 /** Why the server refused to start; `kvb serve` prints the message and exits. */
 export class ServerStartError extends Error {
   override readonly name = 'ServerStartError';
-  constructor(readonly code: 'tokens_required' | 'invalid_tokens' | 'listen_failed', message: string) {
+  constructor(readonly code: 'tokens_required' | 'invalid_tokens' | 'invalid_limits' | 'listen_failed', message: string) {
     super(message);
   }
 }
@@ -53,6 +56,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   } catch (error) {
     throw new ServerStartError('invalid_tokens', `Cannot read the API tokens: ${(error as Error).message}`);
   }
+  let limits: ServerLimits;
+  try {
+    limits = serverLimitsFrom(env);
+  } catch (error) {
+    if (error instanceof LimitConfigError) throw new ServerStartError('invalid_limits', error.message);
+    throw error;
+  }
   if (!isLoopbackHost(options.host) && tokens.size === 0) {
     throw new ServerStartError('tokens_required',
       `Refusing to listen on ${options.host}: it is reachable from other machines and no API tokens are configured. `
@@ -62,13 +72,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 
   const storage = openServerStorage(options.dataDir, env);
   let port = options.port;
-  const { app } = await buildApp({
+  const { app, routes } = await buildApp({
     storage,
     tokens,
     hostPolicy: hostPolicyFor(options.host, env.KVB_ALLOWED_HOSTS),
     port: () => port,
     staticDir: options.staticDir ?? DEFAULT_STATIC_DIR,
     logger: options.logger ?? false,
+    limits,
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
   });
 
@@ -89,6 +100,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   return {
     url: `http://${urlHost(options.host)}:${port}`,
     port,
+    routes,
     close() {
       // Fastify stops accepting, waits for in-flight requests, then runs onClose (the database).
       closing ??= app.close();

@@ -3,6 +3,7 @@
  * temporary data directory, and a small client that returns status and parsed body.
  */
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,4 +78,24 @@ export function rawRequest(port: number, options: { method?: string; path: strin
 /** The `{ error: { code, message } }` of a response, for assertions. */
 export function errorOf(response: TestResponse): { code: string; message: string; opIndex?: number; problems?: Array<{ path: string; message: string }> } {
   return (response.body as { error: { code: string; message: string } }).error;
+}
+
+/**
+ * Sends `head` (request line and headers, CRLF separated, no final blank line) byte for byte
+ * over a socket, so request targets that `fetch` would normalise (`/%61pi`, absolute form)
+ * reach the server as written. Resolves with the status and body once the server closes.
+ */
+export function socketRequest(port: number, head: string, body = ''): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => { answer += chunk; });
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
+      resolve({ status, body: answer.slice(answer.indexOf('\r\n\r\n') + 4) });
+    });
+    socket.write(`${head}\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  });
 }

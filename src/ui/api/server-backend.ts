@@ -8,7 +8,7 @@
  * server at all (e.g. `vite preview`), and the person needs to know which.
  */
 import { DEFAULT_COMPANY_ID } from '../../engine/index';
-import { HttpStore, subscribeToServerEvents } from '../../kv/http';
+import { HttpStore, subscribeToServerEvents } from '../../kv/http-store';
 import type { BackendHealth, StorageBackend } from './storage';
 
 /** Wait between two attempts to reach the server's event stream. */

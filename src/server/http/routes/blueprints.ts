@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { companyQuerySchema, runRequestSchema, runsQuerySchema, RUNS_DEFAULT_LIMIT, type BlueprintListResponse } from '../../../kv/api-schema';
 import { runBlueprint, validateBlueprint } from '../../../engine';
-import type { BlueprintDocument, Problem } from '../../../engine/types';
+import type { BlueprintDocument, Problem, RunError, RunRecord } from '../../../engine/types';
 import { ApiError, notFound } from '../api-error';
 import type { ApiContext } from '../app';
 import { paramOf, parseBody, parseQuery } from './parse';
@@ -29,8 +29,54 @@ function validDocument(body: unknown, idFromUrl?: string): BlueprintDocument {
   return result.document;
 }
 
+/** Runs executing now, per companyId, so one company cannot take every slot of the server. */
+class RunSlots {
+  private readonly running = new Map<string, number>();
+
+  constructor(private readonly perCompany: number) {}
+
+  /** Takes a slot for `companyId`, or refuses with 429; call the returned function when the run ends. */
+  take(companyId: string): () => void {
+    const now = this.running.get(companyId) ?? 0;
+    if (now >= this.perCompany) {
+      throw new ApiError('too_many_runs', `${now} runs of this company are already executing, the most this server allows at once (KVB_MAX_RUNS=${this.perCompany}): retry when one has finished`);
+    }
+    this.running.set(companyId, now + 1);
+    return () => {
+      const left = (this.running.get(companyId) ?? 1) - 1;
+      if (left > 0) this.running.set(companyId, left);
+      else this.running.delete(companyId);
+    };
+  }
+}
+
+/** Run error codes whose messages quote a failure's own text (a stack overflow, SQLite's words, a path). */
+const QUOTING_CODES: Readonly<Record<string, string>> = {
+  internal: 'An unexpected engine failure',
+  store: 'The server\'s store failed',
+};
+
+/**
+ * Those texts are for the server log, not for the answer: the record keeps the code and says
+ * where, and the log has the detail.
+ */
+function withoutInternalTexts(record: RunRecord, log: (error: RunError) => void): RunRecord {
+  const quotes = (error: RunError | null): error is RunError => error !== null && Object.hasOwn(QUOTING_CODES, error.code);
+  const scrub = (error: RunError | null): RunError | null => {
+    if (!quotes(error)) return error;
+    log(error);
+    const where = error.nodeId === null ? 'the run' : `block '${error.nodeId}'`;
+    return { ...error, message: `${QUOTING_CODES[error.code]} in ${where}; the server logged it` };
+  };
+  return { ...record, steps: record.steps.map((step) => (quotes(step.error) ? { ...step, error: scrub(step.error) } : step)), error: scrub(record.error) };
+}
+
+/** A macrotask pause: pending I/O (other requests) is served before the run goes on. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => { setImmediate(resolve); });
+
 export function registerBlueprintRoutes(app: FastifyInstance, context: ApiContext): void {
-  const { blueprints, runs, bus } = context;
+  const { blueprints, runs, bus, limits } = context;
+  const slots = new RunSlots(limits.maxRunsPerCompany);
 
   const companyOf = (request: FastifyRequest): string => context.companyFor(request, parseQuery(companyQuerySchema, request.query).companyId);
   const existing = (companyId: string, id: string): BlueprintDocument => {
@@ -71,8 +117,24 @@ export function registerBlueprintRoutes(app: FastifyInstance, context: ApiContex
     const companyId = companyOf(request);
     const document = existing(companyId, paramOf(request.params, 'id'));
     const { input } = parseBody(runRequestSchema, request.body);
-    const record = await runBlueprint(document, { store: context.store, companyId, ...(input === undefined ? {} : { input }) });
-    runs.add(companyId, record);
+    const release = slots.take(companyId);
+    let finishedRecord: RunRecord;
+    try {
+      // Bounded: the host's step limit, first and last steps kept, the event loop shared.
+      const finished = await runBlueprint(document, {
+        store: context.store,
+        companyId,
+        ...(input === undefined ? {} : { input }),
+        maxSteps: limits.maxSteps,
+        keepSteps: limits.keepSteps,
+        maxOutputs: limits.maxOutputs,
+        yieldToHost: yieldToEventLoop,
+      });
+      finishedRecord = withoutInternalTexts(finished, (error) => request.log.error({ code: error.code, nodeId: error.nodeId, detail: error.message }, 'engine failure in a run'));
+    } finally {
+      release();
+    }
+    const record = runs.add(companyId, finishedRecord);
     bus.publish({ type: 'run', data: { companyId, blueprintId: document.id, runId: record.runId, status: record.status, finishedAt: record.finishedAt } });
     return reply.code(201).send(record);
   });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerEvent } from './api-schema';
 import { describeConformance } from './conformance-vitest';
 import { isKvError } from './errors';
-import { HttpStore, subscribeToServerEvents } from './http';
+import { HttpStore, subscribeToServerEvents } from './http-store';
 
 const KVB = fileURLToPath(new URL('../../bin/kvb.mjs', import.meta.url));
 

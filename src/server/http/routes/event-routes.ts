@@ -32,6 +32,13 @@ export class SseHub {
   }
 }
 
+const STREAM_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+
 export function formatServerEvent(event: ServerEvent): string {
   return `event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`;
 }
@@ -39,14 +46,13 @@ export function formatServerEvent(event: ServerEvent): string {
 export function registerEventRoutes(app: FastifyInstance, context: ApiContext, hub: SseHub): void {
   app.get('/api/events', async (request, reply) => {
     const companyId = context.companyFor(request, parseQuery(companyQuerySchema, request.query).companyId);
+    // HEAD (which Fastify routes here too) gets the stream's headers and no stream.
+    if (request.method === 'HEAD') return reply.code(200).headers(STREAM_HEADERS).send();
     reply.hijack();
     const stream = reply.raw;
-    stream.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
+    // A stream is meant to stay open: the idle timeout of other connections does not apply.
+    request.raw.socket.setTimeout(0);
+    stream.writeHead(200, STREAM_HEADERS);
     stream.write(`retry: 3000\nevent: ready\ndata: ${JSON.stringify({ companyId })}\n\n`);
     const unsubscribe = context.bus.subscribe(companyId, (event) => {
       stream.write(formatServerEvent(event));
