@@ -60,7 +60,7 @@ describe('ERROR_CODES', () => {
 
   it('makes kvb exit 2 for input the user must fix and 1 when the work failed', () => {
     const usage = entries.filter(([, info]) => info.exitCode === 2).map(([code]) => code).sort();
-    expect(usage).toEqual(['invalid_blueprint', 'invalid_key', 'invalid_request', 'invalid_scope', 'invalid_value', 'too_large']);
+    expect(usage).toEqual(['headers_too_large', 'invalid_blueprint', 'invalid_key', 'invalid_request', 'invalid_scope', 'invalid_value', 'too_large']);
     expect(exitCodeOf('not_found')).toBe(1);
     expect(exitCodeOf('store')).toBe(1);
   });

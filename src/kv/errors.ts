@@ -97,6 +97,14 @@ export const ERROR_CODES = {
     status: 429, exitCode: 1,
     help: 'The server is already running as many blueprints as it allows at once: wait for one to finish, then try again.',
   },
+  request_timeout: {
+    status: 408, exitCode: 1,
+    help: 'The request was not sent in full within the server\'s time limit (KVB_HEADERS_TIMEOUT_MS, KVB_REQUEST_TIMEOUT_MS): send it again.',
+  },
+  headers_too_large: {
+    status: 431, exitCode: 2,
+    help: 'The request\'s headers are larger than the server accepts: send fewer or shorter headers.',
+  },
   internal: {
     status: 500, exitCode: 1,
     help: 'An unexpected failure, which is a bug: the server logs it. Try again, and report it with the blueprint if it persists.',

@@ -4,6 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { DEFAULT_COMPANY_ID } from '../../engine/index';
@@ -125,6 +127,23 @@ function fromFastifyError(error: FastifyError): ApiError | null {
   return new ApiError(tooLarge ? 'too_large' : 'invalid_request', message);
 }
 
+/** Node's `clientError`: the request never reached Fastify, so the answer is written on the socket. */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const problem = error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? new ApiError('request_timeout', 'The request was not sent in full within the time limit')
+    : error.code === 'HPE_HEADER_OVERFLOW'
+      ? new ApiError('headers_too_large', 'The request headers are larger than the server accepts')
+      : new ApiError('invalid_request', 'The request line or headers could not be parsed: send a well-formed HTTP/1.1 request whose target starts with /');
+  const body = JSON.stringify(problem.toBody());
+  const headers = { ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' };
+  if (socket.writable) {
+    const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join('\r\n');
+    socket.write(`HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\n${head}\r\n\r\n${body}`);
+  }
+  socket.destroy();
+}
+
 /**
  * Request bodies: JSON.parse, so a syntax error says where it is; keys that could reach an
  * object's prototype (`__proto__`, `constructor.prototype`) are refused, as Fastify does.
@@ -170,6 +189,9 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.raw.setHeader(name, value);
       return sendError(reply, fromFastifyError(error) ?? new ApiError('invalid_request', 'The request could not be read'));
     },
+    // Requests Node cannot parse (a bad request line, oversized headers) or that came too slowly
+    // answer like every other error, not with Node's or Fastify's own body.
+    clientErrorHandler: answerClientError,
     // A slow or half-sent request must not hold a connection: Node closes one whose headers
     // (or whole request) are late, checking every second rather than its default 30 s.
     http: {

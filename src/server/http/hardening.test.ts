@@ -120,6 +120,18 @@ describe('answers', () => {
     expect(errorOf(wrongType)).toEqual({ code: 'invalid_request', message: 'The body must be JSON: send Content-Type: application/json' });
   });
 
+  it('answer a request Node cannot parse with our error body, not Node\'s', async () => {
+    const t = await serverWith();
+    const port = t.server.port;
+    const relative = await socketRequest(port, `GET %2fapi/kv HTTP/1.1\r\nHost: 127.0.0.1:${port}`);
+    expect(relative.status).toBe(400);
+    expect(JSON.parse(relative.body)).toEqual({ error: { code: 'invalid_request', message: expect.stringContaining('could not be parsed') } });
+    const hugeHeader = await socketRequest(port, `GET /api/kv HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Big: ${'a'.repeat(20_000)}`);
+    expect(hugeHeader.status).toBe(431);
+    expect(JSON.parse(hugeHeader.body)).toMatchObject({ error: { code: 'headers_too_large' } });
+    expect(hugeHeader.body).not.toMatch(/Client Error|statusCode/);
+  });
+
   it('never quote a store\'s or the engine\'s internal failure texts', async () => {
     const dataDir = temporaryDataDir();
     const storage = openServerStorage(dataDir, {});
