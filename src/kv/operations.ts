@@ -4,7 +4,9 @@
  * persists the returned writes; nothing is persisted when `executeBatch` throws.
  */
 import { KvError } from './errors';
+import { findTooDeep } from './json';
 import {
+  JSON_MAX_DEPTH,
   KEY_MAX_LENGTH,
   KEY_PATTERN,
   LIST_DEFAULT_LIMIT,
@@ -89,6 +91,9 @@ export function resolveScopeKey(ref: ScopeRef): string {
     const what = ref.scope === 'flow' ? 'the blueprint id' : 'the group id';
     throw new KvError('invalid_scope', `Scope '${ref.scope}' needs a scopeKey (${what})`);
   }
+  if (hasLoneSurrogate(scopeKey)) {
+    throw new KvError('invalid_scope', `The scopeKey of scope '${ref.scope}' has a lone UTF-16 surrogate (half of a character); send whole characters`);
+  }
   return scopeKey;
 }
 
@@ -97,10 +102,26 @@ export function jsonByteLength(value: JsonValue): number {
   return new TextEncoder().encode(JSON.stringify(value)).length;
 }
 
+/** Why a value nests too deeply to store (naming the limit), or null when it does not. */
+export function nestingProblem(value: unknown, key: string): string | null {
+  const at = findTooDeep(value);
+  return at === null ? null : `Value for key ${describeKey(key)} nests arrays and objects more than ${JSON_MAX_DEPTH} levels deep (at ${at}); the limit is ${JSON_MAX_DEPTH} levels`;
+}
+
+/**
+ * True when `text` holds a lone UTF-16 surrogate: such a string cannot be written as UTF-8, so
+ * SQLite and the cipher would each store a different text than was sent.
+ */
+export function hasLoneSurrogate(text: string): boolean {
+  return /\p{Cs}/u.test(text);
+}
+
 export function assertStorableValue(value: unknown, key: string): asserts value is JsonValue {
   if (value === undefined) {
     throw new KvError('invalid_value', `Value for key ${describeKey(key)} is missing`);
   }
+  const tooDeep = nestingProblem(value, key);
+  if (tooDeep) throw new KvError('invalid_value', tooDeep);
   const problem = findNonJson(value, 'value');
   if (problem) throw new KvError('invalid_value', `Value for key ${describeKey(key)} is not JSON: ${problem}`);
   const bytes = jsonByteLength(value as JsonValue);
@@ -222,6 +243,9 @@ export async function executeBatch(
   reader: BatchReader,
   options: BatchOptions = {},
 ): Promise<BatchOutcome> {
+  if (hasLoneSurrogate(companyId)) {
+    throw new KvError('invalid_request', 'companyId has a lone UTF-16 surrogate (half of a character); send whole characters');
+  }
   const clock = options.now ?? (() => new Date());
   const newId = options.newId ?? defaultId;
   const staged = new Map<string, BatchWrite>();

@@ -78,6 +78,11 @@ export interface KeyValueStore {
 export const KEY_MAX_LENGTH = 256;
 export const KEY_PATTERN = /^[A-Za-z0-9_-]{1,256}$/;
 export const VALUE_MAX_BYTES = 1024 * 1024;
+/**
+ * Deepest nesting of arrays and objects a value (or a blueprint document) may have: `[[1]]`
+ * nests 2 levels. Deeper JSON is refused where it enters, before anything walks it recursively.
+ */
+export const JSON_MAX_DEPTH = 64;
 export const LIST_DEFAULT_LIMIT = 1000;
 export const LIST_MAX_LIMIT = 1000;
 /**

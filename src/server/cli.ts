@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { findJsonSyntaxError, lineAndColumn } from '../engine/expressions';
+import { describeJsonProblem, parseJson as parseJsonText } from '../kv/json';
 import { DEFAULT_COMPANY_ID, formatProblems, runBlueprint, validateBlueprint } from '../engine/index';
 import type { RunRecord } from '../engine/types';
 import { KvError, isKvError, type KvErrorCode } from '../kv/errors';
@@ -422,15 +422,9 @@ function readJsonFile(path: string, what: string): unknown {
 function parseJson(source: string, what: string): unknown {
   // Editors on Windows often save JSON with a byte order mark, which JSON.parse refuses.
   const text = source.startsWith('\uFEFF') ? source.slice(1) : source;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    // The engine's own locator gives line and column; JSON.parse only an offset, differently worded per engine.
-    const syntax = findJsonSyntaxError(text);
-    if (syntax === null) throw new CliError(`${what} is not valid JSON: ${(error as Error).message}`, 2);
-    const { line, column } = lineAndColumn(text, syntax.offset);
-    throw new CliError(`${what} is not valid JSON at line ${line}, column ${column}: ${syntax.reason}`, 2);
-  }
+  const parsed = parseJsonText(text);
+  if (!parsed.ok) throw new CliError(describeJsonProblem(text, parsed.problem, { subject: what }), 2);
+  return parsed.value;
 }
 
 async function runCommand(command: Extract<CliCommand, { command: 'run' }>, io: CliIo): Promise<number> {

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { DEFAULT_COMPANY_ID } from '../../engine/index';
-import { API_BODY_LIMIT_BYTES } from '../../kv/api-schema';
+import { API_BODY_LIMIT_BYTES, API_BODY_MAX_DEPTH } from '../../kv/api-schema';
+import { nestsDeeperThan } from '../../kv/json';
+import { JSON_MAX_DEPTH } from '../../kv/types';
 import type { KeyValueStore } from '../../kv/types';
 import { ApiError, toApiError } from './api-error';
 import { BlueprintRepository } from './blueprint-repository';
@@ -90,6 +92,10 @@ function fromFastifyError(error: FastifyError): ApiError | null {
  */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') throw new ApiError(400, 'invalid_request', 'The body is empty but Content-Type says JSON: send a JSON object');
+  // Checked before parsing: the prototype check below, and every later walk, recurse per level.
+  if (nestsDeeperThan(text, API_BODY_MAX_DEPTH)) {
+    throw new ApiError(400, 'invalid_request', `The body nests arrays and objects more than ${API_BODY_MAX_DEPTH} levels deep; values may nest at most ${JSON_MAX_DEPTH} levels`);
+  }
   try {
     return JSON.parse(text, (key: string, value: unknown) => {
       const reachesPrototype = key === '__proto__'
