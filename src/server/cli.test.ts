@@ -206,6 +206,23 @@ describe('kvb run', () => {
     expect(kvb(['run', withBom, '--data', 'store']).status).toBe(0);
   });
 
+  it('refuses JSON nesting past 64 levels in --input, a blueprint file and kv set values, exit 2, nothing stored', () => {
+    const file = writeJson('greeter.json', greeter);
+    const deep = `${'['.repeat(65)}1${']'.repeat(65)}`;
+    const input = kvb(['run', file, '--data', 'store', '--input', deep]);
+    expect(input.status).toBe(2);
+    expect(input.stderr).toMatch(/^kvb: --input is not valid JSON at line 1, column 65: .*more than 64 levels/);
+    const deepFile = join(workDir, 'deep.json');
+    writeFileSync(deepFile, `{"format":"kv-blueprint/1","id":"x","nodes":${'['.repeat(3000)}${']'.repeat(3000)},"edges":[]}`);
+    const blueprint = kvb(['run', deepFile, '--data', 'store']);
+    expect(blueprint.status).toBe(2);
+    expect(blueprint.stderr).toMatch(/more than 64 levels/);
+    const set = kvb(['kv', 'set', 'deep', `${'['.repeat(3000)}${']'.repeat(3000)}`, '--type', 'json', '--data', 'store']);
+    expect(set.status).toBe(2);
+    expect(set.stderr).toMatch(/more than 64 levels/);
+    expect(kvb(['kv', 'list', '--data', 'store']).stdout).toBe('');
+  });
+
   it('exits 2 with one line and no stack trace for usage mistakes', () => {
     const file = writeJson('greeter.json', greeter);
     for (const args of [['run', file, '--colour'], ['run', 'missing.json'], ['run', file, '--input', '{not json'], ['run', file, '--input', '@absent.json']]) {
