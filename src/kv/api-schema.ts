@@ -108,7 +108,12 @@ export const kvListQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(LIST_MAX_LIMIT).optional(),
   cursor: z.string().optional(),
 });
-export interface KvListResponse { entries: Entry[]; nextCursor: string | null }
+export interface KvListResponse {
+  entries: Entry[];
+  nextCursor: string | null;
+  /** Rows in range whose value failed to decrypt (damaged or tampered): left out of `entries`. Absent when none. */
+  damaged?: number;
+}
 
 /** `POST /api/kv` — the seed's body, plus the store's options. */
 export const kvSetRequestSchema = z.strictObject({

@@ -55,7 +55,13 @@ export type KvOpName = KvOp['op'];
 export interface GetResult { op: 'get'; entry: Entry | null }
 export interface SetResult { op: 'set'; entry: Entry; created: boolean }
 export interface DeleteResult { op: 'delete'; deleted: boolean }
-export interface ListResult { op: 'list'; entries: Entry[]; nextCursor: string | null }
+export interface ListResult {
+  op: 'list';
+  entries: Entry[];
+  nextCursor: string | null;
+  /** Rows in range whose value could not be opened (damaged or tampered): left out, counted. Absent when none. */
+  damaged?: number;
+}
 export interface AppendResult { op: 'append'; entry: Entry }
 export interface IncrementResult { op: 'increment'; entry: Entry }
 

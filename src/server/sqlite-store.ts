@@ -14,10 +14,10 @@
  */
 import type { Statement } from 'better-sqlite3';
 import { KvError, isKvError } from '../kv/errors';
-import { executeBatch, snapshotOps, type BatchOptions, type BatchReader, type BatchWrite, type ListQuery } from '../kv/operations';
+import { executeBatch, snapshotOps, type BatchOptions, type BatchReader, type BatchWrite, type ListedRows, type ListQuery, type RowPresence } from '../kv/operations';
 import type { Entry, JsonValue, KeyValueStore, KvOp, KvOpResult, Scope, ValueType } from '../kv/types';
 import { describeSqliteError, migrate, openDatabase, type Database } from './database';
-import { ValueCipher, loadMasterKey, parseMasterKey, type RowIdentity } from './encryption';
+import { ValueCipher, loadMasterKey, parseMasterKey, type RowBinding, type RowIdentity } from './encryption';
 
 /** The KV store's schema; append only (see `migrate`). */
 export const KV_MIGRATIONS: readonly string[] = [
@@ -60,7 +60,7 @@ interface EntryRow {
   expires_at: string | null;
 }
 
-interface StampRow { key: string; id: string; version: number }
+interface StampRow { key: string; id: string; version: number; expires_at: string | null }
 
 type ListParams = [companyId: string, scope: string, scopeKey: string, from: string, to: string, prefixLength: number, prefix: string, afterKey: string | null, afterKeyAgain: string | null, now: string, limit: number];
 type RowParams = [companyId: string, scope: string, scopeKey: string, key: string];
@@ -115,9 +115,9 @@ export class SqliteStore implements KeyValueStore {
     const listWhere = `company_id = ? AND scope = ? AND scope_key = ? AND key >= ? AND key < ? AND substr(key, 1, ?) = ?
       AND (? IS NULL OR key > ?) AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?`;
     this.selectRow = this.db.prepare(`SELECT * FROM kv_entries WHERE ${identity}`);
-    this.selectStamp = this.db.prepare(`SELECT key, id, version FROM kv_entries WHERE ${identity}`);
+    this.selectStamp = this.db.prepare(`SELECT key, id, version, expires_at FROM kv_entries WHERE ${identity}`);
     this.selectList = this.db.prepare(`SELECT * FROM kv_entries WHERE ${listWhere}`);
-    this.selectListStamps = this.db.prepare(`SELECT key, id, version FROM kv_entries WHERE ${listWhere}`);
+    this.selectListStamps = this.db.prepare(`SELECT key, id, version, expires_at FROM kv_entries WHERE ${listWhere}`);
     this.upsertRow = this.db.prepare(`INSERT INTO kv_entries
         (id, company_id, scope, scope_key, key, value_ciphertext, value_type, version, created_at, updated_at, expires_at)
       VALUES (@id, @company_id, @scope, @scope_key, @key, @value_ciphertext, @value_type, @version, @created_at, @updated_at, @expires_at)
@@ -199,7 +199,7 @@ export class SqliteStore implements KeyValueStore {
       if (outcome.writes.length === 0 && observations.length <= 1) return structuredClone(outcome.results);
       const sealed = outcome.writes.map((write): SealedWrite => ({
         write,
-        ciphertext: write.entry ? this.cipher.encrypt(JSON.stringify(write.entry.value), identityOf(write.entry)) : null,
+        ciphertext: write.entry ? this.cipher.encrypt(JSON.stringify(write.entry.value), identityOf(write.entry), bindingOf(write.entry)) : null,
       }));
       const now = this.now().toISOString();
       if (this.guard(() => this.commitBatch(observations, sealed, companyId, now))) return structuredClone(outcome.results);
@@ -215,13 +215,43 @@ export class SqliteStore implements KeyValueStore {
         observations.push({ kind: 'row', params, stamp: row ? stampOf(row) : null });
         return row ? this.toEntry(row) : null;
       },
-      list: (scope: Scope, scopeKey: string, query: ListQuery): Entry[] => {
-        const params: ListParams = [companyId, scope, scopeKey, query.prefix, query.prefix + AFTER_ALL_KEYS, query.prefix.length, query.prefix, query.afterKey, query.afterKey, query.now, query.limit];
-        const rows = this.guard(() => this.selectList.all(...params));
-        observations.push({ kind: 'list', params, stamps: rows.map(stampOf) });
-        return rows.map((row) => this.toEntry(row));
+      readPresence: (scope: Scope, scopeKey: string, key: string): RowPresence | null => {
+        const params: RowParams = [companyId, scope, scopeKey, key];
+        const row = this.guard(() => this.selectStamp.get(...params));
+        observations.push({ kind: 'row', params, stamp: row ? stampOf(row) : null });
+        return row ? { expiresAt: row.expires_at } : null;
+      },
+      list: (scope: Scope, scopeKey: string, query: ListQuery): ListedRows => {
+        // Rows whose value does not open are left out and counted, and the page is filled up
+        // from the rows after them, so one damaged row neither blocks its scope nor cuts a page short.
+        const entries: Entry[] = [];
+        let damaged = 0;
+        let afterKey = query.afterKey;
+        for (;;) {
+          const params: ListParams = [companyId, scope, scopeKey, query.prefix, query.prefix + AFTER_ALL_KEYS, query.prefix.length, query.prefix, afterKey, afterKey, query.now, query.limit];
+          const rows = this.guard(() => this.selectList.all(...params));
+          observations.push({ kind: 'list', params, stamps: rows.map(stampOf) });
+          for (const row of rows) {
+            const entry = this.openOrNull(row);
+            if (entry) entries.push(entry);
+            else damaged++;
+          }
+          if (rows.length < query.limit || entries.length >= query.limit) break;
+          afterKey = rows[rows.length - 1]!.key;
+        }
+        return { entries: entries.slice(0, query.limit), damaged };
       },
     };
+  }
+
+  /** The entry of a row, or null (logged by the caller as damaged) when its value does not open. */
+  private openOrNull(row: EntryRow): Entry | null {
+    try {
+      return this.toEntry(row);
+    } catch (error) {
+      if (isKvError(error) && error.code === 'integrity') return null;
+      throw error;
+    }
   }
 
   /** True when every row and list phase 1 saw is unchanged; run inside a transaction. */
@@ -238,7 +268,7 @@ export class SqliteStore implements KeyValueStore {
 
   private toEntry(row: EntryRow): Entry {
     const identity: RowIdentity = { companyId: row.company_id, scope: row.scope, scopeKey: row.scope_key, key: row.key };
-    const plaintext = this.cipher.decrypt(row.value_ciphertext, identity);
+    const plaintext = this.cipher.decrypt(row.value_ciphertext, identity, { version: row.version, valueType: row.value_type, expiresAt: row.expires_at });
     let value: JsonValue;
     try {
       value = JSON.parse(plaintext) as JsonValue;
@@ -310,6 +340,7 @@ export function openSqliteStore(options: OpenSqliteStoreOptions): SqliteStore {
     const cipher = new ValueCipher(key);
     const store = new SqliteStore({ db, cipher, ownsDatabase: true, batchOptions: options.batchOptions });
     checkMasterKey(db, cipher);
+    resealLegacyValues(db, cipher);
     return store;
   } catch (error) {
     db.close();
@@ -331,6 +362,34 @@ function checkMasterKey(db: Database, cipher: ValueCipher, keyId = 1): void {
   }
 }
 
+/**
+ * Re-seals, once per database, the values earlier versions sealed in format 1 (identity only)
+ * in format 2 (identity, version, value type, expiry); from then on a format-1 blob in the table
+ * is refused, so an old copy cannot be swapped back in. Runs after the master key is checked.
+ * A legacy value that does not open stays as it is: lists skip it, a delete removes it.
+ */
+function resealLegacyValues(db: Database, cipher: ValueCipher): void {
+  const owner = 'kv-sealing';
+  db.transaction(() => {
+    const done = db.prepare<[string], { version: number }>('SELECT version FROM kvb_migrations WHERE owner = ?').get(owner);
+    if (done && done.version >= 1) return;
+    const legacy = db.prepare<[], EntryRow>("SELECT * FROM kv_entries WHERE substr(value_ciphertext, 1, 1) = x'01'").all();
+    const update = db.prepare<[Buffer, string]>('UPDATE kv_entries SET value_ciphertext = ? WHERE id = ?');
+    for (const row of legacy) {
+      const identity: RowIdentity = { companyId: row.company_id, scope: row.scope, scopeKey: row.scope_key, key: row.key };
+      let plaintext: string;
+      try {
+        plaintext = cipher.decrypt(row.value_ciphertext, identity);
+      } catch {
+        continue;
+      }
+      update.run(cipher.encrypt(plaintext, identity, { version: row.version, valueType: row.value_type, expiresAt: row.expires_at }), row.id);
+    }
+    db.prepare('INSERT INTO kvb_migrations (owner, version, applied_at) VALUES (?, 1, ?) ON CONFLICT(owner) DO UPDATE SET version = 1, applied_at = excluded.applied_at')
+      .run(owner, new Date().toISOString());
+  }).immediate();
+}
+
 function toRow(entry: Entry, ciphertext: Buffer): EntryRow {
   return {
     id: entry.id,
@@ -345,6 +404,10 @@ function toRow(entry: Entry, ciphertext: Buffer): EntryRow {
     updated_at: entry.updatedAt,
     expires_at: entry.expiresAt,
   };
+}
+
+function bindingOf(entry: Entry): RowBinding {
+  return { version: entry.version, valueType: entry.valueType, expiresAt: entry.expiresAt };
 }
 
 function identityOf(entry: Entry): RowIdentity {

@@ -60,6 +60,10 @@ export function registerKvRoutes(app: FastifyInstance, context: ApiContext): voi
       op: 'list', scope: query.scope, scopeKey: query.scopeKey, prefix: query.prefix, limit: query.limit, cursor: query.cursor ?? null,
     });
     const list = result as ListResult;
+    if (list.damaged) {
+      request.log.warn({ scope: query.scope, damaged: list.damaged }, 'list skipped stored values that failed to decrypt (damaged or tampered)');
+      return { entries: list.entries, nextCursor: list.nextCursor, damaged: list.damaged };
+    }
     return { entries: list.entries, nextCursor: list.nextCursor };
   });
 
@@ -103,6 +107,9 @@ export function registerKvRoutes(app: FastifyInstance, context: ApiContext): voi
     });
     const companyId = context.companyFor(request, body.companyId);
     // The ops' contents are checked by the store itself, with the codes every backend uses.
-    return { results: await store.batch(companyId, body.ops as unknown as KvOp[]) };
+    const results = await store.batch(companyId, body.ops as unknown as KvOp[]);
+    const damaged = results.reduce((sum, result) => sum + (result.op === 'list' ? result.damaged ?? 0 : 0), 0);
+    if (damaged > 0) request.log.warn({ damaged }, 'list skipped stored values that failed to decrypt (damaged or tampered)');
+    return { results };
   });
 }
