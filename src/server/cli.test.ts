@@ -223,6 +223,23 @@ describe('kvb run', () => {
     expect(kvb(['kv', 'list', '--data', 'store']).stdout).toBe('');
   });
 
+  it.runIf(process.platform === 'linux')('fails fast with exit 2 for a --data directory that cannot be created (/proc/x)', () => {
+    const started = Date.now();
+    const { status, stderr } = kvb(['kv', 'list', '--data', '/proc/kvb-cannot-exist']);
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/^kvb: Cannot use the data directory \/proc\/kvb-cannot-exist: /);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('exits 2 rather than starting an empty store when kvb.sqlite was truncated to 0 bytes', () => {
+    expect(kvb(['kv', 'set', 'kept', 'v', '--data', 'store']).status).toBe(0);
+    for (const suffix of ['', '-wal', '-shm']) rmSync(join(workDir, 'store', `kvb.sqlite${suffix}`), { force: true });
+    writeFileSync(join(workDir, 'store', 'kvb.sqlite'), '');
+    const { status, stderr } = kvb(['kv', 'list', '--data', 'store']);
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/is empty \(0 bytes\) although this data directory has a master key/);
+  });
+
   it('exits 2 with one line and no stack trace for usage mistakes', () => {
     const file = writeJson('greeter.json', greeter);
     for (const args of [['run', file, '--colour'], ['run', 'missing.json'], ['run', file, '--input', '{not json'], ['run', file, '--input', '@absent.json']]) {

@@ -12,6 +12,7 @@ import { DEFAULT_COMPANY_ID, formatProblems, runBlueprint, validateBlueprint } f
 import type { RunRecord } from '../engine/types';
 import { KvError, isKvError, type KvErrorCode } from '../kv/errors';
 import { SAVE_MODES, SCOPES, VALUE_TYPES, type Entry, type JsonValue, type KeyValueStore, type KvOp, type SaveMode, type Scope, type ValueType } from '../kv/types';
+import { DataDirectoryError } from './database';
 import { openSqliteStore } from './sqlite-store';
 
 // ---------------------------------------------------------------------------------------------
@@ -362,6 +363,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     io.stderr(`kvb: ${describeFailure(error)}\n`);
     if (io.env.KVB_DEBUG === '1' && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
     if (error instanceof CliError) return error.exitCode;
+    // A --data directory that cannot be used is the caller's to fix, like a usage mistake.
+    if (error instanceof DataDirectoryError) return 2;
     if (isKvError(error)) return exitCodeOf(error.code);
     return 1;
   }

@@ -3,8 +3,8 @@
  * server's own tables (blueprints, runs). Each owner keeps its schema as an append-only list of
  * migrations and applies it with `migrate(db, owner, migrations)`.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { KvError } from '../kv/errors';
 
@@ -12,8 +12,29 @@ export type Database = BetterSqlite3.Database;
 
 export const DATABASE_FILE = 'kvb.sqlite';
 
-/** How long a statement waits for another process's write lock before failing with `store`. */
-const BUSY_TIMEOUT_MS = 5000;
+/**
+ * How long a statement waits for another process's lock. better-sqlite3 waits synchronously,
+ * blocking the event loop, so it is kept short; the store retries a busy batch asynchronously
+ * (see `SqliteStore`) and then answers `store` ("the database is busy, try again").
+ */
+export const BUSY_TIMEOUT_MS = 50;
+
+/** A SQLite failure because another connection holds the lock; worth retrying a little later. */
+export class DatabaseBusyError extends KvError {
+  constructor(what: string) {
+    super('store', `The database is busy: another process holds its lock (${what}); try again`);
+  }
+}
+
+/**
+ * The data directory or its database cannot be used at all (not creatable, not a directory, a
+ * damaged database file): the CLI exits 2 with this message instead of trying anything.
+ */
+export class DataDirectoryError extends KvError {
+  constructor(message: string) {
+    super('store', message);
+  }
+}
 
 /** `PRAGMA user_version` of a database whose bookkeeping table is `kvb_migrations`. */
 const BOOKKEEPING_VERSION = 1;
@@ -22,9 +43,9 @@ const BOOKKEEPING_VERSION = 1;
 export function openDatabase(dataDir: string): Database {
   try {
     // 0700: the directory holds the master key file and the encrypted values.
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    makeDirectory(dataDir, 0o700);
   } catch (error) {
-    throw new KvError('store', `Cannot use the data directory ${dataDir}: ${describeDirectoryError(error)}`);
+    throw new DataDirectoryError(`Cannot use the data directory ${dataDir}: ${describeDirectoryError(error)}`);
   }
   const path = join(dataDir, DATABASE_FILE);
   let db: Database;
@@ -38,7 +59,7 @@ export function openDatabase(dataDir: string): Database {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('foreign_keys = ON');
   } catch (error) {
-    throw new KvError('store', `Cannot open the database ${path}: ${describeSqliteError(error)}`);
+    throw new DataDirectoryError(`Cannot open the database ${path}: ${describeSqliteError(error)}`);
   }
   try {
     ensureBookkeeping(db);
@@ -95,6 +116,33 @@ export function migrate(db: Database, owner: string, migrations: readonly string
   }
 }
 
+/**
+ * `mkdir -p`, one level at a time. Node's own recursive mkdir loops forever on some paths
+ * (`/proc/x`: the kernel answers ENOENT for a directory whose parent exists).
+ */
+function makeDirectory(path: string, mode: number): void {
+  const missing: string[] = [];
+  for (let current = resolve(path); ; current = dirname(current)) {
+    try {
+      if (!statSync(current).isDirectory()) {
+        throw Object.assign(new Error(`${current} is not a directory`), { code: current === resolve(path) ? 'EEXIST' : 'ENOTDIR' });
+      }
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      missing.push(current);
+      if (dirname(current) === current) break;
+    }
+  }
+  for (const directory of missing.reverse()) {
+    try {
+      mkdirSync(directory, { mode });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+}
+
 /** Why a data directory cannot be created, in words rather than an errno. */
 function describeDirectoryError(error: unknown): string {
   switch ((error as { code?: unknown }).code) {
@@ -102,15 +150,32 @@ function describeDirectoryError(error: unknown): string {
     case 'ENOTDIR': return 'a part of the path is a file, not a directory';
     case 'EACCES': case 'EPERM': return 'permission denied';
     case 'EROFS': return 'the file system is read-only';
+    case 'ENOENT': return 'the file system does not let a directory be created there';
     default: return error instanceof Error ? error.message : String(error);
   }
 }
 
-/** The message of a SQLite failure, without a stack. */
+/** The message of a SQLite failure, without a stack, with what to do for the common causes. */
 export function describeSqliteError(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' ? `${error.message} (${code})` : error.message;
+    if (typeof code !== 'string') return error.message;
+    if (code.startsWith('SQLITE_FULL')) return `the disk is full (${code}): free some space and try again; deleting keys needs little or no extra space`;
+    if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return `the database file is damaged (${code}): restore it from a backup`;
+    if (code.startsWith('SQLITE_READONLY')) return `the database cannot be written (${code}): check the permissions of the data directory`;
+    return `${error.message} (${code})`;
   }
   return String(error);
+}
+
+/** True for SQLite's "another connection holds the lock" failures. */
+export function isBusyError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+/** True when SQLite ran out of space: the disk, or the database's page limit. */
+export function isFullError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_FULL');
 }

@@ -362,3 +362,61 @@ describe('SqliteStore binding of version, value type and expiry', () => {
     expect((await rejection(get(reopened, 'legacy'))).code).toBe('integrity');
   });
 });
+
+describe('SqliteStore robustness', () => {
+  it('answers "busy, try again" quickly, without blocking the event loop, while another process holds the write lock', async () => {
+    const store = open();
+    await set(store, 'k', 1);
+    const holder = rawDatabase();
+    holder.prepare('BEGIN IMMEDIATE').run();
+    let maxGap = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      maxGap = Math.max(maxGap, now - last);
+      last = now;
+    }, 5);
+    const started = performance.now();
+    try {
+      const error = await rejection(set(store, 'k', 2));
+      const elapsed = performance.now() - started;
+      expect(error.code).toBe('store');
+      expect(error.message).toMatch(/database is busy.*try again/);
+      expect(elapsed).toBeLessThan(2000);
+      expect(maxGap).toBeLessThan(250);
+    } finally {
+      clearInterval(ticker);
+      holder.prepare('ROLLBACK').run();
+      holder.close();
+    }
+  });
+
+  it('commits once a lock held for a moment is released', async () => {
+    const store = open();
+    const holder = rawDatabase();
+    holder.prepare('BEGIN IMMEDIATE').run();
+    setTimeout(() => { holder.prepare('ROLLBACK').run(); holder.close(); }, 120);
+    expect((await set(store, 'later', 'ok')).version).toBe(1);
+  });
+
+  it('refuses to open a 0-byte database beside a master key, instead of starting empty', async () => {
+    const store = open();
+    await set(store, 'kept', 1);
+    await store.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(join(dataDir, `${DATABASE_FILE}${suffix}`), { force: true });
+    writeFileSync(join(dataDir, DATABASE_FILE), '');
+    expect(() => open()).toThrow(/kvb\.sqlite is empty \(0 bytes\) although this data directory has a master key/);
+    expect(statSync(join(dataDir, DATABASE_FILE)).size).toBe(0);
+  });
+
+  it('says the disk is full when a write does not fit, and still deletes', async () => {
+    const store = open();
+    await set(store, 'small', 1);
+    const pages = store.db.pragma('page_count', { simple: true }) as number;
+    store.db.pragma(`max_page_count = ${pages}`);
+    const error = await rejection(set(store, 'big', 'x'.repeat(200_000)));
+    expect(error.code).toBe('store');
+    expect(error.message).toMatch(/the disk is full/);
+    expect(await store.batch(COMPANY, [{ op: 'delete', key: 'small', ...flow }])).toEqual([{ op: 'delete', deleted: true }]);
+  });
+});

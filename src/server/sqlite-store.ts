@@ -12,12 +12,14 @@
  *      and the batch runs again on fresh rows.
  * Batches of one store also run one after another, so they never conflict with each other.
  */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Statement } from 'better-sqlite3';
 import { KvError, isKvError } from '../kv/errors';
 import { executeBatch, snapshotOps, type BatchOptions, type BatchReader, type BatchWrite, type ListedRows, type ListQuery, type RowPresence } from '../kv/operations';
 import type { Entry, JsonValue, KeyValueStore, KvOp, KvOpResult, Scope, ValueType } from '../kv/types';
-import { describeSqliteError, migrate, openDatabase, type Database } from './database';
-import { ValueCipher, loadMasterKey, parseMasterKey, type RowBinding, type RowIdentity } from './encryption';
+import { DataDirectoryError, DatabaseBusyError, DATABASE_FILE, describeSqliteError, isBusyError, isFullError, migrate, openDatabase, type Database } from './database';
+import { MASTER_KEY_ENV, MASTER_KEY_FILE, ValueCipher, loadMasterKey, parseMasterKey, type RowBinding, type RowIdentity } from './encryption';
 
 /** The KV store's schema; append only (see `migrate`). */
 export const KV_MIGRATIONS: readonly string[] = [
@@ -41,6 +43,11 @@ export const KV_MIGRATIONS: readonly string[] = [
 
 /** A batch that keeps losing its rows to other processes gives up after this many tries. */
 const MAX_ATTEMPTS = 100;
+/**
+ * Waits (asynchronously, the event loop stays free) before each retry of a batch that found the
+ * database locked by another process; past the last, the batch fails with "busy, try again".
+ */
+const BUSY_RETRY_DELAYS_MS = [10, 25, 50, 100, 200];
 /** Expired rows removed per writing batch: enough to keep up, small enough to stay quick. */
 const PURGE_PER_BATCH = 100;
 /** Above every character a valid key can hold, so `[prefix, prefix + this)` spans the prefix. */
@@ -183,6 +190,17 @@ export class SqliteStore implements KeyValueStore {
   }
 
   private async runBatch(companyId: string, ops: KvOp[]): Promise<KvOpResult[]> {
+    for (let retry = 0; ; retry++) {
+      try {
+        return await this.runBatchOnce(companyId, ops);
+      } catch (error) {
+        if (!(error instanceof DatabaseBusyError) || retry >= BUSY_RETRY_DELAYS_MS.length) throw error;
+        await delay(BUSY_RETRY_DELAYS_MS[retry]!);
+      }
+    }
+  }
+
+  private async runBatchOnce(companyId: string, ops: KvOp[]): Promise<KvOpResult[]> {
     this.assertOpen();
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const observations: Observation[] = [];
@@ -202,7 +220,7 @@ export class SqliteStore implements KeyValueStore {
         ciphertext: write.entry ? this.cipher.encrypt(JSON.stringify(write.entry.value), identityOf(write.entry), bindingOf(write.entry)) : null,
       }));
       const now = this.now().toISOString();
-      if (this.guard(() => this.commitBatch(observations, sealed, companyId, now))) return structuredClone(outcome.results);
+      if (this.guard(() => this.commitMakingRoom(observations, sealed, companyId, now))) return structuredClone(outcome.results);
     }
     throw new KvError('store', `The batch could not commit after ${MAX_ATTEMPTS} attempts: other processes keep changing the same keys`);
   }
@@ -251,6 +269,25 @@ export class SqliteStore implements KeyValueStore {
     } catch (error) {
       if (isKvError(error) && error.code === 'integrity') return null;
       throw error;
+    }
+  }
+
+  /**
+   * Commits; on a full disk, once more after a checkpoint. With WAL a commit appends to the
+   * log, and a checkpoint lets the log be rewritten from its start, so a batch that frees
+   * space (deletes) usually fits in the log file's existing size.
+   */
+  private commitMakingRoom(observations: Observation[], writes: SealedWrite[], companyId: string, now: string): boolean {
+    try {
+      return this.commitBatch(observations, writes, companyId, now);
+    } catch (error) {
+      if (!isFullError(error)) throw error;
+      try {
+        this.db.pragma('wal_checkpoint(RESTART)');
+      } catch {
+        throw error;
+      }
+      return this.commitBatch(observations, writes, companyId, now);
     }
   }
 
@@ -332,6 +369,7 @@ export interface OpenSqliteStoreOptions {
  * rather than on every read).
  */
 export function openSqliteStore(options: OpenSqliteStoreOptions): SqliteStore {
+  refuseTruncatedDatabase(options);
   const db = openDatabase(options.dataDir);
   try {
     const key = typeof options.masterKey === 'string'
@@ -346,6 +384,26 @@ export function openSqliteStore(options: OpenSqliteStoreOptions): SqliteStore {
     db.close();
     throw asStoreError(error);
   }
+}
+
+/**
+ * A 0-byte database file beside a master key means the database was truncated (a bad copy, a
+ * full disk): SQLite would open it as a new, empty store and the values would silently be gone.
+ * A new data directory never has one (the file gets its header when it is created).
+ */
+function refuseTruncatedDatabase(options: OpenSqliteStoreOptions): void {
+  const path = join(options.dataDir, DATABASE_FILE);
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    return;
+  }
+  if (size > 0) return;
+  const env = options.env ?? process.env;
+  const hasKey = options.masterKey !== undefined || Boolean(env[MASTER_KEY_ENV]) || existsSync(join(options.dataDir, MASTER_KEY_FILE));
+  if (!hasKey) return;
+  throw new DataDirectoryError(`The database ${path} is empty (0 bytes) although this data directory has a master key: the file was truncated or damaged. Restore it from a backup; to start an empty store on purpose, delete the file and ${MASTER_KEY_FILE}`);
 }
 
 /** Records the key's fingerprint on first use; afterwards refuses a different key. */
@@ -425,5 +483,10 @@ function isRowExpired(row: EntryRow, now: Date): boolean {
 
 function asStoreError(error: unknown): KvError {
   if (isKvError(error)) return error as KvError;
+  if (isBusyError(error)) return new DatabaseBusyError(DATABASE_FILE);
   return new KvError('store', `SQLite store failed: ${describeSqliteError(error)}`);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => { setTimeout(resolve, ms); });
 }
