@@ -44,7 +44,7 @@ function valueOf(results: KvOpResult[], index = 0): unknown {
 
 const get = (key: string): KvOp => ({ op: 'get', key, scope: 'global' });
 
-describeConformance('indexeddb (fake-indexeddb)', () => IndexedDbStore.open({ dbName: freshDbName() }));
+describeConformance('indexeddb (fake-indexeddb)', (clock) => IndexedDbStore.open({ dbName: freshDbName(), batchOptions: { now: clock.now } }), { injectsClock: true });
 
 describe('IndexedDbStore', () => {
   it('keeps values across reopening the database, with the same encryption key', async () => {

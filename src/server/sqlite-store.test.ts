@@ -55,10 +55,10 @@ function rawDatabase(): BetterSqlite3.Database {
 describe('SqliteStore conformance', () => {
   let conformanceDir: string;
   afterAll(() => rmSync(conformanceDir, { recursive: true, force: true }));
-  describeConformance('sqlite', async () => {
+  describeConformance('sqlite', async (clock) => {
     conformanceDir = mkdtempSync(join(tmpdir(), 'kvb-conformance-'));
-    return openSqliteStore({ dataDir: conformanceDir, env: {} });
-  });
+    return openSqliteStore({ dataDir: conformanceDir, env: {}, batchOptions: { now: clock.now } });
+  }, { injectsClock: true });
 });
 
 describe('SqliteStore', () => {
