@@ -5,6 +5,7 @@
 import type { ZodError } from 'zod';
 import { describeValidationFailure, type ApiErrorBody, type ApiErrorCode, type ApiProblem } from '../../kv/api-schema';
 import { httpStatusOf, isKvError } from '../../kv/errors';
+import { describeSqliteError, isBusyError, isFullError } from '../database';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -37,6 +38,10 @@ export function notFound(message: string): ApiError {
 /** The ApiError for anything a route threw that carries a known code; `null` for real faults. */
 export function toApiError(error: unknown): ApiError | null {
   if (error instanceof ApiError) return error;
+  // The server's own tables (blueprints, runs) use the database directly: its two expected
+  // failures are the store's, not faults.
+  if (isBusyError(error)) return new ApiError(503, 'store', 'The database is busy: another process holds its lock; try again');
+  if (isFullError(error)) return new ApiError(503, 'store', `SQLite store failed: ${describeSqliteError(error)}`);
   if (isKvError(error)) {
     const extra = error.opIndex === undefined ? {} : { opIndex: error.opIndex };
     return new ApiError(httpStatusOf(error.code), error.code, error.message, extra);
