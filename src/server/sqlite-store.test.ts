@@ -301,6 +301,22 @@ describe('SqliteStore with a damaged row', () => {
     expect(second.damaged).toBeUndefined();
   });
 
+  it('treats a value nesting past the limit (written before the limit existed) as damaged', async () => {
+    const store = open();
+    const entry = await set(store, 'deep', 'placeholder');
+    await set(store, 'shallow', 1);
+    const deepText = `${'['.repeat(3000)}${']'.repeat(3000)}`;
+    const sealed = store.cipher.encrypt(deepText, { companyId: COMPANY, scope: flow.scope, scopeKey: flow.scopeKey, key: 'deep' }, { version: entry.version, valueType: 'json', expiresAt: null });
+    const raw = rawDatabase();
+    raw.prepare("UPDATE kv_entries SET value_ciphertext = ?, value_type = 'json' WHERE key = 'deep'").run(sealed);
+    raw.close();
+    const listed = await list(store);
+    expect(listed.entries.map((e) => e.key)).toEqual(['shallow']);
+    expect(listed.damaged).toBe(1);
+    expect((await rejection(get(store, 'deep'))).message).toMatch(/more than 64 levels deep/);
+    expect(await store.batch(COMPANY, [{ op: 'delete', key: 'deep', ...flow }])).toEqual([{ op: 'delete', deleted: true }]);
+  });
+
   it('deletes it by key and by id without decrypting it', async () => {
     const store = open();
     await set(store, 'bykey', 1);

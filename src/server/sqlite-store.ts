@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import type { Statement } from 'better-sqlite3';
 import { KvError, isKvError } from '../kv/errors';
 import { executeBatch, snapshotOps, type BatchOptions, type BatchReader, type BatchWrite, type ListedRows, type ListQuery, type RowPresence } from '../kv/operations';
-import type { Entry, JsonValue, KeyValueStore, KvOp, KvOpResult, Scope, ValueType } from '../kv/types';
+import { nestsDeeperThan } from '../kv/json';
+import { JSON_MAX_DEPTH, type Entry, type JsonValue, type KeyValueStore, type KvOp, type KvOpResult, type Scope, type ValueType } from '../kv/types';
 import { DataDirectoryError, DatabaseBusyError, DATABASE_FILE, describeSqliteError, isBusyError, isFullError, migrate, openDatabase, type Database } from './database';
 import { MASTER_KEY_ENV, MASTER_KEY_FILE, ValueCipher, loadMasterKey, parseMasterKey, type RowBinding, type RowIdentity } from './encryption';
 
@@ -306,6 +307,10 @@ export class SqliteStore implements KeyValueStore {
   private toEntry(row: EntryRow): Entry {
     const identity: RowIdentity = { companyId: row.company_id, scope: row.scope, scopeKey: row.scope_key, key: row.key };
     const plaintext = this.cipher.decrypt(row.value_ciphertext, identity, { version: row.version, valueType: row.value_type, expiresAt: row.expires_at });
+    // Stored by a version without the nesting limit: every later walk of it could overflow.
+    if (nestsDeeperThan(plaintext, JSON_MAX_DEPTH)) {
+      throw new KvError('integrity', `The stored value of key '${row.key}' nests arrays and objects more than ${JSON_MAX_DEPTH} levels deep (written before that limit); delete it and store it flatter`);
+    }
     let value: JsonValue;
     try {
       value = JSON.parse(plaintext) as JsonValue;
