@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../engine/types';
 import { formatRunSummary, parseArgs, type CliCommand } from './cli';
@@ -258,6 +259,22 @@ describe('kvb run', () => {
 });
 
 describe('kvb kv', () => {
+  it('lists around a damaged value, saying how many it skipped, and deletes it', () => {
+    const data = ['--data', 'store'];
+    for (const key of ['first', 'broken', 'last']) expect(kvb(['kv', 'set', key, `value of ${key}`, ...data]).status).toBe(0);
+    const raw = new BetterSqlite3(join(workDir, 'store', 'kvb.sqlite'));
+    const blob = raw.prepare("SELECT value_ciphertext FROM kv_entries WHERE key = 'broken'").pluck().get() as Buffer;
+    blob[20] = blob[20]! ^ 0x80;
+    raw.prepare("UPDATE kv_entries SET value_ciphertext = ? WHERE key = 'broken'").run(blob);
+    raw.close();
+    const listed = kvb(['kv', 'list', ...data]);
+    expect(listed).toMatchObject({ status: 0, stdout: 'first\nlast\n' });
+    expect(listed.stderr).toMatch(/skipped 1 stored value in global scope that failed to decrypt/);
+    expect(kvb(['kv', 'get', 'broken', ...data]).status).toBe(1);
+    expect(kvb(['kv', 'delete', 'broken', ...data]).status).toBe(0);
+    expect(kvb(['kv', 'list', ...data])).toMatchObject({ status: 0, stdout: 'first\nlast\n', stderr: '' });
+  });
+
   it('sets, gets, lists and deletes keys for scripts', () => {
     const data = ['--data', 'store'];
     expect(kvb(['kv', 'set', 'greeting', 'hello world', ...data])).toMatchObject({ status: 0, stdout: "Created 'greeting' in global scope (version 1)\n" });
