@@ -10,6 +10,8 @@ import { JSON_MAX_DEPTH, type JsonValue } from './types';
 export interface JsonSyntaxError {
   offset: number;
   reason: string;
+  /** Set when the text parses but nests past the limit. */
+  tooDeep?: true;
 }
 
 export type ParsedJson = { ok: true; value: JsonValue } | { ok: false; problem: JsonSyntaxError; message: string };
@@ -17,7 +19,7 @@ export type ParsedJson = { ok: true; value: JsonValue } | { ok: false; problem: 
 export const JSON_NUMBER_PATTERN = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 /** The reason given for nesting past the limit, in every message that reports it. */
-export function tooDeepReason(maxDepth = JSON_MAX_DEPTH): string {
+function tooDeepReason(maxDepth = JSON_MAX_DEPTH): string {
   return `it nests arrays and objects more than ${maxDepth} levels deep (the limit is ${maxDepth})`;
 }
 
@@ -129,7 +131,7 @@ export function findJsonSyntaxError(json: string, maxDepth = JSON_MAX_DEPTH): Js
     skipSpaces();
     const char = json[i];
     if (char === '{' || char === '[') {
-      if (open.length >= maxDepth) return fail(tooDeepReason(maxDepth));
+      if (open.length >= maxDepth) return { ...fail(tooDeepReason(maxDepth)), tooDeep: true };
       open.push(char);
       i++;
       skipSpaces();

@@ -12,7 +12,7 @@ import {
   type KvOpsResponse,
   unknownOpField,
 } from '../../../kv/api-schema';
-import { describeJsonProblem, parseJson, tooDeepReason } from '../../../kv/json';
+import { describeJsonProblem, parseJson } from '../../../kv/json';
 import { describeKey, nestingProblem } from '../../../kv/operations';
 import { isKvError, KvError } from '../../../kv/errors';
 import type { JsonValue, KeyValueStore, KvOp, KvOpResult, ListResult, SetResult } from '../../../kv/types';
@@ -24,7 +24,7 @@ import { paramOf, parseBody, parseQuery } from './parse';
 function parseJsonText(text: string, key: string): JsonValue {
   const parsed = parseJson(text);
   if (parsed.ok) return parsed.value;
-  throw new ApiError(parsed.problem.reason === tooDeepReason() ? 422 : 400, 'invalid_value', describeJsonProblem(text, parsed.problem, { subject: `Value for key ${describeKey(key)}` }));
+  throw new ApiError(parsed.problem.tooDeep ? 422 : 400, 'invalid_value', describeJsonProblem(text, parsed.problem, { subject: `Value for key ${describeKey(key)}` }));
 }
 
 /**
