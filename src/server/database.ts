@@ -3,7 +3,7 @@
  * server's own tables (blueprints, runs). Each owner keeps its schema as an append-only list of
  * migrations and applies it with `migrate(db, owner, migrations)`.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statfsSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { KvError } from '../kv/errors';
@@ -11,6 +11,15 @@ import { KvError } from '../kv/errors';
 export type Database = BetterSqlite3.Database;
 
 export const DATABASE_FILE = 'kvb.sqlite';
+
+/**
+ * Disk space held back for deletes: with WAL every commit, a delete included, appends to the
+ * log, so on a full disk nothing could be removed to make room. This file is given up, once, so
+ * a delete (or opening the database to run one) can go through; it is made again at the next
+ * open that finds space.
+ */
+export const RESERVE_FILE = 'kvb.reserve';
+export const RESERVE_BYTES = 1024 * 1024;
 
 /**
  * How long a statement waits for another process's lock. better-sqlite3 waits synchronously,
@@ -40,6 +49,42 @@ export class DataDirectoryError extends KvError {
 const BOOKKEEPING_VERSION = 1;
 
 /** Opens (creating when needed) the database of a data directory, ready for concurrent use. */
+/** Makes the reserve file when it is missing and the disk has room; never fails. */
+export function ensureReserve(dataDir: string): void {
+  const path = join(dataDir, RESERVE_FILE);
+  if (existsSync(path)) return;
+  try {
+    writeFileSync(path, Buffer.alloc(RESERVE_BYTES), { mode: 0o600, flag: 'wx' });
+  } catch {
+    try { unlinkSync(path); } catch { /* nothing was written */ }
+  }
+}
+
+/** True when the reserve file is in place (made again first, when there is room). */
+export function hasReserve(dataDir: string): boolean {
+  ensureReserve(dataDir);
+  return existsSync(join(dataDir, RESERVE_FILE));
+}
+
+/** Gives up the reserve file; true when there was one to give. */
+export function releaseReserve(dataDir: string): boolean {
+  try {
+    unlinkSync(join(dataDir, RESERVE_FILE));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when the file system holding `dataDir` has no space left for us. */
+export function isDiskFull(dataDir: string): boolean {
+  try {
+    return statfsSync(dataDir).bavail === 0;
+  } catch {
+    return false;
+  }
+}
+
 export function openDatabase(dataDir: string): Database {
   try {
     // 0700: the directory holds the master key file and the encrypted values.
@@ -48,6 +93,16 @@ export function openDatabase(dataDir: string): Database {
     throw new DataDirectoryError(`Cannot use the data directory ${dataDir}: ${describeDirectoryError(error)}`);
   }
   const path = join(dataDir, DATABASE_FILE);
+  try {
+    return openPreparedDatabase(path);
+  } catch (error) {
+    // Opening needs a little space (the WAL index and log): on a full disk, spend the reserve.
+    if (!isDiskFull(dataDir) || !releaseReserve(dataDir)) throw error;
+    return openPreparedDatabase(path);
+  }
+}
+
+function openPreparedDatabase(path: string): Database {
   let db: Database;
   try {
     db = new BetterSqlite3(path, { timeout: BUSY_TIMEOUT_MS });
@@ -160,7 +215,7 @@ export function describeSqliteError(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     if (typeof code !== 'string') return error.message;
-    if (code.startsWith('SQLITE_FULL')) return `the disk is full (${code}): free some space and try again; deleting keys needs little or no extra space`;
+    if (code.startsWith('SQLITE_FULL')) return `the disk is full (${code}): free some space and try again (deleting keys still works: kvb keeps a little space in reserve for it)`;
     if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return `the database file is damaged (${code}): restore it from a backup`;
     if (code.startsWith('SQLITE_READONLY')) return `the database cannot be written (${code}): check the permissions of the data directory`;
     return `${error.message} (${code})`;

@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { describeConformance } from '../kv/conformance-vitest';
 import { KvError } from '../kv/errors';
 import type { Entry, KvOp } from '../kv/types';
@@ -434,5 +435,38 @@ describe('SqliteStore robustness', () => {
     expect(error.code).toBe('store');
     expect(error.message).toMatch(/the disk is full/);
     expect(await store.batch(COMPANY, [{ op: 'delete', key: 'small', ...flow }])).toEqual([{ op: 'delete', deleted: true }]);
+  });
+});
+
+describe('SqliteStore on a really full disk (a 2 MiB tmpfs; Linux as root only, else skipped)', () => {
+  let mountDir = '';
+  let mounted = false;
+  beforeAll(() => {
+    mountDir = mkdtempSync(join(tmpdir(), 'kvb-full-'));
+    mounted = process.platform === 'linux' && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mountDir]).status === 0;
+  });
+  afterAll(() => {
+    if (mounted) spawnSync('umount', [mountDir]);
+    rmSync(mountDir, { recursive: true, force: true });
+  });
+
+  it('refuses writes saying the disk is full, and still deletes (the reserve file)', async (context) => {
+    if (!mounted) return context.skip();
+    const store = openSqliteStore({ dataDir: join(mountDir, 'data'), env: {} });
+    opened.push(store);
+    for (let i = 0; i < 5; i++) await set(store, `k${i}`, randomBytes(60_000).toString('base64'));
+    try {
+      writeFileSync(join(mountDir, 'fill'), Buffer.alloc(4 * 1024 * 1024));
+    } catch {
+      // ENOSPC: the disk is now full.
+    }
+    for (const value of [randomBytes(60_000).toString('base64'), 'small']) {
+      const error = await rejection(set(store, 'more', value));
+      expect(error.code).toBe('store');
+      expect(error.message).toMatch(/the disk is full/);
+    }
+    expect(await store.batch(COMPANY, [{ op: 'delete', key: 'k1', ...flow }])).toEqual([{ op: 'delete', deleted: true }]);
+    expect(await store.batch(COMPANY, [{ op: 'delete', key: 'k2', ...flow }])).toEqual([{ op: 'delete', deleted: true }]);
+    expect((await list(store)).entries.map((entry) => entry.key)).toEqual(['k0', 'k3', 'k4']);
   });
 });

@@ -19,7 +19,7 @@ import { KvError, isKvError } from '../kv/errors';
 import { executeBatch, snapshotOps, type BatchOptions, type BatchReader, type BatchWrite, type ListedRows, type ListQuery, type RowPresence } from '../kv/operations';
 import { nestsDeeperThan } from '../kv/json';
 import { JSON_MAX_DEPTH, type Entry, type JsonValue, type KeyValueStore, type KvOp, type KvOpResult, type Scope, type ValueType } from '../kv/types';
-import { DataDirectoryError, DatabaseBusyError, DATABASE_FILE, describeSqliteError, isBusyError, isFullError, migrate, openDatabase, type Database } from './database';
+import { DataDirectoryError, DatabaseBusyError, DATABASE_FILE, describeSqliteError, ensureReserve, hasReserve, isBusyError, isFullError, migrate, openDatabase, releaseReserve, type Database } from './database';
 import { MASTER_KEY_ENV, MASTER_KEY_FILE, ValueCipher, loadMasterKey, parseMasterKey, type RowBinding, type RowIdentity } from './encryption';
 
 /** The KV store's schema; append only (see `migrate`). */
@@ -87,6 +87,8 @@ export interface SqliteStoreOptions {
   ownsDatabase?: boolean;
   /** Clock and id source, for tests. */
   batchOptions?: BatchOptions;
+  /** The data directory, whose reserve file (see `RESERVE_FILE`) lets deletes pass on a full disk. */
+  dataDir?: string;
 }
 
 export class SqliteStore implements KeyValueStore {
@@ -97,6 +99,7 @@ export class SqliteStore implements KeyValueStore {
   readonly cipher: ValueCipher;
   private readonly ownsDatabase: boolean;
   private readonly batchOptions: BatchOptions;
+  private readonly dataDir: string | null;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
@@ -117,6 +120,7 @@ export class SqliteStore implements KeyValueStore {
     this.cipher = options.cipher;
     this.ownsDatabase = options.ownsDatabase ?? false;
     this.batchOptions = options.batchOptions ?? {};
+    this.dataDir = options.dataDir ?? null;
     migrate(this.db, 'kv', KV_MIGRATIONS);
 
     const identity = 'company_id = ? AND scope = ? AND scope_key = ? AND key = ?';
@@ -169,7 +173,7 @@ export class SqliteStore implements KeyValueStore {
 
   async deleteById(companyId: string, id: string): Promise<boolean> {
     return this.exclusive(() => {
-      const removed = this.deleteByIdReturning.get(id, companyId);
+      const removed = this.withReserveForDeletes(true, () => this.deleteByIdReturning.get(id, companyId));
       return removed !== undefined && !(removed.expires_at !== null && removed.expires_at <= this.now().toISOString());
     });
   }
@@ -273,22 +277,26 @@ export class SqliteStore implements KeyValueStore {
     }
   }
 
-  /**
-   * Commits; on a full disk, once more after a checkpoint. With WAL a commit appends to the
-   * log, and a checkpoint lets the log be rewritten from its start, so a batch that frees
-   * space (deletes) usually fits in the log file's existing size.
-   */
+  /** Commits; a batch that only deletes may spend the space reserve on a full disk. */
   private commitMakingRoom(observations: Observation[], writes: SealedWrite[], companyId: string, now: string): boolean {
+    const onlyDeletes = writes.every(({ write }) => write.entry === null);
+    // Once the reserve is spent (and cannot be made again), it is kept for deletes.
+    if (!onlyDeletes && this.dataDir !== null && !hasReserve(this.dataDir)) {
+      throw new KvError('store', 'SQLite store failed: the disk is full: free some space and try again (deleting keys still works)');
+    }
+    return this.withReserveForDeletes(onlyDeletes, () => this.commitBatch(observations, writes, companyId, now));
+  }
+
+  /**
+   * Runs `write`; when it fails for a full disk and `deletesOnly`, gives up the reserve file and
+   * runs it once more. Other writes keep failing with "the disk is full".
+   */
+  private withReserveForDeletes<T>(deletesOnly: boolean, write: () => T): T {
     try {
-      return this.commitBatch(observations, writes, companyId, now);
+      return write();
     } catch (error) {
-      if (!isFullError(error)) throw error;
-      try {
-        this.db.pragma('wal_checkpoint(RESTART)');
-      } catch {
-        throw error;
-      }
-      return this.commitBatch(observations, writes, companyId, now);
+      if (!deletesOnly || !isFullError(error) || this.dataDir === null || !releaseReserve(this.dataDir)) throw error;
+      return write();
     }
   }
 
@@ -381,9 +389,10 @@ export function openSqliteStore(options: OpenSqliteStoreOptions): SqliteStore {
       ? parseMasterKey(options.masterKey, 'The master key')
       : options.masterKey ?? loadMasterKey(options.dataDir, options.env).key;
     const cipher = new ValueCipher(key);
-    const store = new SqliteStore({ db, cipher, ownsDatabase: true, batchOptions: options.batchOptions });
+    const store = new SqliteStore({ db, cipher, ownsDatabase: true, batchOptions: options.batchOptions, dataDir: options.dataDir });
     checkMasterKey(db, cipher);
     resealLegacyValues(db, cipher);
+    ensureReserve(options.dataDir);
     return store;
   } catch (error) {
     db.close();
