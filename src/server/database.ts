@@ -97,7 +97,8 @@ export function openDatabase(dataDir: string): Database {
     return openPreparedDatabase(path);
   } catch (error) {
     // Opening needs a little space (the WAL index and log): on a full disk, spend the reserve.
-    if (!isDiskFull(dataDir) || !releaseReserve(dataDir)) throw error;
+    if (!isDiskFull(dataDir)) throw error;
+    if (!releaseReserve(dataDir)) throw new DataDirectoryError(`Cannot open the database ${path}: the disk is full; free some space and try again`);
     return openPreparedDatabase(path);
   }
 }
