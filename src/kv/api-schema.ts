@@ -113,6 +113,8 @@ export interface KvListResponse {
   nextCursor: string | null;
   /** Rows in range whose value failed to decrypt (damaged or tampered): left out of `entries`. Absent when none. */
   damaged?: number;
+  /** Their keys (a delete removes one without decrypting it). Absent when none. */
+  damagedKeys?: string[];
 }
 
 /** `POST /api/kv` — the seed's body, plus the store's options. */

@@ -96,7 +96,7 @@ describe('IndexedDbStore', () => {
     // The untouched entry still reads; a list leaves the damaged one out and counts it.
     expect(valueOf(await store.batch(COMPANY, [get('theirs')]))).toBe('their value');
     const [listed] = await store.batch(COMPANY, [{ op: 'list', scope: 'global' }]);
-    expect(listed).toMatchObject({ op: 'list', entries: [{ key: 'theirs' }], nextCursor: null, damaged: 1 });
+    expect(listed).toMatchObject({ op: 'list', entries: [{ key: 'theirs' }], nextCursor: null, damaged: 1, damagedKeys: ['mine'] });
     const [page] = await store.batch(COMPANY, [{ op: 'list', scope: 'global', limit: 1 }]);
     expect(page).toMatchObject({ entries: [{ key: 'theirs' }], nextCursor: null });
     // And it can be deleted without opening it.

@@ -222,7 +222,7 @@ export class IndexedDbStore implements KeyValueStore {
         // Values that do not open are left out and counted, and the page is filled up from
         // the records after them, so one damaged value neither blocks its scope nor cuts a page short.
         const entries: Entry[] = [];
-        let damaged = 0;
+        const damagedKeys: string[] = [];
         let afterKey = query.afterKey;
         for (;;) {
           const records = await this.listRecords(companyId, scope, scopeKey, { ...query, afterKey });
@@ -232,12 +232,12 @@ export class IndexedDbStore implements KeyValueStore {
               throw error;
             });
             if (entry) entries.push(entry);
-            else damaged++;
+            else damagedKeys.push(record.key);
           }
           if (records.length < query.limit || entries.length >= query.limit) break;
           afterKey = records[records.length - 1]!.key;
         }
-        return { entries: entries.slice(0, query.limit), damaged };
+        return { entries: entries.slice(0, query.limit), damagedKeys };
       },
     };
   }

@@ -35,10 +35,10 @@ export interface ListQuery {
   now: string;
 }
 
-/** Rows of a list, with how many rows in range a backend could not open (and left out). */
+/** Rows of a list, with the keys of rows in range a backend could not open (and left out). */
 export interface ListedRows {
   entries: Entry[];
-  damaged: number;
+  damagedKeys: string[];
 }
 
 /** Read access a backend gives `executeBatch`, inside its transaction. */
@@ -360,7 +360,8 @@ const OP_HANDLERS: OpHandlers = {
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const page = live.slice(0, limit);
     const nextCursor = live.length > limit ? page[page.length - 1]!.key : null;
-    return base.damaged > 0 ? { op: 'list', entries: page, nextCursor, damaged: base.damaged } : { op: 'list', entries: page, nextCursor };
+    if (base.damagedKeys.length === 0) return { op: 'list', entries: page, nextCursor };
+    return { op: 'list', entries: page, nextCursor, damaged: base.damagedKeys.length, damagedKeys: base.damagedKeys };
   },
 };
 
@@ -407,7 +408,7 @@ export async function executeBatch(
         },
         list: async (scope, rowScopeKey, query) => {
           const listed = await reader.list(scope, rowScopeKey, query);
-          return Array.isArray(listed) ? { entries: listed, damaged: 0 } : listed;
+          return Array.isArray(listed) ? { entries: listed, damagedKeys: [] } : listed;
         },
         stagedIn: (scope, rowScopeKey) => [...staged.values()].filter((w) => w.scope === scope && w.scopeKey === rowScopeKey),
         stage: (scope, rowScopeKey, key, entry) => {

@@ -61,6 +61,8 @@ export interface ListResult {
   nextCursor: string | null;
   /** Rows in range whose value could not be opened (damaged or tampered): left out, counted. Absent when none. */
   damaged?: number;
+  /** Their keys, so they can be deleted (a delete needs no decryption). Absent when none. */
+  damagedKeys?: string[];
 }
 export interface AppendResult { op: 'append'; entry: Entry }
 export interface IncrementResult { op: 'increment'; entry: Entry }

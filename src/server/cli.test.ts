@@ -269,7 +269,7 @@ describe('kvb kv', () => {
     raw.close();
     const listed = kvb(['kv', 'list', ...data]);
     expect(listed).toMatchObject({ status: 0, stdout: 'first\nlast\n' });
-    expect(listed.stderr).toMatch(/skipped 1 stored value in global scope that failed to decrypt/);
+    expect(listed.stderr).toMatch(/skipped 1 stored value in global scope that failed to decrypt \(damaged or tampered\): 'broken'/);
     expect(kvb(['kv', 'get', 'broken', ...data]).status).toBe(1);
     expect(kvb(['kv', 'delete', 'broken', ...data]).status).toBe(0);
     expect(kvb(['kv', 'list', ...data])).toMatchObject({ status: 0, stdout: 'first\nlast\n', stderr: '' });

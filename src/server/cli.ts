@@ -508,7 +508,9 @@ async function kvCommand(command: Extract<CliCommand, { command: 'kv' }>, io: Cl
     switch (command.action) {
       case 'list': {
         const { entries, damaged } = await listAll(store, command.companyId, ref, command.prefix, command.limit);
-        if (damaged > 0) io.stderr(`kvb: skipped ${damaged} stored value${damaged === 1 ? '' : 's'} in ${where} that failed to decrypt (damaged or tampered); 'kvb kv delete <key>' removes one\n`);
+        if (damaged.length > 0) {
+          io.stderr(`kvb: skipped ${damaged.length} stored value${damaged.length === 1 ? '' : 's'} in ${where} that failed to decrypt (damaged or tampered): ${damaged.map((key) => `'${key}'`).join(', ')}; 'kvb kv delete <key>' removes one\n`);
+        }
         io.stdout(command.json ? `${JSON.stringify(entries, null, 2)}\n` : entries.map((entry) => `${entry.key}\n`).join(''));
         return 0;
       }
@@ -543,16 +545,16 @@ async function kvCommand(command: Extract<CliCommand, { command: 'kv' }>, io: Cl
 }
 
 /** Every entry of a scope (page after page), or the first `limit`. */
-async function listAll(store: KeyValueStore, companyId: string, ref: Pick<Extract<KvOp, { op: 'list' }>, 'scope' | 'scopeKey'>, prefix: string, limit: number | null): Promise<{ entries: Entry[]; damaged: number }> {
+async function listAll(store: KeyValueStore, companyId: string, ref: Pick<Extract<KvOp, { op: 'list' }>, 'scope' | 'scopeKey'>, prefix: string, limit: number | null): Promise<{ entries: Entry[]; damaged: string[] }> {
   const entries: Entry[] = [];
-  let damaged = 0;
+  const damaged: string[] = [];
   let cursor: string | null = null;
   do {
     const pageLimit = Math.min(1000, limit === null ? 1000 : limit - entries.length);
     const [result] = await store.batch(companyId, [{ op: 'list', prefix, limit: pageLimit, cursor, ...ref }]);
     if (result?.op !== 'list') throw new KvError('store', 'The store answered a list with another kind of result');
     entries.push(...result.entries);
-    damaged += result.damaged ?? 0;
+    damaged.push(...(result.damagedKeys ?? []));
     cursor = result.nextCursor;
   } while (cursor !== null && (limit === null || entries.length < limit));
   return { entries, damaged };

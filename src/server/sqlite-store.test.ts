@@ -294,6 +294,7 @@ describe('SqliteStore with a damaged row', () => {
     const all = await list(store);
     expect(all.entries.map((entry) => entry.key)).toEqual(['a', 'c', 'd']);
     expect(all.damaged).toBe(1);
+    expect(all.damagedKeys).toEqual(['b']);
     const first = await list(store, { limit: 2 });
     expect(first.entries.map((entry) => entry.key)).toEqual(['a', 'c']);
     expect(first.nextCursor).toBe('c');

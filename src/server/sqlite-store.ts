@@ -248,7 +248,7 @@ export class SqliteStore implements KeyValueStore {
         // Rows whose value does not open are left out and counted, and the page is filled up
         // from the rows after them, so one damaged row neither blocks its scope nor cuts a page short.
         const entries: Entry[] = [];
-        let damaged = 0;
+        const damagedKeys: string[] = [];
         let afterKey = query.afterKey;
         for (;;) {
           const params: ListParams = [companyId, scope, scopeKey, query.prefix, query.prefix + AFTER_ALL_KEYS, query.prefix.length, query.prefix, afterKey, afterKey, query.now, query.limit];
@@ -257,12 +257,12 @@ export class SqliteStore implements KeyValueStore {
           for (const row of rows) {
             const entry = this.openOrNull(row);
             if (entry) entries.push(entry);
-            else damaged++;
+            else damagedKeys.push(row.key);
           }
           if (rows.length < query.limit || entries.length >= query.limit) break;
           afterKey = rows[rows.length - 1]!.key;
         }
-        return { entries: entries.slice(0, query.limit), damaged };
+        return { entries: entries.slice(0, query.limit), damagedKeys };
       },
     };
   }

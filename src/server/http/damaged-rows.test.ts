@@ -40,10 +40,10 @@ describe('a damaged KV row', () => {
     flipByte('kv_entries', 'value_ciphertext', 'id', saved[1]!.id);
     const listed = await t.call('GET', '/api/kv?scope=flow&scopeKey=dmg');
     expect(listed.status).toBe(200);
-    expect(listed.body).toMatchObject({ entries: [{ key: 'one' }, { key: 'three' }], nextCursor: null, damaged: 1 });
+    expect(listed.body).toMatchObject({ entries: [{ key: 'one' }, { key: 'three' }], nextCursor: null, damaged: 1, damagedKeys: ['two'] });
     const batch = await t.call('POST', '/api/kv/ops', { body: { ops: [{ op: 'list', scope: 'flow', scopeKey: 'dmg' }] } });
     expect(batch.status).toBe(200);
-    expect(batch.body).toMatchObject({ results: [{ op: 'list', entries: [{ key: 'one' }, { key: 'three' }], damaged: 1 }] });
+    expect(batch.body).toMatchObject({ results: [{ op: 'list', entries: [{ key: 'one' }, { key: 'three' }], damaged: 1, damagedKeys: ['two'] }] });
     // Reading the damaged row itself still says so.
     const read = await t.call('GET', `/api/kv/${saved[1]!.id}`);
     expect(read.status).toBe(503);

@@ -61,8 +61,8 @@ export function registerKvRoutes(app: FastifyInstance, context: ApiContext): voi
     });
     const list = result as ListResult;
     if (list.damaged) {
-      request.log.warn({ scope: query.scope, damaged: list.damaged }, 'list skipped stored values that failed to decrypt (damaged or tampered)');
-      return { entries: list.entries, nextCursor: list.nextCursor, damaged: list.damaged };
+      request.log.warn({ scope: query.scope, damaged: list.damaged, keys: list.damagedKeys }, 'list skipped stored values that failed to decrypt (damaged or tampered)');
+      return { entries: list.entries, nextCursor: list.nextCursor, damaged: list.damaged, damagedKeys: list.damagedKeys ?? [] };
     }
     return { entries: list.entries, nextCursor: list.nextCursor };
   });
@@ -108,8 +108,8 @@ export function registerKvRoutes(app: FastifyInstance, context: ApiContext): voi
     const companyId = context.companyFor(request, body.companyId);
     // The ops' contents are checked by the store itself, with the codes every backend uses.
     const results = await store.batch(companyId, body.ops as unknown as KvOp[]);
-    const damaged = results.reduce((sum, result) => sum + (result.op === 'list' ? result.damaged ?? 0 : 0), 0);
-    if (damaged > 0) request.log.warn({ damaged }, 'list skipped stored values that failed to decrypt (damaged or tampered)');
+    const damagedKeys = results.flatMap((result) => (result.op === 'list' ? result.damagedKeys ?? [] : []));
+    if (damagedKeys.length > 0) request.log.warn({ damaged: damagedKeys.length, keys: damagedKeys }, 'list skipped stored values that failed to decrypt (damaged or tampered)');
     return { results };
   });
 }
