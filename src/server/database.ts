@@ -27,6 +27,22 @@ export const RESERVE_BYTES = 1024 * 1024;
  * (see `SqliteStore`) and then answers `store` ("the database is busy, try again").
  */
 export const BUSY_TIMEOUT_MS = 50;
+/**
+ * The wait for a lock while opening and migrating, before any request is served: several
+ * processes opening one directory at once take turns rather than fail.
+ */
+export const OPEN_BUSY_TIMEOUT_MS = 5000;
+
+/** Runs `work` (setup: opening, migrations, key checks) with the patient busy timeout. */
+export function withOpenBusyTimeout<T>(db: Database, work: () => T): T {
+  const previous = db.pragma('busy_timeout', { simple: true }) as number;
+  db.pragma(`busy_timeout = ${OPEN_BUSY_TIMEOUT_MS}`);
+  try {
+    return work();
+  } finally {
+    db.pragma(`busy_timeout = ${previous}`);
+  }
+}
 
 /** A SQLite failure because another connection holds the lock; worth retrying a little later. */
 export class DatabaseBusyError extends KvError {
@@ -106,19 +122,19 @@ export function openDatabase(dataDir: string): Database {
 function openPreparedDatabase(path: string): Database {
   let db: Database;
   try {
-    db = new BetterSqlite3(path, { timeout: BUSY_TIMEOUT_MS });
+    db = new BetterSqlite3(path, { timeout: OPEN_BUSY_TIMEOUT_MS });
     // WAL lets readers run beside a writer (another process included); synchronous=FULL
     // makes every commit reach the disk before it returns, so an acknowledged write survives
     // a killed process and a power cut.
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('foreign_keys = ON');
   } catch (error) {
     throw new DataDirectoryError(`Cannot open the database ${path}: ${describeSqliteError(error)}`);
   }
   try {
     ensureBookkeeping(db);
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   } catch (error) {
     db.close();
     throw error;
@@ -149,6 +165,10 @@ function ensureBookkeeping(db: Database): void {
  * @example migrate(db, 'server', ['CREATE TABLE blueprints (id TEXT PRIMARY KEY, document TEXT NOT NULL)'])
  */
 export function migrate(db: Database, owner: string, migrations: readonly string[]): void {
+  withOpenBusyTimeout(db, () => applyMigrations(db, owner, migrations));
+}
+
+function applyMigrations(db: Database, owner: string, migrations: readonly string[]): void {
   const readVersion = db.prepare<[string], { version: number }>('SELECT version FROM kvb_migrations WHERE owner = ?');
   const recordVersion = db.prepare<[string, number, string]>(
     'INSERT INTO kvb_migrations (owner, version, applied_at) VALUES (?, ?, ?) ON CONFLICT(owner) DO UPDATE SET version = excluded.version, applied_at = excluded.applied_at',

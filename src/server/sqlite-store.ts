@@ -19,7 +19,7 @@ import { KvError, isKvError } from '../kv/errors';
 import { executeBatch, snapshotOps, type BatchOptions, type BatchReader, type BatchWrite, type ListedRows, type ListQuery, type RowPresence } from '../kv/operations';
 import { nestsDeeperThan } from '../kv/json';
 import { JSON_MAX_DEPTH, type Entry, type JsonValue, type KeyValueStore, type KvOp, type KvOpResult, type Scope, type ValueType } from '../kv/types';
-import { DataDirectoryError, DatabaseBusyError, DATABASE_FILE, describeSqliteError, ensureReserve, hasReserve, isBusyError, isFullError, migrate, openDatabase, releaseReserve, type Database } from './database';
+import { DataDirectoryError, DatabaseBusyError, DATABASE_FILE, describeSqliteError, ensureReserve, hasReserve, isBusyError, isFullError, migrate, openDatabase, releaseReserve, withOpenBusyTimeout, type Database } from './database';
 import { MASTER_KEY_ENV, MASTER_KEY_FILE, ValueCipher, loadMasterKey, parseMasterKey, type RowBinding, type RowIdentity } from './encryption';
 
 /** The KV store's schema; append only (see `migrate`). */
@@ -390,8 +390,10 @@ export function openSqliteStore(options: OpenSqliteStoreOptions): SqliteStore {
       : options.masterKey ?? loadMasterKey(options.dataDir, options.env).key;
     const cipher = new ValueCipher(key);
     const store = new SqliteStore({ db, cipher, ownsDatabase: true, batchOptions: options.batchOptions, dataDir: options.dataDir });
-    checkMasterKey(db, cipher);
-    resealLegacyValues(db, cipher);
+    withOpenBusyTimeout(db, () => {
+      checkMasterKey(db, cipher);
+      resealLegacyValues(db, cipher);
+    });
     ensureReserve(options.dataDir);
     return store;
   } catch (error) {
