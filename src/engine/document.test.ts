@@ -35,6 +35,24 @@ describe('validateBlueprint', () => {
     expect(result.document.nodes[1]).toEqual({ id: 'get', type: 'kv', position: { x: 240, y: 0 }, data: { action: 'get', key: 'analysis_result', scope: 'flow' } });
   });
 
+  it('refuses a document nesting past 64 levels (a 100,000-level import included) before walking it', () => {
+    const deep = (levels: number): unknown => {
+      let value: unknown = {};
+      for (let i = 0; i < levels; i++) value = { inner: value };
+      return value;
+    };
+    const document = base();
+    document.nodes[0]!.data = { sampleInput: deep(100_000) };
+    expect(lines(document)).toEqual([expect.stringMatching(/^\(document\)\.nodes\[0\]\.data\.sampleInput\.inner.*: nests arrays and objects more than 64 levels deep \(the limit is 64\)$/)]);
+    const fits = base();
+    fits.nodes[0]!.data = { sampleInput: deep(59) };
+    expect(validateBlueprint(fits).ok).toBe(true);
+  });
+
+  it('refuses a blueprint id with a lone UTF-16 surrogate', () => {
+    expect(lines({ ...base(), id: 'bp\uD800' })).toEqual(['id: has a lone UTF-16 surrogate (half of a character)']);
+  });
+
   it('fills the settings that are left out and keeps the ones given', () => {
     const result = validateBlueprint({ ...base(), settings: { kvInherit: true } });
     expect(result.ok && result.document.settings).toEqual({ kvInherit: true, kvConflict: 'child', maxSteps: 1000 });

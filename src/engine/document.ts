@@ -4,6 +4,9 @@
  * (`nodes[3].data.action: expected one of save|get|…`). A document is never half-loaded.
  */
 import { z } from 'zod';
+import { findTooDeep } from '../kv/json';
+import { hasLoneSurrogate } from '../kv/operations';
+import { JSON_MAX_DEPTH } from '../kv/types';
 import { BLOCK_MANIFESTS, BLOCK_TYPES, outsOf } from './blocks';
 import {
   BLUEPRINT_FORMAT,
@@ -51,7 +54,7 @@ const settingsShape = z.object({
 
 const documentShape = z.object({
   format: z.literal(BLUEPRINT_FORMAT),
-  id: z.string().min(1, 'expected a non-empty id'),
+  id: z.string().min(1, 'expected a non-empty id').refine((id) => !hasLoneSurrogate(id), 'has a lone UTF-16 surrogate (half of a character)'),
   name: z.string().optional(),
   groupId: z.string().nullable().optional(),
   settings: settingsShape.optional(),
@@ -242,6 +245,9 @@ function checkGraph(nodes: (NodeSketch | null)[], edges: (EdgeSketch | null)[], 
  * with settings filled in; otherwise every problem found is listed.
  */
 export function validateBlueprint(input: unknown): ValidationResult {
+  // First, and without recursion: everything below walks the document level by level.
+  const tooDeep = findTooDeep(input, JSON_MAX_DEPTH, '(document)');
+  if (tooDeep) return { ok: false, problems: [{ path: tooDeep, message: `nests arrays and objects more than ${JSON_MAX_DEPTH} levels deep (the limit is ${JSON_MAX_DEPTH})` }] };
   const top = documentShape.safeParse(input, { reportInput: true });
   if (!top.success) {
     const problems = problemsOf(top.error, []);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { KvError, isKvError } from '../kv/errors';
+import { findJsonSyntaxError } from '../kv/json';
 import {
   ExpressionError,
   InvalidJsonError,
   evaluateField,
-  findJsonSyntaxError,
   resolvePath,
   scanPlaceholders,
   type ExpressionContext,

@@ -5,6 +5,7 @@
  * into the document). Pure TypeScript: no eval, no `new Function`, own properties only.
  */
 import { KvError } from '../kv/errors';
+import { describeJsonProblem, findJsonSyntaxError, JSON_NUMBER_PATTERN, lineAndColumn } from '../kv/json';
 import type { JsonValue, ValueType } from './types';
 
 // ---------------------------------------------------------------------------------------------
@@ -97,7 +98,6 @@ interface Tokenized {
 const ROOT_PATTERN = /[A-Za-z_$][A-Za-z0-9_$]*/y;
 /** A dot segment: anything but separators, quotes, whitespace and the characters of `??` / `}`. */
 const DOT_SEGMENT_PATTERN = /[^\s.[\]{}"'?\\@]+/y;
-const JSON_NUMBER_PATTERN = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const CANONICAL_INDEX = /^(?:0|[1-9]\d*)$/;
 
 type ParseOutcome =
@@ -491,7 +491,7 @@ async function fillJson(text: string, parts: TextPart[], ctx: ExpressionContext)
     const syntax = findJsonSyntaxError(filled) ?? { offset: 0, reason: 'it does not parse' };
     const sourceOffset = toSourceOffset(syntax.offset, filled.length, spans, text.length);
     const { line, column } = lineAndColumn(text, sourceOffset);
-    throw new InvalidJsonError(`Invalid JSON at line ${line}, column ${column}: ${syntax.reason}${excerptAt(text, sourceOffset)}`, line, column);
+    throw new InvalidJsonError(describeJsonProblem(text, { offset: sourceOffset, reason: syntax.reason }, { suffix: excerptAt(text, sourceOffset) }), line, column);
   }
 }
 
@@ -506,18 +506,6 @@ function toSourceOffset(filledOffset: number, filledLength: number, spans: Sourc
   return span.literal ? span.sourceStart + (filledOffset - span.filledStart) : span.sourceStart;
 }
 
-export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text[i] === '\n') {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { line, column: offset - lineStart + 1 };
-}
-
 function excerptAt(text: string, offset: number): string {
   const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
   const lineEndAt = text.indexOf('\n', offset);
@@ -527,114 +515,4 @@ function excerptAt(text: string, offset: number): string {
   const excerpt = text.slice(from, to).trim();
   if (excerpt === '') return '';
   return ` (near: ${from > lineStart ? '…' : ''}${excerpt}${to < lineEnd ? '…' : ''})`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Locating a JSON syntax error: JSON.parse's own messages differ between engines and some give
-// no position, so the first error is found here, the same everywhere.
-
-interface JsonSyntaxError {
-  offset: number;
-  reason: string;
-}
-
-class JsonSyntaxFailure extends Error {
-  constructor(readonly syntax: JsonSyntaxError) {
-    super(syntax.reason);
-  }
-}
-
-const MAX_JSON_DEPTH = 2000;
-
-export function findJsonSyntaxError(json: string): JsonSyntaxError | null {
-  let i = 0;
-  const describe = (at: number): string => {
-    const char = json[at];
-    if (char === undefined) return 'the end of the text';
-    if (char === "'") return "''' (JSON strings use double quotes)";
-    if (/\s/.test(char)) return 'a space';
-    return `'${char}'`;
-  };
-  const fail = (reason: string, at = i): never => {
-    throw new JsonSyntaxFailure({ offset: at, reason });
-  };
-  const skipSpaces = (): void => {
-    while (i < json.length && (json[i] === ' ' || json[i] === '\t' || json[i] === '\n' || json[i] === '\r')) i++;
-  };
-  const expect = (char: string, what: string): void => {
-    if (json[i] !== char) fail(`expected ${what}, found ${describe(i)}`);
-    i++;
-  };
-  const readString = (): void => {
-    const openedAt = i;
-    i++;
-    for (;;) {
-      const char = json[i];
-      if (char === undefined) fail('a string is not closed', openedAt);
-      if (char === '"') { i++; return; }
-      if (char === '\\') {
-        const escaped = json[i + 1];
-        if (escaped !== undefined && '"\\/bfnrt'.includes(escaped)) i += 2;
-        else if (escaped === 'u' && /^[0-9a-fA-F]{4}$/.test(json.slice(i + 2, i + 6))) i += 6;
-        else fail(`invalid escape '\\${escaped ?? ''}' in a string`);
-      } else if ((char as string) < ' ') {
-        fail(char === '\n' ? 'a line break inside a string (write \\n)' : 'a control character inside a string');
-      } else {
-        i++;
-      }
-    }
-  };
-  const readValue = (depth: number): void => {
-    if (depth > MAX_JSON_DEPTH) fail('the JSON is nested too deeply');
-    skipSpaces();
-    const char = json[i];
-    if (char === '{') {
-      i++;
-      skipSpaces();
-      if (json[i] === '}') { i++; return; }
-      for (;;) {
-        skipSpaces();
-        if (json[i] !== '"') fail(json[i] === '}' ? 'a trailing comma before }' : `expected a key in double quotes, found ${describe(i)}`);
-        readString();
-        skipSpaces();
-        expect(':', "':' after the key");
-        readValue(depth + 1);
-        skipSpaces();
-        if (json[i] === ',') { i++; continue; }
-        expect('}', "',' or '}'");
-        return;
-      }
-    }
-    if (char === '[') {
-      i++;
-      skipSpaces();
-      if (json[i] === ']') { i++; return; }
-      for (;;) {
-        skipSpaces();
-        if (json[i] === ']') fail('a trailing comma before ]');
-        readValue(depth + 1);
-        skipSpaces();
-        if (json[i] === ',') { i++; continue; }
-        expect(']', "',' or ']'");
-        return;
-      }
-    }
-    if (char === '"') return readString();
-    for (const word of ['true', 'false', 'null']) {
-      if (json.startsWith(word, i)) { i += word.length; return; }
-    }
-    JSON_NUMBER_PATTERN.lastIndex = i;
-    const number = JSON_NUMBER_PATTERN.exec(json);
-    if (number) { i += number[0].length; return; }
-    fail(char === undefined ? 'the value is missing' : `unexpected ${describe(i)}`);
-  };
-  try {
-    readValue(0);
-    skipSpaces();
-    if (i < json.length) fail(`unexpected ${describe(i)} after the end of the value`);
-    return null;
-  } catch (error) {
-    if (error instanceof JsonSyntaxFailure) return error.syntax;
-    throw error;
-  }
 }

@@ -6,7 +6,8 @@
 import { isKvError } from '../kv/errors';
 import { assertValidKey } from '../kv/operations';
 import { isBlockType, manifestOf } from './blocks';
-import { FORBIDDEN_SEGMENTS, findJsonSyntaxError, lineAndColumn, scanPlaceholders } from './expressions';
+import { describeJsonProblem, findJsonSyntaxError, lineAndColumn } from '../kv/json';
+import { FORBIDDEN_SEGMENTS, scanPlaceholders } from './expressions';
 import type { BlueprintNode, FieldSpec } from './types';
 
 /** A problem with one field of a block, for the inspector to show under that field. */
@@ -47,8 +48,7 @@ function checkJson(field: string, text: string): FieldProblem[] {
   if (hasPlaceholders(text)) return [];
   const syntax = findJsonSyntaxError(text);
   if (!syntax) return [];
-  const { line, column } = lineAndColumn(text, syntax.offset);
-  return [{ field, message: `Invalid JSON at line ${line}, column ${column}: ${syntax.reason}` }];
+  return [{ field, message: describeJsonProblem(text, syntax) }];
 }
 
 function checkNumber(spec: FieldSpec, raw: unknown): FieldProblem[] {

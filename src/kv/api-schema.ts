@@ -8,10 +8,15 @@
  */
 import { z } from 'zod';
 import type { ErrorCode } from './errors';
-import { LIST_MAX_LIMIT, SAVE_MODES, SCOPES, VALUE_TYPES, type Entry, type JsonValue, type KvOp, type KvOpResult } from './types';
+import { JSON_MAX_DEPTH, LIST_MAX_LIMIT, SAVE_MODES, SCOPES, VALUE_TYPES, type Entry, type JsonValue, type KvOp, type KvOpResult } from './types';
 
 /** Request body limit of the server; larger bodies are refused with 413. */
 export const API_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
+/**
+ * Deepest nesting of a request body: a value's `JSON_MAX_DEPTH` levels plus room for the
+ * envelope around it (`{ "ops": [{ "value": … }] }`). Deeper bodies are refused unparsed.
+ */
+export const API_BODY_MAX_DEPTH = JSON_MAX_DEPTH + 4;
 /** Most ops one `POST /api/kv/ops` batch may carry (the 2 MiB body limit usually binds first). */
 export const API_MAX_OPS = 10_000;
 /** Default and largest page of `GET /api/blueprints/:id/runs`. */
@@ -50,8 +55,10 @@ export const apiErrorBodySchema = z.object({
 const jsonValue = z.custom<JsonValue>((value) => value !== undefined, { message: 'is required' });
 
 const scope = z.enum(SCOPES);
-const scopeKey = z.string().optional();
-const companyId = z.string().min(1).max(256).optional();
+/** A string that UTF-8 can carry: no lone UTF-16 surrogate (it would be stored as another text). */
+const wholeText = () => z.string().refine((text) => !/\p{Cs}/u.test(text), { message: 'has a lone UTF-16 surrogate (half of a character); send whole characters' });
+const scopeKey = wholeText().optional();
+const companyId = wholeText().min(1).max(256).optional();
 // Only the type: a non-positive TTL is the store's `invalid_value`, as in every backend.
 const ttlSeconds = z.number().nullable().optional();
 
@@ -93,11 +100,18 @@ export const kvListQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(LIST_MAX_LIMIT).optional(),
   cursor: z.string().optional(),
 });
-export interface KvListResponse { entries: Entry[]; nextCursor: string | null }
+export interface KvListResponse {
+  entries: Entry[];
+  nextCursor: string | null;
+  /** Rows in range whose value failed to decrypt (damaged or tampered): left out of `entries`. Absent when none. */
+  damaged?: number;
+  /** Their keys (a delete removes one without decrypting it). Absent when none. */
+  damagedKeys?: string[];
+}
 
 /** `POST /api/kv` — the seed's body, plus the store's options. */
 export const kvSetRequestSchema = z.strictObject({
-  key: z.string(),
+  key: wholeText(),
   value: jsonValue,
   /** `json` with a string value: the string is parsed as JSON first. */
   valueType: z.enum(VALUE_TYPES).optional(),

@@ -3,12 +3,17 @@
  * Every backend's test file calls `describeConformance` with a factory for its store.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { conformanceCases, freshCompanyId } from './conformance';
+import { ConformanceClock, conformanceCases, freshCompanyId } from './conformance';
 import type { KeyValueStore } from './types';
 
 export interface DescribeConformanceOptions {
   /** Close the store after the suite (default true). Set false when the caller owns its lifetime. */
   closeStore?: boolean;
+  /**
+   * The factory gives the store the clock it receives (as its `now`): the TTL cases then move
+   * that clock instead of sleeping. Leave false for a store whose clock is elsewhere (HTTP).
+   */
+  injectsClock?: boolean;
 }
 
 /**
@@ -17,14 +22,15 @@ export interface DescribeConformanceOptions {
  */
 export function describeConformance(
   name: string,
-  createStore: () => Promise<KeyValueStore>,
+  createStore: (clock: ConformanceClock) => Promise<KeyValueStore>,
   options: DescribeConformanceOptions = {},
 ): void {
   describe(`${name} store conformance`, () => {
     let store: KeyValueStore | undefined;
+    const clock = new ConformanceClock();
 
     beforeAll(async () => {
-      store = await createStore();
+      store = await createStore(clock);
     });
 
     afterAll(async () => {
@@ -34,7 +40,7 @@ export function describeConformance(
     for (const conformanceCase of conformanceCases) {
       it(conformanceCase.name, async () => {
         if (!store) throw new Error(`the ${name} store was not created (see the beforeAll error)`);
-        await conformanceCase.run({ store, companyId: freshCompanyId() });
+        await conformanceCase.run({ store, companyId: freshCompanyId(), ...(options.injectsClock ? { clock } : {}) });
       });
     }
   });

@@ -44,7 +44,7 @@ function valueOf(results: KvOpResult[], index = 0): unknown {
 
 const get = (key: string): KvOp => ({ op: 'get', key, scope: 'global' });
 
-describeConformance('indexeddb (fake-indexeddb)', () => IndexedDbStore.open({ dbName: freshDbName() }));
+describeConformance('indexeddb (fake-indexeddb)', (clock) => IndexedDbStore.open({ dbName: freshDbName(), batchOptions: { now: clock.now } }), { injectsClock: true });
 
 describe('IndexedDbStore', () => {
   it('keeps values across reopening the database, with the same encryption key', async () => {
@@ -93,9 +93,16 @@ describe('IndexedDbStore', () => {
     const error = await rejectionOf(store.batch(COMPANY, [get('mine')]));
     expect(error.code).toBe('integrity');
     expect(error.message).toContain("'mine'");
-    expect((await rejectionOf(store.batch(COMPANY, [{ op: 'list', scope: 'global' }]))).code).toBe('integrity');
-    // The untouched entry still reads.
+    // The untouched entry still reads; a list leaves the damaged one out and counts it.
     expect(valueOf(await store.batch(COMPANY, [get('theirs')]))).toBe('their value');
+    const [listed] = await store.batch(COMPANY, [{ op: 'list', scope: 'global' }]);
+    expect(listed).toMatchObject({ op: 'list', entries: [{ key: 'theirs' }], nextCursor: null, damaged: 1, damagedKeys: ['mine'] });
+    const [page] = await store.batch(COMPANY, [{ op: 'list', scope: 'global', limit: 1 }]);
+    expect(page).toMatchObject({ entries: [{ key: 'theirs' }], nextCursor: null });
+    // And it can be deleted without opening it.
+    expect(await store.batch(COMPANY, [{ op: 'delete', key: 'mine', scope: 'global' }])).toEqual([{ op: 'delete', deleted: true }]);
+    const [after] = await store.batch(COMPANY, [{ op: 'list', scope: 'global' }]);
+    expect(after).toEqual({ op: 'list', entries: [expect.objectContaining({ key: 'theirs' })], nextCursor: null });
   });
 
   it('keeps its encryption key non-extractable in IndexedDB', async () => {

@@ -214,9 +214,30 @@ export class IndexedDbStore implements KeyValueStore {
         const record = await this.db.get('entries', [companyId, scope, scopeKey, key]);
         return record ? this.decryptEntry(record) : null;
       },
+      readPresence: async (scope, scopeKey, key) => {
+        const record = await this.db.get('entries', [companyId, scope, scopeKey, key]);
+        return record ? { expiresAt: record.expiresAt } : null;
+      },
       list: async (scope, scopeKey, query) => {
-        const records = await this.listRecords(companyId, scope, scopeKey, query);
-        return Promise.all(records.map((record) => this.decryptEntry(record)));
+        // Values that do not open are left out and counted, and the page is filled up from
+        // the records after them, so one damaged value neither blocks its scope nor cuts a page short.
+        const entries: Entry[] = [];
+        const damagedKeys: string[] = [];
+        let afterKey = query.afterKey;
+        for (;;) {
+          const records = await this.listRecords(companyId, scope, scopeKey, { ...query, afterKey });
+          for (const record of records) {
+            const entry = await this.decryptEntry(record).catch((error: unknown) => {
+              if (isKvError(error) && error.code === 'integrity') return null;
+              throw error;
+            });
+            if (entry) entries.push(entry);
+            else damagedKeys.push(record.key);
+          }
+          if (records.length < query.limit || entries.length >= query.limit) break;
+          afterKey = records[records.length - 1]!.key;
+        }
+        return { entries: entries.slice(0, query.limit), damagedKeys };
       },
     };
   }

@@ -1,4 +1,4 @@
 import { describeConformance } from './conformance-vitest';
 import { MemoryStore } from './memory';
 
-describeConformance('memory', async () => new MemoryStore());
+describeConformance('memory', async (clock) => new MemoryStore({ now: clock.now }), { injectsClock: true });

@@ -40,7 +40,7 @@ export class MemoryStore implements KeyValueStore {
   async getById(companyId: string, id: string): Promise<Entry | null> {
     await this.queue;
     for (const entry of this.rows.values()) {
-      if (entry.id === id && entry.companyId === companyId && !isExpired(entry, new Date())) return structuredClone(entry);
+      if (entry.id === id && entry.companyId === companyId && !isExpired(entry, this.now())) return structuredClone(entry);
     }
     return null;
   }
@@ -50,10 +50,14 @@ export class MemoryStore implements KeyValueStore {
     for (const [rowKey, entry] of this.rows) {
       if (entry.id === id && entry.companyId === companyId) {
         this.rows.delete(rowKey);
-        return !isExpired(entry, new Date());
+        return !isExpired(entry, this.now());
       }
     }
     return false;
+  }
+
+  private now(): Date {
+    return this.options.now?.() ?? new Date();
   }
 
   async close(): Promise<void> {

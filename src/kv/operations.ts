@@ -4,7 +4,9 @@
  * persists the returned writes; nothing is persisted when `executeBatch` throws.
  */
 import { KvError } from './errors';
+import { findTooDeep } from './json';
 import {
+  JSON_MAX_DEPTH,
   KEY_MAX_LENGTH,
   KEY_PATTERN,
   LIST_DEFAULT_LIMIT,
@@ -20,6 +22,7 @@ import {
   type KvOpResult,
   type Scope,
   type ScopeRef,
+  type ResultOf,
   type ValueType,
 } from './types';
 
@@ -32,13 +35,29 @@ export interface ListQuery {
   now: string;
 }
 
+/** Rows of a list, with the keys of rows in range a backend could not open (and left out). */
+export interface ListedRows {
+  entries: Entry[];
+  damagedKeys: string[];
+}
+
 /** Read access a backend gives `executeBatch`, inside its transaction. */
 export interface BatchReader {
   /** The stored row, expired or not; `null` when there is none. */
   read(scope: Scope, scopeKey: string, key: string): Promise<Entry | null> | Entry | null;
-  /** Live rows of one scope, sorted by key (code-unit order), filtered as `query` says. */
-  list(scope: Scope, scopeKey: string, query: ListQuery): Promise<Entry[]> | Entry[];
+  /**
+   * Whether a row exists, and its expiry, without opening its value: a delete needs no more,
+   * so a row whose value cannot be opened can still be deleted. Optional: `read` stands in.
+   */
+  readPresence?(scope: Scope, scopeKey: string, key: string): Promise<RowPresence | null> | RowPresence | null;
+  /**
+   * Live rows of one scope, sorted by key (code-unit order), filtered as `query` says. A
+   * backend that skips rows it cannot open returns them with the count of those it skipped.
+   */
+  list(scope: Scope, scopeKey: string, query: ListQuery): Promise<Entry[] | ListedRows> | Entry[] | ListedRows;
 }
+
+export interface RowPresence { expiresAt: string | null }
 
 export interface BatchWrite {
   scope: Scope;
@@ -89,6 +108,9 @@ export function resolveScopeKey(ref: ScopeRef): string {
     const what = ref.scope === 'flow' ? 'the blueprint id' : 'the group id';
     throw new KvError('invalid_scope', `Scope '${ref.scope}' needs a scopeKey (${what})`);
   }
+  if (hasLoneSurrogate(scopeKey)) {
+    throw new KvError('invalid_scope', `The scopeKey of scope '${ref.scope}' has a lone UTF-16 surrogate (half of a character); send whole characters`);
+  }
   return scopeKey;
 }
 
@@ -97,10 +119,26 @@ export function jsonByteLength(value: JsonValue): number {
   return new TextEncoder().encode(JSON.stringify(value)).length;
 }
 
+/** Why a value nests too deeply to store (naming the limit), or null when it does not. */
+export function nestingProblem(value: unknown, key: string): string | null {
+  const at = findTooDeep(value);
+  return at === null ? null : `Value for key ${describeKey(key)} nests arrays and objects more than ${JSON_MAX_DEPTH} levels deep (at ${at}); the limit is ${JSON_MAX_DEPTH} levels`;
+}
+
+/**
+ * True when `text` holds a lone UTF-16 surrogate: such a string cannot be written as UTF-8, so
+ * SQLite and the cipher would each store a different text than was sent.
+ */
+export function hasLoneSurrogate(text: string): boolean {
+  return /\p{Cs}/u.test(text);
+}
+
 export function assertStorableValue(value: unknown, key: string): asserts value is JsonValue {
   if (value === undefined) {
     throw new KvError('invalid_value', `Value for key ${describeKey(key)} is missing`);
   }
+  const tooDeep = nestingProblem(value, key);
+  if (tooDeep) throw new KvError('invalid_value', tooDeep);
   const problem = findNonJson(value, 'value');
   if (problem) throw new KvError('invalid_value', `Value for key ${describeKey(key)} is not JSON: ${problem}`);
   const bytes = jsonByteLength(value as JsonValue);
@@ -212,6 +250,121 @@ export function validateOp(op: KvOp, index?: number): string {
   }
 }
 
+/** What every op handler gets: the batch's view of the rows, its clock and its staging area. */
+interface BatchContext {
+  /** The scope key the op resolved to. */
+  scopeKey: string;
+  now: Date;
+  /** The live row as this batch sees it (its own writes first). */
+  readLive(scope: Scope, scopeKey: string, key: string): Promise<Entry | null>;
+  /** Presence and expiry of a row, without opening its value. */
+  readPresence(scope: Scope, scopeKey: string, key: string): Promise<RowPresence | null>;
+  list(scope: Scope, scopeKey: string, query: ListQuery): Promise<ListedRows>;
+  /** This batch's writes to one scope so far. */
+  stagedIn(scope: Scope, scopeKey: string): BatchWrite[];
+  stage(scope: Scope, scopeKey: string, key: string, entry: Entry | null): void;
+  /** The row a write leaves: the previous row's id and creation kept, version bumped. */
+  nextEntry(previous: Entry | null, scope: Scope, key: string, value: JsonValue, expiresAt: string | null, valueType: ValueType): Entry;
+}
+
+type OpHandlers = { [Name in KvOp['op']]: (op: Extract<KvOp, { op: Name }>, batch: BatchContext) => Promise<ResultOf<Extract<KvOp, { op: Name }>>> };
+
+/** One handler per op: its semantics, after `validateOp` has checked its shape. */
+const OP_HANDLERS: OpHandlers = {
+  async get(op, batch) {
+    return { op: 'get', entry: await batch.readLive(op.scope, batch.scopeKey, op.key) };
+  },
+
+  async set(op, batch) {
+    const { scope } = op;
+    const { scopeKey, now } = batch;
+    const mode = op.mode ?? 'upsert';
+    const expiresAt = typeof op.ttlSeconds === 'number' ? new Date(now.getTime() + op.ttlSeconds * 1000).toISOString() : null;
+    const existing = await batch.readLive(scope, scopeKey, op.key);
+    if (mode === 'create' && existing) {
+      throw new KvError('already_exists', `Key ${describeKey(op.key)} already exists in ${describeScope(scope, scopeKey)}`);
+    }
+    if (mode === 'update' && !existing) {
+      throw new KvError('not_found', `Key ${describeKey(op.key)} not found in ${describeScope(scope, scopeKey)}; mode "update" only changes existing keys`);
+    }
+    const entry = batch.nextEntry(existing, scope, op.key, op.value, expiresAt, valueTypeOf(op.value));
+    batch.stage(scope, scopeKey, op.key, entry);
+    return { op: 'set', entry, created: existing === null };
+  },
+
+  async delete(op, batch) {
+    // One look, without opening the value: an expired row is removed too (so it stops taking
+    // space) but did not count as present, and a row whose value is damaged can go.
+    const presence = await batch.readPresence(op.scope, batch.scopeKey, op.key);
+    if (presence) batch.stage(op.scope, batch.scopeKey, op.key, null);
+    const live = presence !== null && !(presence.expiresAt !== null && presence.expiresAt <= batch.now.toISOString());
+    return { op: 'delete', deleted: live };
+  },
+
+  async append(op, batch) {
+    const existing = await batch.readLive(op.scope, batch.scopeKey, op.key);
+    let value: JsonValue;
+    if (!existing) {
+      const valueType = op.valueType ?? valueTypeOf(op.value);
+      value = valueType === 'json' ? [op.value] : renderText(op.value);
+    } else if (typeof existing.value === 'string') {
+      value = existing.value + renderText(op.value);
+    } else if (Array.isArray(existing.value)) {
+      value = [...existing.value, op.value];
+    } else {
+      throw new KvError('type_mismatch', `Cannot append to key ${describeKey(op.key)}: it holds ${typeName(existing.value)}; append works on text and arrays`);
+    }
+    assertStorableValue(value, op.key);
+    const entry = batch.nextEntry(existing, op.scope, op.key, value, existing?.expiresAt ?? null, valueTypeOf(value));
+    batch.stage(op.scope, batch.scopeKey, op.key, entry);
+    return { op: 'append', entry };
+  },
+
+  async increment(op, batch) {
+    const by = op.by ?? 1;
+    const existing = await batch.readLive(op.scope, batch.scopeKey, op.key);
+    let current = 0;
+    if (existing) {
+      const stored = existing.value;
+      const numeric = typeof stored === 'number' ? stored : typeof stored === 'string' ? parseDecimal(stored) : null;
+      if (numeric !== null) current = numeric;
+      else {
+        throw new KvError('type_mismatch', `Cannot increment key ${describeKey(op.key)}: it holds ${typeof stored === 'string' ? `the text ${JSON.stringify(stored.slice(0, 40))}` : typeName(stored)}, not a number`);
+      }
+    }
+    const sum = current + by;
+    if (!Number.isFinite(sum)) {
+      throw new KvError('invalid_value', `Incrementing key ${describeKey(op.key)} (${current}) by ${by} gives ${sum}, which JSON cannot hold`);
+    }
+    const entry = batch.nextEntry(existing, op.scope, op.key, sum, existing?.expiresAt ?? null, 'json');
+    batch.stage(op.scope, batch.scopeKey, op.key, entry);
+    return { op: 'increment', entry };
+  },
+
+  async list(op, batch) {
+    const { scope } = op;
+    const { scopeKey } = batch;
+    const prefix = op.prefix ?? '';
+    const limit = op.limit ?? LIST_DEFAULT_LIMIT;
+    const cursor = op.cursor ?? null;
+    const nowIso = batch.now.toISOString();
+    const stagedHere = batch.stagedIn(scope, scopeKey);
+    const base = await batch.list(scope, scopeKey, { prefix, afterKey: cursor, limit: limit + 1 + stagedHere.length, now: nowIso });
+    const byKey = new Map(base.entries.map((e) => [e.key, e] as const));
+    for (const w of stagedHere) {
+      if (w.entry && !isExpired(w.entry, nowIso)) byKey.set(w.key, w.entry);
+      else byKey.delete(w.key);
+    }
+    const live = [...byKey.values()]
+      .filter((e) => e.key.startsWith(prefix) && (cursor === null || e.key > cursor))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const page = live.slice(0, limit);
+    const nextCursor = live.length > limit ? page[page.length - 1]!.key : null;
+    if (base.damagedKeys.length === 0) return { op: 'list', entries: page, nextCursor };
+    return { op: 'list', entries: page, nextCursor, damaged: base.damagedKeys.length, damagedKeys: base.damagedKeys };
+  },
+};
+
 /**
  * Runs `ops` in order against `reader`, with later ops seeing earlier ops' writes. Throws the
  * first `KvError` (with `opIndex`), in which case the caller must persist nothing.
@@ -222,6 +375,9 @@ export async function executeBatch(
   reader: BatchReader,
   options: BatchOptions = {},
 ): Promise<BatchOutcome> {
+  if (hasLoneSurrogate(companyId)) {
+    throw new KvError('invalid_request', 'companyId has a lone UTF-16 surrogate (half of a character); send whole characters');
+  }
   const clock = options.now ?? (() => new Date());
   const newId = options.newId ?? defaultId;
   const staged = new Map<string, BatchWrite>();
@@ -232,129 +388,51 @@ export async function executeBatch(
     const write = staged.get(rowKey(scope, scopeKey, key));
     return write ? write.entry : reader.read(scope, scopeKey, key);
   };
-  const liveOnly = (row: Entry | null, now: Date): Entry | null => (row && !isExpired(row, now) ? row : null);
-  const readLive = async (scope: Scope, scopeKey: string, key: string, now: Date): Promise<Entry | null> =>
-    liveOnly(await readRow(scope, scopeKey, key), now);
-  const stage = (scope: Scope, scopeKey: string, key: string, entry: Entry | null) => {
-    staged.set(rowKey(scope, scopeKey, key), { scope, scopeKey, key, entry });
-  };
-  const nextEntry = (
-    previous: Entry | null, scope: Scope, scopeKey: string, key: string, value: JsonValue,
-    now: Date, expiresAt: string | null, valueType: ValueType,
-  ): Entry => {
-    const at = now.toISOString();
-    return {
-      id: previous?.id ?? newId(),
-      companyId,
-      scope,
-      scopeKey,
-      key,
-      value,
-      valueType,
-      version: (previous?.version ?? 0) + 1,
-      createdAt: previous?.createdAt ?? at,
-      updatedAt: at,
-      expiresAt,
-    };
-  };
 
   for (let index = 0; index < ops.length; index++) {
     const op = ops[index]!;
     const now = clock();
     try {
       const scopeKey = validateOp(op, index);
-      const { scope } = op;
-      switch (op.op) {
-        case 'get': {
-          results.push({ op: 'get', entry: await readLive(scope, scopeKey, op.key, now) });
-          break;
-        }
-        case 'set': {
-          const mode = op.mode ?? 'upsert';
-          const expiresAt = typeof op.ttlSeconds === 'number' ? new Date(now.getTime() + op.ttlSeconds * 1000).toISOString() : null;
-          const existing = await readLive(scope, scopeKey, op.key, now);
-          if (mode === 'create' && existing) {
-            throw new KvError('already_exists', `Key ${describeKey(op.key)} already exists in ${describeScope(scope, scopeKey)}`);
-          }
-          if (mode === 'update' && !existing) {
-            throw new KvError('not_found', `Key ${describeKey(op.key)} not found in ${describeScope(scope, scopeKey)}; mode "update" only changes existing keys`);
-          }
-          const entry = nextEntry(existing, scope, scopeKey, op.key, op.value, now, expiresAt, valueTypeOf(op.value));
-          stage(scope, scopeKey, op.key, entry);
-          results.push({ op: 'set', entry, created: existing === null });
-          break;
-        }
-        case 'delete': {
-          // One read: an expired row is removed too (so it stops taking space), but it did not count as present.
-          const raw = await readRow(scope, scopeKey, op.key);
-          if (raw) stage(scope, scopeKey, op.key, null);
-          results.push({ op: 'delete', deleted: liveOnly(raw, now) !== null });
-          break;
-        }
-        case 'append': {
-          const existing = await readLive(scope, scopeKey, op.key, now);
-          let value: JsonValue;
-          if (!existing) {
-            const valueType = op.valueType ?? valueTypeOf(op.value);
-            value = valueType === 'json' ? [op.value] : renderText(op.value);
-          } else if (typeof existing.value === 'string') {
-            value = existing.value + renderText(op.value);
-          } else if (Array.isArray(existing.value)) {
-            value = [...existing.value, op.value];
-          } else {
-            throw new KvError('type_mismatch', `Cannot append to key ${describeKey(op.key)}: it holds ${typeName(existing.value)}; append works on text and arrays`);
-          }
-          assertStorableValue(value, op.key);
-          const entry = nextEntry(existing, scope, scopeKey, op.key, value, now, existing?.expiresAt ?? null, valueTypeOf(value));
-          stage(scope, scopeKey, op.key, entry);
-          results.push({ op: 'append', entry });
-          break;
-        }
-        case 'increment': {
-          const by = op.by ?? 1;
-          const existing = await readLive(scope, scopeKey, op.key, now);
-          let current = 0;
-          if (existing) {
-            const stored = existing.value;
-            const numeric = typeof stored === 'number' ? stored : typeof stored === 'string' ? parseDecimal(stored) : null;
-            if (numeric !== null) current = numeric;
-            else {
-              throw new KvError('type_mismatch', `Cannot increment key ${describeKey(op.key)}: it holds ${typeof stored === 'string' ? `the text ${JSON.stringify(stored.slice(0, 40))}` : typeName(stored)}, not a number`);
-            }
-          }
-          const sum = current + by;
-          if (!Number.isFinite(sum)) {
-            throw new KvError('invalid_value', `Incrementing key ${describeKey(op.key)} (${current}) by ${by} gives ${sum}, which JSON cannot hold`);
-          }
-          const entry = nextEntry(existing, scope, scopeKey, op.key, sum, now, existing?.expiresAt ?? null, 'json');
-          stage(scope, scopeKey, op.key, entry);
-          results.push({ op: 'increment', entry });
-          break;
-        }
-        case 'list': {
-          const prefix = op.prefix ?? '';
-          const limit = op.limit ?? LIST_DEFAULT_LIMIT;
-          const cursor = op.cursor ?? null;
-          const nowIso = now.toISOString();
-          const stagedHere = [...staged.values()].filter((w) => w.scope === scope && w.scopeKey === scopeKey);
-          const base = await reader.list(scope, scopeKey, { prefix, afterKey: cursor, limit: limit + 1 + stagedHere.length, now: nowIso });
-          const byKey = new Map(base.map((e) => [e.key, e] as const));
-          for (const w of stagedHere) {
-            if (w.entry && !isExpired(w.entry, nowIso)) byKey.set(w.key, w.entry);
-            else byKey.delete(w.key);
-          }
-          const live = [...byKey.values()]
-            .filter((e) => e.key.startsWith(prefix) && (cursor === null || e.key > cursor))
-            .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-          const page = live.slice(0, limit);
-          const nextCursor = live.length > limit ? page[page.length - 1]!.key : null;
-          results.push({ op: 'list', entries: page, nextCursor });
-          break;
-        }
-        default:
-          // validateOp has refused unknown ops already; this keeps the switch exhaustive.
-          throw new KvError('invalid_request', `Op '${String((op as { op?: unknown }).op)}' is unknown`);
-      }
+      const batch: BatchContext = {
+        scopeKey,
+        now,
+        readLive: async (scope, rowScopeKey, key) => {
+          const row = await readRow(scope, rowScopeKey, key);
+          return row && !isExpired(row, now) ? row : null;
+        },
+        readPresence: async (scope, rowScopeKey, key) => {
+          const write = staged.get(rowKey(scope, rowScopeKey, key));
+          if (write) return write.entry;
+          return reader.readPresence ? reader.readPresence(scope, rowScopeKey, key) : reader.read(scope, rowScopeKey, key);
+        },
+        list: async (scope, rowScopeKey, query) => {
+          const listed = await reader.list(scope, rowScopeKey, query);
+          return Array.isArray(listed) ? { entries: listed, damagedKeys: [] } : listed;
+        },
+        stagedIn: (scope, rowScopeKey) => [...staged.values()].filter((w) => w.scope === scope && w.scopeKey === rowScopeKey),
+        stage: (scope, rowScopeKey, key, entry) => {
+          staged.set(rowKey(scope, rowScopeKey, key), { scope, scopeKey: rowScopeKey, key, entry });
+        },
+        nextEntry: (previous, scope, key, value, expiresAt, valueType) => {
+          const at = now.toISOString();
+          return {
+            id: previous?.id ?? newId(),
+            companyId,
+            scope,
+            scopeKey,
+            key,
+            value,
+            valueType,
+            version: (previous?.version ?? 0) + 1,
+            createdAt: previous?.createdAt ?? at,
+            updatedAt: at,
+            expiresAt,
+          };
+        },
+      };
+      const handler = OP_HANDLERS[op.op] as (op: KvOp, batch: BatchContext) => Promise<KvOpResult>;
+      results.push(await handler(op, batch));
     } catch (error) {
       if (error instanceof KvError && error.opIndex === undefined) throw new KvError(error.code, error.message, index);
       throw error;

@@ -55,7 +55,15 @@ export type KvOpName = KvOp['op'];
 export interface GetResult { op: 'get'; entry: Entry | null }
 export interface SetResult { op: 'set'; entry: Entry; created: boolean }
 export interface DeleteResult { op: 'delete'; deleted: boolean }
-export interface ListResult { op: 'list'; entries: Entry[]; nextCursor: string | null }
+export interface ListResult {
+  op: 'list';
+  entries: Entry[];
+  nextCursor: string | null;
+  /** Rows in range whose value could not be opened (damaged or tampered): left out, counted. Absent when none. */
+  damaged?: number;
+  /** Their keys, so they can be deleted (a delete needs no decryption). Absent when none. */
+  damagedKeys?: string[];
+}
 export interface AppendResult { op: 'append'; entry: Entry }
 export interface IncrementResult { op: 'increment'; entry: Entry }
 
@@ -78,6 +86,11 @@ export interface KeyValueStore {
 export const KEY_MAX_LENGTH = 256;
 export const KEY_PATTERN = /^[A-Za-z0-9_-]{1,256}$/;
 export const VALUE_MAX_BYTES = 1024 * 1024;
+/**
+ * Deepest nesting of arrays and objects a value (or a blueprint document) may have: `[[1]]`
+ * nests 2 levels. Deeper JSON is refused where it enters, before anything walks it recursively.
+ */
+export const JSON_MAX_DEPTH = 64;
 export const LIST_DEFAULT_LIMIT = 1000;
 export const LIST_MAX_LIMIT = 1000;
 /**

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../engine/types';
 import { formatRunSummary, parseArgs, type CliCommand } from './cli';
@@ -206,6 +207,40 @@ describe('kvb run', () => {
     expect(kvb(['run', withBom, '--data', 'store']).status).toBe(0);
   });
 
+  it('refuses JSON nesting past 64 levels in --input, a blueprint file and kv set values, exit 2, nothing stored', () => {
+    const file = writeJson('greeter.json', greeter);
+    const deep = `${'['.repeat(65)}1${']'.repeat(65)}`;
+    const input = kvb(['run', file, '--data', 'store', '--input', deep]);
+    expect(input.status).toBe(2);
+    expect(input.stderr).toMatch(/^kvb: --input is not valid JSON at line 1, column 65: .*more than 64 levels/);
+    const deepFile = join(workDir, 'deep.json');
+    writeFileSync(deepFile, `{"format":"kv-blueprint/1","id":"x","nodes":${'['.repeat(3000)}${']'.repeat(3000)},"edges":[]}`);
+    const blueprint = kvb(['run', deepFile, '--data', 'store']);
+    expect(blueprint.status).toBe(2);
+    expect(blueprint.stderr).toMatch(/more than 64 levels/);
+    const set = kvb(['kv', 'set', 'deep', `${'['.repeat(3000)}${']'.repeat(3000)}`, '--type', 'json', '--data', 'store']);
+    expect(set.status).toBe(2);
+    expect(set.stderr).toMatch(/more than 64 levels/);
+    expect(kvb(['kv', 'list', '--data', 'store']).stdout).toBe('');
+  });
+
+  it.runIf(process.platform === 'linux')('fails fast with exit 2 for a --data directory that cannot be created (/proc/x)', () => {
+    const started = Date.now();
+    const { status, stderr } = kvb(['kv', 'list', '--data', '/proc/kvb-cannot-exist']);
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/^kvb: Cannot use the data directory \/proc\/kvb-cannot-exist: /);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('exits 2 rather than starting an empty store when kvb.sqlite was truncated to 0 bytes', () => {
+    expect(kvb(['kv', 'set', 'kept', 'v', '--data', 'store']).status).toBe(0);
+    for (const suffix of ['', '-wal', '-shm']) rmSync(join(workDir, 'store', `kvb.sqlite${suffix}`), { force: true });
+    writeFileSync(join(workDir, 'store', 'kvb.sqlite'), '');
+    const { status, stderr } = kvb(['kv', 'list', '--data', 'store']);
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/is empty \(0 bytes\) although this data directory has a master key/);
+  });
+
   it('exits 2 with one line and no stack trace for usage mistakes', () => {
     const file = writeJson('greeter.json', greeter);
     for (const args of [['run', file, '--colour'], ['run', 'missing.json'], ['run', file, '--input', '{not json'], ['run', file, '--input', '@absent.json']]) {
@@ -224,6 +259,22 @@ describe('kvb run', () => {
 });
 
 describe('kvb kv', () => {
+  it('lists around a damaged value, saying how many it skipped, and deletes it', () => {
+    const data = ['--data', 'store'];
+    for (const key of ['first', 'broken', 'last']) expect(kvb(['kv', 'set', key, `value of ${key}`, ...data]).status).toBe(0);
+    const raw = new BetterSqlite3(join(workDir, 'store', 'kvb.sqlite'));
+    const blob = raw.prepare("SELECT value_ciphertext FROM kv_entries WHERE key = 'broken'").pluck().get() as Buffer;
+    blob[20] = blob[20]! ^ 0x80;
+    raw.prepare("UPDATE kv_entries SET value_ciphertext = ? WHERE key = 'broken'").run(blob);
+    raw.close();
+    const listed = kvb(['kv', 'list', ...data]);
+    expect(listed).toMatchObject({ status: 0, stdout: 'first\nlast\n' });
+    expect(listed.stderr).toMatch(/skipped 1 stored value in global scope that failed to decrypt \(damaged or tampered\): 'broken'/);
+    expect(kvb(['kv', 'get', 'broken', ...data]).status).toBe(1);
+    expect(kvb(['kv', 'delete', 'broken', ...data]).status).toBe(0);
+    expect(kvb(['kv', 'list', ...data])).toMatchObject({ status: 0, stdout: 'first\nlast\n', stderr: '' });
+  });
+
   it('sets, gets, lists and deletes keys for scripts', () => {
     const data = ['--data', 'store'];
     expect(kvb(['kv', 'set', 'greeting', 'hello world', ...data])).toMatchObject({ status: 0, stdout: "Created 'greeting' in global scope (version 1)\n" });

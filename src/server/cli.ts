@@ -7,11 +7,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { findJsonSyntaxError, lineAndColumn } from '../engine/expressions';
+import { describeJsonProblem, parseJson as parseJsonText } from '../kv/json';
 import { DEFAULT_COMPANY_ID, formatProblems, runBlueprint, validateBlueprint } from '../engine/index';
 import type { RunRecord } from '../engine/types';
 import { KvError, exitCodeOf, isKvError } from '../kv/errors';
 import { SAVE_MODES, SCOPES, VALUE_TYPES, type Entry, type JsonValue, type KeyValueStore, type KvOp, type SaveMode, type Scope, type ValueType } from '../kv/types';
+import { DataDirectoryError } from './database';
 import { openSqliteStore } from './sqlite-store';
 
 // ---------------------------------------------------------------------------------------------
@@ -362,6 +363,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     io.stderr(`kvb: ${describeFailure(error)}\n`);
     if (io.env.KVB_DEBUG === '1' && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
     if (error instanceof CliError) return error.exitCode;
+    // A --data directory that cannot be used is the caller's to fix, like a usage mistake.
+    if (error instanceof DataDirectoryError) return 2;
     if (isKvError(error)) return exitCodeOf(error.code);
     return 1;
   }
@@ -412,15 +415,9 @@ function readJsonFile(path: string, what: string): unknown {
 function parseJson(source: string, what: string): unknown {
   // Editors on Windows often save JSON with a byte order mark, which JSON.parse refuses.
   const text = source.startsWith('\uFEFF') ? source.slice(1) : source;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    // The engine's own locator gives line and column; JSON.parse only an offset, differently worded per engine.
-    const syntax = findJsonSyntaxError(text);
-    if (syntax === null) throw new CliError(`${what} is not valid JSON: ${(error as Error).message}`, 2);
-    const { line, column } = lineAndColumn(text, syntax.offset);
-    throw new CliError(`${what} is not valid JSON at line ${line}, column ${column}: ${syntax.reason}`, 2);
-  }
+  const parsed = parseJsonText(text);
+  if (!parsed.ok) throw new CliError(describeJsonProblem(text, parsed.problem, { subject: what }), 2);
+  return parsed.value;
 }
 
 async function runCommand(command: Extract<CliCommand, { command: 'run' }>, io: CliIo): Promise<number> {
@@ -500,7 +497,10 @@ async function kvCommand(command: Extract<CliCommand, { command: 'kv' }>, io: Cl
     const where = command.scope === 'global' ? 'global scope' : `${command.scope} scope '${command.scopeKey}'`;
     switch (command.action) {
       case 'list': {
-        const entries = await listAll(store, command.companyId, ref, command.prefix, command.limit);
+        const { entries, damaged } = await listAll(store, command.companyId, ref, command.prefix, command.limit);
+        if (damaged.length > 0) {
+          io.stderr(`kvb: skipped ${damaged.length} stored value${damaged.length === 1 ? '' : 's'} in ${where} that failed to decrypt (damaged or tampered): ${damaged.map((key) => `'${key}'`).join(', ')}; 'kvb kv delete <key>' removes one\n`);
+        }
         io.stdout(command.json ? `${JSON.stringify(entries, null, 2)}\n` : entries.map((entry) => `${entry.key}\n`).join(''));
         return 0;
       }
@@ -535,17 +535,19 @@ async function kvCommand(command: Extract<CliCommand, { command: 'kv' }>, io: Cl
 }
 
 /** Every entry of a scope (page after page), or the first `limit`. */
-async function listAll(store: KeyValueStore, companyId: string, ref: Pick<Extract<KvOp, { op: 'list' }>, 'scope' | 'scopeKey'>, prefix: string, limit: number | null): Promise<Entry[]> {
+async function listAll(store: KeyValueStore, companyId: string, ref: Pick<Extract<KvOp, { op: 'list' }>, 'scope' | 'scopeKey'>, prefix: string, limit: number | null): Promise<{ entries: Entry[]; damaged: string[] }> {
   const entries: Entry[] = [];
+  const damaged: string[] = [];
   let cursor: string | null = null;
   do {
     const pageLimit = Math.min(1000, limit === null ? 1000 : limit - entries.length);
     const [result] = await store.batch(companyId, [{ op: 'list', prefix, limit: pageLimit, cursor, ...ref }]);
     if (result?.op !== 'list') throw new KvError('store', 'The store answered a list with another kind of result');
     entries.push(...result.entries);
+    damaged.push(...(result.damagedKeys ?? []));
     cursor = result.nextCursor;
   } while (cursor !== null && (limit === null || entries.length < limit));
-  return entries;
+  return { entries, damaged };
 }
 
 function renderValue(entry: Entry): string {

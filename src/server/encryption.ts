@@ -5,6 +5,11 @@
  *
  * Blob layout: `[format 1][key id 1][iv 12][ciphertext …][tag 16]`. The key id names the master
  * key that sealed the value, so a later key rotation can keep old keys for reading.
+ *
+ * Formats: 1 binds the identity only (the server's blueprints and run records); 2 also binds the
+ * row's version, value type and expiry (KV values), so an older ciphertext of the same row, or
+ * an edited `value_type` / `expires_at` column, fails to open. KV rows written in format 1 by
+ * earlier versions are re-sealed in format 2 once, when the store opens (`resealLegacyValues`).
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
@@ -16,7 +21,10 @@ export const MASTER_KEY_ENV = 'KVB_MASTER_KEY';
 export const MASTER_KEY_FILE = 'master.key';
 export const MASTER_KEY_BYTES = 32;
 
-const BLOB_FORMAT = 1;
+/** Identity only. */
+const IDENTITY_FORMAT = 1;
+/** Identity, version, value type and expiry. */
+const BOUND_FORMAT = 2;
 const HEADER_BYTES = 2;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -28,6 +36,13 @@ export interface RowIdentity {
   scope: string;
   scopeKey: string;
   key: string;
+}
+
+/** The columns of a KV row besides its identity that its ciphertext vouches for (format 2). */
+export interface RowBinding {
+  version: number;
+  valueType: string;
+  expiresAt: string | null;
 }
 
 export interface MasterKey {
@@ -137,20 +152,28 @@ export class ValueCipher {
     return createHmac('sha256', this.key).update('kvb master key fingerprint v1').digest('hex');
   }
 
-  encrypt(plaintext: string, row: RowIdentity): Buffer {
-    const header = Buffer.from([BLOB_FORMAT, this.keyId]);
+  /** Seals `plaintext` for `row`; with `binding`, in format 2, which vouches for those columns too. */
+  encrypt(plaintext: string, row: RowIdentity, binding?: RowBinding): Buffer {
+    const header = Buffer.from([binding ? BOUND_FORMAT : IDENTITY_FORMAT, this.keyId]);
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv(ALGORITHM, this.key, iv, { authTagLength: TAG_BYTES });
-    cipher.setAAD(associatedData(header, row));
+    cipher.setAAD(associatedData(header, row, binding));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return Buffer.concat([header, iv, body, cipher.getAuthTag()]);
   }
 
-  /** The plaintext, or `integrity` naming the key when the blob was altered, moved or sealed with another key. */
-  decrypt(blob: Uint8Array, row: RowIdentity): string {
+  /**
+   * The plaintext, or `integrity` naming the key when the blob was altered, moved, sealed with
+   * another key, or (with `binding`) sealed for another version, value type or expiry. With
+   * `binding` only format 2 opens, so an older format-1 blob cannot be swapped back in.
+   */
+  decrypt(blob: Uint8Array, row: RowIdentity, binding?: RowBinding): string {
     const data = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
-    if (data.length < HEADER_BYTES + IV_BYTES + TAG_BYTES || data[0] !== BLOB_FORMAT) {
+    if (data.length < HEADER_BYTES + IV_BYTES + TAG_BYTES || (data[0] !== IDENTITY_FORMAT && data[0] !== BOUND_FORMAT)) {
       throw integrityError(row, 'it is not a value sealed by kvb');
+    }
+    if (data[0] !== (binding ? BOUND_FORMAT : IDENTITY_FORMAT)) {
+      throw integrityError(row, `it is sealed in format ${data[0]}, where format ${binding ? BOUND_FORMAT : IDENTITY_FORMAT} is expected`);
     }
     if (data[1] !== this.keyId) {
       throw integrityError(row, `it was sealed with master key id ${data[1]}, and this server has key id ${this.keyId}`);
@@ -161,18 +184,27 @@ export class ValueCipher {
     const tag = data.subarray(data.length - TAG_BYTES);
     try {
       const decipher = createDecipheriv(ALGORITHM, this.key, iv, { authTagLength: TAG_BYTES });
-      decipher.setAAD(associatedData(header, row));
+      decipher.setAAD(associatedData(header, row, binding));
       decipher.setAuthTag(tag);
       return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
     } catch {
-      throw integrityError(row, 'it was altered, moved from another key, or sealed with a different master key');
+      throw integrityError(row, binding
+        ? 'it was altered, moved from another key, replaced by an older copy, its version, type or expiry was edited, or it was sealed with a different master key'
+        : 'it was altered, moved from another key, or sealed with a different master key');
     }
+  }
+
+  /** The format a blob was sealed in (1 or 2), or null when it is no kvb blob. */
+  static formatOf(blob: Uint8Array): number | null {
+    return blob.length > 0 && (blob[0] === IDENTITY_FORMAT || blob[0] === BOUND_FORMAT) ? blob[0]! : null;
   }
 }
 
-/** The header and the row identity, encoded unambiguously (JSON of a fixed-order array). */
-function associatedData(header: Buffer, row: RowIdentity): Buffer {
-  return Buffer.concat([header, Buffer.from(JSON.stringify([row.companyId, row.scope, row.scopeKey, row.key]), 'utf8')]);
+/** The header, the row identity and (format 2) its binding, encoded unambiguously (JSON of a fixed-order array). */
+function associatedData(header: Buffer, row: RowIdentity, binding?: RowBinding): Buffer {
+  const fields: unknown[] = [row.companyId, row.scope, row.scopeKey, row.key];
+  if (binding) fields.push(binding.version, binding.valueType, binding.expiresAt);
+  return Buffer.concat([header, Buffer.from(JSON.stringify(fields), 'utf8')]);
 }
 
 function integrityError(row: RowIdentity, why: string): KvError {

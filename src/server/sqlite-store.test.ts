@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { describeConformance } from '../kv/conformance-vitest';
 import { KvError } from '../kv/errors';
 import type { Entry, KvOp } from '../kv/types';
@@ -55,10 +56,10 @@ function rawDatabase(): BetterSqlite3.Database {
 describe('SqliteStore conformance', () => {
   let conformanceDir: string;
   afterAll(() => rmSync(conformanceDir, { recursive: true, force: true }));
-  describeConformance('sqlite', async () => {
+  describeConformance('sqlite', async (clock) => {
     conformanceDir = mkdtempSync(join(tmpdir(), 'kvb-conformance-'));
-    return openSqliteStore({ dataDir: conformanceDir, env: {} });
-  });
+    return openSqliteStore({ dataDir: conformanceDir, env: {}, batchOptions: { now: clock.now } });
+  }, { injectsClock: true });
 });
 
 describe('SqliteStore', () => {
@@ -221,7 +222,6 @@ describe('SqliteStore encryption at rest', () => {
     raw.prepare('UPDATE kv_entries SET value_ciphertext = ? WHERE key = ?').run(blob, 'flipped');
     raw.close();
     expect((await rejection(get(store, 'flipped'))).code).toBe('integrity');
-    expect((await rejection(store.batch(COMPANY, [{ op: 'list', ...flow }]))).code).toBe('integrity');
     expect((await rejection(store.getById(COMPANY, entry.id))).code).toBe('integrity');
   });
 
@@ -262,5 +262,212 @@ describe('SqliteStore encryption at rest', () => {
     const readError = await rejection(get(unchecked, 'k'));
     expect(readError.code).toBe('integrity');
     expect(readError.message).toContain("'k'");
+  });
+});
+
+/** Flips one byte of a row's ciphertext on disk, as a failing disk or an attacker would. */
+function damage(key: string): void {
+  const raw = rawDatabase();
+  const blob = raw.prepare('SELECT value_ciphertext FROM kv_entries WHERE key = ?').pluck().get(key) as Buffer;
+  blob[20] = blob[20]! ^ 0x80;
+  raw.prepare('UPDATE kv_entries SET value_ciphertext = ? WHERE key = ?').run(blob, key);
+  raw.close();
+}
+
+function editColumn(key: string, column: 'value_type' | 'expires_at' | 'value_ciphertext', value: unknown): void {
+  const raw = rawDatabase();
+  raw.prepare(`UPDATE kv_entries SET ${column} = ? WHERE key = ?`).run(value, key);
+  raw.close();
+}
+
+async function list(store: SqliteStore, options: { limit?: number; cursor?: string | null } = {}) {
+  const [result] = await store.batch(COMPANY, [{ op: 'list', ...flow, ...options }]);
+  if (result?.op !== 'list') throw new Error('expected a list result');
+  return result;
+}
+
+describe('SqliteStore with a damaged row', () => {
+  it('lists the rest of the scope, counting the damaged row, and pages past it', async () => {
+    const store = open();
+    for (const key of ['a', 'b', 'c', 'd']) await set(store, key, key.toUpperCase());
+    damage('b');
+    const all = await list(store);
+    expect(all.entries.map((entry) => entry.key)).toEqual(['a', 'c', 'd']);
+    expect(all.damaged).toBe(1);
+    expect(all.damagedKeys).toEqual(['b']);
+    const first = await list(store, { limit: 2 });
+    expect(first.entries.map((entry) => entry.key)).toEqual(['a', 'c']);
+    expect(first.nextCursor).toBe('c');
+    const second = await list(store, { limit: 2, cursor: first.nextCursor });
+    expect(second).toMatchObject({ entries: [{ key: 'd' }], nextCursor: null });
+    expect(second.damaged).toBeUndefined();
+  });
+
+  it('treats a value nesting past the limit (written before the limit existed) as damaged', async () => {
+    const store = open();
+    const entry = await set(store, 'deep', 'placeholder');
+    await set(store, 'shallow', 1);
+    const deepText = `${'['.repeat(3000)}${']'.repeat(3000)}`;
+    const sealed = store.cipher.encrypt(deepText, { companyId: COMPANY, scope: flow.scope, scopeKey: flow.scopeKey, key: 'deep' }, { version: entry.version, valueType: 'json', expiresAt: null });
+    const raw = rawDatabase();
+    raw.prepare("UPDATE kv_entries SET value_ciphertext = ?, value_type = 'json' WHERE key = 'deep'").run(sealed);
+    raw.close();
+    const listed = await list(store);
+    expect(listed.entries.map((e) => e.key)).toEqual(['shallow']);
+    expect(listed.damaged).toBe(1);
+    expect((await rejection(get(store, 'deep'))).message).toMatch(/more than 64 levels deep/);
+    expect(await store.batch(COMPANY, [{ op: 'delete', key: 'deep', ...flow }])).toEqual([{ op: 'delete', deleted: true }]);
+  });
+
+  it('deletes it by key and by id without decrypting it', async () => {
+    const store = open();
+    await set(store, 'bykey', 1);
+    const byId = await set(store, 'byid', 2);
+    damage('bykey');
+    damage('byid');
+    expect((await rejection(get(store, 'bykey'))).code).toBe('integrity');
+    expect(await store.batch(COMPANY, [{ op: 'delete', key: 'bykey', ...flow }])).toEqual([{ op: 'delete', deleted: true }]);
+    expect(await store.deleteById(COMPANY, byId.id)).toBe(true);
+    const after = await list(store);
+    expect(after).toEqual({ op: 'list', entries: [], nextCursor: null });
+    expect(await get(store, 'bykey')).toBeNull();
+  });
+});
+
+describe('SqliteStore binding of version, value type and expiry', () => {
+  it('refuses an older ciphertext of the same row swapped back in', async () => {
+    const store = open();
+    await set(store, 'balance', 100);
+    const raw = rawDatabase();
+    const older = raw.prepare('SELECT value_ciphertext FROM kv_entries WHERE key = ?').pluck().get('balance') as Buffer;
+    raw.close();
+    await set(store, 'balance', 5);
+    editColumn('balance', 'value_ciphertext', older);
+    expect((await rejection(get(store, 'balance'))).code).toBe('integrity');
+  });
+
+  it('refuses a row whose value_type or expires_at was edited in the file', async () => {
+    const store = open();
+    await set(store, 'typed', '42');
+    await set(store, 'expiring', 'soon', { ttlSeconds: 60 });
+    editColumn('typed', 'value_type', 'json');
+    editColumn('expiring', 'expires_at', '2999-01-01T00:00:00.000Z');
+    expect((await rejection(get(store, 'typed'))).code).toBe('integrity');
+    expect((await rejection(get(store, 'expiring'))).code).toBe('integrity');
+  });
+
+  it('re-seals rows of the earlier format (identity only) once, so they still open', async () => {
+    const first = open();
+    await set(first, 'legacy', { kept: true }, { ttlSeconds: 3600 });
+    const cipher = first.cipher;
+    await first.close();
+    const raw = rawDatabase();
+    const row = raw.prepare('SELECT company_id, scope, scope_key, key FROM kv_entries WHERE key = ?').get('legacy') as { company_id: string; scope: string; scope_key: string; key: string };
+    const legacy = cipher.encrypt(JSON.stringify({ kept: true }), { companyId: row.company_id, scope: row.scope, scopeKey: row.scope_key, key: row.key });
+    expect(legacy[0]).toBe(1);
+    raw.prepare('UPDATE kv_entries SET value_ciphertext = ? WHERE key = ?').run(legacy, 'legacy');
+    raw.prepare("DELETE FROM kvb_migrations WHERE owner = 'kv-sealing'").run();
+    raw.close();
+
+    const reopened = open();
+    expect((await get(reopened, 'legacy'))?.value).toEqual({ kept: true });
+    const check = rawDatabase();
+    const resealed = check.prepare('SELECT value_ciphertext FROM kv_entries WHERE key = ?').pluck().get('legacy') as Buffer;
+    check.close();
+    expect(resealed[0]).toBe(2);
+    // After the re-seal, the old-format blob no longer opens: it cannot be swapped back in.
+    editColumn('legacy', 'value_ciphertext', legacy);
+    expect((await rejection(get(reopened, 'legacy'))).code).toBe('integrity');
+  });
+});
+
+describe('SqliteStore robustness', () => {
+  it('answers "busy, try again" quickly, without blocking the event loop, while another process holds the write lock', async () => {
+    const store = open();
+    await set(store, 'k', 1);
+    const holder = rawDatabase();
+    holder.prepare('BEGIN IMMEDIATE').run();
+    let maxGap = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      maxGap = Math.max(maxGap, now - last);
+      last = now;
+    }, 5);
+    const started = performance.now();
+    try {
+      const error = await rejection(set(store, 'k', 2));
+      const elapsed = performance.now() - started;
+      expect(error.code).toBe('store');
+      expect(error.message).toMatch(/database is busy.*try again/);
+      expect(elapsed).toBeLessThan(2000);
+      expect(maxGap).toBeLessThan(250);
+    } finally {
+      clearInterval(ticker);
+      holder.prepare('ROLLBACK').run();
+      holder.close();
+    }
+  });
+
+  it('commits once a lock held for a moment is released', async () => {
+    const store = open();
+    const holder = rawDatabase();
+    holder.prepare('BEGIN IMMEDIATE').run();
+    setTimeout(() => { holder.prepare('ROLLBACK').run(); holder.close(); }, 120);
+    expect((await set(store, 'later', 'ok')).version).toBe(1);
+  });
+
+  it('refuses to open a 0-byte database beside a master key, instead of starting empty', async () => {
+    const store = open();
+    await set(store, 'kept', 1);
+    await store.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(join(dataDir, `${DATABASE_FILE}${suffix}`), { force: true });
+    writeFileSync(join(dataDir, DATABASE_FILE), '');
+    expect(() => open()).toThrow(/kvb\.sqlite is empty \(0 bytes\) although this data directory has a master key/);
+    expect(statSync(join(dataDir, DATABASE_FILE)).size).toBe(0);
+  });
+
+  it('says the disk is full when a write does not fit, and still deletes', async () => {
+    const store = open();
+    await set(store, 'small', 1);
+    const pages = store.db.pragma('page_count', { simple: true }) as number;
+    store.db.pragma(`max_page_count = ${pages}`);
+    const error = await rejection(set(store, 'big', 'x'.repeat(200_000)));
+    expect(error.code).toBe('store');
+    expect(error.message).toMatch(/the disk is full/);
+    expect(await store.batch(COMPANY, [{ op: 'delete', key: 'small', ...flow }])).toEqual([{ op: 'delete', deleted: true }]);
+  });
+});
+
+describe('SqliteStore on a really full disk (a 2 MiB tmpfs; Linux as root only, else skipped)', () => {
+  let mountDir = '';
+  let mounted = false;
+  beforeAll(() => {
+    mountDir = mkdtempSync(join(tmpdir(), 'kvb-full-'));
+    mounted = process.platform === 'linux' && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mountDir]).status === 0;
+  });
+  afterAll(() => {
+    if (mounted) spawnSync('umount', [mountDir]);
+    rmSync(mountDir, { recursive: true, force: true });
+  });
+
+  it('refuses writes saying the disk is full, and still deletes (the reserve file)', async (context) => {
+    if (!mounted) return context.skip();
+    const store = openSqliteStore({ dataDir: join(mountDir, 'data'), env: {} });
+    opened.push(store);
+    for (let i = 0; i < 5; i++) await set(store, `k${i}`, randomBytes(60_000).toString('base64'));
+    try {
+      writeFileSync(join(mountDir, 'fill'), Buffer.alloc(4 * 1024 * 1024));
+    } catch {
+      // ENOSPC: the disk is now full.
+    }
+    for (const value of [randomBytes(60_000).toString('base64'), 'small']) {
+      const error = await rejection(set(store, 'more', value));
+      expect(error.code).toBe('store');
+      expect(error.message).toMatch(/the disk is full/);
+    }
+    expect(await store.batch(COMPANY, [{ op: 'delete', key: 'k1', ...flow }])).toEqual([{ op: 'delete', deleted: true }]);
+    expect(await store.batch(COMPANY, [{ op: 'delete', key: 'k2', ...flow }])).toEqual([{ op: 'delete', deleted: true }]);
+    expect((await list(store)).entries.map((entry) => entry.key)).toEqual(['k0', 'k3', 'k4']);
   });
 });

@@ -12,12 +12,15 @@
  *      and the batch runs again on fresh rows.
  * Batches of one store also run one after another, so they never conflict with each other.
  */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Statement } from 'better-sqlite3';
 import { KvError, isKvError } from '../kv/errors';
-import { executeBatch, snapshotOps, type BatchOptions, type BatchReader, type BatchWrite, type ListQuery } from '../kv/operations';
-import type { Entry, JsonValue, KeyValueStore, KvOp, KvOpResult, Scope, ValueType } from '../kv/types';
-import { describeSqliteError, migrate, openDatabase, type Database } from './database';
-import { ValueCipher, loadMasterKey, parseMasterKey, type RowIdentity } from './encryption';
+import { executeBatch, snapshotOps, type BatchOptions, type BatchReader, type BatchWrite, type ListedRows, type ListQuery, type RowPresence } from '../kv/operations';
+import { nestsDeeperThan } from '../kv/json';
+import { JSON_MAX_DEPTH, type Entry, type JsonValue, type KeyValueStore, type KvOp, type KvOpResult, type Scope, type ValueType } from '../kv/types';
+import { DataDirectoryError, DatabaseBusyError, DATABASE_FILE, describeSqliteError, ensureReserve, hasReserve, isBusyError, isFullError, migrate, openDatabase, releaseReserve, withOpenBusyTimeout, type Database } from './database';
+import { MASTER_KEY_ENV, MASTER_KEY_FILE, ValueCipher, loadMasterKey, parseMasterKey, type RowBinding, type RowIdentity } from './encryption';
 
 /** The KV store's schema; append only (see `migrate`). */
 export const KV_MIGRATIONS: readonly string[] = [
@@ -41,6 +44,11 @@ export const KV_MIGRATIONS: readonly string[] = [
 
 /** A batch that keeps losing its rows to other processes gives up after this many tries. */
 const MAX_ATTEMPTS = 100;
+/**
+ * Waits (asynchronously, the event loop stays free) before each retry of a batch that found the
+ * database locked by another process; past the last, the batch fails with "busy, try again".
+ */
+const BUSY_RETRY_DELAYS_MS = [10, 25, 50, 100, 200];
 /** Expired rows removed per writing batch: enough to keep up, small enough to stay quick. */
 const PURGE_PER_BATCH = 100;
 /** Above every character a valid key can hold, so `[prefix, prefix + this)` spans the prefix. */
@@ -60,7 +68,7 @@ interface EntryRow {
   expires_at: string | null;
 }
 
-interface StampRow { key: string; id: string; version: number }
+interface StampRow { key: string; id: string; version: number; expires_at: string | null }
 
 type ListParams = [companyId: string, scope: string, scopeKey: string, from: string, to: string, prefixLength: number, prefix: string, afterKey: string | null, afterKeyAgain: string | null, now: string, limit: number];
 type RowParams = [companyId: string, scope: string, scopeKey: string, key: string];
@@ -79,6 +87,8 @@ export interface SqliteStoreOptions {
   ownsDatabase?: boolean;
   /** Clock and id source, for tests. */
   batchOptions?: BatchOptions;
+  /** The data directory, whose reserve file (see `RESERVE_FILE`) lets deletes pass on a full disk. */
+  dataDir?: string;
 }
 
 export class SqliteStore implements KeyValueStore {
@@ -89,6 +99,7 @@ export class SqliteStore implements KeyValueStore {
   readonly cipher: ValueCipher;
   private readonly ownsDatabase: boolean;
   private readonly batchOptions: BatchOptions;
+  private readonly dataDir: string | null;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
@@ -109,15 +120,16 @@ export class SqliteStore implements KeyValueStore {
     this.cipher = options.cipher;
     this.ownsDatabase = options.ownsDatabase ?? false;
     this.batchOptions = options.batchOptions ?? {};
+    this.dataDir = options.dataDir ?? null;
     migrate(this.db, 'kv', KV_MIGRATIONS);
 
     const identity = 'company_id = ? AND scope = ? AND scope_key = ? AND key = ?';
     const listWhere = `company_id = ? AND scope = ? AND scope_key = ? AND key >= ? AND key < ? AND substr(key, 1, ?) = ?
       AND (? IS NULL OR key > ?) AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?`;
     this.selectRow = this.db.prepare(`SELECT * FROM kv_entries WHERE ${identity}`);
-    this.selectStamp = this.db.prepare(`SELECT key, id, version FROM kv_entries WHERE ${identity}`);
+    this.selectStamp = this.db.prepare(`SELECT key, id, version, expires_at FROM kv_entries WHERE ${identity}`);
     this.selectList = this.db.prepare(`SELECT * FROM kv_entries WHERE ${listWhere}`);
-    this.selectListStamps = this.db.prepare(`SELECT key, id, version FROM kv_entries WHERE ${listWhere}`);
+    this.selectListStamps = this.db.prepare(`SELECT key, id, version, expires_at FROM kv_entries WHERE ${listWhere}`);
     this.upsertRow = this.db.prepare(`INSERT INTO kv_entries
         (id, company_id, scope, scope_key, key, value_ciphertext, value_type, version, created_at, updated_at, expires_at)
       VALUES (@id, @company_id, @scope, @scope_key, @key, @value_ciphertext, @value_type, @version, @created_at, @updated_at, @expires_at)
@@ -161,7 +173,7 @@ export class SqliteStore implements KeyValueStore {
 
   async deleteById(companyId: string, id: string): Promise<boolean> {
     return this.exclusive(() => {
-      const removed = this.deleteByIdReturning.get(id, companyId);
+      const removed = this.withReserveForDeletes(true, () => this.deleteByIdReturning.get(id, companyId));
       return removed !== undefined && !(removed.expires_at !== null && removed.expires_at <= this.now().toISOString());
     });
   }
@@ -183,6 +195,17 @@ export class SqliteStore implements KeyValueStore {
   }
 
   private async runBatch(companyId: string, ops: KvOp[]): Promise<KvOpResult[]> {
+    for (let retry = 0; ; retry++) {
+      try {
+        return await this.runBatchOnce(companyId, ops);
+      } catch (error) {
+        if (!(error instanceof DatabaseBusyError) || retry >= BUSY_RETRY_DELAYS_MS.length) throw error;
+        await delay(BUSY_RETRY_DELAYS_MS[retry]!);
+      }
+    }
+  }
+
+  private async runBatchOnce(companyId: string, ops: KvOp[]): Promise<KvOpResult[]> {
     this.assertOpen();
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const observations: Observation[] = [];
@@ -199,10 +222,10 @@ export class SqliteStore implements KeyValueStore {
       if (outcome.writes.length === 0 && observations.length <= 1) return structuredClone(outcome.results);
       const sealed = outcome.writes.map((write): SealedWrite => ({
         write,
-        ciphertext: write.entry ? this.cipher.encrypt(JSON.stringify(write.entry.value), identityOf(write.entry)) : null,
+        ciphertext: write.entry ? this.cipher.encrypt(JSON.stringify(write.entry.value), identityOf(write.entry), bindingOf(write.entry)) : null,
       }));
       const now = this.now().toISOString();
-      if (this.guard(() => this.commitBatch(observations, sealed, companyId, now))) return structuredClone(outcome.results);
+      if (this.guard(() => this.commitMakingRoom(observations, sealed, companyId, now))) return structuredClone(outcome.results);
     }
     throw new KvError('store', `The batch could not commit after ${MAX_ATTEMPTS} attempts: other processes keep changing the same keys`);
   }
@@ -215,13 +238,66 @@ export class SqliteStore implements KeyValueStore {
         observations.push({ kind: 'row', params, stamp: row ? stampOf(row) : null });
         return row ? this.toEntry(row) : null;
       },
-      list: (scope: Scope, scopeKey: string, query: ListQuery): Entry[] => {
-        const params: ListParams = [companyId, scope, scopeKey, query.prefix, query.prefix + AFTER_ALL_KEYS, query.prefix.length, query.prefix, query.afterKey, query.afterKey, query.now, query.limit];
-        const rows = this.guard(() => this.selectList.all(...params));
-        observations.push({ kind: 'list', params, stamps: rows.map(stampOf) });
-        return rows.map((row) => this.toEntry(row));
+      readPresence: (scope: Scope, scopeKey: string, key: string): RowPresence | null => {
+        const params: RowParams = [companyId, scope, scopeKey, key];
+        const row = this.guard(() => this.selectStamp.get(...params));
+        observations.push({ kind: 'row', params, stamp: row ? stampOf(row) : null });
+        return row ? { expiresAt: row.expires_at } : null;
+      },
+      list: (scope: Scope, scopeKey: string, query: ListQuery): ListedRows => {
+        // Rows whose value does not open are left out and counted, and the page is filled up
+        // from the rows after them, so one damaged row neither blocks its scope nor cuts a page short.
+        const entries: Entry[] = [];
+        const damagedKeys: string[] = [];
+        let afterKey = query.afterKey;
+        for (;;) {
+          const params: ListParams = [companyId, scope, scopeKey, query.prefix, query.prefix + AFTER_ALL_KEYS, query.prefix.length, query.prefix, afterKey, afterKey, query.now, query.limit];
+          const rows = this.guard(() => this.selectList.all(...params));
+          observations.push({ kind: 'list', params, stamps: rows.map(stampOf) });
+          for (const row of rows) {
+            const entry = this.openOrNull(row);
+            if (entry) entries.push(entry);
+            else damagedKeys.push(row.key);
+          }
+          if (rows.length < query.limit || entries.length >= query.limit) break;
+          afterKey = rows[rows.length - 1]!.key;
+        }
+        return { entries: entries.slice(0, query.limit), damagedKeys };
       },
     };
+  }
+
+  /** The entry of a row, or null (logged by the caller as damaged) when its value does not open. */
+  private openOrNull(row: EntryRow): Entry | null {
+    try {
+      return this.toEntry(row);
+    } catch (error) {
+      if (isKvError(error) && error.code === 'integrity') return null;
+      throw error;
+    }
+  }
+
+  /** Commits; a batch that only deletes may spend the space reserve on a full disk. */
+  private commitMakingRoom(observations: Observation[], writes: SealedWrite[], companyId: string, now: string): boolean {
+    const onlyDeletes = writes.every(({ write }) => write.entry === null);
+    // Once the reserve is spent (and cannot be made again), it is kept for deletes.
+    if (!onlyDeletes && this.dataDir !== null && !hasReserve(this.dataDir)) {
+      throw new KvError('store', 'SQLite store failed: the disk is full: free some space and try again (deleting keys still works)');
+    }
+    return this.withReserveForDeletes(onlyDeletes, () => this.commitBatch(observations, writes, companyId, now));
+  }
+
+  /**
+   * Runs `write`; when it fails for a full disk and `deletesOnly`, gives up the reserve file and
+   * runs it once more. Other writes keep failing with "the disk is full".
+   */
+  private withReserveForDeletes<T>(deletesOnly: boolean, write: () => T): T {
+    try {
+      return write();
+    } catch (error) {
+      if (!deletesOnly || !isFullError(error) || this.dataDir === null || !releaseReserve(this.dataDir)) throw error;
+      return write();
+    }
   }
 
   /** True when every row and list phase 1 saw is unchanged; run inside a transaction. */
@@ -238,7 +314,11 @@ export class SqliteStore implements KeyValueStore {
 
   private toEntry(row: EntryRow): Entry {
     const identity: RowIdentity = { companyId: row.company_id, scope: row.scope, scopeKey: row.scope_key, key: row.key };
-    const plaintext = this.cipher.decrypt(row.value_ciphertext, identity);
+    const plaintext = this.cipher.decrypt(row.value_ciphertext, identity, { version: row.version, valueType: row.value_type, expiresAt: row.expires_at });
+    // Stored by a version without the nesting limit: every later walk of it could overflow.
+    if (nestsDeeperThan(plaintext, JSON_MAX_DEPTH)) {
+      throw new KvError('integrity', `The stored value of key '${row.key}' nests arrays and objects more than ${JSON_MAX_DEPTH} levels deep (written before that limit); delete it and store it flatter`);
+    }
     let value: JsonValue;
     try {
       value = JSON.parse(plaintext) as JsonValue;
@@ -302,19 +382,44 @@ export interface OpenSqliteStoreOptions {
  * rather than on every read).
  */
 export function openSqliteStore(options: OpenSqliteStoreOptions): SqliteStore {
+  refuseTruncatedDatabase(options);
   const db = openDatabase(options.dataDir);
   try {
     const key = typeof options.masterKey === 'string'
       ? parseMasterKey(options.masterKey, 'The master key')
       : options.masterKey ?? loadMasterKey(options.dataDir, options.env).key;
     const cipher = new ValueCipher(key);
-    const store = new SqliteStore({ db, cipher, ownsDatabase: true, batchOptions: options.batchOptions });
-    checkMasterKey(db, cipher);
+    const store = new SqliteStore({ db, cipher, ownsDatabase: true, batchOptions: options.batchOptions, dataDir: options.dataDir });
+    withOpenBusyTimeout(db, () => {
+      checkMasterKey(db, cipher);
+      resealLegacyValues(db, cipher);
+    });
+    ensureReserve(options.dataDir);
     return store;
   } catch (error) {
     db.close();
     throw asStoreError(error);
   }
+}
+
+/**
+ * A 0-byte database file beside a master key means the database was truncated (a bad copy, a
+ * full disk): SQLite would open it as a new, empty store and the values would silently be gone.
+ * A new data directory never has one (the file gets its header when it is created).
+ */
+function refuseTruncatedDatabase(options: OpenSqliteStoreOptions): void {
+  const path = join(options.dataDir, DATABASE_FILE);
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    return;
+  }
+  if (size > 0) return;
+  const env = options.env ?? process.env;
+  const hasKey = options.masterKey !== undefined || Boolean(env[MASTER_KEY_ENV]) || existsSync(join(options.dataDir, MASTER_KEY_FILE));
+  if (!hasKey) return;
+  throw new DataDirectoryError(`The database ${path} is empty (0 bytes) although this data directory has a master key: the file was truncated or damaged. Restore it from a backup; to start an empty store on purpose, delete the file and ${MASTER_KEY_FILE}`);
 }
 
 /** Records the key's fingerprint on first use; afterwards refuses a different key. */
@@ -329,6 +434,34 @@ function checkMasterKey(db: Database, cipher: ValueCipher, keyId = 1): void {
   if (known !== fingerprint) {
     throw new KvError('integrity', `The master key is not the one this data directory's values were encrypted with (${db.name}). Set KVB_MASTER_KEY to the original key, or restore the original master.key`);
   }
+}
+
+/**
+ * Re-seals, once per database, the values earlier versions sealed in format 1 (identity only)
+ * in format 2 (identity, version, value type, expiry); from then on a format-1 blob in the table
+ * is refused, so an old copy cannot be swapped back in. Runs after the master key is checked.
+ * A legacy value that does not open stays as it is: lists skip it, a delete removes it.
+ */
+function resealLegacyValues(db: Database, cipher: ValueCipher): void {
+  const owner = 'kv-sealing';
+  db.transaction(() => {
+    const done = db.prepare<[string], { version: number }>('SELECT version FROM kvb_migrations WHERE owner = ?').get(owner);
+    if (done && done.version >= 1) return;
+    const legacy = db.prepare<[], EntryRow>("SELECT * FROM kv_entries WHERE substr(value_ciphertext, 1, 1) = x'01'").all();
+    const update = db.prepare<[Buffer, string]>('UPDATE kv_entries SET value_ciphertext = ? WHERE id = ?');
+    for (const row of legacy) {
+      const identity: RowIdentity = { companyId: row.company_id, scope: row.scope, scopeKey: row.scope_key, key: row.key };
+      let plaintext: string;
+      try {
+        plaintext = cipher.decrypt(row.value_ciphertext, identity);
+      } catch {
+        continue;
+      }
+      update.run(cipher.encrypt(plaintext, identity, { version: row.version, valueType: row.value_type, expiresAt: row.expires_at }), row.id);
+    }
+    db.prepare('INSERT INTO kvb_migrations (owner, version, applied_at) VALUES (?, 1, ?) ON CONFLICT(owner) DO UPDATE SET version = 1, applied_at = excluded.applied_at')
+      .run(owner, new Date().toISOString());
+  }).immediate();
 }
 
 function toRow(entry: Entry, ciphertext: Buffer): EntryRow {
@@ -347,6 +480,10 @@ function toRow(entry: Entry, ciphertext: Buffer): EntryRow {
   };
 }
 
+function bindingOf(entry: Entry): RowBinding {
+  return { version: entry.version, valueType: entry.valueType, expiresAt: entry.expiresAt };
+}
+
 function identityOf(entry: Entry): RowIdentity {
   return { companyId: entry.companyId, scope: entry.scope, scopeKey: entry.scopeKey, key: entry.key };
 }
@@ -362,5 +499,10 @@ function isRowExpired(row: EntryRow, now: Date): boolean {
 
 function asStoreError(error: unknown): KvError {
   if (isKvError(error)) return error as KvError;
+  if (isBusyError(error)) return new DatabaseBusyError(DATABASE_FILE);
   return new KvError('store', `SQLite store failed: ${describeSqliteError(error)}`);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => { setTimeout(resolve, ms); });
 }

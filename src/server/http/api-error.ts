@@ -6,6 +6,7 @@
 import type { ZodError } from 'zod';
 import { describeValidationFailure, type ApiErrorBody, type ApiErrorCode, type ApiProblem } from '../../kv/api-schema';
 import { httpStatusOf, isKvError } from '../../kv/errors';
+import { DatabaseBusyError, describeSqliteError, isBusyError, isFullError } from '../database';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -14,9 +15,14 @@ export class ApiError extends Error {
     readonly code: ApiErrorCode,
     message: string,
     readonly extra: { opIndex?: number; problems?: ApiProblem[] } = {},
+    /**
+     * The table's status, unless the request was well-formed but its content cannot be taken:
+     * 422, as for a value nesting past the limit (still `invalid_value`, as the API promises).
+     */
+    unprocessable = false,
   ) {
     super(message);
-    this.status = httpStatusOf(code);
+    this.status = unprocessable ? 422 : httpStatusOf(code);
   }
 
   toBody(): ApiErrorBody {
@@ -36,9 +42,24 @@ export function notFound(message: string): ApiError {
   return new ApiError('not_found', message);
 }
 
+/**
+ * What a client is told of a `store` failure: the store's own messages quote SQLite or the file
+ * system (paths, engine texts), so only the two a person can act on are named; the rest is logged.
+ */
+export function publicStoreMessage(error: unknown): string {
+  if (error instanceof DatabaseBusyError || isBusyError(error)) return 'The database is busy: another process holds its lock; try again';
+  const full = isFullError(error) || (isKvError(error) && /the disk is full/.test(error.message));
+  if (full) return 'The server\'s disk is full: free some space and try again (deleting keys still works)';
+  return 'The server\'s store failed; the failure is logged on the server. Try again later';
+}
+
 /** The ApiError for anything a route threw that carries a known code; `null` for real faults. */
 export function toApiError(error: unknown): ApiError | null {
   if (error instanceof ApiError) return error;
+  // The server's own tables (blueprints, runs) use the database directly: its two expected
+  // failures are the store's, not faults.
+  if (isBusyError(error)) return new ApiError('store', 'The database is busy: another process holds its lock; try again');
+  if (isFullError(error)) return new ApiError('store', `SQLite store failed: ${describeSqliteError(error)}`);
   if (isKvError(error)) {
     const extra = error.opIndex === undefined ? {} : { opIndex: error.opIndex };
     return new ApiError(error.code, error.message, extra);

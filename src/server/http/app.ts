@@ -9,9 +9,10 @@ import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { DEFAULT_COMPANY_ID } from '../../engine/index';
-import { API_BODY_LIMIT_BYTES } from '../../kv/api-schema';
-import type { KeyValueStore } from '../../kv/types';
-import { ApiError, toApiError } from './api-error';
+import { API_BODY_LIMIT_BYTES, API_BODY_MAX_DEPTH } from '../../kv/api-schema';
+import { nestsDeeperThan } from '../../kv/json';
+import { JSON_MAX_DEPTH, type KeyValueStore } from '../../kv/types';
+import { ApiError, publicStoreMessage, toApiError } from './api-error';
 import { BlueprintRepository } from './blueprint-repository';
 import { AnnouncingStore, ServerEventBus } from './event-bus';
 import { registerBlueprintRoutes } from './routes/blueprints';
@@ -150,6 +151,10 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
  */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') throw new ApiError('invalid_request', 'The body is empty but Content-Type says JSON: send a JSON object');
+  // Checked before parsing: the prototype check below, and every later walk, recurse per level.
+  if (nestsDeeperThan(text, API_BODY_MAX_DEPTH)) {
+    throw new ApiError('invalid_request', `The body nests arrays and objects more than ${API_BODY_MAX_DEPTH} levels deep; values may nest at most ${JSON_MAX_DEPTH} levels`);
+  }
   try {
     return JSON.parse(text, (key: string, value: unknown) => {
       const reachesPrototype = key === '__proto__'
@@ -280,7 +285,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     if (known?.code === 'store') {
       // The store's failures quote SQLite or the file system (paths, engine texts): logged, not answered.
       request.log.warn({ code: known.code, detail: known.message }, 'store unavailable');
-      return sendError(reply, new ApiError('store', 'The server\'s store failed; the failure is logged on the server. Try again later'));
+      return sendError(reply, new ApiError('store', publicStoreMessage(error)));
     }
     if (known) {
       if (known.status >= 500) request.log.warn({ code: known.code }, 'store unavailable');

@@ -2,6 +2,7 @@
  * In-process fan-out of server events (`GET /api/events`) to the listeners of one companyId.
  * A listener of one company never receives another company's events.
  */
+import { isKvError } from '../../kv/errors';
 import type { KeyValueStore, KvOp, KvOpResult, Entry } from '../../kv/types';
 import type { KvChange, ServerEvent } from '../../kv/api-schema';
 
@@ -82,7 +83,11 @@ export class AnnouncingStore implements KeyValueStore {
 
   async deleteById(companyId: string, id: string): Promise<boolean> {
     // Read first so the event can name the key; the delete itself decides what is reported.
-    const entry = await this.inner.getById(companyId, id);
+    // A damaged row (integrity) is still deleted, unannounced: its key cannot be read back.
+    const entry = await this.inner.getById(companyId, id).catch((error: unknown) => {
+      if (isKvError(error) && error.code === 'integrity') return null;
+      throw error;
+    });
     const deleted = await this.inner.deleteById(companyId, id);
     if (deleted && entry) {
       this.bus.publish({ type: 'kv', data: { companyId, changes: [{ ...changeOf(entry), change: 'delete' }] } });

@@ -143,7 +143,7 @@ describe('POST /api/kv', () => {
     const rawBody = `{"key":"deep","scope":"global","value":${'['.repeat(depth)}${']'.repeat(depth)}}`;
     const response = await t.call('POST', '/api/kv', { rawBody, headers: { 'content-type': 'application/json' } });
     expect(response.status).toBe(400);
-    expect(errorOf(response)).toMatchObject({ code: 'invalid_request', message: expect.stringContaining('nests too deeply') });
+    expect(errorOf(response)).toMatchObject({ code: 'invalid_request', message: expect.stringContaining('values may nest at most 64 levels') });
   });
 
   it('never answers bad input with a stack trace', async () => {

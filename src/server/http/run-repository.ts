@@ -50,6 +50,7 @@ export class RunRepository {
   private readonly trimRuns: Statement<[string, string, string, string, number]>;
   private readonly selectLatest: Statement<[string, string, number], RunRow>;
   private readonly selectRun: Statement<[string, string, string], RunRow>;
+  private readonly deleteRun: Statement<[string, string, string]>;
 
   constructor(private readonly db: Database, private readonly cipher: ValueCipher) {
     migrateServerTables(db);
@@ -59,6 +60,7 @@ export class RunRepository {
         SELECT seq FROM runs WHERE company_id = ? AND blueprint_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`);
     this.selectLatest = db.prepare('SELECT run_id, blueprint_id, record_ciphertext FROM runs WHERE company_id = ? AND blueprint_id = ? ORDER BY seq DESC LIMIT ?');
     this.selectRun = db.prepare('SELECT run_id, blueprint_id, record_ciphertext FROM runs WHERE company_id = ? AND blueprint_id = ? AND run_id = ?');
+    this.deleteRun = db.prepare('DELETE FROM runs WHERE company_id = ? AND blueprint_id = ? AND run_id = ?');
   }
 
   /** Stores `record`, within `RUN_RECORD_MAX_BYTES`, and returns what was stored. */
@@ -72,9 +74,26 @@ export class RunRepository {
     return record;
   }
 
-  /** The latest `limit` runs of a blueprint, newest first. */
-  list(companyId: string, blueprintId: string, limit: number): RunRecord[] {
-    return this.selectLatest.all(companyId, blueprintId, limit).map((row) => this.open(companyId, row));
+  /**
+   * The latest `limit` runs of a blueprint, newest first. Records that fail to open (damaged or
+   * tampered) are left out and counted, so one bad row does not hide the whole history.
+   */
+  list(companyId: string, blueprintId: string, limit: number): { runs: RunRecord[]; damaged: number } {
+    const runs: RunRecord[] = [];
+    let damaged = 0;
+    for (const row of this.selectLatest.all(companyId, blueprintId, limit)) {
+      try {
+        runs.push(this.open(companyId, row));
+      } catch {
+        damaged++;
+      }
+    }
+    return { runs, damaged };
+  }
+
+  /** Deletes one run record without opening it (so a damaged one can go); false when absent. */
+  delete(companyId: string, blueprintId: string, runId: string): boolean {
+    return this.deleteRun.run(companyId, blueprintId, runId).changes > 0;
   }
 
   get(companyId: string, blueprintId: string, runId: string): RunRecord | null {

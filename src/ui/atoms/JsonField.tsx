@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { findJsonSyntaxError, lineAndColumn } from '../../engine/expressions';
+import { describeJsonProblem, findJsonSyntaxError } from '../../kv/json';
 import type { JsonValue } from '../../engine/types';
 
 /** Where a JSON text fails to parse, as a person reads it; null when it parses. */
@@ -7,8 +7,7 @@ export function jsonProblem(text: string): string | null {
   if (text.trim() === '') return 'Enter a JSON value, e.g. {}';
   const syntax = findJsonSyntaxError(text);
   if (!syntax) return null;
-  const { line, column } = lineAndColumn(text, syntax.offset);
-  return `Invalid JSON at line ${line}, column ${column}: ${syntax.reason}`;
+  return describeJsonProblem(text, syntax);
 }
 
 /**

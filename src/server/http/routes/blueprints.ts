@@ -143,7 +143,10 @@ export function registerBlueprintRoutes(app: FastifyInstance, context: ApiContex
     const query = parseQuery(runsQuerySchema, request.query);
     const companyId = context.companyFor(request, query.companyId);
     const document = existing(companyId, paramOf(request.params, 'id'));
-    return { runs: runs.list(companyId, document.id, query.limit ?? RUNS_DEFAULT_LIMIT) };
+    const history = runs.list(companyId, document.id, query.limit ?? RUNS_DEFAULT_LIMIT);
+    if (history.damaged === 0) return { runs: history.runs };
+    request.log.warn({ damaged: history.damaged }, 'run history skipped records that failed to decrypt (damaged or tampered)');
+    return history;
   });
 
   app.get('/api/blueprints/:id/runs/:runId', async (request) => {
@@ -153,5 +156,13 @@ export function registerBlueprintRoutes(app: FastifyInstance, context: ApiContex
     const record = runs.get(companyId, id, runId);
     if (!record) throw notFound(`No run '${runId}' of blueprint '${id}'`);
     return record;
+  });
+
+  app.delete('/api/blueprints/:id/runs/:runId', async (request, reply) => {
+    const companyId = companyOf(request);
+    const id = paramOf(request.params, 'id');
+    const runId = paramOf(request.params, 'runId');
+    if (!runs.delete(companyId, id, runId)) throw notFound(`No run '${runId}' of blueprint '${id}'`);
+    return reply.code(204).send();
   });
 }

@@ -12,7 +12,8 @@ import {
   type KvOpsResponse,
   unknownOpField,
 } from '../../../kv/api-schema';
-import { describeKey } from '../../../kv/operations';
+import { describeJsonProblem, parseJson } from '../../../kv/json';
+import { describeKey, nestingProblem } from '../../../kv/operations';
 import { isKvError, KvError } from '../../../kv/errors';
 import type { JsonValue, KeyValueStore, KvOp, KvOpResult, ListResult, SetResult } from '../../../kv/types';
 import { ApiError, notFound } from '../api-error';
@@ -21,11 +22,18 @@ import { paramOf, parseBody, parseQuery } from './parse';
 
 /** `valueType: json` with a string value: the string is the JSON text. */
 function parseJsonText(text: string, key: string): JsonValue {
-  try {
-    return JSON.parse(text) as JsonValue;
-  } catch (error) {
-    throw new ApiError('invalid_value', `Value for key ${describeKey(key)} is not valid JSON: ${(error as Error).message}`);
-  }
+  const parsed = parseJson(text);
+  if (parsed.ok) return parsed.value;
+  throw new ApiError('invalid_value', describeJsonProblem(text, parsed.problem, { subject: `Value for key ${describeKey(key)}` }), {}, parsed.problem.tooDeep === true);
+}
+
+/**
+ * A value nesting past the limit is a 422 `invalid_value` here, before the store: the store
+ * refuses it too (every backend, as 400), but the API names it as unprocessable content.
+ */
+function assertNesting(value: unknown, key: unknown, opIndex?: number): void {
+  const problem = nestingProblem(value, typeof key === 'string' ? key : '');
+  if (problem) throw new ApiError('invalid_value', problem, opIndex === undefined ? {} : { opIndex }, true);
 }
 
 /**
@@ -52,12 +60,17 @@ export function registerKvRoutes(app: FastifyInstance, context: ApiContext): voi
       op: 'list', scope: query.scope, scopeKey: query.scopeKey, prefix: query.prefix, limit: query.limit, cursor: query.cursor ?? null,
     });
     const list = result as ListResult;
+    if (list.damaged) {
+      request.log.warn({ scope: query.scope, damaged: list.damaged, keys: list.damagedKeys }, 'list skipped stored values that failed to decrypt (damaged or tampered)');
+      return { entries: list.entries, nextCursor: list.nextCursor, damaged: list.damaged, damagedKeys: list.damagedKeys ?? [] };
+    }
     return { entries: list.entries, nextCursor: list.nextCursor };
   });
 
   app.post('/api/kv', async (request, reply) => {
     const body = parseBody(kvSetRequestSchema, request.body);
     const companyId = context.companyFor(request, body.companyId);
+    assertNesting(body.value, body.key);
     let value: JsonValue = body.value;
     if (body.valueType === 'json' && typeof value === 'string') value = parseJsonText(value, body.key);
     if (body.valueType === 'text' && typeof value !== 'string') {
@@ -90,9 +103,13 @@ export function registerKvRoutes(app: FastifyInstance, context: ApiContext): voi
     body.ops.forEach((op, index) => {
       const field = unknownOpField(op);
       if (field !== null) throw new ApiError('invalid_request', `ops[${index}]: unknown field '${field}' for op '${String(op.op)}'`, { opIndex: index });
+      if (op.op === 'set' || op.op === 'append') assertNesting(op.value, op.key, index);
     });
     const companyId = context.companyFor(request, body.companyId);
     // The ops' contents are checked by the store itself, with the codes every backend uses.
-    return { results: await store.batch(companyId, body.ops as unknown as KvOp[]) };
+    const results = await store.batch(companyId, body.ops as unknown as KvOp[]);
+    const damagedKeys = results.flatMap((result) => (result.op === 'list' ? result.damagedKeys ?? [] : []));
+    if (damagedKeys.length > 0) request.log.warn({ damaged: damagedKeys.length, keys: damagedKeys }, 'list skipped stored values that failed to decrypt (damaged or tampered)');
+    return { results };
   });
 }
