@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MemoryStore } from '../src/kv/memory';
-import { openSqliteStore } from '../src/server/sqlite-store';
+import { openSqliteStore } from '../src/server/storage/sqlite/sqlite-store';
 import { evaluateField } from '../src/engine/expressions';
 import { runBlueprint, TEMPLATES } from '../src/engine/index';
 

@@ -12,8 +12,7 @@ import { DEFAULT_COMPANY_ID, formatProblems, runBlueprint, validateBlueprint } f
 import type { RunRecord } from '../engine/types';
 import { KvError, exitCodeOf, isKvError } from '../kv/errors';
 import { SAVE_MODES, SCOPES, VALUE_TYPES, type Entry, type JsonValue, type KeyValueStore, type KvOp, type SaveMode, type Scope, type ValueType } from '../kv/types';
-import { DataDirectoryError } from './database';
-import { openSqliteStore } from './sqlite-store';
+import { DataDirectoryError } from './storage/types';
 
 // ---------------------------------------------------------------------------------------------
 // Commands
@@ -482,7 +481,9 @@ async function openStore(target: StoreTarget, io: CliIo): Promise<KeyValueStore>
     const token = io.env.KVB_TOKEN;
     return new HttpStore({ baseUrl: target.server, ...(token ? { token } : {}) });
   }
-  return openSqliteStore({ dataDir: resolve(io.cwd, target.dataDir), env: io.env });
+  // Lazily, like the HTTP store: `kvb --help` and `kvb run --server` never load SQLite.
+  const { openServerStorage, storageLocationOf } = await import('./storage/index');
+  return openServerStorage(storageLocationOf({ dataDir: resolve(io.cwd, target.dataDir) }), io.env).store;
 }
 
 async function kvCommand(command: Extract<CliCommand, { command: 'kv' }>, io: CliIo): Promise<number> {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openSqliteStore } from './sqlite-store';
+import { openSqliteStore } from './storage/sqlite/sqlite-store';
 
 const FIXTURE = resolve(import.meta.dirname, 'fixtures/kv-writer.ts');
 const REPO_ROOT = resolve(import.meta.dirname, '../..');

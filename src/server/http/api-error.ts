@@ -6,7 +6,7 @@
 import type { ZodError } from 'zod';
 import { describeValidationFailure, type ApiErrorBody, type ApiErrorCode, type ApiProblem } from '../../kv/api-schema';
 import { httpStatusOf, isKvError } from '../../kv/errors';
-import { DatabaseBusyError, describeSqliteError, isBusyError, isFullError } from '../database';
+import { DatabaseBusyError, describeSqliteError, isBusyError, isFullError } from '../storage/sqlite/database';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';

@@ -13,15 +13,13 @@ import { API_BODY_LIMIT_BYTES, API_BODY_MAX_DEPTH } from '../../kv/api-schema';
 import { nestsDeeperThan } from '../../kv/json';
 import { JSON_MAX_DEPTH, type KeyValueStore } from '../../kv/types';
 import { ApiError, publicStoreMessage, toApiError } from './api-error';
-import { BlueprintRepository } from './blueprint-repository';
 import { AnnouncingStore, ServerEventBus } from './event-bus';
 import { registerBlueprintRoutes } from './routes/blueprints';
 import { registerEventRoutes, SseHub } from './routes/event-routes';
 import { registerKvRoutes } from './routes/kv';
-import { RunRepository } from './run-repository';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits';
 import { checkHost, checkOrigin, SECURITY_HEADERS, type HostPolicy } from './security';
-import type { ServerStorage } from './storage';
+import type { BlueprintStore, RunStore, ServerStorage } from '../storage';
 import type { TokenTable } from './tokens';
 
 declare module 'fastify' {
@@ -54,8 +52,8 @@ export interface AppOptions {
 /** What every route module needs, built once per app. */
 export interface ApiContext {
   store: KeyValueStore;
-  blueprints: BlueprintRepository;
-  runs: RunRepository;
+  blueprints: BlueprintStore;
+  runs: RunStore;
   bus: ServerEventBus;
   limits: ServerLimits;
   /**
@@ -64,7 +62,7 @@ export interface ApiContext {
    */
   companyFor(request: FastifyRequest, requested: string | undefined): string;
   /** Like `companyFor`, for a route addressing an entry by id alone (the seed's DELETE). */
-  companyForEntryId(request: FastifyRequest, requested: string | undefined, id: string): string;
+  companyForEntryId(request: FastifyRequest, requested: string | undefined, id: string): Promise<string>;
 }
 
 const MISSING_APP_PAGE = `<!doctype html><html lang="en"><meta charset="utf-8"><title>KV Blueprints</title>
@@ -239,8 +237,8 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   const bus = new ServerEventBus();
   const context: ApiContext = {
     store: new AnnouncingStore(storage.store, bus),
-    blueprints: new BlueprintRepository(storage.db, storage.cipher),
-    runs: new RunRepository(storage.db, storage.cipher),
+    blueprints: storage.blueprints,
+    runs: storage.runs,
     bus,
     limits,
     companyFor(request, requested) {
@@ -254,9 +252,9 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       }
       return own;
     },
-    companyForEntryId(request, requested, id) {
+    async companyForEntryId(request, requested, id) {
       if (tokens.size === 0 && requested === undefined) {
-        return storage.companyOfEntryId(id) ?? DEFAULT_COMPANY_ID;
+        return (await storage.companyOfEntryId(id)) ?? DEFAULT_COMPANY_ID;
       }
       return context.companyFor(request, requested);
     },

@@ -7,7 +7,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../engine/types';
 import type { Entry } from '../../kv/types';
-import { DATABASE_FILE } from '../database';
+import { DATABASE_FILE } from '../storage/sqlite/database';
 import { errorOf, startTestServer, type TestServer } from './test-support';
 
 let t: TestServer;

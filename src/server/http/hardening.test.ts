@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KvError } from '../../kv/errors';
 import type { KeyValueStore } from '../../kv/types';
 import { buildApp } from './app';
-import { openServerStorage } from './storage';
+import { openServerStorage } from '../storage';
 import { hostPolicyFor } from './security';
 import { parseTokensVariable } from './tokens';
 import type { ServerEvent } from '../../kv/api-schema';
@@ -134,7 +134,7 @@ describe('answers', () => {
 
   it('never quote a store\'s or the engine\'s internal failure texts', async () => {
     const dataDir = temporaryDataDir();
-    const storage = openServerStorage(dataDir, {});
+    const storage = openServerStorage({ kind: 'sqlite', dataDir }, {});
     // Reads fail the way SQLite does (a message with a path in it); batches with a raw RangeError.
     const failingStore = new Proxy(storage.store, {
       get(target, property, receiver) {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../engine/types';
 import { DEFAULT_LIMITS, serverLimitsFrom } from './limits';
-import { RUN_RECORD_MAX_BYTES } from './run-repository';
+import { RUN_RECORD_MAX_BYTES } from '../storage/run-records';
 import { errorOf, startTestServer, type TestServer } from './test-support';
 
 const running: TestServer[] = [];

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { buildApp, type RegisteredRoute } from './app';
 import { LimitConfigError, serverLimitsFrom, type ServerLimits } from './limits';
 import { hostPolicyFor, isLoopbackHost } from './security';
-import { openServerStorage } from './storage';
+import { openServerStorage, storageLocationOf } from '../storage';
 import { loadTokens, TOKENS_FILE } from './tokens';
 
 export interface StartServerOptions {
@@ -70,7 +70,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       + 'or listen on 127.0.0.1.');
   }
 
-  const storage = openServerStorage(options.dataDir, env);
+  const storage = openServerStorage(storageLocationOf({ dataDir: options.dataDir }), env);
   let port = options.port;
   const { app, routes } = await buildApp({
     storage,

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATABASE_FILE } from '../database';
+import { DATABASE_FILE } from '../storage/sqlite/database';
 import { errorOf, startTestServer, type TestServer } from './test-support';
 
 let t: TestServer;

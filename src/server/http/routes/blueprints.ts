@@ -79,28 +79,28 @@ export function registerBlueprintRoutes(app: FastifyInstance, context: ApiContex
   const slots = new RunSlots(limits.maxRunsPerCompany);
 
   const companyOf = (request: FastifyRequest): string => context.companyFor(request, parseQuery(companyQuerySchema, request.query).companyId);
-  const existing = (companyId: string, id: string): BlueprintDocument => {
-    const document = blueprints.get(companyId, id);
+  const existing = async (companyId: string, id: string): Promise<BlueprintDocument> => {
+    const document = await blueprints.get(companyId, id);
     if (!document) throw notFound(`No blueprint with id '${id}'`);
     return document;
   };
 
-  app.get('/api/blueprints', async (request): Promise<BlueprintListResponse> => ({ blueprints: blueprints.list(companyOf(request)) }));
+  app.get('/api/blueprints', async (request): Promise<BlueprintListResponse> => ({ blueprints: await blueprints.list(companyOf(request)) }));
 
   app.post('/api/blueprints', async (request, reply) => {
     const companyId = companyOf(request);
     const document = validDocument(request.body);
-    blueprints.save(companyId, document, 'create');
+    await blueprints.save(companyId, document, 'create');
     bus.publish({ type: 'blueprint', data: { companyId, blueprintId: document.id, change: 'set' } });
     return reply.code(201).send(document);
   });
 
-  app.get('/api/blueprints/:id', async (request) => existing(companyOf(request), paramOf(request.params, 'id')));
+  app.get('/api/blueprints/:id', async (request) => await existing(companyOf(request), paramOf(request.params, 'id')));
 
   app.put('/api/blueprints/:id', async (request, reply) => {
     const companyId = companyOf(request);
     const document = validDocument(request.body, paramOf(request.params, 'id'));
-    const { created } = blueprints.save(companyId, document, 'upsert');
+    const { created } = await blueprints.save(companyId, document, 'upsert');
     bus.publish({ type: 'blueprint', data: { companyId, blueprintId: document.id, change: 'set' } });
     return reply.code(created ? 201 : 200).send(document);
   });
@@ -108,14 +108,14 @@ export function registerBlueprintRoutes(app: FastifyInstance, context: ApiContex
   app.delete('/api/blueprints/:id', async (request, reply) => {
     const companyId = companyOf(request);
     const id = paramOf(request.params, 'id');
-    if (!blueprints.delete(companyId, id)) throw notFound(`No blueprint with id '${id}'`);
+    if (!(await blueprints.delete(companyId, id))) throw notFound(`No blueprint with id '${id}'`);
     bus.publish({ type: 'blueprint', data: { companyId, blueprintId: id, change: 'delete' } });
     return reply.code(204).send();
   });
 
   app.post('/api/blueprints/:id/runs', async (request, reply) => {
     const companyId = companyOf(request);
-    const document = existing(companyId, paramOf(request.params, 'id'));
+    const document = await existing(companyId, paramOf(request.params, 'id'));
     const { input } = parseBody(runRequestSchema, request.body);
     const release = slots.take(companyId);
     let finishedRecord: RunRecord;
@@ -134,7 +134,7 @@ export function registerBlueprintRoutes(app: FastifyInstance, context: ApiContex
     } finally {
       release();
     }
-    const record = runs.add(companyId, finishedRecord);
+    const record = await runs.add(companyId, finishedRecord);
     bus.publish({ type: 'run', data: { companyId, blueprintId: document.id, runId: record.runId, status: record.status, finishedAt: record.finishedAt } });
     return reply.code(201).send(record);
   });
@@ -142,8 +142,8 @@ export function registerBlueprintRoutes(app: FastifyInstance, context: ApiContex
   app.get('/api/blueprints/:id/runs', async (request) => {
     const query = parseQuery(runsQuerySchema, request.query);
     const companyId = context.companyFor(request, query.companyId);
-    const document = existing(companyId, paramOf(request.params, 'id'));
-    const history = runs.list(companyId, document.id, query.limit ?? RUNS_DEFAULT_LIMIT);
+    const document = await existing(companyId, paramOf(request.params, 'id'));
+    const history = await runs.list(companyId, document.id, query.limit ?? RUNS_DEFAULT_LIMIT);
     if (history.damaged === 0) return { runs: history.runs };
     request.log.warn({ damaged: history.damaged }, 'run history skipped records that failed to decrypt (damaged or tampered)');
     return history;
@@ -153,7 +153,7 @@ export function registerBlueprintRoutes(app: FastifyInstance, context: ApiContex
     const companyId = companyOf(request);
     const id = paramOf(request.params, 'id');
     const runId = paramOf(request.params, 'runId');
-    const record = runs.get(companyId, id, runId);
+    const record = await runs.get(companyId, id, runId);
     if (!record) throw notFound(`No run '${runId}' of blueprint '${id}'`);
     return record;
   });
@@ -162,7 +162,7 @@ export function registerBlueprintRoutes(app: FastifyInstance, context: ApiContex
     const companyId = companyOf(request);
     const id = paramOf(request.params, 'id');
     const runId = paramOf(request.params, 'runId');
-    if (!runs.delete(companyId, id, runId)) throw notFound(`No run '${runId}' of blueprint '${id}'`);
+    if (!(await runs.delete(companyId, id, runId))) throw notFound(`No run '${runId}' of blueprint '${id}'`);
     return reply.code(204).send();
   });
 }

@@ -85,7 +85,7 @@ export function registerKvRoutes(app: FastifyInstance, context: ApiContext): voi
   app.get('/api/kv/:id', async (request) => {
     const { companyId: requested } = parseQuery(companyQuerySchema, request.query);
     const id = paramOf(request.params, 'id');
-    const entry = await store.getById(context.companyForEntryId(request, requested, id), id);
+    const entry = await store.getById(await context.companyForEntryId(request, requested, id), id);
     if (!entry) throw notFound(`No entry with id '${id}'`);
     return entry;
   });
@@ -93,7 +93,7 @@ export function registerKvRoutes(app: FastifyInstance, context: ApiContext): voi
   app.delete('/api/kv/:id', async (request, reply) => {
     const { companyId: requested } = parseQuery(companyQuerySchema, request.query);
     const id = paramOf(request.params, 'id');
-    const deleted = await store.deleteById(context.companyForEntryId(request, requested, id), id);
+    const deleted = await store.deleteById(await context.companyForEntryId(request, requested, id), id);
     if (!deleted) throw notFound(`No entry with id '${id}'`);
     return reply.code(204).send();
   });

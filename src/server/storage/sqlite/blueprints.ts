@@ -4,11 +4,12 @@
  * row copied to another company fails to open; id, name and group stay plain for listing.
  */
 import type { Statement } from 'better-sqlite3';
-import type { BlueprintSummary } from '../../kv/api-schema';
-import { KvError } from '../../kv/errors';
-import type { BlueprintDocument } from '../../engine/types';
-import { migrate, type Database } from '../database';
-import type { RowIdentity, ValueCipher } from '../encryption';
+import type { BlueprintSummary } from '../../../kv/api-schema';
+import { KvError } from '../../../kv/errors';
+import type { BlueprintDocument } from '../../../engine/types';
+import { migrate, type Database } from './database';
+import type { RowIdentity, ValueCipher } from '../../encryption';
+import type { BlueprintStore, SavedBlueprint } from '../types';
 
 export const SERVER_MIGRATIONS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS blueprints (
@@ -52,7 +53,7 @@ function identity(companyId: string, id: string): RowIdentity {
   return { companyId, scope: 'blueprint', scopeKey: '', key: id };
 }
 
-export class BlueprintRepository {
+export class SqliteBlueprintStore implements BlueprintStore {
   private readonly selectSummaries: Statement<[string], Omit<BlueprintRow, 'document_ciphertext'>>;
   private readonly selectRow: Statement<[string, string], BlueprintRow>;
   private readonly selectExists: Statement<[string, string], { id: string }>;
@@ -73,20 +74,20 @@ export class BlueprintRepository {
     this.deleteRuns = db.prepare('DELETE FROM runs WHERE company_id = ? AND blueprint_id = ?');
   }
 
-  list(companyId: string): BlueprintSummary[] {
+  async list(companyId: string): Promise<BlueprintSummary[]> {
     return this.selectSummaries
       .all(companyId)
       .map((row) => ({ id: row.id, name: row.name, groupId: row.group_id, updatedAt: row.updated_at }));
   }
 
-  get(companyId: string, id: string): BlueprintDocument | null {
+  async get(companyId: string, id: string): Promise<BlueprintDocument | null> {
     const row = this.selectRow.get(companyId, id);
     if (!row) return null;
     return JSON.parse(this.cipher.decrypt(row.document_ciphertext, identity(companyId, id))) as BlueprintDocument;
   }
 
   /** Saves `document`; `create` refuses an existing id. Returns whether a new row was made. */
-  save(companyId: string, document: BlueprintDocument, mode: 'create' | 'upsert'): { created: boolean; summary: BlueprintSummary } {
+  async save(companyId: string, document: BlueprintDocument, mode: 'create' | 'upsert'): Promise<SavedBlueprint> {
     const now = new Date().toISOString();
     const sealed = this.cipher.encrypt(JSON.stringify(document), identity(companyId, document.id));
     const write = this.db.transaction((): boolean => {
@@ -102,7 +103,7 @@ export class BlueprintRepository {
   }
 
   /** Deletes the blueprint and its run history; false when there was none. */
-  delete(companyId: string, id: string): boolean {
+  async delete(companyId: string, id: string): Promise<boolean> {
     return this.db.transaction((): boolean => {
       const removed = this.deleteRow.run(companyId, id).changes > 0;
       if (removed) this.deleteRuns.run(companyId, id);

@@ -15,12 +15,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Statement } from 'better-sqlite3';
-import { KvError, isKvError } from '../kv/errors';
-import { executeBatch, snapshotOps, type BatchOptions, type BatchReader, type BatchWrite, type ListedRows, type ListQuery, type RowPresence } from '../kv/operations';
-import { nestsDeeperThan } from '../kv/json';
-import { JSON_MAX_DEPTH, type Entry, type JsonValue, type KeyValueStore, type KvOp, type KvOpResult, type Scope, type ValueType } from '../kv/types';
-import { DataDirectoryError, DatabaseBusyError, DATABASE_FILE, describeSqliteError, ensureReserve, hasReserve, isBusyError, isFullError, migrate, openDatabase, releaseReserve, withOpenBusyTimeout, type Database } from './database';
-import { MASTER_KEY_ENV, MASTER_KEY_FILE, ValueCipher, loadMasterKey, parseMasterKey, type RowBinding, type RowIdentity } from './encryption';
+import { KvError, isKvError } from '../../../kv/errors';
+import { executeBatch, snapshotOps, type BatchOptions, type BatchReader, type BatchWrite, type ListedRows, type ListQuery, type RowPresence } from '../../../kv/operations';
+import { nestsDeeperThan } from '../../../kv/json';
+import { JSON_MAX_DEPTH, type Entry, type JsonValue, type KeyValueStore, type KvOp, type KvOpResult, type Scope, type ValueType } from '../../../kv/types';
+import { DataDirectoryError } from '../types';
+import { DatabaseBusyError, DATABASE_FILE, describeSqliteError, ensureReserve, hasReserve, isBusyError, isFullError, migrate, openDatabase, releaseReserve, withOpenBusyTimeout, type Database } from './database';
+import { MASTER_KEY_ENV, MASTER_KEY_FILE, ValueCipher, loadMasterKey, parseMasterKey, type RowBinding, type RowIdentity } from '../../encryption';
 
 /** The KV store's schema; append only (see `migrate`). */
 export const KV_MIGRATIONS: readonly string[] = [

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { describeConformance } from '../kv/conformance-vitest';
-import { KvError } from '../kv/errors';
-import type { Entry, KvOp } from '../kv/types';
+import { describeConformance } from '../../../kv/conformance-vitest';
+import { KvError } from '../../../kv/errors';
+import type { Entry, KvOp } from '../../../kv/types';
 import { DATABASE_FILE, migrate, openDatabase } from './database';
-import { MASTER_KEY_FILE, ValueCipher } from './encryption';
+import { MASTER_KEY_FILE, ValueCipher } from '../../encryption';
 import { SqliteStore, openSqliteStore } from './sqlite-store';
 
 const COMPANY = 'acme';

@@ -6,7 +6,8 @@
 import { existsSync, mkdirSync, statfsSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { KvError } from '../kv/errors';
+import { KvError } from '../../../kv/errors';
+import { DataDirectoryError } from '../types';
 
 export type Database = BetterSqlite3.Database;
 
@@ -48,16 +49,6 @@ export function withOpenBusyTimeout<T>(db: Database, work: () => T): T {
 export class DatabaseBusyError extends KvError {
   constructor(what: string) {
     super('store', `The database is busy: another process holds its lock (${what}); try again`);
-  }
-}
-
-/**
- * The data directory or its database cannot be used at all (not creatable, not a directory, a
- * damaged database file): the CLI exits 2 with this message instead of trying anything.
- */
-export class DataDirectoryError extends KvError {
-  constructor(message: string) {
-    super('store', message);
   }
 }
 

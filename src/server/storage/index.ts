@@ -1,0 +1,25 @@
+/**
+ * Opens the server's storage from a location. Each backend is a folder beside this file that
+ * exports one opener; `BACKENDS` lists them, so a second backend is a new folder plus one line.
+ */
+import { openSqliteStorage } from './sqlite';
+import type { ServerStorage, StorageLocation } from './types';
+
+export type { BlueprintStore, RunStore, SavedBlueprint, ServerStorage, StorageLocation } from './types';
+
+type Opener<K extends StorageLocation['kind']> = (location: Extract<StorageLocation, { kind: K }>, env: NodeJS.ProcessEnv) => ServerStorage;
+
+const BACKENDS: { [K in StorageLocation['kind']]: Opener<K> } = {
+  sqlite: openSqliteStorage,
+};
+
+/** Opens the storage at `location`, creating what a first start needs (a data directory, a master key). */
+export function openServerStorage(location: StorageLocation, env: NodeJS.ProcessEnv = process.env): ServerStorage {
+  const open = BACKENDS[location.kind] as Opener<typeof location.kind>;
+  return open(location, env);
+}
+
+/** The location `kvb` options name: `--data <dir>` (resolved against `cwd`). */
+export function storageLocationOf(options: { dataDir: string }): StorageLocation {
+  return { kind: 'sqlite', dataDir: options.dataDir };
+}
