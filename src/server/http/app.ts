@@ -138,7 +138,11 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   const headers = { ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' };
   if (socket.writable) {
     const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join('\r\n');
-    socket.write(`HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\n${head}\r\n\r\n${body}`);
+    // A HEAD request gets the head only, as for any answer. Its request line is in the raw
+    // packet, right after an earlier request's body when the connection was kept alive.
+    const packet = (error as { rawPacket?: Buffer }).rawPacket?.toString('latin1') ?? '';
+    const isHead = /HEAD [^\r\n]* HTTP\/1\.[01]\r?\n/.test(packet);
+    socket.write(`HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\n${head}\r\n\r\n${isHead ? '' : body}`);
   }
   socket.destroy();
 }

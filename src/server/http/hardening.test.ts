@@ -130,6 +130,25 @@ describe('answers', () => {
     expect(hugeHeader.status).toBe(431);
     expect(JSON.parse(hugeHeader.body)).toMatchObject({ error: { code: 'headers_too_large' } });
     expect(hugeHeader.body).not.toMatch(/Client Error|statusCode/);
+    const head = await socketRequest(port, `HEAD %2fapi/kv HTTP/1.1\r\nHost: 127.0.0.1:${port}`);
+    expect(head.status).toBe(400);
+    expect(head.body).toBe('');
+    // The same after another request on a kept-alive connection (its body precedes the line).
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        const body = '{"key":"k","value":1,"scope":"global"}';
+        socket.write(`POST /api/kv HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`
+          + `HEAD %2fapi/kv HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+      });
+      let text = '';
+      socket.on('data', (chunk: Buffer) => { text += chunk.toString('utf8'); });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+      sockets.push(socket);
+    });
+    const second = answer.slice(answer.lastIndexOf('HTTP/1.1 '));
+    expect(second).toMatch(/^HTTP\/1\.1 400 /);
+    expect(second.endsWith('\r\n\r\n')).toBe(true);
   });
 
   it('never quote a store\'s or the engine\'s internal failure texts', async () => {
