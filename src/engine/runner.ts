@@ -143,7 +143,7 @@ export async function runBlueprint(document: BlueprintDocument, options: RunOpti
   const runRoot: JsonValue = { id: runId, startedAt };
   const blueprintRoot: JsonValue = { id: blueprint.id, name: blueprint.name, groupId: blueprint.groupId ?? null };
 
-  const contextFor = (node: BlueprintNode, pending: PendingStep, trace: KvTrace): BlockRunContext => {
+  const contextFor = (node: BlueprintNode, pending: PendingStep, trace: KvTrace, logs: string[]): BlockRunContext => {
     const expressions: ExpressionContext = {
       roots: {
         result: pending.previousResult,
@@ -174,11 +174,16 @@ export async function runBlueprint(document: BlueprintDocument, options: RunOpti
       emitOutput: (value) => {
         outputs.push(structuredClone(value));
       },
+      scope: { state, results, result: pending.previousResult },
+      log: (line) => {
+        logs.push(line);
+      },
     };
   };
 
   const executeStep = async (node: BlueprintNode, pending: PendingStep): Promise<StepRecord> => {
     const trace: KvTrace = { reads: [], writes: [] };
+    const logs: string[] = [];
     const stepStartedAt = clock().toISOString();
     emit({ type: 'step-started', runId, nodeId: node.id, startedAt: stepStartedAt });
     const began = globalThis.performance.now();
@@ -186,7 +191,7 @@ export async function runBlueprint(document: BlueprintDocument, options: RunOpti
     let result: JsonValue = null;
     let error: RunError | null = null;
     try {
-      const ended = await manifestOf(node.type).run(contextFor(node, pending, trace));
+      const ended = await manifestOf(node.type).run(contextFor(node, pending, trace, logs));
       outcome = ended.outcome;
       result = structuredClone(ended.result);
     } catch (thrown) {
@@ -204,6 +209,7 @@ export async function runBlueprint(document: BlueprintDocument, options: RunOpti
       error,
       reads: trace.reads,
       writes: trace.writes,
+      ...(logs.length > 0 ? { logs } : {}),
     };
   };
 

@@ -20,6 +20,7 @@ export type {
   SetStateData,
   StartData,
   TransformData,
+  CodeData,
 } from './blocks';
 
 export const BLUEPRINT_FORMAT = 'kv-blueprint/1';
@@ -96,6 +97,8 @@ export interface StepRecord {
   /** `scope:key` of every stored key read (`flow:analysis_result`). */
   reads: string[];
   writes: string[];
+  /** Lines the block logged (a Code block's `console.log`); absent when there are none. */
+  logs?: string[];
 }
 
 export interface RunRecord {
@@ -132,7 +135,8 @@ export interface RunOptions {
 // ---------------------------------------------------------------------------------------------
 // Block manifests: the editor renders blocks and the inspector from these.
 
-export type FieldKind = 'text' | 'expression' | 'json-or-text' | 'select' | 'number' | 'json';
+/** `code`: JavaScript source, edited in a code editor; its text is not an expression. */
+export type FieldKind = 'text' | 'expression' | 'json-or-text' | 'select' | 'number' | 'json' | 'code';
 
 export interface FieldSpec<Name extends string = string> {
   /** Key in `node.data`; a block's manifest only accepts names its data schema has. */

@@ -41,6 +41,10 @@ export interface BlockRunContext<Data = AnyBlockData> {
   setState(path: string, value: JsonValue): void;
   /** Appends a value to the run's `outputs`. */
   emitOutput(value: JsonValue): void;
+  /** The run's state, results and result as they are when the block runs (read only). */
+  readonly scope: { readonly state: JsonValue; readonly results: JsonValue; readonly result: JsonValue | undefined };
+  /** Adds a line to the step's `logs` (kept when the block fails too). */
+  log(line: string): void;
 }
 
 /** The palette's sections, in the order it shows them. */
