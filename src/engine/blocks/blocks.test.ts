@@ -13,7 +13,7 @@ describe('block registry', () => {
     const kvEntries = PALETTE.filter((entry) => entry.type === 'kv').map((entry) => entry.data.action);
     expect(kvEntries).toEqual(['save', 'get', 'delete', 'list', 'append', 'increment']);
     expect(PALETTE.map((entry) => entry.group)).toEqual([
-      'Flow', ...Array(6).fill('Key-Value Storage'), 'Logic', 'Logic', 'Logic', 'Logic',
+      'Flow', ...Array(6).fill('Key-Value Storage'), 'Logic', 'Logic', 'Logic', 'Logic', 'Logic',
     ]);
   });
 
