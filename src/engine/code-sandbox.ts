@@ -6,7 +6,7 @@
  * stack limit and a CPU deadline; the code sees only JSON copies of its inputs and a `console`
  * whose lines are collected, and nothing of the host (no `process`, `require`, `fetch`, timers).
  */
-import type { QuickJSContext, QuickJSHandle, QuickJSWASMModule } from 'quickjs-emscripten';
+import type { QuickJSContext, QuickJSHandle, QuickJSWASMModule } from 'quickjs-emscripten-core';
 import type { JsonValue } from './types';
 
 export const CODE_TIMEOUT_DEFAULT_MS = 1000;
@@ -33,10 +33,14 @@ let quickJs: Promise<QuickJSWASMModule> | null = null;
 
 /** The QuickJS module, loaded once per process or page (and again after one broke). */
 function loadQuickJs(): Promise<QuickJSWASMModule> {
-  quickJs ??= import('quickjs-emscripten').then((module) => module.newQuickJSWASMModule()).catch((error: unknown) => {
-    quickJs = null;
-    throw error;
-  });
+  // The core and the one variant used (release, sync), not the package's index: that one names
+  // four variants, and the bundler would ship the WebAssembly file of each.
+  quickJs ??= Promise.all([import('quickjs-emscripten-core'), import('@jitl/quickjs-wasmfile-release-sync')])
+    .then(([core, variant]) => core.newQuickJSWASMModuleFromVariant(variant.default))
+    .catch((error: unknown) => {
+      quickJs = null;
+      throw error;
+    });
   return quickJs;
 }
 
