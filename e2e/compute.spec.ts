@@ -57,6 +57,7 @@ test.describe('compute', () => {
     await expect(step).toContainText('code_error: Error: order A-17 has 2 items (line 3)');
     await expect(step.getByLabel('Logs')).toHaveText('checking order A-17');
     await expect(editor.canvas.node('code')).toHaveAttribute('data-status', 'error');
+    await step.scrollIntoViewIfNeeded();
     await editor.shot('code-error-run-panel');
   });
 
@@ -73,13 +74,14 @@ test.describe('compute', () => {
       await expect(code.getByText('const', { exact: true }).first()).toHaveCSS('color', /rgb\((?!0, 0, 0\))/);
       await expect(editor.inspector.region.getByLabel('Logs of this block')).toHaveText('9 words, 8 different');
       await expect(editor.inspector.field('Code')).toBeVisible();
+      await editor.inspector.region.locator('.block-inspector__head').scrollIntoViewIfNeeded();
+      await editor.shot(`code-inspector-${viewport.width}x${viewport.height}`);
 
       // Typing in the editor changes the block's source.
       await code.locator('.cm-content').click();
       await editor.press('Mod+End');
       await page.keyboard.type('\n// checked');
       await expect.poll(() => page.evaluate(() => String(window.kvb!.editor.getState().nodes.find((n) => n.id === 'compute')!.data.source))).toMatch(/\/\/ checked$/);
-      await editor.shot(`code-inspector-${viewport.width}x${viewport.height}`);
     });
 
     test(`an expression's preview follows what is typed (${viewport.width}×${viewport.height})`, async ({ page, editor }) => {
@@ -109,7 +111,11 @@ test.describe('compute', () => {
       await expect(hint.locator('strong')).toHaveText('digits?');
       await page.keyboard.type('1)}');
       await expect(preview).toContainText('2.3');
+      await preview.scrollIntoViewIfNeeded();
       await editor.shot(`expression-preview-${viewport.width}x${viewport.height}`);
+      await value.fill('{"longest": @{add(results.analysis.longestWord, 1)}}');
+      await preview.scrollIntoViewIfNeeded();
+      await editor.shot(`expression-preview-error-${viewport.width}x${viewport.height}`);
     });
   }
 });

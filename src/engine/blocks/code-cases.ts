@@ -34,6 +34,7 @@ export const CODE_CASES: readonly CodeCase[] = [
     expected: { result: { iso: '2024-02-29T12:00:00.000Z', match: ['12', '345'], json: '{"b":1,"a":[true,null]}' } },
   },
   { name: 'a throw gives its line', source: 'const a = 1;\n\nthrow new Error("no total for " + input.id);', input: { id: 'x7' }, expected: { error: 'Error: no total for x7 (line 3)' } },
+  { name: 'a syntax error gives its line', source: 'const total = input.n * 2;\nconst half = ;\nreturn half;', input: { n: 1 }, expected: { error: "SyntaxError: unexpected token in expression: ';' (line 2)" } },
   { name: 'a TypeError gives its line', source: 'const user = input.user;\nreturn user.name.first;', input: {}, expected: { error: '(line 2)' } },
   { name: 'a non-JSON result is refused', source: 'return { when: new Date(0) };', input: {}, expected: { error: 'the returned value.when is an object that is not plain JSON ([object Date]), which JSON cannot carry' } },
   { name: 'an endless loop times out', source: 'while (true) {}', input: {}, timeoutMs: 300, expected: { error: 'timed out after 300 ms' } },

@@ -35,7 +35,6 @@ export default function CodeMirrorField({ id, labelId, value, onChange, describe
           keymap.of([indentWithTab]),
           javascript(),
           theme,
-          EditorView.lineWrapping,
           EditorView.contentAttributes.of({ id, 'aria-labelledby': labelId, ...(describedBy ? { 'aria-describedby': describedBy } : {}) }),
           EditorView.updateListener.of((update) => {
             if (update.docChanged) changed.current(update.state.doc.toString());

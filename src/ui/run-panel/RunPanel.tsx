@@ -83,8 +83,8 @@ export function RunPanel() {
                       <span className={`badge badge--${step.error ? 'error' : step.outcome === 'false' ? 'muted' : 'success'}`}>{step.outcome}</span>
                       <span className="step__duration">{step.durationMs.toFixed(1)} ms</span>
                     </button>
-                    {step.error && <div className="step__error">{step.error.code}: {step.error.message}<ErrorHelp code={step.error.code} /></div>}
                     {step.logs && step.logs.length > 0 && <StepLogs lines={step.logs} />}
+                    {step.error && <div className="step__error">{step.error.code}: {step.error.message}<ErrorHelp code={step.error.code} /></div>}
                   </li>
                 ))}
                 {view.status === 'running' && <li className="step step--running"><span className="spinner spinner--small" aria-hidden="true" /> running…</li>}
