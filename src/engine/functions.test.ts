@@ -58,7 +58,7 @@ const CASES: Record<string, { good: Array<[string, JsonValue]>; bad: Array<[stri
   toText: { good: [['@{toText(input.n)}', '7'], ['@{toText(result.user)}', '{"name":"Ada","admin":false}'], ['@{toText(null)}', 'null']], bad: [['@{toText()}', 'toText takes 1 argument, got 0: toText(value)']] },
   json: { good: [['@{json(input.raw)}', { a: [1, 2] }], ['@{json("3")}', 3]], bad: [['@{json("{a:1}")}', 'json expects a JSON text, argument 1 does not parse: the text "{a:1}"'], ['@{json(result.user)}', 'json expects a JSON text, argument 1 is an object']] },
   formatDate: {
-    good: [['@{formatDate(input.when, "YYYY-MM-DD HH:mm:ss.SSS")}', '2024-02-29 13:05:09.045'], ['@{formatDate(0)}', '1970-01-01T00:00:00.000Z'], ['@{formatDate("2024-03-01", "DD/MM/YYYY")}', '01/03/2024']],
+    good: [['@{formatDate(input.when, "YYYY-MM-DD HH:mm:ss.SSS")}', '2024-02-29 13:05:09.045'], ['@{formatDate(0)}', '1970-01-01T00:00:00.000Z'], ['@{formatDate("2024-03-01", "DD/MM/YYYY")}', '01/03/2024'], ['@{formatDate("2030-01-01T10:00:00.000Z", "HH:mm")}', '10:00']],
     bad: [['@{formatDate("yesterday")}', 'formatDate expects an ISO date text or epoch milliseconds, argument 1 is the text "yesterday"'], ['@{formatDate(input.when, 5)}', 'argument 2 is the number 5']],
   },
 };
