@@ -39,6 +39,7 @@ export const CODE_CASES: readonly CodeCase[] = [
   { name: 'a non-JSON result is refused', source: 'return { when: new Date(0) };', input: {}, expected: { error: 'the returned value.when is an object that is not plain JSON ([object Date]), which JSON cannot carry' } },
   { name: 'an endless loop times out', source: 'while (true) {}', input: {}, timeoutMs: 300, expected: { error: 'timed out after 300 ms' } },
   { name: 'a 100 MB allocation runs out of memory', source: 'const big = "x".repeat(100 * 1024 * 1024);\nreturn big.length;', input: {}, expected: { error: 'ran out of memory: the sandbox allows 32 MiB' } },
+  { name: 'a 100 MB ArrayBuffer runs out of memory', source: 'return new ArrayBuffer(100 * 1024 * 1024).byteLength;', input: {}, expected: { error: 'ran out of memory: the sandbox allows 32 MiB' } },
   { name: 'process is absent', source: 'return process.env;', input: {}, expected: { error: "ReferenceError: 'process' is not defined (line 1)" } },
   { name: 'require is absent', source: 'return require("fs");', input: {}, expected: { error: "ReferenceError: 'require' is not defined (line 1)" } },
   { name: 'fetch is absent', source: 'return await fetch("http://127.0.0.1/");', input: {}, expected: { error: "ReferenceError: 'fetch' is not defined (line 1)" } },

@@ -30,6 +30,13 @@ describe('code block', () => {
     expect(tooLong.step.error).toMatchObject({ code: 'invalid_value', message: 'Timeout (ms) must be at most 10000, got 60000' });
   });
 
+  it('memory that grows step by step ends at the 32 MiB limit, before the timeout', async () => {
+    const began = Date.now();
+    const { step } = await runSingle('code', { source: 'const items = [];\nfor (;;) items.push({ n: items.length });', timeoutMs: 10_000 });
+    expect(step.error).toMatchObject({ code: 'code_error', message: expect.stringContaining('ran out of memory: the sandbox allows 32 MiB') });
+    expect(Date.now() - began).toBeLessThan(10_000);
+  });
+
   it('an endless chain of promises times out too', async () => {
     const { step } = await runSingle('code', { source: 'for (;;) await null;', timeoutMs: 300 });
     expect(step.error).toMatchObject({ code: 'code_error', message: expect.stringContaining('timed out after 300 ms') });
