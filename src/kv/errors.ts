@@ -77,7 +77,7 @@ export const ERROR_CODES = {
   },
   code_error: {
     status: 422, exitCode: 1,
-    help: 'The Code block failed: its code threw (the message gives the line), returned something JSON cannot carry (a function, undefined, NaN, a Date…), ran past timeoutMs or used more than 32 MiB. Its console.log lines are in the step\'s logs.',
+    help: 'The Code block failed: its code threw or did not parse (the message gives the line), returned a value JSON cannot carry (a function, undefined, NaN, a Date…), ran past timeoutMs or used more than 32 MiB of memory.',
   },
   limit: {
     status: 422, exitCode: 1,
