@@ -96,10 +96,10 @@ function lineOf(error: { stack?: unknown; lineNumber?: unknown }): number | null
 /** A sentence for what the code threw: the error's message with the line it came from. */
 function describeThrown(dumped: unknown, timeoutMs: number, deadlinePassed: boolean): string {
   if (deadlinePassed) return `timed out after ${timeoutMs} ms: the code ran past its timeoutMs (an endless loop?)`;
-  if (dumped !== null && typeof dumped === 'object') {
+  if (dumped !== null && typeof dumped === 'object' && typeof (dumped as { message?: unknown }).message === 'string') {
     const error = dumped as { name?: unknown; message?: unknown; stack?: unknown; lineNumber?: unknown };
     const name = typeof error.name === 'string' ? error.name : 'Error';
-    const message = typeof error.message === 'string' ? error.message : JSON.stringify(dumped);
+    const message = error.message as string;
     if (name === 'NotJson') return message;
     if (message === 'out of memory') {
       return `ran out of memory: the sandbox allows ${CODE_MEMORY_LIMIT_BYTES / 1024 / 1024} MiB (${name}: ${message})`;
@@ -108,7 +108,13 @@ function describeThrown(dumped: unknown, timeoutMs: number, deadlinePassed: bool
     const line = lineOf(error);
     return `${name}: ${message}${line === null ? '' : ` (line ${line})`}`;
   }
-  return `the code threw ${typeof dumped === 'string' ? JSON.stringify(dumped) : JSON.stringify(dumped) ?? String(dumped)}`;
+  let shown: string;
+  try {
+    shown = JSON.stringify(dumped) ?? String(dumped);
+  } catch {
+    shown = String(dumped);
+  }
+  return `the code threw ${shown.length > 200 ? `${shown.slice(0, 199)}…` : shown}, not an Error (throw new Error("…") gives the line)`;
 }
 
 /**

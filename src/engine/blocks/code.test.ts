@@ -78,6 +78,11 @@ describe('code block', () => {
     expect(after.step.result).toBe(42);
   });
 
+  it('a thrown value that is not an Error is shown as it is', async () => {
+    const { step } = await runSingle('code', { source: 'throw { reason: "no stock", sku: input.sku };' }, { input: { sku: 'A1' } });
+    expect(step.error).toEqual({ code: 'code_error', message: 'the code threw {"reason":"no stock","sku":"A1"}, not an Error (throw new Error("…") gives the line)', nodeId: 'block' });
+  });
+
   it('a promise that never settles fails at once instead of waiting', async () => {
     const { step } = await runSingle('code', { source: 'await new Promise(() => {});' });
     expect(step.error?.message).toMatch(/never settled/);
