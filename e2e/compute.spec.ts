@@ -61,6 +61,25 @@ test.describe('compute', () => {
     await editor.shot('code-error-run-panel');
   });
 
+  test('code runs off the page: the editor answers while an endless loop runs, and Stop ends it at once', async ({ editor }) => {
+    await editor.open();
+    await editor.page.evaluate((json) => window.kvb!.editor.getState().load(JSON.parse(json) as BlueprintDocument), JSON.stringify(codeDocument('endless', 'for (;;) {}', {}, 10_000)));
+    await editor.toolbar.button('Run').click();
+    await expect(editor.run.status()).toHaveText('running');
+    await expect(editor.canvas.node('code')).toHaveAttribute('data-status', 'running');
+    // The page still handles input: select a block and read it in the Inspector.
+    await editor.canvas.select('start');
+    await expect(editor.inspector.region.getByText('Sample input', { exact: true })).toBeVisible();
+    const stoppedAt = Date.now();
+    await editor.toolbar.button('Stop').click();
+    await expect(editor.run.status()).toHaveText('cancelled');
+    expect(Date.now() - stoppedAt).toBeLessThan(3000);
+    await expect(editor.run.steps().filter({ hasText: 'Compute' })).toContainText('cancelled: The run was stopped while the code ran');
+    // The next run gets a fresh sandbox.
+    const record = await runDocument(editor, codeDocument('after-stop', 'return 6 * 7;', {}));
+    expect(record.steps[1]?.result).toBe(42);
+  });
+
   for (const viewport of [{ width: 1440, height: 900 }, { width: 1280, height: 800 }]) {
     test(`the Code block's source is edited in a code editor (${viewport.width}×${viewport.height})`, async ({ page, editor }) => {
       await page.setViewportSize(viewport);

@@ -27,7 +27,15 @@ export interface SandboxInput {
 
 export type SandboxOutcome =
   | { ok: true; value: JsonValue; logs: string[] }
-  | { ok: false; message: string; logs: string[] };
+  /** `cancelled`: the run was stopped while the code ran (a runner that can stop it says so). */
+  | { ok: false; message: string; logs: string[]; cancelled?: true };
+
+/**
+ * How a host runs Code block sources: `runInSandbox` itself (Node, tests), or the editor's
+ * Web Worker around it, so the page stays responsive and Stop ends the code at once. `signal`
+ * is the run's: a runner that can, stops the code when it aborts.
+ */
+export type CodeRunner = (request: SandboxInput, signal?: AbortSignal) => Promise<SandboxOutcome>;
 
 let quickJs: Promise<QuickJSWASMModule> | null = null;
 

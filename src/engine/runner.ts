@@ -5,6 +5,7 @@
  */
 import { manifestOf } from './blocks';
 import type { BlockRunContext } from './blocks';
+import { runInSandbox } from './code-sandbox';
 import { settingsOf, validateBlueprint, formatProblems } from './document';
 import { EngineError, toRunError } from './errors';
 import { FORBIDDEN_SEGMENTS, KV_ROOT_SCOPES, evaluateField, type ExpressionContext } from './expressions';
@@ -178,6 +179,7 @@ export async function runBlueprint(document: BlueprintDocument, options: RunOpti
       log: (line) => {
         logs.push(line);
       },
+      runCode: (request) => (options.runCode ?? runInSandbox)(request, options.signal),
     };
   };
 
@@ -238,6 +240,13 @@ export async function runBlueprint(document: BlueprintDocument, options: RunOpti
       if (node.data.ref) setOwn(results, node.data.ref, step.result);
 
       const next = outgoing.get(`${node.id}\u0000${step.outcome}`) ?? [];
+      // A block stopped by Stop (a Code block's worker ended) cancels the run, error out or not.
+      if (step.error?.code === 'cancelled') {
+        emit({ type: 'step-finished', runId, step, edgesTaken: [] });
+        status = 'cancelled';
+        runError = step.error;
+        break;
+      }
       emit({ type: 'step-finished', runId, step, edgesTaken: next.map((edge) => edge.id) });
       if (step.error) {
         if (next.length === 0) {

@@ -6,6 +6,7 @@ import type { ErrorCode } from '../kv/errors';
 import type { JsonValue, KeyValueStore, SaveMode, Scope, ValueType } from '../kv/types';
 // Type-only: the block types and their data are derived from the list of block manifests.
 import type { BlockDataByType, BlockType, KvAction } from './blocks';
+import type { CodeRunner } from './code-sandbox';
 
 export type { JsonValue, Scope, ValueType, SaveMode };
 export type {
@@ -130,6 +131,8 @@ export interface RunOptions {
   onEvent?: (event: RunEvent) => void;
   now?: () => Date;
   runId?: string;
+  /** Runs Code block sources; `runInSandbox` (in this thread) when not given. */
+  runCode?: CodeRunner;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -83,6 +83,39 @@ describe('code block', () => {
     expect(step.error).toEqual({ code: 'code_error', message: 'the code threw {"reason":"no stock","sku":"A1"}, not an Error (throw new Error("…") gives the line)', nodeId: 'block' });
   });
 
+  it('runs through the host\'s code runner, which gets the run\'s signal', async () => {
+    const controller = new AbortController();
+    const seen: Array<{ source: string; signal: AbortSignal | undefined }> = [];
+    const { step } = await runSingle('code', { source: 'return 1' }, {
+      signal: controller.signal,
+      runCode: async (request, signal) => {
+        seen.push({ source: request.source, signal });
+        return { ok: true, value: 'from the host', logs: ['host line'] };
+      },
+    });
+    expect(seen).toEqual([{ source: 'return 1', signal: controller.signal }]);
+    expect(step).toMatchObject({ result: 'from the host', logs: ['host line'] });
+  });
+
+  it('Stop while the code runs cancels the run, even with an error out wired', async () => {
+    const document = makeDocument(
+      [makeNode('code', 'code', { source: 'for (;;) {}' }), makeNode('handled', 'transform', { valueType: 'text', value: 'handled' })],
+      ['start.success>code', 'code.error>handled'],
+    );
+    const record = await runBlueprint(document, {
+      store: new MemoryStore(),
+      runCode: async () => ({ ok: false, message: 'The run was stopped while the code ran', logs: [], cancelled: true }),
+    });
+    expect(record.status).toBe('cancelled');
+    expect(record.error).toEqual({ code: 'cancelled', message: 'The run was stopped while the code ran', nodeId: 'code' });
+    expect(record.steps.map((step) => step.nodeId)).toEqual(['start', 'code']);
+  });
+
+  it('a sandbox that cannot load fails the block with code_error, not as an engine bug', async () => {
+    const { step } = await runSingle('code', { source: 'return 1' }, { runCode: async () => { throw new Error('fetch of the WebAssembly module failed'); } });
+    expect(step.error).toEqual({ code: 'code_error', message: 'The code sandbox could not run the code: fetch of the WebAssembly module failed', nodeId: 'block' });
+  });
+
   it('a promise that never settles fails at once instead of waiting', async () => {
     const { step } = await runSingle('code', { source: 'await new Promise(() => {});' });
     expect(step.error?.message).toMatch(/never settled/);

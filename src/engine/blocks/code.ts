@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EngineError } from '../errors';
-import { CODE_TIMEOUT_DEFAULT_MS, CODE_TIMEOUT_MAX_MS, runInSandbox } from '../code-sandbox';
+import { CODE_TIMEOUT_DEFAULT_MS, CODE_TIMEOUT_MAX_MS, type SandboxOutcome } from '../code-sandbox';
 import { evaluateNumber, shorten } from './fields';
 import { blockDataSchema, numberOrText } from './schema-parts';
 import { defineBlock, type BlockData } from './types';
@@ -47,13 +47,15 @@ export const codeBlock = defineBlock({
       label: 'Timeout (ms)', fallback: CODE_TIMEOUT_DEFAULT_MS, integer: true, min: 1, max: CODE_TIMEOUT_MAX_MS,
     }) as number;
     const { state, results, result } = context.scope;
-    const outcome = await runInSandbox({
-      source: context.data.source ?? '',
-      globals: { input: context.input, state, results, result },
-      timeoutMs,
-    });
+    let outcome: SandboxOutcome;
+    try {
+      outcome = await context.runCode({ source: context.data.source ?? '', globals: { input: context.input, state, results, result }, timeoutMs });
+    } catch (error) {
+      // The sandbox itself (its WebAssembly module, the editor's worker) failed, not the code.
+      throw new EngineError('code_error', `The code sandbox could not run the code: ${error instanceof Error ? error.message : String(error)}`);
+    }
     for (const line of outcome.logs) context.log(line);
-    if (!outcome.ok) throw new EngineError('code_error', outcome.message);
+    if (!outcome.ok) throw new EngineError(outcome.cancelled ? 'cancelled' : 'code_error', outcome.message);
     return { outcome: 'success', result: outcome.value };
   },
 });
