@@ -48,7 +48,7 @@ test.describe('inspector', () => {
 
   test('JSON that does not parse shows where', async ({ editor }) => {
     await editor.open();
-    await editor.canvas.select('compute');
+    await editor.canvas.select('output-computed');
     const { inspector } = editor;
     await expect(inspector.field('Value type')).toHaveValue('json');
     await inspector.field('Value').fill('{ "a": 1,\n  "b": }');
@@ -77,7 +77,7 @@ test.describe('inspector', () => {
     await expect(value).toHaveValue('@{kv.analysis_result}');
     // The caret sits before the closing brace: keep typing a path.
     await value.pressSequentially('.');
-    await expect(suggestions.getByRole('option', { name: /summary/ })).toBeVisible();
+    await expect(suggestions.getByRole('option', { name: /wordCount/ })).toBeVisible();
     await editor.shot('inspector-autocomplete');
 
     await value.fill('');

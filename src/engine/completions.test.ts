@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { findOpenPath, suggestCompletions, type CompletionSources } from './completions';
+import { activeCall, findOpenPath, suggestCompletions, type CompletionSources } from './completions';
+import { FUNCTION_NAMES } from './functions';
 
 const sources: CompletionSources = {
   input: { name: 'Ada', orders: [{ id: 'o1', total: 3 }, { id: 'o2', total: 5 }] },
@@ -24,8 +25,9 @@ function apply(text: string, label: string, from: CompletionSources = sources): 
 }
 
 describe('roots', () => {
-  it('offers every root right after @{', () => {
-    expect(labels('Hello @{')).toEqual(['input', 'state', 'result', 'results', 'kv', 'kvGroup', 'kvGlobal', 'run', 'blueprint', 'now']);
+  it('offers every root right after @{, then the functions', () => {
+    expect(labels('Hello @{').slice(0, 10)).toEqual(['input', 'state', 'result', 'results', 'kv', 'kvGroup', 'kvGlobal', 'run', 'blueprint', 'now']);
+    expect(labels('Hello @{').slice(10)).toEqual([...FUNCTION_NAMES]);
   });
 
   it('offers error only where the block can be reached along an error out', () => {
@@ -49,6 +51,31 @@ describe('roots', () => {
     const kv = suggestCompletions('@{kvGr', sources).items[0];
     expect(kv).toMatchObject({ label: 'kvGroup', insert: 'kvGroup' });
     expect(kv?.detail).toContain('flow group');
+  });
+});
+
+describe('functions', () => {
+  it('offers functions with their signature and inserts the opening parenthesis', () => {
+    const item = suggestCompletions('@{len', sources).items[0];
+    expect(item).toMatchObject({ label: 'length', insert: 'length(' });
+    expect(item?.detail).toContain('length(value)');
+    expect(apply('Count: @{up', 'upper')).toBe('Count: @{upper(');
+  });
+
+  it('completes paths inside the arguments of a call, nested or after a comma', () => {
+    expect(labels('@{length(state.')).toEqual(labels('@{state.'));
+    expect(labels('@{add(1, result.')).toEqual(labels('@{result.'));
+    expect(apply('@{upper(trim(inp', 'input')).toBe('@{upper(trim(input');
+    expect(labels('@{add(1, 2) ')).toEqual([]);
+    expect(labels('@{nope(')).toEqual([]);
+  });
+
+  it('knows the call and the argument the cursor is in, for the signature hint', () => {
+    expect(activeCall('@{add(result.total, ')).toMatchObject({ fn: { name: 'add', signature: 'add(a, b, …)' }, argIndex: 1 });
+    expect(activeCall('@{round(divide(1, 3), ')).toMatchObject({ fn: { name: 'round' }, argIndex: 1 });
+    expect(activeCall('@{join(split("a,b", ",")')).toMatchObject({ fn: { name: 'join' }, argIndex: 0 });
+    expect(activeCall('@{state.x}')).toBeNull();
+    expect(activeCall('@{upper(input.name)} and ')).toBeNull();
   });
 });
 

@@ -4,6 +4,7 @@
  * replaces the text from `from` to the cursor with the chosen item's `insert`.
  */
 import { EXPRESSION_ROOTS, FORBIDDEN_SEGMENTS, scanPlaceholders, type ExpressionRoot, type KvRoot } from './expressions';
+import { EXPRESSION_FUNCTIONS, type ExpressionFunction } from './functions';
 import type { JsonValue } from './types';
 
 export interface StoredSample {
@@ -91,7 +92,9 @@ export function suggestCompletions(textBeforeCursor: string, sources: Completion
   if (open.completing === 'root') {
     const roots = EXPRESSION_ROOTS.filter((root) => root !== 'error' || sources.hasError === true);
     const items = roots.map((root) => ({ label: root, insert: root, detail: ROOT_DETAILS[root] }));
-    return { from: open.from, items: filterByPartial(items, open.partial) };
+    // Functions come after the roots: `@{` is mostly followed by a path.
+    const functions = [...EXPRESSION_FUNCTIONS.values()].map((fn) => ({ label: fn.name, insert: `${fn.name}(`, detail: `${fn.signature}: ${fn.summary}` }));
+    return { from: open.from, items: filterByPartial([...items, ...functions], open.partial) };
   }
   if (!(EXPRESSION_ROOTS as readonly string[]).includes(open.root)) return EMPTY(open.from);
   const candidates = childCandidates(open.root as ExpressionRoot, open.segments, sources);
@@ -202,7 +205,9 @@ export function findOpenPath(text: string): OpenPath | null {
   if (openAt === -1) return null;
   // A placeholder that closes before the cursor means the cursor is outside it.
   if (scanPlaceholders(text).placeholders.some((placeholder) => placeholder.start === openAt)) return null;
-  let i = openAt + 2;
+  const calls = openCalls(text, openAt + 2);
+  if (calls === null || calls.afterClosedCall) return null;
+  let i = calls.expressionStart;
   while (i < text.length && /\s/.test(text[i] ?? '')) i++;
   const rootMatch = /^[A-Za-z_$][A-Za-z0-9_$]*/.exec(text.slice(i));
   const root = rootMatch?.[0] ?? '';
@@ -249,6 +254,62 @@ export function findOpenPath(text: string): OpenPath | null {
       return null;
     }
   }
+}
+
+interface OpenCall {
+  fn: ExpressionFunction;
+  /** 0-based index of the argument being typed. */
+  argIndex: number;
+}
+
+/**
+ * The function calls still open at the end of `text` (scanned from `from`, inside a
+ * placeholder), innermost last; where the expression being typed starts; and whether a call
+ * closed just before the end (after which there is nothing to complete). Null after an
+ * identifier that is no function is followed by `(`.
+ */
+function openCalls(text: string, from: number): { calls: OpenCall[]; expressionStart: number; afterClosedCall: boolean } | null {
+  const calls: OpenCall[] = [];
+  let expressionStart = from;
+  let afterClosedCall = false;
+  let i = from;
+  while (i < text.length) {
+    const char = text[i];
+    if (char === '"') {
+      i++;
+      while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+      i++;
+      continue;
+    }
+    if (char === '(') {
+      const name = /([A-Za-z_$][A-Za-z0-9_$]*)\s*$/.exec(text.slice(expressionStart, i))?.[1];
+      const fn = name === undefined ? undefined : EXPRESSION_FUNCTIONS.get(name);
+      if (!fn) return null;
+      calls.push({ fn, argIndex: 0 });
+      expressionStart = i + 1;
+      afterClosedCall = false;
+    } else if (char === ',' && calls.length > 0) {
+      calls[calls.length - 1]!.argIndex++;
+      expressionStart = i + 1;
+      afterClosedCall = false;
+    } else if (char === ')' && calls.length > 0) {
+      calls.pop();
+      afterClosedCall = true;
+    }
+    i++;
+  }
+  return { calls, expressionStart, afterClosedCall };
+}
+
+/**
+ * The innermost function call the cursor is in, for the signature hint: `@{add(result.total, `
+ * gives add with argument index 1. Null outside a call or a placeholder.
+ */
+export function activeCall(textBeforeCursor: string): OpenCall | null {
+  const openAt = lastUnescapedOpening(textBeforeCursor);
+  if (openAt === -1) return null;
+  if (scanPlaceholders(textBeforeCursor).placeholders.some((placeholder) => placeholder.start === openAt)) return null;
+  return openCalls(textBeforeCursor, openAt + 2)?.calls.at(-1) ?? null;
 }
 
 function lastUnescapedOpening(text: string): number {

@@ -84,7 +84,7 @@ describe('validateBlueprint', () => {
     const input = base();
     input.nodes[1] = { ...input.nodes[1], type: 'http' };
     const problems = lines(input);
-    expect(problems[0]).toBe('nodes[1].type: expected one of start|kv|setState|transform|condition|output, got the text "http"');
+    expect(problems[0]).toBe('nodes[1].type: expected one of start|kv|code|setState|transform|condition|output, got the text "http"');
   });
 
   it('rejects wrong field types with their paths', () => {

@@ -377,8 +377,8 @@ describe('scanPlaceholders', () => {
     const { placeholders, problems } = scanPlaceholders(text);
     expect(problems).toEqual([]);
     expect(placeholders).toEqual([
-      { start: 2, end: 29, source: '@{result.tasks.0["my key"]}', root: 'result', segments: ['tasks', 0, 'my key'] },
-      { start: 32, end: 53, source: '@{kv.profile ?? null}', root: 'kv', segments: ['profile'], fallback: null },
+      { start: 2, end: 29, source: '@{result.tasks.0["my key"]}', expression: { kind: 'path', root: 'result', segments: ['tasks', 0, 'my key'] } },
+      { start: 32, end: 53, source: '@{kv.profile ?? null}', expression: { kind: 'path', root: 'kv', segments: ['profile'], fallback: null } },
     ]);
     expect(text.slice(2, 29)).toBe(placeholders[0]?.source);
   });

@@ -6,6 +6,7 @@
  */
 import { KvError } from '../kv/errors';
 import { describeJsonProblem, findJsonSyntaxError, JSON_NUMBER_PATTERN, lineAndColumn } from '../kv/json';
+import { EXPRESSION_FUNCTIONS, FUNCTION_NAMES, FunctionCallError, callFunction } from './functions';
 import type { JsonValue, ValueType } from './types';
 
 // ---------------------------------------------------------------------------------------------
@@ -56,6 +57,21 @@ export class InvalidJsonError extends KvError {
 
 export type PathSegment = string | number;
 
+/** What a placeholder holds: a path, a function call, or (as an argument) a literal. */
+export type Expression =
+  | {
+      kind: 'path';
+      root: ExpressionRoot;
+      /** For the stored-key roots, the first segment is the key. */
+      segments: PathSegment[];
+      /** Present when the path has `?? literal` (which may be `null`). */
+      fallback?: JsonValue;
+    }
+  | { kind: 'call'; name: string; args: Expression[] }
+  | { kind: 'literal'; value: JsonValue };
+
+export type PathExpression = Extract<Expression, { kind: 'path' }>;
+
 export interface Placeholder {
   /** Offset of `@` in the text. */
   start: number;
@@ -63,11 +79,7 @@ export interface Placeholder {
   end: number;
   /** The placeholder as written, `@{…}`. */
   source: string;
-  root: ExpressionRoot;
-  /** For the stored-key roots, the first segment is the key. */
-  segments: PathSegment[];
-  /** Present when the placeholder has `?? literal` (which may be `null`). */
-  fallback?: JsonValue;
+  expression: Expression;
 }
 
 export interface PlaceholderProblem {
@@ -98,6 +110,8 @@ interface Tokenized {
 const ROOT_PATTERN = /[A-Za-z_$][A-Za-z0-9_$]*/y;
 /** A dot segment: anything but separators, quotes, whitespace and the characters of `??` / `}`. */
 const DOT_SEGMENT_PATTERN = /[^\s.[\]{}"'?\\@]+/y;
+/** Inside a call's arguments a dot segment also stops at `,` and `)`. */
+const ARGUMENT_DOT_SEGMENT_PATTERN = /[^\s.[\]{}"'?\\@,()]+/y;
 const CANONICAL_INDEX = /^(?:0|[1-9]\d*)$/;
 
 type ParseOutcome =
@@ -114,6 +128,9 @@ class PlaceholderSyntaxError extends Error {
     super(message);
   }
 }
+
+/** How deep calls may nest inside one placeholder (`add(add(add(…)))`). */
+const MAX_CALL_DEPTH = 32;
 
 /** Parses the placeholder whose `@` is at `start` (the caller saw `@{` there). */
 function parsePlaceholderAt(text: string, start: number): ParseOutcome {
@@ -145,21 +162,28 @@ function parsePlaceholderAt(text: string, start: number): ParseOutcome {
     }
   };
   const describeHere = (): string => (i >= text.length ? 'the end of the text' : `'${text[i]}'`);
-
-  try {
-    skipSpaces();
-    const rootAt = i;
-    const root = readMatch(ROOT_PATTERN);
-    if (root === null) fail(`expected a root (${EXPRESSION_ROOTS.join(', ')}), found ${describeHere()}`);
-    if (!(EXPRESSION_ROOTS as readonly string[]).includes(root as string)) {
-      fail(`unknown root '${root}': use one of ${EXPRESSION_ROOTS.join(', ')}`, rootAt);
+  /** A literal: "string", number, true, false or null; null when there is none here. */
+  const readLiteral = (): { value: JsonValue } | null => {
+    if (text[i] === '"') return { value: readQuotedString() };
+    for (const [word, value] of [['true', true], ['false', false], ['null', null]] as const) {
+      if (text.startsWith(word, i) && !/[A-Za-z0-9_$]/.test(text[i + word.length] ?? '')) {
+        i += word.length;
+        return { value };
+      }
+    }
+    const number = readMatch(JSON_NUMBER_PATTERN);
+    return number === null ? null : { value: Number(number) };
+  };
+  const readPath = (root: string, rootAt: number, asArgument: boolean): Expression => {
+    if (!(EXPRESSION_ROOTS as readonly string[]).includes(root)) {
+      fail(`unknown root '${root}': use one of ${EXPRESSION_ROOTS.join(', ')}, or call a function such as ${FUNCTION_NAMES.slice(0, 3).join(', ')}`, rootAt);
     }
     const segments: PathSegment[] = [];
     for (;;) {
       const segmentAt = i;
       if (text[i] === '.') {
         i++;
-        const name = readMatch(DOT_SEGMENT_PATTERN);
+        const name = readMatch(asArgument ? ARGUMENT_DOT_SEGMENT_PATTERN : DOT_SEGMENT_PATTERN);
         if (name === null) fail(`expected a key or an index after '.', found ${describeHere()}`);
         segments.push(CANONICAL_INDEX.test(name as string) ? Number(name) : (name as string));
       } else if (text[i] === '[') {
@@ -179,38 +203,80 @@ function parsePlaceholderAt(text: string, start: number): ParseOutcome {
         break;
       }
       const segment = segments[segments.length - 1];
-      const isStoredKey = segments.length === 1 && (KV_ROOTS as readonly string[]).includes(root as string);
+      const isStoredKey = segments.length === 1 && (KV_ROOTS as readonly string[]).includes(root);
       if (!isStoredKey && typeof segment === 'string' && FORBIDDEN_SEGMENTS.includes(segment)) {
         fail(`'${segment}' is never followed: only a value's own keys resolve`, segmentAt);
       }
     }
-    if ((KV_ROOTS as readonly string[]).includes(root as string) && segments.length === 0) {
+    if ((KV_ROOTS as readonly string[]).includes(root) && segments.length === 0) {
       fail(`${root} needs a stored key: write @{${root}.<key>}`);
     }
+    const path: Expression = { kind: 'path', root: root as ExpressionRoot, segments };
     skipSpaces();
-    let fallback: JsonValue | undefined;
-    let hasFallback = false;
     if (text.startsWith('??', i)) {
       i += 2;
       skipSpaces();
-      hasFallback = true;
-      if (text[i] === '"') fallback = readQuotedString();
-      else if (text.startsWith('true', i)) { fallback = true; i += 4; }
-      else if (text.startsWith('false', i)) { fallback = false; i += 5; }
-      else if (text.startsWith('null', i)) { fallback = null; i += 4; }
-      else {
-        const number = readMatch(JSON_NUMBER_PATTERN);
-        if (number === null) fail(`expected a fallback after '??': a "string", a number, true, false or null; found ${describeHere()}`);
-        fallback = Number(number);
-      }
+      const literal = readLiteral();
+      if (literal === null) fail(`expected a fallback after '??': a "string", a number, true, false or null; found ${describeHere()}`);
+      path.fallback = (literal as { value: JsonValue }).value;
       skipSpaces();
     }
+    return path;
+  };
+  const readCall = (name: string, nameAt: number, depth: number): Expression => {
+    if (!EXPRESSION_FUNCTIONS.has(name)) fail(`unknown function '${name}': use one of ${FUNCTION_NAMES.join(', ')}`, nameAt);
+    if (depth > MAX_CALL_DEPTH) fail(`calls nest more than ${MAX_CALL_DEPTH} deep`, nameAt);
+    i++; // the '('
+    const args: Expression[] = [];
+    skipSpaces();
+    if (text[i] === ')') {
+      i++;
+    } else {
+      for (;;) {
+        args.push(readExpression(true, depth + 1));
+        skipSpaces();
+        if (text[i] === ',') { i++; continue; }
+        if (text[i] === ')') { i++; break; }
+        fail(`expected ',' or ')' in the arguments of ${name}, found ${describeHere()}`);
+      }
+    }
+    skipSpaces();
+    return { kind: 'call', name, args };
+  };
+  /** A path, a call, or (as an argument) a literal. */
+  const readExpression = (asArgument: boolean, depth: number): Expression => {
+    skipSpaces();
+    const at = i;
+    const name = readMatch(ROOT_PATTERN);
+    if (name !== null && !(asArgument && ['true', 'false', 'null'].includes(name))) {
+      const afterName = i;
+      skipSpaces();
+      if (text[i] === '(') return readCall(name, at, depth);
+      i = afterName;
+      return readPath(name, at, asArgument);
+    }
+    i = at;
+    if (asArgument) {
+      const literal = readLiteral();
+      if (literal !== null) {
+        skipSpaces();
+        return { kind: 'literal', value: literal.value };
+      }
+      return fail(`expected an argument (a path, a "string", a number, true, false, null or a call), found ${describeHere()}`);
+    }
+    return fail(`expected a root (${EXPRESSION_ROOTS.join(', ')}) or a function call, found ${describeHere()}`);
+  };
+
+  try {
+    const expression = readExpression(false, 0);
+    skipSpaces();
     if (i >= text.length) fail("the placeholder is not closed: add '}'");
-    if (text[i] !== '}') fail(`expected ${hasFallback ? "'}'" : "'.', '[', '??' or '}'"}, found ${describeHere()}`);
+    if (text[i] !== '}') {
+      const expected = expression.kind === 'path' && !Object.hasOwn(expression, 'fallback') ? "'.', '[', '??' or '}'" : "'}'";
+      fail(`expected ${expected}, found ${describeHere()}`);
+    }
     i++;
-    const placeholder: Placeholder = { start, end: i, source: text.slice(start, i), root: root as ExpressionRoot, segments };
-    if (hasFallback) placeholder.fallback = fallback as JsonValue;
-    return { ok: true, placeholder };
+    return { ok: true, placeholder: { start, end: i, source: text.slice(start, i), expression } };
   } catch (error) {
     if (error instanceof PlaceholderSyntaxError) return { ok: false, at: error.at, message: error.message, incomplete: error.incomplete };
     throw error;
@@ -361,15 +427,15 @@ const MISSING_ROOT_REASONS: Record<SyncRoot, string> = {
   now: 'now is not available here',
 };
 
-async function resolvePlaceholder(placeholder: Placeholder, ctx: ExpressionContext): Promise<JsonValue> {
-  const { root, source } = placeholder;
+async function resolvePathExpression(path: PathExpression, source: string, ctx: ExpressionContext): Promise<JsonValue> {
+  const { root } = path;
   let base: JsonValue | undefined;
   let label: string;
-  let path = placeholder.segments;
+  let segments = path.segments;
   let missingReason: string;
   if (root === 'kv' || root === 'kvGroup' || root === 'kvGlobal') {
-    const key = String(path[0]);
-    path = path.slice(1);
+    const key = String(segments[0]);
+    segments = segments.slice(1);
     label = `${root}.${key}`;
     if (!ctx.readKv) throw new ExpressionError(`${source}: stored keys cannot be read here`);
     base = await ctx.readKv(root, key);
@@ -379,10 +445,28 @@ async function resolvePlaceholder(placeholder: Placeholder, ctx: ExpressionConte
     label = root;
     missingReason = MISSING_ROOT_REASONS[root];
   }
-  const resolution: Resolution = base === undefined ? { ok: false, absent: true, reason: missingReason } : followPath(base, path, label);
+  const resolution: Resolution = base === undefined ? { ok: false, absent: true, reason: missingReason } : followPath(base, segments, label);
   if (resolution.ok) return resolution.value;
-  if (resolution.absent && Object.hasOwn(placeholder, 'fallback')) return placeholder.fallback as JsonValue;
+  if (resolution.absent && Object.hasOwn(path, 'fallback')) return path.fallback as JsonValue;
   throw new ExpressionError(`${source}: ${resolution.reason}`);
+}
+
+/** Evaluates an expression; `source` (the placeholder as written) starts every message. */
+async function resolveExpression(expression: Expression, source: string, ctx: ExpressionContext): Promise<JsonValue> {
+  if (expression.kind === 'literal') return expression.value;
+  if (expression.kind === 'path') return resolvePathExpression(expression, source, ctx);
+  const args: JsonValue[] = [];
+  for (const arg of expression.args) args.push(await resolveExpression(arg, source, ctx));
+  try {
+    return callFunction(expression.name, args);
+  } catch (error) {
+    if (error instanceof FunctionCallError) throw new ExpressionError(`${source}: ${error.message}`);
+    throw error;
+  }
+}
+
+function resolvePlaceholder(placeholder: Placeholder, ctx: ExpressionContext): Promise<JsonValue> {
+  return resolveExpression(placeholder.expression, placeholder.source, ctx);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
  */
 import { manifestOf } from './blocks';
 import type { BlockRunContext } from './blocks';
+import { runInSandbox } from './code-sandbox';
 import { settingsOf, validateBlueprint, formatProblems } from './document';
 import { EngineError, toRunError } from './errors';
 import { FORBIDDEN_SEGMENTS, KV_ROOT_SCOPES, evaluateField, type ExpressionContext } from './expressions';
@@ -194,7 +195,7 @@ class RunScope {
   private readonly runRoot: JsonValue;
   private readonly blueprintRoot: JsonValue;
 
-  constructor(blueprint: BlueprintDocument, options: RunOptions, readonly input: JsonValue, runId: string, startedAt: string, private readonly clock: () => Date) {
+  constructor(blueprint: BlueprintDocument, private readonly options: RunOptions, readonly input: JsonValue, runId: string, startedAt: string, private readonly clock: () => Date) {
     this.maxOutputs = options.maxOutputs ?? Number.POSITIVE_INFINITY;
     this.kv = new KvAccess({ store: options.store, companyId: options.companyId, blueprint, settings: settingsOf(blueprint) });
     this.runRoot = { id: runId, startedAt };
@@ -207,8 +208,8 @@ class RunScope {
     if (node.data.ref) setOwn(this.results, node.data.ref, result);
   }
 
-  contextFor(node: BlueprintNode, pending: PendingStep, trace: KvTrace): BlockRunContext {
-    const { kv, clock } = this;
+  contextFor(node: BlueprintNode, pending: PendingStep, trace: KvTrace, logs: string[]): BlockRunContext {
+    const { kv, clock, options } = this;
     const expressions: ExpressionContext = {
       roots: {
         result: pending.previousResult,
@@ -240,6 +241,11 @@ class RunScope {
         if (this.outputs.length < this.maxOutputs) this.outputs.push(structuredClone(value));
         else this.outputsOmitted++;
       },
+      scope: { state: this.state, results: this.results, result: pending.previousResult },
+      log: (line) => {
+        logs.push(line);
+      },
+      runCode: (request) => (options.runCode ?? runInSandbox)(request, options.signal),
     };
   }
 }
@@ -248,6 +254,7 @@ class RunScope {
 
 async function executeStep(scope: RunScope, node: BlueprintNode, pending: PendingStep, clock: () => Date, onStarted: (startedAt: string) => void): Promise<StepRecord> {
   const trace: KvTrace = { reads: [], writes: [] };
+  const logs: string[] = [];
   const stepStartedAt = clock().toISOString();
   onStarted(stepStartedAt);
   const began = globalThis.performance.now();
@@ -255,7 +262,7 @@ async function executeStep(scope: RunScope, node: BlueprintNode, pending: Pendin
   let result: JsonValue = null;
   let error: RunError | null = null;
   try {
-    const ended = await manifestOf(node.type).run(scope.contextFor(node, pending, trace));
+    const ended = await manifestOf(node.type).run(scope.contextFor(node, pending, trace, logs));
     outcome = ended.outcome;
     result = structuredClone(ended.result);
   } catch (thrown) {
@@ -273,6 +280,7 @@ async function executeStep(scope: RunScope, node: BlueprintNode, pending: Pendin
     error,
     reads: trace.reads,
     writes: trace.writes,
+    ...(logs.length > 0 ? { logs } : {}),
   };
 }
 
@@ -314,6 +322,11 @@ async function walk({ runId, blueprint, startId, scope, limits, options, clock, 
     scope.keepResult(node, step.result);
 
     const next = outgoing.get(`${node.id}\u0000${step.outcome}`) ?? [];
+    // A block stopped by Stop (a Code block's worker ended) cancels the run, error out or not.
+    if (step.error?.code === 'cancelled') {
+      emit({ type: 'step-finished', runId, step, edgesTaken: [] });
+      return { status: 'cancelled', error: step.error };
+    }
     emit({ type: 'step-finished', runId, step, edgesTaken: next.map((edge) => edge.id) });
     if (step.error) {
       if (next.length === 0) return { status: 'failed', error: step.error };

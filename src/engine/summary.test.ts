@@ -65,6 +65,12 @@ describe('validateNodeData', () => {
     expect(validateNodeData(kvNode({ action: 'increment', key: 'k', by: '@{input.step}' }))).toEqual([]);
   });
 
+  it('leaves a Code block\'s source alone (JavaScript, not placeholders) and checks its timeout', () => {
+    expect(validateNodeData({ type: 'code', data: { source: 'return "@{not a placeholder";' } })).toEqual([]);
+    expect(validateNodeData({ type: 'code', data: { source: 'return 1', timeoutMs: 20000 } })).toEqual([{ field: 'timeoutMs', message: 'Timeout (ms) must be a whole number from 1 to 10000' }]);
+    expect(validateNodeData({ type: 'code', data: { source: 'return 1', timeoutMs: '@{input.ms}' } })).toEqual([]);
+  });
+
   it('flags a setState path that is empty or forbidden', () => {
     expect(validateNodeData({ type: 'setState', data: { path: '' } })).toEqual([{ field: 'path', message: expect.stringContaining('required') }]);
     expect(validateNodeData({ type: 'setState', data: { path: 'a.__proto__' } })).toEqual([{ field: 'path', message: expect.stringContaining('__proto__') }]);

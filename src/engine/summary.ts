@@ -7,6 +7,7 @@ import { isKvError } from '../kv/errors';
 import { assertValidKey } from '../kv/operations';
 import { isBlockType, manifestOf } from './blocks';
 import { describeJsonProblem, findJsonSyntaxError, lineAndColumn } from '../kv/json';
+import { CODE_TIMEOUT_MAX_MS } from './code-sandbox';
 import { FORBIDDEN_SEGMENTS, scanPlaceholders } from './expressions';
 import type { BlueprintNode, FieldSpec } from './types';
 
@@ -60,6 +61,9 @@ function checkNumber(spec: FieldSpec, raw: unknown): FieldProblem[] {
   if (spec.name === 'limit' && (!Number.isInteger(number) || number < 1 || number > 1000)) {
     return [{ field: spec.name, message: `${spec.label} must be a whole number from 1 to 1000` }];
   }
+  if (spec.name === 'timeoutMs' && (!Number.isInteger(number) || number < 1 || number > CODE_TIMEOUT_MAX_MS)) {
+    return [{ field: spec.name, message: `${spec.label} must be a whole number from 1 to ${CODE_TIMEOUT_MAX_MS}` }];
+  }
   return [];
 }
 
@@ -96,6 +100,8 @@ export function validateNodeData(node: Pick<BlueprintNode, 'type' | 'data'>, blu
       continue;
     }
     if (spec.kind === 'json') continue;
+    // JavaScript, not an expression: `@{` in it is code. Its syntax is QuickJS's to judge at run time.
+    if (spec.kind === 'code') continue;
     if (raw !== undefined && typeof raw !== 'string') {
       problems.push({ field: spec.name, message: `${spec.label} must be text` });
       continue;

@@ -56,11 +56,15 @@ describe('templates', () => {
     expect(first.status).toBe('succeeded');
     expect(path(first)).toEqual(['start:success', 'get-cached:error', 'compute:success', 'save-result:success', 'output-computed:success']);
     expect(first.steps[1]!.error).toEqual({ code: 'not_found', message: "Key 'analysis_result' not found in flow scope", nodeId: 'get-cached' });
+    // Computed by the Code block in the sandbox.
     const analysis = {
       text: 'The quick brown fox jumps over the lazy dog',
-      summary: 'Analysed: The quick brown fox jumps over the lazy dog',
-      analysedAt: '2030-01-01T10:00:00.000Z',
+      wordCount: 9,
+      uniqueWords: 8,
+      longestWord: 'quick',
+      topWords: [{ word: 'the', count: 2 }, { word: 'brown', count: 1 }, { word: 'dog', count: 1 }],
     };
+    expect(first.steps[2]).toMatchObject({ type: 'code', logs: ['9 words, 8 different'] });
     expect(first.outputs).toEqual([{ source: 'computed', analysis }]);
     expect(first.steps[3]!.writes).toEqual(['flow:analysis_result']);
 

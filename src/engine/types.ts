@@ -6,6 +6,7 @@ import type { ErrorCode } from '../kv/errors';
 import type { JsonValue, KeyValueStore, SaveMode, Scope, ValueType } from '../kv/types';
 // Type-only: the block types and their data are derived from the list of block manifests.
 import type { BlockDataByType, BlockType, KvAction } from './blocks';
+import type { CodeRunner } from './code-sandbox';
 
 export type { JsonValue, Scope, ValueType, SaveMode };
 export type {
@@ -20,6 +21,7 @@ export type {
   SetStateData,
   StartData,
   TransformData,
+  CodeData,
 } from './blocks';
 
 export const BLUEPRINT_FORMAT = 'kv-blueprint/1';
@@ -96,6 +98,8 @@ export interface StepRecord {
   /** `scope:key` of every stored key read (`flow:analysis_result`). */
   reads: string[];
   writes: string[];
+  /** Lines the block logged (a Code block's `console.log`); absent when there are none. */
+  logs?: string[];
 }
 
 export interface RunRecord {
@@ -146,12 +150,15 @@ export interface RunOptions {
    * `RUN_SLICE_MS` has been spent. Default: a `setTimeout(0)` pause. A server passes `setImmediate`.
    */
   yieldToHost?: () => Promise<void>;
+  /** Runs Code block sources; `runInSandbox` (in this thread) when not given. */
+  runCode?: CodeRunner;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Block manifests: the editor renders blocks and the inspector from these.
 
-export type FieldKind = 'text' | 'expression' | 'json-or-text' | 'select' | 'number' | 'json';
+/** `code`: JavaScript source, edited in a code editor; its text is not an expression. */
+export type FieldKind = 'text' | 'expression' | 'json-or-text' | 'select' | 'number' | 'json' | 'code';
 
 export interface FieldSpec<Name extends string = string> {
   /** Key in `node.data`; a block's manifest only accepts names its data schema has. */

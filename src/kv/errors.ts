@@ -75,6 +75,10 @@ export const ERROR_CODES = {
     status: 422, exitCode: 1,
     help: 'The setState path is empty, has an empty or forbidden segment, or runs through a value that is not an object.',
   },
+  code_error: {
+    status: 422, exitCode: 1,
+    help: 'The Code block failed: its code threw or did not parse (the message gives the line), returned a value JSON cannot carry (a function, undefined, NaN, a Date…), ran past timeoutMs or used more than 32 MiB of memory.',
+  },
   limit: {
     status: 422, exitCode: 1,
     help: 'The run executed settings.maxSteps blocks and stopped: check for an endless loop, or raise maxSteps.',

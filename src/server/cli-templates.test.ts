@@ -64,7 +64,7 @@ describe('templates run twice through kvb on one data directory', () => {
     const [computed] = first.outputs as [{ source: string; analysis: unknown }];
     const [cached] = second.outputs as [{ source: string; analysis: unknown }];
     expect([computed.source, cached.source]).toEqual(['computed', 'cache']);
-    // The very object the first run stored, its timestamp included.
+    // The very object the first run computed in its Code block and stored.
     expect(cached.analysis).toEqual(computed.analysis);
   });
 

@@ -17,6 +17,7 @@ export const BLOCK_ICONS = {
   function: 'ƒ',
   diamond: '◇',
   exit: '⇥',
+  braces: '{}',
 } as const;
 export type BlockIconName = keyof typeof BLOCK_ICONS;
 
@@ -27,5 +28,6 @@ export const BLOCK_COLORS = {
   purple: '#a855f7',
   amber: '#f59e0b',
   emerald: '#10b981',
+  slate: '#475569',
 } as const;
 export type BlockColor = keyof typeof BLOCK_COLORS;

@@ -8,17 +8,17 @@ import type { ConditionOperator } from '../types';
 describe('block registry', () => {
   it('lists the palette entries in the stable order with kv actions preset', () => {
     expect(PALETTE.map((entry) => entry.label)).toEqual([
-      'Start', 'Save key', 'Get key', 'Delete key', 'List keys', 'Append to key', 'Increment key', 'Set state', 'Transform', 'Condition', 'Output',
+      'Start', 'Save key', 'Get key', 'Delete key', 'List keys', 'Append to key', 'Increment key', 'Code', 'Set state', 'Transform', 'Condition', 'Output',
     ]);
     const kvEntries = PALETTE.filter((entry) => entry.type === 'kv').map((entry) => entry.data.action);
     expect(kvEntries).toEqual(['save', 'get', 'delete', 'list', 'append', 'increment']);
     expect(PALETTE.map((entry) => entry.group)).toEqual([
-      'Flow', ...Array(6).fill('Key-Value Storage'), 'Logic', 'Logic', 'Logic', 'Logic',
+      'Flow', ...Array(6).fill('Key-Value Storage'), 'Logic', 'Logic', 'Logic', 'Logic', 'Logic',
     ]);
   });
 
   it('lists the block types in the order of the manifest list', () => {
-    expect(BLOCK_TYPES).toEqual(['start', 'kv', 'setState', 'transform', 'condition', 'output']);
+    expect(BLOCK_TYPES).toEqual(['start', 'kv', 'code', 'setState', 'transform', 'condition', 'output']);
   });
 
   it('every palette preset is data its block schema accepts', () => {

@@ -5,6 +5,7 @@
  */
 import type { JsonValue, Out } from '../types';
 import { BLOCK_COLORS, BLOCK_ICONS } from './appearance';
+import { codeBlock } from './code';
 import { conditionBlock } from './condition';
 import { kvBlock } from './kv';
 import { outputBlock } from './output';
@@ -14,7 +15,7 @@ import { transformBlock } from './transform';
 import { PALETTE_GROUPS, type AnyBlockData, type BlockManifest, type PaletteGroup } from './types';
 
 /** Every block type, in the order the palette lists them. */
-const BLOCKS = [startBlock, kvBlock, setStateBlock, transformBlock, conditionBlock, outputBlock] as const;
+const BLOCKS = [startBlock, kvBlock, codeBlock, setStateBlock, transformBlock, conditionBlock, outputBlock] as const;
 
 type Block = (typeof BLOCKS)[number];
 export type BlockType = Block['type'];
@@ -35,6 +36,7 @@ export { CONDITION_OPERATORS, type ConditionOperator, type ConditionData } from 
 export type { StartData } from './start';
 export type { SetStateData } from './set-state';
 export type { TransformData } from './transform';
+export type { CodeData } from './code';
 export type { OutputData } from './output';
 
 export function isBlockType(type: unknown): type is BlockType {

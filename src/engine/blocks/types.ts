@@ -6,6 +6,7 @@
  * inspector are derived from that list.
  */
 import type { z } from 'zod';
+import type { SandboxInput, SandboxOutcome } from '../code-sandbox';
 import type { KvAccess, KvTrace } from '../kv-access';
 import type { FieldSpec, JsonValue, Out, ValueType } from '../types';
 import type { BlockColor, BlockIconName } from './appearance';
@@ -41,6 +42,12 @@ export interface BlockRunContext<Data = AnyBlockData> {
   setState(path: string, value: JsonValue): void;
   /** Appends a value to the run's `outputs`. */
   emitOutput(value: JsonValue): void;
+  /** The run's state, results and result as they are when the block runs (read only). */
+  readonly scope: { readonly state: JsonValue; readonly results: JsonValue; readonly result: JsonValue | undefined };
+  /** Adds a line to the step's `logs` (kept when the block fails too). */
+  log(line: string): void;
+  /** Runs JavaScript in the sandbox, the way the host chose (see `CodeRunner`). */
+  runCode(request: SandboxInput): Promise<SandboxOutcome>;
 }
 
 /** The palette's sections, in the order it shows them. */

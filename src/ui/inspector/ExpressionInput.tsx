@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import { suggestCompletions, type CompletionItem, type CompletionSources } from '../../engine/completions';
+import { activeCall, suggestCompletions, type CompletionItem, type CompletionSources } from '../../engine/completions';
+import { SignatureHint } from './SignatureHint';
 import { placeCompletions, type CompletionPlacement } from './completion-placement';
 import { isTypingPlaceholder } from './unfinished-placeholder';
 
@@ -29,6 +30,9 @@ export function ExpressionInput({ id, value, onChange, sources, multiline = fals
   const field = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
   const [popup, setPopup] = useState<Popup | null>(null);
   const [active, setActive] = useState(0);
+  /** The caret while the field has focus, for the signature hint; null when it has not. */
+  const [caret, setCaret] = useState<number | null>(null);
+  const call = caret === null ? null : activeCall(value.slice(0, caret));
   const listId = `${id}-completions`;
 
   const refresh = (text: string, cursor: number | null) => {
@@ -98,10 +102,13 @@ export function ExpressionInput({ id, value, onChange, sources, multiline = fals
     onKeyDown,
     onClick: () => refresh(value, field.current?.selectionStart ?? null),
     // Fires for typing and for caret moves alike, with the field's current text.
-    onSelect: (e: { currentTarget: { value: string; selectionStart: number | null } }) =>
-      onTypingPlaceholderChange?.(isTypingPlaceholder(e.currentTarget.value, e.currentTarget.selectionStart)),
+    onSelect: (e: { currentTarget: { value: string; selectionStart: number | null } }) => {
+      setCaret(e.currentTarget.selectionStart);
+      onTypingPlaceholderChange?.(isTypingPlaceholder(e.currentTarget.value, e.currentTarget.selectionStart));
+    },
     onBlur: () => {
       setPopup(null);
+      setCaret(null);
       onTypingPlaceholderChange?.(false);
     },
   };
@@ -128,6 +135,7 @@ export function ExpressionInput({ id, value, onChange, sources, multiline = fals
   return (
     <div className="expression-input">
       {multiline ? <textarea rows={4} {...common} /> : <input type="text" {...common} />}
+      {call && <SignatureHint fn={call.fn} argIndex={call.argIndex} />}
       {popup && (
         <ul className="completions" id={listId} role="listbox" aria-label="Suggestions" style={popup.placement}>
           {visibleItems.map((item, index) => (

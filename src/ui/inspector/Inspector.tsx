@@ -2,7 +2,8 @@ import { useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { manifestOf, validateNodeData } from '../../engine';
 import type { CompletionSources } from '../../engine/completions';
-import type { BlockType, FieldSpec, JsonValue } from '../../engine/types';
+import type { ExpressionContext } from '../../engine/expressions';
+import type { BlockType, FieldKind, FieldSpec, JsonValue } from '../../engine/types';
 import { useKeyList } from '../api/keys';
 import { BlockIcon } from '../atoms/BlockIcon';
 import { CollapsiblePanel } from '../atoms/CollapsiblePanel';
@@ -11,6 +12,9 @@ import { blockTitle } from '../lib/block-title';
 import { useEditor, useRun, useSidePanels } from '../store';
 import type { FlowNode } from '../store/flow-model';
 import { completionSourcesFor } from './completion-sources';
+import { CodeField } from './CodeField';
+import { FieldPreview } from './FieldPreview';
+import { previewContextFor } from './preview';
 import { ExpressionInput } from './ExpressionInput';
 import { JsonField } from '../atoms/JsonField';
 import { LastRunDetails } from './LastRunDetails';
@@ -42,6 +46,9 @@ function MultiSelection({ count }: { count: number }) {
   );
 }
 
+/** Field kinds that hold `@{…}` expressions, and so get a live preview. */
+const PREVIEWED_KINDS: readonly FieldKind[] = ['text', 'expression', 'json-or-text', 'number'];
+
 function numberOrText(raw: string): JsonValue | undefined {
   if (raw.trim() === '') return undefined;
   const number = Number(raw);
@@ -65,6 +72,11 @@ function BlockInspector({ node }: { node: FlowNode }) {
     let built: CompletionSources | null = null;
     return () => (built ??= completionSourcesFor({ nodeId: node.id, nodes, edges, lastRun, storedEntries: stored.data ?? [] }));
   }, [node.id, nodes, edges, lastRun, stored.data]);
+  // The context the live previews evaluate in, rebuilt when the graph, the run or the keys change.
+  const previewContext = useMemo(() => {
+    let built: ExpressionContext | null = null;
+    return () => (built ??= previewContextFor({ nodeId: node.id, nodes, edges, meta, lastRun, storedEntries: stored.data ?? [], now: new Date() }));
+  }, [node.id, nodes, edges, meta, lastRun, stored.data]);
   // The field whose caret is at the end of an unclosed `@{`: its error waits until the person
   // closes the placeholder or leaves the field, instead of flashing red on every keystroke.
   const [typingPlaceholderIn, setTypingPlaceholderIn] = useState<string | null>(null);
@@ -83,6 +95,8 @@ function BlockInspector({ node }: { node: FlowNode }) {
             {(spec.options ?? []).map((option) => <option key={option} value={option}>{option}</option>)}
           </select>
         );
+      case 'code':
+        return <CodeField id={fieldId} labelId={`${fieldId}-label`} value={typeof raw === 'string' ? raw : ''} onChange={(text) => set({ [spec.name]: text })} describedBy={describedBy} />;
       case 'json':
         return <JsonField id={fieldId} value={raw as JsonValue | undefined} onChange={(value) => set({ [spec.name]: value })} />;
       case 'number':
@@ -132,10 +146,20 @@ function BlockInspector({ node }: { node: FlowNode }) {
         return (
           <div key={spec.name} className="field">
             <div className="field__label-row">
-              <label htmlFor={fieldId} className="field__label">{spec.label}</label>
+              <label htmlFor={fieldId} id={`${fieldId}-label`} className="field__label">{spec.label}</label>
               {spec.required && <span className="field__required" title="Required">*</span>}
             </div>
             {renderControl(spec, fieldId, problem)}
+            {PREVIEWED_KINDS.includes(spec.kind) && !typingPlaceholder && !problem && (
+              <FieldPreview
+                fieldId={fieldId}
+                label={spec.label}
+                text={typeof data[spec.name] === 'string' ? (data[spec.name] as string) : ''}
+                valueType={spec.kind === 'json-or-text' && data.valueType === 'json' ? 'json' : 'text'}
+                context={previewContext}
+                fromRun={lastRun !== null}
+              />
+            )}
             {problem ? (
               <div id={`${fieldId}-problem`} className="field__problem" role="alert">{problem}</div>
             ) : typingPlaceholder ? (

@@ -32,6 +32,12 @@ export function LastRunDetails({ nodeId }: { nodeId: string }) {
           <JsonTree value={step.result} />
         </>
       )}
+      {step.logs && step.logs.length > 0 && (
+        <>
+          <div className="subsection-title">Logs</div>
+          <pre className="step__logs step__logs--inspector" aria-label="Logs of this block">{step.logs.join('\n')}</pre>
+        </>
+      )}
       <div className="io-lists">
         <div>
           <div className="subsection-title">Read</div>

@@ -22,6 +22,15 @@ function durationOf(record: RunRecord): string {
   return Number.isFinite(ms) ? `${ms} ms` : '';
 }
 
+/** The lines a block logged (a Code block's console.log), as a console shows them. */
+function StepLogs({ lines }: { lines: readonly string[] }) {
+  return (
+    <pre className="step__logs" aria-label="Logs">
+      {lines.map((line, index) => <div key={index} className="step__log-line">{line}</div>)}
+    </pre>
+  );
+}
+
 export function RunPanel() {
   const view = useRun((s) => s.view);
   const show = useRun((s) => s.show);
@@ -74,6 +83,7 @@ export function RunPanel() {
                       <span className={`badge badge--${step.error ? 'error' : step.outcome === 'false' ? 'muted' : 'success'}`}>{step.outcome}</span>
                       <span className="step__duration">{step.durationMs.toFixed(1)} ms</span>
                     </button>
+                    {step.logs && step.logs.length > 0 && <StepLogs lines={step.logs} />}
                     {step.error && <div className="step__error">{step.error.code}: {step.error.message}<ErrorHelp code={step.error.code} /></div>}
                   </li>
                 ))}

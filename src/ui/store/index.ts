@@ -7,6 +7,7 @@ import { useStore } from 'zustand';
 import { notifyKeysChanged } from '../api/storage';
 import { createEditorStore, type EditorStore } from './editor-store';
 import { createLibraryStore, type LibraryStore } from './library-store';
+import { editorCodeRunner } from '../lib/worker-code-runner';
 import { createRunStore, type RunStore } from './run-store';
 import { createSidePanelsStore, type SidePanelsState } from './side-panels-store';
 import { createToastStore, type ToastState } from './toast-store';
@@ -18,6 +19,7 @@ export const runStore = createRunStore({
     libraryStore.getState().recordRun(record);
     notifyKeysChanged();
   },
+  runCode: editorCodeRunner(),
 });
 export const toastStore = createToastStore();
 export const sidePanelsStore = createSidePanelsStore(globalThis.localStorage);

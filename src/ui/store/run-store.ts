@@ -4,6 +4,7 @@
  */
 import { createStore } from 'zustand/vanilla';
 import { runBlueprint } from '../../engine';
+import type { CodeRunner } from '../../engine/code-sandbox';
 import type { BlueprintDocument, JsonValue, RunEvent, RunRecord } from '../../engine/types';
 import type { KeyValueStore } from '../../kv/types';
 import { IDLE_RUN, reduceRunEvent, viewOfRecord, type RunView } from './run-state';
@@ -32,6 +33,8 @@ export type RunStore = RunStoreState & RunStoreActions;
 
 export interface RunHooks {
   onFinished(record: RunRecord): void;
+  /** How Code blocks run (the editor: in a Web Worker); the engine's default when absent. */
+  runCode?: CodeRunner;
 }
 
 export function createRunStore(hooks: RunHooks) {
@@ -49,7 +52,7 @@ export function createRunStore(hooks: RunHooks) {
         set((s) => ({ view: reduceRunEvent(s.view, event) }));
       };
       try {
-        const record = await runBlueprint(document, { store, companyId, input, signal: controller.signal, onEvent });
+        const record = await runBlueprint(document, { store, companyId, input, signal: controller.signal, onEvent, ...(hooks.runCode ? { runCode: hooks.runCode } : {}) });
         // The engine's run-finished event normally got here first; this covers a runner that
         // returned without emitting it.
         if (get().view.runId !== record.runId || get().view.status === 'running') set({ view: viewOfRecord(record, taken) });
