@@ -1,5 +1,5 @@
 /**
- * Runs the source of a Code block (§15) in QuickJS compiled to WebAssembly — the same engine
+ * Runs the source of a Code block in QuickJS compiled to WebAssembly — the same engine
  * in the browser, the server and the CLI, so a blueprint computes the same result everywhere.
  * The WebAssembly module is loaded on first use with a dynamic import, so the editor's initial
  * bundle does not carry it. Each run gets a fresh runtime and context with a memory limit, a

@@ -1,5 +1,5 @@
 /**
- * The functions of the expression language (§5, §15): `@{add(kv.counter, 1)}`,
+ * The functions of the expression language (docs/expressions.md): `@{add(kv.counter, 1)}`,
  * `@{length(result.tasks)}`. Each is strict and typed: an argument of the wrong type fails
  * with a message that names the function and the argument, never a silent conversion. They
  * are plain TypeScript over JSON values: no eval, and keys are always own keys.

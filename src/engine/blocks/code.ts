@@ -10,7 +10,7 @@ export type CodeData = BlockData<typeof schema>;
 
 const EXAMPLE_SOURCE = '// input, state, results and result are JSON copies.\nreturn { total: (input.items ?? []).length };';
 
-/** Runs JavaScript in the QuickJS sandbox (§15); what the code returns is the result. */
+/** Runs JavaScript in the QuickJS sandbox (docs/blocks.md); what the code returns is the result. */
 export const codeBlock = defineBlock({
   type: 'code',
   schema,

@@ -1,5 +1,5 @@
 /**
- * The live preview under an expression field (§15): what the field evaluates to against the
+ * The live preview under an expression field: what the field evaluates to against the
  * last run's context of its block — the input, the state, the results of the blocks before
  * it and the result that passed control to it — or, before any run, the Start block's sample
  * input and the stored keys. Pure: the Inspector renders what `previewField` gives.
