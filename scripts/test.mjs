@@ -47,6 +47,11 @@ for (const [label, commands] of checks) {
   lines.push(`${label}: ${ok ? 'ok' : 'FAILED'}`);
 }
 
+// The CLI tests run `kvb` as people do: from its bundle, rebuilt here from the sources.
+const cliStatus = run('CLI bundle', 'node', ['scripts/build-cli.mjs']);
+if (cliStatus === 0) summary.passed += 1; else summary.failed += 1;
+lines.push(`CLI bundle: ${cliStatus === 0 ? 'ok' : 'FAILED'}`);
+
 rmSync('test-results/unit.json', { force: true });
 const unitStatus = run('unit and integration (vitest)', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/unit.json']);
 const unit = readJson('test-results/unit.json');

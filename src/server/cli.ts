@@ -8,10 +8,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describeJsonProblem, parseJson as parseJsonText } from '../kv/json';
-import { DEFAULT_COMPANY_ID, formatProblems, runBlueprint, validateBlueprint } from '../engine/index';
+import { DEFAULT_COMPANY_ID } from '../engine/kv-access';
 import type { RunRecord } from '../engine/types';
 import { KvError, exitCodeOf, isKvError } from '../kv/errors';
 import { SAVE_MODES, SCOPES, VALUE_TYPES, type Entry, type JsonValue, type KeyValueStore, type KvOp, type SaveMode, type Scope, type ValueType } from '../kv/types';
+import { projectRoot } from './repo-root';
 import { DataDirectoryError } from './storage/types';
 
 // ---------------------------------------------------------------------------------------------
@@ -393,10 +394,9 @@ async function execute(command: CliCommand, io: CliIo): Promise<number> {
   }
 }
 
-const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(resolve(REPO_ROOT, 'package.json'), 'utf8')) as { version?: string };
+  const pkg = JSON.parse(readFileSync(resolve(projectRoot(), 'package.json'), 'utf8')) as { version?: string };
   return pkg.version ?? 'unknown';
 }
 
@@ -421,6 +421,8 @@ function parseJson(source: string, what: string): unknown {
 
 async function runCommand(command: Extract<CliCommand, { command: 'run' }>, io: CliIo): Promise<number> {
   const document = readJsonFile(resolve(io.cwd, command.file), 'the blueprint file');
+  // Loaded here, not at start-up: `kvb --help` and `kvb kv` never need the engine.
+  const { formatProblems, runBlueprint, validateBlueprint } = await import('../engine/index');
   const validation = validateBlueprint(document);
   if (!validation.ok) {
     io.stderr(`kvb: ${command.file} is not a valid kv-blueprint/1 document (${validation.problems.length} problem${validation.problems.length === 1 ? '' : 's'}):\n`);

@@ -3,7 +3,8 @@
  * opening anything, listens, and returns a `close()` that lets in-flight requests finish and
  * then closes the database.
  */
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { projectRoot } from '../repo-root';
 import { buildApp, type RegisteredRoute } from './app';
 import { LimitConfigError, serverLimitsFrom, type ServerLimits } from './limits';
 import { hostPolicyFor, isLoopbackHost } from './security';
@@ -41,7 +42,7 @@ export class ServerStartError extends Error {
   }
 }
 
-export const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../../../dist', import.meta.url));
+export const DEFAULT_STATIC_DIR = join(projectRoot(), 'dist');
 
 function urlHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
