@@ -1,0 +1,103 @@
+// Whole-process benchmarks for `npm run bench`: the HTTP API against a bare Node server that
+// answers the same JSON, both as child processes loaded by autocannon from this one; and the
+// `kvb` start-up against `node -e 0`. Each figure comes with its baseline from the same run.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+
+export interface ProcessMeasurement {
+  name: string;
+  value: number;
+  unit: 'req/s' | 'ms';
+  baseline: string;
+  baselineValue: number;
+  /** What the goal of the speed issue asks of value ÷ baseline (≥ for req/s, ≤ for ms). */
+  goal: number;
+}
+
+const BARE_SERVER = `
+const http = require('node:http');
+const body = process.argv[1];
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }); res.end(body); });
+});
+server.listen(0, '127.0.0.1', () => console.log('serving http://127.0.0.1:' + server.address().port));
+`;
+
+function listening(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /serving (http:\/\/\S+)/.exec(out);
+      if (match) resolve(match[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
+  });
+}
+
+async function requestsPerSecond(url: string, options: { method?: 'GET' | 'POST'; body?: string } = {}): Promise<number> {
+  const result = await autocannon({
+    url, connections: 10, duration: 4, method: options.method ?? 'GET',
+    ...(options.body ? { body: options.body, headers: { 'content-type': 'application/json' } } : {}),
+  });
+  if (result.non2xx > 0) throw new Error(`${url}: ${result.non2xx} answers were not 2xx`);
+  return result.requests.average;
+}
+
+export async function benchHttp(): Promise<ProcessMeasurement[]> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kvb-bench-http-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, KVB_LOG_LEVEL: 'warn' };
+  delete env.KVB_TOKENS;
+  const kvb = spawn(process.execPath, ['bin/kvb.mjs', 'serve', '--port', '0', '--data', dataDir], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+  let bare: ChildProcess | undefined;
+  try {
+    const url = await listening(kvb);
+    for (const key of ['alpha', 'beta', 'gamma']) {
+      await fetch(`${url}/api/kv`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key, value: { n: 1 }, scope: 'global' }) });
+    }
+    const listBody = await (await fetch(`${url}/api/kv?scope=global`)).text();
+    const opsBody = JSON.stringify({ ops: [{ op: 'increment', key: 'ctr', scope: 'global', by: 1 }] });
+    const incrementBody = await (await fetch(`${url}/api/kv/ops`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: opsBody })).text();
+
+    bare = spawn(process.execPath, ['-e', BARE_SERVER, listBody], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const bareUrl = await listening(bare);
+    const bareList = await requestsPerSecond(`${bareUrl}/`);
+    const ourList = await requestsPerSecond(`${url}/api/kv?scope=global`);
+    bare.kill();
+    bare = spawn(process.execPath, ['-e', BARE_SERVER, incrementBody], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const bareOpsUrl = await listening(bare);
+    const bareIncrement = await requestsPerSecond(`${bareOpsUrl}/`, { method: 'POST', body: opsBody });
+    const ourIncrement = await requestsPerSecond(`${url}/api/kv/ops`, { method: 'POST', body: opsBody });
+    return [
+      { name: 'http: GET /api/kv (3 entries), 10 connections', value: ourList, unit: 'req/s', baseline: 'bare node:http, same JSON', baselineValue: bareList, goal: 0.5 },
+      { name: 'http: POST /api/kv/ops, 1 increment (durable)', value: ourIncrement, unit: 'req/s', baseline: 'bare node:http, same body', baselineValue: bareIncrement, goal: 0.25 },
+    ];
+  } finally {
+    bare?.kill();
+    kvb.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function medianMs(command: string, args: string[], runs: number): number {
+  const times: number[] = [];
+  for (let i = 0; i < runs + 1; i++) {
+    const started = performance.now();
+    const result = spawnSync(command, args, { stdio: 'ignore' });
+    if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${result.status}`);
+    if (i > 0) times.push(performance.now() - started); // the first run warms the disk cache
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+export function benchCliStart(): ProcessMeasurement[] {
+  const node = medianMs(process.execPath, ['-e', '0'], 7);
+  const help = medianMs(process.execPath, ['bin/kvb.mjs', '--help'], 7);
+  return [{ name: 'cli: kvb --help (whole process)', value: help, unit: 'ms', baseline: 'node -e 0', baselineValue: node, goal: 3 }];
+}
