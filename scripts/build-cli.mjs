@@ -22,7 +22,7 @@ try {
 rmSync(staging, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { cli: 'src/server/cli.ts' },
+  entryPoints: { cli: 'src/server/cli.ts', 'code-worker': 'src/server/code-worker.ts' },
   outdir: staging,
   bundle: true,
   splitting: true,

@@ -12,6 +12,8 @@ import { DEFAULT_COMPANY_ID } from '../../engine/index';
 import { API_BODY_LIMIT_BYTES, API_BODY_MAX_DEPTH } from '../../kv/api-schema';
 import { nestsDeeperThan } from '../../kv/json';
 import { JSON_MAX_DEPTH, type KeyValueStore } from '../../kv/types';
+import type { CodeRunner } from '../../engine/code-sandbox';
+import { createThreadCodeRunner } from '../code-runner';
 import { ApiError, publicStoreMessage, toApiError } from './api-error';
 import { AnnouncingStore, ServerEventBus } from './event-bus';
 import { registerBlueprintRoutes } from './routes/blueprints';
@@ -56,6 +58,8 @@ export interface ApiContext {
   runs: RunStore;
   bus: ServerEventBus;
   limits: ServerLimits;
+  /** Runs Code block sources in worker threads, off the event loop. */
+  runCode: CodeRunner;
   /**
    * The companyId a request acts for. With tokens: the token's, and naming another is 403.
    * Without tokens (loopback only): the one the request names, else `default`.
@@ -239,12 +243,14 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     return null;
   };
   const bus = new ServerEventBus();
+  const codeThreads = createThreadCodeRunner();
   const context: ApiContext = {
     store: new AnnouncingStore(storage.store, bus),
     blueprints: storage.blueprints,
     runs: storage.runs,
     bus,
     limits,
+    runCode: codeThreads.run,
     companyFor(request, requested) {
       // Belt and braces: a route that reads data never runs unauthenticated when tokens exist.
       const problem = unauthenticated(request);
@@ -338,6 +344,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   });
 
   app.addHook('onClose', async () => {
+    await codeThreads.close();
     await storage.close();
   });
 

@@ -55,6 +55,32 @@ describe('server-side runs are bounded', () => {
     expect((await run).status).toBe(201);
   }, 60_000);
 
+  it('answers other requests while a Code block computes (its code runs in a worker thread)', async () => {
+    const t = await serverWith();
+    const busy = {
+      format: 'kv-blueprint/1', id: 'busy', name: 'Busy code',
+      nodes: [
+        { id: 'start', type: 'start', position: { x: 0, y: 0 }, data: {} },
+        { id: 'spin', type: 'code', position: { x: 300, y: 0 }, data: { source: 'for (;;) {}', timeoutMs: 3000 } },
+      ],
+      edges: [{ id: 'e1', source: 'start', sourceHandle: 'success', target: 'spin' }],
+    };
+    expect((await t.call('POST', '/api/blueprints', { body: busy })).status).toBe(201);
+    let finished = false;
+    const run = t.call('POST', '/api/blueprints/busy/runs', { body: {} }).finally(() => { finished = true; });
+    // Past the sandbox's first load, well inside the 3 s the code spins for.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const began = performance.now();
+    const list = await t.call('GET', '/api/blueprints');
+    const latencyMs = performance.now() - began;
+    expect(list.status).toBe(200);
+    expect(finished).toBe(false);
+    expect(latencyMs).toBeLessThan(500);
+    const record = (await run).body as RunRecord;
+    expect(record.status).toBe('failed');
+    expect(record.error).toMatchObject({ code: 'code_error', message: expect.stringContaining('timed out after 3000 ms') });
+  }, 60_000);
+
   it('stops a run at KVB_MAX_STEPS (default 100,000) whatever the document allows', async () => {
     const t = await serverWith();
     await saveLoop(t, 1_000_000);

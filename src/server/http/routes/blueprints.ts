@@ -129,6 +129,7 @@ export function registerBlueprintRoutes(app: FastifyInstance, context: ApiContex
         keepSteps: limits.keepSteps,
         maxOutputs: limits.maxOutputs,
         yieldToHost: yieldToEventLoop,
+        runCode: context.runCode,
       });
       finishedRecord = withoutInternalTexts(finished, (error) => request.log.error({ code: error.code, nodeId: error.nodeId, detail: error.message }, 'engine failure in a run'));
     } finally {
