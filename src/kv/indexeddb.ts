@@ -16,13 +16,19 @@
  *    generation counter, read before the batch and checked in the commit transaction, which
  *    bumps it. A mismatch aborts the commit and the whole batch is re-run on fresh data.
  *
+ * Key names are not secret: the `keys` op reads them from the primary keys (`getAllKeys`, no
+ * value read or decrypted) into a per-scope name cache, valid while the company's generation
+ * is unchanged and updated in place by this store's own commits; the `byExpiry` index finds
+ * the few entries that can expire. A batch fetches every row its ops name in one read
+ * transaction before running, so a batch of 1,000 writes is not 1,000 round trips.
+ *
  * After each committed write, a `kv-changed` message goes out on the BroadcastChannel
  * `kvb-kv` so other tabs (and the editor in this one) can refresh; see `subscribeToKvChanges`.
  */
 import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
 import { generateStoreKey, ValueCipher, type SealedValue, type ValueAddress } from './browser-crypto';
 import { isKvError, KvError } from './errors';
-import { executeBatch, snapshotOps, type BatchOptions, type BatchReader, type BatchWrite, type ListQuery } from './operations';
+import { executeBatch, snapshotOps, type BatchOptions, type BatchReader, type BatchWrite, type KeyQuery, type ListQuery, pageOfNames } from './operations';
 import type { Entry, KeyValueStore, KvOp, KvOpResult, Scope, ValueType } from './types';
 
 export const DEFAULT_DB_NAME = 'kvb-store';
@@ -64,17 +70,39 @@ interface StoredEntry {
 type EntryKey = [companyId: string, scope: string, scopeKey: string, key: string];
 
 interface KvDatabase extends DBSchema {
-  entries: { key: EntryKey; value: StoredEntry; indexes: { byId: [companyId: string, id: string] } };
+  entries: {
+    key: EntryKey;
+    value: StoredEntry;
+    indexes: {
+      byId: [companyId: string, id: string];
+      /** Only entries with an expiry (a null `expiresAt` is no valid key, so others are left out). */
+      byExpiry: [companyId: string, scope: string, scopeKey: string, expiresAt: string];
+    };
+  };
   /** Per company: bumped by every commit, checked to detect writers that skipped the lock. */
   generations: { key: string; value: number };
   /** The encryption key, under `ENCRYPTION_KEY_ID`. */
   keys: { key: string; value: CryptoKey };
 }
 
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 const ENCRYPTION_KEY_ID = 'values';
 const MAX_COMMIT_ATTEMPTS = 20;
 const noop = () => undefined;
+
+/** The key names of one scope, as of one generation of its company. */
+interface ScopeNames {
+  generation: number;
+  /** Every stored key, expired or not, sorted by code unit. */
+  names: string[];
+  /** Lower-cased `names`, same order, for `contains`. */
+  lowered: string[];
+  /** Keys that have an expiry, with it. */
+  expiries: Map<string, string>;
+}
+
+/** Above this many writes, a name cache is rebuilt and sorted rather than spliced key by key. */
+const SPLICE_LIMIT = 32;
 
 /** A write with its value already encrypted, ready for the commit transaction. */
 interface SealedWrite {
@@ -88,6 +116,8 @@ export class IndexedDbStore implements KeyValueStore {
   private readonly inFlight = new Set<Promise<unknown>>();
   private channel: BroadcastChannel | null = null;
   private closed = false;
+  /** Per `companyId \0 scope \0 scopeKey`; see `ScopeNames`. */
+  private readonly nameCache = new Map<string, ScopeNames>();
 
   private constructor(
     readonly dbName: string,
@@ -121,9 +151,11 @@ export class IndexedDbStore implements KeyValueStore {
     return this.track(() => this.exclusive(async () => {
       for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
         const generation = await this.readGeneration(companyId);
-        const outcome = await executeBatch(companyId, opsAtCallTime, this.readerFor(companyId), this.batchOptions);
+        const prefetched = await this.prefetch(companyId, opsAtCallTime);
+        const outcome = await executeBatch(companyId, opsAtCallTime, this.readerFor(companyId, generation, prefetched), this.batchOptions);
         const writes = await Promise.all(outcome.writes.map((write) => this.sealWrite(companyId, write)));
         if (await this.commit(companyId, generation, writes)) {
+          this.updateNameCache(companyId, generation, writes);
           if (writes.length > 0) this.announce(companyId, writes);
           return structuredClone(outcome.results);
         }
@@ -152,6 +184,7 @@ export class IndexedDbStore implements KeyValueStore {
         if (!record) return false;
         const write: SealedWrite = { address: addressOf(record), record: null };
         if (await this.commit(companyId, generation, [write])) {
+          this.updateNameCache(companyId, generation, [write]);
           this.announce(companyId, [write]);
           // Like a delete op: an expired row is removed too, but it did not count as present.
           return !hasExpired(record, this.now());
@@ -208,17 +241,113 @@ export class IndexedDbStore implements KeyValueStore {
     return (await this.db.get('generations', companyId)) ?? 0;
   }
 
-  private readerFor(companyId: string): BatchReader {
+  /**
+   * Every row the batch's keyed ops name, fetched in one read transaction (requests issued
+   * together, no await between them); rows decrypt only when `executeBatch` reads them.
+   */
+  private async prefetch(companyId: string, ops: readonly KvOp[]): Promise<Map<string, StoredEntry | null>> {
+    const wanted = new Map<string, EntryKey>();
+    for (const op of ops) {
+      if (typeof op !== 'object' || op === null || !('key' in op) || typeof op.key !== 'string') continue;
+      if (typeof op.scope !== 'string') continue;
+      const scopeKey = op.scope === 'global' ? '' : op.scopeKey;
+      if (typeof scopeKey !== 'string') continue;
+      const entryKey: EntryKey = [companyId, op.scope, scopeKey, op.key];
+      wanted.set(entryKey.join('\u0000'), entryKey);
+    }
+    const found = new Map<string, StoredEntry | null>();
+    if (wanted.size === 0) return found;
+    const tx = this.db.transaction('entries', 'readonly');
+    const reads = [...wanted].map(async ([id, entryKey]) => {
+      // A key IndexedDB cannot take (bad types) is left to `executeBatch` to refuse.
+      try {
+        found.set(id, (await tx.store.get(entryKey)) ?? null);
+      } catch {
+        // Read again, one by one, by `read` below.
+      }
+    });
+    await Promise.all([...reads, tx.done]);
+    return found;
+  }
+
+  private readerFor(companyId: string, generation: number, prefetched: Map<string, StoredEntry | null>): BatchReader {
     return {
       read: async (scope, scopeKey, key) => {
-        const record = await this.db.get('entries', [companyId, scope, scopeKey, key]);
+        const entryKey: EntryKey = [companyId, scope, scopeKey, key];
+        const early = prefetched.get(entryKey.join('\u0000'));
+        const record = early !== undefined ? early : await this.db.get('entries', entryKey);
         return record ? this.decryptEntry(record) : null;
       },
+      keys: async (scope, scopeKey, query) => this.matchingNames(await this.scopeNames(companyId, scope, scopeKey, generation), query),
       list: async (scope, scopeKey, query) => {
         const records = await this.listRecords(companyId, scope, scopeKey, query);
         return Promise.all(records.map((record) => this.decryptEntry(record)));
       },
     };
+  }
+
+  /** The scope's names as of `generation`: from the cache, or read from the primary keys. */
+  private async scopeNames(companyId: string, scope: Scope, scopeKey: string, generation: number): Promise<ScopeNames> {
+    const cacheKey = nameCacheKey(companyId, scope, scopeKey);
+    const cached = this.nameCache.get(cacheKey);
+    if (cached && cached.generation === generation) return cached;
+    // In IndexedDB's key order every array sorts after every string, so this ends the scope.
+    const range = IDBKeyRange.bound([companyId, scope, scopeKey, ''], [companyId, scope, scopeKey, []]);
+    const tx = this.db.transaction('entries', 'readonly');
+    const [keys, expiring] = await Promise.all([
+      tx.store.getAllKeys(range),
+      tx.store.index('byExpiry').getAll(range),
+      tx.done,
+    ]);
+    const names = keys.map((entryKey) => entryKey[3]);
+    const fresh: ScopeNames = {
+      generation,
+      names,
+      lowered: names.map((name) => name.toLowerCase()),
+      expiries: new Map(expiring.map((record) => [record.key, record.expiresAt as string])),
+    };
+    this.nameCache.set(cacheKey, fresh);
+    return fresh;
+  }
+
+  private matchingNames(scopeNames: ScopeNames, query: KeyQuery) {
+    const { names, lowered, expiries } = scopeNames;
+    const { prefix, contains, now } = query;
+    const live = (name: string) => {
+      const expiresAt = expiries.get(name);
+      return expiresAt === undefined || expiresAt > now;
+    };
+    if (prefix === '' && contains === '' && expiries.size === 0) return pageOfNames(names, query);
+    const matching: string[] = [];
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      if ((prefix === '' || name.startsWith(prefix)) && (contains === '' || lowered[i]!.includes(contains)) && live(name)) matching.push(name);
+    }
+    return pageOfNames(matching, query);
+  }
+
+  /**
+   * After this store's own commit (generation `before` → `before + 1`), brings the company's
+   * cached name lists along instead of dropping them; a cache of another generation is stale
+   * and left to be reread.
+   */
+  private updateNameCache(companyId: string, before: number, writes: SealedWrite[]): void {
+    if (writes.length === 0) return;
+    const byScope = new Map<string, SealedWrite[]>();
+    for (const write of writes) {
+      const cacheKey = nameCacheKey(companyId, write.address.scope, write.address.scopeKey);
+      byScope.set(cacheKey, [...(byScope.get(cacheKey) ?? []), write]);
+    }
+    for (const [cacheKey, cached] of this.nameCache) {
+      if (!cacheKey.startsWith(`${companyId}\u0000`)) continue;
+      if (cached.generation !== before) {
+        this.nameCache.delete(cacheKey);
+        continue;
+      }
+      cached.generation = before + 1;
+      const scoped = byScope.get(cacheKey);
+      if (scoped) applyWritesToNames(cached, scoped);
+    }
   }
 
   /** Live records of one scope in key order; collected first, decrypted after the transaction. */
@@ -374,6 +503,9 @@ async function openDatabase(factory: IDBFactory, dbName: string): Promise<IDBPDa
         const entries = db.createObjectStore('entries', { keyPath: ['companyId', 'scope', 'scopeKey', 'key'] });
         entries.createIndex('byId', ['companyId', 'id'], { unique: true });
       }
+      // Version 2: the index the name cache reads expiries from.
+      const entries = request.transaction?.objectStore('entries');
+      if (entries && !entries.indexNames.contains('byExpiry')) entries.createIndex('byExpiry', ['companyId', 'scope', 'scopeKey', 'expiresAt']);
       if (!db.objectStoreNames.contains('generations')) db.createObjectStore('generations');
       if (!db.objectStoreNames.contains('keys')) db.createObjectStore('keys');
     };
@@ -398,6 +530,52 @@ async function loadOrCreateEncryptionKey(db: IDBPDatabase<KvDatabase>): Promise<
   if (!raced) await tx.store.put(fresh, ENCRYPTION_KEY_ID);
   await tx.done;
   return raced ?? fresh;
+}
+
+function nameCacheKey(companyId: string, scope: Scope, scopeKey: string): string {
+  return `${companyId}\u0000${scope}\u0000${scopeKey}`;
+}
+
+/** Lays committed writes over a scope's name list, keeping it sorted. */
+function applyWritesToNames(cached: ScopeNames, writes: SealedWrite[]): void {
+  const { names, lowered, expiries } = cached;
+  if (writes.length > SPLICE_LIMIT) {
+    const present = new Set(names);
+    for (const { address, record } of writes) {
+      if (record) present.add(address.key);
+      else present.delete(address.key);
+    }
+    cached.names = [...present].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    cached.lowered = cached.names.map((name) => name.toLowerCase());
+  } else {
+    for (const { address, record } of writes) {
+      const at = insertionPoint(names, address.key);
+      const present = names[at] === address.key;
+      if (record && !present) {
+        names.splice(at, 0, address.key);
+        lowered.splice(at, 0, address.key.toLowerCase());
+      } else if (!record && present) {
+        names.splice(at, 1);
+        lowered.splice(at, 1);
+      }
+    }
+  }
+  for (const { address, record } of writes) {
+    if (record?.expiresAt) expiries.set(address.key, record.expiresAt);
+    else expiries.delete(address.key);
+  }
+}
+
+/** Index of the first name not below `key`. */
+function insertionPoint(names: readonly string[], key: string): number {
+  let low = 0;
+  let high = names.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (names[middle]! < key) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /** Same rule as `isExpired` in operations.ts, on a stored record (whose value is still sealed). */
