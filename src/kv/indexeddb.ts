@@ -25,11 +25,11 @@
  * After each committed write, a `kv-changed` message goes out on the BroadcastChannel
  * `kvb-kv` so other tabs (and the editor in this one) can refresh; see `subscribeToKvChanges`.
  */
-import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
+import { unwrap, wrap, type DBSchema, type IDBPDatabase } from 'idb';
 import { generateStoreKey, ValueCipher, type SealedValue, type ValueAddress } from './browser-crypto';
 import { isKvError, KvError } from './errors';
-import { executeBatch, snapshotOps, type BatchOptions, type BatchReader, type BatchWrite, type KeyQuery, type ListQuery, pageOfNames } from './operations';
-import type { Entry, KeyValueStore, KvOp, KvOpResult, Scope, ValueType } from './types';
+import { executeBatch, snapshotOps, type BatchOptions, type BatchReader, type BatchWrite, type KeyPage, type KeyQuery, type ListQuery, pageOfNames } from './operations';
+import { KEY_PATTERN, type Entry, type KeyValueStore, type KvOp, type KvOpResult, type Scope, type ValueType } from './types';
 
 export const DEFAULT_DB_NAME = 'kvb-store';
 export const KV_CHANGES_CHANNEL = 'kvb-kv';
@@ -101,6 +101,8 @@ interface ScopeNames {
   expiries: Map<string, string>;
 }
 
+/** How long after a scope's first unfiltered page its name cache starts building. */
+const WARM_DELAY_MS = 250;
 /** Above this many writes, a name cache is rebuilt and sorted rather than spliced key by key. */
 const SPLICE_LIMIT = 32;
 
@@ -118,6 +120,8 @@ export class IndexedDbStore implements KeyValueStore {
   private closed = false;
   /** Per `companyId \0 scope \0 scopeKey`; see `ScopeNames`. */
   private readonly nameCache = new Map<string, ScopeNames>();
+  /** Scopes whose name cache is being built in the background. */
+  private readonly warming = new Map<string, { started(): Promise<ScopeNames | null> }>();
 
   private constructor(
     readonly dbName: string,
@@ -151,7 +155,7 @@ export class IndexedDbStore implements KeyValueStore {
     return this.track(() => this.exclusive(async () => {
       for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
         const generation = await this.readGeneration(companyId);
-        const prefetched = await this.prefetch(companyId, opsAtCallTime);
+        const prefetched = await this.prefetch(companyId, generation, opsAtCallTime);
         const outcome = await executeBatch(companyId, opsAtCallTime, this.readerFor(companyId, generation, prefetched), this.batchOptions);
         const writes = await Promise.all(outcome.writes.map((write) => this.sealWrite(companyId, write)));
         if (await this.commit(companyId, generation, writes)) {
@@ -242,43 +246,80 @@ export class IndexedDbStore implements KeyValueStore {
   }
 
   /**
-   * Every row the batch's keyed ops name, fetched in one read transaction (requests issued
-   * together, no await between them); rows decrypt only when `executeBatch` reads them.
+   * Every row the batch's keyed ops name, fetched in one read transaction before the batch runs;
+   * rows decrypt only when `executeBatch` reads them. Which names exist comes first, from the
+   * name cache or one bounded `getAllKeys` per scope, so a bulk import of new keys reads nothing.
    */
-  private async prefetch(companyId: string, ops: readonly KvOp[]): Promise<Map<string, StoredEntry | null>> {
-    const wanted = new Map<string, EntryKey>();
+  private async prefetch(companyId: string, generation: number, ops: readonly KvOp[]): Promise<Map<string, StoredEntry | null>> {
+    const byScope = new Map<string, { scope: Scope; scopeKey: string; keys: Set<string> }>();
     for (const op of ops) {
-      if (typeof op !== 'object' || op === null || !('key' in op) || typeof op.key !== 'string') continue;
-      if (typeof op.scope !== 'string') continue;
+      if (typeof op !== 'object' || op === null || !('key' in op) || typeof op.key !== 'string' || typeof op.scope !== 'string') continue;
       const scopeKey = op.scope === 'global' ? '' : op.scopeKey;
       if (typeof scopeKey !== 'string') continue;
-      const entryKey: EntryKey = [companyId, op.scope, scopeKey, op.key];
-      wanted.set(entryKey.join('\u0000'), entryKey);
+      const id = nameCacheKey(companyId, op.scope, scopeKey);
+      const group = byScope.get(id) ?? { scope: op.scope, scopeKey, keys: new Set<string>() };
+      group.keys.add(op.key);
+      byScope.set(id, group);
     }
     const found = new Map<string, StoredEntry | null>();
-    if (wanted.size === 0) return found;
-    const tx = this.db.transaction('entries', 'readonly');
-    const reads = [...wanted].map(async ([id, entryKey]) => {
-      // A key IndexedDB cannot take (bad types) is left to `executeBatch` to refuse.
-      try {
-        found.set(id, (await tx.store.get(entryKey)) ?? null);
-      } catch {
-        // Read again, one by one, by `read` below.
-      }
-    });
-    await Promise.all([...reads, tx.done]);
+    if (byScope.size === 0) return found;
+    const tx = unwrap(this.db.transaction('entries', 'readonly'));
+    const entries = tx.objectStore('entries');
+    const done = transactionDone(tx);
+    await Promise.all([...byScope.values()].map(async ({ scope, scopeKey, keys }) => {
+      const existing = await this.existingNames(entries, companyId, scope, scopeKey, generation, keys);
+      await Promise.all([...keys].map(async (key) => {
+        const rowId = nameCacheKey(companyId, scope, scopeKey) + `\u0000${key}`;
+        if (existing && !existing.has(key)) {
+          found.set(rowId, null);
+          return;
+        }
+        try {
+          found.set(rowId, (await requestResult(entries.get([companyId, scope, scopeKey, key]) as IDBRequest<StoredEntry | undefined>)) ?? null);
+        } catch {
+          // A key IndexedDB cannot take is left to `read` (and `executeBatch` to refuse).
+        }
+      }));
+    }));
+    await done;
     return found;
+  }
+
+  /**
+   * Which of `keys` exist in the scope: from a current name cache, else from the primary keys
+   * between the smallest and largest of them when that span is small; null when unknown.
+   */
+  private async existingNames(entries: IDBObjectStore, companyId: string, scope: Scope, scopeKey: string, generation: number, keys: Set<string>): Promise<Set<string> | null> {
+    const cached = this.nameCache.get(nameCacheKey(companyId, scope, scopeKey));
+    if (cached && cached.generation === generation) {
+      const names = cached.names;
+      return new Set([...keys].filter((key) => names[insertionPoint(names, key)] === key));
+    }
+    if (keys.size < 16 || [...keys].some((key) => !KEY_PATTERN.test(key))) return null;
+    const sorted = [...keys].sort();
+    const span = IDBKeyRange.bound([companyId, scope, scopeKey, sorted[0]!], [companyId, scope, scopeKey, sorted[sorted.length - 1]!]);
+    const bound = keys.size * 4;
+    const present = await requestResult(entries.getAllKeys(span, bound)) as unknown as EntryKey[];
+    return present.length < bound ? new Set(present.map((entryKey) => entryKey[3])) : null;
   }
 
   private readerFor(companyId: string, generation: number, prefetched: Map<string, StoredEntry | null>): BatchReader {
     return {
       read: async (scope, scopeKey, key) => {
         const entryKey: EntryKey = [companyId, scope, scopeKey, key];
-        const early = prefetched.get(entryKey.join('\u0000'));
+        const early = prefetched.get(`${nameCacheKey(companyId, scope, scopeKey)}\u0000${key}`);
         const record = early !== undefined ? early : await this.db.get('entries', entryKey);
         return record ? this.decryptEntry(record) : null;
       },
-      keys: async (scope, scopeKey, query) => this.matchingNames(await this.scopeNames(companyId, scope, scopeKey, generation), query),
+      keys: async (scope, scopeKey, query) => {
+        const cached = this.nameCache.get(nameCacheKey(companyId, scope, scopeKey));
+        if (query.contains !== '' || (cached && cached.generation === generation)) {
+          return this.matchingNames(await this.scopeNames(companyId, scope, scopeKey, generation), query);
+        }
+        const page = await this.keysFromIndex(companyId, scope, scopeKey, query);
+        this.warmNames(companyId, scope, scopeKey);
+        return page;
+      },
       list: async (scope, scopeKey, query) => {
         const records = await this.listRecords(companyId, scope, scopeKey, query);
         return Promise.all(records.map((record) => this.decryptEntry(record)));
@@ -288,26 +329,87 @@ export class IndexedDbStore implements KeyValueStore {
 
   /** The scope's names as of `generation`: from the cache, or read from the primary keys. */
   private async scopeNames(companyId: string, scope: Scope, scopeKey: string, generation: number): Promise<ScopeNames> {
-    const cacheKey = nameCacheKey(companyId, scope, scopeKey);
-    const cached = this.nameCache.get(cacheKey);
+    const cached = this.nameCache.get(nameCacheKey(companyId, scope, scopeKey));
     if (cached && cached.generation === generation) return cached;
+    const warming = this.warming.get(nameCacheKey(companyId, scope, scopeKey));
+    if (warming) {
+      const warmed = await warming.started();
+      if (warmed && warmed.generation === generation) return warmed;
+    }
+    return this.readScopeNames(companyId, scope, scopeKey);
+  }
+
+  /** Every name of a scope and the company's generation, read as one snapshot, into the cache. */
+  private async readScopeNames(companyId: string, scope: Scope, scopeKey: string): Promise<ScopeNames> {
     // In IndexedDB's key order every array sorts after every string, so this ends the scope.
     const range = IDBKeyRange.bound([companyId, scope, scopeKey, ''], [companyId, scope, scopeKey, []]);
-    const tx = this.db.transaction('entries', 'readonly');
-    const [keys, expiring] = await Promise.all([
-      tx.store.getAllKeys(range),
-      tx.store.index('byExpiry').getAll(range),
+    const tx = this.db.transaction(['entries', 'generations'], 'readonly');
+    const entries = tx.objectStore('entries');
+    const [generation, keys, expiring] = await Promise.all([
+      tx.objectStore('generations').get(companyId),
+      entries.getAllKeys(range),
+      entries.index('byExpiry').getAll(range),
       tx.done,
     ]);
     const names = keys.map((entryKey) => entryKey[3]);
     const fresh: ScopeNames = {
-      generation,
+      generation: generation ?? 0,
       names,
       lowered: names.map((name) => name.toLowerCase()),
       expiries: new Map(expiring.map((record) => [record.key, record.expiresAt as string])),
     };
-    this.nameCache.set(cacheKey, fresh);
+    const cacheKey = nameCacheKey(companyId, scope, scopeKey);
+    const current = this.nameCache.get(cacheKey);
+    if (!current || current.generation <= fresh.generation) this.nameCache.set(cacheKey, fresh);
     return fresh;
+  }
+
+  /**
+   * A page of names with no `contains` filter, straight from the primary keys: a count over
+   * the key range, minus the expired entries the `byExpiry` index finds, and one bounded
+   * `getAllKeys`. Quick however large the scope, so a panel opens before the name cache is
+   * built; it is then built in the background for the first filter keystroke.
+   */
+  private async keysFromIndex(companyId: string, scope: Scope, scopeKey: string, query: KeyQuery): Promise<KeyPage> {
+    const { prefix, afterKey, limit, now } = query;
+    const head = [companyId, scope, scopeKey] as const;
+    // Keys are ASCII, so every key with the prefix sorts below prefix + U+FFFF; arrays end the scope.
+    const end = prefix === '' ? [...head, []] : [...head, `${prefix}\uffff`];
+    const matching = IDBKeyRange.bound([...head, prefix], end, false, true);
+    const startsAfterCursor = afterKey !== null && afterKey >= prefix;
+    const page = IDBKeyRange.bound([...head, startsAfterCursor ? afterKey : prefix], end, startsAfterCursor, true);
+    const tx = this.db.transaction('entries', 'readonly');
+    const [expiredKeys, count] = await Promise.all([
+      tx.store.index('byExpiry').getAllKeys(IDBKeyRange.bound([...head, ''], [...head, now])),
+      tx.store.count(matching),
+    ]);
+    const expired = new Set(expiredKeys.map((entryKey) => entryKey[3]).filter((key) => key.startsWith(prefix)));
+    const keys = await tx.store.getAllKeys(page, limit + expired.size);
+    await tx.done;
+    const live = keys.map((entryKey) => entryKey[3]).filter((key) => !expired.has(key));
+    return { keys: live.slice(0, limit), total: count - expired.size };
+  }
+
+  /**
+   * Builds a scope's name cache outside the lock (a read-only snapshot), once at a time. It starts
+   * a moment later, since a long `getAllKeys` holds up the requests queued behind it and the
+   * panel's first rows come first, or at once when a filter asks for the names.
+   */
+  private warmNames(companyId: string, scope: Scope, scopeKey: string): void {
+    const cacheKey = nameCacheKey(companyId, scope, scopeKey);
+    if (this.closed || this.warming.has(cacheKey)) return;
+    let startNow: () => void = noop;
+    const due = new Promise<void>((resolve) => {
+      startNow = resolve;
+      setTimeout(resolve, WARM_DELAY_MS);
+    });
+    const task = due
+      .then(() => (this.closed ? null : this.readScopeNames(companyId, scope, scopeKey)))
+      .catch(() => null)
+      .finally(() => this.warming.delete(cacheKey));
+    this.warming.set(cacheKey, { started: () => { startNow(); return task; } });
+    this.inFlight.add(task);
+    void task.then(() => this.inFlight.delete(task));
   }
 
   private matchingNames(scopeNames: ScopeNames, query: KeyQuery) {
@@ -405,6 +507,8 @@ export class IndexedDbStore implements KeyValueStore {
       // A read-only batch has nothing to write, but its reads must still be one snapshot.
       return (await this.readGeneration(companyId)) === expectedGeneration;
     }
+    // Raw requests, not one promise per put: a bulk write of thousands of rows is one
+    // transaction whose outcome is `tx.done`; the transaction's error names the cause.
     const tx = this.db.transaction(['entries', 'generations'], 'readwrite');
     const pending: Promise<unknown>[] = [tx.done];
     try {
@@ -415,9 +519,10 @@ export class IndexedDbStore implements KeyValueStore {
         await Promise.allSettled(pending);
         return false;
       }
-      const entries = tx.objectStore('entries');
+      const entries = unwrap(tx.objectStore('entries'));
       for (const { address, record } of writes) {
-        pending.push(record ? entries.put(record) : entries.delete(entryKeyOf(address)));
+        if (record) entries.put(record);
+        else entries.delete(entryKeyOf(address));
       }
       pending.push(generations.put(current + 1, companyId));
       await Promise.all(pending);
@@ -576,6 +681,21 @@ function insertionPoint(names: readonly string[], key: string): number {
     else high = middle;
   }
   return low;
+}
+
+function requestResult<T>(request: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error ?? new Error('IndexedDB request failed'));
+  });
+}
+
+function transactionDone(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onabort = () => reject(tx.error ?? new DOMException('The transaction was aborted', 'AbortError'));
+    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
+  });
 }
 
 /** Same rule as `isExpired` in operations.ts, on a stored record (whose value is still sealed). */
