@@ -69,6 +69,7 @@ test.describe('stored keys panel', () => {
     await expect(keysPanel.region).toContainText('No key contains “key-0999”');
     await keysPanel.region.getByRole('status').getByRole('button', { name: 'Undo' }).click();
     await expect(keysPanel.count()).toHaveText('100 of 100,000 keys');
+    await keysPanel.filter().fill('key-099950');
     await keysPanel.open('key-099950');
     await expect(keysPanel.details('key-099950')).toContainText('99950');
   });

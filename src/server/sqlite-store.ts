@@ -64,7 +64,8 @@ interface StampRow { key: string; id: string; version: number }
 
 type ListParams = [companyId: string, scope: string, scopeKey: string, from: string, to: string, prefixLength: number, prefix: string, afterKey: string | null, afterKeyAgain: string | null, now: string, limit: number];
 type RowParams = [companyId: string, scope: string, scopeKey: string, key: string];
-interface KeyNameParams { companyId: string; scope: string; scopeKey: string; from: string; to: string; prefixLength: number; prefix: string; contains: string; now: string }
+/** `pattern` is `%contains%` with LIKE's wildcards escaped; LIKE ignores ASCII case, as `contains` does. */
+interface KeyNameParams { companyId: string; scope: string; scopeKey: string; from: string; to: string; prefixLength: number; prefix: string; contains: string; pattern: string; now: string }
 
 /** What phase 1 saw: a row's stamp (`null`: no row) or a list query and the stamps it returned. */
 type Observation =
@@ -124,7 +125,7 @@ export class SqliteStore implements KeyValueStore {
     this.selectListStamps = this.db.prepare(`SELECT key, id, version FROM kv_entries WHERE ${listWhere}`);
     // Key names only: the identity index holds them in order, and no value is read or decrypted.
     const namesWhere = `company_id = @companyId AND scope = @scope AND scope_key = @scopeKey AND key >= @from AND key < @to
-      AND substr(key, 1, @prefixLength) = @prefix AND (@contains = '' OR instr(lower(key), @contains) > 0)
+      AND substr(key, 1, @prefixLength) = @prefix AND (@contains = '' OR key LIKE @pattern ESCAPE '\\')
       AND (expires_at IS NULL OR expires_at > @now)`;
     this.selectKeyNames = this.db.prepare(`SELECT key, id, version FROM kv_entries WHERE ${namesWhere}
       AND (@afterKey IS NULL OR key > @afterKey) ORDER BY key LIMIT @limit`);
@@ -235,7 +236,7 @@ export class SqliteStore implements KeyValueStore {
       keys: (scope: Scope, scopeKey: string, query: KeyQuery): KeyPage => {
         const params = {
           companyId, scope, scopeKey, from: query.prefix, to: query.prefix + AFTER_ALL_KEYS, prefixLength: query.prefix.length,
-          prefix: query.prefix, contains: query.contains, now: query.now, afterKey: query.afterKey, limit: query.limit,
+          prefix: query.prefix, contains: query.contains, pattern: `%${query.contains.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`, now: query.now, afterKey: query.afterKey, limit: query.limit,
         };
         const { rows, total } = this.guard(() => this.readKeyNames(params));
         observations.push({ kind: 'keys', params, stamps: rows.map(stampOf), total });
