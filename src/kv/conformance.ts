@@ -849,6 +849,8 @@ conformanceCase('keys leaves out expired keys and counts the writes of its own b
   await ctx.store.batch(ctx.companyId, ['a', 'b', 'c'].map((key) => ({ op: 'set' as const, key, value: key, ...GLOBAL })));
   await writeThenExpire(ctx, [{ key: 'gone' }].map(({ key }) => ({ key, value: 1 })));
   assertEqual(await keyNames(ctx), { op: 'keys', keys: ['a', 'b', 'c'], total: 3, nextCursor: null }, 'an expired key is neither listed nor counted');
+  assertEqual(await keyNames(ctx, { contains: 'o' }), { op: 'keys', keys: [], total: 0, nextCursor: null }, 'an expired key does not match a filter');
+  assertEqual(await keyNames(ctx, { prefix: 'g' }), { op: 'keys', keys: [], total: 0, nextCursor: null }, 'an expired key does not match a prefix');
   const [, , names] = await ctx.store.batch(ctx.companyId, [
     { op: 'delete', key: 'a', ...GLOBAL },
     { op: 'set', key: 'd', value: 'd', ...GLOBAL },
