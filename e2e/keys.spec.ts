@@ -1,9 +1,13 @@
 import { expect, test } from './fixtures/editor';
+import { panelToggle } from './pages/editor-page';
 
 test.describe('stored keys panel', () => {
   test('stays instant with 100,000 keys: open, filter, scroll, and a bulk delete with undo', async ({ page, editor, keysPanel }) => {
     test.setTimeout(120_000);
     await editor.open();
+    // The keys panel gets the whole right column, as someone browsing many keys would set it.
+    await panelToggle(page, 'Inspector').click();
+    await panelToggle(page, 'Run').click();
     // Seeded into global while the panel shows flow, so opening global below reads the names cold.
     const seedMs = await keysPanel.seedMany(100_000, { scope: 'global' });
     console.log(`seeded 100,000 keys in ${Math.round(seedMs)} ms`);
@@ -11,21 +15,17 @@ test.describe('stored keys panel', () => {
 
     // Open: first rows and the count, from the name index. The precise figures live in `npm run bench`;
     // these bounds only catch a return to reading every value.
-    let started = Date.now();
-    await keysPanel.scope().selectOption('global');
+    const openMs = await keysPanel.timeUntil(() => keysPanel.scope().selectOption('global').then(() => undefined), '.key-row[data-key="key-000000"]');
     await expect(keysPanel.row('key-000000')).toBeVisible();
-    const openMs = Date.now() - started;
     await expect(keysPanel.count()).toHaveText('100,000 keys');
     expect(await keysPanel.rows().count()).toBeLessThan(80);
 
     // Filter: one keystroke to updated rows, the match highlighted.
     await keysPanel.filter().fill('KEY-0999');
     await expect(keysPanel.count()).toHaveText('100 of 100,000 keys');
-    started = Date.now();
-    await keysPanel.filter().press('9');
+    const filterMs = await keysPanel.timeUntil(() => keysPanel.filter().press('9'), '.key-row[data-key="key-099999"] mark');
     await expect(keysPanel.count()).toHaveText('10 of 100,000 keys');
     await expect(keysPanel.rows()).toHaveCount(10);
-    const filterMs = Date.now() - started;
     await expect(keysPanel.row('key-099990').locator('mark')).toHaveText('key-09999');
 
     // Scroll through the whole list, timing every frame.
@@ -47,8 +47,8 @@ test.describe('stored keys panel', () => {
     await expect(keysPanel.row('key-099999')).toBeVisible();
     await expect(keysPanel.row('key-099999').locator('.badge')).toHaveText('json');
     console.log(`open ${openMs} ms, filter keystroke ${filterMs} ms, scroll frame p95 ${p95.toFixed(1)} ms over ${frames.length} frames`);
-    expect(openMs).toBeLessThan(2_000);
-    expect(filterMs).toBeLessThan(1_000);
+    expect(openMs).toBeLessThan(1_500);
+    expect(filterMs).toBeLessThan(500);
     expect(p95).toBeLessThan(150);
 
     // Bulk delete: a shift-click range, then everything matching the filter, in one batch, undone.
@@ -58,9 +58,9 @@ test.describe('stored keys panel', () => {
     await keysPanel.checkbox('key-099905').click({ modifiers: ['Shift'] });
     const selection = keysPanel.region.getByLabel('Selection');
     await expect(selection).toContainText('5 selected');
+    await editor.shot('keys-100k-selection');
     await selection.getByRole('button', { name: 'Select all 100 matching' }).click();
     await expect(selection).toContainText('100 selected');
-    await editor.shot('keys-100k-selection');
     await page.setViewportSize({ width: 1280, height: 800 });
     await editor.shot('keys-100k-selection-1280');
     await selection.getByRole('button', { name: 'Delete selected' }).click();

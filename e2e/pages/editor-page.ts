@@ -134,6 +134,32 @@ export class KeysPanel {
   count(): Locator {
     return this.region.locator('.panel-title__count');
   }
+  /**
+   * Milliseconds, measured in the page, from the first keydown or change event `act` causes to
+   * the next frame after `selector` is in the DOM (with `text`, when given): what a person
+   * waits, without Playwright's polling in the figure.
+   */
+  async timeUntil(act: () => Promise<void>, selector: string, text?: string): Promise<number> {
+    await this.page.evaluate(({ selector, text }) => {
+      const timed = window as unknown as { kvbTimer?: Promise<number> };
+      timed.kvbTimer = new Promise((resolve) => {
+        let started: number | null = null;
+        const mark = () => { started ??= performance.now(); };
+        document.addEventListener('keydown', mark, { capture: true, once: true });
+        document.addEventListener('change', mark, { capture: true, once: true });
+        const observer = new MutationObserver(() => {
+          const element = document.querySelector(selector);
+          if (started === null || !element || (text !== undefined && element.textContent !== text)) return;
+          observer.disconnect();
+          const from = started;
+          requestAnimationFrame(() => resolve(performance.now() - from));
+        });
+        observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+      });
+    }, { selector, text });
+    await act();
+    return this.page.evaluate(() => (window as unknown as { kvbTimer: Promise<number> }).kvbTimer);
+  }
   checkbox(key: string): Locator {
     return this.row(key).getByRole('checkbox');
   }
