@@ -115,11 +115,20 @@ test.describe('stored keys panel', () => {
     await editor.open();
     await keysPanel.seed([{ key: 'a', value: 1 }, { key: 'b', value: 2 }, { key: 'c', value: 3 }]);
     await expect(keysPanel.count()).toHaveText('3 keys');
-    // Every text the count shows after the switch, however briefly.
+    // Every text the count shows after the switch, however briefly: each change, and what each
+    // of the first frames paints (a stale number shows without changing anything).
     await keysPanel.count().evaluate((element) => {
       const seen: string[] = [];
       (window as unknown as { countTexts: string[] }).countTexts = seen;
       new MutationObserver(() => seen.push(element.textContent ?? '')).observe(element, { childList: true, characterData: true, subtree: true });
+      document.addEventListener('change', () => {
+        let frames = 0;
+        const sample = () => {
+          seen.push(element.textContent ?? '');
+          if (++frames < 10) requestAnimationFrame(sample);
+        };
+        requestAnimationFrame(sample);
+      }, { capture: true, once: true });
     });
     await keysPanel.scope().selectOption('global');
     await expect(keysPanel.count()).toHaveText('0 keys');
