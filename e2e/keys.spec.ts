@@ -23,7 +23,14 @@ test.describe('stored keys panel', () => {
     // Filter: one keystroke to updated rows, the match highlighted.
     await keysPanel.filter().fill('KEY-0999');
     await expect(keysPanel.count()).toHaveText('100 of 100,000 keys');
-    const filterMs = await keysPanel.timeUntil(() => keysPanel.filter().press('9'), '.key-row[data-key="key-099999"] mark');
+    // Three keystrokes (narrow, widen, narrow again); the median is the figure, so one stall of a
+    // busy CI machine does not decide it.
+    const keystrokes = [
+      await keysPanel.timeUntil(() => keysPanel.filter().press('9'), '.key-row[data-key="key-099999"] mark'),
+      await keysPanel.timeUntil(() => keysPanel.filter().press('Backspace'), '.key-row[data-key="key-099900"] mark'),
+      await keysPanel.timeUntil(() => keysPanel.filter().press('9'), '.key-row[data-key="key-099999"] mark'),
+    ].sort((a, b) => a - b);
+    const filterMs = keystrokes[1]!;
     await expect(keysPanel.count()).toHaveText('10 of 100,000 keys');
     await expect(keysPanel.rows()).toHaveCount(10);
     await expect(keysPanel.row('key-099990').locator('mark')).toHaveText('key-09999');
@@ -46,7 +53,7 @@ test.describe('stored keys panel', () => {
     const p95 = frames[Math.floor(frames.length * 0.95)] ?? 0;
     await expect(keysPanel.row('key-099999')).toBeVisible();
     await expect(keysPanel.row('key-099999').locator('.badge')).toHaveText('json');
-    console.log(`open ${openMs} ms, filter keystroke ${filterMs} ms, scroll frame p95 ${p95.toFixed(1)} ms over ${frames.length} frames`);
+    console.log(`open ${openMs.toFixed(1)} ms, filter keystroke ${filterMs.toFixed(1)} ms (median of ${keystrokes.map((ms) => ms.toFixed(1)).join(', ')}), scroll frame p95 ${p95.toFixed(1)} ms over ${frames.length} frames`);
     expect(openMs).toBeLessThan(1_500);
     expect(filterMs).toBeLessThan(500);
     expect(p95).toBeLessThan(150);
