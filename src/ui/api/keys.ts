@@ -8,6 +8,7 @@
 import { useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { API_MAX_OPS } from '../../kv/api-schema';
+import { jsonByteLength } from '../../kv/operations';
 import { LIST_MAX_LIMIT, type Entry, type JsonValue, type KeysResult, type KeyValueStore, type KvOp, type Scope, type ValueType } from '../../kv/types';
 import { notifyKeysChanged, subscribeToStoreChanges, useStorage } from './storage';
 
@@ -114,11 +115,19 @@ async function readEntries(store: KeyValueStore, companyId: string, address: Sco
   return entries;
 }
 
+/** What a row shows of its entry; the value itself is not kept once its size is known. */
+export interface RowFacts {
+  valueType: ValueType;
+  bytes: number;
+  updatedAt: string;
+}
+
 /**
- * The entries of the rows in view: `names` cut into chunks of `VALUE_CHUNK`, one batch of gets
- * per chunk, so only visible rows are decrypted and a chunk scrolled past stays cached.
+ * The facts of the rows in view: `names` cut into chunks of `VALUE_CHUNK`, one batch of gets
+ * per chunk, so only visible rows are decrypted and a chunk scrolled past stays cached (as
+ * facts: scrolling through 100,000 keys does not keep 100,000 values in memory).
  */
-export function useVisibleEntries(address: ScopeAddress | null, names: readonly string[], first: number, last: number): Map<string, Entry> {
+export function useVisibleRows(address: ScopeAddress | null, names: readonly string[], first: number, last: number): Map<string, RowFacts> {
   const store = useStorage((s) => s.store);
   const companyId = useStorage((s) => s.companyId);
   const chunks: string[][] = [];
@@ -130,13 +139,19 @@ export function useVisibleEntries(address: ScopeAddress | null, names: readonly 
   }
   return useQueries({
     queries: chunks.map((keys) => ({
-      queryKey: [...scopeQueryKey(store?.kind ?? 'none', companyId, address), 'entries', keys.join('\n')],
-      queryFn: () => readEntries(store as KeyValueStore, companyId, address as ScopeAddress, keys),
+      queryKey: [...scopeQueryKey(store?.kind ?? 'none', companyId, address), 'rows', keys.join('\n')],
+      queryFn: async () => {
+        const facts = new Map<string, RowFacts>();
+        for (const [key, entry] of await readEntries(store as KeyValueStore, companyId, address as ScopeAddress, keys)) {
+          facts.set(key, { valueType: entry.valueType, bytes: jsonByteLength(entry.value), updatedAt: entry.updatedAt });
+        }
+        return facts;
+      },
       enabled: store !== null && address !== null,
     })),
     combine: (results) => {
-      const merged = new Map<string, Entry>();
-      for (const result of results) for (const [key, entry] of result.data ?? []) merged.set(key, entry);
+      const merged = new Map<string, RowFacts>();
+      for (const result of results) for (const [key, facts] of result.data ?? []) merged.set(key, facts);
       return merged;
     },
   });

@@ -1,8 +1,6 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef } from 'react';
-import { jsonByteLength } from '../../kv/operations';
-import type { Entry } from '../../kv/types';
-import { formatBytes, useVisibleEntries, type ScopeAddress } from '../api/keys';
+import { formatBytes, useVisibleRows, type RowFacts, type ScopeAddress } from '../api/keys';
 import { relativeTime } from './key-paths';
 import { splitAtMatch } from './selection';
 
@@ -33,7 +31,7 @@ export function KeyList({ address, names, total, filter, selection, openedKey, l
   const items = virtualizer.getVirtualItems();
   const first = items[0]?.index ?? 0;
   const last = items[items.length - 1]?.index ?? -1;
-  const entries = useVisibleEntries(address, names, first, Math.min(last, names.length - 1));
+  const facts = useVisibleRows(address, names, first, Math.min(last, names.length - 1));
   const needsMore = last + LOAD_AHEAD_ROWS >= names.length && names.length < total;
   useEffect(() => {
     if (needsMore) loadMore();
@@ -72,7 +70,7 @@ export function KeyList({ address, names, total, filter, selection, openedKey, l
                 />
                 <button type="button" className="key-row__button" onClick={() => onOpen(name)} title={name}>
                   <KeyName name={name} filter={filter} />
-                  <EntryFacts entry={entries.get(name)} now={now} />
+                  <RowDetails facts={facts.get(name)} now={now} />
                 </button>
               </div>
             );
@@ -89,15 +87,15 @@ function KeyName({ name, filter }: { name: string; filter: string }) {
   return <span className="key-row__key">{parts.before}<mark>{parts.match}</mark>{parts.after}</span>;
 }
 
-function EntryFacts({ entry, now }: { entry: Entry | undefined; now: number }) {
-  if (!entry) {
+function RowDetails({ facts, now }: { facts: RowFacts | undefined; now: number }) {
+  if (!facts) {
     return <><span className="badge badge--pending" aria-hidden="true">…</span><span className="key-row__size" /><span className="key-row__time" /></>;
   }
   return (
     <>
-      <span className={`badge badge--${entry.valueType}`}>{entry.valueType}</span>
-      <span className="key-row__size">{formatBytes(jsonByteLength(entry.value))}</span>
-      <span className="key-row__time" title={entry.updatedAt}>{relativeTime(entry.updatedAt, now)}</span>
+      <span className={`badge badge--${facts.valueType}`}>{facts.valueType}</span>
+      <span className="key-row__size">{formatBytes(facts.bytes)}</span>
+      <span className="key-row__time" title={facts.updatedAt}>{relativeTime(facts.updatedAt, now)}</span>
     </>
   );
 }
