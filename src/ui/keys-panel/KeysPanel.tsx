@@ -52,6 +52,8 @@ export function KeysPanel() {
     setSelection(new Set());
     setAnchor(null);
   };
+  // A selection belongs to the list it was made in: a new scope or filter starts a new one, so
+  // "Delete selected" never removes keys that are out of view.
   const changeScope = (next: Scope) => {
     setScope(next);
     setOpenedKey(null);
@@ -118,7 +120,7 @@ export function KeysPanel() {
         <select aria-label="Scope" value={scope} onChange={(e) => changeScope(e.target.value as Scope)} title={SCOPE_HINTS[scope](meta)}>
           {SCOPES.map((value) => <option key={value} value={value} title={SCOPE_HINTS[value](meta)}>{value}</option>)}
         </select>
-        <input type="search" aria-label="Filter keys" placeholder="Filter keys (any part of the name)" value={filter} onChange={(e) => { setFilter(e.target.value); setAnchor(null); }} />
+        <input type="search" aria-label="Filter keys" placeholder="Filter keys (any part of the name)" value={filter} onChange={(e) => { setFilter(e.target.value); clearSelection(); }} />
         <button type="button" className="btn" onClick={() => { setAdding(true); setOpenedKey(null); }} disabled={!address || storageStatus !== 'ready'}>Add key</button>
       </div>
       {deleted && !adding && !showingKey && (
