@@ -37,6 +37,50 @@ test.describe('Server storage', () => {
     await server?.dispose();
   });
 
+  test('the keys panel pages through server keys at most 1,000 names a request, and bulk-deletes with undo', async ({ page, editor }) => {
+    test.setTimeout(90_000);
+    server = await KvbServer.start();
+    const keyOf = (i: number) => `key-${String(i).padStart(6, '0')}`;
+    for (let start = 0; start < 3000; start += 1000) {
+      const ops = Array.from({ length: 1000 }, (_, i) => ({ op: 'set', scope: 'global', key: keyOf(start + i), value: { n: start + i } }));
+      expect((await server.api('POST', '/api/kv/ops', { ops })).status).toBe(200);
+    }
+    const nameRequests: number[] = [];
+    page.on('request', (request) => {
+      if (!request.url().endsWith('/api/kv/ops')) return;
+      const body = request.postDataJSON() as { ops: Array<{ op: string; limit?: number }> };
+      for (const op of body.ops) if (op.op === 'keys' || op.op === 'list') nameRequests.push(op.limit ?? 1000);
+    });
+    await page.goto(server.url);
+    await editor.ready();
+    await editor.toolbar.storage().selectOption('server');
+    await expect(storageStatus(page)).toHaveText('Online');
+    await editor.keys.scope().selectOption('global');
+    await expect(editor.keys.count()).toHaveText('3,000 keys');
+    await editor.keys.region.locator('.key-list').evaluate(async (list) => {
+      while (list.scrollTop + list.clientHeight < list.scrollHeight - 1) {
+        list.scrollTop += 3_000;
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+    });
+    await expect(editor.keys.row(keyOf(2999))).toBeVisible();
+    await expect(editor.keys.row(keyOf(2999)).locator('.badge')).toHaveText('json');
+    // The first page, then the rest as the list scrolled; never more than 1,000 names at once.
+    expect(nameRequests.filter((limit) => limit > 1).length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...nameRequests)).toBeLessThanOrEqual(1000);
+
+    await editor.keys.filter().fill('key-0029');
+    await expect(editor.keys.count()).toHaveText('100 of 3,000 keys');
+    const selection = editor.keys.region.getByLabel('Selection');
+    await selection.getByRole('button', { name: 'Select all 100 matching' }).click();
+    await selection.getByRole('button', { name: 'Delete selected' }).click();
+    await page.getByRole('dialog', { name: 'Delete keys' }).getByRole('button', { name: 'Delete 100 keys' }).click();
+    await expect(editor.keys.count()).toHaveText('0 of 2,900 keys');
+    expect((await (await server.api('POST', '/api/kv/ops', { ops: [{ op: 'keys', scope: 'global', limit: 1 }] })).json())).toMatchObject({ results: [{ total: 2900 }] });
+    await editor.keys.region.getByRole('status').getByRole('button', { name: 'Undo' }).click();
+    await expect(editor.keys.count()).toHaveText('100 of 3,000 keys');
+  });
+
   test('runs through the server, refreshes live, survives a server restart and says when the server is gone', async ({ page, editor }) => {
     test.setTimeout(120_000);
     server = await KvbServer.start();

@@ -10,6 +10,8 @@ import { openSqliteStore } from '../src/server/storage/sqlite/sqlite-store';
 import { evaluateField } from '../src/engine/expressions';
 import { runBlueprint, TEMPLATES } from '../src/engine/index';
 import { benchCliStart, benchHttp, type ProcessMeasurement } from './bench-processes';
+import { measureBrowserKeys } from './bench/keys-browser';
+import { measureServerKeys } from './bench/keys-server';
 
 interface Measurement { name: string; opsPerSecond: number; baseline: string; ratio: number }
 
@@ -22,6 +24,10 @@ async function measure(iterations: number, body: (i: number) => unknown): Promis
 }
 
 const results: Measurement[] = [];
+/** Times of the keys panel's operations (lower is better), with their bare baseline. */
+interface Timing { name: string; ms: number; baseline: string; baselineMs: number; ratio: number | null }
+const keyTimings: Timing[] = [];
+let keysPanel: unknown = null;
 function record(name: string, opsPerSecond: number, baselineName: string, baselineOps: number) {
   results.push({ name, opsPerSecond: Math.round(opsPerSecond), baseline: baselineName, ratio: Number((opsPerSecond / baselineOps).toFixed(3)) });
 }
@@ -67,6 +73,31 @@ try {
   results.push({ name: 'baseline: JSON.parse of the filled document', opsPerSecond: Math.round(parseOps), baseline: '-', ratio: 1 });
   const fillOps = await measure(20000, () => evaluateField(template, 'json', ctx));
   record('expressions: evaluateField json', fillOps, 'JSON.parse', parseOps);
+
+  // The keys panel at 100,000 keys in one scope: milliseconds per panel operation, each beside
+  // the same operation on a bare IndexedDB object store / bare SQLite table, measured now.
+  const keyCount = Number(process.env.KVB_BENCH_KEYS ?? 100_000);
+  const server = await measureServerKeys(dir, keyCount);
+  const browser = await measureBrowserKeys(keyCount);
+  keysPanel = { keyCount, server, browser };
+  const panel: Array<[string, number, string, number]> = [
+    ['server: write all keys (batches of 1,000)', server.server.writeMs, 'bare SQLite inserts', server.bare.writeMs],
+    ['server: open (first 1,000 names + count)', server.server.openMs, 'bare SQLite page + count', server.bare.openMs],
+    ['server: filter keystroke (substring)', server.server.filterMs, 'bare SQLite instr scan', server.bare.filterMs],
+    ['server: next page of 1,000 names', server.server.pageMs, 'bare SQLite page + count', server.bare.openMs],
+    ['server: values of 40 visible rows', server.server.visibleMs, 'bare SQLite 40 selects', server.bare.visibleMs],
+    ['server: delete 5,000 keys in one batch', server.server.deleteMs, '-', 0],
+    ['browser: write all keys (batches of 2,000)', browser.store.writeMs, 'bare IndexedDB puts', browser.bare.writeMs],
+    ['browser: open, cold (first 1,000 names + count)', browser.store.openColdMs, 'bare IndexedDB getAll(50) + count', browser.bare.openMs + browser.bare.countMs],
+    ['browser: open, names cached', browser.store.openWarmMs, 'bare IndexedDB getAll(50) + count', browser.bare.openMs + browser.bare.countMs],
+    ['browser: filter keystroke (substring, names cached)', browser.store.filterMs, 'bare IndexedDB getAllKeys + filter', browser.bare.filterMs],
+    ['browser: first filter in a fresh tab (reads all names)', browser.store.filterColdMs, 'bare IndexedDB getAllKeys + filter', browser.bare.filterMs],
+    ['browser: values of 40 visible rows', browser.store.visibleMs, 'bare IndexedDB 40 gets', browser.bare.visibleMs],
+    ['browser: delete 10,000 keys in one batch', browser.store.deleteMs, '-', 0],
+  ];
+  for (const [name, ms, baseline, baselineMs] of panel) {
+    keyTimings.push({ name: `keys panel ${name}`, ms: Number(ms.toFixed(1)), baseline, baselineMs: Number(baselineMs.toFixed(1)), ratio: baselineMs > 0 ? Number((ms / baselineMs).toFixed(2)) : null });
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
@@ -75,7 +106,7 @@ try {
 const processes: ProcessMeasurement[] = [...(await benchHttp()), ...benchCliStart()];
 
 mkdirSync('bench', { recursive: true });
-writeFileSync('bench/results.json', JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, results, processes }, null, 2) + '\n');
+writeFileSync('bench/results.json', JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, results, processes, keyTimings, keysPanel }, null, 2) + '\n');
 const width = Math.max(...results.map((r) => r.name.length));
 for (const r of results) {
   const ratio = r.baseline === '-' ? 'baseline' : `${r.ratio.toFixed(3)}× ${r.baseline}`;
@@ -85,5 +116,10 @@ for (const p of processes) {
   const ratio = p.value / p.baselineValue;
   const meets = p.unit === 'ms' ? ratio <= p.goal : ratio >= p.goal;
   console.log(`${p.name.padEnd(width)}  ${p.value.toFixed(0).padStart(9)} ${p.unit}  ${ratio.toFixed(3)}× ${p.baseline} (${p.baselineValue.toFixed(0)} ${p.unit}); goal ${p.unit === 'ms' ? '≤' : '≥'} ${p.goal}×: ${meets ? 'met' : 'not met'}`);
+}
+const timingWidth = Math.max(...keyTimings.map((t) => t.name.length));
+for (const t of keyTimings) {
+  const ratio = t.ratio === null ? '' : `${t.ratio.toFixed(2)}× ${t.baseline} (${t.baselineMs} ms)`;
+  console.log(`${t.name.padEnd(timingWidth)}  ${t.ms.toFixed(1).padStart(9)} ms  ${ratio}`);
 }
 console.log('written to bench/results.json');

@@ -130,6 +130,61 @@ export class KeysPanel {
   rows(): Locator {
     return this.region.getByRole('listitem');
   }
+  /** "100,000 keys", or "10 of 100,000 keys" while a filter is typed. */
+  count(): Locator {
+    return this.region.locator('.panel-title__count');
+  }
+  /**
+   * Milliseconds, measured in the page, from the first keydown or change event `act` causes to
+   * the next frame after `selector` is in the DOM (with `text`, when given): what a person
+   * waits, without Playwright's polling in the figure.
+   */
+  async timeUntil(act: () => Promise<void>, selector: string, text?: string): Promise<number> {
+    await this.page.evaluate(({ selector, text }) => {
+      const timed = window as unknown as { kvbTimer?: Promise<number> };
+      timed.kvbTimer = new Promise((resolve) => {
+        let started: number | null = null;
+        const mark = () => { started ??= performance.now(); };
+        document.addEventListener('keydown', mark, { capture: true, once: true });
+        document.addEventListener('change', mark, { capture: true, once: true });
+        const observer = new MutationObserver(() => {
+          const element = document.querySelector(selector);
+          if (started === null || !element || (text !== undefined && element.textContent !== text)) return;
+          observer.disconnect();
+          const from = started;
+          requestAnimationFrame(() => resolve(performance.now() - from));
+        });
+        observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+      });
+    }, { selector, text });
+    await act();
+    return this.page.evaluate(() => (window as unknown as { kvbTimer: Promise<number> }).kvbTimer);
+  }
+  checkbox(key: string): Locator {
+    return this.row(key).getByRole('checkbox');
+  }
+  /**
+   * Writes `count` keys `<prefix><000000…>` (value `{ n }`) into a scope of the open blueprint,
+   * generated in the page and written through the store in batches of `batchSize`, as a bulk
+   * import would. Returns the milliseconds the writes took.
+   */
+  async seedMany(count: number, options: { scope?: 'flow' | 'global'; prefix?: string; batchSize?: number } = {}): Promise<number> {
+    return this.page.evaluate(async ({ count, scope, prefix, batchSize }) => {
+      const handle = window.kvb;
+      const { store, companyId } = handle?.storage.getState() ?? {};
+      if (!handle || !store || companyId === undefined) throw new Error('store not ready');
+      const scopeKey = scope === 'flow' ? handle.editor.getState().meta.id : '';
+      const started = performance.now();
+      for (let start = 0; start < count; start += batchSize) {
+        const ops = [];
+        for (let i = start; i < Math.min(count, start + batchSize); i++) {
+          ops.push({ op: 'set' as const, scope, scopeKey, key: `${prefix}${String(i).padStart(6, '0')}`, value: { n: i } });
+        }
+        await store.batch(companyId, ops);
+      }
+      return performance.now() - started;
+    }, { count, scope: options.scope ?? 'flow', prefix: options.prefix ?? 'key-', batchSize: options.batchSize ?? 2000 });
+  }
   /** Opens a key's details (the list comes back with "All keys"). */
   async open(key: string): Promise<void> {
     if (await this.details(key).isVisible()) return;

@@ -72,6 +72,7 @@ export const KV_OP_FIELDS: Readonly<Record<KvOp['op'], readonly string[]>> = {
   set: ['op', 'key', 'value', 'valueType', 'mode', 'ttlSeconds', 'scope', 'scopeKey'],
   delete: ['op', 'key', 'scope', 'scopeKey'],
   list: ['op', 'prefix', 'limit', 'cursor', 'scope', 'scopeKey'],
+  keys: ['op', 'prefix', 'contains', 'limit', 'cursor', 'scope', 'scopeKey'],
   append: ['op', 'key', 'value', 'valueType', 'scope', 'scopeKey'],
   increment: ['op', 'key', 'by', 'scope', 'scopeKey'],
 };

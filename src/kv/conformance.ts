@@ -825,6 +825,73 @@ conformanceCase('list returns at most 1000 keys by default and refuses a limit o
   assertEqual((await listKeys(ctx, { limit: 1 })).keys, ['n00000'], 'limit 1');
 });
 
+// --- keys (names only) ------------------------------------------------------------------------
+
+async function keyNames(ctx: ConformanceContext, options: { prefix?: string; contains?: string; limit?: number; cursor?: string | null } = {}, scope: ScopeRef = GLOBAL) {
+  const result = await one(ctx, { op: 'keys', ...scope, ...options });
+  assert(Array.isArray(result.keys) && result.keys.every((key) => typeof key === 'string'), `keys should be an array of key names, got ${show(result.keys)}`);
+  return result;
+}
+
+conformanceCase('keys returns sorted key names and the total, in one scope only', async (ctx) => {
+  const keys = ['b', 'B', 'a', '_x', '-x', '0', 'z', 'a_'];
+  await ctx.store.batch(ctx.companyId, keys.map((key) => ({ op: 'set', key, value: { secret: key }, ...GLOBAL })));
+  await ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'in_flow', value: 1, ...FLOW }]);
+  const sorted = [...keys].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  assertEqual(await keyNames(ctx), { op: 'keys', keys: sorted, total: keys.length, nextCursor: null }, 'keys of global scope');
+  assertEqual(await keyNames(ctx, {}, FLOW), { op: 'keys', keys: ['in_flow'], total: 1, nextCursor: null }, 'keys of the flow scope');
+  assertEqual(await keyNames(ctx, {}, { scope: 'flow', scopeKey: 'bp-other' }), { op: 'keys', keys: [], total: 0, nextCursor: null }, 'keys of an empty scope');
+});
+
+conformanceCase('keys matches a substring anywhere, ignoring case, and a prefix case-sensitively', async (ctx) => {
+  const keys = ['user_01', 'USER_02', 'key-01', 'monkey_1', 'a_b', 'axb', 'x01y'];
+  await ctx.store.batch(ctx.companyId, keys.map((key) => ({ op: 'set', key, value: 1, ...GLOBAL })));
+  assertEqual((await keyNames(ctx, { contains: 'key' })).keys, ['key-01', 'monkey_1'], 'contains key');
+  assertEqual((await keyNames(ctx, { contains: 'user' })).keys, ['USER_02', 'user_01'], 'contains user, either case');
+  assertEqual((await keyNames(ctx, { contains: 'KEY-0' })).keys, ['key-01'], 'contains KEY-0 (the filter is lower-cased too)');
+  assertEqual((await keyNames(ctx, { contains: '01' })).total, 3, 'total of contains 01');
+  assertEqual((await keyNames(ctx, { contains: '_' })).keys, ['USER_02', 'a_b', 'monkey_1', 'user_01'], 'an underscore is no wildcard');
+  assertEqual((await keyNames(ctx, { contains: '%' })).keys, [], 'a percent sign matches nothing');
+  assertEqual((await keyNames(ctx, { prefix: 'user', contains: '0' })).keys, ['user_01'], 'prefix and contains together');
+  assertEqual((await keyNames(ctx, { contains: '' })).total, keys.length, 'an empty contains matches everything');
+});
+
+conformanceCase('keys pages with limit and cursor, with the same total on every page', async (ctx) => {
+  const keys = Array.from({ length: 25 }, (_, i) => `item_${String(i).padStart(2, '0')}`);
+  await ctx.store.batch(ctx.companyId, [...keys, 'other'].map((key) => ({ op: 'set' as const, key, value: key, ...GLOBAL })));
+  const seen: string[] = [];
+  const totals: number[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < 10; page++) {
+    const result = await keyNames(ctx, { contains: 'ITEM', limit: 10, cursor });
+    seen.push(...result.keys);
+    totals.push(result.total);
+    cursor = result.nextCursor;
+    if (cursor === null) break;
+  }
+  assertEqual(seen, keys, 'names across pages');
+  assertEqual(totals, [25, 25, 25], 'total on each page');
+  for (const limit of [0, 1.5, LIST_DEFAULT_LIMIT + 1]) {
+    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'keys', limit, ...GLOBAL }]), 'invalid_request', { opIndex: 0 });
+  }
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'keys', contains: 5 as unknown as string, ...GLOBAL }]), 'invalid_request', { opIndex: 0 });
+});
+
+conformanceCase('keys leaves out expired keys and counts the writes of its own batch', async (ctx) => {
+  await ctx.store.batch(ctx.companyId, ['a', 'b', 'c'].map((key) => ({ op: 'set' as const, key, value: key, ...GLOBAL })));
+  await writeThenExpire(ctx, [{ key: 'gone' }].map(({ key }) => ({ key, value: 1 })));
+  assertEqual(await keyNames(ctx), { op: 'keys', keys: ['a', 'b', 'c'], total: 3, nextCursor: null }, 'an expired key is neither listed nor counted');
+  assertEqual(await keyNames(ctx, { contains: 'o' }), { op: 'keys', keys: [], total: 0, nextCursor: null }, 'an expired key does not match a filter');
+  assertEqual(await keyNames(ctx, { prefix: 'g' }), { op: 'keys', keys: [], total: 0, nextCursor: null }, 'an expired key does not match a prefix');
+  const [, , names] = await ctx.store.batch(ctx.companyId, [
+    { op: 'delete', key: 'a', ...GLOBAL },
+    { op: 'set', key: 'd', value: 'd', ...GLOBAL },
+    { op: 'keys', limit: 2, ...GLOBAL },
+  ]);
+  assertEqual(names, { op: 'keys', keys: ['b', 'c'], total: 3, nextCursor: 'c' }, 'keys after a delete and a set in the same batch');
+  assertEqual((await keyNames(ctx)).keys, ['b', 'c', 'd'], 'keys after that batch');
+});
+
 // --- batches ----------------------------------------------------------------------------------
 
 conformanceCase('a batch returns one result per op, in order', async (ctx) => {

@@ -1,5 +1,5 @@
 import 'fake-indexeddb/auto';
-import { IDBFactory as FakeIdbFactory } from 'fake-indexeddb';
+import { IDBFactory as FakeIdbFactory, IDBObjectStore as FakeObjectStore } from 'fake-indexeddb';
 import { openDB } from 'idb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { describeConformance } from './conformance-vitest';
@@ -261,5 +261,73 @@ describe('IndexedDbStore', () => {
     const store = await IndexedDbStore.open({ dbName: freshDbName() });
     await store.close();
     expect((await rejectionOf(store.batch(COMPANY, [get('a')]))).code).toBe('store');
+  });
+
+  describe('key names', () => {
+    const names = async (store: IndexedDbStore, contains = '') => {
+      const [result] = await store.batch(COMPANY, [{ op: 'keys', scope: 'global', contains }]);
+      if (result?.op !== 'keys') throw new Error('not a keys result');
+      return { keys: result.keys, total: result.total };
+    };
+
+    it('a version 1 database gains the expiry index on open, and its names are listed and counted', async () => {
+      const dbName = freshDbName();
+      const past = new Date(Date.now() - 60_000).toISOString();
+      const future = new Date(Date.now() + 60_000).toISOString();
+      const v1 = await openDB(dbName, 1, {
+        upgrade(db) {
+          const entries = db.createObjectStore('entries', { keyPath: ['companyId', 'scope', 'scopeKey', 'key'] });
+          entries.createIndex('byId', ['companyId', 'id'], { unique: true });
+          db.createObjectStore('generations');
+          db.createObjectStore('keys');
+        },
+      });
+      const row = (key: string, expiresAt: string | null) => ({
+        companyId: COMPANY, scope: 'global', scopeKey: '', key, id: `id-${key}`, valueType: 'json', version: 1,
+        createdAt: past, updatedAt: past, expiresAt, sealed: { iv: new Uint8Array(12), ciphertext: new ArrayBuffer(16) },
+      });
+      for (const [key, expiresAt] of [['kept', null], ['later', future], ['gone', past]] as const) await v1.put('entries', row(key, expiresAt));
+      v1.close();
+      const store = await openStore(dbName);
+      expect(await names(store)).toEqual({ keys: ['kept', 'later'], total: 2 });
+      expect(await names(store, 'E')).toEqual({ keys: ['kept', 'later'], total: 2 });
+      expect(await names(store, 'gon')).toEqual({ keys: [], total: 0 });
+    });
+
+    it('the name cache follows a write by another store on the same database', async () => {
+      const dbName = freshDbName();
+      const first = await openStore(dbName);
+      const second = await openStore(dbName);
+      await first.batch(COMPANY, [{ op: 'set', key: 'x1', value: 1, scope: 'global' }]);
+      expect(await names(first, 'x')).toEqual({ keys: ['x1'], total: 1 });
+      await second.batch(COMPANY, [{ op: 'set', key: 'x2', value: 2, scope: 'global' }, { op: 'delete', key: 'x1', scope: 'global' }]);
+      expect(await names(first, 'x')).toEqual({ keys: ['x2'], total: 1 });
+    });
+
+    it('the name cache follows this store’s own bulk writes and deletes', async () => {
+      const store = await openStore();
+      await store.batch(COMPANY, [{ op: 'set', key: 'seed', value: 0, scope: 'global' }]);
+      expect(await names(store, 'e')).toEqual({ keys: ['seed'], total: 1 });
+      const many = Array.from({ length: 50 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+      await store.batch(COMPANY, many.map((key) => ({ op: 'set' as const, key, value: key, scope: 'global' as const })));
+      await store.batch(COMPANY, [{ op: 'delete', key: 'k07', scope: 'global' }, { op: 'set', key: 'k99', value: 1, scope: 'global', ttlSeconds: 60 }]);
+      const { keys, total } = await names(store, 'K');
+      expect(total).toBe(50);
+      expect(keys).toEqual([...many.filter((key) => key !== 'k07'), 'k99']);
+    });
+
+    it('a bulk write of new keys reads no row one by one, and an overwrite reads only the rows that exist', async () => {
+      const store = await openStore();
+      const existing = Array.from({ length: 20 }, (_, i) => `old${String(i).padStart(2, '0')}`);
+      await store.batch(COMPANY, existing.map((key) => ({ op: 'set' as const, key, value: 1, scope: 'global' as const })));
+      const reads = vi.spyOn(FakeObjectStore.prototype, 'get');
+      await store.batch(COMPANY, Array.from({ length: 100 }, (_, i) => ({ op: 'set' as const, key: `new${String(i).padStart(3, '0')}`, value: i, scope: 'global' as const })));
+      // Only the generation counter is read with `get`; rows have array keys.
+      expect(reads.mock.calls.filter(([key]) => Array.isArray(key))).toEqual([]);
+      const results = await store.batch(COMPANY, [...existing, 'old20', 'old21'].map((key) => ({ op: 'set' as const, key, value: 2, scope: 'global' as const })));
+      const rowReads = reads.mock.calls.filter(([key]) => Array.isArray(key));
+      expect(rowReads).toHaveLength(20);
+      expect(results.map((r) => (r.op === 'set' ? r.entry.version : 0))).toEqual([...existing.map(() => 2), 1, 1]);
+    });
   });
 });

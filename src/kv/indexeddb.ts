@@ -16,14 +16,20 @@
  *    generation counter, read before the batch and checked in the commit transaction, which
  *    bumps it. A mismatch aborts the commit and the whole batch is re-run on fresh data.
  *
+ * Key names are not secret: the `keys` op reads them from the primary keys (`getAllKeys`, no
+ * value read or decrypted) into a per-scope name cache, valid while the company's generation
+ * is unchanged and updated in place by this store's own commits; the `byExpiry` index finds
+ * the few entries that can expire. A batch fetches every row its ops name in one read
+ * transaction before running, so a batch of 1,000 writes is not 1,000 round trips.
+ *
  * After each committed write, a `kv-changed` message goes out on the BroadcastChannel
  * `kvb-kv` so other tabs (and the editor in this one) can refresh; see `subscribeToKvChanges`.
  */
-import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
+import { unwrap, wrap, type DBSchema, type IDBPDatabase } from 'idb';
 import { generateStoreKey, ValueCipher, type SealedValue, type ValueAddress } from './browser-crypto';
 import { isKvError, KvError } from './errors';
-import { executeBatch, snapshotOps, type BatchOptions, type BatchReader, type BatchWrite, type ListQuery } from './operations';
-import type { Entry, KeyValueStore, KvOp, KvOpResult, Scope, ValueType } from './types';
+import { executeBatch, snapshotOps, type BatchOptions, type BatchReader, type BatchWrite, type KeyPage, type KeyQuery, type ListQuery, pageOfNames } from './operations';
+import { KEY_PATTERN, type Entry, type KeyValueStore, type KvOp, type KvOpResult, type Scope, type ValueType } from './types';
 
 export const DEFAULT_DB_NAME = 'kvb-store';
 export const KV_CHANGES_CHANNEL = 'kvb-kv';
@@ -64,17 +70,41 @@ interface StoredEntry {
 type EntryKey = [companyId: string, scope: string, scopeKey: string, key: string];
 
 interface KvDatabase extends DBSchema {
-  entries: { key: EntryKey; value: StoredEntry; indexes: { byId: [companyId: string, id: string] } };
+  entries: {
+    key: EntryKey;
+    value: StoredEntry;
+    indexes: {
+      byId: [companyId: string, id: string];
+      /** Only entries with an expiry (a null `expiresAt` is no valid key, so others are left out). */
+      byExpiry: [companyId: string, scope: string, scopeKey: string, expiresAt: string];
+    };
+  };
   /** Per company: bumped by every commit, checked to detect writers that skipped the lock. */
   generations: { key: string; value: number };
   /** The encryption key, under `ENCRYPTION_KEY_ID`. */
   keys: { key: string; value: CryptoKey };
 }
 
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 const ENCRYPTION_KEY_ID = 'values';
 const MAX_COMMIT_ATTEMPTS = 20;
 const noop = () => undefined;
+
+/** The key names of one scope, as of one generation of its company. */
+interface ScopeNames {
+  generation: number;
+  /** Every stored key, expired or not, sorted by code unit. */
+  names: string[];
+  /** Lower-cased `names`, same order, for `contains`. */
+  lowered: string[];
+  /** Keys that have an expiry, with it. */
+  expiries: Map<string, string>;
+}
+
+/** How long after a scope's first unfiltered page its name cache starts building. */
+const WARM_DELAY_MS = 250;
+/** Above this many writes, a name cache is rebuilt and sorted rather than spliced key by key. */
+const SPLICE_LIMIT = 32;
 
 /** A write with its value already encrypted, ready for the commit transaction. */
 interface SealedWrite {
@@ -88,6 +118,10 @@ export class IndexedDbStore implements KeyValueStore {
   private readonly inFlight = new Set<Promise<unknown>>();
   private channel: BroadcastChannel | null = null;
   private closed = false;
+  /** Per `companyId \0 scope \0 scopeKey`; see `ScopeNames`. */
+  private readonly nameCache = new Map<string, ScopeNames>();
+  /** Scopes whose name cache is being built in the background. */
+  private readonly warming = new Map<string, { started(): Promise<ScopeNames | null> }>();
 
   private constructor(
     readonly dbName: string,
@@ -121,9 +155,11 @@ export class IndexedDbStore implements KeyValueStore {
     return this.track(() => this.exclusive(async () => {
       for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
         const generation = await this.readGeneration(companyId);
-        const outcome = await executeBatch(companyId, opsAtCallTime, this.readerFor(companyId), this.batchOptions);
+        const prefetched = await this.prefetch(companyId, generation, opsAtCallTime);
+        const outcome = await executeBatch(companyId, opsAtCallTime, this.readerFor(companyId, generation, prefetched), this.batchOptions);
         const writes = await Promise.all(outcome.writes.map((write) => this.sealWrite(companyId, write)));
         if (await this.commit(companyId, generation, writes)) {
+          this.updateNameCache(companyId, generation, writes);
           if (writes.length > 0) this.announce(companyId, writes);
           return structuredClone(outcome.results);
         }
@@ -152,6 +188,7 @@ export class IndexedDbStore implements KeyValueStore {
         if (!record) return false;
         const write: SealedWrite = { address: addressOf(record), record: null };
         if (await this.commit(companyId, generation, [write])) {
+          this.updateNameCache(companyId, generation, [write]);
           this.announce(companyId, [write]);
           // Like a delete op: an expired row is removed too, but it did not count as present.
           return !hasExpired(record, this.now());
@@ -208,15 +245,84 @@ export class IndexedDbStore implements KeyValueStore {
     return (await this.db.get('generations', companyId)) ?? 0;
   }
 
-  private readerFor(companyId: string): BatchReader {
+  /**
+   * Every row the batch's keyed ops name, fetched in one read transaction before the batch runs;
+   * rows decrypt only when `executeBatch` reads them. Which names exist comes first, from the
+   * name cache or one bounded `getAllKeys` per scope, so a bulk import of new keys reads nothing.
+   */
+  private async prefetch(companyId: string, generation: number, ops: readonly KvOp[]): Promise<Map<string, StoredEntry | null>> {
+    const byScope = new Map<string, { scope: Scope; scopeKey: string; keys: Set<string> }>();
+    for (const op of ops) {
+      if (typeof op !== 'object' || op === null || !('key' in op) || typeof op.key !== 'string' || typeof op.scope !== 'string') continue;
+      const scopeKey = op.scope === 'global' ? '' : op.scopeKey;
+      if (typeof scopeKey !== 'string') continue;
+      const id = nameCacheKey(companyId, op.scope, scopeKey);
+      const group = byScope.get(id) ?? { scope: op.scope, scopeKey, keys: new Set<string>() };
+      group.keys.add(op.key);
+      byScope.set(id, group);
+    }
+    const found = new Map<string, StoredEntry | null>();
+    if (byScope.size === 0) return found;
+    const tx = unwrap(this.db.transaction('entries', 'readonly'));
+    const entries = tx.objectStore('entries');
+    const done = transactionDone(tx);
+    await Promise.all([...byScope.values()].map(async ({ scope, scopeKey, keys }) => {
+      const existing = await this.existingNames(entries, companyId, scope, scopeKey, generation, keys);
+      await Promise.all([...keys].map(async (key) => {
+        const rowId = nameCacheKey(companyId, scope, scopeKey) + `\u0000${key}`;
+        if (existing && !existing.has(key)) {
+          found.set(rowId, null);
+          return;
+        }
+        try {
+          found.set(rowId, (await requestResult(entries.get([companyId, scope, scopeKey, key]) as IDBRequest<StoredEntry | undefined>)) ?? null);
+        } catch {
+          // A key IndexedDB cannot take is left to `read` (and `executeBatch` to refuse).
+        }
+      }));
+    }));
+    await done;
+    return found;
+  }
+
+  /**
+   * Which of `keys` exist in the scope: from a current name cache, else from the primary keys
+   * between the smallest and largest of them when that span is small; null when unknown.
+   */
+  private async existingNames(entries: IDBObjectStore, companyId: string, scope: Scope, scopeKey: string, generation: number, keys: Set<string>): Promise<Set<string> | null> {
+    const cached = this.nameCache.get(nameCacheKey(companyId, scope, scopeKey));
+    if (cached && cached.generation === generation) {
+      const names = cached.names;
+      return new Set([...keys].filter((key) => names[insertionPoint(names, key)] === key));
+    }
+    if (keys.size < 16 || [...keys].some((key) => !KEY_PATTERN.test(key))) return null;
+    const sorted = [...keys].sort();
+    const span = IDBKeyRange.bound([companyId, scope, scopeKey, sorted[0]!], [companyId, scope, scopeKey, sorted[sorted.length - 1]!]);
+    const bound = keys.size * 4;
+    const present = await requestResult(entries.getAllKeys(span, bound)) as unknown as EntryKey[];
+    return present.length < bound ? new Set(present.map((entryKey) => entryKey[3])) : null;
+  }
+
+  private readerFor(companyId: string, generation: number, prefetched: Map<string, StoredEntry | null>): BatchReader {
     return {
       read: async (scope, scopeKey, key) => {
-        const record = await this.db.get('entries', [companyId, scope, scopeKey, key]);
+        const entryKey: EntryKey = [companyId, scope, scopeKey, key];
+        const early = prefetched.get(`${nameCacheKey(companyId, scope, scopeKey)}\u0000${key}`);
+        const record = early !== undefined ? early : await this.db.get('entries', entryKey);
         return record ? this.decryptEntry(record) : null;
       },
       readPresence: async (scope, scopeKey, key) => {
         const record = await this.db.get('entries', [companyId, scope, scopeKey, key]);
         return record ? { expiresAt: record.expiresAt } : null;
+      },
+      keys: async (scope, scopeKey, query) => {
+        const cached = this.nameCache.get(nameCacheKey(companyId, scope, scopeKey));
+        if (query.contains !== '' || (cached && cached.generation === generation)) {
+          return this.matchingNames(await this.scopeNames(companyId, scope, scopeKey, generation), query);
+        }
+        const page = await this.keysFromIndex(companyId, scope, scopeKey, query);
+        this.warmNames(companyId, scope, scopeKey);
+        return page;
       },
       list: async (scope, scopeKey, query) => {
         // Values that do not open are left out and counted, and the page is filled up from
@@ -240,6 +346,131 @@ export class IndexedDbStore implements KeyValueStore {
         return { entries: entries.slice(0, query.limit), damagedKeys };
       },
     };
+  }
+
+  /** The scope's names as of `generation`: from the cache, or read from the primary keys. */
+  private async scopeNames(companyId: string, scope: Scope, scopeKey: string, generation: number): Promise<ScopeNames> {
+    const cached = this.nameCache.get(nameCacheKey(companyId, scope, scopeKey));
+    if (cached && cached.generation === generation) return cached;
+    const warming = this.warming.get(nameCacheKey(companyId, scope, scopeKey));
+    if (warming) {
+      const warmed = await warming.started();
+      if (warmed && warmed.generation === generation) return warmed;
+    }
+    return this.readScopeNames(companyId, scope, scopeKey);
+  }
+
+  /** Every name of a scope and the company's generation, read as one snapshot, into the cache. */
+  private async readScopeNames(companyId: string, scope: Scope, scopeKey: string): Promise<ScopeNames> {
+    // In IndexedDB's key order every array sorts after every string, so this ends the scope.
+    const range = IDBKeyRange.bound([companyId, scope, scopeKey, ''], [companyId, scope, scopeKey, []]);
+    const tx = this.db.transaction(['entries', 'generations'], 'readonly');
+    const entries = tx.objectStore('entries');
+    const [generation, keys, expiring] = await Promise.all([
+      tx.objectStore('generations').get(companyId),
+      entries.getAllKeys(range),
+      entries.index('byExpiry').getAll(range),
+      tx.done,
+    ]);
+    const names = keys.map((entryKey) => entryKey[3]);
+    const fresh: ScopeNames = {
+      generation: generation ?? 0,
+      names,
+      lowered: names.map((name) => name.toLowerCase()),
+      expiries: new Map(expiring.map((record) => [record.key, record.expiresAt as string])),
+    };
+    const cacheKey = nameCacheKey(companyId, scope, scopeKey);
+    const current = this.nameCache.get(cacheKey);
+    if (!current || current.generation <= fresh.generation) this.nameCache.set(cacheKey, fresh);
+    return fresh;
+  }
+
+  /**
+   * A page of names with no `contains` filter, straight from the primary keys: a count over
+   * the key range, minus the expired entries the `byExpiry` index finds, and one bounded
+   * `getAllKeys`. Quick however large the scope, so a panel opens before the name cache is
+   * built; it is then built in the background for the first filter keystroke.
+   */
+  private async keysFromIndex(companyId: string, scope: Scope, scopeKey: string, query: KeyQuery): Promise<KeyPage> {
+    const { prefix, afterKey, limit, now } = query;
+    const head = [companyId, scope, scopeKey] as const;
+    // Keys are ASCII, so every key with the prefix sorts below prefix + U+FFFF; arrays end the scope.
+    const end = prefix === '' ? [...head, []] : [...head, `${prefix}\uffff`];
+    const matching = IDBKeyRange.bound([...head, prefix], end, false, true);
+    const startsAfterCursor = afterKey !== null && afterKey >= prefix;
+    const page = IDBKeyRange.bound([...head, startsAfterCursor ? afterKey : prefix], end, startsAfterCursor, true);
+    const tx = this.db.transaction('entries', 'readonly');
+    const [expiredKeys, count] = await Promise.all([
+      tx.store.index('byExpiry').getAllKeys(IDBKeyRange.bound([...head, ''], [...head, now])),
+      tx.store.count(matching),
+    ]);
+    const expired = new Set(expiredKeys.map((entryKey) => entryKey[3]).filter((key) => key.startsWith(prefix)));
+    const keys = await tx.store.getAllKeys(page, limit + expired.size);
+    await tx.done;
+    const live = keys.map((entryKey) => entryKey[3]).filter((key) => !expired.has(key));
+    return { keys: live.slice(0, limit), total: count - expired.size };
+  }
+
+  /**
+   * Builds a scope's name cache outside the lock (a read-only snapshot), once at a time. It starts
+   * a moment later, since a long `getAllKeys` holds up the requests queued behind it and the
+   * panel's first rows come first, or at once when a filter asks for the names.
+   */
+  private warmNames(companyId: string, scope: Scope, scopeKey: string): void {
+    const cacheKey = nameCacheKey(companyId, scope, scopeKey);
+    if (this.closed || this.warming.has(cacheKey)) return;
+    let startNow: () => void = noop;
+    const due = new Promise<void>((resolve) => {
+      startNow = resolve;
+      setTimeout(resolve, WARM_DELAY_MS);
+    });
+    const task = due
+      .then(() => (this.closed ? null : this.readScopeNames(companyId, scope, scopeKey)))
+      .catch(() => null)
+      .finally(() => this.warming.delete(cacheKey));
+    this.warming.set(cacheKey, { started: () => { startNow(); return task; } });
+    this.inFlight.add(task);
+    void task.then(() => this.inFlight.delete(task));
+  }
+
+  private matchingNames(scopeNames: ScopeNames, query: KeyQuery) {
+    const { names, lowered, expiries } = scopeNames;
+    const { prefix, contains, now } = query;
+    const live = (name: string) => {
+      const expiresAt = expiries.get(name);
+      return expiresAt === undefined || expiresAt > now;
+    };
+    if (prefix === '' && contains === '' && expiries.size === 0) return pageOfNames(names, query);
+    const matching: string[] = [];
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      if ((prefix === '' || name.startsWith(prefix)) && (contains === '' || lowered[i]!.includes(contains)) && live(name)) matching.push(name);
+    }
+    return pageOfNames(matching, query);
+  }
+
+  /**
+   * After this store's own commit (generation `before` → `before + 1`), brings the company's
+   * cached name lists along instead of dropping them; a cache of another generation is stale
+   * and left to be reread.
+   */
+  private updateNameCache(companyId: string, before: number, writes: SealedWrite[]): void {
+    if (writes.length === 0) return;
+    const byScope = new Map<string, SealedWrite[]>();
+    for (const write of writes) {
+      const cacheKey = nameCacheKey(companyId, write.address.scope, write.address.scopeKey);
+      byScope.set(cacheKey, [...(byScope.get(cacheKey) ?? []), write]);
+    }
+    for (const [cacheKey, cached] of this.nameCache) {
+      if (!cacheKey.startsWith(`${companyId}\u0000`)) continue;
+      if (cached.generation !== before) {
+        this.nameCache.delete(cacheKey);
+        continue;
+      }
+      cached.generation = before + 1;
+      const scoped = byScope.get(cacheKey);
+      if (scoped) applyWritesToNames(cached, scoped);
+    }
   }
 
   /** Live records of one scope in key order; collected first, decrypted after the transaction. */
@@ -297,6 +528,8 @@ export class IndexedDbStore implements KeyValueStore {
       // A read-only batch has nothing to write, but its reads must still be one snapshot.
       return (await this.readGeneration(companyId)) === expectedGeneration;
     }
+    // Raw requests, not one promise per put: a bulk write of thousands of rows is one
+    // transaction whose outcome is `tx.done`; the transaction's error names the cause.
     const tx = this.db.transaction(['entries', 'generations'], 'readwrite');
     const pending: Promise<unknown>[] = [tx.done];
     try {
@@ -307,9 +540,10 @@ export class IndexedDbStore implements KeyValueStore {
         await Promise.allSettled(pending);
         return false;
       }
-      const entries = tx.objectStore('entries');
+      const entries = unwrap(tx.objectStore('entries'));
       for (const { address, record } of writes) {
-        pending.push(record ? entries.put(record) : entries.delete(entryKeyOf(address)));
+        if (record) entries.put(record);
+        else entries.delete(entryKeyOf(address));
       }
       pending.push(generations.put(current + 1, companyId));
       await Promise.all(pending);
@@ -395,6 +629,9 @@ async function openDatabase(factory: IDBFactory, dbName: string): Promise<IDBPDa
         const entries = db.createObjectStore('entries', { keyPath: ['companyId', 'scope', 'scopeKey', 'key'] });
         entries.createIndex('byId', ['companyId', 'id'], { unique: true });
       }
+      // Version 2: the index the name cache reads expiries from.
+      const entries = request.transaction?.objectStore('entries');
+      if (entries && !entries.indexNames.contains('byExpiry')) entries.createIndex('byExpiry', ['companyId', 'scope', 'scopeKey', 'expiresAt']);
       if (!db.objectStoreNames.contains('generations')) db.createObjectStore('generations');
       if (!db.objectStoreNames.contains('keys')) db.createObjectStore('keys');
     };
@@ -419,6 +656,67 @@ async function loadOrCreateEncryptionKey(db: IDBPDatabase<KvDatabase>): Promise<
   if (!raced) await tx.store.put(fresh, ENCRYPTION_KEY_ID);
   await tx.done;
   return raced ?? fresh;
+}
+
+function nameCacheKey(companyId: string, scope: Scope, scopeKey: string): string {
+  return `${companyId}\u0000${scope}\u0000${scopeKey}`;
+}
+
+/** Lays committed writes over a scope's name list, keeping it sorted. */
+function applyWritesToNames(cached: ScopeNames, writes: SealedWrite[]): void {
+  const { names, lowered, expiries } = cached;
+  if (writes.length > SPLICE_LIMIT) {
+    const present = new Set(names);
+    for (const { address, record } of writes) {
+      if (record) present.add(address.key);
+      else present.delete(address.key);
+    }
+    cached.names = [...present].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    cached.lowered = cached.names.map((name) => name.toLowerCase());
+  } else {
+    for (const { address, record } of writes) {
+      const at = insertionPoint(names, address.key);
+      const present = names[at] === address.key;
+      if (record && !present) {
+        names.splice(at, 0, address.key);
+        lowered.splice(at, 0, address.key.toLowerCase());
+      } else if (!record && present) {
+        names.splice(at, 1);
+        lowered.splice(at, 1);
+      }
+    }
+  }
+  for (const { address, record } of writes) {
+    if (record?.expiresAt) expiries.set(address.key, record.expiresAt);
+    else expiries.delete(address.key);
+  }
+}
+
+/** Index of the first name not below `key`. */
+function insertionPoint(names: readonly string[], key: string): number {
+  let low = 0;
+  let high = names.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (names[middle]! < key) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+function requestResult<T>(request: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error ?? new Error('IndexedDB request failed'));
+  });
+}
+
+function transactionDone(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onabort = () => reject(tx.error ?? new DOMException('The transaction was aborted', 'AbortError'));
+    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
+  });
 }
 
 /** Same rule as `isExpired` in operations.ts, on a stored record (whose value is still sealed). */

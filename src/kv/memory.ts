@@ -1,4 +1,4 @@
-import { executeBatch, isExpired, snapshotOps, type BatchOptions } from './operations';
+import { executeBatch, isExpired, keyMatches, pageOfNames, snapshotOps, type BatchOptions } from './operations';
 import type { Entry, KeyValueStore, KvOp, KvOpResult, Scope } from './types';
 
 /** An in-memory store: for unit tests and as the reference backend of the conformance suite. */
@@ -24,6 +24,14 @@ export class MemoryStore implements KeyValueStore {
             .map(([, e]) => e)
             .sort((a, b) => (a.key < b.key ? -1 : 1))
             .slice(0, query.limit);
+        },
+        keys: (scope, scopeKey, query) => {
+          const head = rowId(scope, scopeKey, '');
+          const names = [...this.rows.entries()]
+            .filter(([id, e]) => id.startsWith(head) && keyMatches(e.key, query.prefix, query.contains) && !isExpired(e, query.now))
+            .map(([, e]) => e.key)
+            .sort((a, b) => (a < b ? -1 : 1));
+          return pageOfNames(names, query);
         },
       }, this.options);
       for (const write of outcome.writes) {

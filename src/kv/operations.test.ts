@@ -7,6 +7,7 @@ import {
   executeBatch,
   isExpired,
   jsonByteLength,
+  pageOfNames,
   parseDecimal,
   renderText,
   resolveScopeKey,
@@ -25,7 +26,7 @@ function kvErrorOf(action: () => unknown): KvError {
   throw new Error('expected a KvError, nothing was thrown');
 }
 
-const emptyReader: BatchReader = { read: () => null, list: () => [] };
+const emptyReader: BatchReader = { read: () => null, list: () => [], keys: () => ({ keys: [], total: 0 }) };
 
 function entry(key: string, fields: Partial<Entry> = {}): Entry {
   return {
@@ -224,7 +225,7 @@ describe('executeBatch', () => {
 
   it('deletes an expired row it finds, so that it stops taking space, but reports deleted false', async () => {
     const expired = entry('old', { expiresAt: '2000-01-01T00:00:00.000Z' });
-    const reader: BatchReader = { read: (_s, _k, key) => (key === 'old' ? expired : null), list: () => [] };
+    const reader: BatchReader = { read: (_s, _k, key) => (key === 'old' ? expired : null), list: () => [], keys: () => ({ keys: [], total: 0 }) };
     const outcome = await executeBatch('c', [{ op: 'delete', key: 'old', scope: 'global' }], reader);
     expect(outcome.results).toEqual([{ op: 'delete', deleted: false }]);
     expect(outcome.writes).toEqual([{ scope: 'global', scopeKey: '', key: 'old', entry: null }]);
@@ -235,16 +236,28 @@ describe('executeBatch', () => {
     const reader: BatchReader = {
       read: (_s, _k, key) => stored.find((e) => e.key === key) ?? null,
       list: (_s, _k, query) => stored.filter((e) => query.afterKey === null || e.key > query.afterKey).slice(0, query.limit),
+      keys: (_s, _k, query) => pageOfNames(stored.map((e) => e.key), query),
     };
     const outcome = await executeBatch('c', [
       { op: 'delete', key: 'a', scope: 'global' },
       { op: 'delete', key: 'b', scope: 'global' },
       { op: 'set', key: 'bb', value: 'bb', scope: 'global' },
       { op: 'list', scope: 'global', limit: 2 },
+      { op: 'keys', scope: 'global', limit: 2 },
     ], reader);
     expect(outcome.results[3]).toMatchObject({ op: 'list', nextCursor: 'c' });
     const list = outcome.results[3];
     expect(list?.op === 'list' ? list.entries.map((e) => e.key) : null).toEqual(['bb', 'c']);
+    // Five stored, two deleted, one created: the total counts the batch's own writes.
+    expect(outcome.results[4]).toEqual({ op: 'keys', keys: ['bb', 'c'], total: 4, nextCursor: 'c' });
+  });
+
+  it('pageOfNames starts strictly after the cursor and counts every name', () => {
+    const names = ['a', 'b', 'c', 'd'];
+    expect(pageOfNames(names, { afterKey: null, limit: 2 })).toEqual({ keys: ['a', 'b'], total: 4 });
+    expect(pageOfNames(names, { afterKey: 'b', limit: 5 })).toEqual({ keys: ['c', 'd'], total: 4 });
+    expect(pageOfNames(names, { afterKey: 'bz', limit: 1 })).toEqual({ keys: ['c'], total: 4 });
+    expect(pageOfNames(names, { afterKey: 'z', limit: 1 })).toEqual({ keys: [], total: 4 });
   });
 
   it('throws the first failure with its opIndex and nothing else', async () => {

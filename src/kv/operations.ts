@@ -19,6 +19,7 @@ import {
   type Entry,
   type JsonValue,
   type KvOp,
+  type KeysResult,
   type KvOpResult,
   type Scope,
   type ScopeRef,
@@ -41,6 +42,47 @@ export interface ListedRows {
   damagedKeys: string[];
 }
 
+export interface KeyQuery {
+  prefix: string;
+  /** Lower-cased; "" matches every key. Keys are ASCII, so lower-casing both sides is exact. */
+  contains: string;
+  /** Only keys strictly greater than this one (the cursor). */
+  afterKey: string | null;
+  limit: number;
+  /** ISO time: entries with `expiresAt <= now` are left out. */
+  now: string;
+}
+
+export interface KeyPage {
+  /** Up to `limit` matching live keys after `afterKey`, sorted by code unit. */
+  keys: string[];
+  /** Every matching live key of the scope, whatever the cursor and limit. */
+  total: number;
+}
+
+/** True when a key passes a `keys` op's filter (`contains` already lower-cased). */
+export function keyMatches(key: string, prefix: string, contains: string): boolean {
+  return key.startsWith(prefix) && (contains === '' || key.toLowerCase().includes(contains));
+}
+
+/**
+ * A `KeyPage` from every matching live name of a scope, sorted by code unit: for backends that
+ * hold the names in memory (memory, the IndexedDB name cache).
+ */
+export function pageOfNames(names: readonly string[], query: Pick<KeyQuery, 'afterKey' | 'limit'>): KeyPage {
+  let start = 0;
+  if (query.afterKey !== null) {
+    // First name strictly greater than the cursor.
+    let high = names.length;
+    while (start < high) {
+      const middle = (start + high) >>> 1;
+      if (names[middle]! <= query.afterKey) start = middle + 1;
+      else high = middle;
+    }
+  }
+  return { keys: names.slice(start, start + query.limit), total: names.length };
+}
+
 /** Read access a backend gives `executeBatch`, inside its transaction. */
 export interface BatchReader {
   /** The stored row, expired or not; `null` when there is none. */
@@ -55,6 +97,8 @@ export interface BatchReader {
    * backend that skips rows it cannot open returns them with the count of those it skipped.
    */
   list(scope: Scope, scopeKey: string, query: ListQuery): Promise<Entry[] | ListedRows> | Entry[] | ListedRows;
+  /** Names of live rows of one scope, without reading values (an index or a name cache). */
+  keys(scope: Scope, scopeKey: string, query: KeyQuery): Promise<KeyPage> | KeyPage;
 }
 
 export interface RowPresence { expiresAt: string | null }
@@ -198,7 +242,7 @@ function typeName(value: JsonValue): string {
   return `a ${typeof value}`;
 }
 
-const OP_NAMES = ['get', 'set', 'delete', 'list', 'append', 'increment'] as const;
+const OP_NAMES = ['get', 'set', 'delete', 'list', 'keys', 'append', 'increment'] as const;
 
 /**
  * The checks an op passes before any row is read: shape, scope, key, value and options.
@@ -210,10 +254,10 @@ export function validateOp(op: KvOp, index?: number): string {
   try {
     if (typeof op !== 'object' || op === null) throw new KvError('invalid_request', `ops[${index ?? 0}] is not an object`);
     if (!(OP_NAMES as readonly string[]).includes(op.op)) {
-      throw new KvError('invalid_request', `Op '${String((op as { op?: unknown }).op)}' is unknown: expected get, set, delete, list, append or increment`);
+      throw new KvError('invalid_request', `Op '${String((op as { op?: unknown }).op)}' is unknown: expected get, set, delete, list, keys, append or increment`);
     }
     const scopeKey = resolveScopeKey(op);
-    if (op.op !== 'list') assertValidKey(op.key);
+    if (op.op !== 'list' && op.op !== 'keys') assertValidKey(op.key);
     if (op.op === 'set' || op.op === 'append') {
       assertStorableValue(op.value, op.key);
       if (op.valueType !== undefined && !(VALUE_TYPES as readonly string[]).includes(op.valueType)) {
@@ -235,7 +279,10 @@ export function validateOp(op: KvOp, index?: number): string {
     if (op.op === 'increment' && op.by !== undefined && (typeof op.by !== 'number' || !Number.isFinite(op.by))) {
       throw new KvError('invalid_value', `Increment 'by' must be a finite number, got ${typeof op.by === 'number' ? String(op.by) : JSON.stringify(op.by)}`);
     }
-    if (op.op === 'list') {
+    if (op.op === 'keys' && op.contains !== undefined && typeof op.contains !== 'string') {
+      throw new KvError('invalid_request', 'contains must be a string');
+    }
+    if (op.op === 'list' || op.op === 'keys') {
       if (op.prefix !== undefined && typeof op.prefix !== 'string') throw new KvError('invalid_request', 'prefix must be a string');
       const limit = op.limit ?? LIST_DEFAULT_LIMIT;
       if (!Number.isInteger(limit) || limit < 1 || limit > LIST_MAX_LIMIT) {
@@ -260,6 +307,8 @@ interface BatchContext {
   /** Presence and expiry of a row, without opening its value. */
   readPresence(scope: Scope, scopeKey: string, key: string): Promise<RowPresence | null>;
   list(scope: Scope, scopeKey: string, query: ListQuery): Promise<ListedRows>;
+  /** The names a `keys` op asks for, with this batch's own writes counted in. */
+  keyNames(op: Extract<KvOp, { op: 'keys' }>): Promise<KeysResult>;
   /** This batch's writes to one scope so far. */
   stagedIn(scope: Scope, scopeKey: string): BatchWrite[];
   stage(scope: Scope, scopeKey: string, key: string, entry: Entry | null): void;
@@ -363,6 +412,9 @@ const OP_HANDLERS: OpHandlers = {
     if (base.damagedKeys.length === 0) return { op: 'list', entries: page, nextCursor };
     return { op: 'list', entries: page, nextCursor, damaged: base.damagedKeys.length, damagedKeys: base.damagedKeys };
   },
+  keys(op, batch) {
+    return batch.keyNames(op);
+  },
 };
 
 /**
@@ -410,6 +462,7 @@ export async function executeBatch(
           const listed = await reader.list(scope, rowScopeKey, query);
           return Array.isArray(listed) ? { entries: listed, damagedKeys: [] } : listed;
         },
+        keyNames: (keysOp) => keyNamesOf(keysOp, keysOp.scope, scopeKey, reader, [...staged.values()].filter((w) => w.scope === keysOp.scope && w.scopeKey === scopeKey), now),
         stagedIn: (scope, rowScopeKey) => [...staged.values()].filter((w) => w.scope === scope && w.scopeKey === rowScopeKey),
         stage: (scope, rowScopeKey, key, entry) => {
           staged.set(rowKey(scope, rowScopeKey, key), { scope, scopeKey: rowScopeKey, key, entry });
@@ -439,6 +492,36 @@ export async function executeBatch(
     }
   }
   return { results, writes: [...staged.values()] };
+}
+
+/**
+ * The `keys` op: the reader's page of names with this batch's own writes laid over it, and the
+ * total corrected by every staged write that changed whether a matching key is live.
+ */
+async function keyNamesOf(
+  op: Extract<KvOp, { op: 'keys' }>, scope: Scope, scopeKey: string, reader: BatchReader, stagedHere: BatchWrite[], now: Date,
+): Promise<KeysResult> {
+  const prefix = op.prefix ?? '';
+  const contains = (op.contains ?? '').toLowerCase();
+  const limit = op.limit ?? LIST_DEFAULT_LIMIT;
+  const cursor = op.cursor ?? null;
+  const nowIso = now.toISOString();
+  const base = await reader.keys(scope, scopeKey, { prefix, contains, afterKey: cursor, limit: limit + 1 + stagedHere.length, now: nowIso });
+  const names = new Set(base.keys);
+  let total = base.total;
+  for (const write of stagedHere) {
+    if (!keyMatches(write.key, prefix, contains)) continue;
+    const stored = await reader.read(scope, scopeKey, write.key);
+    const wasLive = stored !== null && !isExpired(stored, nowIso);
+    const isLive = write.entry !== null && !isExpired(write.entry, nowIso);
+    total += Number(isLive) - Number(wasLive);
+    if (cursor !== null && write.key <= cursor) continue;
+    if (isLive) names.add(write.key);
+    else names.delete(write.key);
+  }
+  const sorted = [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const keys = sorted.slice(0, limit);
+  return { op: 'keys', keys, total, nextCursor: sorted.length > limit ? keys[keys.length - 1]! : null };
 }
 
 // Plain decimal notation only: `Number()` alone would also accept "0x10", "0b1" and "Infinity".

@@ -47,6 +47,12 @@ export type KvOp =
   | ({ op: 'set'; key: string; value: JsonValue; valueType?: ValueType; mode?: SaveMode; ttlSeconds?: number | null } & ScopeRef)
   | ({ op: 'delete'; key: string } & ScopeRef)
   | ({ op: 'list'; prefix?: string; limit?: number; cursor?: string | null } & ScopeRef)
+  /**
+   * Key names only, no value read or decrypted: the live keys of one scope that start with
+   * `prefix` (case-sensitive) and contain `contains` (ASCII case-insensitive), paged like
+   * `list`, with `total`, the number of matches over every page.
+   */
+  | ({ op: 'keys'; prefix?: string; contains?: string; limit?: number; cursor?: string | null } & ScopeRef)
   | ({ op: 'append'; key: string; value: JsonValue; valueType?: ValueType } & ScopeRef)
   | ({ op: 'increment'; key: string; by?: number } & ScopeRef);
 
@@ -64,10 +70,11 @@ export interface ListResult {
   /** Their keys, so they can be deleted (a delete needs no decryption). Absent when none. */
   damagedKeys?: string[];
 }
+export interface KeysResult { op: 'keys'; keys: string[]; total: number; nextCursor: string | null }
 export interface AppendResult { op: 'append'; entry: Entry }
 export interface IncrementResult { op: 'increment'; entry: Entry }
 
-export type KvOpResult = GetResult | SetResult | DeleteResult | ListResult | AppendResult | IncrementResult;
+export type KvOpResult = GetResult | SetResult | DeleteResult | ListResult | KeysResult | AppendResult | IncrementResult;
 
 /** Maps an op type to its result type, so `batch` callers keep precise types. */
 export type ResultOf<O extends KvOp> = Extract<KvOpResult, { op: O['op'] }>;

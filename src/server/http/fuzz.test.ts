@@ -70,7 +70,7 @@ const deepJsonText = fc.record({ depth: fc.integer({ min: 2, max: 6_000 }), kind
 });
 
 const kvOp = fc.record({
-  op: fc.oneof(fc.constantFrom('get', 'set', 'delete', 'list', 'append', 'increment'), oddText),
+  op: fc.oneof(fc.constantFrom('get', 'set', 'delete', 'list', 'keys', 'append', 'increment'), oddText),
   key: fc.oneof(keyPool, oddText),
   scope: scopeValue,
   scopeKey: fc.option(oddText, { nil: undefined }),

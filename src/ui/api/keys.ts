@@ -1,11 +1,15 @@
 /**
- * TanStack Query over the current KeyValueStore: the list of a scope's keys, one entry, and
- * the writes the keys panel makes. Every query key starts with `kv` so one invalidation
+ * TanStack Query over the current KeyValueStore for the keys panel. The list is key names
+ * only (the `keys` op: no value read or decrypted), paged 1,000 at a time as the panel
+ * scrolls, with the count of matches from the store's index; values are read for the rows in
+ * view and the opened key, and cached. Every query key starts with `kv` so one invalidation
  * refreshes them all after a run or a change from another tab.
  */
-import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
-import { LIST_MAX_LIMIT, type Entry, type JsonValue, type KeyValueStore, type Scope, type ValueType } from '../../kv/types';
+import { API_MAX_OPS } from '../../kv/api-schema';
+import { jsonByteLength } from '../../kv/operations';
+import { LIST_MAX_LIMIT, type Entry, type JsonValue, type KeysResult, type KeyValueStore, type KvOp, type Scope, type ValueType } from '../../kv/types';
 import { notifyKeysChanged, subscribeToStoreChanges, useStorage } from './storage';
 
 export interface ScopeAddress {
@@ -14,8 +18,35 @@ export interface ScopeAddress {
 }
 
 export const KV_QUERY_ROOT = 'kv';
+/** Rows whose values are read together when they come into view. */
+export const VALUE_CHUNK = 40;
 
-/** Pages through `list` until the scope is exhausted; 10,000 keys are ten batches. */
+/** Thrown into a query whose result nobody waits for any more (the filter changed). */
+function throwIfStale(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new DOMException('A newer query replaced this one', 'AbortError');
+}
+
+async function keysPage(store: KeyValueStore, companyId: string, address: ScopeAddress, contains: string, cursor: string | null, limit: number, signal?: AbortSignal): Promise<KeysResult> {
+  throwIfStale(signal);
+  const [page] = await store.batch(companyId, [{ op: 'keys', scope: address.scope, scopeKey: address.scopeKey, contains, limit, cursor }]);
+  throwIfStale(signal);
+  if (page?.op !== 'keys') throw new Error(`The ${store.kind} store answered a keys op with ${page?.op ?? 'nothing'}`);
+  return page;
+}
+
+/** Every key name of a scope matching `contains`, page by page (for "select all matching"). */
+export async function listAllKeyNames(store: KeyValueStore, companyId: string, address: ScopeAddress, contains: string): Promise<string[]> {
+  const names: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: KeysResult = await keysPage(store, companyId, address, contains, cursor, LIST_MAX_LIMIT);
+    names.push(...page.keys);
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return names;
+}
+
+/** Pages through `list` until the scope is exhausted (every value decrypted: small scopes only). */
 export async function listAllEntries(store: KeyValueStore, companyId: string, address: ScopeAddress, prefix: string): Promise<Entry[]> {
   const entries: Entry[] = [];
   let cursor: string | null = null;
@@ -28,14 +59,112 @@ export async function listAllEntries(store: KeyValueStore, companyId: string, ad
   return entries;
 }
 
+/** Every entry of a scope with its value, for the Inspector's `@{kv.…}` completions. */
 export function useKeyList(address: ScopeAddress | null, prefix: string) {
   const store = useStorage((s) => s.store);
   const companyId = useStorage((s) => s.companyId);
   return useQuery({
-    queryKey: [KV_QUERY_ROOT, store?.kind ?? 'none', companyId, address?.scope, address?.scopeKey, prefix],
+    queryKey: [...scopeQueryKey(store?.kind ?? 'none', companyId, address), 'all-entries', prefix],
     queryFn: () => listAllEntries(store as KeyValueStore, companyId, address as ScopeAddress, prefix),
     enabled: store !== null && address !== null,
-    placeholderData: (previous) => previous,
+  });
+}
+
+function scopeQueryKey(kind: string, companyId: string, address: ScopeAddress | null) {
+  return [KV_QUERY_ROOT, kind, companyId, address?.scope, address?.scopeKey] as const;
+}
+
+/**
+ * The names of a scope's keys matching `contains`, a page (1,000 names, one request) at a time:
+ * `fetchNextPage` as the list scrolls. While a new filter loads, the previous filter's rows stay
+ * (same scope only: another scope's rows and count are never shown as this one's).
+ */
+export function useKeyNames(address: ScopeAddress | null, contains: string) {
+  const store = useStorage((s) => s.store);
+  const companyId = useStorage((s) => s.companyId);
+  const scoped = scopeQueryKey(store?.kind ?? 'none', companyId, address);
+  return useInfiniteQuery({
+    queryKey: [...scoped, 'names', contains],
+    queryFn: ({ pageParam, signal }) => keysPage(store as KeyValueStore, companyId, address as ScopeAddress, contains, pageParam, LIST_MAX_LIMIT, signal),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
+    enabled: store !== null && address !== null,
+    placeholderData: (previous, previousQuery) => (sameScope(previousQuery?.queryKey, scoped) ? previous : undefined),
+  });
+}
+
+function sameScope(queryKey: readonly unknown[] | undefined, scoped: readonly unknown[]): boolean {
+  return queryKey !== undefined && scoped.every((part, i) => queryKey[i] === part);
+}
+
+/** How many keys the scope holds, from the store's index (no value read). */
+export function useKeyCount(address: ScopeAddress | null) {
+  const store = useStorage((s) => s.store);
+  const companyId = useStorage((s) => s.companyId);
+  return useQuery({
+    queryKey: [...scopeQueryKey(store?.kind ?? 'none', companyId, address), 'count'],
+    queryFn: async ({ signal }) => (await keysPage(store as KeyValueStore, companyId, address as ScopeAddress, '', null, 1, signal)).total,
+    enabled: store !== null && address !== null,
+  });
+}
+
+async function readEntries(store: KeyValueStore, companyId: string, address: ScopeAddress, keys: readonly string[]): Promise<Map<string, Entry>> {
+  const results = await store.batch(companyId, keys.map((key) => ({ op: 'get' as const, scope: address.scope, scopeKey: address.scopeKey, key })));
+  const entries = new Map<string, Entry>();
+  for (const result of results) if (result.op === 'get' && result.entry) entries.set(result.entry.key, result.entry);
+  return entries;
+}
+
+/** What a row shows of its entry; the value itself is not kept once its size is known. */
+export interface RowFacts {
+  valueType: ValueType;
+  bytes: number;
+  updatedAt: string;
+}
+
+/**
+ * The facts of the rows in view: `names` cut into chunks of `VALUE_CHUNK`, one batch of gets
+ * per chunk, so only visible rows are decrypted and a chunk scrolled past stays cached (as
+ * facts: scrolling through 100,000 keys does not keep 100,000 values in memory).
+ */
+export function useVisibleRows(address: ScopeAddress | null, names: readonly string[], first: number, last: number): Map<string, RowFacts> {
+  const store = useStorage((s) => s.store);
+  const companyId = useStorage((s) => s.companyId);
+  const chunks: string[][] = [];
+  if (last >= first) {
+    for (let chunk = Math.floor(first / VALUE_CHUNK); chunk <= Math.floor(last / VALUE_CHUNK); chunk++) {
+      const keys = names.slice(chunk * VALUE_CHUNK, (chunk + 1) * VALUE_CHUNK);
+      if (keys.length > 0) chunks.push(keys);
+    }
+  }
+  return useQueries({
+    queries: chunks.map((keys) => ({
+      queryKey: [...scopeQueryKey(store?.kind ?? 'none', companyId, address), 'rows', keys.join('\n')],
+      queryFn: async () => {
+        const facts = new Map<string, RowFacts>();
+        for (const [key, entry] of await readEntries(store as KeyValueStore, companyId, address as ScopeAddress, keys)) {
+          facts.set(key, { valueType: entry.valueType, bytes: jsonByteLength(entry.value), updatedAt: entry.updatedAt });
+        }
+        return facts;
+      },
+      enabled: store !== null && address !== null,
+    })),
+    combine: (results) => {
+      const merged = new Map<string, RowFacts>();
+      for (const result of results) for (const [key, facts] of result.data ?? []) merged.set(key, facts);
+      return merged;
+    },
+  });
+}
+
+/** One key's entry (the opened key), or null when it is gone. */
+export function useKeyEntry(address: ScopeAddress | null, key: string | null) {
+  const store = useStorage((s) => s.store);
+  const companyId = useStorage((s) => s.companyId);
+  return useQuery({
+    queryKey: [...scopeQueryKey(store?.kind ?? 'none', companyId, address), 'entry', key],
+    queryFn: async () => (await readEntries(store as KeyValueStore, companyId, address as ScopeAddress, [key as string])).get(key as string) ?? null,
+    enabled: store !== null && address !== null && key !== null,
   });
 }
 
@@ -43,6 +172,8 @@ export interface KeyWrite extends ScopeAddress {
   key: string;
   value: JsonValue;
   valueType: ValueType;
+  /** Expire after this many seconds; null or absent: never. */
+  ttlSeconds?: number | null;
 }
 
 export function invalidateKeys(client: QueryClient): Promise<void> {
@@ -55,7 +186,10 @@ export function useSaveKey() {
   return useMutation({
     mutationFn: async (write: KeyWrite) => {
       if (!store) throw new Error('The store is not ready yet');
-      const [result] = await store.batch(companyId, [{ op: 'set', scope: write.scope, scopeKey: write.scopeKey, key: write.key, value: write.value, valueType: write.valueType }]);
+      const [result] = await store.batch(companyId, [{
+        op: 'set', scope: write.scope, scopeKey: write.scopeKey, key: write.key, value: write.value, valueType: write.valueType,
+        ...(write.ttlSeconds ? { ttlSeconds: write.ttlSeconds } : {}),
+      }]);
       return result;
     },
     onSuccess: () => notifyKeysChanged(),
@@ -74,10 +208,89 @@ export function useDeleteKey() {
   });
 }
 
-/** Refreshes every key query when keys change (runs, the panel, another tab). */
+/**
+ * Most ops per batch for a store: the server takes `API_MAX_OPS` per request; the browser store
+ * has no such limit, so a bulk change there is always one atomic batch.
+ */
+export function opsPerBatch(store: KeyValueStore): number {
+  return store.kind === 'http' ? API_MAX_OPS : Number.POSITIVE_INFINITY;
+}
+
+/** Runs ops in as few batches as the store allows (one, unless the server's limit splits them). */
+async function runInBatches(store: KeyValueStore, companyId: string, ops: KvOp[], groupSize: number) {
+  const per = Math.max(groupSize, Math.floor(opsPerBatch(store) / groupSize) * groupSize);
+  const results = [];
+  for (let start = 0; start < ops.length; start += per) results.push(...await store.batch(companyId, ops.slice(start, start + per)));
+  return results;
+}
+
+/**
+ * Deletes `keys` and returns what they held, for undo: each key is read and deleted in the same
+ * batch, so the copy is exactly what was removed.
+ */
+export async function deleteKeys(store: KeyValueStore, companyId: string, address: ScopeAddress, keys: readonly string[]): Promise<Entry[]> {
+  const ops = keys.flatMap((key): KvOp[] => [
+    { op: 'get', scope: address.scope, scopeKey: address.scopeKey, key },
+    { op: 'delete', scope: address.scope, scopeKey: address.scopeKey, key },
+  ]);
+  const results = await runInBatches(store, companyId, ops, 2);
+  return results.flatMap((result) => (result.op === 'get' && result.entry ? [result.entry] : []));
+}
+
+/** Writes deleted entries back (value, type and remaining time to live); expired ones stay gone. */
+export async function restoreEntries(store: KeyValueStore, companyId: string, entries: readonly Entry[], now = Date.now()): Promise<number> {
+  const ops = entries.flatMap((entry): KvOp[] => {
+    const ttlSeconds = entry.expiresAt === null ? null : (Date.parse(entry.expiresAt) - now) / 1000;
+    if (ttlSeconds !== null && ttlSeconds <= 0) return [];
+    return [{ op: 'set', scope: entry.scope, scopeKey: entry.scopeKey, key: entry.key, value: entry.value, ...(ttlSeconds === null ? {} : { ttlSeconds }) }];
+  });
+  await runInBatches(store, companyId, ops, 1);
+  return ops.length;
+}
+
+export function useBulkDelete() {
+  const store = useStorage((s) => s.store);
+  const companyId = useStorage((s) => s.companyId);
+  return useMutation({
+    mutationFn: async ({ address, keys }: { address: ScopeAddress; keys: readonly string[] }) => {
+      if (!store) throw new Error('The store is not ready yet');
+      return deleteKeys(store, companyId, address, keys);
+    },
+    onSuccess: () => notifyKeysChanged(),
+  });
+}
+
+export function useRestoreEntries() {
+  const store = useStorage((s) => s.store);
+  const companyId = useStorage((s) => s.companyId);
+  return useMutation({
+    mutationFn: async (entries: readonly Entry[]) => {
+      if (!store) throw new Error('The store is not ready yet');
+      return restoreEntries(store, companyId, entries);
+    },
+    onSuccess: () => notifyKeysChanged(),
+  });
+}
+
+/**
+ * Refreshes every key query when keys change (runs, the panel, another tab). A burst of changes
+ * (a bulk write in 100 batches) becomes one refresh per frame, not one per batch.
+ */
 export function useLiveKeyRefresh(): void {
   const client = useQueryClient();
-  useEffect(() => subscribeToStoreChanges(() => void invalidateKeys(client)), [client]);
+  useEffect(() => {
+    let pending: ReturnType<typeof setTimeout> | undefined;
+    const stop = subscribeToStoreChanges(() => {
+      pending ??= setTimeout(() => {
+        pending = undefined;
+        void invalidateKeys(client);
+      }, 16);
+    });
+    return () => {
+      stop();
+      if (pending !== undefined) clearTimeout(pending);
+    };
+  }, [client]);
 }
 
 export function formatBytes(bytes: number): string {

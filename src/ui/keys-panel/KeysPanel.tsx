@@ -1,17 +1,15 @@
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { useRef, useState } from 'react';
-import { jsonByteLength } from '../../kv/operations';
+import { useState } from 'react';
 import { SCOPES, type Entry, type Scope } from '../../kv/types';
-import { formatBytes, useKeyList, useLiveKeyRefresh, type ScopeAddress } from '../api/keys';
+import { listAllKeyNames, useBulkDelete, useKeyCount, useKeyEntry, useKeyNames, useLiveKeyRefresh, useRestoreEntries, type ScopeAddress } from '../api/keys';
 import { useStorage } from '../api/storage';
 import { CollapsiblePanel } from '../atoms/CollapsiblePanel';
-import { useEditor, useSidePanels } from '../store';
+import { ConfirmDialog } from '../atoms/Dialog';
+import { toast, useEditor, useSidePanels } from '../store';
 import { KeyDetails } from './KeyDetails';
 import { KeyEditor } from './KeyEditor';
+import { KeyList } from './KeyList';
 import { StorageProblemNotice } from './StorageProblemNotice';
-import { relativeTime } from './key-paths';
-
-const ROW_HEIGHT = 30;
+import { countLabel, rangeBetween } from './selection';
 
 const SCOPE_HINTS: Record<Scope, (meta: { id: string; groupId?: string | undefined }) => string> = {
   flow: (meta) => `flow: keys of this blueprint (${meta.id})`,
@@ -19,21 +17,94 @@ const SCOPE_HINTS: Record<Scope, (meta: { id: string; groupId?: string | undefin
   global: () => 'global: keys of the whole workspace',
 };
 
+/** What the last bulk delete removed, until it is undone or replaced. */
+interface Deleted { entries: Entry[]; scope: Scope }
+
 export function KeysPanel() {
   useLiveKeyRefresh();
   const meta = useEditor((s) => s.meta);
   const storageStatus = useStorage((s) => s.status);
+  const store = useStorage((s) => s.store);
+  const companyId = useStorage((s) => s.companyId);
   const [scope, setScope] = useState<Scope>('flow');
-  const [prefix, setPrefix] = useState('');
-  const [selectedKey, setSelectedKey] = useState<string | null>(null);
+  const [filter, setFilter] = useState('');
+  const [openedKey, setOpenedKey] = useState<string | null>(null);
   const [adding, setAdding] = useState(false);
+  const [selection, setSelection] = useState<ReadonlySet<string>>(new Set());
+  const [anchor, setAnchor] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const [selectingAll, setSelectingAll] = useState(false);
+  const [deleted, setDeleted] = useState<Deleted | null>(null);
   const expanded = useSidePanels((s) => !s.collapsed.keys);
   const toggle = useSidePanels((s) => s.toggle);
   const address: ScopeAddress | null =
     scope === 'flow' ? { scope, scopeKey: meta.id } : scope === 'global' ? { scope, scopeKey: '' } : meta.groupId ? { scope, scopeKey: meta.groupId } : null;
-  const list = useKeyList(address, prefix);
-  const entries = list.data ?? [];
-  const selected = entries.find((e) => e.key === selectedKey) ?? null;
+  const trimmedFilter = filter.trim();
+  const names = useKeyNames(address, trimmedFilter);
+  const count = useKeyCount(address);
+  const opened = useKeyEntry(address, openedKey);
+  const bulkDelete = useBulkDelete();
+  const restore = useRestoreEntries();
+  const loadedNames = names.data?.pages.flatMap((page) => page.keys) ?? [];
+  const matching = names.data?.pages[0]?.total ?? 0;
+
+  const clearSelection = () => {
+    setSelection(new Set());
+    setAnchor(null);
+  };
+  // A selection belongs to the list it was made in: a new scope or filter starts a new one, so
+  // "Delete selected" never removes keys that are out of view.
+  const changeScope = (next: Scope) => {
+    setScope(next);
+    setOpenedKey(null);
+    clearSelection();
+  };
+  const toggleKey = (key: string, extend: boolean) => {
+    const next = new Set(selection);
+    if (extend && anchor !== null) {
+      for (const name of rangeBetween(loadedNames, anchor, key)) next.add(name);
+    } else if (next.has(key)) next.delete(key);
+    else next.add(key);
+    setSelection(next);
+    if (!extend) setAnchor(key);
+  };
+  const selectAllMatching = async () => {
+    if (!store || !address) return;
+    setSelectingAll(true);
+    try {
+      setSelection(new Set(await listAllKeyNames(store, companyId, address, trimmedFilter)));
+    } catch (error) {
+      toast('error', `Could not select the keys: ${(error as Error).message}`);
+    } finally {
+      setSelectingAll(false);
+    }
+  };
+  const deleteSelected = () => {
+    setConfirming(false);
+    if (!address) return;
+    const keys = [...selection];
+    bulkDelete.mutate({ address, keys }, {
+      onSuccess: (entries) => {
+        clearSelection();
+        setDeleted({ entries, scope: address.scope });
+      },
+      onError: (error) => toast('error', `Could not delete the ${keys.length} selected keys; nothing was deleted in the batch that failed: ${error.message}`),
+    });
+  };
+  const undoDelete = () => {
+    if (!deleted) return;
+    restore.mutate(deleted.entries, {
+      onSuccess: (restored) => {
+        setDeleted(null);
+        toast('success', `Restored ${countLabel(restored)}.`);
+      },
+      onError: (error) => toast('error', `Could not restore the deleted keys: ${error.message}`),
+    });
+  };
+
+  // The opened key shows once read; if it is gone (deleted elsewhere) the list shows instead.
+  const showingKey = openedKey !== null && (opened.isPending || Boolean(opened.data));
+  const countText = count.data === undefined ? '' : trimmedFilter && names.data ? `${matching.toLocaleString('en-US')} of ${countLabel(count.data)}` : countLabel(count.data);
 
   return (
     <CollapsiblePanel
@@ -41,22 +112,51 @@ export function KeysPanel() {
       className="keys-panel"
       expanded={expanded}
       onToggle={() => toggle('keys')}
-      aside={<span className="panel-title__count">{list.data ? `${entries.length}${entries.length === 1 ? ' key' : ' keys'}` : ''}</span>}
+      aside={<span className="panel-title__count">{countText}</span>}
     >
       <div className="keys-panel__controls">
         {/* The labels are the bare scope names so the narrow panel shows them whole; what each
             scope covers is in the titles. */}
-        <select aria-label="Scope" value={scope} onChange={(e) => { setScope(e.target.value as Scope); setSelectedKey(null); }} title={SCOPE_HINTS[scope](meta)}>
+        <select aria-label="Scope" value={scope} onChange={(e) => changeScope(e.target.value as Scope)} title={SCOPE_HINTS[scope](meta)}>
           {SCOPES.map((value) => <option key={value} value={value} title={SCOPE_HINTS[value](meta)}>{value}</option>)}
         </select>
-        <input type="search" aria-label="Filter keys" placeholder="Filter by prefix" value={prefix} onChange={(e) => setPrefix(e.target.value)} />
-        <button type="button" className="btn" onClick={() => { setAdding(true); setSelectedKey(null); }} disabled={!address || storageStatus !== 'ready'}>Add key</button>
+        <input type="search" aria-label="Filter keys" placeholder="Filter keys (any part of the name)" value={filter} onChange={(e) => { setFilter(e.target.value); clearSelection(); }} />
+        <button type="button" className="btn" onClick={() => { setAdding(true); setOpenedKey(null); }} disabled={!address || storageStatus !== 'ready'}>Add key</button>
       </div>
+      {deleted && !adding && !showingKey && (
+        <div className="keys-panel__notice" role="status">
+          <span>Deleted {countLabel(deleted.entries.length)} from {deleted.scope}.</span>
+          <button type="button" className="btn btn--small" onClick={undoDelete} disabled={restore.isPending}>{restore.isPending ? 'Restoring…' : 'Undo'}</button>
+          <button type="button" className="link" aria-label="Dismiss" onClick={() => setDeleted(null)}>×</button>
+        </div>
+      )}
+      {address && names.data && matching > 0 && !adding && !showingKey && (
+        <div className="keys-panel__selection" aria-label="Selection">
+          {selection.size > 0 ? (
+            <>
+              <span className="keys-panel__selected">{selection.size.toLocaleString('en-US')} selected</span>
+              <button type="button" className="btn btn--small btn--ghost-danger" onClick={() => setConfirming(true)} disabled={bulkDelete.isPending}>
+                {bulkDelete.isPending ? 'Deleting…' : 'Delete selected'}
+              </button>
+              <button type="button" className="link" onClick={clearSelection}>Clear</button>
+            </>
+          ) : (
+            <span className="muted">Tick keys to select them; shift-click selects a range.</span>
+          )}
+          {selection.size < matching && (
+            <button type="button" className="link keys-panel__select-all" onClick={() => void selectAllMatching()} disabled={selectingAll}>
+              {selectingAll ? 'Selecting…' : `Select all ${matching.toLocaleString('en-US')}${trimmedFilter ? ' matching' : ''}`}
+            </button>
+          )}
+        </div>
+      )}
       <div className="keys-panel__body">
         {adding && address ? (
           <KeyEditor address={address} onDone={() => setAdding(false)} />
-        ) : selected && address ? (
-          <KeyDetails entry={selected} address={address} onClose={() => setSelectedKey(null)} />
+        ) : openedKey !== null && address && opened.data ? (
+          <KeyDetails entry={opened.data} address={address} onClose={() => setOpenedKey(null)} />
+        ) : openedKey !== null && opened.isPending ? (
+          <div className="empty-state"><div className="spinner" aria-hidden="true" /> <span className="muted">Reading {openedKey}…</span></div>
         ) : storageStatus === 'unavailable' ? (
           <StorageProblemNotice />
         ) : !address ? (
@@ -64,59 +164,44 @@ export function KeysPanel() {
             <div className="empty-state__title">No flow group</div>
             <div className="muted">This blueprint has no group. Set a flow group in the blueprint settings (click the canvas background).</div>
           </div>
-        ) : list.isPending ? (
+        ) : names.isPending ? (
           <div className="empty-state"><div className="spinner" aria-hidden="true" /> <span className="muted">Loading keys…</span></div>
-        ) : list.isError ? (
+        ) : names.isError ? (
           <div className="empty-state" role="alert">
             <div className="empty-state__title">Could not load keys</div>
-            <div className="muted">{list.error.message}</div>
-            <button type="button" className="btn" onClick={() => void list.refetch()} disabled={list.isFetching}>{list.isFetching ? 'Retrying…' : 'Retry'}</button>
+            <div className="muted">{names.error.message}</div>
+            <button type="button" className="btn" onClick={() => void names.refetch()} disabled={names.isFetching}>{names.isFetching ? 'Retrying…' : 'Retry'}</button>
           </div>
-        ) : entries.length === 0 ? (
+        ) : matching === 0 ? (
           <div className="empty-state">
-            <div className="empty-state__title">{prefix ? `No keys start with “${prefix}”` : 'No keys in this scope yet'}</div>
-            <div className="muted">{prefix ? 'Clear the filter to see every key.' : 'Run the blueprint or add a key.'}</div>
+            <div className="empty-state__title">{trimmedFilter ? `No key contains “${trimmedFilter}”` : 'No keys in this scope yet'}</div>
+            <div className="muted">{trimmedFilter ? 'Clear the filter to see every key.' : 'Run the blueprint or add a key.'}</div>
           </div>
         ) : (
-          <KeyList entries={entries} selectedKey={selectedKey} onSelect={(key) => { setSelectedKey(key); setAdding(false); }} />
+          <KeyList
+            // A new scope or filter is a new list: it starts at the top.
+            key={`${scope}\u0000${trimmedFilter}`}
+            address={address}
+            names={loadedNames}
+            total={matching}
+            filter={trimmedFilter}
+            selection={selection}
+            openedKey={openedKey}
+            loadMore={() => { if (names.hasNextPage && !names.isFetchingNextPage) void names.fetchNextPage(); }}
+            onOpen={(key) => { setOpenedKey(key); setAdding(false); }}
+            onToggle={toggleKey}
+          />
         )}
       </div>
+      {confirming && (
+        <ConfirmDialog
+          title="Delete keys"
+          message={<>Delete {countLabel(selection.size)} from the {scope} scope? Blueprints that read them will take their error out. You can undo this right after.</>}
+          confirmLabel={`Delete ${countLabel(selection.size)}`}
+          onCancel={() => setConfirming(false)}
+          onConfirm={deleteSelected}
+        />
+      )}
     </CollapsiblePanel>
-  );
-}
-
-function KeyList({ entries, selectedKey, onSelect }: { entries: Entry[]; selectedKey: string | null; onSelect(key: string): void }) {
-  const scroller = useRef<HTMLDivElement>(null);
-  const virtualizer = useVirtualizer({ count: entries.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
-  const now = Date.now();
-  return (
-    <>
-    <div className="key-list__header" aria-hidden="true">
-      <span>Key</span><span>Type</span><span>Size</span><span>Updated</span>
-    </div>
-    <div className="key-list" ref={scroller}>
-      <div role="list" aria-label="Keys" style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
-        {virtualizer.getVirtualItems().map((item) => {
-          const entry = entries[item.index] as Entry;
-          return (
-            <div
-              key={entry.id}
-              role="listitem"
-              className={`key-row${entry.key === selectedKey ? ' key-row--selected' : ''}`}
-              style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${item.start}px)` }}
-              data-key={entry.key}
-            >
-              <button type="button" className="key-row__button" onClick={() => onSelect(entry.key)} title={entry.key}>
-                <span className="key-row__key">{entry.key}</span>
-                <span className={`badge badge--${entry.valueType}`}>{entry.valueType}</span>
-                <span className="key-row__size">{formatBytes(jsonByteLength(entry.value))}</span>
-                <span className="key-row__time" title={entry.updatedAt}>{relativeTime(entry.updatedAt, now)}</span>
-              </button>
-            </div>
-          );
-        })}
-      </div>
-    </div>
-    </>
   );
 }

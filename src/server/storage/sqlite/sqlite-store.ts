@@ -16,7 +16,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Statement } from 'better-sqlite3';
 import { KvError, isKvError } from '../../../kv/errors';
-import { executeBatch, snapshotOps, type BatchOptions, type BatchReader, type BatchWrite, type ListedRows, type ListQuery, type RowPresence } from '../../../kv/operations';
+import { executeBatch, snapshotOps, type BatchOptions, type BatchReader, type BatchWrite, type KeyPage, type KeyQuery, type ListedRows, type ListQuery, type RowPresence } from '../../../kv/operations';
 import { nestsDeeperThan } from '../../../kv/json';
 import { JSON_MAX_DEPTH, type Entry, type JsonValue, type KeyValueStore, type KvOp, type KvOpResult, type Scope, type ValueType } from '../../../kv/types';
 import { DataDirectoryError } from '../types';
@@ -73,11 +73,14 @@ interface StampRow { key: string; id: string; version: number; expires_at: strin
 
 type ListParams = [companyId: string, scope: string, scopeKey: string, from: string, to: string, prefixLength: number, prefix: string, afterKey: string | null, afterKeyAgain: string | null, now: string, limit: number];
 type RowParams = [companyId: string, scope: string, scopeKey: string, key: string];
+/** `pattern` is `%contains%` with LIKE's wildcards escaped; LIKE ignores ASCII case, as `contains` does. */
+interface KeyNameParams { companyId: string; scope: string; scopeKey: string; from: string; to: string; prefixLength: number; prefix: string; contains: string; pattern: string; now: string }
 
 /** What phase 1 saw: a row's stamp (`null`: no row) or a list query and the stamps it returned. */
 type Observation =
   | { kind: 'row'; params: RowParams; stamp: string | null }
-  | { kind: 'list'; params: ListParams; stamps: string[] };
+  | { kind: 'list'; params: ListParams; stamps: string[] }
+  | { kind: 'keys'; params: KeyNameParams & { afterKey: string | null; limit: number }; stamps: string[]; total: number };
 
 interface SealedWrite { write: BatchWrite; ciphertext: Buffer | null }
 
@@ -108,6 +111,8 @@ export class SqliteStore implements KeyValueStore {
   private readonly selectStamp: Statement<RowParams, StampRow>;
   private readonly selectList: Statement<ListParams, EntryRow>;
   private readonly selectListStamps: Statement<ListParams, StampRow>;
+  private readonly selectKeyNames: Statement<[KeyNameParams & { afterKey: string | null; limit: number }], StampRow>;
+  private readonly countKeyNames: Statement<[KeyNameParams], { total: number }>;
   private readonly upsertRow: Statement<[EntryRow]>;
   private readonly deleteRow: Statement<RowParams>;
   private readonly purgeExpired: Statement<[string, number]>;
@@ -131,6 +136,13 @@ export class SqliteStore implements KeyValueStore {
     this.selectStamp = this.db.prepare(`SELECT key, id, version, expires_at FROM kv_entries WHERE ${identity}`);
     this.selectList = this.db.prepare(`SELECT * FROM kv_entries WHERE ${listWhere}`);
     this.selectListStamps = this.db.prepare(`SELECT key, id, version, expires_at FROM kv_entries WHERE ${listWhere}`);
+    // Key names only: the identity index holds them in order, and no value is read or decrypted.
+    const namesWhere = `company_id = @companyId AND scope = @scope AND scope_key = @scopeKey AND key >= @from AND key < @to
+      AND substr(key, 1, @prefixLength) = @prefix AND (@contains = '' OR key LIKE @pattern ESCAPE '\\')
+      AND (expires_at IS NULL OR expires_at > @now)`;
+    this.selectKeyNames = this.db.prepare(`SELECT key, id, version, expires_at FROM kv_entries WHERE ${namesWhere}
+      AND (@afterKey IS NULL OR key > @afterKey) ORDER BY key LIMIT @limit`);
+    this.countKeyNames = this.db.prepare(`SELECT count(*) AS total FROM kv_entries WHERE ${namesWhere}`);
     this.upsertRow = this.db.prepare(`INSERT INTO kv_entries
         (id, company_id, scope, scope_key, key, value_ciphertext, value_type, version, created_at, updated_at, expires_at)
       VALUES (@id, @company_id, @scope, @scope_key, @key, @value_ciphertext, @value_type, @version, @created_at, @updated_at, @expires_at)
@@ -265,6 +277,15 @@ export class SqliteStore implements KeyValueStore {
         }
         return { entries: entries.slice(0, query.limit), damagedKeys };
       },
+      keys: (scope: Scope, scopeKey: string, query: KeyQuery): KeyPage => {
+        const params = {
+          companyId, scope, scopeKey, from: query.prefix, to: query.prefix + AFTER_ALL_KEYS, prefixLength: query.prefix.length,
+          prefix: query.prefix, contains: query.contains, pattern: `%${query.contains.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`, now: query.now, afterKey: query.afterKey, limit: query.limit,
+        };
+        const { rows, total } = this.guard(() => this.readKeyNames(params));
+        observations.push({ kind: 'keys', params, stamps: rows.map(stampOf), total });
+        return { keys: rows.map((row) => row.key), total };
+      },
     };
   }
 
@@ -308,9 +329,22 @@ export class SqliteStore implements KeyValueStore {
         const row = this.selectStamp.get(...seen.params);
         return (row ? stampOf(row) : null) === seen.stamp;
       }
+      if (seen.kind === 'keys') {
+        const { rows, total } = this.readKeyNames(seen.params);
+        return total === seen.total && rows.length === seen.stamps.length && rows.every((row, i) => stampOf(row) === seen.stamps[i]);
+      }
       const rows = this.selectListStamps.all(...seen.params);
       return rows.length === seen.stamps.length && rows.every((row, i) => stampOf(row) === seen.stamps[i]);
     });
+  }
+
+  /** One page of names and the count of every match, read as one snapshot. */
+  private readKeyNames(params: KeyNameParams & { afterKey: string | null; limit: number }): { rows: StampRow[]; total: number } {
+    const { afterKey, limit, ...filter } = params;
+    return this.db.transaction(() => ({
+      rows: this.selectKeyNames.all({ ...filter, afterKey, limit }),
+      total: this.countKeyNames.get(filter)?.total ?? 0,
+    })).deferred();
   }
 
   private toEntry(row: EntryRow): Entry {

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { API_MAX_OPS } from '../../kv/api-schema';
+import { MemoryStore } from '../../kv/memory';
+import type { KeyValueStore, KvOp, KvOpResult } from '../../kv/types';
+import { deleteKeys, listAllKeyNames, restoreEntries } from './keys';
+
+const COMPANY = 'default';
+const GLOBAL = { scope: 'global' as const, scopeKey: '' };
+
+/** A memory store that records each batch's size, and calls itself `http` when asked to. */
+function recordingStore(kind = 'memory') {
+  const inner = new MemoryStore();
+  const batches: number[] = [];
+  const store: KeyValueStore = {
+    kind,
+    batch: (companyId: string, ops: KvOp[]): Promise<KvOpResult[]> => {
+      batches.push(ops.length);
+      return inner.batch(companyId, ops);
+    },
+    getById: (companyId, id) => inner.getById(companyId, id),
+    deleteById: (companyId, id) => inner.deleteById(companyId, id),
+    close: () => inner.close(),
+  };
+  return { store, batches, inner };
+}
+
+async function seed(store: KeyValueStore, count: number, extra: Partial<Extract<KvOp, { op: 'set' }>> = {}) {
+  await store.batch(COMPANY, Array.from({ length: count }, (_, i) => ({ op: 'set' as const, scope: 'global' as const, key: `k${String(i).padStart(5, '0')}`, value: { n: i }, ...extra })));
+}
+
+describe('bulk delete and undo of the keys panel', () => {
+  it('deletes every selected key in one batch and hands back exactly what they held', async () => {
+    const { store, batches } = recordingStore();
+    await seed(store, 30);
+    batches.length = 0;
+    const deleted = await deleteKeys(store, COMPANY, GLOBAL, ['k00003', 'k00004', 'missing']);
+    expect(batches).toEqual([6]);
+    expect(deleted.map((entry) => [entry.key, entry.value])).toEqual([['k00003', { n: 3 }], ['k00004', { n: 4 }]]);
+    expect(await listAllKeyNames(store, COMPANY, GLOBAL, '0000')).toEqual(['k00000', 'k00001', 'k00002', 'k00005', 'k00006', 'k00007', 'k00008', 'k00009']);
+  });
+
+  it('undo writes the values back with the time they had left to live', async () => {
+    const { store } = recordingStore();
+    await seed(store, 2, { ttlSeconds: 600 });
+    const deleted = await deleteKeys(store, COMPANY, GLOBAL, ['k00000', 'k00001']);
+    const restored = await restoreEntries(store, COMPANY, deleted, Date.parse(deleted[0]!.expiresAt!) - 300_000);
+    expect(restored).toBe(2);
+    const [again] = await store.batch(COMPANY, [{ op: 'get', scope: 'global', key: 'k00000' }]);
+    const entry = again?.op === 'get' ? again.entry : null;
+    expect(entry?.value).toEqual({ n: 0 });
+    const leftMs = Date.parse(entry!.expiresAt!) - Date.now();
+    expect(leftMs).toBeGreaterThan(290_000);
+    expect(leftMs).toBeLessThan(310_000);
+  });
+
+  it('undo leaves out entries whose time ran out meanwhile', async () => {
+    const { store } = recordingStore();
+    await seed(store, 1, { ttlSeconds: 60 });
+    const deleted = await deleteKeys(store, COMPANY, GLOBAL, ['k00000']);
+    expect(await restoreEntries(store, COMPANY, deleted, Date.parse(deleted[0]!.expiresAt!) + 1)).toBe(0);
+    expect(await listAllKeyNames(store, COMPANY, GLOBAL, '')).toEqual([]);
+  });
+
+  it('through the server, a selection larger than one request is split at the op limit, keeping each get with its delete', async () => {
+    const { store, batches } = recordingStore('http');
+    const count = API_MAX_OPS / 2 + 10;
+    await seed(store, count);
+    batches.length = 0;
+    const keys = await listAllKeyNames(store, COMPANY, GLOBAL, '');
+    expect(keys).toHaveLength(count);
+    expect(Math.max(...batches)).toBe(1);
+    batches.length = 0;
+    const deleted = await deleteKeys(store, COMPANY, GLOBAL, keys);
+    expect(batches).toEqual([API_MAX_OPS, 20]);
+    expect(deleted).toHaveLength(count);
+  });
+});

@@ -1,0 +1,101 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useEffect, useRef } from 'react';
+import { formatBytes, useVisibleRows, type RowFacts, type ScopeAddress } from '../api/keys';
+import { relativeTime } from './key-paths';
+import { splitAtMatch } from './selection';
+
+const ROW_HEIGHT = 30;
+/** Ask for the next page of names this many rows before the loaded ones run out. */
+const LOAD_AHEAD_ROWS = 200;
+
+export interface KeyListProps {
+  address: ScopeAddress;
+  /** The names loaded so far, in key order; `total` rows in all. */
+  names: readonly string[];
+  total: number;
+  filter: string;
+  selection: ReadonlySet<string>;
+  openedKey: string | null;
+  loadMore(): void;
+  onOpen(key: string): void;
+  onToggle(key: string, extendRange: boolean): void;
+}
+
+/**
+ * The virtualised list: `total` rows tall from the first page, names paged in as it scrolls,
+ * and each visible row's type, size and age read (decrypted) only once it is in view.
+ */
+export function KeyList({ address, names, total, filter, selection, openedKey, loadMore, onOpen, onToggle }: KeyListProps) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({ count: total, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
+  const items = virtualizer.getVirtualItems();
+  const first = items[0]?.index ?? 0;
+  const last = items[items.length - 1]?.index ?? -1;
+  const facts = useVisibleRows(address, names, first, Math.min(last, names.length - 1));
+  const needsMore = last + LOAD_AHEAD_ROWS >= names.length && names.length < total;
+  useEffect(() => {
+    if (needsMore) loadMore();
+  }, [needsMore, names.length, loadMore]);
+  const now = Date.now();
+  return (
+    <>
+      <div className="key-list__header" aria-hidden="true">
+        <span /><span>Key</span><span>Type</span><span>Size</span><span>Updated</span>
+      </div>
+      <div className="key-list" ref={scroller}>
+        <div role="list" aria-label="Keys" style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+          {items.map((item) => {
+            const name = names[item.index];
+            const style = { position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${item.start}px)` } as const;
+            if (name === undefined) {
+              return <div key={`pending-${item.index}`} role="listitem" className="key-row key-row--pending" style={style} aria-busy="true" />;
+            }
+            const selected = selection.has(name);
+            return (
+              <div
+                key={name}
+                role="listitem"
+                className={`key-row${name === openedKey ? ' key-row--opened' : ''}${selected ? ' key-row--selected' : ''}`}
+                style={style}
+                data-key={name}
+              >
+                <input
+                  type="checkbox"
+                  className="key-row__check"
+                  aria-label={`Select ${name}`}
+                  checked={selected}
+                  // The click carries shiftKey; onChange follows it with the checked state React keeps.
+                  onClick={(e) => onToggle(name, e.shiftKey)}
+                  onChange={() => undefined}
+                />
+                <button type="button" className="key-row__button" onClick={() => onOpen(name)} title={name}>
+                  <KeyName name={name} filter={filter} />
+                  <RowDetails facts={facts.get(name)} now={now} />
+                </button>
+              </div>
+            );
+          })}
+        </div>
+      </div>
+    </>
+  );
+}
+
+function KeyName({ name, filter }: { name: string; filter: string }) {
+  const parts = splitAtMatch(name, filter);
+  if (!parts) return <span className="key-row__key">{name}</span>;
+  return <span className="key-row__key">{parts.before}<mark>{parts.match}</mark>{parts.after}</span>;
+}
+
+function RowDetails({ facts, now }: { facts: RowFacts | undefined; now: number }) {
+  if (!facts) {
+    return <><span className="badge badge--pending" aria-hidden="true">…</span><span className="key-row__size" /><span className="key-row__time" /></>;
+  }
+  return (
+    <>
+      <span className={`badge badge--${facts.valueType}`}>{facts.valueType}</span>
+      <span className="key-row__size">{formatBytes(facts.bytes)}</span>
+      <span className="key-row__time" title={facts.updatedAt}>{relativeTime(facts.updatedAt, now)}</span>
+    </>
+  );
+}

@@ -1,0 +1,22 @@
+/** Pure helpers of the keys list: ranges for shift-click, counts, the filter's match. */
+
+/** The names from `from` to `to` inclusive, in list order, whichever comes first; [] if either is not loaded. */
+export function rangeBetween(names: readonly string[], from: string, to: string): string[] {
+  const a = names.indexOf(from);
+  const b = names.indexOf(to);
+  if (a < 0 || b < 0) return b < 0 ? [] : [to];
+  return names.slice(Math.min(a, b), Math.max(a, b) + 1);
+}
+
+/** "1 key", "100,000 keys". */
+export function countLabel(count: number): string {
+  return `${count.toLocaleString('en-US')} ${count === 1 ? 'key' : 'keys'}`;
+}
+
+/** A key split around the first case-insensitive occurrence of `filter`, for highlighting. */
+export function splitAtMatch(name: string, filter: string): { before: string; match: string; after: string } | null {
+  if (filter === '') return null;
+  const at = name.toLowerCase().indexOf(filter.toLowerCase());
+  if (at < 0) return null;
+  return { before: name.slice(0, at), match: name.slice(at, at + filter.length), after: name.slice(at + filter.length) };
+}
