@@ -2,7 +2,8 @@ import { useReactFlow } from '@xyflow/react';
 import { useShallow } from 'zustand/react/shallow';
 import { useStorage } from '../api/storage';
 import { Icon } from '../atoms/Icon';
-import { useEditor, useRun } from '../store';
+import { useEditor, useRun, useRunInput } from '../store';
+import { draftProblem } from '../store/run-input-store';
 import { COMMANDS, type CommandName, type CommandState } from './editor-commands';
 import { commandTooltip, isEnabled } from './registry';
 
@@ -11,7 +12,8 @@ export function useCommandState(): CommandState {
   const history = useEditor(useShallow((s) => ({ canUndo: s.history.past.length > 0, canRedo: s.history.future.length > 0 })));
   const running = useRun((s) => s.view.status === 'running');
   const storage = useStorage(useShallow((s) => ({ storageReady: s.status === 'ready', storageMessage: s.message })));
-  return { ...history, running, ...storage };
+  const inputProblem = useRunInput(draftProblem);
+  return { ...history, running, ...storage, inputProblem };
 }
 
 /**

@@ -7,7 +7,8 @@ import type { JsonValue } from '../../engine/types';
 import { storageStore } from '../api/storage';
 import { layoutPositions } from '../lib/auto-layout';
 import { FIT_VIEW_OPTIONS } from '../lib/view-options';
-import { editorStore, runStore, toast } from '../store';
+import { editorStore, runInputStore, runStore, toast } from '../store';
+import { draftProblem } from '../store/run-input-store';
 import type { IconName } from '../atoms/Icon';
 import type { Command } from './registry';
 
@@ -18,6 +19,8 @@ export interface CommandState {
   running: boolean;
   storageReady: boolean;
   storageMessage: string | null;
+  /** Why the typed input payload cannot be used (it does not parse), or null. */
+  inputProblem: string | null;
 }
 
 /** What `perform` may use: the canvas, for commands that move the view. */
@@ -40,6 +43,7 @@ export function commandStateNow(): CommandState {
     running: runStore.getState().view.status === 'running',
     storageReady: storage.status === 'ready',
     storageMessage: storage.message,
+    inputProblem: draftProblem(runInputStore.getState()),
   };
 }
 
@@ -92,6 +96,21 @@ function exportCurrentBlueprint(): void {
 
 const editor = () => editorStore.getState();
 
+/** The few words beside the disabled Run button; the full reason is its tooltip. */
+export function runBlockedShort(s: CommandState): string | undefined {
+  if (s.running || !s.storageReady) return undefined;
+  if (s.inputProblem !== null) return 'Input is not valid JSON';
+  return undefined;
+}
+
+/** Why Run is disabled, in the words the toolbar and the Run panel show; undefined while a run is in flight (the key then does nothing). */
+export function runBlockedReason(s: CommandState): string | undefined {
+  if (s.running) return undefined;
+  if (!s.storageReady) return s.storageMessage ?? 'The store is not ready yet: wait a moment and run again.';
+  if (s.inputProblem !== null) return `the input payload is not valid JSON (${s.inputProblem})`;
+  return undefined;
+}
+
 /** Names each command after its key in the table, so the two cannot disagree. */
 function register<const Table extends Record<string, Omit<EditorCommand, 'name'>>>(table: Table): { readonly [Name in keyof Table & string]: Table[Name] & { readonly name: Name } } {
   return Object.fromEntries(Object.entries(table).map(([name, command]) => [name, { ...command, name }])) as never;
@@ -103,9 +122,8 @@ export const COMMANDS = register({
     label: 'Run',
     shortcuts: [{ key: 'Enter', mod: true }],
     inTextFields: true,
-    enabled: (s) => !s.running && s.storageReady,
-    // While a run is in flight the key does nothing, as the disabled button says.
-    disabledReason: (s) => (s.running ? undefined : s.storageMessage ?? 'The store is not ready yet: wait a moment and run again.'),
+    enabled: (s) => !s.running && s.storageReady && s.inputProblem === null,
+    disabledReason: runBlockedReason,
     perform: () => void runCurrentBlueprint(),
   },
   stop: {

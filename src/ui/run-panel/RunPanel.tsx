@@ -2,7 +2,6 @@ import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { JsonValue, RunRecord } from '../../engine/types';
 import { blockTitle } from '../lib/block-title';
-import { JsonField } from '../atoms/JsonField';
 import { COMMANDS } from '../commands/editor-commands';
 import { shortcutLabel } from '../commands/registry';
 import { useEditor, useLibrary, useRun, useSidePanels } from '../store';
@@ -10,6 +9,8 @@ import type { FlowNode } from '../store/flow-model';
 import { CollapsiblePanel } from '../atoms/CollapsiblePanel';
 import { JsonTree } from '../atoms/JsonTree';
 import { ErrorHelp } from '../atoms/ErrorHelp';
+import { RunErrorBanner } from './RunErrorBanner';
+import { RunInputField } from './RunInputField';
 
 function titlesOf(nodes: readonly FlowNode[]): Record<string, string> {
   const titles: Record<string, string> = {};
@@ -31,7 +32,6 @@ export function RunPanel() {
   const start = useEditor((s) => s.nodes.find((n) => n.type === 'start'));
   const titles = useEditor(useShallow((s) => titlesOf(s.nodes)));
   const selectOnly = useEditor((s) => s.selectOnly);
-  const updateNodeData = useEditor((s) => s.updateNodeData);
   const [tab, setTab] = useState<'log' | 'history' | 'input'>('log');
   const expanded = useSidePanels((s) => !s.collapsed.run);
   const toggle = useSidePanels((s) => s.toggle);
@@ -64,7 +64,7 @@ export function RunPanel() {
             </div>
           ) : (
             <>
-              {view.error && !view.error.nodeId && <div className="error-box" role="alert"><code>{view.error.code}</code> {view.error.message}<ErrorHelp code={view.error.code} /></div>}
+              {view.error && <RunErrorBanner error={view.error} blockTitle={view.error.nodeId ? titles[view.error.nodeId] ?? null : null} onSelectBlock={(id) => selectOnly([id])} />}
               <ol className="step-log" aria-label="Step log">
                 {view.steps.map((step, index) => (
                   <li key={index} className={`step step--${step.error ? 'error' : 'success'}`}>
@@ -90,11 +90,7 @@ export function RunPanel() {
         )}
         {tab === 'input' && (
           start ? (
-            <div className="field">
-              <label className="field__label" htmlFor="run-input">Input payload (the Start block’s sample input)</label>
-              <JsonField id="run-input" value={start.data.sampleInput as JsonValue | undefined} onChange={(value) => updateNodeData(start.id, { sampleInput: value })} rows={6} />
-              <div className="field__help">Available in blocks as <code>@{'{'}input…{'}'}</code>.</div>
-            </div>
+            <RunInputField startId={start.id} sampleInput={start.data.sampleInput as JsonValue | undefined} />
           ) : (
             <div className="empty-state"><div className="muted">Add a Start block to give the run an input.</div></div>
           )

@@ -7,6 +7,8 @@ import { useStore } from 'zustand';
 import { notifyKeysChanged } from '../api/storage';
 import { createEditorStore, type EditorStore } from './editor-store';
 import { createLibraryStore, type LibraryStore } from './library-store';
+import { createProblemsCache, type BlueprintProblem } from './problems';
+import { createRunInputStore, type RunInputState } from './run-input-store';
 import { createRunStore, type RunStore } from './run-store';
 import { createSidePanelsStore, type SidePanelsState } from './side-panels-store';
 import { createToastStore, type ToastState } from './toast-store';
@@ -21,10 +23,17 @@ export const runStore = createRunStore({
 });
 export const toastStore = createToastStore();
 export const sidePanelsStore = createSidePanelsStore(globalThis.localStorage);
+export const runInputStore = createRunInputStore();
+const problemsOf = createProblemsCache();
+/** The open blueprint's problems now (cached: recomputed only when blocks' data or edges change). */
+export const problemsNow = (): BlueprintProblem[] => problemsOf(editorStore.getState());
 
 // Opening another blueprint clears the canvas of the previous one's run.
 editorStore.subscribe((state, previous) => {
-  if (state.meta.id !== previous.meta.id) runStore.getState().reset();
+  if (state.meta.id !== previous.meta.id) {
+    runStore.getState().reset();
+    runInputStore.getState().setDraft(null);
+  }
 });
 
 export const useEditor = <T>(selector: (state: EditorStore) => T): T => useStore(editorStore, selector);
@@ -33,3 +42,6 @@ export const useRun = <T>(selector: (state: RunStore) => T): T => useStore(runSt
 export const useSidePanels = <T>(selector: (state: SidePanelsState) => T): T => useStore(sidePanelsStore, selector);
 export const useToasts = <T>(selector: (state: ToastState) => T): T => useStore(toastStore, selector);
 export const toast = (tone: ToastState['toasts'][number]['tone'], message: string) => toastStore.getState().push(tone, message);
+export const useRunInput = <T>(selector: (state: RunInputState) => T): T => useStore(runInputStore, selector);
+/** The open blueprint's problems; the same array until they change. */
+export const useProblems = (): BlueprintProblem[] => useStore(editorStore, problemsOf);

@@ -1,0 +1,72 @@
+/**
+ * The editor as a debugger: a failed run says why, Run is held back while something is wrong,
+ * problems are listed and marked, errors stay on their block without covering its neighbours.
+ */
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures/editor';
+import type { EditorPage } from './pages/editor-page';
+
+/** A start block feeding a Transform that loops on itself: a run only ends at its step limit. */
+const LOOP = {
+  format: 'kv-blueprint/1',
+  id: 'endless-loop',
+  name: 'Endless loop',
+  settings: { maxSteps: 5 },
+  nodes: [
+    { id: 'start', type: 'start', position: { x: 0, y: 0 }, data: { sampleInput: {} } },
+    { id: 'again', type: 'transform', position: { x: 280, y: 0 }, data: { label: 'Go round', valueType: 'text', value: 'x' } },
+  ],
+  edges: [
+    { id: 'e1', source: 'start', sourceHandle: 'success', target: 'again' },
+    { id: 'loop', source: 'again', sourceHandle: 'success', target: 'again' },
+  ],
+};
+
+async function importBlueprint(editor: EditorPage, document: object): Promise<void> {
+  await editor.toolbar.importFile({ name: 'blueprint.json', content: JSON.stringify(document) });
+  await expect(editor.toast().last()).toContainText('Imported');
+}
+
+function runButton(page: Page) {
+  return page.getByRole('button', { name: 'Run', exact: true });
+}
+
+test.describe('the editor as a debugger', () => {
+  test('a run that fails as a whole says why at the top of the Run panel, with its block', async ({ editor }) => {
+    await editor.open();
+    await importBlueprint(editor, LOOP);
+    await editor.runAndWait('failed');
+    const alert = editor.run.region.getByRole('alert');
+    await expect(alert).toContainText('limit');
+    await expect(alert).toContainText('limit of 5 steps');
+    // The block the error is pinned to, by its name; a click selects it.
+    await alert.getByRole('button', { name: /Go round/ }).click();
+    await expect(editor.canvas.node('again').locator('.block')).toHaveClass(/block--selected/);
+    await expect(editor.run.steps()).toHaveCount(5);
+  });
+
+  test('an input payload that does not parse disables Run, with the reason, even after a tab switch', async ({ page, editor }) => {
+    await editor.open();
+    const { run } = editor;
+    await run.region.getByRole('tab', { name: 'Input' }).click();
+    const input = run.region.getByLabel(/Input payload/);
+    await input.fill('{"text": ');
+    await expect(runButton(page)).toBeDisabled();
+    await expect(page.getByRole('status', { name: 'Why Run is disabled' })).toHaveText('Input is not valid JSON');
+    await expect(runButton(page)).toHaveAttribute('title', /input payload is not valid JSON/);
+    // The keyboard cannot go around the button.
+    await editor.press('Mod+Enter');
+    await expect(run.status()).toHaveText('not run yet');
+    await run.region.getByRole('tab', { name: /Steps/ }).click();
+    await run.region.getByRole('tab', { name: 'Input' }).click();
+    await expect(input).toHaveValue('{"text": ');
+    await expect(runButton(page)).toBeDisabled();
+
+    await input.fill('{"text": "ada"}');
+    await expect(runButton(page)).toBeEnabled();
+    await expect(page.getByRole('status', { name: 'Why Run is disabled' })).toBeHidden();
+    await editor.runAndWait('succeeded');
+    const used = await page.evaluate(() => window.kvb?.run.getState().view.record?.input);
+    expect(used).toEqual({ text: 'ada' });
+  });
+});
