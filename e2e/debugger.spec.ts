@@ -69,4 +69,39 @@ test.describe('the editor as a debugger', () => {
     const used = await page.evaluate(() => window.kvb?.run.getState().view.record?.input);
     expect(used).toEqual({ text: 'ada' });
   });
+
+  test('a block with a problem is marked, listed under Problems, and Run waits with the count', async ({ page, editor }) => {
+    await editor.open();
+    const { canvas, inspector } = editor;
+    const problems = page.getByRole('region', { name: 'Problems' });
+    await expect(problems).toHaveCount(0);
+    await canvas.select('get-cached');
+    await inspector.field('Key').fill('bad key');
+    await canvas.select('save-result');
+    await inspector.field('Value').fill('{"broken": ');
+
+    await expect(problems.getByRole('listitem')).toHaveCount(2);
+    await expect(problems.getByRole('listitem').first()).toContainText('Key');
+    await expect(canvas.node('get-cached').getByRole('img', { name: '1 problem' })).toBeVisible();
+    await expect(canvas.node('save-result').getByRole('img', { name: '1 problem' })).toBeVisible();
+    await expect(canvas.node('compute').locator('.block__problems')).toHaveCount(0);
+    await expect(runButton(page)).toBeDisabled();
+    await expect(page.getByRole('status', { name: 'Why Run is disabled' })).toHaveText('2 problems');
+    await editor.shot('problems-list');
+
+    // A click on a problem selects its block, so the Inspector shows the field at fault.
+    await problems.getByRole('button', { name: /Key/ }).click();
+    await expect(canvas.node('get-cached').locator('.block')).toHaveClass(/block--selected/);
+    await expect(inspector.field('Key')).toHaveValue('bad key');
+    await inspector.field('Key').fill('analysis_result');
+    await expect(problems.getByRole('listitem')).toHaveCount(1);
+    await expect(canvas.node('get-cached').locator('.block__problems')).toHaveCount(0);
+    await editor.press('Mod+z');
+    await expect(problems.getByRole('listitem')).toHaveCount(2);
+    await editor.press('Mod+Shift+z');
+    await problems.getByRole('button', { name: /Value/ }).click();
+    await inspector.field('Value').fill('{"fixed": true}');
+    await expect(problems).toHaveCount(0);
+    await expect(runButton(page)).toBeEnabled();
+  });
 });

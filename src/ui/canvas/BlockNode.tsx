@@ -6,7 +6,7 @@ import { BlockIcon } from '../atoms/BlockIcon';
 import { errorTooltip } from '../atoms/ErrorHelp';
 import type { FlowNode } from '../store/flow-model';
 import type { NodeRunStatus } from '../store/run-state';
-import { useRun } from '../store';
+import { useBlockProblems, useRun } from '../store';
 import { blockTitle } from '../lib/block-title';
 
 const OUT_LABELS: Record<Out, string> = { success: 'success', error: 'error', true: 'true', false: 'false' };
@@ -26,8 +26,15 @@ function BlockNodeView({ id, type, data, selected }: NodeProps<FlowNode>) {
   const failure = useRun((s) => (s.view.nodeStatus[id] === 'error' ? s.view.lastStep[id]?.error ?? null : null));
   const summary = manifest.summary(data as never);
   const badge = status === 'idle' ? null : STATUS_BADGES[status];
+  const problems = useBlockProblems(id);
+  const problemCount = problems === '' ? 0 : problems.split('\n').length;
   return (
-    <div className={`block block--${blockType} block--${status}${selected ? ' block--selected' : ''}`}>
+    <div className={`block block--${blockType} block--${status}${selected ? ' block--selected' : ''}${problemCount ? ' block--has-problems' : ''}`}>
+      {problemCount > 0 && (
+        <span className="block__problems" role="img" aria-label={`${problemCount} ${problemCount === 1 ? 'problem' : 'problems'}`} title={problems}>
+          ⚠ {problemCount}
+        </span>
+      )}
       {blockType !== 'start' && <Handle type="target" position={Position.Left} className="block__in" title="In: connect an out here" />}
       {badge && (
         <span className={`block__status block__status--${status}`} title={badge.label}>

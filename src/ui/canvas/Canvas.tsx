@@ -18,6 +18,7 @@ import { COMMANDS } from '../commands/editor-commands';
 import { shortcutLabel } from '../commands/registry';
 import { BlockNode } from './BlockNode';
 import { BlueprintEdgeView } from './BlueprintEdgeView';
+import { ProblemsPanel } from './ProblemsPanel';
 import { withRunStatus } from './node-status';
 import { FIT_VIEW_OPTIONS, PALETTE_DRAG_TYPE } from '../lib/view-options';
 
@@ -146,6 +147,7 @@ export function Canvas() {
         />
         <Controls showInteractive={false} position="bottom-left" fitViewOptions={FIT_VIEW_OPTIONS} />
         {onlyStart && <EmptyCanvasHint />}
+        <ProblemsPanel />
       </ReactFlow>
     </main>
   );

@@ -2,7 +2,7 @@ import { useReactFlow } from '@xyflow/react';
 import { useShallow } from 'zustand/react/shallow';
 import { useStorage } from '../api/storage';
 import { Icon } from '../atoms/Icon';
-import { useEditor, useRun, useRunInput } from '../store';
+import { useEditor, useProblems, useRun, useRunInput } from '../store';
 import { draftProblem } from '../store/run-input-store';
 import { COMMANDS, type CommandName, type CommandState } from './editor-commands';
 import { commandTooltip, isEnabled } from './registry';
@@ -13,7 +13,8 @@ export function useCommandState(): CommandState {
   const running = useRun((s) => s.view.status === 'running');
   const storage = useStorage(useShallow((s) => ({ storageReady: s.status === 'ready', storageMessage: s.message })));
   const inputProblem = useRunInput(draftProblem);
-  return { ...history, running, ...storage, inputProblem };
+  const problemCount = useProblems().length;
+  return { ...history, running, ...storage, inputProblem, problemCount };
 }
 
 /**

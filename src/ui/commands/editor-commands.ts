@@ -7,7 +7,7 @@ import type { JsonValue } from '../../engine/types';
 import { storageStore } from '../api/storage';
 import { layoutPositions } from '../lib/auto-layout';
 import { FIT_VIEW_OPTIONS } from '../lib/view-options';
-import { editorStore, runInputStore, runStore, toast } from '../store';
+import { editorStore, problemsNow, runInputStore, runStore, toast } from '../store';
 import { draftProblem } from '../store/run-input-store';
 import type { IconName } from '../atoms/Icon';
 import type { Command } from './registry';
@@ -21,6 +21,8 @@ export interface CommandState {
   storageMessage: string | null;
   /** Why the typed input payload cannot be used (it does not parse), or null. */
   inputProblem: string | null;
+  /** How many problems the blocks have (the Problems list); Run waits until there are none. */
+  problemCount: number;
 }
 
 /** What `perform` may use: the canvas, for commands that move the view. */
@@ -44,6 +46,7 @@ export function commandStateNow(): CommandState {
     storageReady: storage.status === 'ready',
     storageMessage: storage.message,
     inputProblem: draftProblem(runInputStore.getState()),
+    problemCount: problemsNow().length,
   };
 }
 
@@ -96,10 +99,15 @@ function exportCurrentBlueprint(): void {
 
 const editor = () => editorStore.getState();
 
+function problemsWord(count: number): string {
+  return count === 1 ? '1 problem' : `${count} problems`;
+}
+
 /** The few words beside the disabled Run button; the full reason is its tooltip. */
 export function runBlockedShort(s: CommandState): string | undefined {
   if (s.running || !s.storageReady) return undefined;
   if (s.inputProblem !== null) return 'Input is not valid JSON';
+  if (s.problemCount > 0) return problemsWord(s.problemCount);
   return undefined;
 }
 
@@ -108,6 +116,7 @@ export function runBlockedReason(s: CommandState): string | undefined {
   if (s.running) return undefined;
   if (!s.storageReady) return s.storageMessage ?? 'The store is not ready yet: wait a moment and run again.';
   if (s.inputProblem !== null) return `the input payload is not valid JSON (${s.inputProblem})`;
+  if (s.problemCount > 0) return `${problemsWord(s.problemCount)} in the blocks: fix them first (see the Problems list)`;
   return undefined;
 }
 
@@ -122,7 +131,7 @@ export const COMMANDS = register({
     label: 'Run',
     shortcuts: [{ key: 'Enter', mod: true }],
     inTextFields: true,
-    enabled: (s) => !s.running && s.storageReady && s.inputProblem === null,
+    enabled: (s) => !s.running && s.storageReady && s.inputProblem === null && s.problemCount === 0,
     disabledReason: runBlockedReason,
     perform: () => void runCurrentBlueprint(),
   },

@@ -45,3 +45,11 @@ export const toast = (tone: ToastState['toasts'][number]['tone'], message: strin
 export const useRunInput = <T>(selector: (state: RunInputState) => T): T => useStore(runInputStore, selector);
 /** The open blueprint's problems; the same array until they change. */
 export const useProblems = (): BlueprintProblem[] => useStore(editorStore, problemsOf);
+/** One block's problems as lines (`Key: …`), '' when it has none: a string, so a block re-renders only when it changes. */
+export const useBlockProblems = (nodeId: string): string =>
+  useStore(editorStore, (s) =>
+    problemsOf(s)
+      .filter((p) => p.nodeId === nodeId)
+      .map((p) => (p.fieldLabel ? `${p.fieldLabel}: ${p.message}` : p.message))
+      .join('\n'),
+  );
