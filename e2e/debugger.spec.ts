@@ -104,4 +104,36 @@ test.describe('the editor as a debugger', () => {
     await expect(problems).toHaveCount(0);
     await expect(runButton(page)).toBeEnabled();
   });
+
+  test('an error is a badge that keeps the block its size, shows its message on hover, and goes when the block changes', async ({ page, editor }) => {
+    await editor.open();
+    const { canvas, inspector } = editor;
+    const block = canvas.node('get-cached');
+    const before = await block.boundingBox();
+    await editor.runAndWait('succeeded');
+    await expect(block).toHaveAttribute('data-status', 'error');
+    const badge = block.locator('.block__error');
+    await expect(badge).toContainText('not_found');
+    const after = await block.boundingBox();
+    expect(after?.height).toBe(before?.height);
+    const message = badge.locator('.block__error-message');
+    await expect(message).toBeHidden();
+    await badge.hover();
+    await expect(message).toBeVisible();
+    await expect(message).toContainText("Key 'analysis_result' not found");
+    await editor.shot('error-badge-hover');
+
+    // Fixing the block clears what the last run said of it, on the canvas and in the Inspector.
+    await canvas.select('get-cached');
+    await expect(inspector.region.locator('.last-run')).toContainText('not_found');
+    await inspector.field('Key').fill('analysis_result_v2');
+    await expect(badge).toHaveCount(0);
+    await expect(block).toHaveAttribute('data-status', 'idle');
+    await expect(inspector.region.locator('.last-run')).toContainText('Changed since this run');
+    // Undo brings the block back to how it ran, and with it the error.
+    await page.locator('.react-flow__pane').click({ position: { x: 40, y: 40 } });
+    await editor.press('Mod+z');
+    await expect(block).toHaveAttribute('data-status', 'error');
+    await expect(badge).toHaveCount(1);
+  });
 });

@@ -64,7 +64,8 @@ export function Canvas() {
   const connect = useEditor((s) => s.connect);
   const addBlock = useEditor((s) => s.addBlock);
   const statuses = useRun((s) => s.view.nodeStatus);
-  const shownNodes = useMemo(() => withRunStatus(nodes, statuses), [nodes, statuses]);
+  const ranWith = useRun((s) => s.ranWith);
+  const shownNodes = useMemo(() => withRunStatus(nodes, statuses, ranWith), [nodes, statuses, ranWith]);
   const flow = useReactFlow();
   const onlyStart = nodes.every((n) => n.type === 'start');
 

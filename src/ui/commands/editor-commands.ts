@@ -63,8 +63,9 @@ async function runCurrentBlueprint(): Promise<void> {
     return;
   }
   if (runStore.getState().view.status === 'running') return;
-  const document = editorStore.getState().toDocument();
-  const record = await runStore.getState().start({ document, input: currentRunInput(), store, companyId });
+  const { nodes, toDocument } = editorStore.getState();
+  const ranWith = Object.fromEntries(nodes.map((node) => [node.id, node.data]));
+  const record = await runStore.getState().start({ document: toDocument(), input: currentRunInput(), store, companyId, ranWith });
   if (!record) {
     const error = runStore.getState().view.error;
     toast('error', error?.message ?? 'The run could not start.');

@@ -12,6 +12,13 @@ export interface RunStoreState {
   view: RunView;
   /** Ids of the edges taken, per finished run, so an earlier run can be shown again. */
   edgesByRun: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Each block's data object as it was when the shown run started (the editor replaces a
+   * block's data object on every edit). A block whose data is no longer this one has changed
+   * since the run, so its old status and error are not shown on it. Empty for a run picked
+   * from the history: its blocks are shown as they ran.
+   */
+  ranWith: Readonly<Record<string, unknown>>;
 }
 
 export interface RunRequest {
@@ -19,6 +26,8 @@ export interface RunRequest {
   input: JsonValue;
   store: KeyValueStore;
   companyId: string;
+  /** The blocks' data objects at the start (see `ranWith`). */
+  ranWith?: Readonly<Record<string, unknown>>;
 }
 
 export interface RunStoreActions {
@@ -39,10 +48,12 @@ export function createRunStore(hooks: RunHooks) {
   return createStore<RunStore>()((set, get) => ({
     view: IDLE_RUN,
     edgesByRun: {},
+    ranWith: {},
 
-    async start({ document, input, store, companyId }) {
+    async start({ document, input, store, companyId, ranWith = {} }) {
       if (controller) return null;
       controller = new AbortController();
+      set({ ranWith });
       const taken: string[] = [];
       const onEvent = (event: RunEvent) => {
         if (event.type === 'step-finished') taken.push(...event.edgesTaken);
@@ -70,14 +81,19 @@ export function createRunStore(hooks: RunHooks) {
     },
 
     show(record) {
-      set((s) => ({ view: viewOfRecord(record, s.edgesByRun[record.runId] ?? []) }));
+      set((s) => ({ view: viewOfRecord(record, s.edgesByRun[record.runId] ?? []), ranWith: {} }));
     },
 
     reset() {
       controller?.abort();
-      set({ view: IDLE_RUN });
+      set({ view: IDLE_RUN, ranWith: {} });
     },
   }));
 }
 
 export type RunStoreApi = ReturnType<typeof createRunStore>;
+
+/** Whether a block changed since the shown run started (so what that run said of it is stale). */
+export function changedSinceRun(state: Pick<RunStoreState, 'ranWith'>, nodeId: string, data: unknown): boolean {
+  return Object.hasOwn(state.ranWith, nodeId) && state.ranWith[nodeId] !== data;
+}
