@@ -136,4 +136,81 @@ test.describe('the editor as a debugger', () => {
     await expect(block).toHaveAttribute('data-status', 'error');
     await expect(badge).toHaveCount(1);
   });
+
+  test('out labels have 4.5:1 contrast and a focused block has a solid ring', async ({ page, editor }) => {
+    await editor.open();
+    const ratios = await page.locator('.block__out-label').evaluateAll((labels) => {
+      const channels = (css: string) => (css.match(/[\d.]+/g) ?? []).map(Number);
+      const luminance = ([r, g, b]: number[]) => {
+        const lin = (c: number) => ((c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+        return 0.2126 * lin(r!) + 0.7152 * lin(g!) + 0.0722 * lin(b!);
+      };
+      const groundOf = (element: Element): number[] => {
+        for (let at: Element | null = element; at; at = at.parentElement) {
+          const rgba = channels(getComputedStyle(at).backgroundColor);
+          if (rgba.length === 3 || (rgba[3] ?? 0) > 0) return rgba;
+        }
+        return [255, 255, 255];
+      };
+      return labels.map((label) => {
+        const a = luminance(channels(getComputedStyle(label).color));
+        const b = luminance(groundOf(label));
+        return { text: label.textContent, ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05) };
+      });
+    });
+    expect(ratios.length).toBeGreaterThan(4);
+    for (const { text, ratio } of ratios) expect(ratio, `${text} label`).toBeGreaterThanOrEqual(4.5);
+
+    await page.keyboard.press('Tab');
+    await editor.canvas.node('compute').focus();
+    const ring = await editor.canvas.node('compute').locator('.block').evaluate((block) => {
+      const style = getComputedStyle(block);
+      return { style: style.outlineStyle, width: parseFloat(style.outlineWidth) };
+    });
+    expect(ring.style).toBe('solid');
+    expect(ring.width).toBeGreaterThanOrEqual(2);
+  });
+
+  test('the Inspector opens another block at its top; a new Key field shows no look-alike value', async ({ page, editor }) => {
+    await editor.open();
+    const { canvas, inspector } = editor;
+    const body = inspector.region.locator('.panel-body');
+    await canvas.select('save-result');
+    await body.evaluate((element) => element.scrollTo(0, element.scrollHeight));
+    expect(await body.evaluate((element) => element.scrollTop)).toBeGreaterThan(50);
+    await canvas.select('compute');
+    await expect.poll(() => body.evaluate((element) => element.scrollTop)).toBe(0);
+
+    await page.locator('.react-flow__pane').click({ position: { x: 40, y: 40 } });
+    await editor.palette.entry('Save key').click();
+    const placeholder = await inspector.field('Key').getAttribute('placeholder');
+    expect(placeholder).not.toBe('analysis_result');
+    expect(placeholder).toMatch(/^a key name, e\.g\. /);
+  });
+
+  test('new blocks get numbered titles, and connection messages name blocks, not ids', async ({ page, editor }) => {
+    await editor.open();
+    const { canvas, palette } = editor;
+    await palette.entry('Output').click();
+    await page.locator('.react-flow__pane').click({ position: { x: 40, y: 40 } });
+    await palette.entry('Output').click();
+    await expect(canvas.node('output').locator('.block__title')).toHaveText('Output');
+    await expect(canvas.node('output_2').locator('.block__title')).toHaveText('Output 2');
+    await canvas.connect('output', 'success', 'output_2');
+    await canvas.connect('output', 'success', 'output_2');
+    await expect(editor.toast().last()).toContainText('“Output” success already connects to “Output 2”');
+  });
+
+  test('auto layout keeps success above error, and a self-loop shows as a loop under its block', async ({ page, editor }) => {
+    await editor.open();
+    const { canvas } = editor;
+    await page.getByRole('button', { name: 'Auto layout', exact: true }).click();
+    await expect.poll(async () => (await canvas.position('output-cached')).y < (await canvas.position('compute')).y).toBe(true);
+    // The path from get's success out and the one from its error out do not cross.
+    await importBlueprint(editor, LOOP);
+    const node = await canvas.node('again').boundingBox();
+    const loop = await page.locator('.react-flow__edge[data-id="loop"] path.react-flow__edge-path').boundingBox();
+    expect(node && loop).toBeTruthy();
+    expect(loop!.y + loop!.height).toBeGreaterThan(node!.y + node!.height + 15);
+  });
 });

@@ -142,7 +142,7 @@ export const kvBlock = defineBlock({
       default: '',
       required: true,
       help: '1–256 characters of A–Z a–z 0–9 _ -, checked after @{…} placeholders are filled in.',
-      placeholder: 'analysis_result',
+      placeholder: 'a key name, e.g. user_profile',
       visible: (data) => actionOf(data) !== 'list',
     },
     valueTypeField(isAction('save', 'append')),

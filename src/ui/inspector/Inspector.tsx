@@ -23,7 +23,8 @@ export function Inspector() {
   const toggle = useSidePanels((s) => s.toggle);
   return (
     <CollapsiblePanel title="Inspector" className="inspector" expanded={expanded} onToggle={() => toggle('inspector')}>
-      <div className="panel-body">
+      {/* Keyed by the selection, so another block opens at its top, not at the last one's scroll position. */}
+      <div className="panel-body" key={single?.id ?? (selected.length > 1 ? 'several' : 'none')}>
         {single ? <BlockInspector key={single.id} node={single} /> : selected.length > 1 ? <MultiSelection count={selected.length} /> : <BlueprintSettings />}
       </div>
     </CollapsiblePanel>

@@ -14,7 +14,7 @@ import { copySelection, pasteContent, type ClipboardContent } from './clipboard'
 import { checkConnection, type ConnectionCheck } from './connection-rules';
 import { fromDocument, toDocument, type BlueprintMeta, type FlowEdge, type FlowNode, type GraphSnapshot } from './flow-model';
 import { emptyHistory, recordStep, redoStep, undoStep, type History } from './history';
-import { edgeIdFor, idBaseFor, uniqueId } from './ids';
+import { edgeIdFor, idBaseFor, numberedTitle, uniqueId } from './ids';
 
 /** Keystrokes in the same field closer than this are one undo step. */
 const TYPING_COALESCE_MS = 1000;
@@ -179,6 +179,8 @@ export function createEditorStore(initial?: BlueprintDocument) {
       addBlock(entry, position) {
         const state = get();
         const data: Record<string, unknown> = structuredClone(entry.data);
+        const title = numberedTitle(entry.type, data, state.nodes);
+        if (title !== null) data.label = title;
         const id = uniqueId(idBaseFor(entry.type, data), new Set(state.nodes.map((n) => n.id)));
         const node: FlowNode = { id, type: entry.type, position: { x: Math.round(position.x), y: Math.round(position.y) }, data, selected: true };
         commit({
