@@ -213,4 +213,54 @@ test.describe('the editor as a debugger', () => {
     expect(node && loop).toBeTruthy();
     expect(loop!.y + loop!.height).toBeGreaterThan(node!.y + node!.height + 15);
   });
+
+  test('connecting: a drop on a block body, a drop on empty canvas (block picker), a palette click after a selected block, the keyboard', async ({ page, editor }) => {
+    await editor.open();
+    const { canvas, palette } = editor;
+    await palette.dragToCanvas('Transform', { x: 560, y: 720 });
+    await expect(canvas.node('transform')).toBeVisible();
+
+    // Anywhere on the block connects, not only its 14 px input dot.
+    await canvas.dragBetween(canvas.handle('compute', 'error'), canvas.node('transform').locator('.block__summary'));
+    await expect(canvas.edgeBetween('compute', 'error', 'transform')).toHaveCount(1);
+
+    // Dropped on empty canvas: the block picker opens there and connects what is chosen.
+    const handle = await canvas.handle('transform', 'success').boundingBox();
+    await page.mouse.move(handle!.x + 7, handle!.y + 7);
+    await page.mouse.down();
+    await page.mouse.move(handle!.x + 60, handle!.y - 40, { steps: 5 });
+    await page.mouse.move(handle!.x + 150, handle!.y - 170, { steps: 10 });
+    await page.mouse.up();
+    const picker = page.getByRole('dialog', { name: 'Add a connected block' });
+    await expect(picker).toBeVisible();
+    await picker.getByLabel('Find a block').fill('outp');
+    await editor.shot('block-picker');
+    await page.keyboard.press('Enter');
+    await expect(picker).toHaveCount(0);
+    await expect(canvas.edgeBetween('transform', 'success', 'output')).toHaveCount(1);
+    const dropped = await canvas.position('output');
+    expect(Math.abs(dropped.x - (handle!.x + 150))).toBeLessThan(30);
+
+    // With a block selected, a palette click adds the next block to its right, connected from success.
+    await expect(canvas.node('output').locator('.block')).toHaveClass(/block--selected/);
+    await palette.entry('Save key').click();
+    await expect(canvas.edgeBetween('output', 'success', 'save')).toHaveCount(1);
+    expect((await canvas.position('save')).x).toBeGreaterThan(dropped.x + 150);
+
+    // The keyboard: "Connect to…" (C) on the focused block.
+    await canvas.node('save').focus();
+    await page.keyboard.press('c');
+    const dialog = page.getByRole('dialog', { name: 'Connect to…' });
+    await expect(dialog).toBeVisible();
+    await dialog.getByLabel('Out').selectOption('error');
+    await dialog.getByRole('button', { name: 'Output cached' }).click();
+    await expect(dialog).toHaveCount(0);
+    await expect(canvas.edgeBetween('save', 'error', 'output-cached')).toHaveCount(1);
+    // Undo takes the edge away, then the block added after Output with its edge, in one step.
+    await editor.press('Mod+z');
+    await expect(canvas.edgeBetween('save', 'error', 'output-cached')).toHaveCount(0);
+    await editor.press('Mod+z');
+    await expect(canvas.node('save')).toHaveCount(0);
+    await expect(canvas.edgeBetween('output', 'success', 'save')).toHaveCount(0);
+  });
 });

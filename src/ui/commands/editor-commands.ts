@@ -7,7 +7,7 @@ import type { JsonValue } from '../../engine/types';
 import { storageStore } from '../api/storage';
 import { layoutPositions } from '../lib/auto-layout';
 import { FIT_VIEW_OPTIONS } from '../lib/view-options';
-import { editorStore, problemsNow, runInputStore, runStore, toast } from '../store';
+import { connectStore, editorStore, problemsNow, runInputStore, runStore, toast } from '../store';
 import { draftProblem } from '../store/run-input-store';
 import type { IconName } from '../atoms/Icon';
 import type { Command } from './registry';
@@ -100,6 +100,20 @@ function exportCurrentBlueprint(): void {
 
 const editor = () => editorStore.getState();
 
+/** The block a keyboard user means: the focused one, else the only selected one. */
+function blockInFocus(): string | null {
+  const focused = document.activeElement?.closest('.react-flow__node')?.getAttribute('data-id');
+  if (focused) return focused;
+  const selected = editor().nodes.filter((n) => n.selected);
+  return selected.length === 1 ? selected[0]!.id : null;
+}
+
+function openConnectDialog(): void {
+  const source = blockInFocus();
+  if (source) connectStore.getState().openConnectDialog(source);
+  else toast('error', 'Focus or select one block first (Tab to a block), then Connect to… picks the out and the block to connect.');
+}
+
 function problemsWord(count: number): string {
   return count === 1 ? '1 problem' : `${count} problems`;
 }
@@ -176,6 +190,12 @@ export const COMMANDS = register({
     label: 'Export',
     description: 'Download this blueprint as a kv-blueprint/1 file',
     perform: exportCurrentBlueprint,
+  },
+  connectTo: {
+    label: 'Connect to…',
+    description: 'Connect an out of the focused or selected block to another block',
+    shortcuts: [{ key: 'c' }],
+    perform: openConnectDialog,
   },
   copy: { label: 'Copy', shortcuts: [{ key: 'c', mod: true }], perform: () => void editor().copy() },
   paste: { label: 'Paste', shortcuts: [{ key: 'v', mod: true }], perform: () => void editor().paste() },

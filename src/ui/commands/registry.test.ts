@@ -38,6 +38,8 @@ describe('the editor command list', () => {
     expect(nameFor(press('!', { code: 'Digit1', shiftKey: true }))).toBe('fitView');
     expect(nameFor(press('d', { ctrlKey: true }))).toBe('duplicate');
     expect(nameFor(press('Backspace'))).toBe('deleteSelection');
+    expect(nameFor(press('c'))).toBe('connectTo');
+    expect(nameFor(press('c', { ctrlKey: true }))).toBe('copy');
     expect(nameFor(press('Delete', { shiftKey: true }))).toBe('deleteSelection');
     expect(nameFor(press('Escape'))).toBe('selectNone');
   });

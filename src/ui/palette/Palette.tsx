@@ -1,11 +1,11 @@
 import { useReactFlow } from '@xyflow/react';
 import type { DragEvent } from 'react';
-import { PALETTE, PALETTE_GROUPS } from '../../engine';
+import { outsOf, PALETTE, PALETTE_GROUPS } from '../../engine';
 import type { PaletteEntry } from '../../engine/types';
 import { BlockIcon } from '../atoms/BlockIcon';
 import { PALETTE_DRAG_TYPE } from '../lib/view-options';
-import { useEditor } from '../store';
-import { freeSpotNear } from './placement';
+import { editorStore, toast, useEditor } from '../store';
+import { freeSpotNear, spotRightOf } from './placement';
 
 /** The palette's sections, each with its entries in the order the block list gives them. */
 const GROUPS = PALETTE_GROUPS.map((title) => ({ title, entries: PALETTE.filter((entry) => entry.group === title) }));
@@ -15,6 +15,25 @@ export function Palette() {
   // A boolean, not the nodes: a drag on the canvas need not re-render the palette.
   const hasStart = useEditor((s) => s.nodes.some((n) => n.type === 'start'));
   const flow = useReactFlow();
+
+  const addConnectedBlock = useEditor((s) => s.addConnectedBlock);
+  // One block selected: the new one goes to its right, connected from its success out, so a
+  // chain is built by clicks alone.
+  const selectedWithSuccess = useEditor((s) => {
+    const selected = s.nodes.filter((n) => n.selected);
+    return selected.length === 1 && selected[0]!.type && outsOf(selected[0]!.type).includes('success') ? selected[0]!.id : null;
+  });
+
+  const add = (entry: PaletteEntry) => {
+    const from = selectedWithSuccess ? editorStore.getState().nodes.find((n) => n.id === selectedWithSuccess) : undefined;
+    if (!from) {
+      addAtCentre(entry);
+      return;
+    }
+    const spot = spotRightOf(from.position, flow.getNodes().map((n) => n.position));
+    const { check } = addConnectedBlock(entry, spot, { source: from.id, sourceHandle: 'success' });
+    if (!check.ok) toast('error', check.message);
+  };
 
   const addAtCentre = (entry: PaletteEntry) => {
     const pane = document.querySelector('.canvas .react-flow')?.getBoundingClientRect();
@@ -46,8 +65,8 @@ export function Palette() {
                 draggable={!disabled}
                 disabled={disabled}
                 onDragStart={(e) => onDragStart(e, entry)}
-                onClick={() => addAtCentre(entry)}
-                title={disabled ? 'A blueprint has one Start block' : `Drag onto the canvas, or click to add at the centre`}
+                onClick={() => add(entry)}
+                title={disabled ? 'A blueprint has one Start block' : selectedWithSuccess ? 'Click to add after the selected block, connected from its success out' : 'Drag onto the canvas, or click to add at the centre'}
               >
                 <BlockIcon type={entry.type} data={entry.data} />
                 <span>{label}</span>
@@ -56,7 +75,7 @@ export function Palette() {
           })}
         </div>
       ))}
-      <div className="palette__hint">Drag a block onto the canvas, then connect an out (right) to another block (left).</div>
+      <div className="palette__hint">Drag a block onto the canvas, then drag an out (right) onto another block. With a block selected, a click adds the next block after it, connected.</div>
     </aside>
   );
 }

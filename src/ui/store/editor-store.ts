@@ -40,6 +40,12 @@ export interface EditorActions {
   onEdgesChange(changes: EdgeChange<FlowEdge>[]): void;
   connect(connection: Connection): ConnectionCheck;
   addBlock(entry: PaletteEntry, position: XYPosition): string;
+  /**
+   * Adds a block and an edge into it from `from` as one undo step (the block picker, a palette
+   * click beside a selected block). When the connection is refused the block is still added,
+   * and the refusal is returned.
+   */
+  addConnectedBlock(entry: PaletteEntry, position: XYPosition, from: BlockOut): { id: string; check: ConnectionCheck };
   updateNodeData(id: string, patch: Record<string, unknown>, now?: number): void;
   deleteSelection(): number;
   copy(): boolean;
@@ -54,6 +60,12 @@ export interface EditorActions {
 }
 
 export type EditorStore = EditorState & EditorActions;
+
+/** One out of one block: where a new edge starts. */
+export interface BlockOut {
+  source: string;
+  sourceHandle: string;
+}
 
 const EMPTY_META: BlueprintMeta = { id: 'untitled', name: 'Untitled' };
 
@@ -98,6 +110,28 @@ export function createEditorStore(initial?: BlueprintDocument) {
         dragOrigin: null,
       });
       return true;
+    };
+
+    /** Adds a block, selected, and (with `from`) the edge into it: one undo step. */
+    const insertBlock = (entry: PaletteEntry, position: XYPosition, from: BlockOut | null): { id: string; check: ConnectionCheck | null } => {
+      const state = get();
+      const data: Record<string, unknown> = structuredClone(entry.data);
+      const title = numberedTitle(entry.type, data, state.nodes);
+      if (title !== null) data.label = title;
+      const id = uniqueId(idBaseFor(entry.type, data), new Set(state.nodes.map((n) => n.id)));
+      const node: FlowNode = { id, type: entry.type, position: { x: Math.round(position.x), y: Math.round(position.y) }, data, selected: true };
+      const nodes = [...state.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node];
+      const edges = state.edges.map((e) => (e.selected ? { ...e, selected: false } : e));
+      let check: ConnectionCheck | null = null;
+      if (from) {
+        check = checkConnection({ nodes, edges }, { source: from.source, sourceHandle: from.sourceHandle, target: id });
+        if (check.ok) {
+          const edgeId = edgeIdFor(from.source, check.sourceHandle, id, new Set(edges.map((e) => e.id)));
+          edges.push({ id: edgeId, source: from.source, sourceHandle: check.sourceHandle, target: id, targetHandle: null });
+        }
+      }
+      commit({ nodes, edges });
+      return { id, check };
     };
 
     const base: EditorState = {
@@ -177,17 +211,12 @@ export function createEditorStore(initial?: BlueprintDocument) {
       },
 
       addBlock(entry, position) {
-        const state = get();
-        const data: Record<string, unknown> = structuredClone(entry.data);
-        const title = numberedTitle(entry.type, data, state.nodes);
-        if (title !== null) data.label = title;
-        const id = uniqueId(idBaseFor(entry.type, data), new Set(state.nodes.map((n) => n.id)));
-        const node: FlowNode = { id, type: entry.type, position: { x: Math.round(position.x), y: Math.round(position.y) }, data, selected: true };
-        commit({
-          nodes: [...state.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node],
-          edges: state.edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
-        });
-        return id;
+        return insertBlock(entry, position, null).id;
+      },
+
+      addConnectedBlock(entry, position, from) {
+        const added = insertBlock(entry, position, from);
+        return { id: added.id, check: added.check! };
       },
 
       updateNodeData(id, patch, now = Date.now()) {

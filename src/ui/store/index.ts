@@ -5,6 +5,7 @@
  */
 import { useStore } from 'zustand';
 import { notifyKeysChanged } from '../api/storage';
+import { createConnectStore, type ConnectState } from './connect-store';
 import { createEditorStore, type EditorStore } from './editor-store';
 import { createLibraryStore, type LibraryStore } from './library-store';
 import { createProblemsCache, type BlueprintProblem } from './problems';
@@ -24,6 +25,7 @@ export const runStore = createRunStore({
 export const toastStore = createToastStore();
 export const sidePanelsStore = createSidePanelsStore(globalThis.localStorage);
 export const runInputStore = createRunInputStore();
+export const connectStore = createConnectStore();
 const problemsOf = createProblemsCache();
 /** The open blueprint's problems now (cached: recomputed only when blocks' data or edges change). */
 export const problemsNow = (): BlueprintProblem[] => problemsOf(editorStore.getState());
@@ -33,6 +35,7 @@ editorStore.subscribe((state, previous) => {
   if (state.meta.id !== previous.meta.id) {
     runStore.getState().reset();
     runInputStore.getState().setDraft(null);
+    connectStore.getState().close();
   }
 });
 
@@ -42,6 +45,7 @@ export const useRun = <T>(selector: (state: RunStore) => T): T => useStore(runSt
 export const useSidePanels = <T>(selector: (state: SidePanelsState) => T): T => useStore(sidePanelsStore, selector);
 export const useToasts = <T>(selector: (state: ToastState) => T): T => useStore(toastStore, selector);
 export const toast = (tone: ToastState['toasts'][number]['tone'], message: string) => toastStore.getState().push(tone, message);
+export const useConnect = <T>(selector: (state: ConnectState) => T): T => useStore(connectStore, selector);
 export const useRunInput = <T>(selector: (state: RunInputState) => T): T => useStore(runInputStore, selector);
 /** The open blueprint's problems; the same array until they change. */
 export const useProblems = (): BlueprintProblem[] => useStore(editorStore, problemsOf);
