@@ -263,4 +263,47 @@ test.describe('the editor as a debugger', () => {
     await expect(canvas.node('save')).toHaveCount(0);
     await expect(canvas.edgeBetween('output', 'success', 'save')).toHaveCount(0);
   });
+
+  for (const viewport of [{ width: 1440, height: 900 }, { width: 1280, height: 800 }]) {
+    test(`the Run panel docks at the bottom, resizable, with the picked step's input and output side by side (${viewport.width}×${viewport.height})`, async ({ page, editor }) => {
+      await page.setViewportSize(viewport);
+      await editor.open();
+      const { run } = editor;
+      await run.region.getByRole('button', { name: 'Dock the Run panel at the bottom' }).click();
+      const canvasBox = await page.getByRole('main', { name: 'Canvas' }).boundingBox();
+      const dockBox = await run.region.boundingBox();
+      expect(dockBox!.y).toBeGreaterThan(canvasBox!.y + canvasBox!.height - 2);
+      expect(dockBox!.width).toBeGreaterThan(canvasBox!.width - 2);
+      await editor.runAndWait('succeeded');
+
+      // The failed step is picked at first; then a click picks another.
+      await expect(run.steps().nth(1)).toHaveAttribute('aria-current', 'step');
+      await run.steps().nth(3).getByRole('button').click();
+      const input = run.region.getByRole('region', { name: 'Step input' });
+      const output = run.region.getByRole('region', { name: 'Step output' });
+      await expect(input).toContainText('from step 3 · Compute analysis');
+      await expect(input).toContainText('Analysed: The quick brown fox');
+      await expect(output).toContainText('analysis_result');
+      const inputBox = await input.boundingBox();
+      const outputBox = await output.boundingBox();
+      expect(outputBox!.x).toBeGreaterThan(inputBox!.x + inputBox!.width - 1);
+      expect(inputBox!.height).toBeGreaterThan(180);
+      await editor.shot(`run-docked-${viewport.width}`);
+
+      // The bar above it resizes it, and the choice survives a reload.
+      const bar = page.getByRole('separator', { name: 'Resize the Run panel' });
+      const barBox = await bar.boundingBox();
+      await page.mouse.move(barBox!.x + 200, barBox!.y + 3);
+      await page.mouse.down();
+      await page.mouse.move(barBox!.x + 200, barBox!.y - 97, { steps: 5 });
+      await page.mouse.up();
+      const taller = await run.region.boundingBox();
+      expect(taller!.height).toBeGreaterThan(dockBox!.height + 80);
+      await page.reload();
+      await editor.ready();
+      expect((await run.region.boundingBox())!.height).toBeGreaterThan(dockBox!.height + 80);
+      await run.region.getByRole('button', { name: 'Move the Run panel to the right column' }).click();
+      expect((await run.region.boundingBox())!.x).toBeGreaterThan(canvasBox!.x + canvasBox!.width - 2);
+    });
+  }
 });

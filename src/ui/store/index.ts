@@ -9,6 +9,7 @@ import { createConnectStore, type ConnectState } from './connect-store';
 import { createEditorStore, type EditorStore } from './editor-store';
 import { createLibraryStore, type LibraryStore } from './library-store';
 import { createProblemsCache, type BlueprintProblem } from './problems';
+import { createRunDockStore, type RunDockState } from './run-dock-store';
 import { createRunInputStore, type RunInputState } from './run-input-store';
 import { createRunStore, type RunStore } from './run-store';
 import { createSidePanelsStore, type SidePanelsState } from './side-panels-store';
@@ -26,6 +27,7 @@ export const toastStore = createToastStore();
 export const sidePanelsStore = createSidePanelsStore(globalThis.localStorage);
 export const runInputStore = createRunInputStore();
 export const connectStore = createConnectStore();
+export const runDockStore = createRunDockStore(globalThis.localStorage);
 const problemsOf = createProblemsCache();
 /** The open blueprint's problems now (cached: recomputed only when blocks' data or edges change). */
 export const problemsNow = (): BlueprintProblem[] => problemsOf(editorStore.getState());
@@ -45,6 +47,7 @@ export const useRun = <T>(selector: (state: RunStore) => T): T => useStore(runSt
 export const useSidePanels = <T>(selector: (state: SidePanelsState) => T): T => useStore(sidePanelsStore, selector);
 export const useToasts = <T>(selector: (state: ToastState) => T): T => useStore(toastStore, selector);
 export const toast = (tone: ToastState['toasts'][number]['tone'], message: string) => toastStore.getState().push(tone, message);
+export const useRunDock = <T>(selector: (state: RunDockState) => T): T => useStore(runDockStore, selector);
 export const useConnect = <T>(selector: (state: ConnectState) => T): T => useStore(connectStore, selector);
 export const useRunInput = <T>(selector: (state: RunInputState) => T): T => useStore(runInputStore, selector);
 /** The open blueprint's problems; the same array until they change. */
