@@ -89,6 +89,24 @@ function outgoingEdges(document: BlueprintDocument, nodesById: Map<string, Bluep
 }
 
 /**
+ * Where a run begins: the start block, or (`startAt`) the chosen block, with every other pinned
+ * output put into `results` and, as `@{result}`, the pin of a block that has an edge into it.
+ */
+function startingPoint(blueprint: BlueprintDocument, startAt: string | undefined, results: JsonObject): PendingStep | null {
+  if (startAt === undefined) return { nodeId: blueprint.nodes.find((node) => node.type === 'start')!.id, previousResult: undefined };
+  if (!blueprint.nodes.some((node) => node.id === startAt)) return null;
+  const pins = blueprint.pins ?? {};
+  for (const node of blueprint.nodes) {
+    if (node.id === startAt || !Object.hasOwn(pins, node.id)) continue;
+    const pinned = structuredClone(pins[node.id]!);
+    setOwn(results, node.id, pinned);
+    if (node.data.ref) setOwn(results, node.data.ref, pinned);
+  }
+  const feeder = blueprint.edges.find((edge) => edge.target === startAt && edge.source !== startAt && Object.hasOwn(pins, edge.source));
+  return { nodeId: startAt, previousResult: feeder ? structuredClone(pins[feeder.source]!) : undefined };
+}
+
+/**
  * Runs `document` against `options.store` and resolves with the run record. It never rejects:
  * an invalid document, a failing block or an engine bug all end as a `failed` record.
  */
@@ -140,6 +158,8 @@ export async function runBlueprint(document: BlueprintDocument, options: RunOpti
   let runError: RunError | null = null;
   let status: RunRecord['status'] = 'succeeded';
 
+  // Run from here: the pins stand in for the blocks before the chosen one (see RunOptions.startAt).
+  const from = startingPoint(blueprint, options.startAt, results);
   const runRoot: JsonValue = { id: runId, startedAt };
   const blueprintRoot: JsonValue = { id: blueprint.id, name: blueprint.name, groupId: blueprint.groupId ?? null };
 
@@ -208,7 +228,8 @@ export async function runBlueprint(document: BlueprintDocument, options: RunOpti
   };
 
   try {
-    const waiting: PendingStep[] = [{ nodeId: start.id, previousResult: undefined }];
+    if (!from) throw new EngineError('invalid_blueprint', `Cannot run from block '${options.startAt}': the blueprint has no such block`);
+    const waiting: PendingStep[] = [from];
     while (waiting.length > 0) {
       const pending = waiting.pop()!;
       if (options.signal?.aborted) {
