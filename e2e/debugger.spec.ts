@@ -306,4 +306,36 @@ test.describe('the editor as a debugger', () => {
       expect((await run.region.boundingBox())!.x).toBeGreaterThan(canvasBox!.x + canvasBox!.width - 2);
     });
   }
+
+  test('pin a block’s output, then Run from here with the pin standing in; pins are kept with the blueprint', async ({ page, editor }) => {
+    await editor.open();
+    const { canvas, inspector, run } = editor;
+    await editor.runAndWait('succeeded');
+    await canvas.select('compute');
+    await inspector.region.getByRole('button', { name: 'Pin this output' }).click();
+    await expect(canvas.node('compute').getByRole('img', { name: 'Output pinned' })).toBeVisible();
+    const pinned = await page.evaluate(() => window.kvb?.editor.getState().toDocument().pins?.compute);
+    expect(pinned).toMatchObject({ text: 'The quick brown fox jumps over the lazy dog' });
+    await editor.shot('pinned-data');
+
+    // The pin survives a reload: it is part of the saved blueprint.
+    await page.reload();
+    await editor.ready();
+    await expect(canvas.node('compute').getByRole('img', { name: 'Output pinned' })).toBeVisible();
+
+    await canvas.select('save-result');
+    await inspector.region.getByRole('button', { name: 'Run from here' }).click();
+    await expect(run.status()).toHaveText('succeeded');
+    await expect(run.steps()).toHaveCount(2);
+    const record = await page.evaluate(() => window.kvb?.run.getState().view.record);
+    expect(record?.steps.map((step) => step.nodeId)).toEqual(['save-result', 'output-computed']);
+    expect((record?.steps[0]?.result as { value: unknown }).value).toEqual(pinned);
+    await expect(canvas.node('compute')).toHaveAttribute('data-status', 'idle');
+
+    // Unpinned, a run from the same block has no result to start from.
+    await canvas.select('compute');
+    await inspector.region.getByRole('button', { name: 'Unpin' }).click();
+    await expect(canvas.node('compute').getByRole('img', { name: 'Output pinned' })).toHaveCount(0);
+    expect(await page.evaluate(() => window.kvb?.editor.getState().toDocument().pins)).toBeUndefined();
+  });
 });

@@ -5,7 +5,8 @@ import type { BlockType, Out } from '../../engine/types';
 import { BlockIcon } from '../atoms/BlockIcon';
 import type { FlowNode } from '../store/flow-model';
 import type { NodeRunStatus } from '../store/run-state';
-import { useBlockProblems, useRun } from '../store';
+import { useBlockProblems, useEditor, useRun } from '../store';
+import { Icon } from '../atoms/Icon';
 import { changedSinceRun } from '../store/run-store';
 import { BlockErrorBadge } from './BlockErrorBadge';
 import { blockTitle } from '../lib/block-title';
@@ -32,6 +33,7 @@ function BlockNodeView({ id, type, data, selected }: NodeProps<FlowNode>) {
   const shownFailure = changed ? null : failure;
   const badge = shownStatus === 'idle' ? null : STATUS_BADGES[shownStatus];
   const problems = useBlockProblems(id);
+  const pinned = useEditor((s) => s.meta.pins !== undefined && Object.hasOwn(s.meta.pins, id));
   const problemCount = problems === '' ? 0 : problems.split('\n').length;
   return (
     <div className={`block block--${blockType} block--${shownStatus}${selected ? ' block--selected' : ''}${problemCount ? ' block--has-problems' : ''}`}>
@@ -44,6 +46,11 @@ function BlockNodeView({ id, type, data, selected }: NodeProps<FlowNode>) {
       {badge && (
         <span className={`block__status block__status--${shownStatus}`} title={badge.label}>
           {badge.glyph}
+        </span>
+      )}
+      {pinned && (
+        <span className="block__pin" role="img" aria-label="Output pinned" title="Output pinned: it stands in for this block when a later block runs from here">
+          <Icon name="pin" size={12} />
         </span>
       )}
       <div className="block__head" title={`Block id: ${id}${typeof data.ref === 'string' && data.ref ? ` · alias: ${data.ref}` : ''}`}>

@@ -4,7 +4,7 @@ import { useStorage } from '../api/storage';
 import { Icon } from '../atoms/Icon';
 import { useEditor, useProblems, useRun, useRunInput } from '../store';
 import { draftProblem } from '../store/run-input-store';
-import { COMMANDS, type CommandName, type CommandState } from './editor-commands';
+import { COMMANDS, singleSelection, type CommandName, type CommandState } from './editor-commands';
 import { commandTooltip, isEnabled } from './registry';
 
 /** The command state, re-rendering only when a part of it changes. */
@@ -14,7 +14,8 @@ export function useCommandState(): CommandState {
   const storage = useStorage(useShallow((s) => ({ storageReady: s.status === 'ready', storageMessage: s.message })));
   const inputProblem = useRunInput(draftProblem);
   const problemCount = useProblems().length;
-  return { ...history, running, ...storage, inputProblem, problemCount };
+  const selectedBlock = useEditor((s) => singleSelection(s.nodes));
+  return { ...history, running, ...storage, inputProblem, problemCount, selectedBlock };
 }
 
 /**

@@ -23,6 +23,8 @@ export interface CommandState {
   inputProblem: string | null;
   /** How many problems the blocks have (the Problems list); Run waits until there are none. */
   problemCount: number;
+  /** The one selected block (Run from here starts there), or null. */
+  selectedBlock: string | null;
 }
 
 /** What `perform` may use: the canvas, for commands that move the view. */
@@ -47,7 +49,19 @@ export function commandStateNow(): CommandState {
     storageMessage: storage.message,
     inputProblem: draftProblem(runInputStore.getState()),
     problemCount: problemsNow().length,
+    selectedBlock: singleSelection(editorStore.getState().nodes),
   };
+}
+
+/** The id of the only selected block, or null. */
+export function singleSelection(nodes: readonly { id: string; selected?: boolean }[]): string | null {
+  let found: string | null = null;
+  for (const node of nodes) {
+    if (!node.selected) continue;
+    if (found !== null) return null;
+    found = node.id;
+  }
+  return found;
 }
 
 /** The input of a run started from the editor: the start block's sample input. */
@@ -56,7 +70,7 @@ export function currentRunInput(): JsonValue {
   return (start?.data.sampleInput as JsonValue | undefined) ?? {};
 }
 
-async function runCurrentBlueprint(): Promise<void> {
+async function runCurrentBlueprint(startAt?: string): Promise<void> {
   const { store, companyId, message } = storageStore.getState();
   if (!store) {
     toast('error', message ?? 'The store is not ready yet: wait a moment and run again.');
@@ -65,7 +79,7 @@ async function runCurrentBlueprint(): Promise<void> {
   if (runStore.getState().view.status === 'running') return;
   const { nodes, toDocument } = editorStore.getState();
   const ranWith = Object.fromEntries(nodes.map((node) => [node.id, node.data]));
-  const record = await runStore.getState().start({ document: toDocument(), input: currentRunInput(), store, companyId, ranWith });
+  const record = await runStore.getState().start({ document: toDocument(), input: currentRunInput(), store, companyId, ranWith, ...(startAt ? { startAt } : {}) });
   if (!record) {
     const error = runStore.getState().view.error;
     toast('error', error?.message ?? 'The run could not start.');
@@ -118,6 +132,10 @@ function problemsWord(count: number): string {
   return count === 1 ? '1 problem' : `${count} problems`;
 }
 
+function canRun(s: CommandState): boolean {
+  return !s.running && s.storageReady && s.inputProblem === null && s.problemCount === 0;
+}
+
 /** The few words beside the disabled Run button; the full reason is its tooltip. */
 export function runBlockedShort(s: CommandState): string | undefined {
   if (s.running || !s.storageReady) return undefined;
@@ -146,9 +164,22 @@ export const COMMANDS = register({
     label: 'Run',
     shortcuts: [{ key: 'Enter', mod: true }],
     inTextFields: true,
-    enabled: (s) => !s.running && s.storageReady && s.inputProblem === null && s.problemCount === 0,
+    enabled: canRun,
     disabledReason: runBlockedReason,
     perform: () => void runCurrentBlueprint(),
+  },
+  runFromHere: {
+    icon: 'play',
+    label: 'Run from here',
+    description: 'Run from the selected block, with the pinned outputs standing in for the blocks before it',
+    shortcuts: [{ key: 'Enter', mod: true, shift: true }],
+    inTextFields: true,
+    enabled: (s) => canRun(s) && s.selectedBlock !== null,
+    disabledReason: (s) => runBlockedReason(s) ?? (s.selectedBlock === null && !s.running ? 'select the block to start from' : undefined),
+    perform: () => {
+      const from = singleSelection(editorStore.getState().nodes);
+      if (from) void runCurrentBlueprint(from);
+    },
   },
   stop: {
     icon: 'stop',

@@ -6,7 +6,7 @@ function press(key: string, modifiers: Partial<Omit<KeyPress, 'key'>> = {}): Key
   return { key, code: '', ctrlKey: false, metaKey: false, shiftKey: false, ...modifiers };
 }
 
-const idle: CommandState = { canUndo: false, canRedo: false, running: false, storageReady: true, storageMessage: null, inputProblem: null, problemCount: 0 };
+const idle: CommandState = { canUndo: false, canRedo: false, running: false, storageReady: true, storageMessage: null, inputProblem: null, problemCount: 0, selectedBlock: null };
 
 describe('shortcut matching', () => {
   it('takes Ctrl or ⌘ as the mod key and compares the key without case', () => {

@@ -14,6 +14,7 @@ import { completionSourcesFor } from './completion-sources';
 import { ExpressionInput } from './ExpressionInput';
 import { JsonField } from '../atoms/JsonField';
 import { LastRunDetails } from './LastRunDetails';
+import { PinControls } from './PinControls';
 import { BlueprintSettings } from './BlueprintSettings';
 
 export function Inspector() {
@@ -158,6 +159,7 @@ function BlockInspector({ node }: { node: FlowNode }) {
           <input id={`field-${node.id}-ref`} className="field__control" value={typeof data.ref === 'string' ? data.ref : ''} placeholder="usable as @{results.alias}" onChange={(e) => set({ ref: e.target.value || undefined })} />
         </div>
       </details>
+      <PinControls nodeId={node.id} />
       <LastRunDetails nodeId={node.id} />
     </div>
   );

@@ -9,7 +9,7 @@
  */
 import { applyEdgeChanges, applyNodeChanges, type Connection, type EdgeChange, type NodeChange, type XYPosition } from '@xyflow/react';
 import { createStore } from 'zustand/vanilla';
-import type { BlueprintDocument, PaletteEntry } from '../../engine/types';
+import type { BlueprintDocument, JsonValue, PaletteEntry } from '../../engine/types';
 import { copySelection, pasteContent, type ClipboardContent } from './clipboard';
 import { checkConnection, type ConnectionCheck } from './connection-rules';
 import { fromDocument, toDocument, type BlueprintMeta, type FlowEdge, type FlowNode, type GraphSnapshot } from './flow-model';
@@ -36,6 +36,8 @@ export interface EditorActions {
   load(doc: BlueprintDocument): void;
   rename(name: string): void;
   updateMeta(patch: Partial<Omit<BlueprintMeta, 'id'>>): void;
+  /** Pins a block's output (kept with the blueprint), or unpins it with `undefined`. */
+  setPin(nodeId: string, value: JsonValue | undefined): void;
   onNodesChange(changes: NodeChange<FlowNode>[]): void;
   onEdgesChange(changes: EdgeChange<FlowEdge>[]): void;
   connect(connection: Connection): ConnectionCheck;
@@ -165,6 +167,17 @@ export function createEditorStore(initial?: BlueprintDocument) {
         set((s) => {
           const meta: BlueprintMeta = { ...s.meta, ...patch };
           if (!meta.groupId) delete meta.groupId;
+          return { meta, revision: s.revision + 1 };
+        });
+      },
+
+      setPin(nodeId, value) {
+        set((s) => {
+          const pins: Record<string, JsonValue> = { ...s.meta.pins };
+          if (value === undefined) delete pins[nodeId];
+          else pins[nodeId] = structuredClone(value);
+          const meta: BlueprintMeta = { ...s.meta, pins };
+          if (Object.keys(pins).length === 0) delete meta.pins;
           return { meta, revision: s.revision + 1 };
         });
       },

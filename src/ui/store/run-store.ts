@@ -26,6 +26,8 @@ export interface RunRequest {
   input: JsonValue;
   store: KeyValueStore;
   companyId: string;
+  /** Run from here: the block to start at (the document's pins stand in for those before it). */
+  startAt?: string;
   /** The blocks' data objects at the start (see `ranWith`). */
   ranWith?: Readonly<Record<string, unknown>>;
 }
@@ -50,7 +52,7 @@ export function createRunStore(hooks: RunHooks) {
     edgesByRun: {},
     ranWith: {},
 
-    async start({ document, input, store, companyId, ranWith = {} }) {
+    async start({ document, input, store, companyId, ranWith = {}, startAt }) {
       if (controller) return null;
       controller = new AbortController();
       set({ ranWith });
@@ -60,7 +62,7 @@ export function createRunStore(hooks: RunHooks) {
         set((s) => ({ view: reduceRunEvent(s.view, event) }));
       };
       try {
-        const record = await runBlueprint(document, { store, companyId, input, signal: controller.signal, onEvent });
+        const record = await runBlueprint(document, { store, companyId, input, signal: controller.signal, onEvent, ...(startAt ? { startAt } : {}) });
         // The engine's run-finished event normally got here first; this covers a runner that
         // returned without emitting it.
         if (get().view.runId !== record.runId || get().view.status === 'running') set({ view: viewOfRecord(record, taken) });
