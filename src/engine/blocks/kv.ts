@@ -123,7 +123,7 @@ export const kvBlock = defineBlock({
   outs: ['success', 'error'],
   group: 'Key-Value Storage',
   palette: [
-    preset('Save key', 'download', { action: 'save', key: '', valueType: 'text', value: '', mode: 'upsert' }),
+    preset('Save key', 'download', { action: 'save', key: '', valueType: 'text', value: '@{result}', mode: 'upsert' }),
     preset('Get key', 'upload', { action: 'get', key: '' }),
     preset('Delete key', 'cross', { action: 'delete', key: '' }),
     preset('List keys', 'list', { action: 'list', prefix: '', limit: 1000 }),

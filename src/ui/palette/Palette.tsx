@@ -3,9 +3,12 @@ import type { DragEvent } from 'react';
 import { outsOf, PALETTE, PALETTE_GROUPS } from '../../engine';
 import type { PaletteEntry } from '../../engine/types';
 import { BlockIcon } from '../atoms/BlockIcon';
-import { PALETTE_DRAG_TYPE } from '../lib/view-options';
+import { FIT_VIEW_OPTIONS, PALETTE_DRAG_TYPE } from '../lib/view-options';
 import { editorStore, toast, useEditor } from '../store';
 import { freeSpotNear, spotRightOf } from './placement';
+
+/** About a block's size in flow units, to tell whether a new one is in view. */
+const BLOCK_SIZE = { width: 210, height: 110 };
 
 /** The palette's sections, each with its entries in the order the block list gives them. */
 const GROUPS = PALETTE_GROUPS.map((title) => ({ title, entries: PALETTE.filter((entry) => entry.group === title) }));
@@ -33,6 +36,17 @@ export function Palette() {
     const spot = spotRightOf(from.position, flow.getNodes().map((n) => n.position));
     const { check } = addConnectedBlock(entry, spot, { source: from.id, sourceHandle: 'success' });
     if (!check.ok) toast('error', check.message);
+    keepInView(spot);
+  };
+
+  // A chain grows to the right: once its new block would leave the canvas, fit the view to it.
+  const keepInView = (spot: { x: number; y: number }) => {
+    const pane = document.querySelector('.canvas .react-flow')?.getBoundingClientRect();
+    if (!pane) return;
+    const topLeft = flow.flowToScreenPosition(spot);
+    const bottomRight = flow.flowToScreenPosition({ x: spot.x + BLOCK_SIZE.width, y: spot.y + BLOCK_SIZE.height });
+    if (topLeft.x >= pane.left && topLeft.y >= pane.top && bottomRight.x <= pane.right && bottomRight.y <= pane.bottom) return;
+    globalThis.requestAnimationFrame(() => void flow.fitView({ ...FIT_VIEW_OPTIONS, duration: 200 }));
   };
 
   const addAtCentre = (entry: PaletteEntry) => {
