@@ -5,7 +5,10 @@
  */
 import { expect, test } from './fixtures/editor';
 
-for (const viewport of [{ width: 1440, height: 900 }, { width: 1280, height: 800 }]) {
+for (const viewport of [
+  { width: 1440, height: 900 },
+  { width: 1280, height: 800 },
+]) {
   const size = `${viewport.width}x${viewport.height}`;
   test(`debugging views at ${size}`, async ({ page, editor }) => {
     await page.setViewportSize(viewport);

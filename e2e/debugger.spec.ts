@@ -105,7 +105,10 @@ test.describe('the editor as a debugger', () => {
     await expect(runButton(page)).toBeEnabled();
   });
 
-  test('an error is a badge that keeps the block its size, shows its message on hover, and goes when the block changes', async ({ page, editor }) => {
+  test('an error is a badge that keeps the block its size, shows its message on hover, and goes when the block changes', async ({
+    page,
+    editor,
+  }) => {
     await editor.open();
     const { canvas, inspector } = editor;
     const block = canvas.node('get-cached');
@@ -163,10 +166,13 @@ test.describe('the editor as a debugger', () => {
 
     await page.keyboard.press('Tab');
     await editor.canvas.node('compute').focus();
-    const ring = await editor.canvas.node('compute').locator('.block').evaluate((block) => {
-      const style = getComputedStyle(block);
-      return { style: style.outlineStyle, width: parseFloat(style.outlineWidth) };
-    });
+    const ring = await editor.canvas
+      .node('compute')
+      .locator('.block')
+      .evaluate((block) => {
+        const style = getComputedStyle(block);
+        return { style: style.outlineStyle, width: parseFloat(style.outlineWidth) };
+      });
     expect(ring.style).toBe('solid');
     expect(ring.width).toBeGreaterThanOrEqual(2);
   });
@@ -214,7 +220,10 @@ test.describe('the editor as a debugger', () => {
     expect(loop!.y + loop!.height).toBeGreaterThan(node!.y + node!.height + 15);
   });
 
-  test('connecting: a drop on a block body, a drop on empty canvas (block picker), a palette click after a selected block, the keyboard', async ({ page, editor }) => {
+  test('connecting: a drop on a block body, a drop on empty canvas (block picker), a palette click after a selected block, the keyboard', async ({
+    page,
+    editor,
+  }) => {
     await editor.open();
     const { canvas, palette } = editor;
     await palette.dragToCanvas('Transform', { x: 560, y: 720 });
@@ -264,8 +273,14 @@ test.describe('the editor as a debugger', () => {
     await expect(canvas.edgeBetween('output', 'success', 'save')).toHaveCount(0);
   });
 
-  for (const viewport of [{ width: 1440, height: 900 }, { width: 1280, height: 800 }]) {
-    test(`the Run panel docks at the bottom, resizable, with the picked step's input and output side by side (${viewport.width}×${viewport.height})`, async ({ page, editor }) => {
+  for (const viewport of [
+    { width: 1440, height: 900 },
+    { width: 1280, height: 800 },
+  ]) {
+    test(`the Run panel docks at the bottom, resizable, with the picked step's input and output side by side (${viewport.width}×${viewport.height})`, async ({
+      page,
+      editor,
+    }) => {
       await page.setViewportSize(viewport);
       await editor.open();
       const { run } = editor;

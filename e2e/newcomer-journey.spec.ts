@@ -16,7 +16,12 @@ test('the cache example from an empty canvas, run twice, takes at most 25 action
   };
 
   await act(() => editor.toolbar.button('New blueprint').click());
-  await act(() => page.getByRole('dialog', { name: 'New blueprint' }).getByRole('button', { name: /Blank blueprint/ }).click());
+  await act(() =>
+    page
+      .getByRole('dialog', { name: 'New blueprint' })
+      .getByRole('button', { name: /Blank blueprint/ })
+      .click(),
+  );
   await expect(canvas.nodes()).toHaveCount(1);
   const startId = (await canvas.nodeIds())[0]!;
 

@@ -9,7 +9,12 @@ const pipeline = () =>
   makeDocument(
     [
       makeNode('fetch', 'transform', { valueType: 'json', value: '{"n": 1}', ref: 'fetched' }, { x: 200, y: 0 }),
-      makeNode('shape', 'transform', { valueType: 'json', value: '{"double": @{result.n}, "again": @{results.fetched.n}}' }, { x: 400, y: 0 }),
+      makeNode(
+        'shape',
+        'transform',
+        { valueType: 'json', value: '{"double": @{result.n}, "again": @{results.fetched.n}}' },
+        { x: 400, y: 0 },
+      ),
       makeNode('out', 'output', { value: '@{result}' }, { x: 600, y: 0 }),
     ],
     ['start.success>fetch', 'fetch.success>shape', 'shape.success>out'],

@@ -46,7 +46,9 @@ function PickerMenu() {
 
   const choose = (entry: PaletteEntry) => {
     const position = { x: picker.flow.x - INPUT_OFFSET.x, y: picker.flow.y - INPUT_OFFSET.y };
-    const { check } = editorStore.getState().addConnectedBlock(entry, position, { source: picker.source, sourceHandle: picker.sourceHandle });
+    const { check } = editorStore
+      .getState()
+      .addConnectedBlock(entry, position, { source: picker.source, sourceHandle: picker.sourceHandle });
     if (!check.ok) toast('error', check.message);
     close();
   };
@@ -71,7 +73,8 @@ function PickerMenu() {
       }}
     >
       <div className="block-picker__title">
-        Add after <strong>{sourceTitle}</strong> <span className={`block-picker__out block-picker__out--${picker.sourceHandle}`}>{picker.sourceHandle}</span>
+        Add after <strong>{sourceTitle}</strong>{' '}
+        <span className={`block-picker__out block-picker__out--${picker.sourceHandle}`}>{picker.sourceHandle}</span>
       </div>
       <input
         className="block-picker__filter"
@@ -87,7 +90,13 @@ function PickerMenu() {
       <ul className="block-picker__list" role="listbox" aria-label="Blocks to add">
         {entries.map((entry, index) => (
           <li key={entry.label} role="option" aria-selected={index === active}>
-            <button type="button" className="block-picker__item" tabIndex={-1} onMouseEnter={() => setActive(index)} onClick={() => choose(entry)}>
+            <button
+              type="button"
+              className="block-picker__item"
+              tabIndex={-1}
+              onMouseEnter={() => setActive(index)}
+              onClick={() => choose(entry)}
+            >
               <BlockIcon type={entry.type} data={entry.data} />
               <span>{entry.label}</span>
             </button>

@@ -19,7 +19,9 @@ export function ConnectDialog() {
 function ConnectDialogBody({ source }: { source: string }) {
   const from = useEditor((s) => s.nodes.find((n) => n.id === source));
   // Flat strings, so the shallow comparison holds between renders ("id\u0000title").
-  const targets = useEditor(useShallow((s) => s.nodes.filter((n) => n.type !== 'start').map((n) => `${n.id}\u0000${blockTitle(n.type!, n.data)}`))).map((pair) => {
+  const targets = useEditor(
+    useShallow((s) => s.nodes.filter((n) => n.type !== 'start').map((n) => `${n.id}\u0000${blockTitle(n.type!, n.data)}`)),
+  ).map((pair) => {
     const [id = '', title = ''] = pair.split('\u0000');
     return { id, title };
   });
@@ -33,7 +35,10 @@ function ConnectDialogBody({ source }: { source: string }) {
       toast('error', check.message);
       return;
     }
-    toast('success', `Connected “${blockTitle(from.type!, from.data)}” ${out} to “${targets.find((t) => t.id === target)?.title ?? target}”.`);
+    toast(
+      'success',
+      `Connected “${blockTitle(from.type!, from.data)}” ${out} to “${targets.find((t) => t.id === target)?.title ?? target}”.`,
+    );
     close();
   };
   return (
@@ -42,9 +47,15 @@ function ConnectDialogBody({ source }: { source: string }) {
         From <strong>{blockTitle(from.type!, from.data)}</strong>
       </p>
       <div className="field">
-        <label className="field__label" htmlFor="connect-out">Out</label>
+        <label className="field__label" htmlFor="connect-out">
+          Out
+        </label>
         <select id="connect-out" className="field__control" value={out} onChange={(e) => setOut(e.target.value as Out)} data-autofocus>
-          {outs.map((o) => <option key={o} value={o}>{o}</option>)}
+          {outs.map((o) => (
+            <option key={o} value={o}>
+              {o}
+            </option>
+          ))}
         </select>
       </div>
       <div className="field__label">To block</div>
@@ -52,7 +63,8 @@ function ConnectDialogBody({ source }: { source: string }) {
         {targets.map((target) => (
           <li key={target.id}>
             <button type="button" className="btn connect-targets__item" onClick={() => connectTo(target.id)}>
-              {target.title}{target.id === source ? ' (itself)' : ''}
+              {target.title}
+              {target.id === source ? ' (itself)' : ''}
             </button>
           </li>
         ))}

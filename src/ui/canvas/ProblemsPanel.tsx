@@ -33,7 +33,8 @@ export function ProblemsPanel() {
   return (
     <Panel position="top-left" className="problems" role="region" aria-label="Problems">
       <button type="button" className="problems__head" aria-expanded={open} onClick={() => setOpen((v) => !v)}>
-        <span className="problems__count">{problems.length}</span> {problems.length === 1 ? 'problem' : 'problems'} · Run waits until they are fixed
+        <span className="problems__count">{problems.length}</span> {problems.length === 1 ? 'problem' : 'problems'} · Run waits until they
+        are fixed
       </button>
       {open && (
         <ul className="problems__list">

@@ -14,22 +14,34 @@ export function PinControls({ nodeId }: { nodeId: string }) {
   const canPin = step !== undefined && step.error === null;
   return (
     <div className="pin-controls" aria-label="Pinned output" role="group">
-      <div className="section-title">
-        Pinned output {pinned !== undefined && <span className="badge badge--pin">pinned</span>}
-      </div>
+      <div className="section-title">Pinned output {pinned !== undefined && <span className="badge badge--pin">pinned</span>}</div>
       {pinned !== undefined ? (
         <>
           <JsonTree value={pinned} openDepth={1} />
           <div className="inline-actions">
-            <button type="button" className="btn" onClick={() => setPin(nodeId, undefined)}>Unpin</button>
+            <button type="button" className="btn" onClick={() => setPin(nodeId, undefined)}>
+              Unpin
+            </button>
             {canPin && JSON.stringify(step.result) !== JSON.stringify(pinned) && (
-              <button type="button" className="btn" onClick={() => setPin(nodeId, step.result)}>Pin the last run’s output instead</button>
+              <button type="button" className="btn" onClick={() => setPin(nodeId, step.result)}>
+                Pin the last run’s output instead
+              </button>
             )}
           </div>
         </>
       ) : (
         <div className="inline-actions">
-          <button type="button" className="btn" disabled={!canPin} onClick={() => canPin && setPin(nodeId, step.result)} title={canPin ? 'Keep this output with the blueprint: it stands in for this block when a later block runs from here' : 'Run the blueprint first: a block that succeeded can have its output pinned'}>
+          <button
+            type="button"
+            className="btn"
+            disabled={!canPin}
+            onClick={() => canPin && setPin(nodeId, step.result)}
+            title={
+              canPin
+                ? 'Keep this output with the blueprint: it stands in for this block when a later block runs from here'
+                : 'Run the blueprint first: a block that succeeded can have its output pinned'
+            }
+          >
             <Icon name="pin" /> Pin this output
           </button>
         </div>

@@ -3,11 +3,23 @@ import type { FlowEdge, FlowNode } from '../store/flow-model';
 import { layoutPositions } from './auto-layout';
 
 const node = (id: string, type: FlowNode['type']): FlowNode => ({ id, type, position: { x: 0, y: 0 }, data: {} });
-const edge = (id: string, source: string, sourceHandle: FlowEdge['sourceHandle'], target: string): FlowEdge => ({ id, source, sourceHandle, target });
+const edge = (id: string, source: string, sourceHandle: FlowEdge['sourceHandle'], target: string): FlowEdge => ({
+  id,
+  source,
+  sourceHandle,
+  target,
+});
 
 describe('auto layout', () => {
   it('puts the success branch above the error branch, as the outs are drawn, so their edges do not cross', async () => {
-    const nodes = [node('start', 'start'), node('get', 'kv'), node('hit', 'output'), node('miss', 'transform'), node('save', 'kv'), node('done', 'output')];
+    const nodes = [
+      node('start', 'start'),
+      node('get', 'kv'),
+      node('hit', 'output'),
+      node('miss', 'transform'),
+      node('save', 'kv'),
+      node('done', 'output'),
+    ];
     const edges = [
       edge('e1', 'start', 'success', 'get'),
       edge('e2', 'get', 'success', 'hit'),

@@ -6,13 +6,26 @@ import { ErrorHelp } from '../atoms/ErrorHelp';
  * invalid document, an error no edge took) with the block it is pinned to, which a click selects.
  * A cancelled run says so too; a run that succeeded shows nothing.
  */
-export function RunErrorBanner({ error, blockTitle, onSelectBlock }: { error: RunError; blockTitle: string | null; onSelectBlock(nodeId: string): void }) {
+export function RunErrorBanner({
+  error,
+  blockTitle,
+  onSelectBlock,
+}: {
+  error: RunError;
+  blockTitle: string | null;
+  onSelectBlock(nodeId: string): void;
+}) {
   return (
     <div className="run-error" role="alert" aria-label="Run error">
       <div className="run-error__head">
         <code className="run-error__code">{error.code}</code>
         {error.nodeId && (
-          <button type="button" className="run-error__block" onClick={() => onSelectBlock(error.nodeId!)} title="Select this block on the canvas">
+          <button
+            type="button"
+            className="run-error__block"
+            onClick={() => onSelectBlock(error.nodeId!)}
+            title="Select this block on the canvas"
+          >
             at {blockTitle ?? error.nodeId}
           </button>
         )}

@@ -26,7 +26,9 @@ export function RunInputField({ startId, sampleInput }: { startId: string; sampl
   const problem = inputProblemOf(text);
   return (
     <div className="field">
-      <label className="field__label" htmlFor="run-input">Input payload (the Start block’s sample input)</label>
+      <label className="field__label" htmlFor="run-input">
+        Input payload (the Start block’s sample input)
+      </label>
       <textarea
         id="run-input"
         className={`field__control field__control--multiline field__control--code${problem ? ' field__control--invalid' : ''}`}
@@ -42,9 +44,17 @@ export function RunInputField({ startId, sampleInput }: { startId: string; sampl
         }}
       />
       {problem ? (
-        <div id="run-input-problem" className="field__problem" role="alert">{problem}. Run is disabled until it parses.</div>
+        <div id="run-input-problem" className="field__problem" role="alert">
+          {problem}. Run is disabled until it parses.
+        </div>
       ) : (
-        <div id="run-input-help" className="field__help">Available in blocks as <code>@{'{'}input…{'}'}</code>.</div>
+        <div id="run-input-help" className="field__help">
+          Available in blocks as{' '}
+          <code>
+            @{'{'}input…{'}'}
+          </code>
+          .
+        </div>
       )}
     </div>
   );

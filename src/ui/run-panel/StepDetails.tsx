@@ -8,7 +8,17 @@ import type { StepInput } from './step-inputs';
  * the step before it, or the run's input) and what it gave (its result or its error), each a
  * JSON tree as tall as the panel.
  */
-export function StepDetails({ index, steps, input, titles }: { index: number; steps: readonly StepRecord[]; input: StepInput; titles: Readonly<Record<string, string>> }) {
+export function StepDetails({
+  index,
+  steps,
+  input,
+  titles,
+}: {
+  index: number;
+  steps: readonly StepRecord[];
+  input: StepInput;
+  titles: Readonly<Record<string, string>>;
+}) {
   const step = steps[index]!;
   const fromStep = input.from === null ? undefined : steps[input.from];
   const fromTitle = input.from === null || !fromStep ? null : `step ${input.from + 1} · ${titles[fromStep.nodeId] ?? fromStep.nodeId}`;
@@ -19,7 +29,11 @@ export function StepDetails({ index, steps, input, titles }: { index: number; st
           Input <span className="muted">{index === 0 ? 'the run’s input' : fromTitle ? `from ${fromTitle}` : 'not known'}</span>
         </div>
         <div className="step-details__tree">
-          {input.value === undefined ? <span className="muted">Nothing came in that this run recorded.</span> : <JsonTree value={input.value} openDepth={3} />}
+          {input.value === undefined ? (
+            <span className="muted">Nothing came in that this run recorded.</span>
+          ) : (
+            <JsonTree value={input.value} openDepth={3} />
+          )}
         </div>
       </section>
       <section className="step-details__pane" aria-label="Step output">

@@ -3,7 +3,15 @@ import type { StepRecord } from '../../engine/types';
 import { stepInputs } from './step-inputs';
 
 const step = (nodeId: string, outcome: StepRecord['outcome'], result: StepRecord['result']): StepRecord => ({
-  nodeId, type: 'transform', outcome, startedAt: '', durationMs: 0, result, error: null, reads: [], writes: [],
+  nodeId,
+  type: 'transform',
+  outcome,
+  startedAt: '',
+  durationMs: 0,
+  result,
+  error: null,
+  reads: [],
+  writes: [],
 });
 const at = (id: string, x: number, y: number) => ({ id, position: { x, y } });
 

@@ -26,7 +26,12 @@ export interface StepInput {
   value: JsonValue | undefined;
 }
 
-export function stepInputs(steps: readonly StepRecord[], runInput: JsonValue, nodes: readonly GraphNode[], edges: readonly GraphEdge[]): StepInput[] {
+export function stepInputs(
+  steps: readonly StepRecord[],
+  runInput: JsonValue,
+  nodes: readonly GraphNode[],
+  edges: readonly GraphEdge[],
+): StepInput[] {
   const position = new Map(nodes.map((n) => [n.id, n.position] as const));
   const targetsOf = (nodeId: string, outcome: string): string[] =>
     edges

@@ -15,7 +15,12 @@ describe('blueprint problems', () => {
   });
 
   it('a bad key names its block, field and label', () => {
-    const save: FlowNode = { id: 'save', type: 'kv', position: { x: 0, y: 0 }, data: { action: 'save', key: 'bad key', valueType: 'text', value: 'x' } };
+    const save: FlowNode = {
+      id: 'save',
+      type: 'kv',
+      position: { x: 0, y: 0 },
+      data: { action: 'save', key: 'bad key', valueType: 'text', value: 'x' },
+    };
     const problems = findProblems([start, save], [], meta);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ nodeId: 'save', field: 'key', fieldLabel: 'Key' });
@@ -26,7 +31,9 @@ describe('blueprint problems', () => {
     const a: FlowNode = { id: 'a', type: 'transform', position: { x: 0, y: 0 }, data: { value: 'x', ref: 'same' } };
     const b: FlowNode = { id: 'b', type: 'transform', position: { x: 0, y: 0 }, data: { value: 'y', ref: 'same' } };
     const problems = findProblems([start, a, b], [], meta);
-    expect(problems).toEqual([{ nodeId: 'b', field: 'ref', fieldLabel: 'Alias (ref)', message: expect.stringContaining("duplicate ref 'same'") }]);
+    expect(problems).toEqual([
+      { nodeId: 'b', field: 'ref', fieldLabel: 'Alias (ref)', message: expect.stringContaining("duplicate ref 'same'") },
+    ]);
   });
 
   it('a blueprint without a start block has a problem of its own', () => {
@@ -36,7 +43,12 @@ describe('blueprint problems', () => {
 
   it('the cache recomputes when data changes, not when a block only moves', () => {
     const problemsOf = createProblemsCache();
-    const save: FlowNode = { id: 'save', type: 'kv', position: { x: 0, y: 0 }, data: { action: 'save', key: '', valueType: 'text', value: 'x' } };
+    const save: FlowNode = {
+      id: 'save',
+      type: 'kv',
+      position: { x: 0, y: 0 },
+      data: { action: 'save', key: '', valueType: 'text', value: 'x' },
+    };
     const edges: never[] = [];
     const first = problemsOf({ nodes: [start, save], edges, meta });
     expect(first).toHaveLength(1);

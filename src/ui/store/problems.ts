@@ -64,7 +64,8 @@ export function findProblems(nodes: readonly FlowNode[], edges: readonly FlowEdg
  * change: a drag moves positions on every frame and must not re-validate the document.
  */
 export function createProblemsCache() {
-  let last: { datas: unknown[]; ids: string[]; edges: readonly FlowEdge[]; meta: BlueprintMeta; problems: BlueprintProblem[] } | null = null;
+  let last: { datas: unknown[]; ids: string[]; edges: readonly FlowEdge[]; meta: BlueprintMeta; problems: BlueprintProblem[] } | null =
+    null;
   return (state: { nodes: readonly FlowNode[]; edges: readonly FlowEdge[]; meta: BlueprintMeta }): BlueprintProblem[] => {
     const { nodes, edges, meta } = state;
     if (
