@@ -254,7 +254,14 @@ test.describe('the editor as a debugger', () => {
     await expect(canvas.node('output').locator('.block')).toHaveClass(/block--selected/);
     await palette.entry('Save key').click();
     await expect(canvas.edgeBetween('output', 'success', 'save')).toHaveCount(1);
-    expect((await canvas.position('save')).x).toBeGreaterThan(dropped.x + 150);
+    // Compared on the canvas, not the screen: the view follows a block added off the canvas.
+    const positions = await page.evaluate(() => {
+      const nodes = window.kvb?.editor.getState().nodes ?? [];
+      const at = (id: string) => nodes.find((n) => n.id === id)?.position;
+      return { output: at('output'), save: at('save') };
+    });
+    expect(positions.save!.x).toBeGreaterThan(positions.output!.x + 200);
+    expect(positions.save!.y).toBe(positions.output!.y);
 
     // The keyboard: "Connect to…" (C) on the focused block.
     await canvas.node('save').focus();
