@@ -8,6 +8,8 @@ import type { NodeRunStatus } from '../store/run-state';
 import { useBlockProblems, useEditor, useRun } from '../store';
 import { Icon } from '../atoms/Icon';
 import { changedSinceRun } from '../store/run-store';
+import { COMMANDS } from '../commands/editor-commands';
+import { shortcutLabel } from '../commands/registry';
 import { BlockErrorBadge } from './BlockErrorBadge';
 import { blockTitle } from '../lib/block-title';
 
@@ -53,7 +55,7 @@ function BlockNodeView({ id, type, data, selected }: NodeProps<FlowNode>) {
           <Icon name="pin" size={12} />
         </span>
       )}
-      <div className="block__head" title={`Block id: ${id}${typeof data.ref === 'string' && data.ref ? ` · alias: ${data.ref}` : ''}`}>
+      <div className="block__head" title={`Block id: ${id}${typeof data.ref === 'string' && data.ref ? ` · alias: ${data.ref}` : ''}\n${shortcutLabel(COMMANDS.connectTo.shortcuts[0])}: connect it to another block`}>
         <BlockIcon type={blockType} data={data} />
         <span className="block__title">{blockTitle(blockType, data)}</span>
       </div>
