@@ -4,7 +4,7 @@ import { useRun } from '../store';
 import type { FlowEdge } from '../store/flow-model';
 
 /** How far under its ends a self-loop passes: below the block's lowest out and its error badge. */
-const SELF_LOOP_DROP = 60;
+const SELF_LOOP_DROP = 70;
 
 /**
  * A block's edge into itself, as a loop under the block from its out to its input. A bezier

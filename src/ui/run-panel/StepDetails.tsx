@@ -2,6 +2,21 @@ import type { StepRecord } from '../../engine/types';
 import { ErrorHelp } from '../atoms/ErrorHelp';
 import { JsonTree } from '../atoms/JsonTree';
 import type { StepInput } from './step-inputs';
+import { useEditor } from '../store';
+
+/** Pins this step's result as its block's output (what Run from here uses), or says it is pinned. */
+function PinStepButton({ nodeId, result }: { nodeId: string; result: StepRecord['result'] }) {
+  const pinned = useEditor((s) => s.meta.pins?.[nodeId]);
+  const setPin = useEditor((s) => s.setPin);
+  const exists = useEditor((s) => s.nodes.some((n) => n.id === nodeId));
+  if (!exists) return null;
+  const same = pinned !== undefined && JSON.stringify(pinned) === JSON.stringify(result);
+  return (
+    <button type="button" className="btn btn--small step-details__pin" disabled={same} onClick={() => setPin(nodeId, result)}>
+      {same ? 'Pinned' : 'Pin this output'}
+    </button>
+  );
+}
 
 /**
  * One step of the shown run, side by side: what came into the block (the result handed over by
@@ -40,6 +55,7 @@ export function StepDetails({
         <div className="step-details__title">
           Output <span className={`badge badge--${step.error ? 'error' : 'success'}`}>{step.outcome}</span>
           <span className="muted"> {step.durationMs.toFixed(1)} ms</span>
+          {!step.error && <PinStepButton nodeId={step.nodeId} result={step.result} />}
         </div>
         <div className="step-details__tree">
           {step.error ? (
