@@ -39,6 +39,7 @@ describe('the editor command list', () => {
     expect(nameFor(press('d', { ctrlKey: true }))).toBe('duplicate');
     expect(nameFor(press('Backspace'))).toBe('deleteSelection');
     expect(nameFor(press('c'))).toBe('connectTo');
+    expect(nameFor(press('Enter', { ctrlKey: true, shiftKey: true }))).toBe('runFromHere');
     expect(nameFor(press('c', { ctrlKey: true }))).toBe('copy');
     expect(nameFor(press('Delete', { shiftKey: true }))).toBe('deleteSelection');
     expect(nameFor(press('Escape'))).toBe('selectNone');
@@ -84,5 +85,18 @@ describe('labels and tooltips', () => {
       .toBe('Run: The server refused the token.');
     // A run in flight disables Run without a reason to tell: the tooltip stays the usual one.
     expect(commandTooltip(COMMANDS.run, { ...idle, running: true }, 'other')).toBe('Run (Ctrl+Enter)');
+  });
+});
+
+describe('when Run waits', () => {
+  it('says why: the input payload first, then the problems, and Run from here needs a block', () => {
+    expect(isEnabled(COMMANDS.run, { ...idle, inputProblem: 'Invalid JSON at line 1, column 2' })).toBe(false);
+    expect(commandTooltip(COMMANDS.run, { ...idle, inputProblem: 'Invalid JSON at line 1, column 2', problemCount: 2 }, 'other')).toBe(
+      'Run: the input payload is not valid JSON (Invalid JSON at line 1, column 2)',
+    );
+    expect(commandTooltip(COMMANDS.run, { ...idle, problemCount: 1 }, 'other')).toBe('Run: 1 problem in the blocks: fix them first (see the Problems list)');
+    expect(isEnabled(COMMANDS.runFromHere, idle)).toBe(false);
+    expect(commandTooltip(COMMANDS.runFromHere, idle, 'other')).toBe('Run from here: select the block to start from');
+    expect(isEnabled(COMMANDS.runFromHere, { ...idle, selectedBlock: 'save' })).toBe(true);
   });
 });
