@@ -60,6 +60,7 @@ const documentShape = z.object({
   settings: settingsShape.optional(),
   nodes: z.array(z.unknown()),
   edges: z.array(z.unknown()),
+  pins: z.record(z.string(), z.json()).optional(),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -240,6 +241,14 @@ function checkGraph(nodes: (NodeSketch | null)[], edges: (EdgeSketch | null)[], 
   });
 }
 
+/** Every pin names a block of the document (what a pin holds is checked by the schema). */
+function checkPins(pins: unknown, nodes: (NodeSketch | null)[], problems: Problem[]): void {
+  if (typeof pins !== 'object' || pins === null || Array.isArray(pins)) return;
+  for (const pinned of Object.keys(pins)) {
+    if (!nodes.some((node) => node?.id === pinned)) problems.push({ path: `pins.${pinned}`, message: `no node with id '${pinned}' to pin` });
+  }
+}
+
 /**
  * Checks that `input` is a `kv-blueprint/1` document. On success the document is a fresh copy
  * with settings filled in; otherwise every problem found is listed.
@@ -256,15 +265,17 @@ export function validateBlueprint(input: unknown): ValidationResult {
     const nodes = Array.isArray(raw.nodes) ? raw.nodes.map((node, i) => validateNode(node, i, problems)) : [];
     const edges = Array.isArray(raw.edges) ? raw.edges.map((edge, i) => validateEdge(edge, i, problems)) : [];
     if (Array.isArray(raw.nodes) && Array.isArray(raw.edges)) checkGraph(nodes, edges, problems);
+    checkPins((input as { pins?: unknown } | null)?.pins, nodes, problems);
     return { ok: false, problems };
   }
   const problems: Problem[] = [];
   const nodes = top.data.nodes.map((node, i) => validateNode(node, i, problems));
   const edges = top.data.edges.map((edge, i) => validateEdge(edge, i, problems));
   checkGraph(nodes, edges, problems);
+  const { format, id, name, groupId, settings, pins } = top.data;
+  checkPins(pins, nodes, problems);
   if (problems.length > 0) return { ok: false, problems };
 
-  const { format, id, name, groupId, settings } = top.data;
   const document: BlueprintDocument = {
     format,
     id,
@@ -274,6 +285,7 @@ export function validateBlueprint(input: unknown): ValidationResult {
     // No problems means every node parsed in full, so each sketch carries its node.
     nodes: nodes.map((sketch) => sketch!.node!),
     edges: edges.map((sketch) => sketch!.edge!),
+    ...(pins && Object.keys(pins).length > 0 ? { pins: pins as BlueprintDocument['pins'] } : {}),
   };
   // A deep copy, so the caller's object and the validated document never share state.
   return { ok: true, document: structuredClone(document) };

@@ -90,6 +90,24 @@ function outgoingEdges(document: BlueprintDocument, nodesById: Map<string, Bluep
   return outgoing;
 }
 
+/**
+ * Where a run begins: the start block, or (`startAt`) the chosen block, with every other pinned
+ * output put into `results` and, as `@{result}`, the pin of a block that has an edge into it.
+ */
+function startingPoint(blueprint: BlueprintDocument, startAt: string | undefined, results: JsonObject): PendingStep | null {
+  if (startAt === undefined) return { nodeId: blueprint.nodes.find((node) => node.type === 'start')!.id, previousResult: undefined };
+  if (!blueprint.nodes.some((node) => node.id === startAt)) return null;
+  const pins = blueprint.pins ?? {};
+  for (const node of blueprint.nodes) {
+    if (node.id === startAt || !Object.hasOwn(pins, node.id)) continue;
+    const pinned = structuredClone(pins[node.id]!);
+    setOwn(results, node.id, pinned);
+    if (node.data.ref) setOwn(results, node.data.ref, pinned);
+  }
+  const feeder = blueprint.edges.find((edge) => edge.target === startAt && edge.source !== startAt && Object.hasOwn(pins, edge.source));
+  return { nodeId: startAt, previousResult: feeder ? structuredClone(pins[feeder.source]!) : undefined };
+}
+
 /** Longest stretch of steps run without letting the host's event loop in (a server's other requests, a page's clicks). */
 export const RUN_SLICE_MS = 10;
 
@@ -295,7 +313,8 @@ interface RunEnding {
 interface RunInProgress {
   runId: string;
   blueprint: BlueprintDocument;
-  startId: string;
+  /** The first step: the start block, or the block a "Run from here" begins at. */
+  from: PendingStep;
   scope: RunScope;
   limits: RunLimits;
   options: RunOptions;
@@ -304,10 +323,10 @@ interface RunInProgress {
 }
 
 /** Walks the graph depth first from the start block until nothing is waiting, a step fails unrouted, a limit binds or the run is cancelled. */
-async function walk({ runId, blueprint, startId, scope, limits, options, clock, emit }: RunInProgress): Promise<RunEnding> {
+async function walk({ runId, blueprint, from, scope, limits, options, clock, emit }: RunInProgress): Promise<RunEnding> {
   const nodesById = new Map(blueprint.nodes.map((node) => [node.id, node] as const));
   const outgoing = outgoingEdges(blueprint, nodesById);
-  const waiting: PendingStep[] = [{ nodeId: startId, previousResult: undefined }];
+  const waiting: PendingStep[] = [from];
   while (waiting.length > 0) {
     await limits.pace();
     const pending = waiting.pop()!;
@@ -338,7 +357,7 @@ async function walk({ runId, blueprint, startId, scope, limits, options, clock, 
   // Stop pressed while the last block ran: the person asked for a cancel, so the run says so,
   // even though nothing was left to skip.
   if (options.signal?.aborted) {
-    const last = limits.lastNodeId ?? startId;
+    const last = limits.lastNodeId ?? from.nodeId;
     return { status: 'cancelled', error: { code: 'cancelled', message: `The run was cancelled during block '${last}', its last block`, nodeId: null } };
   }
   return { status: 'succeeded', error: null };
@@ -371,7 +390,10 @@ export async function runBlueprint(document: BlueprintDocument, options: RunOpti
 
   let ending: RunEnding;
   try {
-    ending = await walk({ runId, blueprint, startId: start.id, scope, limits, options, clock, emit });
+    // Run from here: the pins stand in for the blocks before the chosen one (see RunOptions.startAt).
+    const from = startingPoint(blueprint, options.startAt, scope.results);
+    if (!from) throw new EngineError('invalid_blueprint', `Cannot run from block '${options.startAt}': the blueprint has no such block`);
+    ending = await walk({ runId, blueprint, from, scope, limits, options, clock, emit });
   } catch (thrown) {
     ending = { status: 'failed', error: toRunError(thrown, null) };
   }

@@ -63,6 +63,11 @@ export interface BlueprintDocument {
   settings?: Partial<BlueprintSettings>;
   nodes: BlueprintNode[];
   edges: BlueprintEdge[];
+  /**
+   * Pinned outputs, by node id: results kept from a run that stand in for their blocks when a
+   * run starts from a later block (`RunOptions.startAt`). A full run ignores them.
+   */
+  pins?: { [nodeId: string]: JsonValue };
 }
 
 /** One problem found in a document: where (`nodes[3].data.action`) and what. */
@@ -152,6 +157,12 @@ export interface RunOptions {
   yieldToHost?: () => Promise<void>;
   /** Runs Code block sources; `runInSandbox` (in this thread) when not given. */
   runCode?: CodeRunner;
+  /**
+   * Start at this block instead of the start block ("Run from here"). The document's `pins`
+   * stand in for the blocks before it: they fill `@{results.<id>}`, and the pin of a block with
+   * an edge into this one is its `@{result}`.
+   */
+  startAt?: string;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ import { RunPanel } from './run-panel/RunPanel';
 import { Toolbar } from './shell/Toolbar';
 import { useShortcuts } from './shell/useShortcuts';
 import { Toaster } from './atoms/Toaster';
-import { useEditor, useSidePanels } from './store';
+import { useEditor, useRunDock, useSidePanels } from './store';
+import { DockResizer } from './run-panel/DockResizer';
 import { sideGridRows } from './store/side-panels-store';
 
 const queryClient = new QueryClient({
@@ -19,17 +20,29 @@ function Workspace() {
   useShortcuts();
   // Remounting the canvas per blueprint makes React Flow fit the new graph into view.
   const blueprintId = useEditor((s) => s.meta.id);
-  const sideRows = useSidePanels((s) => sideGridRows(s.collapsed));
+  const runDocked = useRunDock((s) => s.docked);
+  const dockHeight = useRunDock((s) => s.height);
+  const sideRows = useSidePanels((s) => sideGridRows(s.collapsed, runDocked ? ['run'] : []));
+  const runFolded = useSidePanels((s) => s.collapsed.run);
   return (
     <div className="app">
       <Toolbar />
       <div className="workspace">
         <Palette />
-        <Canvas key={blueprintId} />
+        {runDocked ? (
+          // The Run panel docked under the canvas, as tall as the bar above it says.
+          <div className="centre" style={{ gridTemplateRows: runFolded ? 'minmax(0, 1fr) auto auto' : `minmax(0, 1fr) auto ${dockHeight}px` }}>
+            <Canvas key={blueprintId} />
+            <DockResizer />
+            <RunPanel docked />
+          </div>
+        ) : (
+          <Canvas key={blueprintId} />
+        )}
         <aside className="side" aria-label="Details" style={{ gridTemplateRows: sideRows }}>
           <Inspector />
           <KeysPanel />
-          <RunPanel />
+          {!runDocked && <RunPanel />}
         </aside>
       </div>
       <Toaster />

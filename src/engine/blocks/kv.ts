@@ -123,7 +123,7 @@ export const kvBlock = defineBlock({
   outs: ['success', 'error'],
   group: 'Key-Value Storage',
   palette: [
-    preset('Save key', 'download', { action: 'save', key: '', valueType: 'text', value: '', mode: 'upsert' }),
+    preset('Save key', 'download', { action: 'save', key: '', valueType: 'text', value: '@{result}', mode: 'upsert' }),
     preset('Get key', 'upload', { action: 'get', key: '' }),
     preset('Delete key', 'cross', { action: 'delete', key: '' }),
     preset('List keys', 'list', { action: 'list', prefix: '', limit: 1000 }),
@@ -142,7 +142,7 @@ export const kvBlock = defineBlock({
       default: '',
       required: true,
       help: '1–256 characters of A–Z a–z 0–9 _ -, checked after @{…} placeholders are filled in.',
-      placeholder: 'analysis_result',
+      placeholder: 'a key name, e.g. user_profile',
       visible: (data) => actionOf(data) !== 'list',
     },
     valueTypeField(isAction('save', 'append')),

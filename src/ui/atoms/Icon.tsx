@@ -12,6 +12,9 @@ const PATHS = {
   upload: 'M8 10.5V2.5M5 5.5l3-3 3 3M3 10.5v3h10v-3',
   download: 'M8 2.5v8M5 7.5l3 3 3-3M3 10.5v3h10v-3',
   close: 'M4 4l8 8M12 4l-8 8',
+  dockBottom: 'M2.5 3h11v10h-11zM2.5 9.5h11',
+  dockRight: 'M2.5 3h11v10h-11zM9.5 3v10',
+  pin: 'M6 2.5h4M7 2.5v4l-2.5 2.5h7L9 6.5v-4M8 9v4.5',
 } as const;
 
 export type IconName = keyof typeof PATHS;

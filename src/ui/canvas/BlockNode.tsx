@@ -3,10 +3,14 @@ import { memo } from 'react';
 import { manifestOf } from '../../engine';
 import type { BlockType, Out } from '../../engine/types';
 import { BlockIcon } from '../atoms/BlockIcon';
-import { errorTooltip } from '../atoms/ErrorHelp';
 import type { FlowNode } from '../store/flow-model';
 import type { NodeRunStatus } from '../store/run-state';
-import { useRun } from '../store';
+import { useBlockProblems, useEditor, useRun } from '../store';
+import { Icon } from '../atoms/Icon';
+import { changedSinceRun } from '../store/run-store';
+import { COMMANDS } from '../commands/editor-commands';
+import { shortcutLabel } from '../commands/registry';
+import { BlockErrorBadge } from './BlockErrorBadge';
 import { blockTitle } from '../lib/block-title';
 
 const OUT_LABELS: Record<Out, string> = { success: 'success', error: 'error', true: 'true', false: 'false' };
@@ -22,30 +26,41 @@ const STATUS_BADGES: Record<Exclude<NodeRunStatus, 'idle'>, { glyph: string; lab
 function BlockNodeView({ id, type, data, selected }: NodeProps<FlowNode>) {
   const blockType = type as BlockType;
   const manifest = manifestOf(blockType);
+  // A block edited since the shown run is idle again: its old error no longer holds.
+  const changed = useRun((s) => changedSinceRun(s, id, data));
   const status = useRun((s) => s.view.nodeStatus[id] ?? 'idle');
   const failure = useRun((s) => (s.view.nodeStatus[id] === 'error' ? s.view.lastStep[id]?.error ?? null : null));
   const summary = manifest.summary(data as never);
-  const badge = status === 'idle' ? null : STATUS_BADGES[status];
+  const shownStatus = changed ? 'idle' : status;
+  const shownFailure = changed ? null : failure;
+  const badge = shownStatus === 'idle' ? null : STATUS_BADGES[shownStatus];
+  const problems = useBlockProblems(id);
+  const pinned = useEditor((s) => s.meta.pins !== undefined && Object.hasOwn(s.meta.pins, id));
+  const problemCount = problems === '' ? 0 : problems.split('\n').length;
   return (
-    <div className={`block block--${blockType} block--${status}${selected ? ' block--selected' : ''}`}>
+    <div className={`block block--${blockType} block--${shownStatus}${selected ? ' block--selected' : ''}${problemCount ? ' block--has-problems' : ''}`}>
+      {problemCount > 0 && (
+        <span className="block__problems" role="img" aria-label={`${problemCount} ${problemCount === 1 ? 'problem' : 'problems'}`} title={problems}>
+          ⚠ {problemCount}
+        </span>
+      )}
       {blockType !== 'start' && <Handle type="target" position={Position.Left} className="block__in" title="In: connect an out here" />}
       {badge && (
-        <span className={`block__status block__status--${status}`} title={badge.label}>
+        <span className={`block__status block__status--${shownStatus}`} title={badge.label}>
           {badge.glyph}
         </span>
       )}
-      <div className="block__head" title={`Block id: ${id}${typeof data.ref === 'string' && data.ref ? ` · alias: ${data.ref}` : ''}`}>
+      {pinned && (
+        <span className="block__pin" role="img" aria-label="Output pinned" title="Output pinned: it stands in for this block when a later block runs from here">
+          <Icon name="pin" size={12} />
+        </span>
+      )}
+      <div className="block__head" title={`Block id: ${id}${typeof data.ref === 'string' && data.ref ? ` · alias: ${data.ref}` : ''}\n${shortcutLabel(COMMANDS.connectTo.shortcuts[0])}: connect it to another block`}>
         <BlockIcon type={blockType} data={data} />
         <span className="block__title">{blockTitle(blockType, data)}</span>
       </div>
       <div className="block__summary" title={summary}>{summary || '\u00a0'}</div>
-      {failure && (
-        // The message is clamped to a few lines on the canvas; the tooltip (with the code's help) and the inspector hold all of it.
-        <div className="block__error" role="alert" title={errorTooltip(failure)}>
-          <strong className="block__error-code">{failure.code}</strong>
-          <span className="block__error-message">{failure.message}</span>
-        </div>
-      )}
+      {shownFailure && <BlockErrorBadge error={shownFailure} />}
       <div className="block__outs">
         {manifest.outs.map((out) => (
           <div key={out} className={`block__out block__out--${out}`}>

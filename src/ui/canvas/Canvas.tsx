@@ -12,12 +12,15 @@ import {
 } from '@xyflow/react';
 import { useCallback, useMemo, type DragEvent } from 'react';
 import { appearanceOf, BLOCK_TYPES, isBlockType, PALETTE } from '../../engine';
-import { editorStore, toast, useEditor, useRun } from '../store';
+import { connectStore, editorStore, toast, useEditor, useRun } from '../store';
 import type { FlowEdge, FlowNode } from '../store/flow-model';
 import { COMMANDS } from '../commands/editor-commands';
 import { shortcutLabel } from '../commands/registry';
 import { BlockNode } from './BlockNode';
 import { BlueprintEdgeView } from './BlueprintEdgeView';
+import { ProblemsPanel } from './ProblemsPanel';
+import { BlockPicker } from './BlockPicker';
+import { ConnectDialog } from './ConnectDialog';
 import { withRunStatus } from './node-status';
 import { FIT_VIEW_OPTIONS, PALETTE_DRAG_TYPE } from '../lib/view-options';
 
@@ -45,7 +48,8 @@ function EmptyCanvasHint() {
       <div className="canvas-hint__title">Build your blueprint</div>
       <ol className="canvas-hint__steps">
         <li>Drag a block from <strong>Blocks</strong> onto the canvas, or click it to add it here.</li>
-        <li>Drag from an out on a block’s right (<span className="canvas-hint__out canvas-hint__out--success">success</span>, <span className="canvas-hint__out canvas-hint__out--error">error</span>) to the left side of the next block.</li>
+        <li>Select a block, then click the next one in <strong>Blocks</strong>: it is added after it, connected.</li>
+        <li>Or drag from an out on a block’s right (<span className="canvas-hint__out canvas-hint__out--success">success</span>, <span className="canvas-hint__out canvas-hint__out--error">error</span>) onto another block, or onto empty canvas to pick the next block there.</li>
         <li>Press <kbd>{shortcutLabel(COMMANDS.run.shortcuts[0])}</kbd> or <strong>Run</strong> to try it.</li>
       </ol>
     </Panel>
@@ -63,7 +67,8 @@ export function Canvas() {
   const connect = useEditor((s) => s.connect);
   const addBlock = useEditor((s) => s.addBlock);
   const statuses = useRun((s) => s.view.nodeStatus);
-  const shownNodes = useMemo(() => withRunStatus(nodes, statuses), [nodes, statuses]);
+  const ranWith = useRun((s) => s.ranWith);
+  const shownNodes = useMemo(() => withRunStatus(nodes, statuses, ranWith), [nodes, statuses, ranWith]);
   const flow = useReactFlow();
   const onlyStart = nodes.every((n) => n.type === 'start');
 
@@ -75,16 +80,30 @@ export function Canvas() {
     [connect],
   );
 
-  // A drop on the Start block (which has no input) never reaches onConnect: say why here.
-  const onConnectEnd = useCallback((event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
-    if (state.isValid) return;
-    const target = event.target instanceof Element ? event.target.closest('.react-flow__node') : null;
-    const targetId = target?.getAttribute('data-id');
-    const node = editorStore.getState().nodes.find((n) => n.id === targetId);
-    if (node?.type === 'start' && state.fromNode?.id !== node.id) {
-      toast('error', 'Nothing can connect into the Start block: a run always begins there.');
-    }
-  }, []);
+  // React Flow connects only a drop on the input dot. A drop anywhere else on a block connects
+  // to that block (or says why not); a drop on empty canvas opens the block picker there.
+  const onConnectEnd = useCallback(
+    (event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      if (state.isValid || !state.fromNode || !state.fromHandle || state.fromHandle.type !== 'source') return;
+      const point = 'changedTouches' in event ? event.changedTouches[0] : event;
+      if (!point) return;
+      const under = document.elementFromPoint(point.clientX, point.clientY);
+      const from = { source: state.fromNode.id, sourceHandle: state.fromHandle.id ?? '' };
+      const targetId = under?.closest('.react-flow__node')?.getAttribute('data-id');
+      if (targetId) {
+        // A release on the block the drag began on is a slip, not a loop (the input dot makes one).
+        if (targetId === from.source) return;
+        const check = connect({ ...from, target: targetId, targetHandle: null });
+        if (!check.ok) toast('error', check.message);
+        return;
+      }
+      if (under?.closest('.react-flow__pane')) {
+        const screen = { x: point.clientX, y: point.clientY };
+        connectStore.getState().openPicker({ screen, flow: flow.screenToFlowPosition(screen), ...from });
+      }
+    },
+    [connect, flow],
+  );
 
   const onDragOver = useCallback((event: DragEvent) => {
     if (!event.dataTransfer.types.includes(PALETTE_DRAG_TYPE)) return;
@@ -146,7 +165,10 @@ export function Canvas() {
         />
         <Controls showInteractive={false} position="bottom-left" fitViewOptions={FIT_VIEW_OPTIONS} />
         {onlyStart && <EmptyCanvasHint />}
+        <ProblemsPanel />
       </ReactFlow>
+      <BlockPicker />
+      <ConnectDialog />
     </main>
   );
 }

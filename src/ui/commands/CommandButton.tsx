@@ -2,8 +2,9 @@ import { useReactFlow } from '@xyflow/react';
 import { useShallow } from 'zustand/react/shallow';
 import { useStorage } from '../api/storage';
 import { Icon } from '../atoms/Icon';
-import { useEditor, useRun } from '../store';
-import { COMMANDS, type CommandName, type CommandState } from './editor-commands';
+import { useEditor, useProblems, useRun, useRunInput } from '../store';
+import { draftProblem } from '../store/run-input-store';
+import { COMMANDS, singleSelection, type CommandName, type CommandState } from './editor-commands';
 import { commandTooltip, isEnabled } from './registry';
 
 /** The command state, re-rendering only when a part of it changes. */
@@ -11,7 +12,10 @@ export function useCommandState(): CommandState {
   const history = useEditor(useShallow((s) => ({ canUndo: s.history.past.length > 0, canRedo: s.history.future.length > 0 })));
   const running = useRun((s) => s.view.status === 'running');
   const storage = useStorage(useShallow((s) => ({ storageReady: s.status === 'ready', storageMessage: s.message })));
-  return { ...history, running, ...storage };
+  const inputProblem = useRunInput(draftProblem);
+  const problemCount = useProblems().length;
+  const selectedBlock = useEditor((s) => singleSelection(s.nodes));
+  return { ...history, running, ...storage, inputProblem, problemCount, selectedBlock };
 }
 
 /**

@@ -7,7 +7,8 @@ import type { JsonValue } from '../../engine/types';
 import { storageStore } from '../api/storage';
 import { layoutPositions } from '../lib/auto-layout';
 import { FIT_VIEW_OPTIONS } from '../lib/view-options';
-import { editorStore, runStore, toast } from '../store';
+import { connectStore, editorStore, problemsNow, runInputStore, runStore, toast } from '../store';
+import { draftProblem } from '../store/run-input-store';
 import type { IconName } from '../atoms/Icon';
 import type { Command } from './registry';
 
@@ -18,6 +19,12 @@ export interface CommandState {
   running: boolean;
   storageReady: boolean;
   storageMessage: string | null;
+  /** Why the typed input payload cannot be used (it does not parse), or null. */
+  inputProblem: string | null;
+  /** How many problems the blocks have (the Problems list); Run waits until there are none. */
+  problemCount: number;
+  /** The one selected block (Run from here starts there), or null. */
+  selectedBlock: string | null;
 }
 
 /** What `perform` may use: the canvas, for commands that move the view. */
@@ -40,7 +47,21 @@ export function commandStateNow(): CommandState {
     running: runStore.getState().view.status === 'running',
     storageReady: storage.status === 'ready',
     storageMessage: storage.message,
+    inputProblem: draftProblem(runInputStore.getState()),
+    problemCount: problemsNow().length,
+    selectedBlock: singleSelection(editorStore.getState().nodes),
   };
+}
+
+/** The id of the only selected block, or null. */
+export function singleSelection(nodes: readonly { id: string; selected?: boolean }[]): string | null {
+  let found: string | null = null;
+  for (const node of nodes) {
+    if (!node.selected) continue;
+    if (found !== null) return null;
+    found = node.id;
+  }
+  return found;
 }
 
 /** The input of a run started from the editor: the start block's sample input. */
@@ -49,15 +70,16 @@ export function currentRunInput(): JsonValue {
   return (start?.data.sampleInput as JsonValue | undefined) ?? {};
 }
 
-async function runCurrentBlueprint(): Promise<void> {
+async function runCurrentBlueprint(startAt?: string): Promise<void> {
   const { store, companyId, message } = storageStore.getState();
   if (!store) {
     toast('error', message ?? 'The store is not ready yet: wait a moment and run again.');
     return;
   }
   if (runStore.getState().view.status === 'running') return;
-  const document = editorStore.getState().toDocument();
-  const record = await runStore.getState().start({ document, input: currentRunInput(), store, companyId });
+  const { nodes, toDocument } = editorStore.getState();
+  const ranWith = Object.fromEntries(nodes.map((node) => [node.id, node.data]));
+  const record = await runStore.getState().start({ document: toDocument(), input: currentRunInput(), store, companyId, ranWith, ...(startAt ? { startAt } : {}) });
   if (!record) {
     const error = runStore.getState().view.error;
     toast('error', error?.message ?? 'The run could not start.');
@@ -92,6 +114,45 @@ function exportCurrentBlueprint(): void {
 
 const editor = () => editorStore.getState();
 
+/** The block a keyboard user means: the focused one, else the only selected one. */
+function blockInFocus(): string | null {
+  const focused = document.activeElement?.closest('.react-flow__node')?.getAttribute('data-id');
+  if (focused) return focused;
+  const selected = editor().nodes.filter((n) => n.selected);
+  return selected.length === 1 ? selected[0]!.id : null;
+}
+
+function openConnectDialog(): void {
+  const source = blockInFocus();
+  if (source) connectStore.getState().openConnectDialog(source);
+  else toast('error', 'Focus or select one block first (Tab to a block), then Connect to… picks the out and the block to connect.');
+}
+
+function problemsWord(count: number): string {
+  return count === 1 ? '1 problem' : `${count} problems`;
+}
+
+function canRun(s: CommandState): boolean {
+  return !s.running && s.storageReady && s.inputProblem === null && s.problemCount === 0;
+}
+
+/** The few words beside the disabled Run button; the full reason is its tooltip. */
+export function runBlockedShort(s: CommandState): string | undefined {
+  if (s.running || !s.storageReady) return undefined;
+  if (s.inputProblem !== null) return 'Input is not valid JSON';
+  if (s.problemCount > 0) return problemsWord(s.problemCount);
+  return undefined;
+}
+
+/** Why Run is disabled, in the words the toolbar and the Run panel show; undefined while a run is in flight (the key then does nothing). */
+export function runBlockedReason(s: CommandState): string | undefined {
+  if (s.running) return undefined;
+  if (!s.storageReady) return s.storageMessage ?? 'The store is not ready yet: wait a moment and run again.';
+  if (s.inputProblem !== null) return `the input payload is not valid JSON (${s.inputProblem})`;
+  if (s.problemCount > 0) return `${problemsWord(s.problemCount)} in the blocks: fix them first (see the Problems list)`;
+  return undefined;
+}
+
 /** Names each command after its key in the table, so the two cannot disagree. */
 function register<const Table extends Record<string, Omit<EditorCommand, 'name'>>>(table: Table): { readonly [Name in keyof Table & string]: Table[Name] & { readonly name: Name } } {
   return Object.fromEntries(Object.entries(table).map(([name, command]) => [name, { ...command, name }])) as never;
@@ -103,10 +164,22 @@ export const COMMANDS = register({
     label: 'Run',
     shortcuts: [{ key: 'Enter', mod: true }],
     inTextFields: true,
-    enabled: (s) => !s.running && s.storageReady,
-    // While a run is in flight the key does nothing, as the disabled button says.
-    disabledReason: (s) => (s.running ? undefined : s.storageMessage ?? 'The store is not ready yet: wait a moment and run again.'),
+    enabled: canRun,
+    disabledReason: runBlockedReason,
     perform: () => void runCurrentBlueprint(),
+  },
+  runFromHere: {
+    icon: 'play',
+    label: 'Run from here',
+    description: 'Run from the selected block, with the pinned outputs standing in for the blocks before it',
+    shortcuts: [{ key: 'Enter', mod: true, shift: true }],
+    inTextFields: true,
+    enabled: (s) => canRun(s) && s.selectedBlock !== null,
+    disabledReason: (s) => runBlockedReason(s) ?? (s.selectedBlock === null && !s.running ? 'select the block to start from' : undefined),
+    perform: () => {
+      const from = singleSelection(editorStore.getState().nodes);
+      if (from) void runCurrentBlueprint(from);
+    },
   },
   stop: {
     icon: 'stop',
@@ -148,6 +221,12 @@ export const COMMANDS = register({
     label: 'Export',
     description: 'Download this blueprint as a kv-blueprint/1 file',
     perform: exportCurrentBlueprint,
+  },
+  connectTo: {
+    label: 'Connect to…',
+    description: 'Connect an out of the focused or selected block to another block',
+    shortcuts: [{ key: 'c' }],
+    perform: openConnectDialog,
   },
   copy: { label: 'Copy', shortcuts: [{ key: 'c', mod: true }], perform: () => void editor().copy() },
   paste: { label: 'Paste', shortcuts: [{ key: 'v', mod: true }], perform: () => void editor().paste() },

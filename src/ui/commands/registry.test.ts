@@ -6,7 +6,7 @@ function press(key: string, modifiers: Partial<Omit<KeyPress, 'key'>> = {}): Key
   return { key, code: '', ctrlKey: false, metaKey: false, shiftKey: false, ...modifiers };
 }
 
-const idle: CommandState = { canUndo: false, canRedo: false, running: false, storageReady: true, storageMessage: null };
+const idle: CommandState = { canUndo: false, canRedo: false, running: false, storageReady: true, storageMessage: null, inputProblem: null, problemCount: 0, selectedBlock: null };
 
 describe('shortcut matching', () => {
   it('takes Ctrl or ⌘ as the mod key and compares the key without case', () => {
@@ -38,6 +38,9 @@ describe('the editor command list', () => {
     expect(nameFor(press('!', { code: 'Digit1', shiftKey: true }))).toBe('fitView');
     expect(nameFor(press('d', { ctrlKey: true }))).toBe('duplicate');
     expect(nameFor(press('Backspace'))).toBe('deleteSelection');
+    expect(nameFor(press('c'))).toBe('connectTo');
+    expect(nameFor(press('Enter', { ctrlKey: true, shiftKey: true }))).toBe('runFromHere');
+    expect(nameFor(press('c', { ctrlKey: true }))).toBe('copy');
     expect(nameFor(press('Delete', { shiftKey: true }))).toBe('deleteSelection');
     expect(nameFor(press('Escape'))).toBe('selectNone');
   });
@@ -82,5 +85,18 @@ describe('labels and tooltips', () => {
       .toBe('Run: The server refused the token.');
     // A run in flight disables Run without a reason to tell: the tooltip stays the usual one.
     expect(commandTooltip(COMMANDS.run, { ...idle, running: true }, 'other')).toBe('Run (Ctrl+Enter)');
+  });
+});
+
+describe('when Run waits', () => {
+  it('says why: the input payload first, then the problems, and Run from here needs a block', () => {
+    expect(isEnabled(COMMANDS.run, { ...idle, inputProblem: 'Invalid JSON at line 1, column 2' })).toBe(false);
+    expect(commandTooltip(COMMANDS.run, { ...idle, inputProblem: 'Invalid JSON at line 1, column 2', problemCount: 2 }, 'other')).toBe(
+      'Run: the input payload is not valid JSON (Invalid JSON at line 1, column 2)',
+    );
+    expect(commandTooltip(COMMANDS.run, { ...idle, problemCount: 1 }, 'other')).toBe('Run: 1 problem in the blocks: fix them first (see the Problems list)');
+    expect(isEnabled(COMMANDS.runFromHere, idle)).toBe(false);
+    expect(commandTooltip(COMMANDS.runFromHere, idle, 'other')).toBe('Run from here: select the block to start from');
+    expect(isEnabled(COMMANDS.runFromHere, { ...idle, selectedBlock: 'save' })).toBe(true);
   });
 });

@@ -18,6 +18,7 @@ import { previewContextFor } from './preview';
 import { ExpressionInput } from './ExpressionInput';
 import { JsonField } from '../atoms/JsonField';
 import { LastRunDetails } from './LastRunDetails';
+import { PinControls } from './PinControls';
 import { BlueprintSettings } from './BlueprintSettings';
 
 export function Inspector() {
@@ -27,7 +28,8 @@ export function Inspector() {
   const toggle = useSidePanels((s) => s.toggle);
   return (
     <CollapsiblePanel title="Inspector" className="inspector" expanded={expanded} onToggle={() => toggle('inspector')}>
-      <div className="panel-body">
+      {/* Keyed by the selection, so another block opens at its top, not at the last one's scroll position. */}
+      <div className="panel-body" key={single?.id ?? (selected.length > 1 ? 'several' : 'none')}>
         {single ? <BlockInspector key={single.id} node={single} /> : selected.length > 1 ? <MultiSelection count={selected.length} /> : <BlueprintSettings />}
       </div>
     </CollapsiblePanel>
@@ -181,6 +183,7 @@ function BlockInspector({ node }: { node: FlowNode }) {
           <input id={`field-${node.id}-ref`} className="field__control" value={typeof data.ref === 'string' ? data.ref : ''} placeholder="usable as @{results.alias}" onChange={(e) => set({ ref: e.target.value || undefined })} />
         </div>
       </details>
+      <PinControls nodeId={node.id} />
       <LastRunDetails nodeId={node.id} />
     </div>
   );

@@ -1,11 +1,14 @@
 import { ErrorHelp } from '../atoms/ErrorHelp';
 import { JsonTree } from '../atoms/JsonTree';
-import { useRun } from '../store';
+import { useEditor, useRun } from '../store';
+import { changedSinceRun } from '../store/run-store';
 
 /** The selected block's last step in the shown run: outcome, error, result, keys read and written. */
 export function LastRunDetails({ nodeId }: { nodeId: string }) {
   const step = useRun((s) => s.view.lastStep[nodeId]);
   const status = useRun((s) => s.view.status);
+  const data = useEditor((s) => s.nodes.find((n) => n.id === nodeId)?.data);
+  const changed = useRun((s) => changedSinceRun(s, nodeId, data));
   if (!step) {
     return (
       <div className="last-run last-run--empty">
@@ -20,6 +23,7 @@ export function LastRunDetails({ nodeId }: { nodeId: string }) {
         Last run <span className={`badge badge--${step.error ? 'error' : 'success'}`}>{step.outcome}</span>
         <span className="muted"> {step.durationMs.toFixed(1)} ms</span>
       </div>
+      {changed && <div className="last-run__changed">Changed since this run: what follows is how it ran before. Run again to check it.</div>}
       {step.error && (
         <div className="error-box" role="alert">
           <code>{step.error.code}</code> {step.error.message}

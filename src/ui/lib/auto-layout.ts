@@ -38,12 +38,14 @@ export async function layoutPositions(nodes: readonly FlowNode[], edges: readonl
         height,
         layoutOptions: { 'elk.portConstraints': 'FIXED_ORDER' },
         ports: [
-          { id: `${node.id}::in`, width: 8, height: 8, layoutOptions: { 'elk.port.side': 'WEST' } },
+          { id: `${node.id}::in`, width: 8, height: 8, layoutOptions: { 'elk.port.side': 'WEST', 'elk.port.index': String(outs.length) } },
           ...outs.map((out, index) => ({
             id: `${node.id}::${out}`,
             width: 8,
             height: 8,
-            layoutOptions: { 'elk.port.side': 'EAST', 'elk.port.index': String(outs.length - index) },
+            // Port indices run clockwise from the top-left corner, so on the east side a lower
+            // index is higher up: success (first) stays above error, as the block draws them.
+            layoutOptions: { 'elk.port.side': 'EAST', 'elk.port.index': String(index) },
           })),
         ],
       };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { freeSpotNear } from './placement';
+import { freeSpotNear, spotRightOf } from './placement';
 
 describe('placing a clicked block', () => {
   it('centres the block on an empty canvas', () => {
@@ -11,5 +11,10 @@ describe('placing a clicked block', () => {
     expect(spot).not.toEqual({ x: 400, y: 255 });
     expect(Math.abs(spot.x - 400) >= 232 || Math.abs(spot.y - 255) >= 110).toBe(true);
     expect(Math.hypot(spot.x - 400, spot.y - 255)).toBeLessThanOrEqual(232);
+  });
+
+  it('puts the next block right of the selected one, or below that spot when it is taken', () => {
+    expect(spotRightOf({ x: 0, y: 0 }, [{ x: 0, y: 0 }])).toEqual({ x: 280, y: 0 });
+    expect(spotRightOf({ x: 0, y: 0 }, [{ x: 0, y: 0 }, { x: 280, y: 0 }])).toEqual({ x: 280, y: 110 });
   });
 });

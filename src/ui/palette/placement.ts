@@ -25,3 +25,19 @@ export function freeSpotNear(centre: XYPosition, occupied: readonly XYPosition[]
   }
   return origin;
 }
+
+/** How far right of a block the next one goes: a block's width and room for the edge. */
+const NEXT_BLOCK_GAP_X = 280;
+
+/**
+ * Where a block added after `from` goes: to its right, at the same height, or the first spot
+ * below that overlaps no block (a second branch from the same block lands under the first).
+ */
+export function spotRightOf(from: XYPosition, occupied: readonly XYPosition[]): XYPosition {
+  const spot = { x: Math.round(from.x + NEXT_BLOCK_GAP_X), y: Math.round(from.y) };
+  for (let row = 0; row < 20; row += 1) {
+    const candidate = { x: spot.x, y: spot.y + row * FOOTPRINT.height };
+    if (!occupied.some((p) => overlaps(candidate, p))) return candidate;
+  }
+  return spot;
+}

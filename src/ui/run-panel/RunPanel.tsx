@@ -1,20 +1,48 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { JsonValue, RunRecord } from '../../engine/types';
 import { blockTitle } from '../lib/block-title';
-import { JsonField } from '../atoms/JsonField';
 import { COMMANDS } from '../commands/editor-commands';
 import { shortcutLabel } from '../commands/registry';
-import { useEditor, useLibrary, useRun, useSidePanels } from '../store';
+import { editorStore, useEditor, useLibrary, useRun, useRunDock, useSidePanels } from '../store';
+import { Icon } from '../atoms/Icon';
+import { stepInputs } from './step-inputs';
+import { StepDetails } from './StepDetails';
 import type { FlowNode } from '../store/flow-model';
 import { CollapsiblePanel } from '../atoms/CollapsiblePanel';
 import { JsonTree } from '../atoms/JsonTree';
 import { ErrorHelp } from '../atoms/ErrorHelp';
+import { RunErrorBanner } from './RunErrorBanner';
+import { RunInputField } from './RunInputField';
 
 function titlesOf(nodes: readonly FlowNode[]): Record<string, string> {
   const titles: Record<string, string> = {};
   for (const node of nodes) if (node.type) titles[node.id] = blockTitle(node.type, node.data);
   return titles;
+}
+
+/** The docked panel's right side: the picked step's input and output. */
+function SelectedStep({ index, titles }: { index: number; titles: Readonly<Record<string, string>> }) {
+  const steps = useRun((s) => s.view.steps);
+  const runInput = useRun((s) => s.view.record?.input ?? null);
+  const edges = useEditor((s) => s.edges);
+  // Positions order the hand-overs like the runner did; read now, so a drag does not re-render this.
+  const inputs = useMemo(() => stepInputs(steps, runInput, editorStore.getState().nodes, edges), [steps, runInput, edges]);
+  const step = steps[index];
+  const input = inputs[index];
+  if (!step || !input) return null;
+  return <StepDetails index={index} steps={steps} input={input} titles={titles} />;
+}
+
+/** Moves the Run panel between the right column and the bottom of the canvas. */
+function DockToggle({ docked }: { docked: boolean }) {
+  const setDocked = useRunDock((s) => s.setDocked);
+  const label = docked ? 'Move the Run panel to the right column' : 'Dock the Run panel at the bottom';
+  return (
+    <button type="button" className="panel-title__action" aria-label={label} title={label} aria-pressed={docked} onClick={() => setDocked(!docked)}>
+      <Icon name={docked ? 'dockRight' : 'dockBottom'} />
+    </button>
+  );
 }
 
 function durationOf(record: RunRecord): string {
@@ -31,7 +59,8 @@ function StepLogs({ lines }: { lines: readonly string[] }) {
   );
 }
 
-export function RunPanel() {
+/** The Run panel, in the right column or (`docked`) under the canvas with the selected step's input and output beside the log. */
+export function RunPanel({ docked = false }: { docked?: boolean }) {
   const view = useRun((s) => s.view);
   const show = useRun((s) => s.show);
   const runs = useLibrary((s) => s.runs);
@@ -40,11 +69,18 @@ export function RunPanel() {
   const start = useEditor((s) => s.nodes.find((n) => n.type === 'start'));
   const titles = useEditor(useShallow((s) => titlesOf(s.nodes)));
   const selectOnly = useEditor((s) => s.selectOnly);
-  const updateNodeData = useEditor((s) => s.updateNodeData);
+  const [picked, setPicked] = useState<{ runId: string | null; index: number } | null>(null);
   const [tab, setTab] = useState<'log' | 'history' | 'input'>('log');
   const expanded = useSidePanels((s) => !s.collapsed.run);
   const toggle = useSidePanels((s) => s.toggle);
   const statusWord = view.status === 'idle' ? 'not run yet' : view.status;
+  // The step picked in this run, else the failed one, else the last.
+  const failedAt = view.steps.findLastIndex((step) => step.error !== null);
+  const selectedStep = picked && picked.runId === view.runId && picked.index < view.steps.length ? picked.index : failedAt >= 0 ? failedAt : view.steps.length - 1;
+  const pickStep = (index: number) => {
+    setPicked({ runId: view.runId, index });
+    selectOnly([view.steps[index]!.nodeId]);
+  };
 
   return (
     <CollapsiblePanel
@@ -53,10 +89,13 @@ export function RunPanel() {
       expanded={expanded}
       onToggle={() => toggle('run')}
       aside={
-        <span className={`run-status run-status--${view.status}`} data-status={view.status} aria-live="polite">
-          {view.status === 'running' && <span className="spinner spinner--small" aria-hidden="true" />}
-          {statusWord}
-        </span>
+        <>
+          <span className={`run-status run-status--${view.status}`} data-status={view.status} aria-live="polite">
+            {view.status === 'running' && <span className="spinner spinner--small" aria-hidden="true" />}
+            {statusWord}
+          </span>
+          <DockToggle docked={docked} />
+        </>
       }
     >
       <div className="tabs" role="tablist" aria-label="Run views">
@@ -72,19 +111,21 @@ export function RunPanel() {
               <div className="muted">Press <kbd>{shortcutLabel(COMMANDS.run.shortcuts[0])}</kbd> or the Run button in the toolbar.</div>
             </div>
           ) : (
-            <>
-              {view.error && !view.error.nodeId && <div className="error-box" role="alert"><code>{view.error.code}</code> {view.error.message}<ErrorHelp code={view.error.code} /></div>}
+            <div className={docked ? 'run-dock__log' : 'run-log'}>
+              <div className="run-dock__steps">
+              {view.error && <RunErrorBanner error={view.error} blockTitle={view.error.nodeId ? titles[view.error.nodeId] ?? null : null} onSelectBlock={(id) => selectOnly([id])} />}
               <ol className="step-log" aria-label="Step log">
                 {view.steps.map((step, index) => (
-                  <li key={index} className={`step step--${step.error ? 'error' : 'success'}`}>
-                    <button type="button" className="step__button" onClick={() => selectOnly([step.nodeId])} title="Select this block">
+                  <li key={index} className={`step step--${step.error ? 'error' : 'success'}${docked && index === selectedStep ? ' step--picked' : ''}`} aria-current={docked && index === selectedStep ? 'step' : undefined}>
+                    <button type="button" className="step__button" onClick={() => pickStep(index)} title="Select this block">
                       <span className="step__index">{index + 1}</span>
                       <span className="step__title">{titles[step.nodeId] ?? step.nodeId}</span>
                       <span className={`badge badge--${step.error ? 'error' : step.outcome === 'false' ? 'muted' : 'success'}`}>{step.outcome}</span>
                       <span className="step__duration">{step.durationMs.toFixed(1)} ms</span>
                     </button>
                     {step.logs && step.logs.length > 0 && <StepLogs lines={step.logs} />}
-                    {step.error && <div className="step__error">{step.error.code}: {step.error.message}<ErrorHelp code={step.error.code} /></div>}
+                    {/* Docked, the picked step's pane holds the message and its help: the log keeps one line per step. */}
+                    {step.error && !docked && <div className="step__error">{step.error.code}: {step.error.message}<ErrorHelp code={step.error.code} /></div>}
                   </li>
                 ))}
                 {view.status === 'running' && <li className="step step--running"><span className="spinner spinner--small" aria-hidden="true" /> running…</li>}
@@ -95,16 +136,14 @@ export function RunPanel() {
                   {view.record.outputs.map((output, index) => <JsonTree key={index} value={output} openDepth={1} />)}
                 </div>
               )}
-            </>
+              </div>
+              {docked && selectedStep >= 0 && <SelectedStep index={selectedStep} titles={titles} />}
+            </div>
           )
         )}
         {tab === 'input' && (
           start ? (
-            <div className="field">
-              <label className="field__label" htmlFor="run-input">Input payload (the Start block’s sample input)</label>
-              <JsonField id="run-input" value={start.data.sampleInput as JsonValue | undefined} onChange={(value) => updateNodeData(start.id, { sampleInput: value })} rows={6} />
-              <div className="field__help">Available in blocks as <code>@{'{'}input…{'}'}</code>.</div>
-            </div>
+            <RunInputField startId={start.id} sampleInput={start.data.sampleInput as JsonValue | undefined} />
           ) : (
             <div className="empty-state"><div className="muted">Add a Start block to give the run an input.</div></div>
           )

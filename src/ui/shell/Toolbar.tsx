@@ -5,8 +5,8 @@ import { STORAGE_LABELS, selectStorage, storageStatusLabel, useStorage, type Sto
 import { toast, useLibrary } from '../store';
 import { Icon } from '../atoms/Icon';
 import { BlueprintMenu } from './BlueprintMenu';
-import { CommandButton } from '../commands/CommandButton';
-import { COMMANDS, fitViewSmoothly, type CommandName } from '../commands/editor-commands';
+import { CommandButton, useCommandState } from '../commands/CommandButton';
+import { COMMANDS, fitViewSmoothly, runBlockedReason, runBlockedShort, type CommandName } from '../commands/editor-commands';
 import { ImportProblemsDialog } from './ImportProblemsDialog';
 
 /** A group of command buttons, drawn from the command table (icon, label, shortcut, enabled). */
@@ -17,6 +17,17 @@ function CommandGroup({ names }: { names: readonly CommandName[] }) {
         <CommandButton key={name} name={name} className={'iconOnly' in COMMANDS[name] ? 'btn btn--icon' : 'btn'} />
       ))}
     </div>
+  );
+}
+
+/** Beside a disabled Run button: why, in a few words (the tooltip and the Run panel say more). */
+function RunBlockedNote() {
+  const state = useCommandState();
+  const short = runBlockedShort(state);
+  return (
+    <span className="run-blocked" role="status" aria-label="Why Run is disabled" title={runBlockedReason(state)} hidden={!short}>
+      {short}
+    </span>
   );
 }
 
@@ -86,6 +97,7 @@ export function Toolbar() {
         </span>
       </label>
       <div className="toolbar__group">
+        <RunBlockedNote />
         <CommandButton name="run" className="btn btn--primary" />
         <CommandButton name="stop" />
       </div>

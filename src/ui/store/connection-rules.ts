@@ -2,7 +2,7 @@
  * Which connections the canvas accepts. Pure: the canvas asks before adding an edge and
  * shows the refusal's message.
  */
-import { outsOf } from '../../engine';
+import { defaultTitleOf, outsOf } from '../../engine';
 import type { BlockType, Out } from '../../engine/types';
 import type { FlowEdge, FlowNode } from './flow-model';
 
@@ -18,9 +18,10 @@ export interface ConnectionRequest {
   target: string | null;
 }
 
+/** The block's name as the canvas shows it (its display name, else its palette entry's), never its id. */
 function labelOf(node: FlowNode): string {
   const label = node.data.label;
-  return typeof label === 'string' && label !== '' ? label : node.id;
+  return typeof label === 'string' && label.trim() !== '' ? label : defaultTitleOf(node.type as BlockType, node.data as never);
 }
 
 export function checkConnection(

@@ -134,6 +134,50 @@ describe('connections', () => {
     expect(check).toMatchObject({ ok: false, code: 'duplicate_edge' });
     expect(store.getState().history.past).toHaveLength(0);
   });
+
+  it('names blocks by their titles in a refusal, never by their ids', () => {
+    const store = createEditorStore(doc);
+    const check = store.getState().connect({ source: 'start', sourceHandle: 'success', target: 'get', targetHandle: null });
+    expect(check.ok === false && check.message).toBe('“Start” success already connects to “Get key”.');
+  });
+
+  it('adds a block connected from an out as one undo step', () => {
+    const store = createEditorStore(doc);
+    const { id, check } = store.getState().addConnectedBlock(getKey, { x: 700, y: 0 }, { source: 'out', sourceHandle: 'success' });
+    expect(check.ok).toBe(true);
+    expect(store.getState().edges.some((e) => e.source === 'out' && e.target === id)).toBe(true);
+    expect(store.getState().nodes.find((n) => n.id === id)?.selected).toBe(true);
+    store.getState().undo();
+    expect(store.getState().nodes.some((n) => n.id === id)).toBe(false);
+    expect(store.getState().edges).toHaveLength(1);
+  });
+});
+
+describe('new blocks', () => {
+  it('get a numbered title when their own is taken', () => {
+    const store = createEditorStore(doc);
+    const output: PaletteEntry = { label: 'Output', type: 'output', group: 'Logic', data: { valueType: 'text', value: '@{result}' } };
+    const first = store.getState().addBlock(output, { x: 0, y: 200 });
+    const second = store.getState().addBlock(output, { x: 0, y: 300 });
+    const labels = store.getState().nodes.filter((n) => n.id === first || n.id === second || n.id === 'out').map((n) => n.data.label);
+    // The document's own Output is untitled (it shows "Output"), so the new ones are 2 and 3.
+    expect(labels).toEqual([undefined, 'Output 2', 'Output 3']);
+  });
+});
+
+describe('pins', () => {
+  it('are kept in the document and dropped with their block', () => {
+    const store = createEditorStore(doc);
+    store.getState().setPin('get', { cached: true });
+    expect(store.getState().toDocument().pins).toEqual({ get: { cached: true } });
+    store.getState().selectOnly(['get']);
+    store.getState().deleteSelection();
+    expect(store.getState().toDocument().pins).toBeUndefined();
+    store.getState().undo();
+    expect(store.getState().toDocument().pins).toEqual({ get: { cached: true } });
+    store.getState().setPin('get', undefined);
+    expect(store.getState().toDocument().pins).toBeUndefined();
+  });
 });
 
 describe('copy, paste and duplicate', () => {

@@ -9,12 +9,12 @@
  */
 import { applyEdgeChanges, applyNodeChanges, type Connection, type EdgeChange, type NodeChange, type XYPosition } from '@xyflow/react';
 import { createStore } from 'zustand/vanilla';
-import type { BlueprintDocument, PaletteEntry } from '../../engine/types';
+import type { BlueprintDocument, JsonValue, PaletteEntry } from '../../engine/types';
 import { copySelection, pasteContent, type ClipboardContent } from './clipboard';
 import { checkConnection, type ConnectionCheck } from './connection-rules';
 import { fromDocument, toDocument, type BlueprintMeta, type FlowEdge, type FlowNode, type GraphSnapshot } from './flow-model';
 import { emptyHistory, recordStep, redoStep, undoStep, type History } from './history';
-import { edgeIdFor, idBaseFor, uniqueId } from './ids';
+import { edgeIdFor, idBaseFor, numberedTitle, uniqueId } from './ids';
 
 /** Keystrokes in the same field closer than this are one undo step. */
 const TYPING_COALESCE_MS = 1000;
@@ -36,10 +36,18 @@ export interface EditorActions {
   load(doc: BlueprintDocument): void;
   rename(name: string): void;
   updateMeta(patch: Partial<Omit<BlueprintMeta, 'id'>>): void;
+  /** Pins a block's output (kept with the blueprint), or unpins it with `undefined`. */
+  setPin(nodeId: string, value: JsonValue | undefined): void;
   onNodesChange(changes: NodeChange<FlowNode>[]): void;
   onEdgesChange(changes: EdgeChange<FlowEdge>[]): void;
   connect(connection: Connection): ConnectionCheck;
   addBlock(entry: PaletteEntry, position: XYPosition): string;
+  /**
+   * Adds a block and an edge into it from `from` as one undo step (the block picker, a palette
+   * click beside a selected block). When the connection is refused the block is still added,
+   * and the refusal is returned.
+   */
+  addConnectedBlock(entry: PaletteEntry, position: XYPosition, from: BlockOut): { id: string; check: ConnectionCheck };
   updateNodeData(id: string, patch: Record<string, unknown>, now?: number): void;
   deleteSelection(): number;
   copy(): boolean;
@@ -54,6 +62,12 @@ export interface EditorActions {
 }
 
 export type EditorStore = EditorState & EditorActions;
+
+/** One out of one block: where a new edge starts. */
+export interface BlockOut {
+  source: string;
+  sourceHandle: string;
+}
 
 const EMPTY_META: BlueprintMeta = { id: 'untitled', name: 'Untitled' };
 
@@ -100,6 +114,28 @@ export function createEditorStore(initial?: BlueprintDocument) {
       return true;
     };
 
+    /** Adds a block, selected, and (with `from`) the edge into it: one undo step. */
+    const insertBlock = (entry: PaletteEntry, position: XYPosition, from: BlockOut | null): { id: string; check: ConnectionCheck | null } => {
+      const state = get();
+      const data: Record<string, unknown> = structuredClone(entry.data);
+      const title = numberedTitle(entry.type, data, state.nodes);
+      if (title !== null) data.label = title;
+      const id = uniqueId(idBaseFor(entry.type, data), new Set(state.nodes.map((n) => n.id)));
+      const node: FlowNode = { id, type: entry.type, position: { x: Math.round(position.x), y: Math.round(position.y) }, data, selected: true };
+      const nodes = [...state.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node];
+      const edges = state.edges.map((e) => (e.selected ? { ...e, selected: false } : e));
+      let check: ConnectionCheck | null = null;
+      if (from) {
+        check = checkConnection({ nodes, edges }, { source: from.source, sourceHandle: from.sourceHandle, target: id });
+        if (check.ok) {
+          const edgeId = edgeIdFor(from.source, check.sourceHandle, id, new Set(edges.map((e) => e.id)));
+          edges.push({ id: edgeId, source: from.source, sourceHandle: check.sourceHandle, target: id, targetHandle: null });
+        }
+      }
+      commit({ nodes, edges });
+      return { id, check };
+    };
+
     const base: EditorState = {
       meta: EMPTY_META,
       nodes: [],
@@ -131,6 +167,17 @@ export function createEditorStore(initial?: BlueprintDocument) {
         set((s) => {
           const meta: BlueprintMeta = { ...s.meta, ...patch };
           if (!meta.groupId) delete meta.groupId;
+          return { meta, revision: s.revision + 1 };
+        });
+      },
+
+      setPin(nodeId, value) {
+        set((s) => {
+          const pins: Record<string, JsonValue> = { ...s.meta.pins };
+          if (value === undefined) delete pins[nodeId];
+          else pins[nodeId] = structuredClone(value);
+          const meta: BlueprintMeta = { ...s.meta, pins };
+          if (Object.keys(pins).length === 0) delete meta.pins;
           return { meta, revision: s.revision + 1 };
         });
       },
@@ -177,15 +224,12 @@ export function createEditorStore(initial?: BlueprintDocument) {
       },
 
       addBlock(entry, position) {
-        const state = get();
-        const data: Record<string, unknown> = structuredClone(entry.data);
-        const id = uniqueId(idBaseFor(entry.type, data), new Set(state.nodes.map((n) => n.id)));
-        const node: FlowNode = { id, type: entry.type, position: { x: Math.round(position.x), y: Math.round(position.y) }, data, selected: true };
-        commit({
-          nodes: [...state.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node],
-          edges: state.edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
-        });
-        return id;
+        return insertBlock(entry, position, null).id;
+      },
+
+      addConnectedBlock(entry, position, from) {
+        const added = insertBlock(entry, position, from);
+        return { id: added.id, check: added.check! };
       },
 
       updateNodeData(id, patch, now = Date.now()) {

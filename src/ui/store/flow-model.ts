@@ -11,6 +11,7 @@ import {
   type BlueprintEdge,
   type BlueprintNode,
   type BlueprintSettings,
+  type JsonValue,
   type Out,
 } from '../../engine/types';
 
@@ -24,6 +25,8 @@ export interface BlueprintMeta {
   name: string;
   groupId?: string;
   settings?: Partial<BlueprintSettings>;
+  /** Pinned outputs by node id (the document's `pins`). */
+  pins?: Readonly<Record<string, JsonValue>>;
 }
 
 /** What undo/redo restores. */
@@ -65,6 +68,9 @@ export function toDocument(meta: BlueprintMeta, graph: GraphSnapshot): Blueprint
   };
   if (meta.groupId) doc.groupId = meta.groupId;
   if (meta.settings) doc.settings = meta.settings;
+  // A pin of a deleted block goes with it.
+  const pins = Object.entries(meta.pins ?? {}).filter(([id]) => graph.nodes.some((n) => n.id === id));
+  if (pins.length > 0) doc.pins = Object.fromEntries(pins);
   return doc;
 }
 
@@ -72,5 +78,6 @@ export function fromDocument(doc: BlueprintDocument): { meta: BlueprintMeta; gra
   const meta: BlueprintMeta = { id: doc.id, name: doc.name };
   if (doc.groupId) meta.groupId = doc.groupId;
   if (doc.settings) meta.settings = doc.settings;
+  if (doc.pins && Object.keys(doc.pins).length > 0) meta.pins = doc.pins;
   return { meta, graph: { nodes: doc.nodes.map(toFlowNode), edges: doc.edges.map(toFlowEdge) } };
 }

@@ -13,6 +13,13 @@ export interface RunStoreState {
   view: RunView;
   /** Ids of the edges taken, per finished run, so an earlier run can be shown again. */
   edgesByRun: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Each block's data object as it was when the shown run started (the editor replaces a
+   * block's data object on every edit). A block whose data is no longer this one has changed
+   * since the run, so its old status and error are not shown on it. Empty for a run picked
+   * from the history: its blocks are shown as they ran.
+   */
+  ranWith: Readonly<Record<string, unknown>>;
 }
 
 export interface RunRequest {
@@ -20,6 +27,10 @@ export interface RunRequest {
   input: JsonValue;
   store: KeyValueStore;
   companyId: string;
+  /** Run from here: the block to start at (the document's pins stand in for those before it). */
+  startAt?: string;
+  /** The blocks' data objects at the start (see `ranWith`). */
+  ranWith?: Readonly<Record<string, unknown>>;
 }
 
 export interface RunStoreActions {
@@ -42,17 +53,19 @@ export function createRunStore(hooks: RunHooks) {
   return createStore<RunStore>()((set, get) => ({
     view: IDLE_RUN,
     edgesByRun: {},
+    ranWith: {},
 
-    async start({ document, input, store, companyId }) {
+    async start({ document, input, store, companyId, ranWith = {}, startAt }) {
       if (controller) return null;
       controller = new AbortController();
+      set({ ranWith });
       const taken: string[] = [];
       const onEvent = (event: RunEvent) => {
         if (event.type === 'step-finished') taken.push(...event.edgesTaken);
         set((s) => ({ view: reduceRunEvent(s.view, event) }));
       };
       try {
-        const record = await runBlueprint(document, { store, companyId, input, signal: controller.signal, onEvent, ...(hooks.runCode ? { runCode: hooks.runCode } : {}) });
+        const record = await runBlueprint(document, { store, companyId, input, signal: controller.signal, onEvent, ...(hooks.runCode ? { runCode: hooks.runCode } : {}), ...(startAt ? { startAt } : {}) });
         // The engine's run-finished event normally got here first; this covers a runner that
         // returned without emitting it.
         if (get().view.runId !== record.runId || get().view.status === 'running') set({ view: viewOfRecord(record, taken) });
@@ -73,14 +86,19 @@ export function createRunStore(hooks: RunHooks) {
     },
 
     show(record) {
-      set((s) => ({ view: viewOfRecord(record, s.edgesByRun[record.runId] ?? []) }));
+      set((s) => ({ view: viewOfRecord(record, s.edgesByRun[record.runId] ?? []), ranWith: {} }));
     },
 
     reset() {
       controller?.abort();
-      set({ view: IDLE_RUN });
+      set({ view: IDLE_RUN, ranWith: {} });
     },
   }));
 }
 
 export type RunStoreApi = ReturnType<typeof createRunStore>;
+
+/** Whether a block changed since the shown run started (so what that run said of it is stale). */
+export function changedSinceRun(state: Pick<RunStoreState, 'ranWith'>, nodeId: string, data: unknown): boolean {
+  return Object.hasOwn(state.ranWith, nodeId) && state.ranWith[nodeId] !== data;
+}
