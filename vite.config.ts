@@ -17,7 +17,11 @@ function markTestBuild(): Plugin {
     name: 'kvb-mark-test-build',
     apply: 'build',
     generateBundle() {
-      this.emitFile({ type: 'asset', fileName: TEST_BUILD_MARKER, source: 'Built with KVB_TEST_HOOKS=1 for the browser tests; not for production.\n' });
+      this.emitFile({
+        type: 'asset',
+        fileName: TEST_BUILD_MARKER,
+        source: 'Built with KVB_TEST_HOOKS=1 for the browser tests; not for production.\n',
+      });
     },
   };
 }

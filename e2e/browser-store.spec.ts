@@ -37,10 +37,12 @@ test.describe('browser store conformance (IndexedDB in Chromium)', () => {
 
 test.describe('browser store across two tabs', () => {
   async function openTabs(pages: Page[], dbName: string): Promise<void> {
-    await Promise.all(pages.map(async (page) => {
-      await page.goto(`/conformance.html?mode=tabs&db=${encodeURIComponent(dbName)}`);
-      await page.waitForFunction(() => window.__kvb?.ready === true);
-    }));
+    await Promise.all(
+      pages.map(async (page) => {
+        await page.goto(`/conformance.html?mode=tabs&db=${encodeURIComponent(dbName)}`);
+        await page.waitForFunction(() => window.__kvb?.ready === true);
+      }),
+    );
   }
 
   test('two tabs each doing 100 concurrent increments on one key give exactly 200', async ({ context }) => {

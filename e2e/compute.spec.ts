@@ -50,7 +50,8 @@ test.describe('compute', () => {
 
   test('a Code block that throws shows its line and its logs in the Run panel', async ({ editor }) => {
     await editor.open();
-    const source = 'console.log("checking order", input.orderId);\nconst total = input.items.length;\nthrow new Error("order " + input.orderId + " has " + total + " items");';
+    const source =
+      'console.log("checking order", input.orderId);\nconst total = input.items.length;\nthrow new Error("order " + input.orderId + " has " + total + " items");';
     const record = await runDocument(editor, codeDocument('throws', source, { orderId: 'A-17', items: [1, 2] }));
     expect(record.status).toBe('failed');
     const step = editor.run.steps().filter({ hasText: 'Compute' });
@@ -63,7 +64,10 @@ test.describe('compute', () => {
 
   test('code runs off the page: the editor answers while an endless loop runs, and Stop ends it at once', async ({ editor }) => {
     await editor.open();
-    await editor.page.evaluate((json) => window.kvb!.editor.getState().load(JSON.parse(json) as BlueprintDocument), JSON.stringify(codeDocument('endless', 'for (;;) {}', {}, 10_000)));
+    await editor.page.evaluate(
+      (json) => window.kvb!.editor.getState().load(JSON.parse(json) as BlueprintDocument),
+      JSON.stringify(codeDocument('endless', 'for (;;) {}', {}, 10_000)),
+    );
     await editor.toolbar.button('Run').click();
     await expect(editor.run.status()).toHaveText('running');
     await expect(editor.canvas.node('code')).toHaveAttribute('data-status', 'running');
@@ -80,7 +84,10 @@ test.describe('compute', () => {
     expect(record.steps[1]?.result).toBe(42);
   });
 
-  for (const viewport of [{ width: 1440, height: 900 }, { width: 1280, height: 800 }]) {
+  for (const viewport of [
+    { width: 1440, height: 900 },
+    { width: 1280, height: 800 },
+  ]) {
     test(`the Code block's source is edited in a code editor (${viewport.width}×${viewport.height})`, async ({ page, editor }) => {
       await page.setViewportSize(viewport);
       await editor.open();
@@ -100,7 +107,9 @@ test.describe('compute', () => {
       await code.locator('.cm-content').click();
       await editor.press('Mod+End');
       await page.keyboard.type('\n// checked');
-      await expect.poll(() => page.evaluate(() => String(window.kvb!.editor.getState().nodes.find((n) => n.id === 'compute')!.data.source))).toMatch(/\/\/ checked$/);
+      await expect
+        .poll(() => page.evaluate(() => String(window.kvb!.editor.getState().nodes.find((n) => n.id === 'compute')!.data.source)))
+        .toMatch(/\/\/ checked$/);
     });
 
     test(`an expression's preview follows what is typed (${viewport.width}×${viewport.height})`, async ({ page, editor }) => {

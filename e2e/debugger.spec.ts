@@ -209,7 +209,8 @@ test.describe('the editor as a debugger', () => {
 
   test('auto layout keeps the success branch above the error branch', async ({ page, editor }) => {
     await editor.open();
-    const flowY = (id: string) => page.evaluate((nodeId) => window.kvb?.editor.getState().nodes.find((n) => n.id === nodeId)?.position.y ?? NaN, id);
+    const flowY = (id: string) =>
+      page.evaluate((nodeId) => window.kvb?.editor.getState().nodes.find((n) => n.id === nodeId)?.position.y ?? NaN, id);
     const before = await flowY('compute');
     await page.getByRole('button', { name: 'Auto layout', exact: true }).click();
     // Wait for the layout to land (elkjs loads on first use), then compare on the canvas.

@@ -15,7 +15,14 @@ test.describe('stored keys panel', () => {
 
     // Open: first rows and the count, from the name index. The precise figures live in `npm run bench`;
     // these bounds only catch a return to reading every value.
-    const openMs = await keysPanel.timeUntil(() => keysPanel.scope().selectOption('global').then(() => undefined), '.key-row[data-key="key-000000"]');
+    const openMs = await keysPanel.timeUntil(
+      () =>
+        keysPanel
+          .scope()
+          .selectOption('global')
+          .then(() => undefined),
+      '.key-row[data-key="key-000000"]',
+    );
     await expect(keysPanel.row('key-000000')).toBeVisible();
     await expect(keysPanel.count()).toHaveText('100,000 keys');
     expect(await keysPanel.rows().count()).toBeLessThan(80);
@@ -53,7 +60,9 @@ test.describe('stored keys panel', () => {
     const p95 = frames[Math.floor(frames.length * 0.95)] ?? 0;
     await expect(keysPanel.row('key-099999')).toBeVisible();
     await expect(keysPanel.row('key-099999').locator('.badge')).toHaveText('json');
-    console.log(`open ${openMs.toFixed(1)} ms, filter keystroke ${filterMs.toFixed(1)} ms (median of ${keystrokes.map((ms) => ms.toFixed(1)).join(', ')}), scroll frame p95 ${p95.toFixed(1)} ms over ${frames.length} frames`);
+    console.log(
+      `open ${openMs.toFixed(1)} ms, filter keystroke ${filterMs.toFixed(1)} ms (median of ${keystrokes.map((ms) => ms.toFixed(1)).join(', ')}), scroll frame p95 ${p95.toFixed(1)} ms over ${frames.length} frames`,
+    );
     expect(openMs).toBeLessThan(1_500);
     expect(filterMs).toBeLessThan(500);
     expect(p95).toBeLessThan(150);
@@ -112,30 +121,44 @@ test.describe('stored keys panel', () => {
     await expect(keysPanel.details('session')).toContainText('expires');
     const expiresAt = await editor.page.evaluate(async () => {
       const { store, companyId } = window.kvb!.storage.getState();
-      const [result] = await store!.batch(companyId, [{ op: 'get', scope: 'flow', scopeKey: window.kvb!.editor.getState().meta.id, key: 'session' }]);
-      return result?.op === 'get' ? result.entry?.expiresAt ?? null : null;
+      const [result] = await store!.batch(companyId, [
+        { op: 'get', scope: 'flow', scopeKey: window.kvb!.editor.getState().meta.id, key: 'session' },
+      ]);
+      return result?.op === 'get' ? (result.entry?.expiresAt ?? null) : null;
     });
     expect(Date.parse(expiresAt ?? '') - Date.now()).toBeGreaterThan(3_500_000);
   });
 
   test('the count follows a scope change at once, never showing the previous scope’s number', async ({ page, editor, keysPanel }) => {
     await editor.open();
-    await keysPanel.seed([{ key: 'a', value: 1 }, { key: 'b', value: 2 }, { key: 'c', value: 3 }]);
+    await keysPanel.seed([
+      { key: 'a', value: 1 },
+      { key: 'b', value: 2 },
+      { key: 'c', value: 3 },
+    ]);
     await expect(keysPanel.count()).toHaveText('3 keys');
     // Every text the count shows after the switch, however briefly: each change, and what each
     // of the first frames paints (a stale number shows without changing anything).
     await keysPanel.count().evaluate((element) => {
       const seen: string[] = [];
       (window as unknown as { countTexts: string[] }).countTexts = seen;
-      new MutationObserver(() => seen.push(element.textContent ?? '')).observe(element, { childList: true, characterData: true, subtree: true });
-      document.addEventListener('change', () => {
-        let frames = 0;
-        const sample = () => {
-          seen.push(element.textContent ?? '');
-          if (++frames < 10) requestAnimationFrame(sample);
-        };
-        requestAnimationFrame(sample);
-      }, { capture: true, once: true });
+      new MutationObserver(() => seen.push(element.textContent ?? '')).observe(element, {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
+      document.addEventListener(
+        'change',
+        () => {
+          let frames = 0;
+          const sample = () => {
+            seen.push(element.textContent ?? '');
+            if (++frames < 10) requestAnimationFrame(sample);
+          };
+          requestAnimationFrame(sample);
+        },
+        { capture: true, once: true },
+      );
     });
     await keysPanel.scope().selectOption('global');
     await expect(keysPanel.count()).toHaveText('0 keys');

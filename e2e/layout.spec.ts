@@ -2,7 +2,13 @@ import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures/editor';
 import { panelToggle } from './pages/editor-page';
 
-interface Box { name: string; left: number; right: number; top: number; bottom: number }
+interface Box {
+  name: string;
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
 
 /** The toolbar's controls as a person sees them: every button, field and select, in order. */
 async function toolbarControls(page: Page): Promise<Box[]> {
@@ -15,7 +21,11 @@ async function toolbarControls(page: Page): Promise<Box[]> {
   );
 }
 
-for (const viewport of [{ width: 1440, height: 900 }, { width: 1280, height: 800 }, { width: 1200, height: 800 }]) {
+for (const viewport of [
+  { width: 1440, height: 900 },
+  { width: 1280, height: 800 },
+  { width: 1200, height: 800 },
+]) {
   test(`toolbar controls neither overlap nor leave the window at ${viewport.width}×${viewport.height}`, async ({ page, editor }) => {
     await page.setViewportSize(viewport);
     await editor.open();
@@ -64,14 +74,20 @@ test('the @{ suggestions are drawn over the panels below the Inspector, not clip
       return { bottom: r.bottom, visible: hit !== null && item.contains(hit) };
     }),
   );
-  expect(hitTests.some((t) => t.bottom > inspectorBottom.y + inspectorBottom.height), 'the list is long enough to pass the Inspector').toBe(true);
+  expect(
+    hitTests.some((t) => t.bottom > inspectorBottom.y + inspectorBottom.height),
+    'the list is long enough to pass the Inspector',
+  ).toBe(true);
   for (const [index, test] of hitTests.entries()) expect(test.visible, `suggestion ${index + 1} can be seen and clicked`).toBe(true);
   // Clicking one far below the field inserts it.
   await options.filter({ hasText: 'kvGlobal' }).click();
   await expect(key).toHaveValue(/^@\{kvGlobal/);
 });
 
-for (const viewport of [{ width: 1440, height: 900 }, { width: 1280, height: 800 }]) {
+for (const viewport of [
+  { width: 1440, height: 900 },
+  { width: 1280, height: 800 },
+]) {
   test(`the Stored keys Scope select shows each scope's name whole at ${viewport.width}×${viewport.height}`, async ({ page, editor }) => {
     await page.setViewportSize(viewport);
     await editor.open();
@@ -97,7 +113,8 @@ test('the side panels fold to their headers to give the Inspector room, and stay
   await editor.open();
   await editor.runAndWait('succeeded');
   await editor.canvas.select('get-cached');
-  for (const panel of ['Inspector', 'Stored keys', 'Run'] as const) await expect(panelToggle(page, panel)).toHaveAttribute('aria-expanded', 'true');
+  for (const panel of ['Inspector', 'Stored keys', 'Run'] as const)
+    await expect(panelToggle(page, panel)).toHaveAttribute('aria-expanded', 'true');
   const lastRun = editor.inspector.region.getByLabel('Last run of this block');
   const openHeight = (await editor.inspector.region.boundingBox())!.height;
 

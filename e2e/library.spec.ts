@@ -45,7 +45,10 @@ test.describe('blueprint library', () => {
     const dialog = page.getByRole('dialog', { name: 'New blueprint' });
     await expect(dialog.locator('.template-card')).toHaveCount(6);
     await editor.shot('templates');
-    await dialog.getByRole('button', { name: /Running counter|counter/i }).first().click();
+    await dialog
+      .getByRole('button', { name: /Running counter|counter/i })
+      .first()
+      .click();
     await expect(editor.toolbar.blueprintSelect().locator('option')).toHaveCount(2);
     await editor.toolbar.blueprintName().fill('My counter');
     await editor.toolbar.blueprintName().press('Enter');

@@ -26,7 +26,7 @@ async function createFromTemplate(editor: EditorPage, name: RegExp): Promise<voi
 /** The stored value of a flow key, read by another client (Node) through the API. */
 async function storedValue(server: KvbServer, scopeKey: string, key: string): Promise<unknown> {
   const response = await server.api('GET', `/api/kv?scope=flow&scopeKey=${encodeURIComponent(scopeKey)}&prefix=${encodeURIComponent(key)}`);
-  const { entries } = await response.json() as { entries: Array<{ key: string; value: unknown }> };
+  const { entries } = (await response.json()) as { entries: Array<{ key: string; value: unknown }> };
   return entries.find((entry) => entry.key === key)?.value ?? null;
 }
 
@@ -76,7 +76,9 @@ test.describe('Server storage', () => {
     await selection.getByRole('button', { name: 'Delete selected' }).click();
     await page.getByRole('dialog', { name: 'Delete keys' }).getByRole('button', { name: 'Delete 100 keys' }).click();
     await expect(editor.keys.count()).toHaveText('0 of 2,900 keys');
-    expect((await (await server.api('POST', '/api/kv/ops', { ops: [{ op: 'keys', scope: 'global', limit: 1 }] })).json())).toMatchObject({ results: [{ total: 2900 }] });
+    expect(await (await server.api('POST', '/api/kv/ops', { ops: [{ op: 'keys', scope: 'global', limit: 1 }] })).json()).toMatchObject({
+      results: [{ total: 2900 }],
+    });
     await editor.keys.region.getByRole('status').getByRole('button', { name: 'Undo' }).click();
     await expect(editor.keys.count()).toHaveText('100 of 3,000 keys');
   });

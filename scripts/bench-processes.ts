@@ -42,7 +42,10 @@ function listening(child: ChildProcess): Promise<string> {
 
 async function requestsPerSecond(url: string, options: { method?: 'GET' | 'POST'; body?: string } = {}): Promise<number> {
   const result = await autocannon({
-    url, connections: 10, duration: 4, method: options.method ?? 'GET',
+    url,
+    connections: 10,
+    duration: 4,
+    method: options.method ?? 'GET',
     ...(options.body ? { body: options.body, headers: { 'content-type': 'application/json' } } : {}),
   });
   if (result.non2xx > 0) throw new Error(`${url}: ${result.non2xx} answers were not 2xx`);
@@ -53,16 +56,25 @@ export async function benchHttp(): Promise<ProcessMeasurement[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kvb-bench-http-'));
   const env: NodeJS.ProcessEnv = { ...process.env, KVB_LOG_LEVEL: 'warn' };
   delete env.KVB_TOKENS;
-  const kvb = spawn(process.execPath, ['bin/kvb.mjs', 'serve', '--port', '0', '--data', dataDir], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+  const kvb = spawn(process.execPath, ['bin/kvb.mjs', 'serve', '--port', '0', '--data', dataDir], {
+    env,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   let bare: ChildProcess | undefined;
   try {
     const url = await listening(kvb);
     for (const key of ['alpha', 'beta', 'gamma']) {
-      await fetch(`${url}/api/kv`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key, value: { n: 1 }, scope: 'global' }) });
+      await fetch(`${url}/api/kv`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ key, value: { n: 1 }, scope: 'global' }),
+      });
     }
     const listBody = await (await fetch(`${url}/api/kv?scope=global`)).text();
     const opsBody = JSON.stringify({ ops: [{ op: 'increment', key: 'ctr', scope: 'global', by: 1 }] });
-    const incrementBody = await (await fetch(`${url}/api/kv/ops`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: opsBody })).text();
+    const incrementBody = await (
+      await fetch(`${url}/api/kv/ops`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: opsBody })
+    ).text();
 
     bare = spawn(process.execPath, ['-e', BARE_SERVER, listBody], { stdio: ['ignore', 'pipe', 'ignore'] });
     const bareUrl = await listening(bare);
@@ -74,8 +86,22 @@ export async function benchHttp(): Promise<ProcessMeasurement[]> {
     const bareIncrement = await requestsPerSecond(`${bareOpsUrl}/`, { method: 'POST', body: opsBody });
     const ourIncrement = await requestsPerSecond(`${url}/api/kv/ops`, { method: 'POST', body: opsBody });
     return [
-      { name: 'http: GET /api/kv (3 entries), 10 connections', value: ourList, unit: 'req/s', baseline: 'bare node:http, same JSON', baselineValue: bareList, goal: 0.5 },
-      { name: 'http: POST /api/kv/ops, 1 increment (durable)', value: ourIncrement, unit: 'req/s', baseline: 'bare node:http, same body', baselineValue: bareIncrement, goal: 0.25 },
+      {
+        name: 'http: GET /api/kv (3 entries), 10 connections',
+        value: ourList,
+        unit: 'req/s',
+        baseline: 'bare node:http, same JSON',
+        baselineValue: bareList,
+        goal: 0.5,
+      },
+      {
+        name: 'http: POST /api/kv/ops, 1 increment (durable)',
+        value: ourIncrement,
+        unit: 'req/s',
+        baseline: 'bare node:http, same body',
+        baselineValue: bareIncrement,
+        goal: 0.25,
+      },
     ];
   } finally {
     bare?.kill();

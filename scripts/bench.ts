@@ -13,7 +13,12 @@ import { benchCliStart, benchHttp, type ProcessMeasurement } from './bench-proce
 import { measureBrowserKeys } from './bench/keys-browser';
 import { measureServerKeys } from './bench/keys-server';
 
-interface Measurement { name: string; opsPerSecond: number; baseline: string; ratio: number }
+interface Measurement {
+  name: string;
+  opsPerSecond: number;
+  baseline: string;
+  ratio: number;
+}
 
 async function measure(iterations: number, body: (i: number) => unknown): Promise<number> {
   for (let i = 0; i < Math.min(50, iterations); i++) await body(i); // warm up
@@ -25,11 +30,22 @@ async function measure(iterations: number, body: (i: number) => unknown): Promis
 
 const results: Measurement[] = [];
 /** Times of the keys panel's operations (lower is better), with their bare baseline. */
-interface Timing { name: string; ms: number; baseline: string; baselineMs: number; ratio: number | null }
+interface Timing {
+  name: string;
+  ms: number;
+  baseline: string;
+  baselineMs: number;
+  ratio: number | null;
+}
 const keyTimings: Timing[] = [];
 let keysPanel: unknown = null;
 function record(name: string, opsPerSecond: number, baselineName: string, baselineOps: number) {
-  results.push({ name, opsPerSecond: Math.round(opsPerSecond), baseline: baselineName, ratio: Number((opsPerSecond / baselineOps).toFixed(3)) });
+  results.push({
+    name,
+    opsPerSecond: Math.round(opsPerSecond),
+    baseline: baselineName,
+    ratio: Number((opsPerSecond / baselineOps).toFixed(3)),
+  });
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'kvb-bench-'));
@@ -39,7 +55,9 @@ try {
   rawDb.pragma('journal_mode = WAL');
   rawDb.pragma('synchronous = FULL');
   rawDb.exec('CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT, version INTEGER)');
-  const upsert = rawDb.prepare('INSERT INTO kv (k, v, version) VALUES (?, ?, 1) ON CONFLICT(k) DO UPDATE SET v = excluded.v, version = version + 1');
+  const upsert = rawDb.prepare(
+    'INSERT INTO kv (k, v, version) VALUES (?, ?, 1) ON CONFLICT(k) DO UPDATE SET v = excluded.v, version = version + 1',
+  );
   const rawOps = await measure(2000, (i) => rawDb.transaction(() => upsert.run(`key_${i % 100}`, JSON.stringify({ n: i })))());
   const select = rawDb.prepare('SELECT v FROM kv WHERE k = ?');
   const rawReadOps = await measure(5000, (i) => JSON.parse((select.get(`key_${i % 100}`) as { v: string }).v));
@@ -48,7 +66,9 @@ try {
   results.push({ name: 'baseline: raw better-sqlite3 select', opsPerSecond: Math.round(rawReadOps), baseline: '-', ratio: 1 });
 
   const sqlite = openSqliteStore({ dataDir: join(dir, 'store'), masterKey: '11'.repeat(32) });
-  const setOps = await measure(2000, (i) => sqlite.batch('default', [{ op: 'set', scope: 'global', key: `key_${i % 100}`, value: { n: i } }]));
+  const setOps = await measure(2000, (i) =>
+    sqlite.batch('default', [{ op: 'set', scope: 'global', key: `key_${i % 100}`, value: { n: i } }]),
+  );
   record('sqlite store: encrypted set', setOps, 'raw upsert', rawOps);
   const incOps = await measure(2000, () => sqlite.batch('default', [{ op: 'increment', scope: 'global', key: 'counter' }]));
   record('sqlite store: increment', incOps, 'raw upsert', rawOps);
@@ -58,7 +78,9 @@ try {
 
   // Engine overhead: a run of the running-counter template against the bare increment it does.
   const memory = new MemoryStore();
-  const bareOps = await measure(5000, () => memory.batch('default', [{ op: 'increment', scope: 'flow', scopeKey: 'bench', key: 'visits' }]));
+  const bareOps = await measure(5000, () =>
+    memory.batch('default', [{ op: 'increment', scope: 'flow', scopeKey: 'bench', key: 'visits' }]),
+  );
   results.push({ name: 'baseline: memory store increment', opsPerSecond: Math.round(bareOps), baseline: '-', ratio: 1 });
   const counter = TEMPLATES.find((t) => t.id === 'running-counter');
   if (!counter) throw new Error('running-counter template is missing');
@@ -88,15 +110,41 @@ try {
     ['server: values of 40 visible rows', server.server.visibleMs, 'bare SQLite 40 selects', server.bare.visibleMs],
     ['server: delete 5,000 keys in one batch', server.server.deleteMs, '-', 0],
     ['browser: write all keys (batches of 2,000)', browser.store.writeMs, 'bare IndexedDB puts', browser.bare.writeMs],
-    ['browser: open, cold (first 1,000 names + count)', browser.store.openColdMs, 'bare IndexedDB getAll(50) + count', browser.bare.openMs + browser.bare.countMs],
-    ['browser: open, names cached', browser.store.openWarmMs, 'bare IndexedDB getAll(50) + count', browser.bare.openMs + browser.bare.countMs],
-    ['browser: filter keystroke (substring, names cached)', browser.store.filterMs, 'bare IndexedDB getAllKeys + filter', browser.bare.filterMs],
-    ['browser: first filter in a fresh tab (reads all names)', browser.store.filterColdMs, 'bare IndexedDB getAllKeys + filter', browser.bare.filterMs],
+    [
+      'browser: open, cold (first 1,000 names + count)',
+      browser.store.openColdMs,
+      'bare IndexedDB getAll(50) + count',
+      browser.bare.openMs + browser.bare.countMs,
+    ],
+    [
+      'browser: open, names cached',
+      browser.store.openWarmMs,
+      'bare IndexedDB getAll(50) + count',
+      browser.bare.openMs + browser.bare.countMs,
+    ],
+    [
+      'browser: filter keystroke (substring, names cached)',
+      browser.store.filterMs,
+      'bare IndexedDB getAllKeys + filter',
+      browser.bare.filterMs,
+    ],
+    [
+      'browser: first filter in a fresh tab (reads all names)',
+      browser.store.filterColdMs,
+      'bare IndexedDB getAllKeys + filter',
+      browser.bare.filterMs,
+    ],
     ['browser: values of 40 visible rows', browser.store.visibleMs, 'bare IndexedDB 40 gets', browser.bare.visibleMs],
     ['browser: delete 10,000 keys in one batch', browser.store.deleteMs, '-', 0],
   ];
   for (const [name, ms, baseline, baselineMs] of panel) {
-    keyTimings.push({ name: `keys panel ${name}`, ms: Number(ms.toFixed(1)), baseline, baselineMs: Number(baselineMs.toFixed(1)), ratio: baselineMs > 0 ? Number((ms / baselineMs).toFixed(2)) : null });
+    keyTimings.push({
+      name: `keys panel ${name}`,
+      ms: Number(ms.toFixed(1)),
+      baseline,
+      baselineMs: Number(baselineMs.toFixed(1)),
+      ratio: baselineMs > 0 ? Number((ms / baselineMs).toFixed(2)) : null,
+    });
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
@@ -106,7 +154,11 @@ try {
 const processes: ProcessMeasurement[] = [...(await benchHttp()), ...benchCliStart()];
 
 mkdirSync('bench', { recursive: true });
-writeFileSync('bench/results.json', JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, results, processes, keyTimings, keysPanel }, null, 2) + '\n');
+writeFileSync(
+  'bench/results.json',
+  JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, results, processes, keyTimings, keysPanel }, null, 2) +
+    '\n',
+);
 const width = Math.max(...results.map((r) => r.name.length));
 for (const r of results) {
   const ratio = r.baseline === '-' ? 'baseline' : `${r.ratio.toFixed(3)}× ${r.baseline}`;
@@ -115,7 +167,9 @@ for (const r of results) {
 for (const p of processes) {
   const ratio = p.value / p.baselineValue;
   const meets = p.unit === 'ms' ? ratio <= p.goal : ratio >= p.goal;
-  console.log(`${p.name.padEnd(width)}  ${p.value.toFixed(0).padStart(9)} ${p.unit}  ${ratio.toFixed(3)}× ${p.baseline} (${p.baselineValue.toFixed(0)} ${p.unit}); goal ${p.unit === 'ms' ? '≤' : '≥'} ${p.goal}×: ${meets ? 'met' : 'not met'}`);
+  console.log(
+    `${p.name.padEnd(width)}  ${p.value.toFixed(0).padStart(9)} ${p.unit}  ${ratio.toFixed(3)}× ${p.baseline} (${p.baselineValue.toFixed(0)} ${p.unit}); goal ${p.unit === 'ms' ? '≤' : '≥'} ${p.goal}×: ${meets ? 'met' : 'not met'}`,
+  );
 }
 const timingWidth = Math.max(...keyTimings.map((t) => t.name.length));
 for (const t of keyTimings) {

@@ -11,5 +11,8 @@ if (!process.env.KVB_SKIP_BUILD || !existsSync('dist/kvb-test-build.txt')) {
   execSync('npx vite build --logLevel warn', { stdio: 'inherit', env: { ...process.env, KVB_TEST_HOOKS: '1' } });
 }
 const port = process.env.KVB_E2E_PORT ?? String(await freePort());
-const result = spawnSync('npx', ['playwright', 'test', ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, KVB_E2E_PORT: port } });
+const result = spawnSync('npx', ['playwright', 'test', ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  env: { ...process.env, KVB_E2E_PORT: port },
+});
 process.exit(result.status ?? 1);

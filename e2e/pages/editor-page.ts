@@ -83,7 +83,19 @@ export class Canvas {
 
 export class Toolbar {
   constructor(private readonly page: Page) {}
-  button(name: 'Run' | 'Stop' | 'Undo' | 'Redo' | 'Export' | 'Auto layout' | 'Fit view' | 'New blueprint' | 'Duplicate blueprint' | 'Delete blueprint'): Locator {
+  button(
+    name:
+      | 'Run'
+      | 'Stop'
+      | 'Undo'
+      | 'Redo'
+      | 'Export'
+      | 'Auto layout'
+      | 'Fit view'
+      | 'New blueprint'
+      | 'Duplicate blueprint'
+      | 'Delete blueprint',
+  ): Locator {
     return this.page.getByRole('button', { name, exact: true });
   }
   storage(): Locator {
@@ -96,7 +108,9 @@ export class Toolbar {
     return this.page.getByRole('textbox', { name: 'Blueprint name' });
   }
   async importFile(file: { name: string; content: string }): Promise<void> {
-    await this.page.getByLabel('Import blueprint').setInputFiles({ name: file.name, mimeType: 'application/json', buffer: Buffer.from(file.content) });
+    await this.page
+      .getByLabel('Import blueprint')
+      .setInputFiles({ name: file.name, mimeType: 'application/json', buffer: Buffer.from(file.content) });
   }
 }
 
@@ -140,23 +154,28 @@ export class KeysPanel {
    * waits, without Playwright's polling in the figure.
    */
   async timeUntil(act: () => Promise<void>, selector: string, text?: string): Promise<number> {
-    await this.page.evaluate(({ selector, text }) => {
-      const timed = window as unknown as { kvbTimer?: Promise<number> };
-      timed.kvbTimer = new Promise((resolve) => {
-        let started: number | null = null;
-        const mark = () => { started ??= performance.now(); };
-        document.addEventListener('keydown', mark, { capture: true, once: true });
-        document.addEventListener('change', mark, { capture: true, once: true });
-        const observer = new MutationObserver(() => {
-          const element = document.querySelector(selector);
-          if (started === null || !element || (text !== undefined && element.textContent !== text)) return;
-          observer.disconnect();
-          const from = started;
-          requestAnimationFrame(() => resolve(performance.now() - from));
+    await this.page.evaluate(
+      ({ selector, text }) => {
+        const timed = window as unknown as { kvbTimer?: Promise<number> };
+        timed.kvbTimer = new Promise((resolve) => {
+          let started: number | null = null;
+          const mark = () => {
+            started ??= performance.now();
+          };
+          document.addEventListener('keydown', mark, { capture: true, once: true });
+          document.addEventListener('change', mark, { capture: true, once: true });
+          const observer = new MutationObserver(() => {
+            const element = document.querySelector(selector);
+            if (started === null || !element || (text !== undefined && element.textContent !== text)) return;
+            observer.disconnect();
+            const from = started;
+            requestAnimationFrame(() => resolve(performance.now() - from));
+          });
+          observer.observe(document.body, { subtree: true, childList: true, characterData: true });
         });
-        observer.observe(document.body, { subtree: true, childList: true, characterData: true });
-      });
-    }, { selector, text });
+      },
+      { selector, text },
+    );
     await act();
     return this.page.evaluate(() => (window as unknown as { kvbTimer: Promise<number> }).kvbTimer);
   }
@@ -169,21 +188,24 @@ export class KeysPanel {
    * import would. Returns the milliseconds the writes took.
    */
   async seedMany(count: number, options: { scope?: 'flow' | 'global'; prefix?: string; batchSize?: number } = {}): Promise<number> {
-    return this.page.evaluate(async ({ count, scope, prefix, batchSize }) => {
-      const handle = window.kvb;
-      const { store, companyId } = handle?.storage.getState() ?? {};
-      if (!handle || !store || companyId === undefined) throw new Error('store not ready');
-      const scopeKey = scope === 'flow' ? handle.editor.getState().meta.id : '';
-      const started = performance.now();
-      for (let start = 0; start < count; start += batchSize) {
-        const ops = [];
-        for (let i = start; i < Math.min(count, start + batchSize); i++) {
-          ops.push({ op: 'set' as const, scope, scopeKey, key: `${prefix}${String(i).padStart(6, '0')}`, value: { n: i } });
+    return this.page.evaluate(
+      async ({ count, scope, prefix, batchSize }) => {
+        const handle = window.kvb;
+        const { store, companyId } = handle?.storage.getState() ?? {};
+        if (!handle || !store || companyId === undefined) throw new Error('store not ready');
+        const scopeKey = scope === 'flow' ? handle.editor.getState().meta.id : '';
+        const started = performance.now();
+        for (let start = 0; start < count; start += batchSize) {
+          const ops = [];
+          for (let i = start; i < Math.min(count, start + batchSize); i++) {
+            ops.push({ op: 'set' as const, scope, scopeKey, key: `${prefix}${String(i).padStart(6, '0')}`, value: { n: i } });
+          }
+          await store.batch(companyId, ops);
         }
-        await store.batch(companyId, ops);
-      }
-      return performance.now() - started;
-    }, { count, scope: options.scope ?? 'flow', prefix: options.prefix ?? 'key-', batchSize: options.batchSize ?? 2000 });
+        return performance.now() - started;
+      },
+      { count, scope: options.scope ?? 'flow', prefix: options.prefix ?? 'key-', batchSize: options.batchSize ?? 2000 },
+    );
   }
   /** Opens a key's details (the list comes back with "All keys"). */
   async open(key: string): Promise<void> {
@@ -205,7 +227,10 @@ export class KeysPanel {
       const { store, companyId } = handle?.storage.getState() ?? {};
       if (!handle || !store || companyId === undefined) throw new Error('store not ready');
       const scopeKey = handle.editor.getState().meta.id;
-      await store.batch(companyId, items.map(({ key, value }) => ({ op: 'set' as const, scope: 'flow' as const, scopeKey, key, value, valueType: 'json' as const })));
+      await store.batch(
+        companyId,
+        items.map(({ key, value }) => ({ op: 'set' as const, scope: 'flow' as const, scopeKey, key, value, valueType: 'json' as const })),
+      );
     }, JSON.stringify(entries));
   }
   async edit(key: string, valueType: 'json' | 'text', text: string): Promise<void> {

@@ -9,7 +9,15 @@ import type { KvOp } from '../../src/kv/types';
 export interface BrowserKeysFigures {
   count: number;
   bare: { writeMs: number; openMs: number; countMs: number; filterMs: number; visibleMs: number };
-  store: { writeMs: number; openColdMs: number; openWarmMs: number; filterColdMs: number; filterMs: number; visibleMs: number; deleteMs: number };
+  store: {
+    writeMs: number;
+    openColdMs: number;
+    openWarmMs: number;
+    filterColdMs: number;
+    filterMs: number;
+    visibleMs: number;
+    deleteMs: number;
+  };
 }
 
 const COMPANY = 'bench';
@@ -31,7 +39,10 @@ async function bare(count: number): Promise<BrowserKeysFigures['bare']> {
   for (let start = 0; start < count; start += BATCH) {
     const tx = db.transaction('entries', 'readwrite');
     for (let i = start; i < Math.min(count, start + BATCH); i++) tx.objectStore('entries').put({ key: keyOf(i), value: { n: i } });
-    await new Promise((resolve, reject) => { tx.oncomplete = resolve; tx.onerror = () => reject(tx.error); });
+    await new Promise((resolve, reject) => {
+      tx.oncomplete = resolve;
+      tx.onerror = () => reject(tx.error);
+    });
   }
   const writeMs = performance.now() - started;
   started = performance.now();
@@ -67,10 +78,11 @@ async function throughStore(count: number): Promise<BrowserKeysFigures['store']>
   await store.close();
   // A fresh store: no name cache, as when the page has just loaded.
   store = await IndexedDbStore.open({ dbName: 'bench-store' });
-  const openPanel = () => Promise.all([
-    store.batch(COMPANY, [{ op: 'keys', ...scope, limit: 1000 }]),
-    store.batch(COMPANY, [{ op: 'keys', ...scope, limit: 1 }]),
-  ]);
+  const openPanel = () =>
+    Promise.all([
+      store.batch(COMPANY, [{ op: 'keys', ...scope, limit: 1000 }]),
+      store.batch(COMPANY, [{ op: 'keys', ...scope, limit: 1 }]),
+    ]);
   started = performance.now();
   const [[page]] = await openPanel();
   const openColdMs = performance.now() - started;
@@ -91,18 +103,29 @@ async function throughStore(count: number): Promise<BrowserKeysFigures['store']>
   await store.batch(COMPANY, [{ op: 'keys', ...scope, contains: keyOf(count - 1).slice(0, -1), limit: 1000 }]);
   const filterColdMs = performance.now() - started;
   started = performance.now();
-  await store.batch(COMPANY, Array.from({ length: 40 }, (_, i) => ({ op: 'get' as const, ...scope, key: keyOf(Math.floor(count / 2) + i) })));
+  await store.batch(
+    COMPANY,
+    Array.from({ length: 40 }, (_, i) => ({ op: 'get' as const, ...scope, key: keyOf(Math.floor(count / 2) + i) })),
+  );
   const visibleMs = performance.now() - started;
   started = performance.now();
   const doomed = Array.from({ length: 10_000 }, (_, i) => keyOf(i));
-  await store.batch(COMPANY, doomed.flatMap((key): KvOp[] => [{ op: 'get', ...scope, key }, { op: 'delete', ...scope, key }]));
+  await store.batch(
+    COMPANY,
+    doomed.flatMap((key): KvOp[] => [
+      { op: 'get', ...scope, key },
+      { op: 'delete', ...scope, key },
+    ]),
+  );
   const deleteMs = performance.now() - started;
   await store.close();
   return { writeMs, openColdMs, openWarmMs, filterColdMs, filterMs, visibleMs, deleteMs };
 }
 
 declare global {
-  interface Window { runKeysBench?: (count: number) => Promise<BrowserKeysFigures> }
+  interface Window {
+    runKeysBench?: (count: number) => Promise<BrowserKeysFigures>;
+  }
 }
 
 window.runKeysBench = async (count) => ({ count, bare: await bare(count), store: await throughStore(count) });

@@ -52,7 +52,12 @@ function bare(dir: string, count: number): ServerKeysFigures['bare'] {
     db.prepare('SELECT count(*) FROM kv WHERE scope = ? AND instr(k, ?) > 0').get('global', needle),
   ]);
   const select = db.prepare('SELECT v FROM kv WHERE scope = ? AND k = ?');
-  const [, visibleMs] = timed(() => Array.from({ length: 40 }, (_, i) => JSON.parse((select.get('global', keyOf(Math.floor(count / 2) + i)) as { v: string }).v) as unknown));
+  const [, visibleMs] = timed(() =>
+    Array.from(
+      { length: 40 },
+      (_, i) => JSON.parse((select.get('global', keyOf(Math.floor(count / 2) + i)) as { v: string }).v) as unknown,
+    ),
+  );
   db.close();
   return { writeMs, openMs, filterMs, visibleMs };
 }
@@ -70,18 +75,37 @@ async function throughServer(dir: string, count: number): Promise<ServerKeysFigu
         await store.batch(company, ops);
       }
     });
-    const [[first], openMs] = await timedAsync(() => Promise.all([
-      store.batch(company, [{ op: 'keys', ...scope, limit: 1000 }]),
-      store.batch(company, [{ op: 'keys', ...scope, limit: 1 }]),
-    ]));
+    const [[first], openMs] = await timedAsync(() =>
+      Promise.all([
+        store.batch(company, [{ op: 'keys', ...scope, limit: 1000 }]),
+        store.batch(company, [{ op: 'keys', ...scope, limit: 1 }]),
+      ]),
+    );
     const page = first?.[0];
     if (page?.op !== 'keys' || page.total !== count) throw new Error('the server counted the wrong number of keys');
-    const [, pageMs] = await timedAsync(() => store.batch(company, [{ op: 'keys', ...scope, limit: 1000, cursor: keyOf(Math.floor(count / 2)) }]));
-    const [[filtered], filterMs] = await timedAsync(() => store.batch(company, [{ op: 'keys', ...scope, contains: keyOf(count - 1).slice(0, -1), limit: 1000 }]));
+    const [, pageMs] = await timedAsync(() =>
+      store.batch(company, [{ op: 'keys', ...scope, limit: 1000, cursor: keyOf(Math.floor(count / 2)) }]),
+    );
+    const [[filtered], filterMs] = await timedAsync(() =>
+      store.batch(company, [{ op: 'keys', ...scope, contains: keyOf(count - 1).slice(0, -1), limit: 1000 }]),
+    );
     if (filtered?.op !== 'keys' || filtered.total !== 10) throw new Error('the server filter found the wrong keys');
-    const [, visibleMs] = await timedAsync(() => store.batch(company, Array.from({ length: 40 }, (_, i) => ({ op: 'get' as const, ...scope, key: keyOf(Math.floor(count / 2) + i) }))));
+    const [, visibleMs] = await timedAsync(() =>
+      store.batch(
+        company,
+        Array.from({ length: 40 }, (_, i) => ({ op: 'get' as const, ...scope, key: keyOf(Math.floor(count / 2) + i) })),
+      ),
+    );
     const doomed = Array.from({ length: 5000 }, (_, i) => keyOf(i));
-    const [, deleteMs] = await timedAsync(() => store.batch(company, doomed.flatMap((key): KvOp[] => [{ op: 'get', ...scope, key }, { op: 'delete', ...scope, key }])));
+    const [, deleteMs] = await timedAsync(() =>
+      store.batch(
+        company,
+        doomed.flatMap((key): KvOp[] => [
+          { op: 'get', ...scope, key },
+          { op: 'delete', ...scope, key },
+        ]),
+      ),
+    );
     return { writeMs, openMs, filterMs, visibleMs, pageMs, deleteMs };
   } finally {
     await server.close();

@@ -85,7 +85,9 @@ async function exposeTwoTabApi(dbName: string): Promise<void> {
     },
     async append(key, items, startAt) {
       await waitUntil(startAt);
-      await Promise.all(items.map((item) => store.batch(TWO_TAB_COMPANY, [{ op: 'append', key, value: item, valueType: 'json', scope: 'global' }])));
+      await Promise.all(
+        items.map((item) => store.batch(TWO_TAB_COMPANY, [{ op: 'append', key, value: item, valueType: 'json', scope: 'global' }])),
+      );
     },
     async get(key) {
       const [result] = await store.batch(TWO_TAB_COMPANY, [{ op: 'get', key, scope: 'global' }]);
@@ -98,7 +100,9 @@ async function exposeTwoTabApi(dbName: string): Promise<void> {
 
 const params = new URLSearchParams(location.search);
 if (params.get('mode') === 'tabs') {
-  exposeTwoTabApi(params.get('db') ?? 'kvb-two-tabs').catch((error: unknown) => setStatus(`Cannot open the store: ${describeError(error)}`));
+  exposeTwoTabApi(params.get('db') ?? 'kvb-two-tabs').catch((error: unknown) =>
+    setStatus(`Cannot open the store: ${describeError(error)}`),
+  );
 } else {
   void runConformance();
 }

@@ -175,10 +175,12 @@ export async function runInSandbox({ source, globals, timeoutMs }: SandboxInput)
       context.setProp(context.global, name, keep(parsed.value));
     }
     const consoleObject = keep(context.newObject());
-    const log = keep(context.newFunction('log', (...args) => {
-      if (logs.length < MAX_LOG_LINES) logs.push(logLine(context, args));
-      else if (logs.length === MAX_LOG_LINES) logs.push(`… more lines were dropped (at most ${MAX_LOG_LINES} are kept)`);
-    }));
+    const log = keep(
+      context.newFunction('log', (...args) => {
+        if (logs.length < MAX_LOG_LINES) logs.push(logLine(context, args));
+        else if (logs.length === MAX_LOG_LINES) logs.push(`… more lines were dropped (at most ${MAX_LOG_LINES} are kept)`);
+      }),
+    );
     for (const method of ['log', 'info', 'warn', 'error', 'debug']) context.setProp(consoleObject, method, log);
     context.setProp(context.global, 'console', consoleObject);
 
@@ -208,7 +210,11 @@ export async function runInSandbox({ source, globals, timeoutMs }: SandboxInput)
     const detail = error instanceof Error ? error.message : String(error);
     if (deadlinePassed) return fail(`timed out after ${timeoutMs} ms: the code ran past its timeoutMs (an endless loop?)`);
     if (/call stack/i.test(detail)) return fail('stack overflow: too deep a recursion');
-    return fail(/memory/i.test(detail) ? `ran out of memory: the sandbox allows ${CODE_MEMORY_LIMIT_BYTES / 1024 / 1024} MiB` : `the sandbox failed: ${detail}`);
+    return fail(
+      /memory/i.test(detail)
+        ? `ran out of memory: the sandbox allows ${CODE_MEMORY_LIMIT_BYTES / 1024 / 1024} MiB`
+        : `the sandbox failed: ${detail}`,
+    );
   } finally {
     if (!broken) {
       for (const handle of handles.reverse()) if (handle.alive) handle.dispose();

@@ -3,7 +3,13 @@ import { activeCall, findOpenPath, suggestCompletions, type CompletionSources } 
 import { FUNCTION_NAMES } from './functions';
 
 const sources: CompletionSources = {
-  input: { name: 'Ada', orders: [{ id: 'o1', total: 3 }, { id: 'o2', total: 5 }] },
+  input: {
+    name: 'Ada',
+    orders: [
+      { id: 'o1', total: 3 },
+      { id: 'o2', total: 5 },
+    ],
+  },
   state: { user: { name: 'Ada', email: 'ada@example.com' }, 'odd key': 1, nickname: 'ada' },
   result: { tasks: [{ title: 'first' }] },
   results: { get_profile: { id: 7, tags: ['a'] } },
@@ -26,7 +32,18 @@ function apply(text: string, label: string, from: CompletionSources = sources): 
 
 describe('roots', () => {
   it('offers every root right after @{, then the functions', () => {
-    expect(labels('Hello @{').slice(0, 10)).toEqual(['input', 'state', 'result', 'results', 'kv', 'kvGroup', 'kvGlobal', 'run', 'blueprint', 'now']);
+    expect(labels('Hello @{').slice(0, 10)).toEqual([
+      'input',
+      'state',
+      'result',
+      'results',
+      'kv',
+      'kvGroup',
+      'kvGlobal',
+      'run',
+      'blueprint',
+      'now',
+    ]);
     expect(labels('Hello @{').slice(10)).toEqual([...FUNCTION_NAMES]);
   });
 
@@ -182,7 +199,13 @@ describe('results, stored keys and fixed roots', () => {
 
 describe('findOpenPath', () => {
   it('reads the typed path with its complete segments and partial', () => {
-    expect(findOpenPath('a @{ state.user["x y"].na')).toEqual({ root: 'state', segments: ['user', 'x y'], partial: 'na', from: 22, completing: 'dot' });
+    expect(findOpenPath('a @{ state.user["x y"].na')).toEqual({
+      root: 'state',
+      segments: ['user', 'x y'],
+      partial: 'na',
+      from: 22,
+      completing: 'dot',
+    });
   });
 
   it('is null when a bracket quote is closed but the bracket is not', () => {

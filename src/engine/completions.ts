@@ -93,7 +93,11 @@ export function suggestCompletions(textBeforeCursor: string, sources: Completion
     const roots = EXPRESSION_ROOTS.filter((root) => root !== 'error' || sources.hasError === true);
     const items = roots.map((root) => ({ label: root, insert: root, detail: ROOT_DETAILS[root] }));
     // Functions come after the roots: `@{` is mostly followed by a path.
-    const functions = [...EXPRESSION_FUNCTIONS.values()].map((fn) => ({ label: fn.name, insert: `${fn.name}(`, detail: `${fn.signature}: ${fn.summary}` }));
+    const functions = [...EXPRESSION_FUNCTIONS.values()].map((fn) => ({
+      label: fn.name,
+      insert: `${fn.name}(`,
+      detail: `${fn.signature}: ${fn.summary}`,
+    }));
     return { from: open.from, items: filterByPartial([...items, ...functions], open.partial) };
   }
   if (!(EXPRESSION_ROOTS as readonly string[]).includes(open.root)) return EMPTY(open.from);
@@ -113,22 +117,32 @@ function childCandidates(root: ExpressionRoot, segments: Array<string | number>,
   const shape = KNOWN_SHAPES[root];
   if (shape) return segments.length === 0 ? Object.entries(shape).map(([key, detail]) => ({ key, detail })) : [];
   switch (root) {
-    case 'input': return childrenOf(follow(sources.input, segments));
-    case 'state': return childrenOf(follow(sources.state, segments));
-    case 'result': return childrenOf(follow(sources.result, segments));
-    case 'now': return [];
+    case 'input':
+      return childrenOf(follow(sources.input, segments));
+    case 'state':
+      return childrenOf(follow(sources.state, segments));
+    case 'result':
+      return childrenOf(follow(sources.result, segments));
+    case 'now':
+      return [];
     case 'results': {
       const results = sources.results ?? {};
       if (segments.length === 0) {
         const ids = unique([...(sources.resultIds ?? []), ...Object.keys(results)]);
-        return ids.map((id) => ({ key: id, detail: Object.hasOwn(results, id) && results[id] !== undefined ? describeSample(results[id] as JsonValue) : 'result of block' }));
+        return ids.map((id) => ({
+          key: id,
+          detail: Object.hasOwn(results, id) && results[id] !== undefined ? describeSample(results[id] as JsonValue) : 'result of block',
+        }));
       }
       const [id, ...rest] = segments;
       const sample = Object.hasOwn(results, String(id)) ? results[String(id)] : undefined;
       return childrenOf(follow(sample, rest));
     }
     default: {
-      const stored: StoredSample = root === 'kv' ? { keys: sources.storedKeys, values: sources.storedValues } : (sources.otherScopes?.[root as Exclude<KvRoot, 'kv'>] ?? {});
+      const stored: StoredSample =
+        root === 'kv'
+          ? { keys: sources.storedKeys, values: sources.storedValues }
+          : (sources.otherScopes?.[root as Exclude<KvRoot, 'kv'>] ?? {});
       const values = stored.values ?? {};
       if (segments.length === 0) {
         const keys = unique([...(stored.keys ?? []), ...Object.keys(values)]);
@@ -191,7 +205,8 @@ function segmentText(key: string | number, completing: OpenPath['completing']): 
 function filterByPartial(items: CompletionItem[], partial: string): CompletionItem[] {
   const wanted = partial.toLowerCase();
   const starting = items.filter((item) => item.label.toLowerCase().startsWith(wanted));
-  const containing = wanted === '' ? [] : items.filter((item) => !item.label.toLowerCase().startsWith(wanted) && item.label.toLowerCase().includes(wanted));
+  const containing =
+    wanted === '' ? [] : items.filter((item) => !item.label.toLowerCase().startsWith(wanted) && item.label.toLowerCase().includes(wanted));
   return [...starting, ...containing].slice(0, MAX_ITEMS);
 }
 
@@ -232,7 +247,8 @@ export function findOpenPath(text: string): OpenPath | null {
         const quoteAt = i;
         i++;
         while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
-        if (i >= text.length) return { root, segments, partial: decodePartialString(text.slice(quoteAt + 1)), from: separatorAt, completing: 'bracket' };
+        if (i >= text.length)
+          return { root, segments, partial: decodePartialString(text.slice(quoteAt + 1)), from: separatorAt, completing: 'bracket' };
         i++;
         try {
           segments.push(JSON.parse(text.slice(quoteAt, i)) as string);

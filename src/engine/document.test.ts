@@ -32,7 +32,12 @@ describe('validateBlueprint', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.document.settings).toEqual({ kvInherit: false, kvConflict: 'child', maxSteps: 1000 });
-    expect(result.document.nodes[1]).toEqual({ id: 'get', type: 'kv', position: { x: 240, y: 0 }, data: { action: 'get', key: 'analysis_result', scope: 'flow' } });
+    expect(result.document.nodes[1]).toEqual({
+      id: 'get',
+      type: 'kv',
+      position: { x: 240, y: 0 },
+      data: { action: 'get', key: 'analysis_result', scope: 'flow' },
+    });
   });
 
   it('refuses a document nesting past 64 levels (a 100,000-level import included) before walking it', () => {
@@ -43,7 +48,11 @@ describe('validateBlueprint', () => {
     };
     const document = base();
     document.nodes[0]!.data = { sampleInput: deep(100_000) };
-    expect(lines(document)).toEqual([expect.stringMatching(/^\(document\)\.nodes\[0\]\.data\.sampleInput\.inner.*: nests arrays and objects more than 64 levels deep \(the limit is 64\)$/)]);
+    expect(lines(document)).toEqual([
+      expect.stringMatching(
+        /^\(document\)\.nodes\[0\]\.data\.sampleInput\.inner.*: nests arrays and objects more than 64 levels deep \(the limit is 64\)$/,
+      ),
+    ]);
     const fits = base();
     fits.nodes[0]!.data = { sampleInput: deep(59) };
     expect(validateBlueprint(fits).ok).toBe(true);
@@ -68,10 +77,20 @@ describe('validateBlueprint', () => {
 
   it('drops React Flow view fields (selected, measured) from nodes but keeps data as is', () => {
     const input = base();
-    input.nodes[1] = { ...input.nodes[1], selected: true, measured: { width: 10, height: 5 }, data: { action: 'get', key: 'k', custom: 1 } };
+    input.nodes[1] = {
+      ...input.nodes[1],
+      selected: true,
+      measured: { width: 10, height: 5 },
+      data: { action: 'get', key: 'k', custom: 1 },
+    };
     const result = validateBlueprint(input);
     if (!result.ok) throw new Error('rejected');
-    expect(result.document.nodes[1]).toEqual({ id: 'get', type: 'kv', position: { x: 240, y: 0 }, data: { action: 'get', key: 'k', custom: 1 } });
+    expect(result.document.nodes[1]).toEqual({
+      id: 'get',
+      type: 'kv',
+      position: { x: 240, y: 0 },
+      data: { action: 'get', key: 'k', custom: 1 },
+    });
   });
 
   it('rejects an unknown kv action with the path and the allowed values', () => {
@@ -133,10 +152,7 @@ describe('validateBlueprint', () => {
     const input = base();
     input.edges.push({ id: 'e2', source: 'get', sourceHandle: 'success', target: 'nowhere' });
     input.edges.push({ id: 'e3', source: 'ghost', sourceHandle: 'success', target: 'get' });
-    expect(lines(input)).toEqual([
-      "edges[1].target: no node with id 'nowhere'",
-      "edges[2].source: no node with id 'ghost'",
-    ]);
+    expect(lines(input)).toEqual(["edges[1].target: no node with id 'nowhere'", "edges[2].source: no node with id 'ghost'"]);
   });
 
   it('rejects an edge from an out its source block does not have', () => {
@@ -191,7 +207,7 @@ describe('validateBlueprint', () => {
     ]);
   });
 
-  it('checks a node\'s data even when its position is also wrong', () => {
+  it("checks a node's data even when its position is also wrong", () => {
     const input = base();
     input.nodes[1] = { ...input.nodes[1], position: { x: 0, y: '1' }, data: { action: 'sav', key: 'k' } };
     expect(lines(input)).toEqual([
@@ -222,13 +238,23 @@ describe('validateBlueprint', () => {
 
   it('accepts numbers or placeholder text in ttlSeconds, limit and by, and nothing else', () => {
     const input = base();
-    input.nodes.push({ id: 'a', type: 'kv', position: { x: 0, y: 0 }, data: { action: 'save', key: 'k', ttlSeconds: '@{input.ttl}', by: 2 } });
+    input.nodes.push({
+      id: 'a',
+      type: 'kv',
+      position: { x: 0, y: 0 },
+      data: { action: 'save', key: 'k', ttlSeconds: '@{input.ttl}', by: 2 },
+    });
     expect(validateBlueprint(input).ok).toBe(true);
     input.nodes.push({ id: 'b', type: 'kv', position: { x: 0, y: 0 }, data: { action: 'list', limit: true } });
     expect(lines(input)).toEqual(['nodes[3].data.limit: expected a number or text']);
   });
 
   it('formats problems one per line', () => {
-    expect(formatProblems([{ path: 'a', message: 'b' }, { path: 'c', message: 'd' }])).toBe('a: b\nc: d');
+    expect(
+      formatProblems([
+        { path: 'a', message: 'b' },
+        { path: 'c', message: 'd' },
+      ]),
+    ).toBe('a: b\nc: d');
   });
 });

@@ -49,12 +49,20 @@ const edgeShape = z.object({
 const settingsShape = z.object({
   kvInherit: z.boolean().default(DEFAULT_SETTINGS.kvInherit),
   kvConflict: z.enum(['child', 'parent', 'merge']).default(DEFAULT_SETTINGS.kvConflict),
-  maxSteps: z.number().int('expected a whole number').min(1, 'expected at least 1').max(MAX_STEPS_CEILING, `expected at most ${MAX_STEPS_CEILING}`).default(DEFAULT_SETTINGS.maxSteps),
+  maxSteps: z
+    .number()
+    .int('expected a whole number')
+    .min(1, 'expected at least 1')
+    .max(MAX_STEPS_CEILING, `expected at most ${MAX_STEPS_CEILING}`)
+    .default(DEFAULT_SETTINGS.maxSteps),
 });
 
 const documentShape = z.object({
   format: z.literal(BLUEPRINT_FORMAT),
-  id: z.string().min(1, 'expected a non-empty id').refine((id) => !hasLoneSurrogate(id), 'has a lone UTF-16 surrogate (half of a character)'),
+  id: z
+    .string()
+    .min(1, 'expected a non-empty id')
+    .refine((id) => !hasLoneSurrogate(id), 'has a lone UTF-16 surrogate (half of a character)'),
   name: z.string().optional(),
   groupId: z.string().nullable().optional(),
   settings: settingsShape.optional(),
@@ -90,7 +98,8 @@ function formatIssue(issue: z.core.$ZodIssue): string {
   const input = (issue as { input?: unknown }).input;
   switch (issue.code) {
     case 'invalid_value':
-      if (input === undefined) return `is required (expected ${issue.values.length === 1 ? JSON.stringify(issue.values[0]) : `one of ${issue.values.map(String).join('|')}`})`;
+      if (input === undefined)
+        return `is required (expected ${issue.values.length === 1 ? JSON.stringify(issue.values[0]) : `one of ${issue.values.map(String).join('|')}`})`;
       if (issue.values.length === 1) return `expected ${JSON.stringify(issue.values[0])}, got ${describeInput(input)}`;
       return `expected one of ${issue.values.map(String).join('|')}, got ${describeInput(input)}`;
     case 'invalid_type':
@@ -202,7 +211,11 @@ function checkGraph(nodes: (NodeSketch | null)[], edges: (EdgeSketch | null)[], 
     const first = refIndex.get(ref);
     const idOwner = nodeIndex.get(ref);
     if (first !== undefined) problems.push({ path: `nodes[${i}].data.ref`, message: `duplicate ref '${ref}' (also nodes[${first}])` });
-    else if (idOwner !== undefined && idOwner !== i) problems.push({ path: `nodes[${i}].data.ref`, message: `ref '${ref}' is the id of nodes[${idOwner}]; @{results.${ref}} would be ambiguous` });
+    else if (idOwner !== undefined && idOwner !== i)
+      problems.push({
+        path: `nodes[${i}].data.ref`,
+        message: `ref '${ref}' is the id of nodes[${idOwner}]; @{results.${ref}} would be ambiguous`,
+      });
     else refIndex.set(ref, i);
   });
   if (starts.length === 0 && nodes.every((sketch) => sketch?.type)) {
@@ -218,7 +231,8 @@ function checkGraph(nodes: (NodeSketch | null)[], edges: (EdgeSketch | null)[], 
     if (!sketch) return;
     if (sketch.id !== null) {
       const first = edgeIds.get(sketch.id);
-      if (first !== undefined) problems.push({ path: `edges[${i}].id`, message: `duplicate edge id '${sketch.id}' (also edges[${first}])` });
+      if (first !== undefined)
+        problems.push({ path: `edges[${i}].id`, message: `duplicate edge id '${sketch.id}' (also edges[${first}])` });
       else edgeIds.set(sketch.id, i);
     }
     const sourceAt = sketch.source === null ? undefined : nodeIndex.get(sketch.source);
@@ -228,15 +242,23 @@ function checkGraph(nodes: (NodeSketch | null)[], edges: (EdgeSketch | null)[], 
     if (sketch.source !== null && !sourceNode) {
       problems.push({ path: `edges[${i}].source`, message: `no node with id '${sketch.source}'` });
     } else if (sourceNode?.type && sketch.sourceHandle !== null && !outsOf(sourceNode.type).includes(sketch.sourceHandle)) {
-      problems.push({ path: `edges[${i}].sourceHandle`, message: `a ${sourceNode.type} block has no '${sketch.sourceHandle}' out; expected one of ${outsOf(sourceNode.type).join('|')}` });
+      problems.push({
+        path: `edges[${i}].sourceHandle`,
+        message: `a ${sourceNode.type} block has no '${sketch.sourceHandle}' out; expected one of ${outsOf(sourceNode.type).join('|')}`,
+      });
     }
     if (sketch.target !== null && !targetNode) problems.push({ path: `edges[${i}].target`, message: `no node with id '${sketch.target}'` });
-    else if (targetNode?.type === 'start') problems.push({ path: `edges[${i}].target`, message: `'${sketch.target}' is the start block, which takes no incoming edges` });
+    else if (targetNode?.type === 'start')
+      problems.push({ path: `edges[${i}].target`, message: `'${sketch.target}' is the start block, which takes no incoming edges` });
     const { edge } = sketch;
     if (!edge) return;
     const connection = `${edge.source}\u0000${edge.sourceHandle}\u0000${edge.target}`;
     const same = connections.get(connection);
-    if (same !== undefined) problems.push({ path: `edges[${i}]`, message: `connects ${edge.source}.${edge.sourceHandle} to ${edge.target} again (as edges[${same}])` });
+    if (same !== undefined)
+      problems.push({
+        path: `edges[${i}]`,
+        message: `connects ${edge.source}.${edge.sourceHandle} to ${edge.target} again (as edges[${same}])`,
+      });
     else connections.set(connection, i);
   });
 }
@@ -245,7 +267,8 @@ function checkGraph(nodes: (NodeSketch | null)[], edges: (EdgeSketch | null)[], 
 function checkPins(pins: unknown, nodes: (NodeSketch | null)[], problems: Problem[]): void {
   if (typeof pins !== 'object' || pins === null || Array.isArray(pins)) return;
   for (const pinned of Object.keys(pins)) {
-    if (!nodes.some((node) => node?.id === pinned)) problems.push({ path: `pins.${pinned}`, message: `no node with id '${pinned}' to pin` });
+    if (!nodes.some((node) => node?.id === pinned))
+      problems.push({ path: `pins.${pinned}`, message: `no node with id '${pinned}' to pin` });
   }
 }
 
@@ -256,7 +279,13 @@ function checkPins(pins: unknown, nodes: (NodeSketch | null)[], problems: Proble
 export function validateBlueprint(input: unknown): ValidationResult {
   // First, and without recursion: everything below walks the document level by level.
   const tooDeep = findTooDeep(input, JSON_MAX_DEPTH, '(document)');
-  if (tooDeep) return { ok: false, problems: [{ path: tooDeep, message: `nests arrays and objects more than ${JSON_MAX_DEPTH} levels deep (the limit is ${JSON_MAX_DEPTH})` }] };
+  if (tooDeep)
+    return {
+      ok: false,
+      problems: [
+        { path: tooDeep, message: `nests arrays and objects more than ${JSON_MAX_DEPTH} levels deep (the limit is ${JSON_MAX_DEPTH})` },
+      ],
+    };
   const top = documentShape.safeParse(input, { reportInput: true });
   if (!top.success) {
     const problems = problemsOf(top.error, []);

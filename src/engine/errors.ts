@@ -17,9 +17,12 @@ export class EngineError extends Error {
 }
 
 function hasStringCode(error: unknown): error is { code: string; message: string } {
-  return typeof error === 'object' && error !== null
-    && typeof (error as { code?: unknown }).code === 'string'
-    && typeof (error as { message?: unknown }).message === 'string';
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as { code?: unknown }).code === 'string' &&
+    typeof (error as { message?: unknown }).message === 'string'
+  );
 }
 
 /**

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { KvError, isKvError } from '../kv/errors';
 import { findJsonSyntaxError } from '../kv/json';
-import {
-  ExpressionError,
-  InvalidJsonError,
-  evaluateField,
-  resolvePath,
-  scanPlaceholders,
-  type ExpressionContext,
-} from './expressions';
+import { ExpressionError, InvalidJsonError, evaluateField, resolvePath, scanPlaceholders, type ExpressionContext } from './expressions';
 import type { JsonValue } from './types';
 
 const stored: Record<string, Record<string, JsonValue>> = {
@@ -147,8 +140,12 @@ describe('strict resolution', () => {
   });
 
   it('says when a path goes through a value that is not an object', async () => {
-    expect(await expressionMessage(evaluateField('@{result.count.x}', 'text', context()))).toBe('@{result.count.x}: result.count is a number, not an object');
-    expect(await expressionMessage(evaluateField('@{state.empty.x}', 'text', context()))).toBe('@{state.empty.x}: state.empty is null, not an object');
+    expect(await expressionMessage(evaluateField('@{result.count.x}', 'text', context()))).toBe(
+      '@{result.count.x}: result.count is a number, not an object',
+    );
+    expect(await expressionMessage(evaluateField('@{state.empty.x}', 'text', context()))).toBe(
+      '@{state.empty.x}: state.empty is null, not an object',
+    );
   });
 
   it('says when a key is used on an array', async () => {
@@ -159,12 +156,18 @@ describe('strict resolution', () => {
 
   it('fails on a missing root instead of rendering an empty string', async () => {
     const ctx = context({ error: undefined });
-    expect(await expressionMessage(evaluateField('code: @{error.code}', 'text', ctx))).toMatch(/^@\{error\.code\}: error is set only on an error path/);
+    expect(await expressionMessage(evaluateField('code: @{error.code}', 'text', ctx))).toMatch(
+      /^@\{error\.code\}: error is set only on an error path/,
+    );
   });
 
   it('names the missing stored key and its scope', async () => {
-    expect(await expressionMessage(evaluateField('@{kv.missing_key}', 'text', context()))).toBe("@{kv.missing_key}: key 'missing_key' not found in flow scope");
-    expect(await expressionMessage(evaluateField('@{kvGlobal.nope}', 'text', context()))).toBe("@{kvGlobal.nope}: key 'nope' not found in global scope");
+    expect(await expressionMessage(evaluateField('@{kv.missing_key}', 'text', context()))).toBe(
+      "@{kv.missing_key}: key 'missing_key' not found in flow scope",
+    );
+    expect(await expressionMessage(evaluateField('@{kvGlobal.nope}', 'text', context()))).toBe(
+      "@{kvGlobal.nope}: key 'nope' not found in global scope",
+    );
   });
 
   it('lists the valid roots for an unknown root', async () => {
@@ -189,12 +192,18 @@ describe('own properties only', () => {
   });
 
   it('never follows forbidden names given in brackets', async () => {
-    expect(await expressionMessage(evaluateField('@{state.user["constructor"].name}', 'text', context()))).toContain("'constructor' is never followed");
+    expect(await expressionMessage(evaluateField('@{state.user["constructor"].name}', 'text', context()))).toContain(
+      "'constructor' is never followed",
+    );
   });
 
   it('does not resolve inherited properties such as toString or length', async () => {
-    expect(await expressionMessage(evaluateField('@{state.user.toString}', 'text', context()))).toContain("no key 'toString' in state.user");
-    expect(await expressionMessage(evaluateField('@{input.name.length}', 'text', context()))).toBe('@{input.name.length}: input.name is a string, not an object');
+    expect(await expressionMessage(evaluateField('@{state.user.toString}', 'text', context()))).toContain(
+      "no key 'toString' in state.user",
+    );
+    expect(await expressionMessage(evaluateField('@{input.name.length}', 'text', context()))).toBe(
+      '@{input.name.length}: input.name is a string, not an object',
+    );
   });
 
   it('resolvePath refuses __proto__ even when it is an own key', () => {
@@ -249,11 +258,18 @@ describe('stored-key roots', () => {
   });
 
   it('labels paths into a stored value with the key', async () => {
-    expect(await expressionMessage(evaluateField('@{kv.profile.age}', 'text', context()))).toBe("@{kv.profile.age}: no key 'age' in kv.profile (keys: name, langs)");
+    expect(await expressionMessage(evaluateField('@{kv.profile.age}', 'text', context()))).toBe(
+      "@{kv.profile.age}: no key 'age' in kv.profile (keys: name, langs)",
+    );
   });
 
   it('lets a store failure propagate unchanged', async () => {
-    const ctx: ExpressionContext = { roots: {}, readKv: async () => { throw new KvError('store', 'database is locked'); } };
+    const ctx: ExpressionContext = {
+      roots: {},
+      readKv: async () => {
+        throw new KvError('store', 'database is locked');
+      },
+    };
     await expect(evaluateField('@{kv.x}', 'text', ctx)).rejects.toMatchObject({ code: 'store', message: 'database is locked' });
   });
 
@@ -269,7 +285,9 @@ describe('stored-key roots', () => {
 
 describe('JSON fields', () => {
   it('inserts a value as JSON outside string literals', async () => {
-    expect(await evaluateField('{"tags": @{state.tags}, "n": @{input.n}, "u": @{state.user}, "e": @{state.empty}}', 'json', context())).toEqual({
+    expect(
+      await evaluateField('{"tags": @{state.tags}, "n": @{input.n}, "u": @{state.user}, "e": @{state.empty}}', 'json', context()),
+    ).toEqual({
       tags: ['x', 'y'],
       n: 42,
       u: { name: 'Ada', email: 'ada@example.com' },
@@ -278,7 +296,10 @@ describe('JSON fields', () => {
   });
 
   it('inserts a value as escaped string content inside string literals', async () => {
-    expect(await evaluateField('{"name": "Dear @{input.name}", "tags": "@{state.tags}"}', 'json', context())).toEqual({ name: 'Dear Ada', tags: '["x","y"]' });
+    expect(await evaluateField('{"name": "Dear @{input.name}", "tags": "@{state.tags}"}', 'json', context())).toEqual({
+      name: 'Dear Ada',
+      tags: '["x","y"]',
+    });
   });
 
   it('keeps quotes, backslashes, newlines and braces in a value from breaking or injecting into the document', async () => {
@@ -340,7 +361,7 @@ describe('invalid JSON', () => {
     const error = await invalidJson('{\n  "a": 1,\n  "b": }');
     expect(error.line).toBe(3);
     expect(error.column).toBe(8);
-    expect(error.message).toBe("Invalid JSON at line 3, column 8: unexpected '}' (near: \"b\": })");
+    expect(error.message).toBe('Invalid JSON at line 3, column 8: unexpected \'}\' (near: "b": })');
   });
 
   it('points at the position in the field as written, after filled placeholders', async () => {
@@ -377,8 +398,18 @@ describe('scanPlaceholders', () => {
     const { placeholders, problems } = scanPlaceholders(text);
     expect(problems).toEqual([]);
     expect(placeholders).toEqual([
-      { start: 2, end: 29, source: '@{result.tasks.0["my key"]}', expression: { kind: 'path', root: 'result', segments: ['tasks', 0, 'my key'] } },
-      { start: 32, end: 53, source: '@{kv.profile ?? null}', expression: { kind: 'path', root: 'kv', segments: ['profile'], fallback: null } },
+      {
+        start: 2,
+        end: 29,
+        source: '@{result.tasks.0["my key"]}',
+        expression: { kind: 'path', root: 'result', segments: ['tasks', 0, 'my key'] },
+      },
+      {
+        start: 32,
+        end: 53,
+        source: '@{kv.profile ?? null}',
+        expression: { kind: 'path', root: 'kv', segments: ['profile'], fallback: null },
+      },
     ]);
     expect(text.slice(2, 29)).toBe(placeholders[0]?.source);
   });

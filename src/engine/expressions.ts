@@ -12,7 +12,19 @@ import type { JsonValue, ValueType } from './types';
 // ---------------------------------------------------------------------------------------------
 // Public types and errors
 
-export const EXPRESSION_ROOTS = ['input', 'state', 'result', 'results', 'error', 'kv', 'kvGroup', 'kvGlobal', 'run', 'blueprint', 'now'] as const;
+export const EXPRESSION_ROOTS = [
+  'input',
+  'state',
+  'result',
+  'results',
+  'error',
+  'kv',
+  'kvGroup',
+  'kvGlobal',
+  'run',
+  'blueprint',
+  'now',
+] as const;
 export type ExpressionRoot = (typeof EXPRESSION_ROOTS)[number];
 
 /** Roots whose first segment names a stored key, read through `ExpressionContext.readKv`. */
@@ -165,7 +177,11 @@ function parsePlaceholderAt(text: string, start: number): ParseOutcome {
   /** A literal: "string", number, true, false or null; null when there is none here. */
   const readLiteral = (): { value: JsonValue } | null => {
     if (text[i] === '"') return { value: readQuotedString() };
-    for (const [word, value] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [word, value] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
       if (text.startsWith(word, i) && !/[A-Za-z0-9_$]/.test(text[i + word.length] ?? '')) {
         i += word.length;
         return { value };
@@ -176,7 +192,10 @@ function parsePlaceholderAt(text: string, start: number): ParseOutcome {
   };
   const readPath = (root: string, rootAt: number, asArgument: boolean): Expression => {
     if (!(EXPRESSION_ROOTS as readonly string[]).includes(root)) {
-      fail(`unknown root '${root}': use one of ${EXPRESSION_ROOTS.join(', ')}, or call a function such as ${FUNCTION_NAMES.slice(0, 3).join(', ')}`, rootAt);
+      fail(
+        `unknown root '${root}': use one of ${EXPRESSION_ROOTS.join(', ')}, or call a function such as ${FUNCTION_NAMES.slice(0, 3).join(', ')}`,
+        rootAt,
+      );
     }
     const segments: PathSegment[] = [];
     for (;;) {
@@ -193,7 +212,8 @@ function parsePlaceholderAt(text: string, start: number): ParseOutcome {
           segments.push(readQuotedString());
         } else {
           const digits = readMatch(/\d+/y);
-          if (digits === null || !CANONICAL_INDEX.test(digits)) fail(`expected a quoted key ["…"] or an index [0] inside brackets, found ${describeHere()}`);
+          if (digits === null || !CANONICAL_INDEX.test(digits))
+            fail(`expected a quoted key ["…"] or an index [0] inside brackets, found ${describeHere()}`);
           segments.push(Number(digits));
         }
         skipSpaces();
@@ -235,8 +255,14 @@ function parsePlaceholderAt(text: string, start: number): ParseOutcome {
       for (;;) {
         args.push(readExpression(true, depth + 1));
         skipSpaces();
-        if (text[i] === ',') { i++; continue; }
-        if (text[i] === ')') { i++; break; }
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === ')') {
+          i++;
+          break;
+        }
         fail(`expected ',' or ')' in the arguments of ${name}, found ${describeHere()}`);
       }
     }
@@ -445,7 +471,8 @@ async function resolvePathExpression(path: PathExpression, source: string, ctx: 
     label = root;
     missingReason = MISSING_ROOT_REASONS[root];
   }
-  const resolution: Resolution = base === undefined ? { ok: false, absent: true, reason: missingReason } : followPath(base, segments, label);
+  const resolution: Resolution =
+    base === undefined ? { ok: false, absent: true, reason: missingReason } : followPath(base, segments, label);
   if (resolution.ok) return resolution.value;
   if (resolution.absent && Object.hasOwn(path, 'fallback')) return path.fallback as JsonValue;
   throw new ExpressionError(`${source}: ${resolution.reason}`);
@@ -575,7 +602,11 @@ async function fillJson(text: string, parts: TextPart[], ctx: ExpressionContext)
     const syntax = findJsonSyntaxError(filled) ?? { offset: 0, reason: 'it does not parse' };
     const sourceOffset = toSourceOffset(syntax.offset, filled.length, spans, text.length);
     const { line, column } = lineAndColumn(text, sourceOffset);
-    throw new InvalidJsonError(describeJsonProblem(text, { offset: sourceOffset, reason: syntax.reason }, { suffix: excerptAt(text, sourceOffset) }), line, column);
+    throw new InvalidJsonError(
+      describeJsonProblem(text, { offset: sourceOffset, reason: syntax.reason }, { suffix: excerptAt(text, sourceOffset) }),
+      line,
+      column,
+    );
   }
 }
 

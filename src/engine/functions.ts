@@ -68,7 +68,10 @@ function deepEqual(a: JsonValue, b: JsonValue): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => deepEqual(item, b[i] as JsonValue));
   if (isObject(a) && isObject(b)) {
     const keys = Object.keys(a);
-    return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && deepEqual(a[key] as JsonValue, b[key] as JsonValue));
+    return (
+      keys.length === Object.keys(b).length &&
+      keys.every((key) => Object.hasOwn(b, key) && deepEqual(a[key] as JsonValue, b[key] as JsonValue))
+    );
   }
   return false;
 }
@@ -126,7 +129,8 @@ const FUNCTION_LIST: readonly ExpressionFunction[] = [
       if (!Number.isInteger(digits) || digits < 0 || digits > 15) wrong('round', 'a whole number of digits from 0 to 15', 1, digits);
       // Shifting by exponent text keeps 1.005 at 1.005 (1.005 * 100 is 100.49999…).
       const magnitude = Math.abs(value);
-      const shifted = String(magnitude).includes('e') ? Math.round(magnitude * 10 ** digits) / 10 ** digits
+      const shifted = String(magnitude).includes('e')
+        ? Math.round(magnitude * 10 ** digits) / 10 ** digits
         : Number(`${Math.round(Number(`${magnitude}e${digits}`))}e-${digits}`);
       const rounded = Math.sign(value) * shifted;
       return Object.is(rounded, -0) ? 0 : finite('round', rounded);
@@ -179,11 +183,15 @@ const FUNCTION_LIST: readonly ExpressionFunction[] = [
       const items = args[0] as JsonValue;
       if (!Array.isArray(items)) return wrong('join', 'an array', 0, items);
       const separator = args.length > 1 ? textArg('join', args, 1, 'a text separator') : ',';
-      return items.map((item, i) => {
-        if (typeof item === 'string') return item;
-        if (typeof item === 'number' || typeof item === 'boolean') return String(item);
-        throw new FunctionCallError(`join expects an array of texts, numbers or booleans, item ${i} of argument 1 is ${describeValue(item)}`);
-      }).join(separator);
+      return items
+        .map((item, i) => {
+          if (typeof item === 'string') return item;
+          if (typeof item === 'number' || typeof item === 'boolean') return String(item);
+          throw new FunctionCallError(
+            `join expects an array of texts, numbers or booleans, item ${i} of argument 1 is ${describeValue(item)}`,
+          );
+        })
+        .join(separator);
     },
   },
   {
@@ -285,7 +293,10 @@ const FUNCTION_LIST: readonly ExpressionFunction[] = [
       const expects = 'an ISO date text or epoch milliseconds';
       if (typeof input !== 'string' && typeof input !== 'number') return wrong('formatDate', expects, 0, input);
       // ISO 8601 only: Date.parse would also take free-form texts whose meaning varies by engine.
-      if (typeof input === 'string' && !/^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.test(input)) {
+      if (
+        typeof input === 'string' &&
+        !/^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.test(input)
+      ) {
         return wrong('formatDate', expects, 0, input);
       }
       const date = new Date(input);
@@ -315,7 +326,8 @@ export function callFunction(name: string, args: readonly JsonValue[]): JsonValu
   const fn = EXPRESSION_FUNCTIONS.get(name);
   if (!fn) throw new FunctionCallError(`unknown function '${name}': use one of ${FUNCTION_NAMES.join(', ')}`);
   if (args.length < fn.minArgs || args.length > fn.maxArgs) {
-    const wanted = fn.minArgs === fn.maxArgs ? `${fn.minArgs}` : fn.maxArgs === Infinity ? `at least ${fn.minArgs}` : `${fn.minArgs} or ${fn.maxArgs}`;
+    const wanted =
+      fn.minArgs === fn.maxArgs ? `${fn.minArgs}` : fn.maxArgs === Infinity ? `at least ${fn.minArgs}` : `${fn.minArgs} or ${fn.maxArgs}`;
     throw new FunctionCallError(`${name} takes ${wanted} argument${wanted === '1' ? '' : 's'}, got ${args.length}: ${fn.signature}`);
   }
   return fn.apply(args);

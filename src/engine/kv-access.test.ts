@@ -16,12 +16,22 @@ function trace(): KvTrace {
 async function seeded(values: Partial<Record<Scope, JsonValue>>, key = 'cfg'): Promise<MemoryStore> {
   const store = new MemoryStore();
   const scopeKeys: Record<Scope, string> = { flow: BLUEPRINT.id, flow_group: BLUEPRINT.groupId, global: '' };
-  const ops = Object.entries(values).map(([scope, value]): KvOp => ({ op: 'set', key, value: value!, scope: scope as Scope, scopeKey: scopeKeys[scope as Scope] }));
+  const ops = Object.entries(values).map(([scope, value]): KvOp => ({
+    op: 'set',
+    key,
+    value: value!,
+    scope: scope as Scope,
+    scopeKey: scopeKeys[scope as Scope],
+  }));
   await store.batch('default', ops);
   return store;
 }
 
-function access(store: KeyValueStore, settings: Partial<BlueprintSettings>, blueprint: { id: string; groupId?: string } = BLUEPRINT): KvAccess {
+function access(
+  store: KeyValueStore,
+  settings: Partial<BlueprintSettings>,
+  blueprint: { id: string; groupId?: string } = BLUEPRINT,
+): KvAccess {
   return new KvAccess({ store, blueprint, settings: { kvInherit: false, kvConflict: 'child', ...settings } });
 }
 
@@ -40,12 +50,19 @@ describe('KvAccess scope keys', () => {
 
   it('uses companyId default unless given one', () => {
     expect(access(new MemoryStore(), {}).companyId).toBe('default');
-    expect(new KvAccess({ store: new MemoryStore(), companyId: 'acme', blueprint: BLUEPRINT, settings: { kvInherit: false, kvConflict: 'child' } }).companyId).toBe('acme');
+    expect(
+      new KvAccess({
+        store: new MemoryStore(),
+        companyId: 'acme',
+        blueprint: BLUEPRINT,
+        settings: { kvInherit: false, kvConflict: 'child' },
+      }).companyId,
+    ).toBe('acme');
   });
 });
 
 describe('KvAccess reads without inheritance', () => {
-  it('reads only the block\'s own scope', async () => {
+  it("reads only the block's own scope", async () => {
     const store = await seeded({ flow_group: 'group', global: 'global' });
     const t = trace();
     expect(await access(store, { kvInherit: false }).read('flow', 'cfg', t)).toEqual({ found: false });
@@ -53,7 +70,7 @@ describe('KvAccess reads without inheritance', () => {
     expect(await access(store, { kvInherit: false }).read('flow_group', 'cfg', trace())).toEqual({ found: true, value: 'group' });
   });
 
-  it('lists only the block\'s own scope', async () => {
+  it("lists only the block's own scope", async () => {
     const store = await seeded({ flow: 1, global: 2 }, 'a');
     await store.batch('default', [{ op: 'set', key: 'b', value: 1, scope: 'global' }]);
     expect(await access(store, {}).list('flow', { prefix: '', limit: 1000 }, trace())).toEqual(['a']);
@@ -80,11 +97,14 @@ describe('KvAccess reads with inheritance', () => {
   });
 
   it('merge: deep-merges objects from global down to flow, the more specific winning leaf by leaf', async () => {
-    const value = await read({
-      global: { theme: { name: 'light', accent: 'blue' }, limits: { max: 10 }, only: 'global' },
-      flow_group: { theme: { accent: 'green' }, limits: { max: 20, min: 1 } },
-      flow: { theme: { name: 'dark' }, limits: 5 },
-    }, 'merge');
+    const value = await read(
+      {
+        global: { theme: { name: 'light', accent: 'blue' }, limits: { max: 10 }, only: 'global' },
+        flow_group: { theme: { accent: 'green' }, limits: { max: 20, min: 1 } },
+        flow: { theme: { name: 'dark' }, limits: 5 },
+      },
+      'merge',
+    );
     expect(value).toEqual({ found: true, value: { theme: { name: 'dark', accent: 'green' }, limits: 5, only: 'global' } });
   });
 
@@ -120,7 +140,10 @@ describe('KvAccess reads with inheritance', () => {
     let batches = 0;
     const counting: KeyValueStore = {
       kind: 'counting',
-      batch: (companyId, ops) => { batches++; return store.batch(companyId, ops); },
+      batch: (companyId, ops) => {
+        batches++;
+        return store.batch(companyId, ops);
+      },
       getById: (companyId, id) => store.getById(companyId, id),
       deleteById: (companyId, id) => store.deleteById(companyId, id),
       close: () => store.close(),
@@ -149,7 +172,7 @@ describe('KvAccess reads with inheritance', () => {
   });
 });
 
-describe('writes touch only the block\'s own scope', () => {
+describe("writes touch only the block's own scope", () => {
   it('a save at flow with inheritance on leaves the parent scopes alone', async () => {
     const store = await seeded({ global: 'global' });
     const kv = access(store, { kvInherit: true });
@@ -169,12 +192,24 @@ describe('writes touch only the block\'s own scope', () => {
 describe('inheritance through blocks and expressions', () => {
   it('a get block follows kvInherit and names the parent scopes when nothing is found', async () => {
     const store = new MemoryStore();
-    const document = makeDocument([makeNode('get', 'kv', { action: 'get', key: 'cfg' })], ['start.success>get'], { id: 'agent-1', groupId: 'team', settings: { kvInherit: true } });
+    const document = makeDocument([makeNode('get', 'kv', { action: 'get', key: 'cfg' })], ['start.success>get'], {
+      id: 'agent-1',
+      groupId: 'team',
+      settings: { kvInherit: true },
+    });
     const missing = await runBlueprint(document, { store });
-    expect(missing.error).toEqual({ code: 'not_found', message: "Key 'cfg' not found in flow scope, nor in its parent scopes (flow_group, global)", nodeId: 'get' });
+    expect(missing.error).toEqual({
+      code: 'not_found',
+      message: "Key 'cfg' not found in flow scope, nor in its parent scopes (flow_group, global)",
+      nodeId: 'get',
+    });
     await store.batch('default', [{ op: 'set', key: 'cfg', value: { from: 'group' }, scope: 'flow_group', scopeKey: 'team' }]);
     const found = await runBlueprint(document, { store });
-    expect(found.steps[1]).toMatchObject({ outcome: 'success', result: { from: 'group' }, reads: ['flow:cfg', 'flow_group:cfg', 'global:cfg'] });
+    expect(found.steps[1]).toMatchObject({
+      outcome: 'success',
+      result: { from: 'group' },
+      reads: ['flow:cfg', 'flow_group:cfg', 'global:cfg'],
+    });
   });
 
   it('@{kv.*} follows inheritance; @{kvGroup.*} and @{kvGlobal.*} read their scopes', async () => {

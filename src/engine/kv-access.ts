@@ -6,16 +6,7 @@
  */
 import { isKvError } from '../kv/errors';
 import { assertValidKey, describeKey } from '../kv/operations';
-import type {
-  Entry,
-  JsonValue,
-  KeyValueStore,
-  KvOp,
-  KvOpResult,
-  SaveMode,
-  Scope,
-  ValueType,
-} from '../kv/types';
+import type { Entry, JsonValue, KeyValueStore, KvOp, KvOpResult, SaveMode, Scope, ValueType } from '../kv/types';
 import { EngineError } from './errors';
 import type { BlueprintSettings } from './types';
 
@@ -130,7 +121,9 @@ export class KvAccess {
   async list(scope: Scope, query: { prefix: string; limit: number }, trace: KvTrace): Promise<string[]> {
     const chain = this.readChain(scope);
     for (const s of chain) trace.reads.push(traceName(s, `${query.prefix}*`));
-    const results = await this.batch(chain.map((s): KvOp => ({ op: 'list', scope: s, scopeKey: this.scopeKeyOf(s), prefix: query.prefix, limit: query.limit })));
+    const results = await this.batch(
+      chain.map((s): KvOp => ({ op: 'list', scope: s, scopeKey: this.scopeKeyOf(s), prefix: query.prefix, limit: query.limit })),
+    );
     const keys = new Set<string>();
     for (const result of results) {
       if (result.op === 'list') for (const entry of result.entries) keys.add(entry.key);
@@ -139,9 +132,26 @@ export class KvAccess {
     return [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, query.limit);
   }
 
-  async save(scope: Scope, key: string, value: JsonValue, options: SaveOptions, trace: KvTrace): Promise<{ entry: Entry; created: boolean }> {
+  async save(
+    scope: Scope,
+    key: string,
+    value: JsonValue,
+    options: SaveOptions,
+    trace: KvTrace,
+  ): Promise<{ entry: Entry; created: boolean }> {
     assertValidKey(key);
-    const [result] = await this.batch([{ op: 'set', key, value, scope, scopeKey: this.scopeKeyOf(scope), valueType: options.valueType, mode: options.mode, ttlSeconds: options.ttlSeconds }]);
+    const [result] = await this.batch([
+      {
+        op: 'set',
+        key,
+        value,
+        scope,
+        scopeKey: this.scopeKeyOf(scope),
+        valueType: options.valueType,
+        mode: options.mode,
+        ttlSeconds: options.ttlSeconds,
+      },
+    ]);
     if (result?.op !== 'set') throw this.unexpected('set');
     trace.writes.push(traceName(scope, key));
     return { entry: result.entry, created: result.created };

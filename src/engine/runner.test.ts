@@ -15,7 +15,7 @@ describe('runBlueprint: input', () => {
     expect(record.outputs).toEqual([2]);
   });
 
-  it('defaults to the start block\'s sampleInput, else {}', async () => {
+  it("defaults to the start block's sampleInput, else {}", async () => {
     const withSample = makeDocument([outputOf('out', '@{input}', 0, 0)], ['start.success>out'], { sampleInput: { n: 1 } });
     expect((await runBlueprint(withSample, { store: store() })).outputs).toEqual([{ n: 1 }]);
     const without = makeDocument([outputOf('out', '@{input}', 0, 0)], ['start.success>out']);
@@ -27,10 +27,15 @@ describe('runBlueprint: input', () => {
     expect((await runBlueprint(document, { store: store(), input: null })).outputs).toEqual([null]);
   });
 
-  it('never changes the caller\'s input object', async () => {
+  it("never changes the caller's input object", async () => {
     const input = { user: { name: 'Ada' } };
-    const document = makeDocument([makeNode('set', 'setState', { path: 'user', value: '@{input.user}' }), makeNode('rename', 'setState', { path: 'user.name', value: 'Bob' }, { x: 300, y: 0 })],
-      ['start.success>set', 'set.success>rename']);
+    const document = makeDocument(
+      [
+        makeNode('set', 'setState', { path: 'user', value: '@{input.user}' }),
+        makeNode('rename', 'setState', { path: 'user.name', value: 'Bob' }, { x: 300, y: 0 }),
+      ],
+      ['start.success>set', 'set.success>rename'],
+    );
     const record = await runBlueprint(document, { store: store(), input });
     expect(record.state).toEqual({ user: { name: 'Bob' } });
     expect(input).toEqual({ user: { name: 'Ada' } });
@@ -41,7 +46,12 @@ describe('runBlueprint: input', () => {
 describe('runBlueprint: control flow', () => {
   it('runs several targets of one out top to bottom, then left to right', async () => {
     const document = makeDocument(
-      [outputOf('low', 'low', 0, 200), outputOf('right', 'right', 300, 100), outputOf('left', 'left', 0, 100), outputOf('top', 'top', 500, 0)],
+      [
+        outputOf('low', 'low', 0, 200),
+        outputOf('right', 'right', 300, 100),
+        outputOf('left', 'left', 0, 100),
+        outputOf('top', 'top', 500, 0),
+      ],
       ['start.success>low', 'start.success>right', 'start.success>left', 'start.success>top'],
     );
     const record = await runBlueprint(document, { store: store() });
@@ -60,8 +70,12 @@ describe('runBlueprint: control flow', () => {
 
   it('passes each block the result of the block that sent control to it', async () => {
     const document = makeDocument(
-      [makeNode('t1', 'transform', { value: 'one' }, { x: 0, y: 0 }), makeNode('t2', 'transform', { value: 'two' }, { x: 0, y: 100 }),
-        outputOf('o1', '@{result}', 300, 0), outputOf('o2', '@{result}', 300, 100)],
+      [
+        makeNode('t1', 'transform', { value: 'one' }, { x: 0, y: 0 }),
+        makeNode('t2', 'transform', { value: 'two' }, { x: 0, y: 100 }),
+        outputOf('o1', '@{result}', 300, 0),
+        outputOf('o2', '@{result}', 300, 100),
+      ],
       ['start.success>t1', 'start.success>t2', 't1.success>o1', 't2.success>o2'],
     );
     expect((await runBlueprint(document, { store: store() })).outputs).toEqual(['one', 'two']);
@@ -69,8 +83,11 @@ describe('runBlueprint: control flow', () => {
 
   it('gives @{results.<id>} and @{results.<ref>} the latest result of a block', async () => {
     const document = makeDocument(
-      [makeNode('t1', 'transform', { value: 'first', ref: 'greeting' }), makeNode('t2', 'transform', { value: 'second' }, { x: 300, y: 0 }),
-        outputOf('out', '@{results.t1} @{results.greeting} @{results.t2} @{result}', 600, 0)],
+      [
+        makeNode('t1', 'transform', { value: 'first', ref: 'greeting' }),
+        makeNode('t2', 'transform', { value: 'second' }, { x: 300, y: 0 }),
+        outputOf('out', '@{results.t1} @{results.greeting} @{results.t2} @{result}', 600, 0),
+      ],
       ['start.success>t1', 't1.success>t2', 't2.success>out'],
     );
     expect((await runBlueprint(document, { store: store() })).outputs).toEqual(['first first second second']);
@@ -88,7 +105,14 @@ describe('runBlueprint: control flow', () => {
     const record = await runBlueprint(document, { store: store() });
     expect(record.status).toBe('succeeded');
     expect(record.steps.map((step) => `${step.nodeId}:${step.outcome}`)).toEqual([
-      'start:success', 'inc:success', 'check:true', 'inc:success', 'check:true', 'inc:success', 'check:false', 'done:success',
+      'start:success',
+      'inc:success',
+      'check:true',
+      'inc:success',
+      'check:true',
+      'inc:success',
+      'check:false',
+      'done:success',
     ]);
     expect(record.outputs).toEqual(['done at 3']);
   });
@@ -108,13 +132,19 @@ describe('runBlueprint: control flow', () => {
   });
 
   it('allows exactly maxSteps blocks', async () => {
-    const document = makeDocument([outputOf('a', 'x', 0, 0), outputOf('b', 'y', 300, 0)], ['start.success>a', 'a.success>b'], { settings: { maxSteps: 3 } });
+    const document = makeDocument([outputOf('a', 'x', 0, 0), outputOf('b', 'y', 300, 0)], ['start.success>a', 'a.success>b'], {
+      settings: { maxSteps: 3 },
+    });
     expect((await runBlueprint(document, { store: store() })).status).toBe('succeeded');
   });
 
   it('ends a branch whose out has no edge, and the run succeeds', async () => {
     const document = makeDocument(
-      [makeNode('check', 'condition', { left: 'a', operator: 'equals', right: 'b' }), outputOf('yes', 'yes', 300, 0), outputOf('after', 'after', 0, 200)],
+      [
+        makeNode('check', 'condition', { left: 'a', operator: 'equals', right: 'b' }),
+        outputOf('yes', 'yes', 300, 0),
+        outputOf('after', 'after', 0, 200),
+      ],
       ['start.success>check', 'check.true>yes', 'start.success>after'],
     );
     const record = await runBlueprint(document, { store: store() });
@@ -137,8 +167,11 @@ describe('runBlueprint: errors', () => {
 
   it('makes @{error} the most recent error that took an error out', async () => {
     const document = makeDocument(
-      [makeNode('first', 'kv', { action: 'get', key: 'a' }), makeNode('second', 'kv', { action: 'delete', key: 'b' }, { x: 300, y: 0 }),
-        outputOf('report', '@{error.nodeId}: @{error.code}', 600, 0)],
+      [
+        makeNode('first', 'kv', { action: 'get', key: 'a' }),
+        makeNode('second', 'kv', { action: 'delete', key: 'b' }, { x: 300, y: 0 }),
+        outputOf('report', '@{error.nodeId}: @{error.code}', 600, 0),
+      ],
       ['start.success>first', 'first.error>second', 'second.error>report'],
     );
     expect((await runBlueprint(document, { store: store() })).outputs).toEqual(['second: not_found']);
@@ -207,7 +240,10 @@ describe('runBlueprint: cancellation', () => {
       },
     });
     expect(record.status).toBe('cancelled');
-    expect(record.steps.map((step) => [step.nodeId, step.outcome])).toEqual([['start', 'success'], ['a', 'success']]);
+    expect(record.steps.map((step) => [step.nodeId, step.outcome])).toEqual([
+      ['start', 'success'],
+      ['a', 'success'],
+    ]);
     expect(record.error).toMatchObject({ code: 'cancelled', message: expect.stringContaining("'a'") });
   });
 
@@ -232,11 +268,22 @@ describe('runBlueprint: events and the run record', () => {
   it('emits run-started, step-started/step-finished per block with the edges taken, then run-finished', async () => {
     const events: RunEvent[] = [];
     const record = await runBlueprint(branchingDocument(), { store: store(), runId: 'run-1', onEvent: (event) => events.push(event) });
-    expect(events.map((event) => (event.type === 'step-started' ? `${event.type}:${event.nodeId}` : event.type === 'step-finished' ? `${event.type}:${event.step.nodeId}:${event.edgesTaken.join(',')}` : event.type))).toEqual([
+    expect(
+      events.map((event) =>
+        event.type === 'step-started'
+          ? `${event.type}:${event.nodeId}`
+          : event.type === 'step-finished'
+            ? `${event.type}:${event.step.nodeId}:${event.edgesTaken.join(',')}`
+            : event.type,
+      ),
+    ).toEqual([
       'run-started',
-      'step-started:start', 'step-finished:start:start-success-get',
-      'step-started:get', 'step-finished:get:get-error-miss',
-      'step-started:miss', 'step-finished:miss:',
+      'step-started:start',
+      'step-finished:start:start-success-get',
+      'step-started:get',
+      'step-finished:get:get-error-miss',
+      'step-started:miss',
+      'step-finished:miss:',
       'run-finished',
     ]);
     expect(events.every((event) => event.runId === 'run-1')).toBe(true);
@@ -245,7 +292,12 @@ describe('runBlueprint: events and the run record', () => {
   });
 
   it('keeps running when an event listener throws', async () => {
-    const record = await runBlueprint(branchingDocument(), { store: store(), onEvent: () => { throw new Error('listener broke'); } });
+    const record = await runBlueprint(branchingDocument(), {
+      store: store(),
+      onEvent: () => {
+        throw new Error('listener broke');
+      },
+    });
     expect(record.status).toBe('succeeded');
     expect(record.outputs).toEqual(['miss']);
   });
@@ -254,22 +306,45 @@ describe('runBlueprint: events and the run record', () => {
     const times = ['2030-01-01T00:00:00.000Z', '2030-01-01T00:00:01.000Z'];
     let tick = 0;
     const document = makeDocument(
-      [makeNode('get', 'kv', { action: 'get', key: 'analysis_result' }), makeNode('save', 'kv', { action: 'save', key: 'analysis_result', valueType: 'json', value: '{"score": 1}' }, { x: 300, y: 0 }),
-        outputOf('out', '@{kv.analysis_result.score}', 600, 0)],
+      [
+        makeNode('get', 'kv', { action: 'get', key: 'analysis_result' }),
+        makeNode('save', 'kv', { action: 'save', key: 'analysis_result', valueType: 'json', value: '{"score": 1}' }, { x: 300, y: 0 }),
+        outputOf('out', '@{kv.analysis_result.score}', 600, 0),
+      ],
       ['start.success>get', 'get.error>save', 'save.success>out'],
     );
     const record = await runBlueprint(document, { store: store(), runId: 'r', now: () => new Date(times[Math.min(tick++, 1)]!) });
-    expect(record).toMatchObject({ runId: 'r', blueprintId: 'test-blueprint', status: 'succeeded', startedAt: times[0], input: {}, outputs: [1], state: {}, error: null });
+    expect(record).toMatchObject({
+      runId: 'r',
+      blueprintId: 'test-blueprint',
+      status: 'succeeded',
+      startedAt: times[0],
+      input: {},
+      outputs: [1],
+      state: {},
+      error: null,
+    });
     expect(record.finishedAt).toBe(times[1]);
     const [start, get, save, out] = record.steps;
     expect(start).toMatchObject({ nodeId: 'start', type: 'start', outcome: 'success', result: {}, error: null, reads: [], writes: [] });
     expect(start).not.toHaveProperty('action');
     expect(get).toMatchObject({
-      nodeId: 'get', type: 'kv', action: 'get', outcome: 'error', result: null,
+      nodeId: 'get',
+      type: 'kv',
+      action: 'get',
+      outcome: 'error',
+      result: null,
       error: { code: 'not_found', message: "Key 'analysis_result' not found in flow scope", nodeId: 'get' },
-      reads: ['flow:analysis_result'], writes: [],
+      reads: ['flow:analysis_result'],
+      writes: [],
     });
-    expect(save).toMatchObject({ action: 'save', outcome: 'success', reads: [], writes: ['flow:analysis_result'], result: { key: 'analysis_result', value: { score: 1 }, created: true, version: 1 } });
+    expect(save).toMatchObject({
+      action: 'save',
+      outcome: 'success',
+      reads: [],
+      writes: ['flow:analysis_result'],
+      result: { key: 'analysis_result', value: { score: 1 }, created: true, version: 1 },
+    });
     expect(out).toMatchObject({ type: 'output', reads: ['flow:analysis_result'], result: 1 });
     for (const step of record.steps) {
       expect(typeof step.durationMs).toBe('number');
@@ -279,15 +354,22 @@ describe('runBlueprint: events and the run record', () => {
   });
 
   it('gives blocks the run, blueprint and now roots', async () => {
-    const document = makeDocument([outputOf('out', '@{run.id} @{run.startedAt} @{blueprint.id} @{blueprint.name} @{blueprint.groupId} @{now}', 0, 0)], ['start.success>out'], { groupId: 'grp' });
+    const document = makeDocument(
+      [outputOf('out', '@{run.id} @{run.startedAt} @{blueprint.id} @{blueprint.name} @{blueprint.groupId} @{now}', 0, 0)],
+      ['start.success>out'],
+      { groupId: 'grp' },
+    );
     const record = await runBlueprint(document, { store: store(), runId: 'r7', now: () => new Date('2030-05-05T00:00:00.000Z') });
     expect(record.outputs).toEqual(['r7 2030-05-05T00:00:00.000Z test-blueprint Test blueprint grp 2030-05-05T00:00:00.000Z']);
   });
 
   it('returns the final state built by setState blocks', async () => {
     const document = makeDocument(
-      [makeNode('a', 'setState', { path: 'user.name', value: '@{input.name}' }), makeNode('b', 'setState', { path: 'user.tags', valueType: 'json', value: '["x"]' }, { x: 300, y: 0 }),
-        outputOf('out', '@{state.user.name} has @{state.user.tags}', 600, 0)],
+      [
+        makeNode('a', 'setState', { path: 'user.name', value: '@{input.name}' }),
+        makeNode('b', 'setState', { path: 'user.tags', valueType: 'json', value: '["x"]' }, { x: 300, y: 0 }),
+        outputOf('out', '@{state.user.name} has @{state.user.tags}', 600, 0),
+      ],
       ['start.success>a', 'a.success>b', 'b.success>out'],
     );
     const record = await runBlueprint(document, { store: store(), input: { name: 'Ada' } });
@@ -297,8 +379,11 @@ describe('runBlueprint: events and the run record', () => {
 
   it('keeps earlier outputs and results unchanged when state changes later', async () => {
     const document = makeDocument(
-      [makeNode('a', 'setState', { path: 'user', valueType: 'json', value: '{"name": "Ada"}' }), outputOf('snap', '@{state.user}', 300, 0),
-        makeNode('b', 'setState', { path: 'user.name', value: 'Bob' }, { x: 600, y: 0 })],
+      [
+        makeNode('a', 'setState', { path: 'user', valueType: 'json', value: '{"name": "Ada"}' }),
+        outputOf('snap', '@{state.user}', 300, 0),
+        makeNode('b', 'setState', { path: 'user.name', value: 'Bob' }, { x: 600, y: 0 }),
+      ],
       ['start.success>a', 'a.success>snap', 'snap.success>b'],
     );
     const record = await runBlueprint(document, { store: store() });
@@ -309,17 +394,21 @@ describe('runBlueprint: events and the run record', () => {
 });
 
 describe('runBlueprint: host limits', () => {
-  const loop = (maxSteps: number) => makeDocument(
-    [makeNode('a', 'transform', { value: 'x' }), makeNode('b', 'transform', { value: 'y' }, { x: 300, y: 0 })],
-    ['start.success>a', 'a.success>b', 'b.success>a'],
-    { settings: { maxSteps } },
-  );
+  const loop = (maxSteps: number) =>
+    makeDocument(
+      [makeNode('a', 'transform', { value: 'x' }), makeNode('b', 'transform', { value: 'y' }, { x: 300, y: 0 })],
+      ['start.success>a', 'a.success>b', 'b.success>a'],
+      { settings: { maxSteps } },
+    );
 
-  it('stops at the host\'s maxSteps when it is lower than the document\'s, and says whose limit it was', async () => {
+  it("stops at the host's maxSteps when it is lower than the document's, and says whose limit it was", async () => {
     const record = await runBlueprint(loop(1000), { store: store(), maxSteps: 7 });
     expect(record.status).toBe('failed');
     expect(record.steps).toHaveLength(7);
-    expect(record.error).toMatchObject({ code: 'limit', message: expect.stringContaining('limit of 7 steps this host allows per run (settings.maxSteps is 1000)') });
+    expect(record.error).toMatchObject({
+      code: 'limit',
+      message: expect.stringContaining('limit of 7 steps this host allows per run (settings.maxSteps is 1000)'),
+    });
     // A higher host limit leaves the document's own limit in force.
     const own = await runBlueprint(loop(5), { store: store(), maxSteps: 100 });
     expect(own.steps).toHaveLength(5);
@@ -339,11 +428,16 @@ describe('runBlueprint: host limits', () => {
 
   it('lets the host in between steps while a long run holds the loop', async () => {
     let pauses = 0;
-    const yieldToHost = async () => { pauses++; await new Promise((resolve) => setTimeout(resolve, 0)); };
+    const yieldToHost = async () => {
+      pauses++;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    };
     // Each transform takes ~2 ms here, so 30 steps span several slices.
     const slow = (): Date => {
       const until = performance.now() + 2;
-      while (performance.now() < until) { /* burn */ }
+      while (performance.now() < until) {
+        /* burn */
+      }
       return new Date();
     };
     const record = await runBlueprint(loop(30), { store: store(), yieldToHost, now: slow });

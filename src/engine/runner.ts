@@ -111,7 +111,10 @@ function startingPoint(blueprint: BlueprintDocument, startAt: string | undefined
 /** Longest stretch of steps run without letting the host's event loop in (a server's other requests, a page's clicks). */
 export const RUN_SLICE_MS = 10;
 
-const pauseWithTimer = (): Promise<void> => new Promise((resolve) => { globalThis.setTimeout(resolve, 0); });
+const pauseWithTimer = (): Promise<void> =>
+  new Promise((resolve) => {
+    globalThis.setTimeout(resolve, 0);
+  });
 
 // --- events ---------------------------------------------------------------------------------
 
@@ -128,7 +131,14 @@ function eventEmitter(onEvent: RunOptions['onEvent']): (event: RunEvent) => void
 
 // --- validation -----------------------------------------------------------------------------
 
-function invalidDocumentRecord(document: BlueprintDocument, options: RunOptions, runId: string, startedAt: string, finishedAt: string, problems: Problem[]): RunRecord {
+function invalidDocumentRecord(
+  document: BlueprintDocument,
+  options: RunOptions,
+  runId: string,
+  startedAt: string,
+  finishedAt: string,
+  problems: Problem[],
+): RunRecord {
   return {
     runId,
     blueprintId: typeof document?.id === 'string' ? document.id : '',
@@ -156,16 +166,20 @@ class RunLimits {
   private sliceStartedAt = globalThis.performance.now();
   readonly maxSteps: number;
 
-  constructor(private readonly documentMaxSteps: number, private readonly options: RunOptions) {
+  constructor(
+    private readonly documentMaxSteps: number,
+    private readonly options: RunOptions,
+  ) {
     this.maxSteps = Math.min(documentMaxSteps, options.maxSteps ?? documentMaxSteps);
   }
 
   /** The limit error when one more step would pass the limit, else null. */
   beforeStep(nodeId: string): RunError | null {
     if (this.count < this.maxSteps) return null;
-    const message = this.maxSteps < this.documentMaxSteps
-      ? `The run reached the limit of ${this.maxSteps} steps this host allows per run (settings.maxSteps is ${this.documentMaxSteps}) before block '${nodeId}': check for an endless loop`
-      : `The run reached its limit of ${this.maxSteps} steps before block '${nodeId}': check for an endless loop, or raise settings.maxSteps`;
+    const message =
+      this.maxSteps < this.documentMaxSteps
+        ? `The run reached the limit of ${this.maxSteps} steps this host allows per run (settings.maxSteps is ${this.documentMaxSteps}) before block '${nodeId}': check for an endless loop`
+        : `The run reached its limit of ${this.maxSteps} steps before block '${nodeId}': check for an endless loop, or raise settings.maxSteps`;
     return { code: 'limit', message, nodeId };
   }
 
@@ -213,7 +227,14 @@ class RunScope {
   private readonly runRoot: JsonValue;
   private readonly blueprintRoot: JsonValue;
 
-  constructor(blueprint: BlueprintDocument, private readonly options: RunOptions, readonly input: JsonValue, runId: string, startedAt: string, private readonly clock: () => Date) {
+  constructor(
+    blueprint: BlueprintDocument,
+    private readonly options: RunOptions,
+    readonly input: JsonValue,
+    runId: string,
+    startedAt: string,
+    private readonly clock: () => Date,
+  ) {
     this.maxOutputs = options.maxOutputs ?? Number.POSITIVE_INFINITY;
     this.kv = new KvAccess({ store: options.store, companyId: options.companyId, blueprint, settings: settingsOf(blueprint) });
     this.runRoot = { id: runId, startedAt };
@@ -270,7 +291,13 @@ class RunScope {
 
 // --- one step -------------------------------------------------------------------------------
 
-async function executeStep(scope: RunScope, node: BlueprintNode, pending: PendingStep, clock: () => Date, onStarted: (startedAt: string) => void): Promise<StepRecord> {
+async function executeStep(
+  scope: RunScope,
+  node: BlueprintNode,
+  pending: PendingStep,
+  clock: () => Date,
+  onStarted: (startedAt: string) => void,
+): Promise<StepRecord> {
   const trace: KvTrace = { reads: [], writes: [] };
   const logs: string[] = [];
   const stepStartedAt = clock().toISOString();
@@ -331,12 +358,17 @@ async function walk({ runId, blueprint, from, scope, limits, options, clock, emi
     await limits.pace();
     const pending = waiting.pop()!;
     if (options.signal?.aborted) {
-      return { status: 'cancelled', error: { code: 'cancelled', message: `The run was cancelled before block '${pending.nodeId}'`, nodeId: null } };
+      return {
+        status: 'cancelled',
+        error: { code: 'cancelled', message: `The run was cancelled before block '${pending.nodeId}'`, nodeId: null },
+      };
     }
     const limit = limits.beforeStep(pending.nodeId);
     if (limit) return { status: 'failed', error: limit };
     const node = nodesById.get(pending.nodeId)!;
-    const step = await executeStep(scope, node, pending, clock, (startedAt) => emit({ type: 'step-started', runId, nodeId: node.id, startedAt }));
+    const step = await executeStep(scope, node, pending, clock, (startedAt) =>
+      emit({ type: 'step-started', runId, nodeId: node.id, startedAt }),
+    );
     limits.record(step);
     scope.keepResult(node, step.result);
 
@@ -358,7 +390,10 @@ async function walk({ runId, blueprint, from, scope, limits, options, clock, emi
   // even though nothing was left to skip.
   if (options.signal?.aborted) {
     const last = limits.lastNodeId ?? from.nodeId;
-    return { status: 'cancelled', error: { code: 'cancelled', message: `The run was cancelled during block '${last}', its last block`, nodeId: null } };
+    return {
+      status: 'cancelled',
+      error: { code: 'cancelled', message: `The run was cancelled during block '${last}', its last block`, nodeId: null },
+    };
   }
   return { status: 'succeeded', error: null };
 }
@@ -384,7 +419,7 @@ export async function runBlueprint(document: BlueprintDocument, options: RunOpti
   const blueprint = validation.document;
   const start = blueprint.nodes.find((node) => node.type === 'start') as BlueprintNode<'start'>;
   // An explicit null input is a value like any other; only a missing input falls back.
-  const input: JsonValue = structuredClone(options.input !== undefined ? options.input : start.data.sampleInput ?? {});
+  const input: JsonValue = structuredClone(options.input !== undefined ? options.input : (start.data.sampleInput ?? {}));
   const scope = new RunScope(blueprint, options, input, runId, startedAt, clock);
   const limits = new RunLimits(settingsOf(blueprint).maxSteps, options);
 

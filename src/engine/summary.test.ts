@@ -5,7 +5,7 @@ import { ExpressionError } from './expressions';
 import { summarizeBlock, validateNodeData } from './summary';
 import type { BlueprintNode, RunError } from './types';
 
-const kvNode = (data: Record<string, unknown>) => ({ type: 'kv', data } as unknown as BlueprintNode);
+const kvNode = (data: Record<string, unknown>) => ({ type: 'kv', data }) as unknown as BlueprintNode;
 
 describe('summarizeBlock', () => {
   it('summarises any node by its manifest', () => {
@@ -21,7 +21,9 @@ describe('summarizeBlock', () => {
 
 describe('validateNodeData', () => {
   it('accepts a well-filled block', () => {
-    expect(validateNodeData(kvNode({ action: 'save', key: 'app_config', valueType: 'json', value: '{"a": 1}', scope: 'flow' }))).toEqual([]);
+    expect(validateNodeData(kvNode({ action: 'save', key: 'app_config', valueType: 'json', value: '{"a": 1}', scope: 'flow' }))).toEqual(
+      [],
+    );
   });
 
   it('flags bad key characters when the key has no placeholder', () => {
@@ -60,20 +62,30 @@ describe('validateNodeData', () => {
   });
 
   it('flags number fields that are not numbers or out of range', () => {
-    expect(validateNodeData(kvNode({ action: 'list', limit: 5000 }))).toEqual([{ field: 'limit', message: 'Limit must be a whole number from 1 to 1000' }]);
-    expect(validateNodeData(kvNode({ action: 'save', key: 'k', ttlSeconds: 'soon' }))).toEqual([{ field: 'ttlSeconds', message: 'TTL (seconds) must be a number' }]);
+    expect(validateNodeData(kvNode({ action: 'list', limit: 5000 }))).toEqual([
+      { field: 'limit', message: 'Limit must be a whole number from 1 to 1000' },
+    ]);
+    expect(validateNodeData(kvNode({ action: 'save', key: 'k', ttlSeconds: 'soon' }))).toEqual([
+      { field: 'ttlSeconds', message: 'TTL (seconds) must be a number' },
+    ]);
     expect(validateNodeData(kvNode({ action: 'increment', key: 'k', by: '@{input.step}' }))).toEqual([]);
   });
 
-  it('leaves a Code block\'s source alone (JavaScript, not placeholders) and checks its timeout', () => {
+  it("leaves a Code block's source alone (JavaScript, not placeholders) and checks its timeout", () => {
     expect(validateNodeData({ type: 'code', data: { source: 'return "@{not a placeholder";' } })).toEqual([]);
-    expect(validateNodeData({ type: 'code', data: { source: 'return 1', timeoutMs: 20000 } })).toEqual([{ field: 'timeoutMs', message: 'Timeout (ms) must be a whole number from 1 to 10000' }]);
+    expect(validateNodeData({ type: 'code', data: { source: 'return 1', timeoutMs: 20000 } })).toEqual([
+      { field: 'timeoutMs', message: 'Timeout (ms) must be a whole number from 1 to 10000' },
+    ]);
     expect(validateNodeData({ type: 'code', data: { source: 'return 1', timeoutMs: '@{input.ms}' } })).toEqual([]);
   });
 
   it('flags a setState path that is empty or forbidden', () => {
-    expect(validateNodeData({ type: 'setState', data: { path: '' } })).toEqual([{ field: 'path', message: expect.stringContaining('required') }]);
-    expect(validateNodeData({ type: 'setState', data: { path: 'a.__proto__' } })).toEqual([{ field: 'path', message: expect.stringContaining('__proto__') }]);
+    expect(validateNodeData({ type: 'setState', data: { path: '' } })).toEqual([
+      { field: 'path', message: expect.stringContaining('required') },
+    ]);
+    expect(validateNodeData({ type: 'setState', data: { path: 'a.__proto__' } })).toEqual([
+      { field: 'path', message: expect.stringContaining('__proto__') },
+    ]);
   });
 
   it('flags scope flow_group when the blueprint has no group', () => {
@@ -84,8 +96,23 @@ describe('validateNodeData', () => {
 });
 
 describe('error codes', () => {
-  it('has one help text per code, including the store\'s codes and the engine\'s own', () => {
-    for (const code of ['invalid_key', 'invalid_value', 'too_large', 'invalid_scope', 'not_found', 'already_exists', 'type_mismatch', 'expression', 'store', 'limit', 'cancelled', 'invalid_path', 'invalid_blueprint', 'internal']) {
+  it("has one help text per code, including the store's codes and the engine's own", () => {
+    for (const code of [
+      'invalid_key',
+      'invalid_value',
+      'too_large',
+      'invalid_scope',
+      'not_found',
+      'already_exists',
+      'type_mismatch',
+      'expression',
+      'store',
+      'limit',
+      'cancelled',
+      'invalid_path',
+      'invalid_blueprint',
+      'internal',
+    ]) {
       expect(helpOf(code), code).toEqual(expect.any(String));
     }
   });
@@ -102,6 +129,10 @@ describe('error codes', () => {
     expect(toRunError(new KvError('not_found', 'gone'), 'n')).toEqual({ code: 'not_found', message: 'gone', nodeId: 'n' });
     expect(toRunError(new ExpressionError('@{x}: bad'), 'n')).toEqual({ code: 'expression', message: '@{x}: bad', nodeId: 'n' });
     expect(toRunError(new EngineError('limit', 'too many'), null)).toEqual({ code: 'limit', message: 'too many', nodeId: null });
-    expect(toRunError(new TypeError('x is undefined'), 'n')).toEqual({ code: 'internal', message: 'Unexpected engine failure: x is undefined', nodeId: 'n' });
+    expect(toRunError(new TypeError('x is undefined'), 'n')).toEqual({
+      code: 'internal',
+      message: 'Unexpected engine failure: x is undefined',
+      nodeId: 'n',
+    });
   });
 });

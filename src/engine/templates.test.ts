@@ -30,7 +30,9 @@ async function runTwice(id: string): Promise<[RunRecord, RunRecord]> {
 
 describe('templates', () => {
   it('has one valid kv-blueprint/1 file per template, named after its id, with a sample input', () => {
-    const files = readdirSync(templatesDir).filter((name) => name.endsWith('.json')).sort();
+    const files = readdirSync(templatesDir)
+      .filter((name) => name.endsWith('.json'))
+      .sort();
     expect(files).toEqual(TEMPLATES.map((entry) => `${entry.id}.json`).sort());
     for (const file of files) {
       const raw: unknown = JSON.parse(readFileSync(join(templatesDir, file), 'utf8'));
@@ -55,14 +57,22 @@ describe('templates', () => {
     const [first, second] = await runTwice('cache-result');
     expect(first.status).toBe('succeeded');
     expect(path(first)).toEqual(['start:success', 'get-cached:error', 'compute:success', 'save-result:success', 'output-computed:success']);
-    expect(first.steps[1]!.error).toEqual({ code: 'not_found', message: "Key 'analysis_result' not found in flow scope", nodeId: 'get-cached' });
+    expect(first.steps[1]!.error).toEqual({
+      code: 'not_found',
+      message: "Key 'analysis_result' not found in flow scope",
+      nodeId: 'get-cached',
+    });
     // Computed by the Code block in the sandbox.
     const analysis = {
       text: 'The quick brown fox jumps over the lazy dog',
       wordCount: 9,
       uniqueWords: 8,
       longestWord: 'quick',
-      topWords: [{ word: 'the', count: 2 }, { word: 'brown', count: 1 }, { word: 'dog', count: 1 }],
+      topWords: [
+        { word: 'the', count: 2 },
+        { word: 'brown', count: 1 },
+        { word: 'dog', count: 1 },
+      ],
     };
     expect(first.steps[2]).toMatchObject({ type: 'code', logs: ['9 words, 8 different'] });
     expect(first.outputs).toEqual([{ source: 'computed', analysis }]);
@@ -79,7 +89,13 @@ describe('templates', () => {
     const expected = { user: 'ada', theme: 'solarized', darkMode: true, maxItems: 50 };
     for (const record of [first, second]) {
       expect(record.status).toBe('succeeded');
-      expect(path(record)).toEqual(['start:success', 'save-config:success', 'get-config:success', 'settings-for-user:success', 'output-settings:success']);
+      expect(path(record)).toEqual([
+        'start:success',
+        'save-config:success',
+        'get-config:success',
+        'settings-for-user:success',
+        'output-settings:success',
+      ]);
       expect(record.outputs).toEqual([expected]);
     }
     expect(first.steps[1]!.result).toMatchObject({ key: 'app_config', created: true, version: 1 });
@@ -108,14 +124,20 @@ describe('templates', () => {
     expect(second.error).toBeNull();
   });
 
-  it('last-run-timestamp reports no previous run first, then the first run\'s time', async () => {
+  it("last-run-timestamp reports no previous run first, then the first run's time", async () => {
     const [first, second] = await runTwice('last-run-timestamp');
     expect(first.status).toBe('succeeded');
     expect(path(first)).toEqual(['start:success', 'get-last-run:error', 'first-run:success', 'save-now:success', 'output-times:success']);
     expect(first.outputs).toEqual([{ previous: null, current: '2030-01-01T10:00:00.000Z' }]);
 
     expect(second.status).toBe('succeeded');
-    expect(path(second)).toEqual(['start:success', 'get-last-run:success', 'remember-previous:success', 'save-now:success', 'output-times:success']);
+    expect(path(second)).toEqual([
+      'start:success',
+      'get-last-run:success',
+      'remember-previous:success',
+      'save-now:success',
+      'output-times:success',
+    ]);
     expect(second.outputs).toEqual([{ previous: '2030-01-01T10:00:00.000Z', current: '2030-01-02T10:00:00.000Z' }]);
   });
 });

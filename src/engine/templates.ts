@@ -29,6 +29,14 @@ export const TEMPLATES: readonly BlueprintTemplate[] = [
   template('cache-result', 'Reads a cached result; on a miss computes it in a Code block, saves it as JSON and outputs it.', cacheResult),
   template('app-config', 'Saves a nested JSON configuration, reads it back and uses nested values with dot paths.', appConfig),
   template('running-counter', 'Increments a counter key atomically and outputs the new count.', runningCounter),
-  template('idempotency-token', 'Claims an order id with save mode create; a repeated order takes the error out and is skipped.', idempotencyToken),
-  template('last-run-timestamp', 'Outputs when the blueprint last ran (none on the first run) and saves the current time.', lastRunTimestamp),
+  template(
+    'idempotency-token',
+    'Claims an order id with save mode create; a repeated order takes the error out and is skipped.',
+    idempotencyToken,
+  ),
+  template(
+    'last-run-timestamp',
+    'Outputs when the blueprint last ran (none on the first run) and saves the current time.',
+    lastRunTimestamp,
+  ),
 ];

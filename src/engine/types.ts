@@ -76,9 +76,7 @@ export interface Problem {
   message: string;
 }
 
-export type ValidationResult =
-  | { ok: true; document: BlueprintDocument }
-  | { ok: false; problems: Problem[] };
+export type ValidationResult = { ok: true; document: BlueprintDocument } | { ok: false; problems: Problem[] };
 
 // ---------------------------------------------------------------------------------------------
 // Runs

@@ -8,7 +8,17 @@
  */
 import { z } from 'zod';
 import type { ErrorCode } from './errors';
-import { JSON_MAX_DEPTH, LIST_MAX_LIMIT, SAVE_MODES, SCOPES, VALUE_TYPES, type Entry, type JsonValue, type KvOp, type KvOpResult } from './types';
+import {
+  JSON_MAX_DEPTH,
+  LIST_MAX_LIMIT,
+  SAVE_MODES,
+  SCOPES,
+  VALUE_TYPES,
+  type Entry,
+  type JsonValue,
+  type KvOp,
+  type KvOpResult,
+} from './types';
 
 /** Request body limit of the server; larger bodies are refused with 413. */
 export const API_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
@@ -29,7 +39,10 @@ export const RUNS_MAX_LIMIT = 200;
  */
 export type ApiErrorCode = ErrorCode;
 
-export interface ApiProblem { path: string; message: string }
+export interface ApiProblem {
+  path: string;
+  message: string;
+}
 
 export interface ApiErrorBody {
   error: {
@@ -56,7 +69,10 @@ const jsonValue = z.custom<JsonValue>((value) => value !== undefined, { message:
 
 const scope = z.enum(SCOPES);
 /** A string that UTF-8 can carry: no lone UTF-16 surrogate (it would be stored as another text). */
-const wholeText = () => z.string().refine((text) => !/\p{Cs}/u.test(text), { message: 'has a lone UTF-16 surrogate (half of a character); send whole characters' });
+const wholeText = () =>
+  z
+    .string()
+    .refine((text) => !/\p{Cs}/u.test(text), { message: 'has a lone UTF-16 surrogate (half of a character); send whole characters' });
 const scopeKey = wholeText().optional();
 const companyId = wholeText().min(1).max(256).optional();
 // Only the type: a non-positive TTL is the store's `invalid_value`, as in every backend.
@@ -89,8 +105,13 @@ export const kvOpsRequestSchema = z.strictObject({
   companyId,
   ops: z.array(z.looseObject({})).max(API_MAX_OPS),
 });
-export interface KvOpsRequest { companyId?: string; ops: KvOp[] }
-export interface KvOpsResponse { results: KvOpResult[] }
+export interface KvOpsRequest {
+  companyId?: string;
+  ops: KvOp[];
+}
+export interface KvOpsResponse {
+  results: KvOpResult[];
+}
 
 /** `GET /api/kv` query string. */
 export const kvListQuerySchema = z.strictObject({
@@ -136,8 +157,15 @@ export const runsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(RUNS_MAX_LIMIT).optional(),
 });
 
-export interface BlueprintSummary { id: string; name: string; groupId: string | null; updatedAt: string }
-export interface BlueprintListResponse { blueprints: BlueprintSummary[] }
+export interface BlueprintSummary {
+  id: string;
+  name: string;
+  groupId: string | null;
+  updatedAt: string;
+}
+export interface BlueprintListResponse {
+  blueprints: BlueprintSummary[];
+}
 
 /** Payloads of `GET /api/events` (server-sent events), by event name. */
 export interface KvChange {
@@ -166,7 +194,9 @@ export const SERVER_EVENT_NAMES: readonly ServerEventName[] = ['kv', 'run', 'blu
 export function describeValidationFailure(issues: readonly z.core.$ZodIssue[], where: string): { code: ApiErrorCode; message: string } {
   const first = issues[0];
   if (!first) return { code: 'invalid_request', message: `The ${where} is not valid` };
-  const field = first.path.map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`)).join('');
+  const field = first.path
+    .map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`))
+    .join('');
   const detail = describeIssue(first);
   const lastSegment = first.path.at(-1);
   const code: ApiErrorCode = lastSegment === 'scope' ? 'invalid_scope' : 'invalid_request';
@@ -193,7 +223,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       return issue.expected === 'int' ? 'expected a whole number' : `expected ${issue.expected}`;
     // Zod's own wording ("Too small: expected number to be >=1") reads like a type dump.
     case 'too_small':
-      if (issue.origin === 'string') return Number(issue.minimum) === 1 ? 'must not be empty' : `must be at least ${String(issue.minimum)} characters`;
+      if (issue.origin === 'string')
+        return Number(issue.minimum) === 1 ? 'must not be empty' : `must be at least ${String(issue.minimum)} characters`;
       return `must be ${issue.inclusive === false ? 'above' : 'at least'} ${String(issue.minimum)}`;
     case 'too_big':
       if (issue.origin === 'string') return `must be at most ${String(issue.maximum)} characters`;

@@ -5,7 +5,10 @@ import { KvError } from './errors';
 const address: ValueAddress = { companyId: 'acme', scope: 'flow', scopeKey: 'bp-1', key: 'profile' };
 
 async function expectIntegrityFailure(promise: Promise<unknown>): Promise<void> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(KvError);
   expect((error as KvError).code).toBe('integrity');
 }

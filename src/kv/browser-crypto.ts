@@ -60,11 +60,7 @@ export class ValueCipher {
   async seal(value: JsonValue, address: ValueAddress): Promise<SealedValue> {
     const iv = globalThis.crypto.getRandomValues(new Uint8Array(IV_BYTES));
     const plaintext = new TextEncoder().encode(JSON.stringify(value));
-    const ciphertext = await subtleCrypto().encrypt(
-      { name: ALGORITHM, iv, additionalData: associatedData(address) },
-      this.key,
-      plaintext,
-    );
+    const ciphertext = await subtleCrypto().encrypt({ name: ALGORITHM, iv, additionalData: associatedData(address) }, this.key, plaintext);
     return { iv, ciphertext };
   }
 
@@ -86,7 +82,10 @@ export class ValueCipher {
     try {
       return JSON.parse(new TextDecoder().decode(plaintext)) as JsonValue;
     } catch {
-      throw new KvError('integrity', `The stored value of ${describeAddress(address)} decrypted but is not JSON: delete the key and save it again`);
+      throw new KvError(
+        'integrity',
+        `The stored value of ${describeAddress(address)} decrypted but is not JSON: delete the key and save it again`,
+      );
     }
   }
 }

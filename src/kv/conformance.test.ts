@@ -36,19 +36,32 @@ describe('assertEqual', () => {
 
 describe('expectKvError', () => {
   it('returns the error when code, opIndex and message match', async () => {
-    const error = await expectKvError(Promise.reject(new KvError('invalid_key', "Key 'a b' has a space", 2)), 'invalid_key', { opIndex: 2, messageIncludes: 'a b' });
+    const error = await expectKvError(Promise.reject(new KvError('invalid_key', "Key 'a b' has a space", 2)), 'invalid_key', {
+      opIndex: 2,
+      messageIncludes: 'a b',
+    });
     expect(error.code).toBe('invalid_key');
   });
 
   it('fails when the promise succeeds, with what it gave', async () => {
-    await expect(expectKvError(Promise.resolve({ ok: 1 }), 'not_found')).rejects.toThrow("expected KvError 'not_found', but it succeeded with {\"ok\":1}");
+    await expect(expectKvError(Promise.resolve({ ok: 1 }), 'not_found')).rejects.toThrow(
+      'expected KvError \'not_found\', but it succeeded with {"ok":1}',
+    );
   });
 
   it('fails on another code, another opIndex, a missing text or a plain error', async () => {
-    await expect(expectKvError(Promise.reject(new KvError('store', 'down')), 'not_found')).rejects.toThrow("expected KvError 'not_found', got 'store': down");
-    await expect(expectKvError(Promise.reject(new KvError('not_found', 'gone', 1)), 'not_found', { opIndex: 0 })).rejects.toThrow('should point at op 0, it has opIndex 1');
-    await expect(expectKvError(Promise.reject(new KvError('not_found', 'gone')), 'not_found', { messageIncludes: 'key' })).rejects.toThrow('message should mention "key"');
-    await expect(expectKvError(Promise.reject(new TypeError('boom')), 'not_found')).rejects.toThrow("expected a KvError 'not_found', got TypeError: boom");
+    await expect(expectKvError(Promise.reject(new KvError('store', 'down')), 'not_found')).rejects.toThrow(
+      "expected KvError 'not_found', got 'store': down",
+    );
+    await expect(expectKvError(Promise.reject(new KvError('not_found', 'gone', 1)), 'not_found', { opIndex: 0 })).rejects.toThrow(
+      'should point at op 0, it has opIndex 1',
+    );
+    await expect(expectKvError(Promise.reject(new KvError('not_found', 'gone')), 'not_found', { messageIncludes: 'key' })).rejects.toThrow(
+      'message should mention "key"',
+    );
+    await expect(expectKvError(Promise.reject(new TypeError('boom')), 'not_found')).rejects.toThrow(
+      "expected a KvError 'not_found', got TypeError: boom",
+    );
   });
 
   it('accepts an error rebuilt from the network with the KvError name and a code', async () => {

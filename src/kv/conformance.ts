@@ -128,17 +128,15 @@ export interface ExpectedKvError {
 }
 
 /** Awaits `promise` and checks that it rejects with a `KvError` of `code`; returns that error. */
-export async function expectKvError(
-  promise: Promise<unknown>,
-  code: KvErrorCode,
-  expected: ExpectedKvError = {},
-): Promise<KvError> {
+export async function expectKvError(promise: Promise<unknown>, code: KvErrorCode, expected: ExpectedKvError = {}): Promise<KvError> {
   let outcome: unknown;
   try {
     outcome = await promise;
   } catch (error) {
     if (!isKvError(error)) {
-      throw new ConformanceFailure(`expected a KvError '${code}', got ${error instanceof Error ? `${error.name}: ${error.message}` : show(error)}`);
+      throw new ConformanceFailure(
+        `expected a KvError '${code}', got ${error instanceof Error ? `${error.name}: ${error.message}` : show(error)}`,
+      );
     }
     if (error.code !== code) {
       throw new ConformanceFailure(`expected KvError '${code}', got '${error.code}': ${error.message}`);
@@ -184,7 +182,12 @@ async function one<O extends KvOp>(ctx: ConformanceContext, op: O): Promise<Resu
   return result as ResultOf<O>;
 }
 
-async function setValue(ctx: ConformanceContext, key: string, value: JsonValue, extra: Partial<Extract<KvOp, { op: 'set' }>> = {}): Promise<Entry> {
+async function setValue(
+  ctx: ConformanceContext,
+  key: string,
+  value: JsonValue,
+  extra: Partial<Extract<KvOp, { op: 'set' }>> = {},
+): Promise<Entry> {
   const result = await one(ctx, { op: 'set', key, value, ...GLOBAL, ...extra });
   return result.entry;
 }
@@ -198,7 +201,11 @@ async function getValue(ctx: ConformanceContext, key: string, scope: ScopeRef = 
   return entry === null ? undefined : entry.value;
 }
 
-async function listKeys(ctx: ConformanceContext, options: { prefix?: string; limit?: number; cursor?: string | null } = {}, scope: ScopeRef = GLOBAL): Promise<{ keys: string[]; nextCursor: string | null }> {
+async function listKeys(
+  ctx: ConformanceContext,
+  options: { prefix?: string; limit?: number; cursor?: string | null } = {},
+  scope: ScopeRef = GLOBAL,
+): Promise<{ keys: string[]; nextCursor: string | null }> {
   const result = await one(ctx, { op: 'list', ...scope, ...options });
   return { keys: result.entries.map((entry) => entry.key), nextCursor: result.nextCursor };
 }
@@ -208,7 +215,12 @@ function isIsoTime(value: unknown): boolean {
 }
 
 /** Checks every field of an entry against what the op that wrote it asked for. */
-function assertEntryShape(entry: Entry | null | undefined, ctx: ConformanceContext, expected: { key: string; value: JsonValue; scope?: ScopeRef; version?: number }, what: string): asserts entry is Entry {
+function assertEntryShape(
+  entry: Entry | null | undefined,
+  ctx: ConformanceContext,
+  expected: { key: string; value: JsonValue; scope?: ScopeRef; version?: number },
+  what: string,
+): asserts entry is Entry {
   assert(entry !== null && entry !== undefined && typeof entry === 'object', `${what}: expected an entry, got ${show(entry)}`);
   const scope = expected.scope ?? GLOBAL;
   assert(typeof entry.id === 'string' && entry.id.length > 0, `${what}: id should be a non-empty string, got ${show(entry.id)}`);
@@ -222,7 +234,10 @@ function assertEntryShape(entry: Entry | null | undefined, ctx: ConformanceConte
   assert(isIsoTime(entry.createdAt), `${what}: createdAt should be an ISO time, got ${show(entry.createdAt)}`);
   assert(isIsoTime(entry.updatedAt), `${what}: updatedAt should be an ISO time, got ${show(entry.updatedAt)}`);
   assert(entry.createdAt <= entry.updatedAt, `${what}: createdAt ${entry.createdAt} is after updatedAt ${entry.updatedAt}`);
-  assert(entry.expiresAt === null || isIsoTime(entry.expiresAt), `${what}: expiresAt should be null or an ISO time, got ${show(entry.expiresAt)}`);
+  assert(
+    entry.expiresAt === null || isIsoTime(entry.expiresAt),
+    `${what}: expiresAt should be null or an ISO time, got ${show(entry.expiresAt)}`,
+  );
 }
 
 // The TTL cases write with a short ttl and move past it: the store's clock when the runner
@@ -230,8 +245,14 @@ function assertEntryShape(entry: Entry | null | undefined, ctx: ConformanceConte
 const SHORT_TTL_SECONDS = 0.3;
 const PAST_SHORT_TTL_MS = 450;
 
-async function writeThenExpire(ctx: ConformanceContext, writes: Array<{ key: string; value: JsonValue; scope?: ScopeRef }>): Promise<Entry[]> {
-  const results = await ctx.store.batch(ctx.companyId, writes.map((w) => ({ op: 'set' as const, key: w.key, value: w.value, ttlSeconds: SHORT_TTL_SECONDS, ...(w.scope ?? GLOBAL) })));
+async function writeThenExpire(
+  ctx: ConformanceContext,
+  writes: Array<{ key: string; value: JsonValue; scope?: ScopeRef }>,
+): Promise<Entry[]> {
+  const results = await ctx.store.batch(
+    ctx.companyId,
+    writes.map((w) => ({ op: 'set' as const, key: w.key, value: w.value, ttlSeconds: SHORT_TTL_SECONDS, ...(w.scope ?? GLOBAL) })),
+  );
   const entries = results.map((r) => {
     assert(r.op === 'set', `a set op should give a set result, got ${show(r)}`);
     return r.entry;
@@ -293,21 +314,33 @@ conformanceCase('every kind of write adds exactly one to the version', async (ct
     { op: 'increment', key: 'log', ...GLOBAL },
     { op: 'increment', key: 'log', ...GLOBAL },
   ]);
-  assertEqual(results.map((r) => (r.op === 'increment' ? r.entry.version : null)), [5, 6], 'versions of two increments in one batch');
+  assertEqual(
+    results.map((r) => (r.op === 'increment' ? r.entry.version : null)),
+    [5, 6],
+    'versions of two increments in one batch',
+  );
   assertEqual((await getEntry(ctx, 'log'))?.version, 6, 'stored version after the batch');
 });
 
 conformanceCase('create mode writes an absent key and fails with already_exists on a present one', async (ctx) => {
   const created = await one(ctx, { op: 'set', key: 'token', value: 'first', mode: 'create', ...GLOBAL });
   assertEqual(created.created, true, 'created');
-  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'token', value: 'second', mode: 'create', ...GLOBAL }]), 'already_exists', { opIndex: 0, messageIncludes: 'token' });
+  await expectKvError(
+    ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'token', value: 'second', mode: 'create', ...GLOBAL }]),
+    'already_exists',
+    { opIndex: 0, messageIncludes: 'token' },
+  );
   const stored = await getEntry(ctx, 'token');
   assertEqual(stored?.value, 'first', 'value after a refused create');
   assertEqual(stored?.version, 1, 'version after a refused create');
 });
 
 conformanceCase('update mode changes a present key and fails with not_found on an absent one', async (ctx) => {
-  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'profile', value: { a: 1 }, mode: 'update', ...GLOBAL }]), 'not_found', { opIndex: 0, messageIncludes: 'profile' });
+  await expectKvError(
+    ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'profile', value: { a: 1 }, mode: 'update', ...GLOBAL }]),
+    'not_found',
+    { opIndex: 0, messageIncludes: 'profile' },
+  );
   assertEqual(await getEntry(ctx, 'profile'), null, 'an update of an absent key creates nothing');
   await setValue(ctx, 'profile', { a: 1 });
   const updated = await one(ctx, { op: 'set', key: 'profile', value: { a: 2 }, mode: 'update', ...GLOBAL });
@@ -353,12 +386,21 @@ conformanceCase('a stored null, false, 0 or empty string is present, not absent'
     { op: 'set', key: 'z', value: 0, ...GLOBAL },
     { op: 'set', key: 's', value: '', ...GLOBAL },
   ]);
-  for (const [key, value] of [['n', null], ['f', false], ['z', 0], ['s', '']] as const) {
+  for (const [key, value] of [
+    ['n', null],
+    ['f', false],
+    ['z', 0],
+    ['s', ''],
+  ] as const) {
     const entry = await getEntry(ctx, key);
     assert(entry !== null, `key '${key}' holding ${show(value)} should be found`);
     assertEqual(entry.value, value, `value of '${key}'`);
   }
-  assertEqual(await one(ctx, { op: 'set', key: 'n', value: 1, mode: 'update', ...GLOBAL }).then((r) => r.created), false, 'update of a key holding null');
+  assertEqual(
+    await one(ctx, { op: 'set', key: 'n', value: 1, mode: 'update', ...GLOBAL }).then((r) => r.created),
+    false,
+    'update of a key holding null',
+  );
   await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'f', value: 1, mode: 'create', ...GLOBAL }]), 'already_exists');
   assertEqual((await listKeys(ctx)).keys, ['f', 'n', 's', 'z'], 'list shows keys holding falsy values');
 });
@@ -437,9 +479,15 @@ conformanceCase('append to an absent key creates [value] for json and the text f
 
 conformanceCase('append to an object, number, boolean or null fails with type_mismatch and changes nothing', async (ctx) => {
   const stored: Record<string, JsonValue> = { obj: { a: 1 }, num: 7, bool: true, nil: null };
-  await ctx.store.batch(ctx.companyId, Object.entries(stored).map(([key, value]) => ({ op: 'set', key, value, ...GLOBAL })));
+  await ctx.store.batch(
+    ctx.companyId,
+    Object.entries(stored).map(([key, value]) => ({ op: 'set', key, value, ...GLOBAL })),
+  );
   for (const [key, value] of Object.entries(stored)) {
-    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'append', key, value: 'x', ...GLOBAL }]), 'type_mismatch', { opIndex: 0, messageIncludes: key });
+    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'append', key, value: 'x', ...GLOBAL }]), 'type_mismatch', {
+      opIndex: 0,
+      messageIncludes: key,
+    });
     const entry = await getEntry(ctx, key);
     assertEqual(entry?.value, value, `value of '${key}' after a refused append`);
     assertEqual(entry?.version, 1, `version of '${key}' after a refused append`);
@@ -474,9 +522,15 @@ conformanceCase('increment of a numeric string stores a number', async (ctx) => 
 
 conformanceCase('increment of a non-numeric value fails with type_mismatch and changes nothing', async (ctx) => {
   const stored: Record<string, JsonValue> = { word: 'abc', blank: '', hex: '0x10', obj: { n: 1 }, arr: [1], bool: true, nil: null };
-  await ctx.store.batch(ctx.companyId, Object.entries(stored).map(([key, value]) => ({ op: 'set', key, value, ...GLOBAL })));
+  await ctx.store.batch(
+    ctx.companyId,
+    Object.entries(stored).map(([key, value]) => ({ op: 'set', key, value, ...GLOBAL })),
+  );
   for (const [key, value] of Object.entries(stored)) {
-    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'increment', key, ...GLOBAL }]), 'type_mismatch', { opIndex: 0, messageIncludes: key });
+    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'increment', key, ...GLOBAL }]), 'type_mismatch', {
+      opIndex: 0,
+      messageIncludes: key,
+    });
     const entry = await getEntry(ctx, key);
     assertEqual(entry?.value, value, `value of '${key}' after a refused increment`);
     assertEqual(entry?.version, 1, `version of '${key}' after a refused increment`);
@@ -485,7 +539,10 @@ conformanceCase('increment of a non-numeric value fails with type_mismatch and c
 
 conformanceCase('increment whose sum JSON cannot hold fails with invalid_value', async (ctx) => {
   await setValue(ctx, 'huge', 1.7e308);
-  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'increment', key: 'huge', by: 1.7e308, ...GLOBAL }]), 'invalid_value', { opIndex: 0, messageIncludes: 'huge' });
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'increment', key: 'huge', by: 1.7e308, ...GLOBAL }]), 'invalid_value', {
+    opIndex: 0,
+    messageIncludes: 'huge',
+  });
   assertEqual(await getValue(ctx, 'huge'), 1.7e308, 'value after the refused increment');
 });
 
@@ -502,7 +559,11 @@ conformanceCase('append to an absent key without valueType: text for a string, [
   assertEqual((await one(ctx, { op: 'append', key: 'word', value: 'hi', ...GLOBAL })).entry.value, 'hi', 'string value');
   assertEqual((await one(ctx, { op: 'append', key: 'num', value: 3, ...GLOBAL })).entry.value, [3], 'number value');
   assertEqual((await one(ctx, { op: 'append', key: 'obj', value: { a: 1 }, ...GLOBAL })).entry.value, [{ a: 1 }], 'object value');
-  assertEqual((await one(ctx, { op: 'append', key: 'num_text', value: 3, valueType: 'text', ...GLOBAL })).entry.value, '3', 'number value as text');
+  assertEqual(
+    (await one(ctx, { op: 'append', key: 'num_text', value: 3, valueType: 'text', ...GLOBAL })).entry.value,
+    '3',
+    'number value as text',
+  );
 });
 
 // --- key, value and scope validation ----------------------------------------------------------
@@ -541,11 +602,20 @@ conformanceCase('a value of exactly 1 MiB as JSON is stored and one byte more fa
   const atLimit = 'a'.repeat(VALUE_MAX_BYTES - 2);
   await setValue(ctx, 'big', atLimit);
   const stored = await getValue(ctx, 'big');
-  assert(typeof stored === 'string' && stored.length === atLimit.length && stored === atLimit, `the 1 MiB value should come back whole, got ${show(stored)}`);
-  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'bigger', value: atLimit + 'a', ...GLOBAL }]), 'too_large', { opIndex: 0, messageIncludes: 'bigger' });
+  assert(
+    typeof stored === 'string' && stored.length === atLimit.length && stored === atLimit,
+    `the 1 MiB value should come back whole, got ${show(stored)}`,
+  );
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'bigger', value: atLimit + 'a', ...GLOBAL }]), 'too_large', {
+    opIndex: 0,
+    messageIncludes: 'bigger',
+  });
   assertEqual(await getEntry(ctx, 'bigger'), null, 'a refused too-large value is not stored');
   // Multi-byte characters count as their UTF-8 bytes: 'é' is two bytes.
-  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'wide', value: 'é'.repeat(VALUE_MAX_BYTES / 2), ...GLOBAL }]), 'too_large');
+  await expectKvError(
+    ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'wide', value: 'é'.repeat(VALUE_MAX_BYTES / 2), ...GLOBAL }]),
+    'too_large',
+  );
 });
 
 conformanceCase('append that would grow a value past 1 MiB fails with too_large and keeps the old value', async (ctx) => {
@@ -565,24 +635,36 @@ conformanceCase('values JSON cannot hold fail with invalid_value', async (ctx) =
     ['missing', undefined],
   ];
   for (const [key, value] of bad) {
-    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key, value: value as JsonValue, ...GLOBAL }]), 'invalid_value', { opIndex: 0, messageIncludes: key });
-    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'append', key, value: value as JsonValue, ...GLOBAL }]), 'invalid_value', { opIndex: 0 });
+    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key, value: value as JsonValue, ...GLOBAL }]), 'invalid_value', {
+      opIndex: 0,
+      messageIncludes: key,
+    });
+    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'append', key, value: value as JsonValue, ...GLOBAL }]), 'invalid_value', {
+      opIndex: 0,
+    });
   }
   assertEqual((await listKeys(ctx)).keys, [], 'nothing was written by refused values');
 });
 
 conformanceCase('a ttlSeconds over 100 years fails with invalid_value and writes nothing', async (ctx) => {
   for (const ttlSeconds of [TTL_MAX_SECONDS + 1, 1e300]) {
-    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'forever', value: 1, ttlSeconds, ...GLOBAL }]), 'invalid_value', { opIndex: 0 });
+    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'forever', value: 1, ttlSeconds, ...GLOBAL }]), 'invalid_value', {
+      opIndex: 0,
+    });
   }
   assertEqual(await getEntry(ctx, 'forever'), null, 'nothing written for a refused ttl');
   const longest = await setValue(ctx, 'forever', 1, { ttlSeconds: TTL_MAX_SECONDS });
-  assert(longest.expiresAt !== null && /^\d{4}-/.test(longest.expiresAt), `expiresAt of the longest ttl should be an ISO time, got ${show(longest.expiresAt)}`);
+  assert(
+    longest.expiresAt !== null && /^\d{4}-/.test(longest.expiresAt),
+    `expiresAt of the longest ttl should be an ISO time, got ${show(longest.expiresAt)}`,
+  );
 });
 
 conformanceCase('ttlSeconds and increment by that are not positive finite numbers fail with invalid_value', async (ctx) => {
   for (const ttlSeconds of [0, -5]) {
-    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'ttl_key', value: 1, ttlSeconds, ...GLOBAL }]), 'invalid_value', { opIndex: 0 });
+    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'ttl_key', value: 1, ttlSeconds, ...GLOBAL }]), 'invalid_value', {
+      opIndex: 0,
+    });
   }
   for (const by of [Infinity, NaN]) {
     await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'increment', key: 'ctr', by, ...GLOBAL }]), 'invalid_value', { opIndex: 0 });
@@ -591,7 +673,12 @@ conformanceCase('ttlSeconds and increment by that are not positive finite number
 });
 
 conformanceCase('flow and flow_group without a scopeKey fail with invalid_scope', async (ctx) => {
-  const refs: ScopeRef[] = [{ scope: 'flow' }, { scope: 'flow_group' }, { scope: 'flow', scopeKey: '' }, { scope: 'flow_group', scopeKey: '' }];
+  const refs: ScopeRef[] = [
+    { scope: 'flow' },
+    { scope: 'flow_group' },
+    { scope: 'flow', scopeKey: '' },
+    { scope: 'flow_group', scopeKey: '' },
+  ];
   for (const ref of refs) {
     for (const op of [
       { op: 'set', key: 'k', value: 1, ...ref },
@@ -604,18 +691,37 @@ conformanceCase('flow and flow_group without a scopeKey fail with invalid_scope'
       await expectKvError(ctx.store.batch(ctx.companyId, [op]), 'invalid_scope', { opIndex: 0, messageIncludes: ref.scope });
     }
   }
-  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'get', key: 'k', scope: 'planet' } as unknown as KvOp]), 'invalid_scope', { opIndex: 0, messageIncludes: 'planet' });
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'get', key: 'k', scope: 'planet' } as unknown as KvOp]), 'invalid_scope', {
+    opIndex: 0,
+    messageIncludes: 'planet',
+  });
 });
 
 conformanceCase('an unknown op or save mode fails with invalid_request', async (ctx) => {
-  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'frobnicate', key: 'k', scope: 'global' } as unknown as KvOp]), 'invalid_request', { opIndex: 0, messageIncludes: 'frobnicate' });
-  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'k', value: 1, mode: 'replace', scope: 'global' } as unknown as KvOp]), 'invalid_request', { opIndex: 0, messageIncludes: 'replace' });
+  await expectKvError(
+    ctx.store.batch(ctx.companyId, [{ op: 'frobnicate', key: 'k', scope: 'global' } as unknown as KvOp]),
+    'invalid_request',
+    { opIndex: 0, messageIncludes: 'frobnicate' },
+  );
+  await expectKvError(
+    ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'k', value: 1, mode: 'replace', scope: 'global' } as unknown as KvOp]),
+    'invalid_request',
+    { opIndex: 0, messageIncludes: 'replace' },
+  );
   assertEqual(await getEntry(ctx, 'k'), null, 'nothing was written');
 });
 
 conformanceCase('an unknown valueType fails with invalid_request', async (ctx) => {
-  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'append', key: 'k', value: 1, valueType: 'xml', scope: 'global' } as unknown as KvOp]), 'invalid_request', { opIndex: 0, messageIncludes: 'xml' });
-  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'k', value: 1, valueType: 'binary', scope: 'global' } as unknown as KvOp]), 'invalid_request', { opIndex: 0, messageIncludes: 'binary' });
+  await expectKvError(
+    ctx.store.batch(ctx.companyId, [{ op: 'append', key: 'k', value: 1, valueType: 'xml', scope: 'global' } as unknown as KvOp]),
+    'invalid_request',
+    { opIndex: 0, messageIncludes: 'xml' },
+  );
+  await expectKvError(
+    ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'k', value: 1, valueType: 'binary', scope: 'global' } as unknown as KvOp]),
+    'invalid_request',
+    { opIndex: 0, messageIncludes: 'binary' },
+  );
   assertEqual(await getEntry(ctx, 'k'), null, 'nothing was written');
 });
 
@@ -629,10 +735,18 @@ conformanceCase('flow, flow_group and global are separate, and so are two scopeK
     { scope: 'flow_group', scopeKey: 'grp-b' },
     { scope: 'global' },
   ];
-  await ctx.store.batch(ctx.companyId, places.map((ref, i) => ({ op: 'set', key: 'shared_name', value: `value-${i}`, ...ref })));
+  await ctx.store.batch(
+    ctx.companyId,
+    places.map((ref, i) => ({ op: 'set', key: 'shared_name', value: `value-${i}`, ...ref })),
+  );
   for (const [i, ref] of places.entries()) {
     const entry = await getEntry(ctx, 'shared_name', ref);
-    assertEntryShape(entry, ctx, { key: 'shared_name', value: `value-${i}`, scope: ref, version: 1 }, `entry in ${ref.scope} '${ref.scopeKey ?? ''}'`);
+    assertEntryShape(
+      entry,
+      ctx,
+      { key: 'shared_name', value: `value-${i}`, scope: ref, version: 1 },
+      `entry in ${ref.scope} '${ref.scopeKey ?? ''}'`,
+    );
     assertEqual((await listKeys(ctx, {}, ref)).keys, ['shared_name'], `list in ${ref.scope} '${ref.scopeKey ?? ''}'`);
   }
   const ids = new Set<string>();
@@ -640,7 +754,11 @@ conformanceCase('flow, flow_group and global are separate, and so are two scopeK
   assertEqual(ids.size, places.length, 'each scope holds its own entry with its own id');
   await one(ctx, { op: 'delete', key: 'shared_name', scope: 'flow', scopeKey: 'bp-a' });
   assertEqual(await getValue(ctx, 'shared_name', { scope: 'flow', scopeKey: 'bp-b' }), 'value-1', 'other flow after delete');
-  assertEqual(await getValue(ctx, 'shared_name', { scope: 'flow_group', scopeKey: 'bp-a' }), 'value-2', 'flow_group with the same scopeKey after delete');
+  assertEqual(
+    await getValue(ctx, 'shared_name', { scope: 'flow_group', scopeKey: 'bp-a' }),
+    'value-2',
+    'flow_group with the same scopeKey after delete',
+  );
   assertEqual(await getValue(ctx, 'shared_name', GLOBAL), 'value-4', 'global after delete');
   await one(ctx, { op: 'increment', key: 'hits', scope: 'flow', scopeKey: 'bp-a' });
   assertEqual(await getEntry(ctx, 'hits', { scope: 'flow', scopeKey: 'bp-b' }), null, 'increment in one flow stays in that flow');
@@ -657,7 +775,10 @@ conformanceCase('scopeKeys are opaque: look-alike and prefix scopeKeys never sha
     { scope: 'flow', scopeKey: 'with space/and·unicode ✓' },
     { scope: 'flow_group', scopeKey: 'bp' },
   ];
-  await ctx.store.batch(ctx.companyId, places.map((ref, i) => ({ op: 'set' as const, key: i === 4 ? 'b_c' : 'c', value: i, ...ref })));
+  await ctx.store.batch(
+    ctx.companyId,
+    places.map((ref, i) => ({ op: 'set' as const, key: i === 4 ? 'b_c' : 'c', value: i, ...ref })),
+  );
   for (const [i, ref] of places.entries()) {
     const expectedKey = i === 4 ? 'b_c' : 'c';
     assertEqual((await listKeys(ctx, {}, ref)).keys, [expectedKey], `list in ${ref.scope} ${show(ref.scopeKey)}`);
@@ -679,22 +800,22 @@ conformanceCase('companies are isolated: keys, lists, getById and deleteById nev
   const theirs = await setValue(other, 'secret', 'theirs');
   await setValue(other, 'only_theirs', 1);
   assert(mine.id !== theirs.id, 'two companies get different ids for the same key');
-  assertEqual(theirs.companyId, other.companyId, 'companyId of the other company\'s entry');
+  assertEqual(theirs.companyId, other.companyId, "companyId of the other company's entry");
   assertEqual(await getValue(ctx, 'secret'), 'mine', 'my value');
   assertEqual(await getValue(other, 'secret'), 'theirs', 'their value');
   assertEqual((await listKeys(ctx)).keys, ['secret'], 'my list');
-  assertEqual(await ctx.store.getById(ctx.companyId, theirs.id), null, 'getById of another company\'s id');
-  assertEqual(await ctx.store.deleteById(ctx.companyId, theirs.id), false, 'deleteById of another company\'s id');
+  assertEqual(await ctx.store.getById(ctx.companyId, theirs.id), null, "getById of another company's id");
+  assertEqual(await ctx.store.deleteById(ctx.companyId, theirs.id), false, "deleteById of another company's id");
   assertEqual(await getValue(other, 'secret'), 'theirs', 'their value after my deleteById attempt');
   assertEqual(await getEntry(ctx, 'only_theirs'), null, 'get of a key only the other company has');
 });
 
-conformanceCase('a company whose id starts with another company\'s id sees only its own keys', async (ctx) => {
+conformanceCase("a company whose id starts with another company's id sees only its own keys", async (ctx) => {
   const longer: ConformanceContext = { store: ctx.store, companyId: `${ctx.companyId}0` };
   await setValue(ctx, 'k1', 1);
   await setValue(longer, 'k2', 2);
-  assertEqual((await listKeys(ctx)).keys, ['k1'], 'the shorter company\'s list');
-  assertEqual((await listKeys(longer)).keys, ['k2'], 'the longer company\'s list');
+  assertEqual((await listKeys(ctx)).keys, ['k1'], "the shorter company's list");
+  assertEqual((await listKeys(longer)).keys, ['k2'], "the longer company's list");
   assertEqual(await getEntry(longer, 'k1'), null, 'get across look-alike companies');
 });
 
@@ -723,12 +844,20 @@ conformanceCase('deleteById removes the entry once and then reports false', asyn
 
 conformanceCase('list returns keys sorted by code unit with full entries', async (ctx) => {
   const keys = ['b', 'B', 'a', 'A', '_x', '-x', '0', '9z', 'Z', 'z', 'aa', 'a_', 'a-'];
-  await ctx.store.batch(ctx.companyId, keys.map((key) => ({ op: 'set', key, value: key, ...GLOBAL })));
+  await ctx.store.batch(
+    ctx.companyId,
+    keys.map((key) => ({ op: 'set', key, value: key, ...GLOBAL })),
+  );
   const result = await one(ctx, { op: 'list', ...GLOBAL });
   const sorted = [...keys].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
-  assertEqual(result.entries.map((e) => e.key), sorted, 'list order');
+  assertEqual(
+    result.entries.map((e) => e.key),
+    sorted,
+    'list order',
+  );
   assertEqual(result.nextCursor, null, 'nextCursor when everything fits');
-  for (const entry of result.entries) assertEntryShape(entry, ctx, { key: entry.key, value: entry.key, version: 1 }, `listed entry '${entry.key}'`);
+  for (const entry of result.entries)
+    assertEntryShape(entry, ctx, { key: entry.key, value: entry.key, version: 1 }, `listed entry '${entry.key}'`);
   await setValue(ctx, 'a', { changed: true });
   const relisted = await one(ctx, { op: 'list', prefix: 'a', limit: 1, ...GLOBAL });
   assertEqual(relisted.entries, [await getEntry(ctx, 'a')], 'a listed entry is the same as get returns, after an update');
@@ -736,7 +865,10 @@ conformanceCase('list returns keys sorted by code unit with full entries', async
 
 conformanceCase('list filters by prefix literally and case-sensitively', async (ctx) => {
   const keys = ['user_1', 'user_2', 'user-3', 'userX', 'USER_4', 'users', 'admin_1', 'a_b', 'axb', 'a_bc'];
-  await ctx.store.batch(ctx.companyId, keys.map((key) => ({ op: 'set', key, value: 1, ...GLOBAL })));
+  await ctx.store.batch(
+    ctx.companyId,
+    keys.map((key) => ({ op: 'set', key, value: 1, ...GLOBAL })),
+  );
   assertEqual((await listKeys(ctx, { prefix: 'user_' })).keys, ['user_1', 'user_2'], 'prefix user_ (an underscore is not a wildcard)');
   assertEqual((await listKeys(ctx, { prefix: 'user' })).keys, ['user-3', 'userX', 'user_1', 'user_2', 'users'], 'prefix user');
   assertEqual((await listKeys(ctx, { prefix: 'USER' })).keys, ['USER_4'], 'prefix USER (case matters)');
@@ -748,7 +880,10 @@ conformanceCase('list filters by prefix literally and case-sensitively', async (
 
 conformanceCase('list pages with limit and cursor through 25 keys without duplicates or gaps', async (ctx) => {
   const keys = Array.from({ length: 25 }, (_, i) => `item_${String(i).padStart(2, '0')}`);
-  await ctx.store.batch(ctx.companyId, [...keys].reverse().map((key) => ({ op: 'set', key, value: key, ...GLOBAL })));
+  await ctx.store.batch(
+    ctx.companyId,
+    [...keys].reverse().map((key) => ({ op: 'set', key, value: key, ...GLOBAL })),
+  );
   await setValue(ctx, 'other_key', 0);
   const seen: string[] = [];
   const pageSizes: number[] = [];
@@ -767,7 +902,10 @@ conformanceCase('list pages with limit and cursor through 25 keys without duplic
 
 conformanceCase('list pages with a prefix and a cursor together', async (ctx) => {
   const keys = ['a1', 'a2', 'a3', 'a4', 'a5', 'b1', 'b2'];
-  await ctx.store.batch(ctx.companyId, ['a0x', ...keys].map((key) => ({ op: 'set' as const, key, value: key, ...GLOBAL })));
+  await ctx.store.batch(
+    ctx.companyId,
+    ['a0x', ...keys].map((key) => ({ op: 'set' as const, key, value: key, ...GLOBAL })),
+  );
   const first = await listKeys(ctx, { prefix: 'a', limit: 3, cursor: 'a0x' });
   assertEqual(first.keys, ['a1', 'a2', 'a3'], 'first page after cursor a0x');
   const second = await listKeys(ctx, { prefix: 'a', limit: 3, cursor: first.nextCursor });
@@ -778,18 +916,28 @@ conformanceCase('list pages with a prefix and a cursor together', async (ctx) =>
 });
 
 conformanceCase('list past a cursor after a lower key was staged in the same batch', async (ctx) => {
-  await ctx.store.batch(ctx.companyId, ['n1', 'n2'].map((key) => ({ op: 'set' as const, key, value: key, ...GLOBAL })));
+  await ctx.store.batch(
+    ctx.companyId,
+    ['n1', 'n2'].map((key) => ({ op: 'set' as const, key, value: key, ...GLOBAL })),
+  );
   const [, listed] = await ctx.store.batch(ctx.companyId, [
     { op: 'set', key: 'a_staged', value: 'below the cursor', ...GLOBAL },
     { op: 'list', cursor: 'm', ...GLOBAL },
   ]);
   assert(listed?.op === 'list', `the second op should give a list result, got ${show(listed)}`);
-  assertEqual(listed.entries.map((entry) => entry.key), ['n1', 'n2'], 'keys after cursor m, with a_staged written earlier in the batch');
+  assertEqual(
+    listed.entries.map((entry) => entry.key),
+    ['n1', 'n2'],
+    'keys after cursor m, with a_staged written earlier in the batch',
+  );
   assertEqual(listed.nextCursor, null, 'nextCursor');
 });
 
 conformanceCase('a page that ends exactly at the last key has no nextCursor', async (ctx) => {
-  await ctx.store.batch(ctx.companyId, Array.from({ length: 20 }, (_, i) => ({ op: 'set' as const, key: `k${String(i).padStart(2, '0')}`, value: i, ...GLOBAL })));
+  await ctx.store.batch(
+    ctx.companyId,
+    Array.from({ length: 20 }, (_, i) => ({ op: 'set' as const, key: `k${String(i).padStart(2, '0')}`, value: i, ...GLOBAL })),
+  );
   const first = await listKeys(ctx, { limit: 10 });
   assert(first.nextCursor !== null, 'the first page of 20 keys by 10 should have a nextCursor');
   const second = await listKeys(ctx, { limit: 10, cursor: first.nextCursor });
@@ -799,7 +947,10 @@ conformanceCase('a page that ends exactly at the last key has no nextCursor', as
 });
 
 conformanceCase('a list cursor is a position by key, so writes between pages neither repeat nor skip keys', async (ctx) => {
-  await ctx.store.batch(ctx.companyId, ['b', 'd', 'f', 'h'].map((key) => ({ op: 'set' as const, key, value: key, ...GLOBAL })));
+  await ctx.store.batch(
+    ctx.companyId,
+    ['b', 'd', 'f', 'h'].map((key) => ({ op: 'set' as const, key, value: key, ...GLOBAL })),
+  );
   const first = await listKeys(ctx, { limit: 2 });
   assertEqual(first.keys, ['b', 'd'], 'first page');
   await ctx.store.batch(ctx.companyId, [
@@ -814,7 +965,10 @@ conformanceCase('a list cursor is a position by key, so writes between pages nei
 
 conformanceCase('list returns at most 1000 keys by default and refuses a limit outside 1–1000', async (ctx) => {
   const count = LIST_DEFAULT_LIMIT + 5;
-  await ctx.store.batch(ctx.companyId, Array.from({ length: count }, (_, i) => ({ op: 'set' as const, key: `n${String(i).padStart(5, '0')}`, value: i, ...GLOBAL })));
+  await ctx.store.batch(
+    ctx.companyId,
+    Array.from({ length: count }, (_, i) => ({ op: 'set' as const, key: `n${String(i).padStart(5, '0')}`, value: i, ...GLOBAL })),
+  );
   const first = await listKeys(ctx);
   assertEqual(first.keys.length, LIST_DEFAULT_LIMIT, 'default page size');
   const rest = await listKeys(ctx, { cursor: first.nextCursor });
@@ -827,25 +981,42 @@ conformanceCase('list returns at most 1000 keys by default and refuses a limit o
 
 // --- keys (names only) ------------------------------------------------------------------------
 
-async function keyNames(ctx: ConformanceContext, options: { prefix?: string; contains?: string; limit?: number; cursor?: string | null } = {}, scope: ScopeRef = GLOBAL) {
+async function keyNames(
+  ctx: ConformanceContext,
+  options: { prefix?: string; contains?: string; limit?: number; cursor?: string | null } = {},
+  scope: ScopeRef = GLOBAL,
+) {
   const result = await one(ctx, { op: 'keys', ...scope, ...options });
-  assert(Array.isArray(result.keys) && result.keys.every((key) => typeof key === 'string'), `keys should be an array of key names, got ${show(result.keys)}`);
+  assert(
+    Array.isArray(result.keys) && result.keys.every((key) => typeof key === 'string'),
+    `keys should be an array of key names, got ${show(result.keys)}`,
+  );
   return result;
 }
 
 conformanceCase('keys returns sorted key names and the total, in one scope only', async (ctx) => {
   const keys = ['b', 'B', 'a', '_x', '-x', '0', 'z', 'a_'];
-  await ctx.store.batch(ctx.companyId, keys.map((key) => ({ op: 'set', key, value: { secret: key }, ...GLOBAL })));
+  await ctx.store.batch(
+    ctx.companyId,
+    keys.map((key) => ({ op: 'set', key, value: { secret: key }, ...GLOBAL })),
+  );
   await ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'in_flow', value: 1, ...FLOW }]);
   const sorted = [...keys].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
   assertEqual(await keyNames(ctx), { op: 'keys', keys: sorted, total: keys.length, nextCursor: null }, 'keys of global scope');
   assertEqual(await keyNames(ctx, {}, FLOW), { op: 'keys', keys: ['in_flow'], total: 1, nextCursor: null }, 'keys of the flow scope');
-  assertEqual(await keyNames(ctx, {}, { scope: 'flow', scopeKey: 'bp-other' }), { op: 'keys', keys: [], total: 0, nextCursor: null }, 'keys of an empty scope');
+  assertEqual(
+    await keyNames(ctx, {}, { scope: 'flow', scopeKey: 'bp-other' }),
+    { op: 'keys', keys: [], total: 0, nextCursor: null },
+    'keys of an empty scope',
+  );
 });
 
 conformanceCase('keys matches a substring anywhere, ignoring case, and a prefix case-sensitively', async (ctx) => {
   const keys = ['user_01', 'USER_02', 'key-01', 'monkey_1', 'a_b', 'axb', 'x01y'];
-  await ctx.store.batch(ctx.companyId, keys.map((key) => ({ op: 'set', key, value: 1, ...GLOBAL })));
+  await ctx.store.batch(
+    ctx.companyId,
+    keys.map((key) => ({ op: 'set', key, value: 1, ...GLOBAL })),
+  );
   assertEqual((await keyNames(ctx, { contains: 'key' })).keys, ['key-01', 'monkey_1'], 'contains key');
   assertEqual((await keyNames(ctx, { contains: 'user' })).keys, ['USER_02', 'user_01'], 'contains user, either case');
   assertEqual((await keyNames(ctx, { contains: 'KEY-0' })).keys, ['key-01'], 'contains KEY-0 (the filter is lower-cased too)');
@@ -858,7 +1029,10 @@ conformanceCase('keys matches a substring anywhere, ignoring case, and a prefix 
 
 conformanceCase('keys pages with limit and cursor, with the same total on every page', async (ctx) => {
   const keys = Array.from({ length: 25 }, (_, i) => `item_${String(i).padStart(2, '0')}`);
-  await ctx.store.batch(ctx.companyId, [...keys, 'other'].map((key) => ({ op: 'set' as const, key, value: key, ...GLOBAL })));
+  await ctx.store.batch(
+    ctx.companyId,
+    [...keys, 'other'].map((key) => ({ op: 'set' as const, key, value: key, ...GLOBAL })),
+  );
   const seen: string[] = [];
   const totals: number[] = [];
   let cursor: string | null = null;
@@ -874,15 +1048,35 @@ conformanceCase('keys pages with limit and cursor, with the same total on every 
   for (const limit of [0, 1.5, LIST_DEFAULT_LIMIT + 1]) {
     await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'keys', limit, ...GLOBAL }]), 'invalid_request', { opIndex: 0 });
   }
-  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'keys', contains: 5 as unknown as string, ...GLOBAL }]), 'invalid_request', { opIndex: 0 });
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'keys', contains: 5 as unknown as string, ...GLOBAL }]), 'invalid_request', {
+    opIndex: 0,
+  });
 });
 
 conformanceCase('keys leaves out expired keys and counts the writes of its own batch', async (ctx) => {
-  await ctx.store.batch(ctx.companyId, ['a', 'b', 'c'].map((key) => ({ op: 'set' as const, key, value: key, ...GLOBAL })));
-  await writeThenExpire(ctx, [{ key: 'gone' }].map(({ key }) => ({ key, value: 1 })));
-  assertEqual(await keyNames(ctx), { op: 'keys', keys: ['a', 'b', 'c'], total: 3, nextCursor: null }, 'an expired key is neither listed nor counted');
-  assertEqual(await keyNames(ctx, { contains: 'o' }), { op: 'keys', keys: [], total: 0, nextCursor: null }, 'an expired key does not match a filter');
-  assertEqual(await keyNames(ctx, { prefix: 'g' }), { op: 'keys', keys: [], total: 0, nextCursor: null }, 'an expired key does not match a prefix');
+  await ctx.store.batch(
+    ctx.companyId,
+    ['a', 'b', 'c'].map((key) => ({ op: 'set' as const, key, value: key, ...GLOBAL })),
+  );
+  await writeThenExpire(
+    ctx,
+    [{ key: 'gone' }].map(({ key }) => ({ key, value: 1 })),
+  );
+  assertEqual(
+    await keyNames(ctx),
+    { op: 'keys', keys: ['a', 'b', 'c'], total: 3, nextCursor: null },
+    'an expired key is neither listed nor counted',
+  );
+  assertEqual(
+    await keyNames(ctx, { contains: 'o' }),
+    { op: 'keys', keys: [], total: 0, nextCursor: null },
+    'an expired key does not match a filter',
+  );
+  assertEqual(
+    await keyNames(ctx, { prefix: 'g' }),
+    { op: 'keys', keys: [], total: 0, nextCursor: null },
+    'an expired key does not match a prefix',
+  );
   const [, , names] = await ctx.store.batch(ctx.companyId, [
     { op: 'delete', key: 'a', ...GLOBAL },
     { op: 'set', key: 'd', value: 'd', ...GLOBAL },
@@ -905,13 +1099,24 @@ conformanceCase('a batch returns one result per op, in order', async (ctx) => {
     { op: 'delete', key: 'a', ...GLOBAL },
     { op: 'get', key: 'a', ...GLOBAL },
   ]);
-  assertEqual(results.map((r) => r.op), ['set', 'get', 'append', 'increment', 'list', 'delete', 'get'], 'result ops');
+  assertEqual(
+    results.map((r) => r.op),
+    ['set', 'get', 'append', 'increment', 'list', 'delete', 'get'],
+    'result ops',
+  );
   const [set, get, append, increment, list, del, getAfter] = results;
   assert(set?.op === 'set' && set.created, 'set created the key');
   assertEqual(get?.op === 'get' ? get.entry?.value : undefined, 'x', 'get sees the set before it');
   assertEqual(append?.op === 'append' ? append.entry.value : undefined, 'xy', 'append sees the set before it');
   assertEqual(increment?.op === 'increment' ? increment.entry.value : undefined, 2, 'increment result');
-  assertEqual(list?.op === 'list' ? list.entries.map((e) => [e.key, e.value]) : undefined, [['a', 'xy'], ['n', 2]], 'list sees earlier writes of the batch');
+  assertEqual(
+    list?.op === 'list' ? list.entries.map((e) => [e.key, e.value]) : undefined,
+    [
+      ['a', 'xy'],
+      ['n', 2],
+    ],
+    'list sees earlier writes of the batch',
+  );
   assertEqual(del?.op === 'delete' ? del.deleted : undefined, true, 'delete sees the key written earlier in the batch');
   assertEqual(getAfter?.op === 'get' ? getAfter.entry : undefined, null, 'get after delete in the same batch');
   assertEqual(await getEntry(ctx, 'a'), null, 'a after the batch');
@@ -922,29 +1127,41 @@ conformanceCase('a batch whose third op fails changes nothing and reports opInde
   await setValue(ctx, 'existing', 'original');
   await setValue(ctx, 'counter', 10);
   const before = await getEntry(ctx, 'existing');
-  await expectKvError(ctx.store.batch(ctx.companyId, [
-    { op: 'set', key: 'new_one', value: 1, ...GLOBAL },
-    { op: 'increment', key: 'counter', by: 5, ...GLOBAL },
-    { op: 'set', key: 'existing', value: 'overwritten', mode: 'create', ...GLOBAL },
-    { op: 'set', key: 'after', value: 1, ...GLOBAL },
-  ]), 'already_exists', { opIndex: 2, messageIncludes: 'existing' });
+  await expectKvError(
+    ctx.store.batch(ctx.companyId, [
+      { op: 'set', key: 'new_one', value: 1, ...GLOBAL },
+      { op: 'increment', key: 'counter', by: 5, ...GLOBAL },
+      { op: 'set', key: 'existing', value: 'overwritten', mode: 'create', ...GLOBAL },
+      { op: 'set', key: 'after', value: 1, ...GLOBAL },
+    ]),
+    'already_exists',
+    { opIndex: 2, messageIncludes: 'existing' },
+  );
   assertEqual(await getEntry(ctx, 'new_one'), null, 'a key set by op 0 of the failed batch');
   assertEqual(await getValue(ctx, 'counter'), 10, 'a counter incremented by op 1 of the failed batch');
   assertEqual(await getEntry(ctx, 'existing'), before, 'the key the failing op touched');
   assertEqual(await getEntry(ctx, 'after'), null, 'a key after the failing op');
   assertEqual((await listKeys(ctx)).keys, ['counter', 'existing'], 'list after the failed batch');
 
-  await expectKvError(ctx.store.batch(ctx.companyId, [
-    { op: 'delete', key: 'existing', ...GLOBAL },
-    { op: 'append', key: 'counter', value: 'x', ...GLOBAL },
-  ]), 'type_mismatch', { opIndex: 1 });
+  await expectKvError(
+    ctx.store.batch(ctx.companyId, [
+      { op: 'delete', key: 'existing', ...GLOBAL },
+      { op: 'append', key: 'counter', value: 'x', ...GLOBAL },
+    ]),
+    'type_mismatch',
+    { opIndex: 1 },
+  );
   assertEqual(await getEntry(ctx, 'existing'), before, 'a key deleted by op 0 of a failed batch');
 
-  await expectKvError(ctx.store.batch(ctx.companyId, [
-    { op: 'set', key: 'x1', value: 1, ...GLOBAL },
-    { op: 'set', key: 'x2', value: 2, ...GLOBAL },
-    { op: 'get', key: 'bad key', ...GLOBAL },
-  ]), 'invalid_key', { opIndex: 2, messageIncludes: 'bad key' });
+  await expectKvError(
+    ctx.store.batch(ctx.companyId, [
+      { op: 'set', key: 'x1', value: 1, ...GLOBAL },
+      { op: 'set', key: 'x2', value: 2, ...GLOBAL },
+      { op: 'get', key: 'bad key', ...GLOBAL },
+    ]),
+    'invalid_key',
+    { opIndex: 2, messageIncludes: 'bad key' },
+  );
   assertEqual((await listKeys(ctx)).keys, ['counter', 'existing'], 'list after a batch failing on a bad key');
 });
 
@@ -958,20 +1175,30 @@ conformanceCase('later ops in a batch see the writes of earlier ones, including 
     { op: 'increment', key: 'fresh', by: 3, ...GLOBAL },
   ]);
   const last = results[4];
-  assertEqual(last?.op === 'increment' ? [last.entry.value, last.entry.version] : undefined, [5, 3], 'value and version after create, update, increment in one batch');
+  assertEqual(
+    last?.op === 'increment' ? [last.entry.value, last.entry.version] : undefined,
+    [5, 3],
+    'value and version after create, update, increment in one batch',
+  );
   const slot = await getEntry(ctx, 'slot');
   assertEqual(slot?.value, 'new', 'slot after delete then create');
   assertEqual(slot?.version, 1, 'slot version after delete then create');
-  await expectKvError(ctx.store.batch(ctx.companyId, [
-    { op: 'set', key: 'twice', value: 1, mode: 'create', ...GLOBAL },
-    { op: 'set', key: 'twice', value: 2, mode: 'create', ...GLOBAL },
-  ]), 'already_exists', { opIndex: 1 });
+  await expectKvError(
+    ctx.store.batch(ctx.companyId, [
+      { op: 'set', key: 'twice', value: 1, mode: 'create', ...GLOBAL },
+      { op: 'set', key: 'twice', value: 2, mode: 'create', ...GLOBAL },
+    ]),
+    'already_exists',
+    { opIndex: 1 },
+  );
   assertEqual(await getEntry(ctx, 'twice'), null, 'nothing from a batch that creates a key twice');
 });
 
 conformanceCase('a large batch is atomic too: 500 writes and a failing op leave nothing', async (ctx) => {
   const writes: KvOp[] = Array.from({ length: 500 }, (_, i) => ({ op: 'set', key: `bulk_${i}`, value: { i }, ...GLOBAL }));
-  await expectKvError(ctx.store.batch(ctx.companyId, [...writes, { op: 'increment', key: 'bulk_7', ...GLOBAL }]), 'type_mismatch', { opIndex: 500 });
+  await expectKvError(ctx.store.batch(ctx.companyId, [...writes, { op: 'increment', key: 'bulk_7', ...GLOBAL }]), 'type_mismatch', {
+    opIndex: 500,
+  });
   assertEqual((await listKeys(ctx)).keys, [], 'list after the failed batch');
   const results = await ctx.store.batch(ctx.companyId, writes);
   assertEqual(results.length, 500, 'results of the successful batch');
@@ -984,7 +1211,11 @@ conformanceCase('a failed batch does not block the batches after it', async (ctx
     ctx.store.batch(ctx.companyId, [{ op: 'get', key: 'bad key', ...GLOBAL }]),
     ctx.store.batch(ctx.companyId, [{ op: 'increment', key: 'n', ...GLOBAL }]),
   ]);
-  assertEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled'], 'outcomes');
+  assertEqual(
+    outcomes.map((o) => o.status),
+    ['fulfilled', 'rejected', 'fulfilled'],
+    'outcomes',
+  );
   assertEqual(await getValue(ctx, 'n'), 2, 'value after the batches');
 });
 
@@ -992,9 +1223,15 @@ conformanceCase('a failed batch does not block the batches after it', async (ctx
 
 conformanceCase('200 concurrent increments add exactly 200', async (ctx) => {
   await setValue(ctx, 'hits', 1000, FLOW);
-  const results = await Promise.all(Array.from({ length: 200 }, () => ctx.store.batch(ctx.companyId, [{ op: 'increment', key: 'hits', ...FLOW }])));
+  const results = await Promise.all(
+    Array.from({ length: 200 }, () => ctx.store.batch(ctx.companyId, [{ op: 'increment', key: 'hits', ...FLOW }])),
+  );
   const seen = results.map((r) => (r[0]?.op === 'increment' ? r[0].entry.value : null));
-  assertEqual([...seen].sort((a, b) => Number(a) - Number(b)), Array.from({ length: 200 }, (_, i) => 1001 + i), 'the values each increment returned');
+  assertEqual(
+    [...seen].sort((a, b) => Number(a) - Number(b)),
+    Array.from({ length: 200 }, (_, i) => 1001 + i),
+    'the values each increment returned',
+  );
   const entry = await getEntry(ctx, 'hits', FLOW);
   assertEqual(entry?.value, 1200, 'final count');
   assertEqual(entry?.version, 201, 'final version');
@@ -1002,7 +1239,11 @@ conformanceCase('200 concurrent increments add exactly 200', async (ctx) => {
 
 conformanceCase('200 concurrent appends to a json array keep all 200 items', async (ctx) => {
   await setValue(ctx, 'events', []);
-  await Promise.all(Array.from({ length: 200 }, (_, i) => ctx.store.batch(ctx.companyId, [{ op: 'append', key: 'events', value: { i }, valueType: 'json', ...GLOBAL }])));
+  await Promise.all(
+    Array.from({ length: 200 }, (_, i) =>
+      ctx.store.batch(ctx.companyId, [{ op: 'append', key: 'events', value: { i }, valueType: 'json', ...GLOBAL }]),
+    ),
+  );
   const stored = await getValue(ctx, 'events');
   assert(Array.isArray(stored), `events should be an array, got ${show(stored)}`);
   assertEqual(stored.length, 200, 'number of items');
@@ -1011,14 +1252,16 @@ conformanceCase('200 concurrent appends to a json array keep all 200 items', asy
 });
 
 conformanceCase('concurrent creates of one key: exactly one succeeds, the rest get already_exists', async (ctx) => {
-  const attempts = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'lock', value: i, mode: 'create', ...GLOBAL }])));
+  const attempts = await Promise.allSettled(
+    Array.from({ length: 20 }, (_, i) => ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'lock', value: i, mode: 'create', ...GLOBAL }])),
+  );
   const won = attempts.filter((a) => a.status === 'fulfilled');
   assertEqual(won.length, 1, 'number of creates that succeeded');
   for (const attempt of attempts) {
     if (attempt.status === 'rejected') await expectKvError(Promise.reject(attempt.reason), 'already_exists');
   }
   const winner = won[0]!.value[0];
-  assertEqual(await getValue(ctx, 'lock'), winner?.op === 'set' ? winner.entry.value : undefined, 'the stored value is the winner\'s');
+  assertEqual(await getValue(ctx, 'lock'), winner?.op === 'set' ? winner.entry.value : undefined, "the stored value is the winner's");
 });
 
 // --- TTL --------------------------------------------------------------------------------------
@@ -1036,7 +1279,10 @@ conformanceCase('ttlSeconds sets expiresAt; a later set without ttl makes the ke
 });
 
 conformanceCase('an expired key is absent for get, list, getById and delete', async (ctx) => {
-  const [entry] = await writeThenExpire(ctx, [{ key: 'short', value: 'gone soon' }, { key: 'short_flow', value: 1, scope: FLOW }]);
+  const [entry] = await writeThenExpire(ctx, [
+    { key: 'short', value: 'gone soon' },
+    { key: 'short_flow', value: 1, scope: FLOW },
+  ]);
   await setValue(ctx, 'stays', 'here');
   assertEqual(await getEntry(ctx, 'short'), null, 'get of an expired key');
   assertEqual(await getEntry(ctx, 'short_flow', FLOW), null, 'get of an expired key in flow scope');
@@ -1045,11 +1291,17 @@ conformanceCase('an expired key is absent for get, list, getById and delete', as
   assertEqual(await ctx.store.getById(ctx.companyId, entry!.id), null, 'getById of an expired entry');
   assertEqual(await ctx.store.deleteById(ctx.companyId, entry!.id), false, 'deleteById of an expired entry');
   assertEqual((await one(ctx, { op: 'delete', key: 'short_flow', ...FLOW })).deleted, false, 'delete of an expired key');
-  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'short', value: 1, mode: 'update', ...GLOBAL }]), 'not_found', { opIndex: 0 });
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'short', value: 1, mode: 'update', ...GLOBAL }]), 'not_found', {
+    opIndex: 0,
+  });
 });
 
 conformanceCase('append and increment on an expired key start fresh', async (ctx) => {
-  await writeThenExpire(ctx, [{ key: 'log', value: 'old text' }, { key: 'list', value: ['old'] }, { key: 'ctr', value: 100 }]);
+  await writeThenExpire(ctx, [
+    { key: 'log', value: 'old text' },
+    { key: 'list', value: ['old'] },
+    { key: 'ctr', value: 100 },
+  ]);
   const log = await one(ctx, { op: 'append', key: 'log', value: 'new', valueType: 'text', ...GLOBAL });
   assertEntryShape(log.entry, ctx, { key: 'log', value: 'new', version: 1 }, 'append to expired text');
   assertEqual(log.entry.expiresAt, null, 'a fresh entry from append has no expiry');

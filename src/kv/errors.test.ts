@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES, KvError, STORE_ERROR_CODES, exitCodeOf, helpOf, httpStatusOf, isErrorCode, isKvError, isKvErrorCode, type ErrorCode, type ErrorCodeInfo } from './errors';
+import {
+  ERROR_CODES,
+  KvError,
+  STORE_ERROR_CODES,
+  exitCodeOf,
+  helpOf,
+  httpStatusOf,
+  isErrorCode,
+  isKvError,
+  isKvErrorCode,
+  type ErrorCode,
+  type ErrorCodeInfo,
+} from './errors';
 
 describe('KvError', () => {
   it('carries its code, message and the failing op index', () => {
@@ -51,16 +63,40 @@ describe('ERROR_CODES', () => {
 
   it('keeps the statuses the HTTP API promises', () => {
     const promised: Partial<Record<ErrorCode, number>> = {
-      invalid_key: 400, invalid_value: 400, too_large: 413, invalid_scope: 400, not_found: 404,
-      already_exists: 409, type_mismatch: 422, invalid_request: 400, store: 503, integrity: 503, quota: 503,
-      unauthorized: 401, forbidden: 403, invalid_blueprint: 422, too_many_runs: 429, internal: 500,
+      invalid_key: 400,
+      invalid_value: 400,
+      too_large: 413,
+      invalid_scope: 400,
+      not_found: 404,
+      already_exists: 409,
+      type_mismatch: 422,
+      invalid_request: 400,
+      store: 503,
+      integrity: 503,
+      quota: 503,
+      unauthorized: 401,
+      forbidden: 403,
+      invalid_blueprint: 422,
+      too_many_runs: 429,
+      internal: 500,
     };
     for (const [code, status] of Object.entries(promised)) expect(httpStatusOf(code as ErrorCode), code).toBe(status);
   });
 
   it('makes kvb exit 2 for input the user must fix and 1 when the work failed', () => {
-    const usage = entries.filter(([, info]) => info.exitCode === 2).map(([code]) => code).sort();
-    expect(usage).toEqual(['headers_too_large', 'invalid_blueprint', 'invalid_key', 'invalid_request', 'invalid_scope', 'invalid_value', 'too_large']);
+    const usage = entries
+      .filter(([, info]) => info.exitCode === 2)
+      .map(([code]) => code)
+      .sort();
+    expect(usage).toEqual([
+      'headers_too_large',
+      'invalid_blueprint',
+      'invalid_key',
+      'invalid_request',
+      'invalid_scope',
+      'invalid_value',
+      'too_large',
+    ]);
     expect(exitCodeOf('not_found')).toBe(1);
     expect(exitCodeOf('store')).toBe(1);
   });

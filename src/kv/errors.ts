@@ -18,99 +18,122 @@ export interface ErrorCodeInfo {
 export const ERROR_CODES = {
   // Store codes: every backend raises these, with the same meaning (`operations.ts`).
   invalid_key: {
-    status: 400, exitCode: 2,
+    status: 400,
+    exitCode: 2,
     help: 'The key is empty, longer than 256 characters, or has characters other than A–Z a–z 0–9 _ - (in a block, after expressions are filled in).',
   },
   invalid_value: {
-    status: 400, exitCode: 2,
+    status: 400,
+    exitCode: 2,
     help: 'The value is not valid: JSON that does not parse (the message says where), or a number field (TTL, limit, by) that is not a number.',
   },
   too_large: {
-    status: 413, exitCode: 2,
+    status: 413,
+    exitCode: 2,
     help: 'The value is larger than 1 MiB as JSON, or the request body is larger than the server accepts.',
   },
   invalid_scope: {
-    status: 400, exitCode: 2,
+    status: 400,
+    exitCode: 2,
     help: 'The scope is unknown, or needs a scope key that is missing. A block with scope flow_group needs a groupId in the blueprint: set one, or pick flow or global.',
   },
   not_found: {
-    status: 404, exitCode: 1,
+    status: 404,
+    exitCode: 1,
     help: 'Nothing is stored under that key in that scope (a Get block can give a default instead), or no blueprint, run or route has that id.',
   },
   already_exists: {
-    status: 409, exitCode: 1,
+    status: 409,
+    exitCode: 1,
     help: 'An entry already exists under that key (save mode "create"), or the list already holds the item (listAdd).',
   },
   type_mismatch: {
-    status: 422, exitCode: 1,
+    status: 422,
+    exitCode: 1,
     help: 'The stored value has the wrong type for this action: append needs a string or an array, increment a number or a numeric string, listAdd and listRemove an array.',
   },
   invalid_request: {
-    status: 400, exitCode: 2,
+    status: 400,
+    exitCode: 2,
     help: 'The request is malformed: the message names the field or the part that is wrong.',
   },
   store: {
-    status: 503, exitCode: 1,
+    status: 503,
+    exitCode: 1,
     help: 'The storage backend failed or cannot be reached: check the Storage setting and the server.',
   },
   integrity: {
-    status: 503, exitCode: 1,
+    status: 503,
+    exitCode: 1,
     help: 'A stored value failed to decrypt or verify: it was tampered with or moved.',
   },
   quota: {
-    status: 503, exitCode: 1,
+    status: 503,
+    exitCode: 1,
     help: 'The storage quota is full: delete keys you no longer need, or free space.',
   },
 
   // Run codes: the engine raises these while running a blueprint.
   invalid_blueprint: {
-    status: 422, exitCode: 2,
+    status: 422,
+    exitCode: 2,
     help: 'The blueprint is not a valid kv-blueprint/1 document: the message (and the problems list of an API answer) says what to fix.',
   },
   expression: {
-    status: 422, exitCode: 1,
+    status: 422,
+    exitCode: 1,
     help: 'An @{…} placeholder did not resolve: the message names the missing segment and what was there.',
   },
   invalid_path: {
-    status: 422, exitCode: 1,
+    status: 422,
+    exitCode: 1,
     help: 'The setState path is empty, has an empty or forbidden segment, or runs through a value that is not an object.',
   },
   code_error: {
-    status: 422, exitCode: 1,
+    status: 422,
+    exitCode: 1,
     help: 'The Code block failed: its code threw or did not parse (the message gives the line), returned a value JSON cannot carry (a function, undefined, NaN, a Date…), ran past timeoutMs or used more than 32 MiB of memory.',
   },
   limit: {
-    status: 422, exitCode: 1,
+    status: 422,
+    exitCode: 1,
     help: 'The run executed settings.maxSteps blocks and stopped: check for an endless loop, or raise maxSteps.',
   },
   cancelled: {
-    status: 409, exitCode: 1,
+    status: 409,
+    exitCode: 1,
     help: 'The run was stopped before it finished.',
   },
 
   // Request codes: the HTTP server raises these.
   unauthorized: {
-    status: 401, exitCode: 1,
+    status: 401,
+    exitCode: 1,
     help: 'The request has no API token, or an unknown one: send Authorization: Bearer <token>.',
   },
   forbidden: {
-    status: 403, exitCode: 1,
+    status: 403,
+    exitCode: 1,
     help: 'The request is refused: wrong Host, a cross-origin write, or a companyId the token does not belong to.',
   },
   too_many_runs: {
-    status: 429, exitCode: 1,
+    status: 429,
+    exitCode: 1,
     help: 'The server is already running as many blueprints as it allows at once: wait for one to finish, then try again.',
   },
   request_timeout: {
-    status: 408, exitCode: 1,
-    help: 'The request was not sent in full within the server\'s time limit (KVB_HEADERS_TIMEOUT_MS, KVB_REQUEST_TIMEOUT_MS): send it again.',
+    status: 408,
+    exitCode: 1,
+    help: "The request was not sent in full within the server's time limit (KVB_HEADERS_TIMEOUT_MS, KVB_REQUEST_TIMEOUT_MS): send it again.",
   },
   headers_too_large: {
-    status: 431, exitCode: 2,
-    help: 'The request\'s headers are larger than the server accepts: send fewer or shorter headers.',
+    status: 431,
+    exitCode: 2,
+    help: "The request's headers are larger than the server accepts: send fewer or shorter headers.",
   },
   internal: {
-    status: 500, exitCode: 1,
+    status: 500,
+    exitCode: 1,
     help: 'An unexpected failure, which is a bug: the server logs it. Try again, and report it with the blueprint if it persists.',
   },
 } as const satisfies Record<string, ErrorCodeInfo>;
@@ -119,8 +142,17 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** The codes a `KeyValueStore` may raise; the rest belong to the engine and the server. */
 export const STORE_ERROR_CODES = [
-  'invalid_key', 'invalid_value', 'too_large', 'invalid_scope', 'not_found', 'already_exists',
-  'type_mismatch', 'invalid_request', 'store', 'integrity', 'quota',
+  'invalid_key',
+  'invalid_value',
+  'too_large',
+  'invalid_scope',
+  'not_found',
+  'already_exists',
+  'type_mismatch',
+  'invalid_request',
+  'store',
+  'integrity',
+  'quota',
 ] as const satisfies readonly ErrorCode[];
 
 export type KvErrorCode = (typeof STORE_ERROR_CODES)[number];
@@ -161,5 +193,11 @@ export class KvError extends Error {
 }
 
 export function isKvError(error: unknown): error is KvError {
-  return error instanceof KvError || (typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'KvError' && typeof (error as { code?: unknown }).code === 'string');
+  return (
+    error instanceof KvError ||
+    (typeof error === 'object' &&
+      error !== null &&
+      (error as { name?: unknown }).name === 'KvError' &&
+      typeof (error as { code?: unknown }).code === 'string')
+  );
 }

@@ -11,13 +11,19 @@ import { HttpStore, subscribeToServerEvents } from './http-store';
 
 const KVB = fileURLToPath(new URL('../../bin/kvb.mjs', import.meta.url));
 
-interface ServeProcess { url: string; stop(): Promise<void> }
+interface ServeProcess {
+  url: string;
+  stop(): Promise<void>;
+}
 
 /** A real `kvb serve` process on a random port with a temporary data directory. */
 async function serve(env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kvb-http-store-'));
   const childEnv: NodeJS.ProcessEnv = { ...process.env, KVB_TOKENS: '', KVB_MASTER_KEY: '', ...env };
-  const child: ChildProcess = spawn(process.execPath, [KVB, 'serve', '--port', '0', '--data', dataDir], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [KVB, 'serve', '--port', '0', '--data', dataDir], {
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -41,8 +47,12 @@ async function serve(env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
 }
 
 let server: ServeProcess;
-beforeAll(async () => { server = await serve(); });
-afterAll(async () => { await server.stop(); });
+beforeAll(async () => {
+  server = await serve();
+});
+afterAll(async () => {
+  await server.stop();
+});
 
 describeConformance('http', async () => new HttpStore({ baseUrl: server.url }));
 
@@ -71,10 +81,18 @@ describe('HttpStore beyond the contract', () => {
   it('hears kv events of its company through subscribeToServerEvents', async () => {
     const received: ServerEvent[] = [];
     const heard = new Promise<void>((resolve) => {
-      const stop = subscribeToServerEvents(server.url, undefined, (event) => {
-        received.push(event);
-        if (event.type === 'kv') { stop(); resolve(); }
-      }, { companyId: 'listener', fetch: (input, init) => fetch(input, init) });
+      const stop = subscribeToServerEvents(
+        server.url,
+        undefined,
+        (event) => {
+          received.push(event);
+          if (event.type === 'kv') {
+            stop();
+            resolve();
+          }
+        },
+        { companyId: 'listener', fetch: (input, init) => fetch(input, init) },
+      );
     });
     // Give the stream a moment to open before writing.
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -82,6 +100,8 @@ describe('HttpStore beyond the contract', () => {
     await store.batch('not-the-listener', [{ op: 'set', key: 'elsewhere', value: 1, scope: 'global' }]);
     await store.batch('listener', [{ op: 'set', key: 'watched', value: 1, scope: 'global' }]);
     await heard;
-    expect(received).toEqual([{ type: 'kv', data: { companyId: 'listener', changes: [{ scope: 'global', scopeKey: '', key: 'watched', change: 'set' }] } }]);
+    expect(received).toEqual([
+      { type: 'kv', data: { companyId: 'listener', changes: [{ scope: 'global', scopeKey: '', key: 'watched', change: 'set' }] } },
+    ]);
   });
 });

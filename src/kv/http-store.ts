@@ -42,9 +42,12 @@ export class HttpStore implements KeyValueStore {
     ops.forEach(assertTransportable);
     const body: KvOpsRequest = this.token === undefined ? { companyId, ops } : { ops };
     const response = await this.send('POST', '/api/kv/ops', body);
-    const payload = await this.readJson(response) as { results?: unknown };
+    const payload = (await this.readJson(response)) as { results?: unknown };
     if (!Array.isArray(payload.results) || payload.results.length !== ops.length) {
-      throw new KvError('store', `The server at ${this.baseUrl} answered the batch with ${Array.isArray(payload.results) ? payload.results.length : 'no'} results for ${ops.length} ops`);
+      throw new KvError(
+        'store',
+        `The server at ${this.baseUrl} answered the batch with ${Array.isArray(payload.results) ? payload.results.length : 'no'} results for ${ops.length} ops`,
+      );
     }
     return payload.results as KvOpResult[];
   }
@@ -52,7 +55,7 @@ export class HttpStore implements KeyValueStore {
   async getById(companyId: string, id: string): Promise<Entry | null> {
     const response = await this.send('GET', this.entryPath(companyId, id));
     if (response.status === 404) return null;
-    return await this.readJson(response) as Entry;
+    return (await this.readJson(response)) as Entry;
   }
 
   async deleteById(companyId: string, id: string): Promise<boolean> {
@@ -76,7 +79,11 @@ export class HttpStore implements KeyValueStore {
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
     try {
-      return await this.fetchImpl(`${this.baseUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      return await this.fetchImpl(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
       throw new KvError('store', `The server at ${this.baseUrl} cannot be reached (${detail}); check that kvb serve is running there`);
@@ -93,7 +100,8 @@ export class HttpStore implements KeyValueStore {
     }
     if (response.ok) return payload;
     const parsed = apiErrorBodySchema.safeParse(payload);
-    if (!parsed.success) throw new KvError('store', `The server at ${this.baseUrl} answered ${response.status} without an error description`);
+    if (!parsed.success)
+      throw new KvError('store', `The server at ${this.baseUrl} answered ${response.status} without an error description`);
     const { code, message, opIndex } = parsed.data.error;
     if (isKvErrorCode(code)) throw new KvError(code, message, opIndex);
     // unauthorized, forbidden, internal: not store codes; the server's message says what to do.

@@ -26,7 +26,10 @@ afterEach(async () => {
 });
 
 async function rejectionOf(promise: Promise<unknown>): Promise<KvError> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(KvError);
   return error as KvError;
 }
@@ -44,7 +47,11 @@ function valueOf(results: KvOpResult[], index = 0): unknown {
 
 const get = (key: string): KvOp => ({ op: 'get', key, scope: 'global' });
 
-describeConformance('indexeddb (fake-indexeddb)', (clock) => IndexedDbStore.open({ dbName: freshDbName(), batchOptions: { now: clock.now } }), { injectsClock: true });
+describeConformance(
+  'indexeddb (fake-indexeddb)',
+  (clock) => IndexedDbStore.open({ dbName: freshDbName(), batchOptions: { now: clock.now } }),
+  { injectsClock: true },
+);
 
 describe('IndexedDbStore', () => {
   it('keeps values across reopening the database, with the same encryption key', async () => {
@@ -135,10 +142,12 @@ describe('IndexedDbStore', () => {
     const storeB = await otherCopy.IndexedDbStore.open({ dbName });
     try {
       const appendFrom = (store: { batch: IndexedDbStore['batch'] }, tab: string) =>
-        Array.from({ length: 25 }, (_, i) => store.batch(COMPANY, [
-          { op: 'increment', key: 'counter', scope: 'global' },
-          { op: 'append', key: 'log', value: `${tab}${i}`, valueType: 'json', scope: 'global' },
-        ]));
+        Array.from({ length: 25 }, (_, i) =>
+          store.batch(COMPANY, [
+            { op: 'increment', key: 'counter', scope: 'global' },
+            { op: 'append', key: 'log', value: `${tab}${i}`, valueType: 'json', scope: 'global' },
+          ]),
+        );
       await Promise.all([...appendFrom(storeA, 'a'), ...appendFrom(storeB, 'b')]);
       const results = await storeA.batch(COMPANY, [get('counter'), get('log')]);
       expect(valueOf(results, 0)).toBe(50);
@@ -153,11 +162,13 @@ describe('IndexedDbStore', () => {
   it('writes nothing of a batch whose later op fails', async () => {
     const store = await openStore();
     await store.batch(COMPANY, [{ op: 'set', key: 'taken', value: 1, scope: 'global' }]);
-    const error = await rejectionOf(store.batch(COMPANY, [
-      { op: 'set', key: 'fresh', value: 'x', scope: 'global' },
-      { op: 'increment', key: 'taken', scope: 'global' },
-      { op: 'set', key: 'taken', value: 2, mode: 'create', scope: 'global' },
-    ]));
+    const error = await rejectionOf(
+      store.batch(COMPANY, [
+        { op: 'set', key: 'fresh', value: 'x', scope: 'global' },
+        { op: 'increment', key: 'taken', scope: 'global' },
+        { op: 'set', key: 'taken', value: 2, mode: 'create', scope: 'global' },
+      ]),
+    );
     expect(error).toMatchObject({ code: 'already_exists', opIndex: 2 });
     const results = await store.batch(COMPANY, [get('fresh'), get('taken')]);
     expect(results).toMatchObject([{ entry: null }, { entry: { value: 1, version: 1 } }]);
@@ -173,10 +184,12 @@ describe('IndexedDbStore', () => {
       }
       return realPut.call(this, value, key);
     });
-    const error = await rejectionOf(store.batch(COMPANY, [
-      { op: 'set', key: 'before', value: 'new', scope: 'global' },
-      { op: 'set', key: 'big', value: 'x'.repeat(1000), scope: 'global' },
-    ]));
+    const error = await rejectionOf(
+      store.batch(COMPANY, [
+        { op: 'set', key: 'before', value: 'new', scope: 'global' },
+        { op: 'set', key: 'big', value: 'x'.repeat(1000), scope: 'global' },
+      ]),
+    );
     expect(error.code).toBe('quota');
     expect(error.message).toMatch(/^Browser storage is full: /);
     vi.restoreAllMocks();
@@ -213,8 +226,14 @@ describe('IndexedDbStore', () => {
   it('lists one scope in key order with prefix and cursor, skipping other scopes and companies', async () => {
     const store = await openStore();
     const flow = { scope: 'flow', scopeKey: 'bp' } as const;
-    await store.batch(COMPANY, ['b2', 'a1', 'b1', 'b3', 'c'].map((key): KvOp => ({ op: 'set', key, value: key, ...flow })));
-    await store.batch(COMPANY, [{ op: 'set', key: 'b0', value: 0, scope: 'flow', scopeKey: 'bp2' }, { op: 'set', key: 'b0', value: 0, scope: 'global' }]);
+    await store.batch(
+      COMPANY,
+      ['b2', 'a1', 'b1', 'b3', 'c'].map((key): KvOp => ({ op: 'set', key, value: key, ...flow })),
+    );
+    await store.batch(COMPANY, [
+      { op: 'set', key: 'b0', value: 0, scope: 'flow', scopeKey: 'bp2' },
+      { op: 'set', key: 'b0', value: 0, scope: 'global' },
+    ]);
     await store.batch('other', [{ op: 'set', key: 'b0', value: 0, ...flow }]);
     const [page1] = await store.batch(COMPANY, [{ op: 'list', prefix: 'b', limit: 2, ...flow }]);
     expect(page1).toMatchObject({ nextCursor: 'b2' });
@@ -250,7 +269,10 @@ describe('IndexedDbStore', () => {
       expect(received[0]).toMatchObject({
         type: 'kv-changed',
         companyId: COMPANY,
-        keys: [{ scope: 'flow', scopeKey: 'bp', key: 'a' }, { scope: 'global', scopeKey: '', key: 'n' }],
+        keys: [
+          { scope: 'flow', scopeKey: 'bp', key: 'a' },
+          { scope: 'global', scopeKey: '', key: 'n' },
+        ],
       });
     } finally {
       unsubscribe();
@@ -283,10 +305,24 @@ describe('IndexedDbStore', () => {
         },
       });
       const row = (key: string, expiresAt: string | null) => ({
-        companyId: COMPANY, scope: 'global', scopeKey: '', key, id: `id-${key}`, valueType: 'json', version: 1,
-        createdAt: past, updatedAt: past, expiresAt, sealed: { iv: new Uint8Array(12), ciphertext: new ArrayBuffer(16) },
+        companyId: COMPANY,
+        scope: 'global',
+        scopeKey: '',
+        key,
+        id: `id-${key}`,
+        valueType: 'json',
+        version: 1,
+        createdAt: past,
+        updatedAt: past,
+        expiresAt,
+        sealed: { iv: new Uint8Array(12), ciphertext: new ArrayBuffer(16) },
       });
-      for (const [key, expiresAt] of [['kept', null], ['later', future], ['gone', past]] as const) await v1.put('entries', row(key, expiresAt));
+      for (const [key, expiresAt] of [
+        ['kept', null],
+        ['later', future],
+        ['gone', past],
+      ] as const)
+        await v1.put('entries', row(key, expiresAt));
       v1.close();
       const store = await openStore(dbName);
       expect(await names(store)).toEqual({ keys: ['kept', 'later'], total: 2 });
@@ -300,7 +336,10 @@ describe('IndexedDbStore', () => {
       const second = await openStore(dbName);
       await first.batch(COMPANY, [{ op: 'set', key: 'x1', value: 1, scope: 'global' }]);
       expect(await names(first, 'x')).toEqual({ keys: ['x1'], total: 1 });
-      await second.batch(COMPANY, [{ op: 'set', key: 'x2', value: 2, scope: 'global' }, { op: 'delete', key: 'x1', scope: 'global' }]);
+      await second.batch(COMPANY, [
+        { op: 'set', key: 'x2', value: 2, scope: 'global' },
+        { op: 'delete', key: 'x1', scope: 'global' },
+      ]);
       expect(await names(first, 'x')).toEqual({ keys: ['x2'], total: 1 });
     });
 
@@ -309,8 +348,14 @@ describe('IndexedDbStore', () => {
       await store.batch(COMPANY, [{ op: 'set', key: 'seed', value: 0, scope: 'global' }]);
       expect(await names(store, 'e')).toEqual({ keys: ['seed'], total: 1 });
       const many = Array.from({ length: 50 }, (_, i) => `k${String(i).padStart(2, '0')}`);
-      await store.batch(COMPANY, many.map((key) => ({ op: 'set' as const, key, value: key, scope: 'global' as const })));
-      await store.batch(COMPANY, [{ op: 'delete', key: 'k07', scope: 'global' }, { op: 'set', key: 'k99', value: 1, scope: 'global', ttlSeconds: 60 }]);
+      await store.batch(
+        COMPANY,
+        many.map((key) => ({ op: 'set' as const, key, value: key, scope: 'global' as const })),
+      );
+      await store.batch(COMPANY, [
+        { op: 'delete', key: 'k07', scope: 'global' },
+        { op: 'set', key: 'k99', value: 1, scope: 'global', ttlSeconds: 60 },
+      ]);
       const { keys, total } = await names(store, 'K');
       expect(total).toBe(50);
       expect(keys).toEqual([...many.filter((key) => key !== 'k07'), 'k99']);
@@ -319,12 +364,26 @@ describe('IndexedDbStore', () => {
     it('a bulk write of new keys reads no row one by one, and an overwrite reads only the rows that exist', async () => {
       const store = await openStore();
       const existing = Array.from({ length: 20 }, (_, i) => `old${String(i).padStart(2, '0')}`);
-      await store.batch(COMPANY, existing.map((key) => ({ op: 'set' as const, key, value: 1, scope: 'global' as const })));
+      await store.batch(
+        COMPANY,
+        existing.map((key) => ({ op: 'set' as const, key, value: 1, scope: 'global' as const })),
+      );
       const reads = vi.spyOn(FakeObjectStore.prototype, 'get');
-      await store.batch(COMPANY, Array.from({ length: 100 }, (_, i) => ({ op: 'set' as const, key: `new${String(i).padStart(3, '0')}`, value: i, scope: 'global' as const })));
+      await store.batch(
+        COMPANY,
+        Array.from({ length: 100 }, (_, i) => ({
+          op: 'set' as const,
+          key: `new${String(i).padStart(3, '0')}`,
+          value: i,
+          scope: 'global' as const,
+        })),
+      );
       // Only the generation counter is read with `get`; rows have array keys.
       expect(reads.mock.calls.filter(([key]) => Array.isArray(key))).toEqual([]);
-      const results = await store.batch(COMPANY, [...existing, 'old20', 'old21'].map((key) => ({ op: 'set' as const, key, value: 2, scope: 'global' as const })));
+      const results = await store.batch(
+        COMPANY,
+        [...existing, 'old20', 'old21'].map((key) => ({ op: 'set' as const, key, value: 2, scope: 'global' as const })),
+      );
       const rowReads = reads.mock.calls.filter(([key]) => Array.isArray(key));
       expect(rowReads).toHaveLength(20);
       expect(results.map((r) => (r.op === 'set' ? r.entry.version : 0))).toEqual([...existing.map(() => 2), 1, 1]);

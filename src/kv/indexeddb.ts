@@ -28,7 +28,17 @@
 import { unwrap, wrap, type DBSchema, type IDBPDatabase } from 'idb';
 import { generateStoreKey, ValueCipher, type SealedValue, type ValueAddress } from './browser-crypto';
 import { isKvError, KvError } from './errors';
-import { executeBatch, snapshotOps, type BatchOptions, type BatchReader, type BatchWrite, type KeyPage, type KeyQuery, type ListQuery, pageOfNames } from './operations';
+import {
+  executeBatch,
+  snapshotOps,
+  type BatchOptions,
+  type BatchReader,
+  type BatchWrite,
+  type KeyPage,
+  type KeyQuery,
+  type ListQuery,
+  pageOfNames,
+} from './operations';
 import { KEY_PATTERN, type Entry, type KeyValueStore, type KvOp, type KvOpResult, type Scope, type ValueType } from './types';
 
 export const DEFAULT_DB_NAME = 'kvb-store';
@@ -136,7 +146,10 @@ export class IndexedDbStore implements KeyValueStore {
     const dbName = options.dbName ?? DEFAULT_DB_NAME;
     const factory = options.idbFactory ?? globalThis.indexedDB;
     if (!factory) {
-      throw new KvError('store', 'IndexedDB is not available here: the browser store needs a browser with IndexedDB (private windows of some browsers disable it)');
+      throw new KvError(
+        'store',
+        'IndexedDB is not available here: the browser store needs a browser with IndexedDB (private windows of some browsers disable it)',
+      );
     }
     const db = await openDatabase(factory, dbName);
     try {
@@ -152,21 +165,28 @@ export class IndexedDbStore implements KeyValueStore {
     // The batch may wait for the lock: store the values as they are now, not as the caller
     // may have changed them by then.
     const opsAtCallTime = snapshotOps(ops);
-    return this.track(() => this.exclusive(async () => {
-      for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
-        const generation = await this.readGeneration(companyId);
-        const prefetched = await this.prefetch(companyId, generation, opsAtCallTime);
-        const outcome = await executeBatch(companyId, opsAtCallTime, this.readerFor(companyId, generation, prefetched), this.batchOptions);
-        const writes = await Promise.all(outcome.writes.map((write) => this.sealWrite(companyId, write)));
-        if (await this.commit(companyId, generation, writes)) {
-          this.updateNameCache(companyId, generation, writes);
-          if (writes.length > 0) this.announce(companyId, writes);
-          return structuredClone(outcome.results);
+    return this.track(() =>
+      this.exclusive(async () => {
+        for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
+          const generation = await this.readGeneration(companyId);
+          const prefetched = await this.prefetch(companyId, generation, opsAtCallTime);
+          const outcome = await executeBatch(
+            companyId,
+            opsAtCallTime,
+            this.readerFor(companyId, generation, prefetched),
+            this.batchOptions,
+          );
+          const writes = await Promise.all(outcome.writes.map((write) => this.sealWrite(companyId, write)));
+          if (await this.commit(companyId, generation, writes)) {
+            this.updateNameCache(companyId, generation, writes);
+            if (writes.length > 0) this.announce(companyId, writes);
+            return structuredClone(outcome.results);
+          }
+          await backOff(attempt);
         }
-        await backOff(attempt);
-      }
-      throw tooMuchContention();
-    }));
+        throw tooMuchContention();
+      }),
+    );
   }
 
   async getById(companyId: string, id: string): Promise<Entry | null> {
@@ -181,22 +201,24 @@ export class IndexedDbStore implements KeyValueStore {
   }
 
   deleteById(companyId: string, id: string): Promise<boolean> {
-    return this.track(() => this.exclusive(async () => {
-      for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
-        const generation = await this.readGeneration(companyId);
-        const record = await this.db.getFromIndex('entries', 'byId', [companyId, id]);
-        if (!record) return false;
-        const write: SealedWrite = { address: addressOf(record), record: null };
-        if (await this.commit(companyId, generation, [write])) {
-          this.updateNameCache(companyId, generation, [write]);
-          this.announce(companyId, [write]);
-          // Like a delete op: an expired row is removed too, but it did not count as present.
-          return !hasExpired(record, this.now());
+    return this.track(() =>
+      this.exclusive(async () => {
+        for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
+          const generation = await this.readGeneration(companyId);
+          const record = await this.db.getFromIndex('entries', 'byId', [companyId, id]);
+          if (!record) return false;
+          const write: SealedWrite = { address: addressOf(record), record: null };
+          if (await this.commit(companyId, generation, [write])) {
+            this.updateNameCache(companyId, generation, [write]);
+            this.announce(companyId, [write]);
+            // Like a delete op: an expired row is removed too, but it did not count as present.
+            return !hasExpired(record, this.now());
+          }
+          await backOff(attempt);
         }
-        await backOff(attempt);
-      }
-      throw tooMuchContention();
-    }));
+        throw tooMuchContention();
+      }),
+    );
   }
 
   async close(): Promise<void> {
@@ -266,21 +288,28 @@ export class IndexedDbStore implements KeyValueStore {
     const tx = unwrap(this.db.transaction('entries', 'readonly'));
     const entries = tx.objectStore('entries');
     const done = transactionDone(tx);
-    await Promise.all([...byScope.values()].map(async ({ scope, scopeKey, keys }) => {
-      const existing = await this.existingNames(entries, companyId, scope, scopeKey, generation, keys);
-      await Promise.all([...keys].map(async (key) => {
-        const rowId = nameCacheKey(companyId, scope, scopeKey) + `\u0000${key}`;
-        if (existing && !existing.has(key)) {
-          found.set(rowId, null);
-          return;
-        }
-        try {
-          found.set(rowId, (await requestResult(entries.get([companyId, scope, scopeKey, key]) as IDBRequest<StoredEntry | undefined>)) ?? null);
-        } catch {
-          // A key IndexedDB cannot take is left to `read` (and `executeBatch` to refuse).
-        }
-      }));
-    }));
+    await Promise.all(
+      [...byScope.values()].map(async ({ scope, scopeKey, keys }) => {
+        const existing = await this.existingNames(entries, companyId, scope, scopeKey, generation, keys);
+        await Promise.all(
+          [...keys].map(async (key) => {
+            const rowId = nameCacheKey(companyId, scope, scopeKey) + `\u0000${key}`;
+            if (existing && !existing.has(key)) {
+              found.set(rowId, null);
+              return;
+            }
+            try {
+              found.set(
+                rowId,
+                (await requestResult(entries.get([companyId, scope, scopeKey, key]) as IDBRequest<StoredEntry | undefined>)) ?? null,
+              );
+            } catch {
+              // A key IndexedDB cannot take is left to `read` (and `executeBatch` to refuse).
+            }
+          }),
+        );
+      }),
+    );
     await done;
     return found;
   }
@@ -289,7 +318,14 @@ export class IndexedDbStore implements KeyValueStore {
    * Which of `keys` exist in the scope: from a current name cache, else from the primary keys
    * between the smallest and largest of them when that span is small; null when unknown.
    */
-  private async existingNames(entries: IDBObjectStore, companyId: string, scope: Scope, scopeKey: string, generation: number, keys: Set<string>): Promise<Set<string> | null> {
+  private async existingNames(
+    entries: IDBObjectStore,
+    companyId: string,
+    scope: Scope,
+    scopeKey: string,
+    generation: number,
+    keys: Set<string>,
+  ): Promise<Set<string> | null> {
     const cached = this.nameCache.get(nameCacheKey(companyId, scope, scopeKey));
     if (cached && cached.generation === generation) {
       const names = cached.names;
@@ -299,7 +335,7 @@ export class IndexedDbStore implements KeyValueStore {
     const sorted = [...keys].sort();
     const span = IDBKeyRange.bound([companyId, scope, scopeKey, sorted[0]!], [companyId, scope, scopeKey, sorted[sorted.length - 1]!]);
     const bound = keys.size * 4;
-    const present = await requestResult(entries.getAllKeys(span, bound)) as unknown as EntryKey[];
+    const present = (await requestResult(entries.getAllKeys(span, bound))) as unknown as EntryKey[];
     return present.length < bound ? new Set(present.map((entryKey) => entryKey[3])) : null;
   }
 
@@ -428,7 +464,12 @@ export class IndexedDbStore implements KeyValueStore {
       .then(() => (this.closed ? null : this.readScopeNames(companyId, scope, scopeKey)))
       .catch(() => null)
       .finally(() => this.warming.delete(cacheKey));
-    this.warming.set(cacheKey, { started: () => { startNow(); return task; } });
+    this.warming.set(cacheKey, {
+      started: () => {
+        startNow();
+        return task;
+      },
+    });
     this.inFlight.add(task);
     void task.then(() => this.inFlight.delete(task));
   }
@@ -444,7 +485,8 @@ export class IndexedDbStore implements KeyValueStore {
     const matching: string[] = [];
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
-      if ((prefix === '' || name.startsWith(prefix)) && (contains === '' || lowered[i]!.includes(contains)) && live(name)) matching.push(name);
+      if ((prefix === '' || name.startsWith(prefix)) && (contains === '' || lowered[i]!.includes(contains)) && live(name))
+        matching.push(name);
     }
     return pageOfNames(matching, query);
   }
@@ -631,13 +673,17 @@ async function openDatabase(factory: IDBFactory, dbName: string): Promise<IDBPDa
       }
       // Version 2: the index the name cache reads expiries from.
       const entries = request.transaction?.objectStore('entries');
-      if (entries && !entries.indexNames.contains('byExpiry')) entries.createIndex('byExpiry', ['companyId', 'scope', 'scopeKey', 'expiresAt']);
+      if (entries && !entries.indexNames.contains('byExpiry'))
+        entries.createIndex('byExpiry', ['companyId', 'scope', 'scopeKey', 'expiresAt']);
       if (!db.objectStoreNames.contains('generations')) db.createObjectStore('generations');
       if (!db.objectStoreNames.contains('keys')) db.createObjectStore('keys');
     };
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error ?? new Error('unknown error'));
-    request.onblocked = () => reject(new KvError('store', `The browser store '${dbName}' is being upgraded in another tab: close the other tabs of this app and reload`));
+    request.onblocked = () =>
+      reject(
+        new KvError('store', `The browser store '${dbName}' is being upgraded in another tab: close the other tabs of this app and reload`),
+      );
   }).catch((error: unknown) => {
     throw isKvError(error) ? error : new KvError('store', `Cannot open the browser store '${dbName}': ${describeFailure(error)}`);
   });
@@ -740,7 +786,10 @@ function backOff(attempt: number): Promise<void> {
 }
 
 function tooMuchContention(): KvError {
-  return new KvError('store', `The browser store kept changing under this operation (${MAX_COMMIT_ATTEMPTS} attempts): another tab is writing heavily; try again`);
+  return new KvError(
+    'store',
+    `The browser store kept changing under this operation (${MAX_COMMIT_ATTEMPTS} attempts): another tab is writing heavily; try again`,
+  );
 }
 
 function errorName(error: unknown): string | undefined {
@@ -751,11 +800,10 @@ function errorName(error: unknown): string | undefined {
 
 /** A failed transaction rejects every request with AbortError; the cause is elsewhere. */
 function mostTellingFailure(thrown: unknown, outcomes: PromiseSettledResult<unknown>[], transactionError: unknown): unknown {
-  const failures = [thrown, transactionError, ...outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason] : []))]
-    .filter((failure) => failure !== null && failure !== undefined);
-  return failures.find((f) => errorName(f) === 'QuotaExceededError')
-    ?? failures.find((f) => errorName(f) !== 'AbortError')
-    ?? thrown;
+  const failures = [thrown, transactionError, ...outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason] : []))].filter(
+    (failure) => failure !== null && failure !== undefined,
+  );
+  return failures.find((f) => errorName(f) === 'QuotaExceededError') ?? failures.find((f) => errorName(f) !== 'AbortError') ?? thrown;
 }
 
 function describeFailure(error: unknown): string {
@@ -770,10 +818,16 @@ function describeFailure(error: unknown): string {
 export function toKvError(error: unknown, action: string): KvError {
   if (isKvError(error)) return error;
   if (errorName(error) === 'QuotaExceededError') {
-    return new KvError('quota', `Browser storage is full: could not ${action}, and nothing was written (${describeFailure(error)}). Delete keys you no longer need, or free storage for this site in the browser settings.`);
+    return new KvError(
+      'quota',
+      `Browser storage is full: could not ${action}, and nothing was written (${describeFailure(error)}). Delete keys you no longer need, or free storage for this site in the browser settings.`,
+    );
   }
   if (errorName(error) === 'InvalidStateError') {
-    return new KvError('store', `The browser store was closed (another tab may have upgraded or deleted it): reload the page. (${describeFailure(error)})`);
+    return new KvError(
+      'store',
+      `The browser store was closed (another tab may have upgraded or deleted it): reload the page. (${describeFailure(error)})`,
+    );
   }
   return new KvError('store', `The browser store could not ${action}: ${describeFailure(error)}`);
 }

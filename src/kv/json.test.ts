@@ -16,7 +16,10 @@ describe('parseJson', () => {
     expect(parseJson(nestedText(64))).toMatchObject({ ok: true });
     const refused = parseJson(nestedText(65));
     expect(refused.ok).toBe(false);
-    if (!refused.ok) expect(refused.message).toBe('Invalid JSON at line 1, column 65: it nests arrays and objects more than 64 levels deep (the limit is 64)');
+    if (!refused.ok)
+      expect(refused.message).toBe(
+        'Invalid JSON at line 1, column 65: it nests arrays and objects more than 64 levels deep (the limit is 64)',
+      );
   });
 
   it('walks 100,000 levels without overflowing the stack', () => {
@@ -28,8 +31,10 @@ describe('parseJson', () => {
   it('locates syntax errors across lines, one wording with or without a subject', () => {
     const text = '{\n  "a": [1,\n  2,]\n}';
     const problem = findJsonSyntaxError(text)!;
-    expect(describeJsonProblem(text, problem)).toBe("Invalid JSON at line 3, column 5: a trailing comma before ]");
-    expect(describeJsonProblem(text, problem, { subject: '--input' })).toBe("--input is not valid JSON at line 3, column 5: a trailing comma before ]");
+    expect(describeJsonProblem(text, problem)).toBe('Invalid JSON at line 3, column 5: a trailing comma before ]');
+    expect(describeJsonProblem(text, problem, { subject: '--input' })).toBe(
+      '--input is not valid JSON at line 3, column 5: a trailing comma before ]',
+    );
     expect(findJsonSyntaxError('{"a": 1 "b": 2}')?.reason).toBe("expected ',' or '}', found '\"'");
     expect(findJsonSyntaxError('{"a" 1}')?.reason).toBe("expected ':' after the key, found '1'");
     expect(findJsonSyntaxError('[1] x')?.reason).toBe("unexpected 'x' after the end of the value");

@@ -67,9 +67,12 @@ export function findTooDeep(value: unknown, maxDepth = JSON_MAX_DEPTH, path = 'v
     const { value: current, depth } = item;
     if (typeof current !== 'object' || current === null) continue;
     if (depth + 1 > maxDepth) return item.path.length > 80 ? `${item.path.slice(0, 80)}…` : item.path;
-    const children = Array.isArray(current) ? current.map((child, i) => [`[${i}]`, child] as const) : Object.entries(current).map(([k, child]) => [`.${k}`, child] as const);
+    const children = Array.isArray(current)
+      ? current.map((child, i) => [`[${i}]`, child] as const)
+      : Object.entries(current).map(([k, child]) => [`.${k}`, child] as const);
     for (const [step, child] of children) {
-      if (typeof child === 'object' && child !== null) pending.push({ value: child, depth: depth + 1, path: item.path.length > 80 ? item.path : item.path + step });
+      if (typeof child === 'object' && child !== null)
+        pending.push({ value: child, depth: depth + 1, path: item.path.length > 80 ? item.path : item.path + step });
     }
   }
   return null;
@@ -101,7 +104,10 @@ export function findJsonSyntaxError(json: string, maxDepth = JSON_MAX_DEPTH): Js
     for (;;) {
       const char = json[i];
       if (char === undefined) return fail('a string is not closed', openedAt);
-      if (char === '"') { i++; return null; }
+      if (char === '"') {
+        i++;
+        return null;
+      }
       if (char === '\\') {
         const escaped = json[i + 1];
         if (escaped !== undefined && '"\\/bfnrt'.includes(escaped)) i += 2;
@@ -117,7 +123,8 @@ export function findJsonSyntaxError(json: string, maxDepth = JSON_MAX_DEPTH): Js
   /** Reads `"key":` inside an object, leaving `i` at the value. */
   const readKey = (): JsonSyntaxError | null => {
     skipSpaces();
-    if (json[i] !== '"') return fail(json[i] === '}' ? 'a trailing comma before }' : `expected a key in double quotes, found ${describe(i)}`);
+    if (json[i] !== '"')
+      return fail(json[i] === '}' ? 'a trailing comma before }' : `expected a key in double quotes, found ${describe(i)}`);
     const problem = readString();
     if (problem) return problem;
     skipSpaces();
@@ -196,7 +203,8 @@ export function nestsDeeperThan(text: string, maxDepth: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const char = text.charCodeAt(i);
     if (inString) {
-      if (char === 0x5c) i++; // backslash: skip the escaped character
+      if (char === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (char === 0x22) inString = false;
     } else if (char === 0x22) {
       inString = true;

@@ -14,26 +14,36 @@ export class MemoryStore implements KeyValueStore {
     // Batches run one after another, so a batch never sees another's half-applied writes.
     const run = this.queue.then(async () => {
       const rowId = (scope: Scope, scopeKey: string, key: string) => `${companyId}\u0000${scope}\u0000${scopeKey}\u0000${key}`;
-      const outcome = await executeBatch(companyId, snapshot, {
-        read: (scope, scopeKey, key) => this.rows.get(rowId(scope, scopeKey, key)) ?? null,
-        list: (scope, scopeKey, query) => {
-          const head = rowId(scope, scopeKey, '');
-          return [...this.rows.entries()]
-            .filter(([id, e]) => id.startsWith(head) && e.key.startsWith(query.prefix)
-              && (query.afterKey === null || e.key > query.afterKey) && !isExpired(e, query.now))
-            .map(([, e]) => e)
-            .sort((a, b) => (a.key < b.key ? -1 : 1))
-            .slice(0, query.limit);
+      const outcome = await executeBatch(
+        companyId,
+        snapshot,
+        {
+          read: (scope, scopeKey, key) => this.rows.get(rowId(scope, scopeKey, key)) ?? null,
+          list: (scope, scopeKey, query) => {
+            const head = rowId(scope, scopeKey, '');
+            return [...this.rows.entries()]
+              .filter(
+                ([id, e]) =>
+                  id.startsWith(head) &&
+                  e.key.startsWith(query.prefix) &&
+                  (query.afterKey === null || e.key > query.afterKey) &&
+                  !isExpired(e, query.now),
+              )
+              .map(([, e]) => e)
+              .sort((a, b) => (a.key < b.key ? -1 : 1))
+              .slice(0, query.limit);
+          },
+          keys: (scope, scopeKey, query) => {
+            const head = rowId(scope, scopeKey, '');
+            const names = [...this.rows.entries()]
+              .filter(([id, e]) => id.startsWith(head) && keyMatches(e.key, query.prefix, query.contains) && !isExpired(e, query.now))
+              .map(([, e]) => e.key)
+              .sort((a, b) => (a < b ? -1 : 1));
+            return pageOfNames(names, query);
+          },
         },
-        keys: (scope, scopeKey, query) => {
-          const head = rowId(scope, scopeKey, '');
-          const names = [...this.rows.entries()]
-            .filter(([id, e]) => id.startsWith(head) && keyMatches(e.key, query.prefix, query.contains) && !isExpired(e, query.now))
-            .map(([, e]) => e.key)
-            .sort((a, b) => (a < b ? -1 : 1));
-          return pageOfNames(names, query);
-        },
-      }, this.options);
+        this.options,
+      );
       for (const write of outcome.writes) {
         const id = rowId(write.scope, write.scopeKey, write.key);
         if (write.entry) this.rows.set(id, structuredClone(write.entry));

@@ -30,8 +30,18 @@ const emptyReader: BatchReader = { read: () => null, list: () => [], keys: () =>
 
 function entry(key: string, fields: Partial<Entry> = {}): Entry {
   return {
-    id: `id-${key}`, companyId: 'c', scope: 'global', scopeKey: '', key, value: key, valueType: 'text',
-    version: 1, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', expiresAt: null, ...fields,
+    id: `id-${key}`,
+    companyId: 'c',
+    scope: 'global',
+    scopeKey: '',
+    key,
+    value: key,
+    valueType: 'text',
+    version: 1,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    expiresAt: null,
+    ...fields,
   };
 }
 
@@ -89,7 +99,9 @@ describe('resolveScopeKey', () => {
 
   it('says which id is missing for flow and flow_group', () => {
     expect(kvErrorOf(() => resolveScopeKey({ scope: 'flow' })).message).toBe("Scope 'flow' needs a scopeKey (the blueprint id)");
-    expect(kvErrorOf(() => resolveScopeKey({ scope: 'flow_group', scopeKey: '' })).message).toBe("Scope 'flow_group' needs a scopeKey (the group id)");
+    expect(kvErrorOf(() => resolveScopeKey({ scope: 'flow_group', scopeKey: '' })).message).toBe(
+      "Scope 'flow_group' needs a scopeKey (the group id)",
+    );
   });
 
   it('refuses an unknown scope with invalid_scope, naming it', () => {
@@ -138,7 +150,9 @@ describe('parseDecimal', () => {
 
 describe('assertStorableValue', () => {
   it('says where in the value the non-JSON part is', () => {
-    expect(kvErrorOf(() => assertStorableValue({ a: [1, NaN] }, 'k')).message).toBe("Value for key 'k' is not JSON: value.a[1] is NaN, which JSON cannot hold");
+    expect(kvErrorOf(() => assertStorableValue({ a: [1, NaN] }, 'k')).message).toBe(
+      "Value for key 'k' is not JSON: value.a[1] is NaN, which JSON cannot hold",
+    );
     expect(kvErrorOf(() => assertStorableValue({ when: new Date(0) }, 'k')).message).toContain('value.when is not a plain object');
     expect(kvErrorOf(() => assertStorableValue([() => 1], 'k')).message).toContain('value[0] is a function');
     expect(kvErrorOf(() => assertStorableValue(undefined, 'k')).message).toBe("Value for key 'k' is missing");
@@ -189,34 +203,54 @@ describe('validateOp', () => {
   });
 
   it('refuses a ttlSeconds or by of the wrong type', () => {
-    expect(kvErrorOf(() => validateOp({ op: 'set', key: 'k', value: 1, scope: 'global', ttlSeconds: '10' as unknown as number })).code).toBe('invalid_value');
-    expect(kvErrorOf(() => validateOp({ op: 'increment', key: 'k', scope: 'global', by: '2' as unknown as number })).message).toBe('Increment \'by\' must be a finite number, got "2"');
+    expect(
+      kvErrorOf(() => validateOp({ op: 'set', key: 'k', value: 1, scope: 'global', ttlSeconds: '10' as unknown as number })).code,
+    ).toBe('invalid_value');
+    expect(kvErrorOf(() => validateOp({ op: 'increment', key: 'k', scope: 'global', by: '2' as unknown as number })).message).toBe(
+      'Increment \'by\' must be a finite number, got "2"',
+    );
   });
 });
 
 describe('executeBatch', () => {
   it('stamps times from the injected clock and ids from the injected id maker', async () => {
     let tick = 0;
-    const outcome = await executeBatch('c1', [
-      { op: 'set', key: 'a', value: 1, scope: 'global', ttlSeconds: 1.5 },
-      { op: 'increment', key: 'a', scope: 'global' },
-    ], emptyReader, {
-      now: () => new Date(Date.UTC(2026, 0, 1, 0, 0, tick++)),
-      newId: () => 'fixed-id',
-    });
+    const outcome = await executeBatch(
+      'c1',
+      [
+        { op: 'set', key: 'a', value: 1, scope: 'global', ttlSeconds: 1.5 },
+        { op: 'increment', key: 'a', scope: 'global' },
+      ],
+      emptyReader,
+      {
+        now: () => new Date(Date.UTC(2026, 0, 1, 0, 0, tick++)),
+        newId: () => 'fixed-id',
+      },
+    );
     const [set, increment] = outcome.results;
-    expect(set).toMatchObject({ op: 'set', created: true, entry: { id: 'fixed-id', createdAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-01-01T00:00:01.500Z' } });
-    expect(increment).toMatchObject({ op: 'increment', entry: { id: 'fixed-id', value: 2, version: 2, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:01.000Z' } });
+    expect(set).toMatchObject({
+      op: 'set',
+      created: true,
+      entry: { id: 'fixed-id', createdAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-01-01T00:00:01.500Z' },
+    });
+    expect(increment).toMatchObject({
+      op: 'increment',
+      entry: { id: 'fixed-id', value: 2, version: 2, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:01.000Z' },
+    });
   });
 
   it('returns one write per changed row, holding its final state', async () => {
-    const outcome = await executeBatch('c1', [
-      { op: 'increment', key: 'n', scope: 'global' },
-      { op: 'increment', key: 'n', scope: 'global' },
-      { op: 'set', key: 'gone', value: 1, scope: 'flow', scopeKey: 'bp' },
-      { op: 'delete', key: 'gone', scope: 'flow', scopeKey: 'bp' },
-      { op: 'get', key: 'untouched', scope: 'global' },
-    ], emptyReader);
+    const outcome = await executeBatch(
+      'c1',
+      [
+        { op: 'increment', key: 'n', scope: 'global' },
+        { op: 'increment', key: 'n', scope: 'global' },
+        { op: 'set', key: 'gone', value: 1, scope: 'flow', scopeKey: 'bp' },
+        { op: 'delete', key: 'gone', scope: 'flow', scopeKey: 'bp' },
+        { op: 'get', key: 'untouched', scope: 'global' },
+      ],
+      emptyReader,
+    );
     expect(outcome.writes.map((w) => [w.scope, w.scopeKey, w.key, w.entry?.value ?? null])).toEqual([
       ['global', '', 'n', 2],
       ['flow', 'bp', 'gone', null],
@@ -225,7 +259,11 @@ describe('executeBatch', () => {
 
   it('deletes an expired row it finds, so that it stops taking space, but reports deleted false', async () => {
     const expired = entry('old', { expiresAt: '2000-01-01T00:00:00.000Z' });
-    const reader: BatchReader = { read: (_s, _k, key) => (key === 'old' ? expired : null), list: () => [], keys: () => ({ keys: [], total: 0 }) };
+    const reader: BatchReader = {
+      read: (_s, _k, key) => (key === 'old' ? expired : null),
+      list: () => [],
+      keys: () => ({ keys: [], total: 0 }),
+    };
     const outcome = await executeBatch('c', [{ op: 'delete', key: 'old', scope: 'global' }], reader);
     expect(outcome.results).toEqual([{ op: 'delete', deleted: false }]);
     expect(outcome.writes).toEqual([{ scope: 'global', scopeKey: '', key: 'old', entry: null }]);
@@ -236,15 +274,23 @@ describe('executeBatch', () => {
     const reader: BatchReader = {
       read: (_s, _k, key) => stored.find((e) => e.key === key) ?? null,
       list: (_s, _k, query) => stored.filter((e) => query.afterKey === null || e.key > query.afterKey).slice(0, query.limit),
-      keys: (_s, _k, query) => pageOfNames(stored.map((e) => e.key), query),
+      keys: (_s, _k, query) =>
+        pageOfNames(
+          stored.map((e) => e.key),
+          query,
+        ),
     };
-    const outcome = await executeBatch('c', [
-      { op: 'delete', key: 'a', scope: 'global' },
-      { op: 'delete', key: 'b', scope: 'global' },
-      { op: 'set', key: 'bb', value: 'bb', scope: 'global' },
-      { op: 'list', scope: 'global', limit: 2 },
-      { op: 'keys', scope: 'global', limit: 2 },
-    ], reader);
+    const outcome = await executeBatch(
+      'c',
+      [
+        { op: 'delete', key: 'a', scope: 'global' },
+        { op: 'delete', key: 'b', scope: 'global' },
+        { op: 'set', key: 'bb', value: 'bb', scope: 'global' },
+        { op: 'list', scope: 'global', limit: 2 },
+        { op: 'keys', scope: 'global', limit: 2 },
+      ],
+      reader,
+    );
     expect(outcome.results[3]).toMatchObject({ op: 'list', nextCursor: 'c' });
     const list = outcome.results[3];
     expect(list?.op === 'list' ? list.entries.map((e) => e.key) : null).toEqual(['bb', 'c']);
@@ -261,11 +307,15 @@ describe('executeBatch', () => {
   });
 
   it('throws the first failure with its opIndex and nothing else', async () => {
-    const failure = executeBatch('c', [
-      { op: 'set', key: 'a', value: 1, scope: 'global' },
-      { op: 'append', key: 'a', value: 1, scope: 'global' },
-      { op: 'get', key: 'bad key', scope: 'global' },
-    ], emptyReader);
+    const failure = executeBatch(
+      'c',
+      [
+        { op: 'set', key: 'a', value: 1, scope: 'global' },
+        { op: 'append', key: 'a', value: 1, scope: 'global' },
+        { op: 'get', key: 'bad key', scope: 'global' },
+      ],
+      emptyReader,
+    );
     await expect(failure).rejects.toMatchObject({ name: 'KvError', code: 'type_mismatch', opIndex: 1 });
   });
 });

@@ -101,7 +101,9 @@ export interface BatchReader {
   keys(scope: Scope, scopeKey: string, query: KeyQuery): Promise<KeyPage> | KeyPage;
 }
 
-export interface RowPresence { expiresAt: string | null }
+export interface RowPresence {
+  expiresAt: string | null;
+}
 
 export interface BatchWrite {
   scope: Scope;
@@ -153,7 +155,10 @@ export function resolveScopeKey(ref: ScopeRef): string {
     throw new KvError('invalid_scope', `Scope '${ref.scope}' needs a scopeKey (${what})`);
   }
   if (hasLoneSurrogate(scopeKey)) {
-    throw new KvError('invalid_scope', `The scopeKey of scope '${ref.scope}' has a lone UTF-16 surrogate (half of a character); send whole characters`);
+    throw new KvError(
+      'invalid_scope',
+      `The scopeKey of scope '${ref.scope}' has a lone UTF-16 surrogate (half of a character); send whole characters`,
+    );
   }
   return scopeKey;
 }
@@ -166,7 +171,9 @@ export function jsonByteLength(value: JsonValue): number {
 /** Why a value nests too deeply to store (naming the limit), or null when it does not. */
 export function nestingProblem(value: unknown, key: string): string | null {
   const at = findTooDeep(value);
-  return at === null ? null : `Value for key ${describeKey(key)} nests arrays and objects more than ${JSON_MAX_DEPTH} levels deep (at ${at}); the limit is ${JSON_MAX_DEPTH} levels`;
+  return at === null
+    ? null
+    : `Value for key ${describeKey(key)} nests arrays and objects more than ${JSON_MAX_DEPTH} levels deep (at ${at}); the limit is ${JSON_MAX_DEPTH} levels`;
 }
 
 /**
@@ -187,7 +194,10 @@ export function assertStorableValue(value: unknown, key: string): asserts value 
   if (problem) throw new KvError('invalid_value', `Value for key ${describeKey(key)} is not JSON: ${problem}`);
   const bytes = jsonByteLength(value as JsonValue);
   if (bytes > VALUE_MAX_BYTES) {
-    throw new KvError('too_large', `Value for key ${describeKey(key)} is ${bytes} bytes as JSON; the limit is ${VALUE_MAX_BYTES} bytes (1 MiB)`);
+    throw new KvError(
+      'too_large',
+      `Value for key ${describeKey(key)} is ${bytes} bytes as JSON; the limit is ${VALUE_MAX_BYTES} bytes (1 MiB)`,
+    );
   }
 }
 
@@ -254,7 +264,10 @@ export function validateOp(op: KvOp, index?: number): string {
   try {
     if (typeof op !== 'object' || op === null) throw new KvError('invalid_request', `ops[${index ?? 0}] is not an object`);
     if (!(OP_NAMES as readonly string[]).includes(op.op)) {
-      throw new KvError('invalid_request', `Op '${String((op as { op?: unknown }).op)}' is unknown: expected get, set, delete, list, keys, append or increment`);
+      throw new KvError(
+        'invalid_request',
+        `Op '${String((op as { op?: unknown }).op)}' is unknown: expected get, set, delete, list, keys, append or increment`,
+      );
     }
     const scopeKey = resolveScopeKey(op);
     if (op.op !== 'list' && op.op !== 'keys') assertValidKey(op.key);
@@ -268,8 +281,11 @@ export function validateOp(op: KvOp, index?: number): string {
       if (op.mode !== undefined && !(SAVE_MODES as readonly string[]).includes(op.mode)) {
         throw new KvError('invalid_request', `Unknown save mode '${String(op.mode)}': expected upsert, create or update`);
       }
-      if (op.ttlSeconds !== undefined && op.ttlSeconds !== null
-        && (typeof op.ttlSeconds !== 'number' || !Number.isFinite(op.ttlSeconds) || op.ttlSeconds <= 0)) {
+      if (
+        op.ttlSeconds !== undefined &&
+        op.ttlSeconds !== null &&
+        (typeof op.ttlSeconds !== 'number' || !Number.isFinite(op.ttlSeconds) || op.ttlSeconds <= 0)
+      ) {
         throw new KvError('invalid_value', `ttlSeconds must be a positive number of seconds, got ${String(op.ttlSeconds)}`);
       }
       if (typeof op.ttlSeconds === 'number' && op.ttlSeconds > TTL_MAX_SECONDS) {
@@ -277,7 +293,10 @@ export function validateOp(op: KvOp, index?: number): string {
       }
     }
     if (op.op === 'increment' && op.by !== undefined && (typeof op.by !== 'number' || !Number.isFinite(op.by))) {
-      throw new KvError('invalid_value', `Increment 'by' must be a finite number, got ${typeof op.by === 'number' ? String(op.by) : JSON.stringify(op.by)}`);
+      throw new KvError(
+        'invalid_value',
+        `Increment 'by' must be a finite number, got ${typeof op.by === 'number' ? String(op.by) : JSON.stringify(op.by)}`,
+      );
     }
     if (op.op === 'keys' && op.contains !== undefined && typeof op.contains !== 'string') {
       throw new KvError('invalid_request', 'contains must be a string');
@@ -288,7 +307,8 @@ export function validateOp(op: KvOp, index?: number): string {
       if (!Number.isInteger(limit) || limit < 1 || limit > LIST_MAX_LIMIT) {
         throw new KvError('invalid_request', `limit must be a whole number from 1 to ${LIST_MAX_LIMIT}, got ${String(limit)}`);
       }
-      if (op.cursor !== undefined && op.cursor !== null && typeof op.cursor !== 'string') throw new KvError('invalid_request', 'cursor must be a string');
+      if (op.cursor !== undefined && op.cursor !== null && typeof op.cursor !== 'string')
+        throw new KvError('invalid_request', 'cursor must be a string');
     }
     return scopeKey;
   } catch (error) {
@@ -316,7 +336,9 @@ interface BatchContext {
   nextEntry(previous: Entry | null, scope: Scope, key: string, value: JsonValue, expiresAt: string | null, valueType: ValueType): Entry;
 }
 
-type OpHandlers = { [Name in KvOp['op']]: (op: Extract<KvOp, { op: Name }>, batch: BatchContext) => Promise<ResultOf<Extract<KvOp, { op: Name }>>> };
+type OpHandlers = {
+  [Name in KvOp['op']]: (op: Extract<KvOp, { op: Name }>, batch: BatchContext) => Promise<ResultOf<Extract<KvOp, { op: Name }>>>;
+};
 
 /** One handler per op: its semantics, after `validateOp` has checked its shape. */
 const OP_HANDLERS: OpHandlers = {
@@ -334,7 +356,10 @@ const OP_HANDLERS: OpHandlers = {
       throw new KvError('already_exists', `Key ${describeKey(op.key)} already exists in ${describeScope(scope, scopeKey)}`);
     }
     if (mode === 'update' && !existing) {
-      throw new KvError('not_found', `Key ${describeKey(op.key)} not found in ${describeScope(scope, scopeKey)}; mode "update" only changes existing keys`);
+      throw new KvError(
+        'not_found',
+        `Key ${describeKey(op.key)} not found in ${describeScope(scope, scopeKey)}; mode "update" only changes existing keys`,
+      );
     }
     const entry = batch.nextEntry(existing, scope, op.key, op.value, expiresAt, valueTypeOf(op.value));
     batch.stage(scope, scopeKey, op.key, entry);
@@ -361,7 +386,10 @@ const OP_HANDLERS: OpHandlers = {
     } else if (Array.isArray(existing.value)) {
       value = [...existing.value, op.value];
     } else {
-      throw new KvError('type_mismatch', `Cannot append to key ${describeKey(op.key)}: it holds ${typeName(existing.value)}; append works on text and arrays`);
+      throw new KvError(
+        'type_mismatch',
+        `Cannot append to key ${describeKey(op.key)}: it holds ${typeName(existing.value)}; append works on text and arrays`,
+      );
     }
     assertStorableValue(value, op.key);
     const entry = batch.nextEntry(existing, op.scope, op.key, value, existing?.expiresAt ?? null, valueTypeOf(value));
@@ -378,12 +406,18 @@ const OP_HANDLERS: OpHandlers = {
       const numeric = typeof stored === 'number' ? stored : typeof stored === 'string' ? parseDecimal(stored) : null;
       if (numeric !== null) current = numeric;
       else {
-        throw new KvError('type_mismatch', `Cannot increment key ${describeKey(op.key)}: it holds ${typeof stored === 'string' ? `the text ${JSON.stringify(stored.slice(0, 40))}` : typeName(stored)}, not a number`);
+        throw new KvError(
+          'type_mismatch',
+          `Cannot increment key ${describeKey(op.key)}: it holds ${typeof stored === 'string' ? `the text ${JSON.stringify(stored.slice(0, 40))}` : typeName(stored)}, not a number`,
+        );
       }
     }
     const sum = current + by;
     if (!Number.isFinite(sum)) {
-      throw new KvError('invalid_value', `Incrementing key ${describeKey(op.key)} (${current}) by ${by} gives ${sum}, which JSON cannot hold`);
+      throw new KvError(
+        'invalid_value',
+        `Incrementing key ${describeKey(op.key)} (${current}) by ${by} gives ${sum}, which JSON cannot hold`,
+      );
     }
     const entry = batch.nextEntry(existing, op.scope, op.key, sum, existing?.expiresAt ?? null, 'json');
     batch.stage(op.scope, batch.scopeKey, op.key, entry);
@@ -462,7 +496,15 @@ export async function executeBatch(
           const listed = await reader.list(scope, rowScopeKey, query);
           return Array.isArray(listed) ? { entries: listed, damagedKeys: [] } : listed;
         },
-        keyNames: (keysOp) => keyNamesOf(keysOp, keysOp.scope, scopeKey, reader, [...staged.values()].filter((w) => w.scope === keysOp.scope && w.scopeKey === scopeKey), now),
+        keyNames: (keysOp) =>
+          keyNamesOf(
+            keysOp,
+            keysOp.scope,
+            scopeKey,
+            reader,
+            [...staged.values()].filter((w) => w.scope === keysOp.scope && w.scopeKey === scopeKey),
+            now,
+          ),
         stagedIn: (scope, rowScopeKey) => [...staged.values()].filter((w) => w.scope === scope && w.scopeKey === rowScopeKey),
         stage: (scope, rowScopeKey, key, entry) => {
           staged.set(rowKey(scope, rowScopeKey, key), { scope, scopeKey: rowScopeKey, key, entry });
@@ -499,14 +541,25 @@ export async function executeBatch(
  * total corrected by every staged write that changed whether a matching key is live.
  */
 async function keyNamesOf(
-  op: Extract<KvOp, { op: 'keys' }>, scope: Scope, scopeKey: string, reader: BatchReader, stagedHere: BatchWrite[], now: Date,
+  op: Extract<KvOp, { op: 'keys' }>,
+  scope: Scope,
+  scopeKey: string,
+  reader: BatchReader,
+  stagedHere: BatchWrite[],
+  now: Date,
 ): Promise<KeysResult> {
   const prefix = op.prefix ?? '';
   const contains = (op.contains ?? '').toLowerCase();
   const limit = op.limit ?? LIST_DEFAULT_LIMIT;
   const cursor = op.cursor ?? null;
   const nowIso = now.toISOString();
-  const base = await reader.keys(scope, scopeKey, { prefix, contains, afterKey: cursor, limit: limit + 1 + stagedHere.length, now: nowIso });
+  const base = await reader.keys(scope, scopeKey, {
+    prefix,
+    contains,
+    afterKey: cursor,
+    limit: limit + 1 + stagedHere.length,
+    now: nowIso,
+  });
   const names = new Set(base.keys);
   let total = base.total;
   for (const write of stagedHere) {

@@ -58,9 +58,19 @@ export type KvOp =
 
 export type KvOpName = KvOp['op'];
 
-export interface GetResult { op: 'get'; entry: Entry | null }
-export interface SetResult { op: 'set'; entry: Entry; created: boolean }
-export interface DeleteResult { op: 'delete'; deleted: boolean }
+export interface GetResult {
+  op: 'get';
+  entry: Entry | null;
+}
+export interface SetResult {
+  op: 'set';
+  entry: Entry;
+  created: boolean;
+}
+export interface DeleteResult {
+  op: 'delete';
+  deleted: boolean;
+}
 export interface ListResult {
   op: 'list';
   entries: Entry[];
@@ -70,9 +80,20 @@ export interface ListResult {
   /** Their keys, so they can be deleted (a delete needs no decryption). Absent when none. */
   damagedKeys?: string[];
 }
-export interface KeysResult { op: 'keys'; keys: string[]; total: number; nextCursor: string | null }
-export interface AppendResult { op: 'append'; entry: Entry }
-export interface IncrementResult { op: 'increment'; entry: Entry }
+export interface KeysResult {
+  op: 'keys';
+  keys: string[];
+  total: number;
+  nextCursor: string | null;
+}
+export interface AppendResult {
+  op: 'append';
+  entry: Entry;
+}
+export interface IncrementResult {
+  op: 'increment';
+  entry: Entry;
+}
 
 export type KvOpResult = GetResult | SetResult | DeleteResult | ListResult | KeysResult | AppendResult | IncrementResult;
 

@@ -17,12 +17,17 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 function runTemplate(name: string): Promise<{ status: number | null; record: RunRecord }> {
   return new Promise((done, failed) => {
     const child = spawn(process.execPath, [KVB, 'run', `templates/${name}.json`, '--data', dataDir, '--json'], {
-      cwd: REPO_ROOT, env: { ...process.env, KVB_MASTER_KEY: '' },
+      cwd: REPO_ROOT,
+      env: { ...process.env, KVB_MASTER_KEY: '' },
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     child.on('error', failed);
     child.on('close', (status) => {
       try {
@@ -51,8 +56,16 @@ function kvStep(record: RunRecord, action: string): StepRecord {
 
 describe('templates run twice through kvb on one data directory', () => {
   it('covers every template file', () => {
-    const files = readdirSync(resolve(REPO_ROOT, 'templates')).filter((file) => file.endsWith('.json')).sort();
-    expect(files).toEqual(['app-config.json', 'cache-result.json', 'idempotency-token.json', 'last-run-timestamp.json', 'running-counter.json']);
+    const files = readdirSync(resolve(REPO_ROOT, 'templates'))
+      .filter((file) => file.endsWith('.json'))
+      .sort();
+    expect(files).toEqual([
+      'app-config.json',
+      'cache-result.json',
+      'idempotency-token.json',
+      'last-run-timestamp.json',
+      'running-counter.json',
+    ]);
   });
 
   it.concurrent('cache-result: the first run misses and computes, the second is served from the cache', async () => {

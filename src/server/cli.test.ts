@@ -26,14 +26,23 @@ function usageError(argv: string[]): string {
 describe('parseArgs', () => {
   it('reads kvb run with its defaults', () => {
     expect(parsed(['run', 'bp.json'])).toEqual({
-      command: 'run', file: 'bp.json', input: null, json: false, dataDir: './data', server: null, companyId: 'default',
+      command: 'run',
+      file: 'bp.json',
+      input: null,
+      json: false,
+      dataDir: './data',
+      server: null,
+      companyId: 'default',
     });
   });
 
   it('reads --input as inline JSON or as @file, and --flag=value', () => {
     expect(parsed(['run', 'bp.json', '--input', '{"a":1}'])).toMatchObject({ input: { kind: 'inline', text: '{"a":1}' } });
     expect(parsed(['run', '--input=@in.json', 'bp.json', '--json', '--data', '/tmp/d'])).toMatchObject({
-      input: { kind: 'file', path: 'in.json' }, json: true, dataDir: '/tmp/d', file: 'bp.json',
+      input: { kind: 'file', path: 'in.json' },
+      json: true,
+      dataDir: '/tmp/d',
+      file: 'bp.json',
     });
   });
 
@@ -50,11 +59,44 @@ describe('parseArgs', () => {
   });
 
   it('reads kv actions with scope, type, ttl and mode', () => {
-    expect(parsed(['kv', 'set', 'cfg', '{"a":1}', '--type', 'json', '--ttl', '30', '--scope', 'flow', '--scope-key', 'bp-1', '--mode', 'create'])).toEqual({
-      command: 'kv', action: 'set', key: 'cfg', value: '{"a":1}', valueType: 'json', ttlSeconds: 30, mode: 'create',
-      scope: 'flow', scopeKey: 'bp-1', json: false, dataDir: './data', server: null, companyId: 'default',
+    expect(
+      parsed([
+        'kv',
+        'set',
+        'cfg',
+        '{"a":1}',
+        '--type',
+        'json',
+        '--ttl',
+        '30',
+        '--scope',
+        'flow',
+        '--scope-key',
+        'bp-1',
+        '--mode',
+        'create',
+      ]),
+    ).toEqual({
+      command: 'kv',
+      action: 'set',
+      key: 'cfg',
+      value: '{"a":1}',
+      valueType: 'json',
+      ttlSeconds: 30,
+      mode: 'create',
+      scope: 'flow',
+      scopeKey: 'bp-1',
+      json: false,
+      dataDir: './data',
+      server: null,
+      companyId: 'default',
     });
-    expect(parsed(['kv', 'list', '--prefix', 'user_', '--limit', '5'])).toMatchObject({ action: 'list', prefix: 'user_', limit: 5, scope: 'global' });
+    expect(parsed(['kv', 'list', '--prefix', 'user_', '--limit', '5'])).toMatchObject({
+      action: 'list',
+      prefix: 'user_',
+      limit: 5,
+      scope: 'global',
+    });
     expect(parsed(['kv', 'set', 'n', '-5'])).toMatchObject({ value: '-5' });
     expect(parsed(['kv', 'set', 'n', '--', '--literal'])).toMatchObject({ value: '--literal' });
   });
@@ -87,12 +129,38 @@ describe('parseArgs', () => {
 describe('formatRunSummary', () => {
   it('shows the status, each step with outcome and duration, the outputs and the error', () => {
     const record: RunRecord = {
-      runId: 'r1', blueprintId: 'demo', status: 'failed', startedAt: '2030-01-01T00:00:00.000Z', finishedAt: '2030-01-01T00:00:00.012Z',
-      input: {}, state: {}, outputs: [{ n: 1 }],
+      runId: 'r1',
+      blueprintId: 'demo',
+      status: 'failed',
+      startedAt: '2030-01-01T00:00:00.000Z',
+      finishedAt: '2030-01-01T00:00:00.012Z',
+      input: {},
+      state: {},
+      outputs: [{ n: 1 }],
       steps: [
-        { nodeId: 'start', type: 'start', outcome: 'success', startedAt: '2030-01-01T00:00:00.000Z', durationMs: 0.25, result: {}, error: null, reads: [], writes: [] },
-        { nodeId: 'get', type: 'kv', action: 'get', outcome: 'error', startedAt: '2030-01-01T00:00:00.001Z', durationMs: 11.4, result: null,
-          error: { code: 'not_found', message: "Key 'x' not found", nodeId: 'get' }, reads: ['flow:x'], writes: [] },
+        {
+          nodeId: 'start',
+          type: 'start',
+          outcome: 'success',
+          startedAt: '2030-01-01T00:00:00.000Z',
+          durationMs: 0.25,
+          result: {},
+          error: null,
+          reads: [],
+          writes: [],
+        },
+        {
+          nodeId: 'get',
+          type: 'kv',
+          action: 'get',
+          outcome: 'error',
+          startedAt: '2030-01-01T00:00:00.001Z',
+          durationMs: 11.4,
+          result: null,
+          error: { code: 'not_found', message: "Key 'x' not found", nodeId: 'get' },
+          reads: ['flow:x'],
+          writes: [],
+        },
       ],
       error: { code: 'not_found', message: "Key 'x' not found", nodeId: 'get' },
     };
@@ -108,10 +176,16 @@ describe('formatRunSummary', () => {
 // The real command, as a user runs it.
 
 let workDir: string;
-beforeEach(() => { workDir = mkdtempSync(join(tmpdir(), 'kvb-cli-')); });
+beforeEach(() => {
+  workDir = mkdtempSync(join(tmpdir(), 'kvb-cli-'));
+});
 afterEach(() => rmSync(workDir, { recursive: true, force: true }));
 
-interface Outcome { status: number | null; stdout: string; stderr: string }
+interface Outcome {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 function kvb(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Outcome {
   const result = spawnSync(process.execPath, [KVB, ...args], {
@@ -131,11 +205,18 @@ function writeJson(name: string, value: unknown): string {
 }
 
 const node = (id: string, type: string, x: number, data: Record<string, unknown>) => ({ id, type, position: { x, y: 0 }, data });
-const edge = (source: string, target: string, sourceHandle = 'success') => ({ id: `${source}-${sourceHandle}-${target}`, source, sourceHandle, target });
+const edge = (source: string, target: string, sourceHandle = 'success') => ({
+  id: `${source}-${sourceHandle}-${target}`,
+  source,
+  sourceHandle,
+  target,
+});
 
 /** Greets the input's name and remembers it under `last_name`. */
 const greeter = {
-  format: 'kv-blueprint/1', id: 'greeter', name: 'Greeter',
+  format: 'kv-blueprint/1',
+  id: 'greeter',
+  name: 'Greeter',
   nodes: [
     node('start', 'start', 0, { sampleInput: { name: 'sample' } }),
     node('remember', 'kv', 200, { action: 'save', key: 'last_name', valueType: 'text', value: '@{input.name}', scope: 'flow' }),
@@ -146,7 +227,9 @@ const greeter = {
 
 /** Reads a key that was never written, with no error edge: the run fails. */
 const failing = {
-  format: 'kv-blueprint/1', id: 'failing', name: 'Failing',
+  format: 'kv-blueprint/1',
+  id: 'failing',
+  name: 'Failing',
   nodes: [node('start', 'start', 0, {}), node('read', 'kv', 200, { action: 'get', key: 'never_written', scope: 'flow' })],
   edges: [edge('start', 'read')],
 };
@@ -158,9 +241,30 @@ describe('kvb run', () => {
     expect(stderr).toBe('');
     expect(status).toBe(0);
     const record = JSON.parse(stdout) as RunRecord;
-    expect(Object.keys(record).sort()).toEqual(['blueprintId', 'error', 'finishedAt', 'input', 'outputs', 'runId', 'startedAt', 'state', 'status', 'steps']);
-    expect(record).toMatchObject({ blueprintId: 'greeter', status: 'succeeded', input: { name: 'Ada' }, outputs: ['Hello, Ada!'], error: null });
-    expect(record.steps.map((step) => [step.nodeId, step.outcome])).toEqual([['start', 'success'], ['remember', 'success'], ['greet', 'success']]);
+    expect(Object.keys(record).sort()).toEqual([
+      'blueprintId',
+      'error',
+      'finishedAt',
+      'input',
+      'outputs',
+      'runId',
+      'startedAt',
+      'state',
+      'status',
+      'steps',
+    ]);
+    expect(record).toMatchObject({
+      blueprintId: 'greeter',
+      status: 'succeeded',
+      input: { name: 'Ada' },
+      outputs: ['Hello, Ada!'],
+      error: null,
+    });
+    expect(record.steps.map((step) => [step.nodeId, step.outcome])).toEqual([
+      ['start', 'success'],
+      ['remember', 'success'],
+      ['greet', 'success'],
+    ]);
     expect(record.steps[1]).toMatchObject({ type: 'kv', action: 'save', writes: ['flow:last_name'] });
     expect(typeof record.steps[1]!.durationMs).toBe('number');
   });
@@ -169,7 +273,9 @@ describe('kvb run', () => {
     const file = writeJson('greeter.json', greeter);
     expect(JSON.parse(kvb(['run', file, '--data', 'store', '--json']).stdout)).toMatchObject({ outputs: ['Hello, sample!'] });
     writeJson('input.json', { name: 'from a file' });
-    expect(JSON.parse(kvb(['run', file, '--data', 'store', '--json', '--input', '@input.json']).stdout)).toMatchObject({ outputs: ['Hello, from a file!'] });
+    expect(JSON.parse(kvb(['run', file, '--data', 'store', '--json', '--input', '@input.json']).stdout)).toMatchObject({
+      outputs: ['Hello, from a file!'],
+    });
   });
 
   it('exits 1 for a failed run and prints a readable summary with the error', () => {
@@ -182,7 +288,11 @@ describe('kvb run', () => {
   });
 
   it('exits 2 for an invalid document, listing every problem on stderr, path first', () => {
-    const broken = { ...greeter, nodes: [...greeter.nodes, node('start', 'kv', 0, { action: 'fetch' })], edges: [edge('start', 'nowhere')] };
+    const broken = {
+      ...greeter,
+      nodes: [...greeter.nodes, node('start', 'kv', 0, { action: 'fetch' })],
+      edges: [edge('start', 'nowhere')],
+    };
     const file = writeJson('broken.json', broken);
     const { status, stdout, stderr } = kvb(['run', file, '--data', 'store']);
     expect(status).toBe(2);
@@ -243,7 +353,12 @@ describe('kvb run', () => {
 
   it('exits 2 with one line and no stack trace for usage mistakes', () => {
     const file = writeJson('greeter.json', greeter);
-    for (const args of [['run', file, '--colour'], ['run', 'missing.json'], ['run', file, '--input', '{not json'], ['run', file, '--input', '@absent.json']]) {
+    for (const args of [
+      ['run', file, '--colour'],
+      ['run', 'missing.json'],
+      ['run', file, '--input', '{not json'],
+      ['run', file, '--input', '@absent.json'],
+    ]) {
       const { status, stderr } = kvb(args);
       expect(status, args.join(' ')).toBe(2);
       expect(stderr).toMatch(/^kvb: /);
@@ -277,18 +392,30 @@ describe('kvb kv', () => {
 
   it('sets, gets, lists and deletes keys for scripts', () => {
     const data = ['--data', 'store'];
-    expect(kvb(['kv', 'set', 'greeting', 'hello world', ...data])).toMatchObject({ status: 0, stdout: "Created 'greeting' in global scope (version 1)\n" });
+    expect(kvb(['kv', 'set', 'greeting', 'hello world', ...data])).toMatchObject({
+      status: 0,
+      stdout: "Created 'greeting' in global scope (version 1)\n",
+    });
     expect(kvb(['kv', 'set', 'config', '{"retries":3,"tags":["a"]}', '--type', 'json', ...data]).status).toBe(0);
     expect(kvb(['kv', 'set', 'piped', '-', ...data], { input: 'from stdin\n' }).status).toBe(0);
 
     expect(kvb(['kv', 'get', 'greeting', ...data])).toMatchObject({ status: 0, stdout: 'hello world\n' });
     expect(JSON.parse(kvb(['kv', 'get', 'config', ...data]).stdout)).toEqual({ retries: 3, tags: ['a'] });
     expect(kvb(['kv', 'get', 'piped', ...data]).stdout).toBe('from stdin\n');
-    expect(JSON.parse(kvb(['kv', 'get', 'config', '--json', ...data]).stdout)).toMatchObject({ key: 'config', valueType: 'json', version: 1, scope: 'global' });
+    expect(JSON.parse(kvb(['kv', 'get', 'config', '--json', ...data]).stdout)).toMatchObject({
+      key: 'config',
+      valueType: 'json',
+      version: 1,
+      scope: 'global',
+    });
 
     expect(kvb(['kv', 'list', ...data]).stdout).toBe('config\ngreeting\npiped\n');
     expect(kvb(['kv', 'list', '--prefix', 'g', ...data]).stdout).toBe('greeting\n');
-    expect((JSON.parse(kvb(['kv', 'list', '--json', ...data]).stdout) as { key: string }[]).map((e) => e.key)).toEqual(['config', 'greeting', 'piped']);
+    expect((JSON.parse(kvb(['kv', 'list', '--json', ...data]).stdout) as { key: string }[]).map((e) => e.key)).toEqual([
+      'config',
+      'greeting',
+      'piped',
+    ]);
 
     expect(kvb(['kv', 'delete', 'greeting', ...data])).toMatchObject({ status: 0, stdout: "Deleted 'greeting' from global scope\n" });
     const missing = kvb(['kv', 'get', 'greeting', ...data]);
@@ -319,7 +446,8 @@ describe('kvb kv', () => {
 describe('kvb serve', () => {
   it('prints its URL, serves the store to --server commands, and stops on SIGTERM with exit 0', async () => {
     const child = spawn(process.execPath, [KVB, 'serve', '--port', '0', '--data', join(workDir, 'store')], {
-      cwd: workDir, env: { ...process.env, KVB_MASTER_KEY: '', KVB_TOKENS: '' },
+      cwd: workDir,
+      env: { ...process.env, KVB_MASTER_KEY: '', KVB_TOKENS: '' },
     });
     try {
       const url = await new Promise<string>((found, failed) => {
@@ -335,8 +463,14 @@ describe('kvb serve', () => {
 
       // The same commands work against the server's store.
       const file = writeJson('greeter.json', greeter);
-      expect(JSON.parse(kvb(['run', file, '--server', url, '--input', '{"name":"Remote"}', '--json']).stdout)).toMatchObject({ status: 'succeeded', outputs: ['Hello, Remote!'] });
-      expect(kvb(['kv', 'get', 'last_name', '--scope', 'flow', '--scope-key', 'greeter', '--server', url])).toMatchObject({ status: 0, stdout: 'Remote\n' });
+      expect(JSON.parse(kvb(['run', file, '--server', url, '--input', '{"name":"Remote"}', '--json']).stdout)).toMatchObject({
+        status: 'succeeded',
+        outputs: ['Hello, Remote!'],
+      });
+      expect(kvb(['kv', 'get', 'last_name', '--scope', 'flow', '--scope-key', 'greeter', '--server', url])).toMatchObject({
+        status: 0,
+        stdout: 'Remote\n',
+      });
       expect(kvb(['kv', 'get', 'absent', '--server', url]).status).toBe(1);
       const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
       child.kill('SIGTERM');

@@ -11,7 +11,18 @@ import { describeJsonProblem, parseJson as parseJsonText } from '../kv/json';
 import { DEFAULT_COMPANY_ID } from '../engine/kv-access';
 import type { RunRecord } from '../engine/types';
 import { KvError, exitCodeOf, isKvError } from '../kv/errors';
-import { SAVE_MODES, SCOPES, VALUE_TYPES, type Entry, type JsonValue, type KeyValueStore, type KvOp, type SaveMode, type Scope, type ValueType } from '../kv/types';
+import {
+  SAVE_MODES,
+  SCOPES,
+  VALUE_TYPES,
+  type Entry,
+  type JsonValue,
+  type KeyValueStore,
+  type KvOp,
+  type SaveMode,
+  type Scope,
+  type ValueType,
+} from '../kv/types';
 import { projectRoot } from './repo-root';
 import { DataDirectoryError } from './storage/types';
 
@@ -41,7 +52,15 @@ export type CliCommand =
   | ({ command: 'run'; file: string; input: InputSource | null; json: boolean } & StoreTarget)
   | ({ command: 'kv'; action: 'list'; prefix: string; limit: number | null } & KvTarget)
   | ({ command: 'kv'; action: 'get'; key: string } & KvTarget)
-  | ({ command: 'kv'; action: 'set'; key: string; value: string; valueType: ValueType; ttlSeconds: number | null; mode: SaveMode } & KvTarget)
+  | ({
+      command: 'kv';
+      action: 'set';
+      key: string;
+      value: string;
+      valueType: ValueType;
+      ttlSeconds: number | null;
+      mode: SaveMode;
+    } & KvTarget)
   | ({ command: 'kv'; action: 'delete'; key: string } & KvTarget)
   | { command: 'serve'; host: string; port: number; dataDir: string };
 
@@ -56,7 +75,19 @@ const KV_ACTIONS = ['list', 'get', 'set', 'delete'] as const;
 /** Flags each command accepts: `true` when the flag takes a value. */
 const FLAGS = {
   run: { input: true, data: true, server: true, company: true, json: false },
-  kv: { scope: true, 'scope-key': true, company: true, data: true, server: true, json: false, type: true, ttl: true, mode: true, prefix: true, limit: true },
+  kv: {
+    scope: true,
+    'scope-key': true,
+    company: true,
+    data: true,
+    server: true,
+    json: false,
+    type: true,
+    ttl: true,
+    mode: true,
+    prefix: true,
+    limit: true,
+  },
   serve: { host: true, port: true, data: true },
 } as const satisfies Record<Exclude<Topic, 'kvb'>, Record<string, boolean>>;
 
@@ -120,7 +151,8 @@ function text(flags: Map<string, string | true>, name: string): string | undefin
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}; got '${value}'`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}; got '${value}'`);
   return value as T;
 }
 
@@ -164,9 +196,12 @@ function parseRun(args: readonly string[]): CliCommand {
   return {
     command: 'run',
     file: positionals[0]!,
-    input: inputFlag === undefined ? null
-      : inputFlag.startsWith('@') ? { kind: 'file', path: nonEmpty('input', inputFlag.slice(1), '') }
-      : { kind: 'inline', text: inputFlag },
+    input:
+      inputFlag === undefined
+        ? null
+        : inputFlag.startsWith('@')
+          ? { kind: 'file', path: nonEmpty('input', inputFlag.slice(1), '') }
+          : { kind: 'inline', text: inputFlag },
     json: flags.has('json'),
     dataDir: nonEmpty('data', text(flags, 'data'), DEFAULT_DATA_DIR),
     server: serverUrl(text(flags, 'server')),
@@ -181,12 +216,14 @@ function parseKv(args: readonly string[]): CliCommand {
     throw new UsageError('Missing the action: kvb kv list|get|set|delete');
   }
   const [action, ...rest] = positionals as [string, ...string[]];
-  if (!(KV_ACTIONS as readonly string[]).includes(action)) throw new UsageError(`Unknown kv action '${action}': expected list, get, set or delete`);
+  if (!(KV_ACTIONS as readonly string[]).includes(action))
+    throw new UsageError(`Unknown kv action '${action}': expected list, get, set or delete`);
   const kvAction = action as (typeof KV_ACTIONS)[number];
   for (const [otherAction, only] of Object.entries(KV_ACTION_FLAGS)) {
     if (otherAction === kvAction) continue;
     for (const flag of only) {
-      if (flags.has(flag) && !KV_ACTION_FLAGS[kvAction].includes(flag)) throw new UsageError(`--${flag} does not apply to 'kvb kv ${kvAction}'`);
+      if (flags.has(flag) && !KV_ACTION_FLAGS[kvAction].includes(flag))
+        throw new UsageError(`--${flag} does not apply to 'kvb kv ${kvAction}'`);
     }
   }
   const scope = oneOf('scope', text(flags, 'scope'), SCOPES, 'global');
@@ -206,13 +243,23 @@ function parseKv(args: readonly string[]): CliCommand {
   switch (kvAction) {
     case 'list':
       expectPositionals(rest, [], 'kvb kv list [--prefix <p>] [--limit <n>]');
-      return { command: 'kv', action: 'list', prefix: text(flags, 'prefix') ?? '', limit: positiveNumber('limit', text(flags, 'limit'), true), ...target };
+      return {
+        command: 'kv',
+        action: 'list',
+        prefix: text(flags, 'prefix') ?? '',
+        limit: positiveNumber('limit', text(flags, 'limit'), true),
+        ...target,
+      };
     case 'get':
     case 'delete':
       expectPositionals(rest, ['the key'], `kvb kv ${kvAction} <key>`);
       return { command: 'kv', action: kvAction, key: rest[0]!, ...target };
     case 'set':
-      expectPositionals(rest, ['the key', 'the value'], 'kvb kv set <key> <value|-> [--type text|json] [--ttl <seconds>] [--mode upsert|create|update]');
+      expectPositionals(
+        rest,
+        ['the key', 'the value'],
+        'kvb kv set <key> <value|-> [--type text|json] [--ttl <seconds>] [--mode upsert|create|update]',
+      );
       return {
         command: 'kv',
         action: 'set',
@@ -235,7 +282,12 @@ function parseServe(args: readonly string[]): CliCommand {
   if (!/^\d+$/.test(portText ?? '0') || !Number.isInteger(port) || port < 0 || port > 65535) {
     throw new UsageError(`--port must be a whole number from 0 to 65535; got '${portText}'`);
   }
-  return { command: 'serve', host: nonEmpty('host', text(flags, 'host'), DEFAULT_HOST), port, dataDir: nonEmpty('data', text(flags, 'data'), DEFAULT_DATA_DIR) };
+  return {
+    command: 'serve',
+    host: nonEmpty('host', text(flags, 'host'), DEFAULT_HOST),
+    port,
+    dataDir: nonEmpty('data', text(flags, 'data'), DEFAULT_DATA_DIR),
+  };
 }
 
 /** Parses `kvb`'s arguments (without `node` and the script path). Pure: reads no file. */
@@ -244,13 +296,20 @@ export function parseArgs(argv: readonly string[]): ParseResult {
   const topic: Topic = name === 'run' || name === 'kv' || name === 'serve' ? name : 'kvb';
   try {
     switch (name) {
-      case undefined: case 'help': case '--help': case '-h':
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
         return { ok: true, command: { command: 'help', topic: helpTopic(rest[0]) } };
-      case '--version': case '-v':
+      case '--version':
+      case '-v':
         return { ok: true, command: { command: 'version' } };
-      case 'run': return { ok: true, command: parseRun(rest) };
-      case 'kv': return { ok: true, command: parseKv(rest) };
-      case 'serve': return { ok: true, command: parseServe(rest) };
+      case 'run':
+        return { ok: true, command: parseRun(rest) };
+      case 'kv':
+        return { ok: true, command: parseKv(rest) };
+      case 'serve':
+        return { ok: true, command: parseServe(rest) };
       default:
         throw new UsageError(name.startsWith('-') ? `Unknown option ${name}` : `Unknown command '${name}': expected run, kv or serve`);
     }
@@ -325,7 +384,10 @@ Options:
 
 /** A failure the CLI reports in one line, with its exit code. */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode: 1 | 2) {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2,
+  ) {
     super(message);
   }
 }
@@ -339,8 +401,12 @@ export interface CliIo {
 }
 
 const processIo: CliIo = {
-  stdout: (chunk) => { process.stdout.write(chunk); },
-  stderr: (chunk) => { process.stderr.write(chunk); },
+  stdout: (chunk) => {
+    process.stdout.write(chunk);
+  },
+  stderr: (chunk) => {
+    process.stderr.write(chunk);
+  },
   readStdin: async () => {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -394,7 +460,6 @@ async function execute(command: CliCommand, io: CliIo): Promise<number> {
   }
 }
 
-
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(resolve(projectRoot(), 'package.json'), 'utf8')) as { version?: string };
   return pkg.version ?? 'unknown';
@@ -425,7 +490,9 @@ async function runCommand(command: Extract<CliCommand, { command: 'run' }>, io: 
   const { formatProblems, runBlueprint, validateBlueprint } = await import('../engine/index');
   const validation = validateBlueprint(document);
   if (!validation.ok) {
-    io.stderr(`kvb: ${command.file} is not a valid kv-blueprint/1 document (${validation.problems.length} problem${validation.problems.length === 1 ? '' : 's'}):\n`);
+    io.stderr(
+      `kvb: ${command.file} is not a valid kv-blueprint/1 document (${validation.problems.length} problem${validation.problems.length === 1 ? '' : 's'}):\n`,
+    );
     io.stderr(`${formatProblems(validation.problems)}\n`);
     return exitCodeOf('invalid_blueprint');
   }
@@ -458,18 +525,25 @@ async function runCommand(command: Extract<CliCommand, { command: 'run' }>, io: 
 export function formatRunSummary(record: RunRecord): string {
   const lines: string[] = [];
   const totalMs = Date.parse(record.finishedAt) - Date.parse(record.startedAt);
-  lines.push(`Run ${record.status} — ${record.blueprintId} (${record.steps.length} step${record.steps.length === 1 ? '' : 's'}, ${formatMs(totalMs)})`);
-  const labels = record.steps.map((step) => (step.action ? `${step.nodeId} (${step.type} ${step.action})` : `${step.nodeId} (${step.type})`));
+  lines.push(
+    `Run ${record.status} — ${record.blueprintId} (${record.steps.length} step${record.steps.length === 1 ? '' : 's'}, ${formatMs(totalMs)})`,
+  );
+  const labels = record.steps.map((step) =>
+    step.action ? `${step.nodeId} (${step.type} ${step.action})` : `${step.nodeId} (${step.type})`,
+  );
   const width = Math.max(0, ...labels.map((label) => label.length));
   record.steps.forEach((step, i) => {
     const detail = step.error ? `  ${step.error.code}: ${step.error.message}` : '';
-    lines.push(`  ${String(i + 1).padStart(3)}. ${labels[i]!.padEnd(width)}  ${step.outcome.padEnd(7)} ${formatMs(step.durationMs).padStart(9)}${detail}`);
+    lines.push(
+      `  ${String(i + 1).padStart(3)}. ${labels[i]!.padEnd(width)}  ${step.outcome.padEnd(7)} ${formatMs(step.durationMs).padStart(9)}${detail}`,
+    );
   });
   if (record.outputs.length > 0) {
     lines.push('Outputs:');
     for (const output of record.outputs) lines.push(`  ${typeof output === 'string' ? output : JSON.stringify(output)}`);
   }
-  if (record.error) lines.push(`Error${record.error.nodeId ? ` at ${record.error.nodeId}` : ''}: ${record.error.code}: ${record.error.message}`);
+  if (record.error)
+    lines.push(`Error${record.error.nodeId ? ` at ${record.error.nodeId}` : ''}: ${record.error.code}: ${record.error.message}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -492,7 +566,7 @@ async function kvCommand(command: Extract<CliCommand, { command: 'kv' }>, io: Cl
   let value: JsonValue | null = null;
   if (command.action === 'set') {
     const raw = command.value === '-' ? (await io.readStdin()).replace(/\r?\n$/, '') : command.value;
-    value = command.valueType === 'json' ? parseJson(raw, 'The value') as JsonValue : raw;
+    value = command.valueType === 'json' ? (parseJson(raw, 'The value') as JsonValue) : raw;
   }
   const store = await openStore(command, io);
   try {
@@ -502,7 +576,9 @@ async function kvCommand(command: Extract<CliCommand, { command: 'kv' }>, io: Cl
       case 'list': {
         const { entries, damaged } = await listAll(store, command.companyId, ref, command.prefix, command.limit);
         if (damaged.length > 0) {
-          io.stderr(`kvb: skipped ${damaged.length} stored value${damaged.length === 1 ? '' : 's'} in ${where} that failed to decrypt (damaged or tampered): ${damaged.map((key) => `'${key}'`).join(', ')}; 'kvb kv delete <key>' removes one\n`);
+          io.stderr(
+            `kvb: skipped ${damaged.length} stored value${damaged.length === 1 ? '' : 's'} in ${where} that failed to decrypt (damaged or tampered): ${damaged.map((key) => `'${key}'`).join(', ')}; 'kvb kv delete <key>' removes one\n`,
+          );
         }
         io.stdout(command.json ? `${JSON.stringify(entries, null, 2)}\n` : entries.map((entry) => `${entry.key}\n`).join(''));
         return 0;
@@ -515,19 +591,29 @@ async function kvCommand(command: Extract<CliCommand, { command: 'kv' }>, io: Cl
         return 0;
       }
       case 'set': {
-        const [result] = await store.batch(command.companyId, [{
-          op: 'set', key: command.key, value: value as JsonValue, valueType: command.valueType, mode: command.mode,
-          ...(command.ttlSeconds !== null ? { ttlSeconds: command.ttlSeconds } : {}), ...ref,
-        }]);
+        const [result] = await store.batch(command.companyId, [
+          {
+            op: 'set',
+            key: command.key,
+            value: value as JsonValue,
+            valueType: command.valueType,
+            mode: command.mode,
+            ...(command.ttlSeconds !== null ? { ttlSeconds: command.ttlSeconds } : {}),
+            ...ref,
+          },
+        ]);
         if (result?.op !== 'set') throw new KvError('store', 'The store answered a set with another kind of result');
-        io.stdout(command.json
-          ? `${JSON.stringify(result.entry, null, 2)}\n`
-          : `${result.created ? 'Created' : 'Updated'} '${command.key}' in ${where} (version ${result.entry.version}${result.entry.expiresAt ? `, expires ${result.entry.expiresAt}` : ''})\n`);
+        io.stdout(
+          command.json
+            ? `${JSON.stringify(result.entry, null, 2)}\n`
+            : `${result.created ? 'Created' : 'Updated'} '${command.key}' in ${where} (version ${result.entry.version}${result.entry.expiresAt ? `, expires ${result.entry.expiresAt}` : ''})\n`,
+        );
         return 0;
       }
       case 'delete': {
         const [result] = await store.batch(command.companyId, [{ op: 'delete', key: command.key, ...ref }]);
-        if (result?.op !== 'delete' || !result.deleted) throw new CliError(`Key '${command.key}' not found in ${where}`, exitCodeOf('not_found'));
+        if (result?.op !== 'delete' || !result.deleted)
+          throw new CliError(`Key '${command.key}' not found in ${where}`, exitCodeOf('not_found'));
         io.stdout(command.json ? `${JSON.stringify({ key: command.key, deleted: true })}\n` : `Deleted '${command.key}' from ${where}\n`);
         return 0;
       }
@@ -538,7 +624,13 @@ async function kvCommand(command: Extract<CliCommand, { command: 'kv' }>, io: Cl
 }
 
 /** Every entry of a scope (page after page), or the first `limit`. */
-async function listAll(store: KeyValueStore, companyId: string, ref: Pick<Extract<KvOp, { op: 'list' }>, 'scope' | 'scopeKey'>, prefix: string, limit: number | null): Promise<{ entries: Entry[]; damaged: string[] }> {
+async function listAll(
+  store: KeyValueStore,
+  companyId: string,
+  ref: Pick<Extract<KvOp, { op: 'list' }>, 'scope' | 'scopeKey'>,
+  prefix: string,
+  limit: number | null,
+): Promise<{ entries: Entry[]; damaged: string[] }> {
   const entries: Entry[] = [];
   const damaged: string[] = [];
   let cursor: string | null = null;
@@ -560,7 +652,8 @@ function renderValue(entry: Entry): string {
 async function serveCommand(command: Extract<CliCommand, { command: 'serve' }>, io: CliIo): Promise<number> {
   // Imported here so that run and kv do not load Fastify.
   const { startServer, ServerStartError, DEFAULT_STATIC_DIR } = await import('./http/serve');
-  if (!existsSync(resolve(DEFAULT_STATIC_DIR, 'index.html'))) io.stderr('kvb: the web app is not built (run npm run build); serving the HTTP API only\n');
+  if (!existsSync(resolve(DEFAULT_STATIC_DIR, 'index.html')))
+    io.stderr('kvb: the web app is not built (run npm run build); serving the HTTP API only\n');
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer({

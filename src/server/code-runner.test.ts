@@ -8,7 +8,7 @@ afterEach(async () => {
 
 const globals = { input: { a: 41 }, state: {}, results: {}, result: null };
 
-describe('the server\'s code threads', () => {
+describe("the server's code threads", () => {
   it('run code off the calling thread, with its logs', async () => {
     const runner = createThreadCodeRunner(1);
     runners.push(runner);

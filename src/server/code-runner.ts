@@ -93,7 +93,8 @@ export function createThreadCodeRunner(threads = 2): ThreadCodeRunner {
 
   const run: CodeRunner = (request, signal) => {
     if (closed) return Promise.reject(new Error('The code sandbox is closed: the server is stopping'));
-    if (signal?.aborted) return Promise.resolve({ ok: false, message: 'The run was stopped before the code ran', logs: [], cancelled: true });
+    if (signal?.aborted)
+      return Promise.resolve({ ok: false, message: 'The run was stopped before the code ran', logs: [], cancelled: true });
     return new Promise<SandboxOutcome>((resolve, reject) => {
       const job: Job = { id: nextId++, request, signal, resolve, reject };
       const cancel = () => {

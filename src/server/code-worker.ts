@@ -16,6 +16,7 @@ export type CodeThreadAnswer = { id: number; outcome: SandboxOutcome } | { id: n
 parentPort?.on('message', ({ id, request }: CodeThreadRequest) => {
   runInSandbox(request).then(
     (outcome) => parentPort!.postMessage({ id, outcome } satisfies CodeThreadAnswer),
-    (error: unknown) => parentPort!.postMessage({ id, failure: error instanceof Error ? error.message : String(error) } satisfies CodeThreadAnswer),
+    (error: unknown) =>
+      parentPort!.postMessage({ id, failure: error instanceof Error ? error.message : String(error) } satisfies CodeThreadAnswer),
   );
 });

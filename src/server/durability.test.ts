@@ -12,7 +12,9 @@ const REPO_ROOT = resolve(import.meta.dirname, '../..');
 let dataDir: string;
 const children: ChildProcessWithoutNullStreams[] = [];
 
-beforeEach(() => { dataDir = mkdtempSync(join(tmpdir(), 'kvb-durability-')); });
+beforeEach(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'kvb-durability-'));
+});
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
@@ -28,12 +30,17 @@ interface Writer {
 }
 
 function startWriter(...args: string[]): Writer {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, dataDir, ...args], { cwd: REPO_ROOT, env: { ...process.env, KVB_MASTER_KEY: '' } });
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, dataDir, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, KVB_MASTER_KEY: '' },
+  });
   children.push(child);
   const acknowledged: number[] = [];
   const waiters: { predicate: (line: string) => boolean; resolve: (line: string) => void }[] = [];
   let errorText = '';
-  child.stderr.on('data', (chunk: Buffer) => { errorText += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => {
+    errorText += chunk.toString();
+  });
   createInterface({ input: child.stdout }).on('line', (line) => {
     const ack = /^ack (\d+)$/.exec(line);
     if (ack) acknowledged.push(Number(ack[1]));
@@ -52,10 +59,13 @@ function startWriter(...args: string[]): Writer {
     acknowledged,
     exited,
     stderr: () => errorText,
-    waitForLine: (predicate) => new Promise((resolveLine, reject) => {
-      waiters.push({ predicate, resolve: resolveLine });
-      void exited.then(({ code, signal }) => reject(new Error(`writer exited (${code ?? signal}) before the expected line: ${errorText}`)));
-    }),
+    waitForLine: (predicate) =>
+      new Promise((resolveLine, reject) => {
+        waiters.push({ predicate, resolve: resolveLine });
+        void exited.then(({ code, signal }) =>
+          reject(new Error(`writer exited (${code ?? signal}) before the expected line: ${errorText}`)),
+        );
+      }),
   };
 }
 
@@ -74,7 +84,10 @@ describe('SQLite store durability', () => {
     expect(acknowledged.length).toBeGreaterThanOrEqual(41);
     const store = openSqliteStore({ dataDir, env: {} });
     try {
-      const results = await store.batch('default', acknowledged.map((i) => ({ op: 'get' as const, key: `key_${i}`, scope: 'global' as const })));
+      const results = await store.batch(
+        'default',
+        acknowledged.map((i) => ({ op: 'get' as const, key: `key_${i}`, scope: 'global' as const })),
+      );
       const missing = acknowledged.filter((i, index) => {
         const result = results[index];
         return !(result?.op === 'get' && result.entry && (result.entry.value as { i: number }).i === i);
@@ -91,7 +104,10 @@ describe('SQLite store durability', () => {
     await Promise.all(writers.map((writer) => writer.waitForLine((line) => line === 'ready')));
     for (const writer of writers) writer.child.stdin.write('go\n');
     const exits = await Promise.all(writers.map((writer) => writer.exited));
-    expect(exits.map((exit) => exit.code), writers.map((w) => w.stderr()).join('\n')).toEqual([0, 0]);
+    expect(
+      exits.map((exit) => exit.code),
+      writers.map((w) => w.stderr()).join('\n'),
+    ).toEqual([0, 0]);
     expect(writers.map((writer) => writer.acknowledged.length)).toEqual([perProcess, perProcess]);
 
     const store = openSqliteStore({ dataDir, env: {} });

@@ -103,7 +103,9 @@ describe('parseMasterKey', () => {
 
 describe('loadMasterKey', () => {
   let dataDir: string;
-  beforeEach(() => { dataDir = mkdtempSync(join(tmpdir(), 'kvb-key-')); });
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'kvb-key-'));
+  });
   afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('creates master.key with mode 0600 and reads the same key back', () => {

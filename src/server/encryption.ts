@@ -64,7 +64,10 @@ export function parseMasterKey(text: string, origin: string): Buffer {
     const key = Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
     if (key.length === MASTER_KEY_BYTES) return key;
   }
-  throw new KvError('store', `${origin} is not a valid master key: expected 64 hex characters or the base64 of 32 bytes (got ${trimmed.length} characters). Generate one with: openssl rand -hex 32`);
+  throw new KvError(
+    'store',
+    `${origin} is not a valid master key: expected 64 hex characters or the base64 of 32 bytes (got ${trimmed.length} characters). Generate one with: openssl rand -hex 32`,
+  );
 }
 
 /**
@@ -119,7 +122,11 @@ function createKeyFile(path: string): boolean {
   } catch (error) {
     throw new KvError('store', `Cannot create the key file ${path}: ${(error as Error).message}`);
   } finally {
-    try { unlinkSync(temporary); } catch { /* already gone */ }
+    try {
+      unlinkSync(temporary);
+    } catch {
+      /* already gone */
+    }
   }
 }
 
@@ -129,7 +136,10 @@ function readKeyFile(path: string): Buffer {
   // POSIX permissions mean nothing on Windows, where the data directory's ACL protects the file.
   if (process.platform !== 'win32' && (stats.mode & 0o077) !== 0) {
     const mode = (stats.mode & 0o777).toString(8).padStart(4, '0');
-    throw new KvError('store', `The key file ${path} has mode ${mode}, so other users may read it. If it may have leaked, rotate the key; otherwise run: chmod 600 ${path}`);
+    throw new KvError(
+      'store',
+      `The key file ${path} has mode ${mode}, so other users may read it. If it may have leaked, rotate the key; otherwise run: chmod 600 ${path}`,
+    );
   }
   return parseMasterKey(readFileSync(path, 'utf8'), `The key file ${path}`);
 }
@@ -138,10 +148,14 @@ function readKeyFile(path: string): Buffer {
 export class ValueCipher {
   private readonly keyId: number;
 
-  constructor(private readonly key: Buffer, options: { keyId?: number } = {}) {
+  constructor(
+    private readonly key: Buffer,
+    options: { keyId?: number } = {},
+  ) {
     if (key.length !== MASTER_KEY_BYTES) throw new KvError('store', `A master key has ${MASTER_KEY_BYTES} bytes, got ${key.length}`);
     this.keyId = options.keyId ?? 1;
-    if (!Number.isInteger(this.keyId) || this.keyId < 0 || this.keyId > 255) throw new KvError('store', 'A key id is a number from 0 to 255');
+    if (!Number.isInteger(this.keyId) || this.keyId < 0 || this.keyId > 255)
+      throw new KvError('store', 'A key id is a number from 0 to 255');
   }
 
   /**
@@ -188,9 +202,12 @@ export class ValueCipher {
       decipher.setAuthTag(tag);
       return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
     } catch {
-      throw integrityError(row, binding
-        ? 'it was altered, moved from another key, replaced by an older copy, its version, type or expiry was edited, or it was sealed with a different master key'
-        : 'it was altered, moved from another key, or sealed with a different master key');
+      throw integrityError(
+        row,
+        binding
+          ? 'it was altered, moved from another key, replaced by an older copy, its version, type or expiry was edited, or it was sealed with a different master key'
+          : 'it was altered, moved from another key, or sealed with a different master key',
+      );
     }
   }
 

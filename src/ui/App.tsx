@@ -31,7 +31,10 @@ function Workspace() {
         <Palette />
         {runDocked ? (
           // The Run panel docked under the canvas, as tall as the bar above it says.
-          <div className="centre" style={{ gridTemplateRows: runFolded ? 'minmax(0, 1fr) auto auto' : `minmax(0, 1fr) auto ${dockHeight}px` }}>
+          <div
+            className="centre"
+            style={{ gridTemplateRows: runFolded ? 'minmax(0, 1fr) auto auto' : `minmax(0, 1fr) auto ${dockHeight}px` }}
+          >
             <Canvas key={blueprintId} />
             <DockResizer />
             <RunPanel docked />

@@ -8,12 +8,29 @@ import type { ConditionOperator } from '../types';
 describe('block registry', () => {
   it('lists the palette entries in the stable order with kv actions preset', () => {
     expect(PALETTE.map((entry) => entry.label)).toEqual([
-      'Start', 'Save key', 'Get key', 'Delete key', 'List keys', 'Append to key', 'Increment key', 'Code', 'Set state', 'Transform', 'Condition', 'Output',
+      'Start',
+      'Save key',
+      'Get key',
+      'Delete key',
+      'List keys',
+      'Append to key',
+      'Increment key',
+      'Code',
+      'Set state',
+      'Transform',
+      'Condition',
+      'Output',
     ]);
     const kvEntries = PALETTE.filter((entry) => entry.type === 'kv').map((entry) => entry.data.action);
     expect(kvEntries).toEqual(['save', 'get', 'delete', 'list', 'append', 'increment']);
     expect(PALETTE.map((entry) => entry.group)).toEqual([
-      'Flow', ...Array(6).fill('Key-Value Storage'), 'Logic', 'Logic', 'Logic', 'Logic', 'Logic',
+      'Flow',
+      ...Array(6).fill('Key-Value Storage'),
+      'Logic',
+      'Logic',
+      'Logic',
+      'Logic',
+      'Logic',
     ]);
   });
 
@@ -50,7 +67,16 @@ describe('block registry', () => {
 
   it('labels the kv inspector fields with the stable names', () => {
     expect(BLOCK_MANIFESTS.kv.fields.map((field) => field.label)).toEqual([
-      'Action', 'Key', 'Value type', 'Value', 'Scope', 'Mode', 'TTL (seconds)', 'Prefix', 'Limit', 'By',
+      'Action',
+      'Key',
+      'Value type',
+      'Value',
+      'Scope',
+      'Mode',
+      'TTL (seconds)',
+      'Prefix',
+      'Limit',
+      'By',
     ]);
     expect(BLOCK_MANIFESTS.condition.fields.map((field) => field.label)).toEqual(['Left', 'Operator', 'Right']);
     expect(BLOCK_MANIFESTS.setState.fields.map((field) => field.label)).toEqual(['Path', 'Value type', 'Value']);
@@ -58,9 +84,8 @@ describe('block registry', () => {
   });
 
   it('shows each kv field only for the actions that use it', () => {
-    const visibleFor = (action: string) => BLOCK_MANIFESTS.kv.fields
-      .filter((field) => !field.visible || field.visible({ action }))
-      .map((field) => field.label);
+    const visibleFor = (action: string) =>
+      BLOCK_MANIFESTS.kv.fields.filter((field) => !field.visible || field.visible({ action })).map((field) => field.label);
     expect(visibleFor('save')).toEqual(['Action', 'Key', 'Value type', 'Value', 'Scope', 'Mode', 'TTL (seconds)']);
     expect(visibleFor('get')).toEqual(['Action', 'Key', 'Scope']);
     expect(visibleFor('delete')).toEqual(['Action', 'Key', 'Scope']);
@@ -80,7 +105,9 @@ describe('block registry', () => {
     expect(BLOCK_MANIFESTS.kv.summary({ action: 'get', key: 'analysis_result' })).toBe('get analysis_result');
     expect(BLOCK_MANIFESTS.kv.summary({ action: 'save', key: 'app_config', valueType: 'json' })).toBe('save app_config (json)');
     expect(BLOCK_MANIFESTS.kv.summary({ action: 'increment', key: 'visits', by: 1 })).toBe('increment visits by 1');
-    expect(BLOCK_MANIFESTS.kv.summary({ action: 'save', key: 'tok', mode: 'create', scope: 'global' })).toBe('save tok (text, create) in global');
+    expect(BLOCK_MANIFESTS.kv.summary({ action: 'save', key: 'tok', mode: 'create', scope: 'global' })).toBe(
+      'save tok (text, create) in global',
+    );
     expect(BLOCK_MANIFESTS.kv.summary({ action: 'list', prefix: 'user_' })).toBe('list keys user_*');
     expect(BLOCK_MANIFESTS.condition.summary({ left: '@{result.n}', operator: 'greaterThan', right: '3' })).toBe('@{result.n} > 3');
     expect(BLOCK_MANIFESTS.setState.summary({ path: 'user.name', value: '@{input.name}' })).toBe('state.user.name = @{input.name}');
@@ -113,7 +140,10 @@ describe('setState block', () => {
 
   it('refuses to set a path through a value that is not an object', async () => {
     const document = makeDocument(
-      [makeNode('count', 'setState', { path: 'n', valueType: 'json', value: '5' }), makeNode('nested', 'setState', { path: 'n.inner', value: 'x' }, { x: 300, y: 0 })],
+      [
+        makeNode('count', 'setState', { path: 'n', valueType: 'json', value: '5' }),
+        makeNode('nested', 'setState', { path: 'n.inner', value: 'x' }, { x: 300, y: 0 }),
+      ],
       ['start.success>count', 'count.success>nested'],
     );
     const record = await runBlueprint(document, { store: new MemoryStore() });
@@ -126,12 +156,20 @@ describe('setState block', () => {
 
 describe('transform block', () => {
   it('returns the evaluated text', async () => {
-    const { step } = await runSingle('transform', { value: 'Hello @{input.name}, you are @{input.age}' }, { input: { name: 'Ada', age: 36 } });
+    const { step } = await runSingle(
+      'transform',
+      { value: 'Hello @{input.name}, you are @{input.age}' },
+      { input: { name: 'Ada', age: 36 } },
+    );
     expect(step.result).toBe('Hello Ada, you are 36');
   });
 
   it('returns parsed JSON with placeholders filled JSON-aware', async () => {
-    const { step } = await runSingle('transform', { valueType: 'json', value: '{"name": "@{input.name}", "tags": @{input.tags}}' }, { input: { name: 'say "hi"', tags: ['x'] } });
+    const { step } = await runSingle(
+      'transform',
+      { valueType: 'json', value: '{"name": "@{input.name}", "tags": @{input.tags}}' },
+      { input: { name: 'say "hi"', tags: ['x'] } },
+    );
     expect(step.result).toEqual({ name: 'say "hi"', tags: ['x'] });
   });
 

@@ -7,7 +7,11 @@ import { makeDocument, makeNode, runSingle } from './test-kit';
 describe('code block', () => {
   for (const testCase of CODE_CASES) {
     it(testCase.name, async () => {
-      const { step } = await runSingle('code', { source: testCase.source, ...(testCase.timeoutMs ? { timeoutMs: testCase.timeoutMs } : {}) }, { input: testCase.input });
+      const { step } = await runSingle(
+        'code',
+        { source: testCase.source, ...(testCase.timeoutMs ? { timeoutMs: testCase.timeoutMs } : {}) },
+        { input: testCase.input },
+      );
       if ('result' in testCase.expected) {
         expect(step.error).toBeNull();
         expect(step.outcome).toBe('success');
@@ -33,7 +37,10 @@ describe('code block', () => {
   it('memory that grows step by step ends at the 32 MiB limit, before the timeout', async () => {
     const began = Date.now();
     const { step } = await runSingle('code', { source: 'const items = [];\nfor (;;) items.push({ n: items.length });', timeoutMs: 10_000 });
-    expect(step.error).toMatchObject({ code: 'code_error', message: expect.stringContaining('ran out of memory: the sandbox allows 32 MiB') });
+    expect(step.error).toMatchObject({
+      code: 'code_error',
+      message: expect.stringContaining('ran out of memory: the sandbox allows 32 MiB'),
+    });
     expect(Date.now() - began).toBeLessThan(10_000);
   });
 
@@ -46,7 +53,10 @@ describe('code block', () => {
     const document = makeDocument(
       [
         makeNode('set', 'setState', { path: 'user.name', valueType: 'text', value: 'Ada' }),
-        makeNode('code', 'code', { source: 'state.user.name = "changed"; input.n = 0;\nreturn { name: state.user.name, prev: result, fromSet: results.set, n: input.n };' }),
+        makeNode('code', 'code', {
+          source:
+            'state.user.name = "changed"; input.n = 0;\nreturn { name: state.user.name, prev: result, fromSet: results.set, n: input.n };',
+        }),
         makeNode('after', 'transform', { valueType: 'text', value: '@{state.user.name} @{input.n}' }),
       ],
       ['start.success>set', 'set.success>code', 'code.success>after'],
@@ -80,19 +90,27 @@ describe('code block', () => {
 
   it('a thrown value that is not an Error is shown as it is', async () => {
     const { step } = await runSingle('code', { source: 'throw { reason: "no stock", sku: input.sku };' }, { input: { sku: 'A1' } });
-    expect(step.error).toEqual({ code: 'code_error', message: 'the code threw {"reason":"no stock","sku":"A1"}, not an Error (throw new Error("…") gives the line)', nodeId: 'block' });
+    expect(step.error).toEqual({
+      code: 'code_error',
+      message: 'the code threw {"reason":"no stock","sku":"A1"}, not an Error (throw new Error("…") gives the line)',
+      nodeId: 'block',
+    });
   });
 
-  it('runs through the host\'s code runner, which gets the run\'s signal', async () => {
+  it("runs through the host's code runner, which gets the run's signal", async () => {
     const controller = new AbortController();
     const seen: Array<{ source: string; signal: AbortSignal | undefined }> = [];
-    const { step } = await runSingle('code', { source: 'return 1' }, {
-      signal: controller.signal,
-      runCode: async (request, signal) => {
-        seen.push({ source: request.source, signal });
-        return { ok: true, value: 'from the host', logs: ['host line'] };
+    const { step } = await runSingle(
+      'code',
+      { source: 'return 1' },
+      {
+        signal: controller.signal,
+        runCode: async (request, signal) => {
+          seen.push({ source: request.source, signal });
+          return { ok: true, value: 'from the host', logs: ['host line'] };
+        },
       },
-    });
+    );
     expect(seen).toEqual([{ source: 'return 1', signal: controller.signal }]);
     expect(step).toMatchObject({ result: 'from the host', logs: ['host line'] });
   });
@@ -112,8 +130,20 @@ describe('code block', () => {
   });
 
   it('a sandbox that cannot load fails the block with code_error, not as an engine bug', async () => {
-    const { step } = await runSingle('code', { source: 'return 1' }, { runCode: async () => { throw new Error('fetch of the WebAssembly module failed'); } });
-    expect(step.error).toEqual({ code: 'code_error', message: 'The code sandbox could not run the code: fetch of the WebAssembly module failed', nodeId: 'block' });
+    const { step } = await runSingle(
+      'code',
+      { source: 'return 1' },
+      {
+        runCode: async () => {
+          throw new Error('fetch of the WebAssembly module failed');
+        },
+      },
+    );
+    expect(step.error).toEqual({
+      code: 'code_error',
+      message: 'The code sandbox could not run the code: fetch of the WebAssembly module failed',
+      nodeId: 'block',
+    });
   });
 
   it('a promise that never settles fails at once instead of waiting', async () => {

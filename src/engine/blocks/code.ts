@@ -15,7 +15,8 @@ export const codeBlock = defineBlock({
   type: 'code',
   schema,
   label: 'Code',
-  description: 'Runs JavaScript in a sandbox. It sees input, state, results and result as JSON copies; what it returns is the result. A throw takes the error out.',
+  description:
+    'Runs JavaScript in a sandbox. It sees input, state, results and result as JSON copies; what it returns is the result. A throw takes the error out.',
   outs: ['success', 'error'],
   group: 'Logic',
   palette: [{ label: 'Code', data: { source: EXAMPLE_SOURCE } }],
@@ -28,7 +29,7 @@ export const codeBlock = defineBlock({
       kind: 'code',
       default: EXAMPLE_SOURCE,
       required: true,
-      help: 'The body of an async function: return a JSON value (await works). console.log lines go to the step\'s logs. No network, files or timers.',
+      help: "The body of an async function: return a JSON value (await works). console.log lines go to the step's logs. No network, files or timers.",
     },
     {
       name: 'timeoutMs',
@@ -43,16 +44,27 @@ export const codeBlock = defineBlock({
     return shorten(firstLine) || '(no code)';
   },
   async run(context) {
-    const timeoutMs = await evaluateNumber(context, context.data.timeoutMs, {
-      label: 'Timeout (ms)', fallback: CODE_TIMEOUT_DEFAULT_MS, integer: true, min: 1, max: CODE_TIMEOUT_MAX_MS,
-    }) as number;
+    const timeoutMs = (await evaluateNumber(context, context.data.timeoutMs, {
+      label: 'Timeout (ms)',
+      fallback: CODE_TIMEOUT_DEFAULT_MS,
+      integer: true,
+      min: 1,
+      max: CODE_TIMEOUT_MAX_MS,
+    })) as number;
     const { state, results, result } = context.scope;
     let outcome: SandboxOutcome;
     try {
-      outcome = await context.runCode({ source: context.data.source ?? '', globals: { input: context.input, state, results, result }, timeoutMs });
+      outcome = await context.runCode({
+        source: context.data.source ?? '',
+        globals: { input: context.input, state, results, result },
+        timeoutMs,
+      });
     } catch (error) {
       // The sandbox itself (its WebAssembly module, the editor's worker) failed, not the code.
-      throw new EngineError('code_error', `The code sandbox could not run the code: ${error instanceof Error ? error.message : String(error)}`);
+      throw new EngineError(
+        'code_error',
+        `The code sandbox could not run the code: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     for (const line of outcome.logs) context.log(line);
     if (!outcome.ok) throw new EngineError(outcome.cancelled ? 'cancelled' : 'code_error', outcome.message);

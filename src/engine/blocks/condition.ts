@@ -14,7 +14,11 @@ import { defineBlock, type BlockData, type BlockRunContext } from './types';
 export const CONDITION_OPERATORS = ['equals', 'notEquals', 'contains', 'exists', 'greaterThan', 'lessThan', 'truthy'] as const;
 export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
 
-const schema = blockDataSchema({ left: z.string().default(''), operator: z.enum(CONDITION_OPERATORS).default('equals'), right: z.string().optional() });
+const schema = blockDataSchema({
+  left: z.string().default(''),
+  operator: z.enum(CONDITION_OPERATORS).default('equals'),
+  right: z.string().optional(),
+});
 export type ConditionData = BlockData<typeof schema>;
 
 const OPERATOR_WORDS: Record<ConditionOperator, string> = {
@@ -49,8 +53,10 @@ function deepEqual(a: JsonValue, b: JsonValue): boolean {
     return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, i) => deepEqual(item, b[i]!));
   }
   const aKeys = Object.keys(a);
-  return aKeys.length === Object.keys(b).length
-    && aKeys.every((key) => Object.prototype.hasOwnProperty.call(b, key) && deepEqual(a[key]!, b[key]!));
+  return (
+    aKeys.length === Object.keys(b).length &&
+    aKeys.every((key) => Object.prototype.hasOwnProperty.call(b, key) && deepEqual(a[key]!, b[key]!))
+  );
 }
 
 function parseJsonText(value: JsonValue): JsonValue | undefined {
@@ -104,7 +110,11 @@ function compare(left: JsonValue, right: JsonValue, operator: 'greaterThan' | 'l
   let order: number;
   if (nl !== null && nr !== null) order = nl - nr;
   else if (typeof left === 'string' && typeof right === 'string') order = left < right ? -1 : left > right ? 1 : 0;
-  else throw new EngineError('type_mismatch', `${operator} compares two numbers or two texts, got ${describeType(left)} and ${describeType(right)}`);
+  else
+    throw new EngineError(
+      'type_mismatch',
+      `${operator} compares two numbers or two texts, got ${describeType(left)} and ${describeType(right)}`,
+    );
   return operator === 'greaterThan' ? order > 0 : order < 0;
 }
 
@@ -128,12 +138,17 @@ export async function evaluateCondition(context: BlockRunContext<ConditionData>)
   if (operator === 'truthy') return isTruthy(left);
   const right = await context.evaluate(context.data.right, 'text');
   switch (operator) {
-    case 'equals': return looselyEqual(left, right);
-    case 'notEquals': return !looselyEqual(left, right);
-    case 'contains': return contains(left, right);
+    case 'equals':
+      return looselyEqual(left, right);
+    case 'notEquals':
+      return !looselyEqual(left, right);
+    case 'contains':
+      return contains(left, right);
     case 'greaterThan':
-    case 'lessThan': return compare(left, right, operator);
-    default: throw new EngineError('invalid_value', `Unknown operator '${String(operator)}': expected one of ${CONDITION_OPERATORS.join('|')}`);
+    case 'lessThan':
+      return compare(left, right, operator);
+    default:
+      throw new EngineError('invalid_value', `Unknown operator '${String(operator)}': expected one of ${CONDITION_OPERATORS.join('|')}`);
   }
 }
 
@@ -141,15 +156,31 @@ export const conditionBlock = defineBlock({
   type: 'condition',
   schema,
   label: 'Condition',
-  description: 'Compares two values and takes the true or false out. A placeholder that does not resolve takes the error out (except for exists).',
+  description:
+    'Compares two values and takes the true or false out. A placeholder that does not resolve takes the error out (except for exists).',
   outs: ['true', 'false', 'error'],
   group: 'Logic',
   palette: [{ label: 'Condition', data: { left: '@{result}', operator: 'equals', right: '' } }],
   icon: 'diamond',
   color: 'amber',
   fields: [
-    { name: 'left', label: 'Left', kind: 'expression', default: '@{result}', required: true, help: 'The value to test, usually a placeholder such as @{result.status}.' },
-    { name: 'operator', label: 'Operator', kind: 'select', options: CONDITION_OPERATORS, default: 'equals', required: true, help: 'Numbers compare numerically; contains works on text, arrays and object keys.' },
+    {
+      name: 'left',
+      label: 'Left',
+      kind: 'expression',
+      default: '@{result}',
+      required: true,
+      help: 'The value to test, usually a placeholder such as @{result.status}.',
+    },
+    {
+      name: 'operator',
+      label: 'Operator',
+      kind: 'select',
+      options: CONDITION_OPERATORS,
+      default: 'equals',
+      required: true,
+      help: 'Numbers compare numerically; contains works on text, arrays and object keys.',
+    },
     {
       name: 'right',
       label: 'Right',

@@ -49,7 +49,12 @@ function describe(value: JsonValue): string {
 }
 
 /** Evaluates a text field that must give text (a key, a prefix); numbers are written out. */
-export async function evaluateText(context: BlockRunContext, text: string | undefined, label: string, errorCode: 'invalid_key' | 'invalid_value'): Promise<string> {
+export async function evaluateText(
+  context: BlockRunContext,
+  text: string | undefined,
+  label: string,
+  errorCode: 'invalid_key' | 'invalid_value',
+): Promise<string> {
   const value = await context.evaluate(text ?? '', 'text');
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
@@ -70,11 +75,14 @@ export interface NumberRule {
  * Reads a numeric field that holds a number or text with placeholders (`@{input.ttl}`).
  * Empty gives the fallback; anything that is not a number in range fails with `invalid_value`.
  */
-export async function evaluateNumber(context: BlockRunContext, raw: number | string | null | undefined, rule: NumberRule): Promise<number | null> {
+export async function evaluateNumber(
+  context: BlockRunContext,
+  raw: number | string | null | undefined,
+  rule: NumberRule,
+): Promise<number | null> {
   if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) return rule.fallback;
   const value = typeof raw === 'number' ? raw : await context.evaluate(raw, 'text');
-  const number = typeof value === 'number' ? value
-    : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+  const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
   if (!Number.isFinite(number)) {
     throw new EngineError('invalid_value', `${rule.label} must be a number, got ${describe(value)}`);
   }

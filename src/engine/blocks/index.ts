@@ -64,7 +64,12 @@ export interface PaletteEntry {
 
 /** The palette, in the order the editor lists it; labels are stable names for tests. */
 export const PALETTE: readonly PaletteEntry[] = BLOCKS.flatMap((block) =>
-  block.palette.map((preset) => ({ label: preset.label, type: block.type, group: block.group, data: preset.data as Record<string, JsonValue> })),
+  block.palette.map((preset) => ({
+    label: preset.label,
+    type: block.type,
+    group: block.group,
+    data: preset.data as Record<string, JsonValue>,
+  })),
 );
 
 /**

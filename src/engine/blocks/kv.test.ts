@@ -21,7 +21,9 @@ function kv(data: KvData): KvData {
 
 describe('kv block: save', () => {
   it('writes a text value and returns { key, value, created, version }', async () => {
-    const { step, store } = await runSingle('kv', kv({ action: 'save', key: 'greeting', value: 'hello @{input.name}' }), { input: { name: 'Ada' } });
+    const { step, store } = await runSingle('kv', kv({ action: 'save', key: 'greeting', value: 'hello @{input.name}' }), {
+      input: { name: 'Ada' },
+    });
     expect(step.outcome).toBe('success');
     expect(step.result).toEqual({ key: 'greeting', value: 'hello Ada', created: true, version: 1 });
     expect(step.writes).toEqual(['flow:greeting']);
@@ -29,8 +31,17 @@ describe('kv block: save', () => {
   });
 
   it('parses a json value and stores its structure', async () => {
-    const { step, store } = await runSingle('kv', kv({ action: 'save', key: 'app_config', valueType: 'json', value: '{"features": {"darkMode": true}, "tags": @{input.tags}}' }), { input: { tags: ['a', 'b'] } });
-    expect(step.result).toEqual({ key: 'app_config', value: { features: { darkMode: true }, tags: ['a', 'b'] }, created: true, version: 1 });
+    const { step, store } = await runSingle(
+      'kv',
+      kv({ action: 'save', key: 'app_config', valueType: 'json', value: '{"features": {"darkMode": true}, "tags": @{input.tags}}' }),
+      { input: { tags: ['a', 'b'] } },
+    );
+    expect(step.result).toEqual({
+      key: 'app_config',
+      value: { features: { darkMode: true }, tags: ['a', 'b'] },
+      created: true,
+      version: 1,
+    });
     expect((await stored(store, 'app_config'))?.value).toEqual({ features: { darkMode: true }, tags: ['a', 'b'] });
   });
 
@@ -60,7 +71,10 @@ describe('kv block: save', () => {
   it('ttlSeconds (also as a placeholder) makes the key expire', async () => {
     let now = new Date('2030-01-01T00:00:00.000Z');
     const store = new MemoryStore({ now: () => now });
-    const { step } = await runSingle('kv', kv({ action: 'save', key: 'session', value: 'x', ttlSeconds: '@{input.ttl}' }), { store, input: { ttl: 60 } });
+    const { step } = await runSingle('kv', kv({ action: 'save', key: 'session', value: 'x', ttlSeconds: '@{input.ttl}' }), {
+      store,
+      input: { ttl: 60 },
+    });
     expect(step.outcome).toBe('success');
     expect((await stored(store, 'session'))?.expiresAt).toBe('2030-01-01T00:01:00.000Z');
     now = new Date('2030-01-01T00:01:01.000Z');
@@ -116,7 +130,10 @@ describe('kv block: delete', () => {
 describe('kv block: list', () => {
   async function listStore(keys: string[]) {
     const store = new MemoryStore();
-    await seed(store, keys.map((key): KvOp => ({ op: 'set', key, value: 1, scope: 'flow', scopeKey: 'test-blueprint' })));
+    await seed(
+      store,
+      keys.map((key): KvOp => ({ op: 'set', key, value: 1, scope: 'flow', scopeKey: 'test-blueprint' })),
+    );
     return store;
   }
 
@@ -192,7 +209,9 @@ describe('kv block: increment', () => {
       { op: 'set', key: 's', value: '4', scope: 'flow', scopeKey: 'test-blueprint' },
     ]);
     expect((await runSingle('kv', kv({ action: 'increment', key: 'n', by: -3 }), { store })).step.result).toBe(7);
-    expect((await runSingle('kv', kv({ action: 'increment', key: 's', by: '@{input.step}' }), { store, input: { step: 5 } })).step.result).toBe(9);
+    expect(
+      (await runSingle('kv', kv({ action: 'increment', key: 's', by: '@{input.step}' }), { store, input: { step: 5 } })).step.result,
+    ).toBe(9);
   });
 
   it('a non-numeric stored value takes the error out with type_mismatch', async () => {
@@ -236,7 +255,9 @@ describe('kv block: common errors', () => {
   it('a bad key is the error reported even when the value is also wrong', async () => {
     const badJson = await runSingle('kv', kv({ action: 'save', key: 'my key', valueType: 'json', value: '{"a":' }));
     expect(badJson.step.error).toMatchObject({ code: 'invalid_key', message: expect.stringContaining("'my key'") });
-    const tooLarge = await runSingle('kv', kv({ action: 'append', key: 'a/b', value: '@{input.blob}' }), { input: { blob: 'x'.repeat(1024 * 1024) } });
+    const tooLarge = await runSingle('kv', kv({ action: 'append', key: 'a/b', value: '@{input.blob}' }), {
+      input: { blob: 'x'.repeat(1024 * 1024) },
+    });
     expect(tooLarge.step.error?.code).toBe('invalid_key');
   });
 
@@ -253,7 +274,9 @@ describe('kv block: common errors', () => {
   });
 
   it('a value over 1 MiB as JSON fails with too_large', async () => {
-    const { step } = await runSingle('kv', kv({ action: 'save', key: 'big', value: '@{input.blob}' }), { input: { blob: 'x'.repeat(1024 * 1024) } });
+    const { step } = await runSingle('kv', kv({ action: 'save', key: 'big', value: '@{input.blob}' }), {
+      input: { blob: 'x'.repeat(1024 * 1024) },
+    });
     expect(step.error?.code).toBe('too_large');
   });
 
@@ -266,7 +289,10 @@ describe('kv block: common errors', () => {
   it('flow_group in a blueprint without groupId is a run-time invalid_scope error of the block', async () => {
     const store = new MemoryStore();
     const document = makeDocument(
-      [makeNode('save', 'kv', { action: 'save', key: 'k', value: 'x', scope: 'flow_group' }), makeNode('fallback', 'output', { value: '@{error.code}' })],
+      [
+        makeNode('save', 'kv', { action: 'save', key: 'k', value: 'x', scope: 'flow_group' }),
+        makeNode('fallback', 'output', { value: '@{error.code}' }),
+      ],
       ['start.success>save', 'save.error>fallback'],
     );
     const record = await runBlueprint(document, { store });
@@ -287,7 +313,9 @@ describe('kv block: common errors', () => {
   it('a store that throws something other than a KvError gives code store', async () => {
     const broken: KeyValueStore = {
       kind: 'broken',
-      batch: async () => { throw new Error('connection refused'); },
+      batch: async () => {
+        throw new Error('connection refused');
+      },
       getById: async () => null,
       deleteById: async () => false,
       close: async () => {},
@@ -300,7 +328,9 @@ describe('kv block: common errors', () => {
   it('a KvError from the store keeps its code', async () => {
     const full: KeyValueStore = {
       kind: 'full',
-      batch: async (): Promise<KvOpResult[]> => { throw new KvError('quota', 'The storage quota is full'); },
+      batch: async (): Promise<KvOpResult[]> => {
+        throw new KvError('quota', 'The storage quota is full');
+      },
       getById: async () => null,
       deleteById: async () => false,
       close: async () => {},

@@ -33,7 +33,10 @@ function preset(label: string, icon: PalettePreset<KvData>['icon'], data: Omit<K
 }
 
 const actionOf = (data: Record<string, unknown>): unknown => data.action;
-const isAction = (...actions: KvAction[]) => (data: Record<string, unknown>) => actions.includes(actionOf(data) as KvAction);
+const isAction =
+  (...actions: KvAction[]) =>
+  (data: Record<string, unknown>) =>
+    actions.includes(actionOf(data) as KvAction);
 
 function success(result: JsonValue): BlockOutcome {
   return { outcome: 'success', result };
@@ -59,8 +62,19 @@ async function runAction(context: BlockRunContext<KvData>, scope: Scope): Promis
     case 'save': {
       const key = await keyOf(context);
       const value = await valueOf(context, key);
-      const ttlSeconds = await evaluateNumber(context, data.ttlSeconds, { label: 'TTL (seconds)', fallback: null, min: 0, minExclusive: true });
-      const { entry, created } = await kv.save(scope, key, value, { valueType: valueTypeOf(data), mode: data.mode ?? 'upsert', ttlSeconds }, trace);
+      const ttlSeconds = await evaluateNumber(context, data.ttlSeconds, {
+        label: 'TTL (seconds)',
+        fallback: null,
+        min: 0,
+        minExclusive: true,
+      });
+      const { entry, created } = await kv.save(
+        scope,
+        key,
+        value,
+        { valueType: valueTypeOf(data), mode: data.mode ?? 'upsert', ttlSeconds },
+        trace,
+      );
       return success({ key, value: entry.value, created, version: entry.version });
     }
     case 'get': {
@@ -76,7 +90,13 @@ async function runAction(context: BlockRunContext<KvData>, scope: Scope): Promis
     }
     case 'list': {
       const prefix = await evaluateText(context, data.prefix, 'Prefix', 'invalid_value');
-      const limit = await evaluateNumber(context, data.limit, { label: 'Limit', fallback: LIST_DEFAULT_LIMIT, integer: true, min: 1, max: LIST_MAX_LIMIT });
+      const limit = await evaluateNumber(context, data.limit, {
+        label: 'Limit',
+        fallback: LIST_DEFAULT_LIMIT,
+        integer: true,
+        min: 1,
+        max: LIST_MAX_LIMIT,
+      });
       return success(await kv.list(scope, { prefix, limit: limit ?? LIST_DEFAULT_LIMIT }, trace));
     }
     case 'append': {
@@ -106,12 +126,18 @@ function summarize(data: KvData): string {
       const mode = data.mode && data.mode !== 'upsert' ? `, ${data.mode}` : '';
       return `save ${key} (${valueTypeOf(data)}${mode})${scope}`;
     }
-    case 'get': return `get ${key}${scope}`;
-    case 'delete': return `delete ${key}${scope}`;
-    case 'list': return `list keys${data.prefix ? ` ${shorten(data.prefix, 24)}*` : ''}${scope}`;
-    case 'append': return `append to ${key}${scope}`;
-    case 'increment': return `increment ${key} by ${data.by === undefined || data.by === '' ? 1 : data.by}${scope}`;
-    default: return `unknown action ${String((data as { action?: unknown }).action)}`;
+    case 'get':
+      return `get ${key}${scope}`;
+    case 'delete':
+      return `delete ${key}${scope}`;
+    case 'list':
+      return `list keys${data.prefix ? ` ${shorten(data.prefix, 24)}*` : ''}${scope}`;
+    case 'append':
+      return `append to ${key}${scope}`;
+    case 'increment':
+      return `increment ${key} by ${data.by === undefined || data.by === '' ? 1 : data.by}${scope}`;
+    default:
+      return `unknown action ${String((data as { action?: unknown }).action)}`;
   }
 }
 
@@ -119,7 +145,8 @@ export const kvBlock = defineBlock({
   type: 'kv',
   schema,
   label: 'Key-Value Storage',
-  description: 'Saves, reads, deletes, lists, appends to or increments a stored key. Success passes the result on; a missing key, a bad key or a store failure takes the error out.',
+  description:
+    'Saves, reads, deletes, lists, appends to or increments a stored key. Success passes the result on; a missing key, a bad key or a store failure takes the error out.',
   outs: ['success', 'error'],
   group: 'Key-Value Storage',
   palette: [
@@ -134,7 +161,15 @@ export const kvBlock = defineBlock({
   icon: 'upload',
   color: 'sky',
   fields: [
-    { name: 'action', label: 'Action', kind: 'select', options: KV_ACTIONS, default: 'save', required: true, help: 'What to do with the key.' },
+    {
+      name: 'action',
+      label: 'Action',
+      kind: 'select',
+      options: KV_ACTIONS,
+      default: 'save',
+      required: true,
+      help: 'What to do with the key.',
+    },
     {
       name: 'key',
       label: 'Key',
@@ -147,12 +182,54 @@ export const kvBlock = defineBlock({
     },
     valueTypeField(isAction('save', 'append')),
     valueField('The value to store (save) or to add at the end (append).', isAction('save', 'append')),
-    { name: 'scope', label: 'Scope', kind: 'select', options: SCOPES, default: 'flow', help: 'flow: this blueprint; flow_group: the blueprint\'s group; global: the whole workspace.' },
-    { name: 'mode', label: 'Mode', kind: 'select', options: SAVE_MODES, default: 'upsert', help: 'upsert: always write; create: only if absent; update: only if present.', visible: isAction('save') },
-    { name: 'ttlSeconds', label: 'TTL (seconds)', kind: 'number', help: 'Optional: the key expires after this many seconds.', visible: isAction('save') },
-    { name: 'prefix', label: 'Prefix', kind: 'expression', default: '', help: 'Only keys that start with this text.', visible: isAction('list') },
-    { name: 'limit', label: 'Limit', kind: 'number', default: LIST_DEFAULT_LIMIT, help: `At most this many keys (1–${LIST_MAX_LIMIT}).`, visible: isAction('list') },
-    { name: 'by', label: 'By', kind: 'number', default: 1, help: 'The amount to add; negative to subtract.', visible: isAction('increment') },
+    {
+      name: 'scope',
+      label: 'Scope',
+      kind: 'select',
+      options: SCOPES,
+      default: 'flow',
+      help: "flow: this blueprint; flow_group: the blueprint's group; global: the whole workspace.",
+    },
+    {
+      name: 'mode',
+      label: 'Mode',
+      kind: 'select',
+      options: SAVE_MODES,
+      default: 'upsert',
+      help: 'upsert: always write; create: only if absent; update: only if present.',
+      visible: isAction('save'),
+    },
+    {
+      name: 'ttlSeconds',
+      label: 'TTL (seconds)',
+      kind: 'number',
+      help: 'Optional: the key expires after this many seconds.',
+      visible: isAction('save'),
+    },
+    {
+      name: 'prefix',
+      label: 'Prefix',
+      kind: 'expression',
+      default: '',
+      help: 'Only keys that start with this text.',
+      visible: isAction('list'),
+    },
+    {
+      name: 'limit',
+      label: 'Limit',
+      kind: 'number',
+      default: LIST_DEFAULT_LIMIT,
+      help: `At most this many keys (1–${LIST_MAX_LIMIT}).`,
+      visible: isAction('list'),
+    },
+    {
+      name: 'by',
+      label: 'By',
+      kind: 'number',
+      default: 1,
+      help: 'The amount to add; negative to subtract.',
+      visible: isAction('increment'),
+    },
   ],
   summary: summarize,
   async run(context) {

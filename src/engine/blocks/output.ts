@@ -12,16 +12,13 @@ export const outputBlock = defineBlock({
   type: 'output',
   schema,
   label: 'Output',
-  description: 'Adds a value to the run\'s outputs. The value is also the result.',
+  description: "Adds a value to the run's outputs. The value is also the result.",
   outs: ['success'],
   group: 'Logic',
   palette: [{ label: 'Output', data: { valueType: 'text', value: '@{result}' } }],
   icon: 'exit',
   color: 'emerald',
-  fields: [
-    valueTypeField(),
-    valueField('The value to output, e.g. @{result} or "Hello @{input.name}".'),
-  ],
+  fields: [valueTypeField(), valueField('The value to output, e.g. @{result} or "Hello @{input.name}".')],
   summary(data) {
     return `output ${shorten(data.value ?? '') || '(empty)'}`;
   },

@@ -29,7 +29,7 @@ export const setStateBlock = defineBlock({
       placeholder: 'user.profile',
     },
     valueTypeField(),
-    valueField('The value to set, e.g. @{result} to keep the previous block\'s result.'),
+    valueField("The value to set, e.g. @{result} to keep the previous block's result."),
   ],
   summary(data) {
     const path = data.path || '(no path)';

@@ -10,7 +10,7 @@ export const startBlock = defineBlock({
   type: 'start',
   schema,
   label: 'Start',
-  description: 'Where the run begins. Its result is the run\'s input; the editor runs with the sample input.',
+  description: "Where the run begins. Its result is the run's input; the editor runs with the sample input.",
   outs: ['success'],
   group: 'Flow',
   palette: [{ label: 'Start', data: { sampleInput: {} } }],

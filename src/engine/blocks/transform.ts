@@ -18,10 +18,7 @@ export const transformBlock = defineBlock({
   palette: [{ label: 'Transform', data: { valueType: 'text', value: '@{result}' } }],
   icon: 'function',
   color: 'purple',
-  fields: [
-    valueTypeField(),
-    valueField('The value to compute, e.g. {"total": @{result.count}} with Value type json.'),
-  ],
+  fields: [valueTypeField(), valueField('The value to compute, e.g. {"total": @{result.count}} with Value type json.')],
   summary(data) {
     return `= ${shorten(data.value ?? '') || '(empty)'}`;
   },

@@ -49,8 +49,8 @@ export function notFound(message: string): ApiError {
 export function publicStoreMessage(error: unknown): string {
   if (error instanceof DatabaseBusyError || isBusyError(error)) return 'The database is busy: another process holds its lock; try again';
   const full = isFullError(error) || (isKvError(error) && /the disk is full/.test(error.message));
-  if (full) return 'The server\'s disk is full: free some space and try again (deleting keys still works)';
-  return 'The server\'s store failed; the failure is logged on the server. Try again later';
+  if (full) return "The server's disk is full: free some space and try again (deleting keys still works)";
+  return "The server's store failed; the failure is logged on the server. Try again later";
 }
 
 /** The ApiError for anything a route threw that carries a known code; `null` for real faults. */

@@ -124,24 +124,37 @@ const FASTIFY_REQUEST_ERRORS: Readonly<Record<string, string>> = {
 function fromFastifyError(error: FastifyError): ApiError | null {
   const status = error.statusCode;
   if (status === undefined || status < 400 || status >= 500) return null;
-  const known = typeof error.code === 'string' && Object.hasOwn(FASTIFY_REQUEST_ERRORS, error.code) ? FASTIFY_REQUEST_ERRORS[error.code] : undefined;
+  const known =
+    typeof error.code === 'string' && Object.hasOwn(FASTIFY_REQUEST_ERRORS, error.code) ? FASTIFY_REQUEST_ERRORS[error.code] : undefined;
   const tooLarge = status === 413;
-  const message = known ?? (tooLarge ? 'The request is too large' : `The request could not be read (HTTP ${status}); check its headers and body`);
+  const message =
+    known ?? (tooLarge ? 'The request is too large' : `The request could not be read (HTTP ${status}); check its headers and body`);
   return new ApiError(tooLarge ? 'too_large' : 'invalid_request', message);
 }
 
 /** Node's `clientError`: the request never reached Fastify, so the answer is written on the socket. */
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const problem = error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-    ? new ApiError('request_timeout', 'The request was not sent in full within the time limit')
-    : error.code === 'HPE_HEADER_OVERFLOW'
-      ? new ApiError('headers_too_large', 'The request headers are larger than the server accepts')
-      : new ApiError('invalid_request', 'The request line or headers could not be parsed: send a well-formed HTTP/1.1 request whose target starts with /');
+  const problem =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new ApiError('request_timeout', 'The request was not sent in full within the time limit')
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? new ApiError('headers_too_large', 'The request headers are larger than the server accepts')
+        : new ApiError(
+            'invalid_request',
+            'The request line or headers could not be parsed: send a well-formed HTTP/1.1 request whose target starts with /',
+          );
   const body = JSON.stringify(problem.toBody());
-  const headers = { ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' };
+  const headers = {
+    ...SECURITY_HEADERS,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+    Connection: 'close',
+  };
   if (socket.writable) {
-    const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join('\r\n');
+    const head = Object.entries(headers)
+      .map(([name, value]) => `${name}: ${value}`)
+      .join('\r\n');
     // A HEAD request gets the head only, as for any answer. Its request line is in the raw
     // packet, right after an earlier request's body when the connection was kept alive.
     const packet = (error as { rawPacket?: Buffer }).rawPacket?.toString('latin1') ?? '';
@@ -159,19 +172,24 @@ export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') throw new ApiError('invalid_request', 'The body is empty but Content-Type says JSON: send a JSON object');
   // Checked before parsing: the prototype check below, and every later walk, recurse per level.
   if (nestsDeeperThan(text, API_BODY_MAX_DEPTH)) {
-    throw new ApiError('invalid_request', `The body nests arrays and objects more than ${API_BODY_MAX_DEPTH} levels deep; values may nest at most ${JSON_MAX_DEPTH} levels`);
+    throw new ApiError(
+      'invalid_request',
+      `The body nests arrays and objects more than ${API_BODY_MAX_DEPTH} levels deep; values may nest at most ${JSON_MAX_DEPTH} levels`,
+    );
   }
   try {
     return JSON.parse(text, (key: string, value: unknown) => {
-      const reachesPrototype = key === '__proto__'
-        || (key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype'));
-      if (reachesPrototype) throw new ApiError('invalid_request', `The body has a '${key}' key that could reach an object prototype; it is refused`);
+      const reachesPrototype =
+        key === '__proto__' || (key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype'));
+      if (reachesPrototype)
+        throw new ApiError('invalid_request', `The body has a '${key}' key that could reach an object prototype; it is refused`);
       return value;
     });
   } catch (error) {
     if (error instanceof ApiError) throw error;
     // V8 reports a nesting it cannot walk as a stack overflow, which would mean nothing to a caller.
-    if (error instanceof RangeError) throw new ApiError('invalid_request', 'The body nests too deeply to parse: flatten its arrays and objects');
+    if (error instanceof RangeError)
+      throw new ApiError('invalid_request', 'The body nests too deeply to parse: flatten its arrays and objects');
     throw new ApiError('invalid_request', `The body is not valid JSON: ${(error as Error).message}`);
   }
 }
@@ -258,7 +276,10 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       const own = request.tokenCompanyId;
       if (own === null) return requested ?? DEFAULT_COMPANY_ID;
       if (requested !== undefined && requested !== own) {
-        throw new ApiError('forbidden', `This token cannot act for companyId '${requested}': omit companyId, or use a token of that company`);
+        throw new ApiError(
+          'forbidden',
+          `This token cannot act for companyId '${requested}': omit companyId, or use a token of that company`,
+        );
       }
       return own;
     },
@@ -277,7 +298,12 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     if (hostProblem) return sendError(reply, new ApiError('forbidden', hostProblem));
     const origin = request.headers.origin;
     const fetchSite = request.headers['sec-fetch-site'];
-    const originProblem = checkOrigin(request.method, request.headers.host, typeof origin === 'string' ? origin : undefined, typeof fetchSite === 'string' ? fetchSite : undefined);
+    const originProblem = checkOrigin(
+      request.method,
+      request.headers.host,
+      typeof origin === 'string' ? origin : undefined,
+      typeof fetchSite === 'string' ? fetchSite : undefined,
+    );
     if (originProblem) return sendError(reply, new ApiError('forbidden', originProblem));
     // Decided on the route the router matched, never on the raw URL: `/%61pi/kv` and
     // `http://host/api/kv` reach the same handler as `/api/kv`. Unmatched requests are
@@ -301,7 +327,10 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     }
     // A genuine fault: log it (no values are in our error messages), answer without details.
     request.log.error({ err: error }, 'unexpected failure');
-    return sendError(reply, new ApiError('internal', 'The server failed unexpectedly; the failure is logged. Try again, and report it if it persists'));
+    return sendError(
+      reply,
+      new ApiError('internal', 'The server failed unexpectedly; the failure is logged. Try again, and report it if it persists'),
+    );
   });
 
   const hub = new SseHub(options.heartbeatMs);
@@ -348,6 +377,8 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     await storage.close();
   });
 
-  const routes = registered.flatMap((route) => [route.method].flat().map((method) => ({ method, url: route.url, public: route.config?.public === true })));
+  const routes = registered.flatMap((route) =>
+    [route.method].flat().map((method) => ({ method, url: route.url, public: route.config?.public === true })),
+  );
   return { app, hub, routes };
 }

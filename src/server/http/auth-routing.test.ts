@@ -36,10 +36,19 @@ describe('authentication is decided on the routed path', () => {
     const host = `127.0.0.1:${port}`;
     const guarded = t.server.routes.filter((route) => !route.public);
     // The app's API routes are all here, so a route added later is covered without editing this test.
-    expect(guarded.map((route) => `${route.method} ${route.url}`)).toEqual(expect.arrayContaining([
-      'GET /api/kv', 'POST /api/kv', 'GET /api/kv/:id', 'DELETE /api/kv/:id', 'POST /api/kv/ops',
-      'GET /api/blueprints', 'POST /api/blueprints/:id/runs', 'GET /api/events', 'HEAD /api/events',
-    ]));
+    expect(guarded.map((route) => `${route.method} ${route.url}`)).toEqual(
+      expect.arrayContaining([
+        'GET /api/kv',
+        'POST /api/kv',
+        'GET /api/kv/:id',
+        'DELETE /api/kv/:id',
+        'POST /api/kv/ops',
+        'GET /api/blueprints',
+        'POST /api/blueprints/:id/runs',
+        'GET /api/events',
+        'HEAD /api/events',
+      ]),
+    );
     for (const route of guarded) {
       const path = `${concretePath(route.url)}?scope=global&companyId=acme`;
       const body = route.method === 'GET' || route.method === 'HEAD' || route.method === 'DELETE' ? '' : '{}';
@@ -69,8 +78,10 @@ describe('authentication is decided on the routed path', () => {
       const type = body === '' ? '' : '\r\nContent-Type: application/json';
       for (const target of [percentEncoded(path), `http://${host}${path}`]) {
         const answer = await socketRequest(port, `${route.method} ${target} HTTP/1.1\r\nHost: ${host}${auth}${type}`, body);
-        expect({ route: `${route.method} ${target}`, authenticated: answer.status !== 401 && answer.status !== 403 && answer.status > 0 })
-          .toEqual({ route: `${route.method} ${target}`, authenticated: true });
+        expect({
+          route: `${route.method} ${target}`,
+          authenticated: answer.status !== 401 && answer.status !== 403 && answer.status > 0,
+        }).toEqual({ route: `${route.method} ${target}`, authenticated: true });
       }
     }
   });

@@ -4,12 +4,19 @@ import type { Entry } from '../../kv/types';
 import { errorOf, startTestServer, type TestServer } from './test-support';
 
 let t: TestServer;
-beforeAll(async () => { t = await startTestServer(); });
-afterAll(async () => { await t.stop(); });
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(async () => {
+  await t.stop();
+});
 
 function counterBlueprint(id: string) {
   return {
-    format: 'kv-blueprint/1', id, name: `Counter ${id}`, groupId: 'tests',
+    format: 'kv-blueprint/1',
+    id,
+    name: `Counter ${id}`,
+    groupId: 'tests',
     nodes: [
       { id: 'start', type: 'start', position: { x: 0, y: 0 }, data: { sampleInput: {} } },
       { id: 'inc', type: 'kv', position: { x: 240, y: 0 }, data: { action: 'increment', key: 'runs', scope: 'global' } },
@@ -29,7 +36,12 @@ describe('blueprint CRUD', () => {
     expect(created.body).toMatchObject({ id: 'crud', name: 'Counter crud', settings: { kvInherit: false } });
 
     const list = await t.call('GET', '/api/blueprints');
-    expect((list.body as { blueprints: unknown[] }).blueprints).toContainEqual({ id: 'crud', name: 'Counter crud', groupId: 'tests', updatedAt: expect.any(String) });
+    expect((list.body as { blueprints: unknown[] }).blueprints).toContainEqual({
+      id: 'crud',
+      name: 'Counter crud',
+      groupId: 'tests',
+      updatedAt: expect.any(String),
+    });
     expect((await t.call('GET', '/api/blueprints/crud')).body).toEqual(created.body);
 
     const renamed = { ...counterBlueprint('crud'), name: 'Renamed' };
@@ -70,7 +82,9 @@ describe('blueprint CRUD', () => {
     expect(mismatch.status).toBe(422);
     expect(errorOf(mismatch).problems).toEqual([{ path: 'id', message: "is 'other', but the URL names blueprint 'one'" }]);
     expect((await t.call('POST', '/api/blueprints', { body: [1] })).status).toBe(422);
-    expect((await t.call('POST', '/api/blueprints', { rawBody: 'nope', headers: { 'content-type': 'application/json' } })).status).toBe(400);
+    expect((await t.call('POST', '/api/blueprints', { rawBody: 'nope', headers: { 'content-type': 'application/json' } })).status).toBe(
+      400,
+    );
   });
 });
 
@@ -94,19 +108,26 @@ describe('server-side runs', () => {
   });
 
   it('ends exactly at 100 after 100 concurrent increment runs', async () => {
-    await t.call('POST', '/api/blueprints', { body: { ...counterBlueprint('concurrent'), nodes: counterBlueprint('concurrent').nodes.map((n) => n.id === 'inc' ? { ...n, data: { action: 'increment', key: 'concurrent_total', scope: 'global' } } : n) } });
+    await t.call('POST', '/api/blueprints', {
+      body: {
+        ...counterBlueprint('concurrent'),
+        nodes: counterBlueprint('concurrent').nodes.map((n) =>
+          n.id === 'inc' ? { ...n, data: { action: 'increment', key: 'concurrent_total', scope: 'global' } } : n,
+        ),
+      },
+    });
     const responses = await Promise.all(Array.from({ length: 100 }, () => t.call('POST', '/api/blueprints/concurrent/runs', { body: {} })));
     expect(responses.every((r) => r.status === 201 && (r.body as RunRecord).status === 'succeeded')).toBe(true);
     const results = responses.map((r) => (r.body as RunRecord).steps.find((s) => s.nodeId === 'inc')!.result);
     // Every run saw a different count: the increments never overlapped.
     expect(new Set(results).size).toBe(100);
     const stored = await t.call('POST', '/api/kv/ops', { body: { ops: [{ op: 'get', key: 'concurrent_total', scope: 'global' }] } });
-    expect(((stored.body as { results: Array<{ entry: Entry }> }).results[0]!.entry).value).toBe(100);
+    expect((stored.body as { results: Array<{ entry: Entry }> }).results[0]!.entry.value).toBe(100);
   });
 });
 
 describe('GET /api/events', () => {
-  it('streams kv changes and finished runs of the caller\'s company as server-sent events', async () => {
+  it("streams kv changes and finished runs of the caller's company as server-sent events", async () => {
     await t.call('POST', '/api/blueprints', { body: counterBlueprint('evented') });
     const controller = new AbortController();
     const response = await fetch(`${t.url}/api/events`, { signal: controller.signal });
@@ -125,7 +146,9 @@ describe('GET /api/events', () => {
     const run = (await t.call('POST', '/api/blueprints/evented/runs', { body: {} })).body as RunRecord;
     await readUntil(/event: run\n/);
     controller.abort();
-    expect(text).toContain(`event: kv\ndata: ${JSON.stringify({ companyId: 'default', changes: [{ scope: 'global', scopeKey: '', key: 'runs', change: 'set' }] })}`);
+    expect(text).toContain(
+      `event: kv\ndata: ${JSON.stringify({ companyId: 'default', changes: [{ scope: 'global', scopeKey: '', key: 'runs', change: 'set' }] })}`,
+    );
     expect(text).toContain(`"runId":"${run.runId}"`);
     expect(text).not.toContain('other_company');
   });

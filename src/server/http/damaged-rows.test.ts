@@ -11,8 +11,12 @@ import { DATABASE_FILE } from '../storage/sqlite/database';
 import { errorOf, startTestServer, type TestServer } from './test-support';
 
 let t: TestServer;
-beforeAll(async () => { t = await startTestServer(); });
-afterAll(async () => { await t.stop(); });
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(async () => {
+  await t.stop();
+});
 
 function flipByte(table: 'kv_entries' | 'runs', column: string, where: string, id: string): void {
   const raw = new BetterSqlite3(join(t.dataDir, DATABASE_FILE));
@@ -23,7 +27,9 @@ function flipByte(table: 'kv_entries' | 'runs', column: string, where: string, i
 }
 
 const blueprint = {
-  format: 'kv-blueprint/1', id: 'history', name: 'history',
+  format: 'kv-blueprint/1',
+  id: 'history',
+  name: 'history',
   nodes: [
     { id: 'start', type: 'start', position: { x: 0, y: 0 }, data: { sampleInput: {} } },
     { id: 'out', type: 'output', position: { x: 240, y: 0 }, data: { valueType: 'text', value: 'done' } },
@@ -43,7 +49,9 @@ describe('a damaged KV row', () => {
     expect(listed.body).toMatchObject({ entries: [{ key: 'one' }, { key: 'three' }], nextCursor: null, damaged: 1, damagedKeys: ['two'] });
     const batch = await t.call('POST', '/api/kv/ops', { body: { ops: [{ op: 'list', scope: 'flow', scopeKey: 'dmg' }] } });
     expect(batch.status).toBe(200);
-    expect(batch.body).toMatchObject({ results: [{ op: 'list', entries: [{ key: 'one' }, { key: 'three' }], damaged: 1, damagedKeys: ['two'] }] });
+    expect(batch.body).toMatchObject({
+      results: [{ op: 'list', entries: [{ key: 'one' }, { key: 'three' }], damaged: 1, damagedKeys: ['two'] }],
+    });
     // Reading the damaged row itself still says so.
     const read = await t.call('GET', `/api/kv/${saved[1]!.id}`);
     expect(read.status).toBe(503);
@@ -56,7 +64,9 @@ describe('a damaged KV row', () => {
     flipByte('kv_entries', 'value_ciphertext', 'id', byId.id);
     flipByte('kv_entries', 'value_ciphertext', 'id', byKey.id);
     expect((await t.call('DELETE', `/api/kv/${byId.id}`)).status).toBe(204);
-    const deleted = await t.call('POST', '/api/kv/ops', { body: { ops: [{ op: 'delete', key: 'gone2', scope: 'flow', scopeKey: 'dmgdel' }] } });
+    const deleted = await t.call('POST', '/api/kv/ops', {
+      body: { ops: [{ op: 'delete', key: 'gone2', scope: 'flow', scopeKey: 'dmgdel' }] },
+    });
     expect(deleted.body).toEqual({ results: [{ op: 'delete', deleted: true }] });
     expect((await t.call('GET', '/api/kv?scope=flow&scopeKey=dmgdel')).body).toEqual({ entries: [], nextCursor: null });
   });

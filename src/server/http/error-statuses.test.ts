@@ -26,7 +26,9 @@ function expectTableStatus(response: TestResponse, code: string): void {
 }
 
 const blueprint = (id: string) => ({
-  format: 'kv-blueprint/1', id, name: id,
+  format: 'kv-blueprint/1',
+  id,
+  name: id,
   nodes: [{ id: 'start', type: 'start', position: { x: 0, y: 0 }, data: {} }],
   edges: [],
 });
@@ -57,7 +59,10 @@ describe('error answers carry the status of their code in ERROR_CODES', () => {
   it('for store routes: bad key, bad scope, wrong type, bad value', async () => {
     expectTableStatus(await open.call('POST', '/api/kv', { body: { key: 'has space', value: 'x', scope: 'global' } }), 'invalid_key');
     expectTableStatus(await open.call('GET', '/api/kv?scope=planet'), 'invalid_scope');
-    expectTableStatus(await open.call('POST', '/api/kv', { body: { key: 'j', value: '{"a":', valueType: 'json', scope: 'global' } }), 'invalid_value');
+    expectTableStatus(
+      await open.call('POST', '/api/kv', { body: { key: 'j', value: '{"a":', valueType: 'json', scope: 'global' } }),
+      'invalid_value',
+    );
     await open.call('POST', '/api/kv', { body: { key: 'obj', value: '{"a":1}', valueType: 'json', scope: 'global' } });
     const mismatch = await open.call('POST', '/api/kv/ops', { body: { ops: [{ op: 'increment', key: 'obj', scope: 'global' }] } });
     expectTableStatus(mismatch, 'type_mismatch');
@@ -65,7 +70,10 @@ describe('error answers carry the status of their code in ERROR_CODES', () => {
   });
 
   it('for the request hooks: malformed JSON, oversized body, unknown route', async () => {
-    expectTableStatus(await open.call('POST', '/api/kv', { rawBody: '{"key":', headers: { 'content-type': 'application/json' } }), 'invalid_request');
+    expectTableStatus(
+      await open.call('POST', '/api/kv', { rawBody: '{"key":', headers: { 'content-type': 'application/json' } }),
+      'invalid_request',
+    );
     const huge = JSON.stringify({ key: 'big', value: 'x'.repeat(3 * 1024 * 1024), scope: 'global' });
     expectTableStatus(await open.call('POST', '/api/kv', { rawBody: huge, headers: { 'content-type': 'application/json' } }), 'too_large');
     expectTableStatus(await open.call('GET', '/api/nothing-here'), 'not_found');

@@ -46,12 +46,14 @@ export function changesOfBatch(ops: readonly KvOp[], results: readonly KvOpResul
   results.forEach((result, index) => {
     const op = ops[index];
     switch (result.op) {
-      case 'set': case 'append': case 'increment':
+      case 'set':
+      case 'append':
+      case 'increment':
         changes.push(changeOf(result.entry));
         break;
       case 'delete':
         if (result.deleted && op && op.op === 'delete') {
-          changes.push({ scope: op.scope, scopeKey: op.scope === 'global' ? '' : op.scopeKey ?? '', key: op.key, change: 'delete' });
+          changes.push({ scope: op.scope, scopeKey: op.scope === 'global' ? '' : (op.scopeKey ?? ''), key: op.key, change: 'delete' });
         }
         break;
       default:
@@ -66,9 +68,14 @@ export function changesOfBatch(ops: readonly KvOp[], results: readonly KvOpResul
  * server-side runs both write through it, so the editor hears about either.
  */
 export class AnnouncingStore implements KeyValueStore {
-  get kind(): string { return this.inner.kind; }
+  get kind(): string {
+    return this.inner.kind;
+  }
 
-  constructor(private readonly inner: KeyValueStore, private readonly bus: ServerEventBus) {}
+  constructor(
+    private readonly inner: KeyValueStore,
+    private readonly bus: ServerEventBus,
+  ) {}
 
   async batch(companyId: string, ops: KvOp[]): Promise<KvOpResult[]> {
     const results = await this.inner.batch(companyId, ops);

@@ -77,7 +77,10 @@ describe('slow clients', () => {
     const heard: ServerEvent[] = [];
     let stop = () => {};
     const event = new Promise<void>((resolve) => {
-      stop = subscribeToServerEvents(t.url, undefined, (received) => { heard.push(received); resolve(); });
+      stop = subscribeToServerEvents(t.url, undefined, (received) => {
+        heard.push(received);
+        resolve();
+      });
     });
     // Silent for five idle timeouts (the heartbeat is a minute away), then an event must still arrive.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -98,7 +101,8 @@ describe('answers', () => {
       await t.call('POST', '/api/kv', { body: { nope: 1 } }),
     ];
     for (const answer of answers) {
-      for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect({ name, value: answer.headers.get(name) }).toEqual({ name, value });
+      for (const [name, value] of Object.entries(SECURITY_HEADERS))
+        expect({ name, value: answer.headers.get(name) }).toEqual({ name, value });
     }
     expect(answers[2]!.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     const controller = new AbortController();
@@ -108,7 +112,7 @@ describe('answers', () => {
     controller.abort();
   });
 
-  it('never quote Fastify\'s own error texts', async () => {
+  it("never quote Fastify's own error texts", async () => {
     const t = await serverWith();
     const port = t.server.port;
     const badEscape = await socketRequest(port, `GET /api/kv/%E0%A4%A HTTP/1.1\r\nHost: 127.0.0.1:${port}`);
@@ -116,16 +120,21 @@ describe('answers', () => {
     const body = JSON.parse(badEscape.body) as { error: { code: string; message: string } };
     expect(body.error).toEqual({ code: 'invalid_request', message: expect.stringContaining('malformed percent-escape') });
     expect(badEscape.body).not.toMatch(/not a valid url component|%E0%A4%A/);
-    const wrongType = await t.call('POST', '/api/kv', { rawBody: 'key=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const wrongType = await t.call('POST', '/api/kv', {
+      rawBody: 'key=1',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(errorOf(wrongType)).toEqual({ code: 'invalid_request', message: 'The body must be JSON: send Content-Type: application/json' });
   });
 
-  it('answer a request Node cannot parse with our error body, not Node\'s', async () => {
+  it("answer a request Node cannot parse with our error body, not Node's", async () => {
     const t = await serverWith();
     const port = t.server.port;
     const relative = await socketRequest(port, `GET %2fapi/kv HTTP/1.1\r\nHost: 127.0.0.1:${port}`);
     expect(relative.status).toBe(400);
-    expect(JSON.parse(relative.body)).toEqual({ error: { code: 'invalid_request', message: expect.stringContaining('could not be parsed') } });
+    expect(JSON.parse(relative.body)).toEqual({
+      error: { code: 'invalid_request', message: expect.stringContaining('could not be parsed') },
+    });
     const hugeHeader = await socketRequest(port, `GET /api/kv HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Big: ${'a'.repeat(20_000)}`);
     expect(hugeHeader.status).toBe(431);
     expect(JSON.parse(hugeHeader.body)).toMatchObject({ error: { code: 'headers_too_large' } });
@@ -137,11 +146,15 @@ describe('answers', () => {
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = connect(port, '127.0.0.1', () => {
         const body = '{"key":"k","value":1,"scope":"global"}';
-        socket.write(`POST /api/kv HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`
-          + `HEAD %2fapi/kv HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+        socket.write(
+          `POST /api/kv HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}` +
+            `HEAD %2fapi/kv HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`,
+        );
       });
       let text = '';
-      socket.on('data', (chunk: Buffer) => { text += chunk.toString('utf8'); });
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('utf8');
+      });
       socket.on('close', () => resolve(text));
       socket.on('error', reject);
       sockets.push(socket);
@@ -151,14 +164,20 @@ describe('answers', () => {
     expect(second.endsWith('\r\n\r\n')).toBe(true);
   });
 
-  it('never quote a store\'s or the engine\'s internal failure texts', async () => {
+  it("never quote a store's or the engine's internal failure texts", async () => {
     const dataDir = temporaryDataDir();
     const storage = openServerStorage({ kind: 'sqlite', dataDir }, {});
     // Reads fail the way SQLite does (a message with a path in it); batches with a raw RangeError.
     const failingStore = new Proxy(storage.store, {
       get(target, property, receiver) {
-        if (property === 'list' || property === 'getById') return async () => { throw new KvError('store', `SQLite store failed: disk I/O error in ${dataDir}/kvb.sqlite (SQLITE_IOERR)`); };
-        if (property === 'batch') return async () => { throw new RangeError('Maximum call stack size exceeded'); };
+        if (property === 'list' || property === 'getById')
+          return async () => {
+            throw new KvError('store', `SQLite store failed: disk I/O error in ${dataDir}/kvb.sqlite (SQLITE_IOERR)`);
+          };
+        if (property === 'batch')
+          return async () => {
+            throw new RangeError('Maximum call stack size exceeded');
+          };
         return Reflect.get(target, property, receiver) as unknown;
       },
     }) as KeyValueStore;
@@ -184,7 +203,9 @@ describe('answers', () => {
       expect(batch.statusCode).toBe(500);
       expect(batch.json()).toMatchObject({ error: { code: 'internal' } });
       const blueprint = {
-        format: 'kv-blueprint/1', id: 'reads', name: 'Reads a key',
+        format: 'kv-blueprint/1',
+        id: 'reads',
+        name: 'Reads a key',
         nodes: [
           { id: 'start', type: 'start', position: { x: 0, y: 0 }, data: {} },
           { id: 'get', type: 'kv', position: { x: 300, y: 0 }, data: { action: 'get', key: 'cfg' } },
@@ -193,16 +214,22 @@ describe('answers', () => {
       };
       expect((await inject('POST', '/api/blueprints', blueprint)).statusCode).toBe(201);
       const run = await inject('POST', '/api/blueprints/reads/runs', {});
-      expect(run.json()).toMatchObject({ status: 'failed', error: { code: 'store', nodeId: 'get', message: "The server's store failed in block 'get'; the server logged it" } });
+      expect(run.json()).toMatchObject({
+        status: 'failed',
+        error: { code: 'store', nodeId: 'get', message: "The server's store failed in block 'get'; the server logged it" },
+      });
     } finally {
       await app.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
 
-  it('HEAD /api/events answers at once with the stream\'s headers and no body', async () => {
+  it("HEAD /api/events answers at once with the stream's headers and no body", async () => {
     const t = await serverWith();
-    const answer = await within(rawRequest(t.server.port, { method: 'HEAD', path: '/api/events', headers: { host: `127.0.0.1:${t.server.port}` } }), 2_000);
+    const answer = await within(
+      rawRequest(t.server.port, { method: 'HEAD', path: '/api/events', headers: { host: `127.0.0.1:${t.server.port}` } }),
+      2_000,
+    );
     expect(answer).toEqual({ status: 200, body: '' });
   });
 });

@@ -7,8 +7,12 @@ import { JSON_MAX_DEPTH } from '../../kv/types';
 import { errorOf, startTestServer, type TestServer } from './test-support';
 
 let t: TestServer;
-beforeAll(async () => { t = await startTestServer(); });
-afterAll(async () => { await t.stop(); });
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(async () => {
+  await t.stop();
+});
 
 /** `levels` arrays inside one another around 1. */
 function nested(levels: number): unknown {
@@ -26,7 +30,9 @@ async function keysOf(scopeKey: string): Promise<string[]> {
 
 function blueprint(id: string, sampleInput: unknown = {}) {
   return {
-    format: 'kv-blueprint/1', id, name: id,
+    format: 'kv-blueprint/1',
+    id,
+    name: id,
     nodes: [{ id: 'start', type: 'start', position: { x: 0, y: 0 }, data: { sampleInput } }],
     edges: [],
   };
@@ -54,9 +60,14 @@ describe('nesting limit', () => {
   });
 
   it('refuses JSON text of valueType json nesting too deep with 422, saying where', async () => {
-    const refused = await t.call('POST', '/api/kv', { body: { key: 'deeptext', value: nestedText(65), valueType: 'json', scope: 'flow', scopeKey: 'nesttext' } });
+    const refused = await t.call('POST', '/api/kv', {
+      body: { key: 'deeptext', value: nestedText(65), valueType: 'json', scope: 'flow', scopeKey: 'nesttext' },
+    });
     expect(refused.status).toBe(422);
-    expect(errorOf(refused)).toMatchObject({ code: 'invalid_value', message: expect.stringMatching(/line 1, column 65: .*more than 64 levels/) });
+    expect(errorOf(refused)).toMatchObject({
+      code: 'invalid_value',
+      message: expect.stringMatching(/line 1, column 65: .*more than 64 levels/),
+    });
     expect(await keysOf('nesttext')).toEqual([]);
   });
 

@@ -3,15 +3,29 @@ import type { Entry } from '../../kv/types';
 import { errorOf, startTestServer, type TestServer } from './test-support';
 
 let t: TestServer;
-beforeAll(async () => { t = await startTestServer(); });
-afterAll(async () => { await t.stop(); });
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(async () => {
+  await t.stop();
+});
 
 describe('the seed API, called exactly as the reference writes it', () => {
   it('sets, lists and deletes featureEnabled for company 65abc000', async () => {
-    const saved = await t.call('POST', '/api/kv', { body: { key: 'featureEnabled', value: 'true', scope: 'global', companyId: '65abc000' } });
+    const saved = await t.call('POST', '/api/kv', {
+      body: { key: 'featureEnabled', value: 'true', scope: 'global', companyId: '65abc000' },
+    });
     expect(saved.status).toBe(201);
     const entry = saved.body as Entry;
-    expect(entry).toMatchObject({ key: 'featureEnabled', value: 'true', valueType: 'text', scope: 'global', scopeKey: '', companyId: '65abc000', version: 1 });
+    expect(entry).toMatchObject({
+      key: 'featureEnabled',
+      value: 'true',
+      valueType: 'text',
+      scope: 'global',
+      scopeKey: '',
+      companyId: '65abc000',
+      version: 1,
+    });
 
     const listed = await t.call('GET', '/api/kv?scope=global&companyId=65abc000');
     expect(listed.status).toBe(200);
@@ -35,7 +49,9 @@ describe('POST /api/kv', () => {
   });
 
   it('parses a string value as JSON when valueType is json', async () => {
-    const saved = await t.call('POST', '/api/kv', { body: { key: 'profile', value: '{"name":"Ada","tags":[1,2]}', valueType: 'json', scope: 'global' } });
+    const saved = await t.call('POST', '/api/kv', {
+      body: { key: 'profile', value: '{"name":"Ada","tags":[1,2]}', valueType: 'json', scope: 'global' },
+    });
     expect(saved.status).toBe(201);
     expect(saved.body).toMatchObject({ value: { name: 'Ada', tags: [1, 2] }, valueType: 'json' });
   });
@@ -91,7 +107,10 @@ describe('POST /api/kv', () => {
   });
 
   it('refuses a body over 2 MiB with 413 before reading it', async () => {
-    const response = await t.call('POST', '/api/kv', { rawBody: JSON.stringify({ key: 'huge', value: 'a'.repeat(2 * 1024 * 1024 + 10), scope: 'global' }), headers: { 'content-type': 'application/json' } });
+    const response = await t.call('POST', '/api/kv', {
+      rawBody: JSON.stringify({ key: 'huge', value: 'a'.repeat(2 * 1024 * 1024 + 10), scope: 'global' }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(response.status).toBe(413);
     expect(errorOf(response)).toMatchObject({ code: 'too_large', message: expect.stringContaining('2 MiB') });
   });
@@ -126,7 +145,7 @@ describe('POST /api/kv', () => {
     expect(errorOf(response)).toEqual({ code: 'invalid_value', message: expect.stringContaining('ttlSeconds must be at most') });
   });
 
-  it('words range problems of fields plainly, not in Zod\'s type notation', async () => {
+  it("words range problems of fields plainly, not in Zod's type notation", async () => {
     const limit = await t.call('GET', '/api/kv?scope=global&limit=0');
     expect(errorOf(limit)).toEqual({ code: 'invalid_request', message: 'limit: must be at least 1' });
     const company = await t.call('POST', '/api/kv', { body: { key: 'k', value: 1, scope: 'global', companyId: '' } });
@@ -143,11 +162,17 @@ describe('POST /api/kv', () => {
     const rawBody = `{"key":"deep","scope":"global","value":${'['.repeat(depth)}${']'.repeat(depth)}}`;
     const response = await t.call('POST', '/api/kv', { rawBody, headers: { 'content-type': 'application/json' } });
     expect(response.status).toBe(400);
-    expect(errorOf(response)).toMatchObject({ code: 'invalid_request', message: expect.stringContaining('values may nest at most 64 levels') });
+    expect(errorOf(response)).toMatchObject({
+      code: 'invalid_request',
+      message: expect.stringContaining('values may nest at most 64 levels'),
+    });
   });
 
   it('never answers bad input with a stack trace', async () => {
-    const response = await t.call('POST', '/api/kv', { rawBody: '{"__proto__": {"x": 1}, "key": "k"}', headers: { 'content-type': 'application/json' } });
+    const response = await t.call('POST', '/api/kv', {
+      rawBody: '{"__proto__": {"x": 1}, "key": "k"}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(response.status).toBe(400);
     expect(errorOf(response).message).toContain('__proto__');
     expect(response.text).not.toMatch(/\bat \S+ \(|node_modules|\.ts:\d+/);
@@ -156,9 +181,14 @@ describe('POST /api/kv', () => {
 
 describe('prototype keys in bodies', () => {
   it('refuses constructor.prototype but keeps an ordinary constructor field in a value', async () => {
-    const poisoned = await t.call('POST', '/api/kv', { rawBody: '{"key": "k", "scope": "global", "value": {"constructor": {"prototype": {"x": 1}}}}', headers: { 'content-type': 'application/json' } });
+    const poisoned = await t.call('POST', '/api/kv', {
+      rawBody: '{"key": "k", "scope": "global", "value": {"constructor": {"prototype": {"x": 1}}}}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(poisoned.status).toBe(400);
-    const fine = await t.call('POST', '/api/kv', { body: { key: 'ctor', scope: 'global', companyId: 'prototype-tests', value: { constructor: 'a name' } } });
+    const fine = await t.call('POST', '/api/kv', {
+      body: { key: 'ctor', scope: 'global', companyId: 'prototype-tests', value: { constructor: 'a name' } },
+    });
     expect(fine.status).toBe(201);
     expect((fine.body as Entry).value).toEqual({ constructor: 'a name' });
   });
@@ -195,7 +225,8 @@ describe('GET /api/kv', () => {
 
 describe('GET and DELETE /api/kv/:id', () => {
   it('reads an entry by id and answers 404 once it is deleted', async () => {
-    const saved = (await t.call('POST', '/api/kv', { body: { key: 'by_id', value: [1], scope: 'global', companyId: 'acme' } })).body as Entry;
+    const saved = (await t.call('POST', '/api/kv', { body: { key: 'by_id', value: [1], scope: 'global', companyId: 'acme' } }))
+      .body as Entry;
     const read = await t.call('GET', `/api/kv/${saved.id}?companyId=acme`);
     expect(read.status).toBe(200);
     expect(read.body).toEqual(saved);
@@ -210,14 +241,18 @@ describe('GET and DELETE /api/kv/:id', () => {
 
 describe('POST /api/kv/ops', () => {
   it('applies a batch in order and returns one result per op', async () => {
-    const response = await t.call('POST', '/api/kv/ops', { body: { ops: [
-      { op: 'increment', key: 'ctr', scope: 'global', by: 2 },
-      { op: 'increment', key: 'ctr', scope: 'global' },
-      { op: 'append', key: 'log', value: 'a', scope: 'global' },
-      { op: 'get', key: 'ctr', scope: 'global' },
-      { op: 'list', scope: 'global', prefix: 'ct' },
-      { op: 'delete', key: 'log', scope: 'global' },
-    ] } });
+    const response = await t.call('POST', '/api/kv/ops', {
+      body: {
+        ops: [
+          { op: 'increment', key: 'ctr', scope: 'global', by: 2 },
+          { op: 'increment', key: 'ctr', scope: 'global' },
+          { op: 'append', key: 'log', value: 'a', scope: 'global' },
+          { op: 'get', key: 'ctr', scope: 'global' },
+          { op: 'list', scope: 'global', prefix: 'ct' },
+          { op: 'delete', key: 'log', scope: 'global' },
+        ],
+      },
+    });
     expect(response.status).toBe(200);
     const { results } = response.body as { results: Array<Record<string, unknown>> };
     expect(results.map((r) => r.op)).toEqual(['increment', 'increment', 'append', 'get', 'list', 'delete']);
@@ -228,10 +263,15 @@ describe('POST /api/kv/ops', () => {
 
   it('changes nothing when one op fails, and names the failing op', async () => {
     await t.call('POST', '/api/kv', { body: { key: 'text_value', value: 'words', scope: 'global', companyId: 'atomic' } });
-    const response = await t.call('POST', '/api/kv/ops', { body: { companyId: 'atomic', ops: [
-      { op: 'set', key: 'first', value: 1, scope: 'global' },
-      { op: 'increment', key: 'text_value', scope: 'global' },
-    ] } });
+    const response = await t.call('POST', '/api/kv/ops', {
+      body: {
+        companyId: 'atomic',
+        ops: [
+          { op: 'set', key: 'first', value: 1, scope: 'global' },
+          { op: 'increment', key: 'text_value', scope: 'global' },
+        ],
+      },
+    });
     expect(response.status).toBe(422);
     expect(errorOf(response)).toMatchObject({ code: 'type_mismatch', opIndex: 1 });
     const listed = await t.call('GET', '/api/kv?scope=global&companyId=atomic');
@@ -239,12 +279,23 @@ describe('POST /api/kv/ops', () => {
   });
 
   it('refuses a malformed op with 400 and its index', async () => {
-    const response = await t.call('POST', '/api/kv/ops', { body: { ops: [{ op: 'get', key: 'a', scope: 'global' }, { op: 'frobnicate', key: 'a', scope: 'global' }] } });
+    const response = await t.call('POST', '/api/kv/ops', {
+      body: {
+        ops: [
+          { op: 'get', key: 'a', scope: 'global' },
+          { op: 'frobnicate', key: 'a', scope: 'global' },
+        ],
+      },
+    });
     expect(response.status).toBe(400);
     expect(errorOf(response)).toMatchObject({ code: 'invalid_request', opIndex: 1, message: expect.stringContaining('frobnicate') });
     const typo = await t.call('POST', '/api/kv/ops', { body: { ops: [{ op: 'increment', key: 'a', scope: 'global', step: 2 }] } });
     expect(typo.status).toBe(400);
-    expect(errorOf(typo)).toMatchObject({ code: 'invalid_request', opIndex: 0, message: "ops[0]: unknown field 'step' for op 'increment'" });
+    expect(errorOf(typo)).toMatchObject({
+      code: 'invalid_request',
+      opIndex: 0,
+      message: "ops[0]: unknown field 'step' for op 'increment'",
+    });
     const noOps = await t.call('POST', '/api/kv/ops', { body: {} });
     expect(errorOf(noOps).message).toMatch(/ops: is required/);
   });

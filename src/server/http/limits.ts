@@ -68,7 +68,9 @@ export function serverLimitsFrom(env: NodeJS.ProcessEnv): ServerLimits {
     limits[name] = wholeNumber(env, variable, DEFAULT_LIMITS[name]);
   }
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
-    throw new LimitConfigError(`KVB_HEADERS_TIMEOUT_MS (${limits.headersTimeoutMs}) is longer than KVB_REQUEST_TIMEOUT_MS (${limits.requestTimeoutMs}): the headers are part of the request, so make it shorter`);
+    throw new LimitConfigError(
+      `KVB_HEADERS_TIMEOUT_MS (${limits.headersTimeoutMs}) is longer than KVB_REQUEST_TIMEOUT_MS (${limits.requestTimeoutMs}): the headers are part of the request, so make it shorter`,
+    );
   }
   return limits;
 }

@@ -8,7 +8,9 @@ import { startTestServer, temporaryDataDir } from './test-support';
 const KVB = fileURLToPath(new URL('../../../bin/kvb.mjs', import.meta.url));
 
 const counter = {
-  format: 'kv-blueprint/1', id: 'counter', name: 'Counter',
+  format: 'kv-blueprint/1',
+  id: 'counter',
+  name: 'Counter',
   nodes: [
     { id: 'start', type: 'start', position: { x: 0, y: 0 }, data: {} },
     { id: 'inc', type: 'kv', position: { x: 240, y: 0 }, data: { action: 'increment', key: 'total', scope: 'global' } },
@@ -16,7 +18,12 @@ const counter = {
   edges: [{ id: 'e1', source: 'start', sourceHandle: 'success', target: 'inc' }],
 };
 
-interface Spawned { child: ChildProcess; url: string; exited: Promise<number | null>; stderr: () => string }
+interface Spawned {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+  stderr: () => string;
+}
 
 /** `kvb serve --port 0` as a real process; resolves once it prints its URL. */
 function spawnServe(dataDir: string): Promise<Spawned> {
@@ -27,7 +34,9 @@ function spawnServe(dataDir: string): Promise<Spawned> {
   let stdout = '';
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
@@ -69,7 +78,9 @@ describe('restart', () => {
   it('keeps entries, blueprints and runs when the server is closed and started again in process', async () => {
     const first = await startTestServer();
     cleanups.push(() => rmSync(first.dataDir, { recursive: true, force: true }));
-    const saved = (await first.call('POST', '/api/kv', { body: { key: 'kept', value: { deep: [1, 'two'] }, scope: 'flow', scopeKey: 'counter' } })).body as Entry;
+    const saved = (
+      await first.call('POST', '/api/kv', { body: { key: 'kept', value: { deep: [1, 'two'] }, scope: 'flow', scopeKey: 'counter' } })
+    ).body as Entry;
     await first.call('POST', '/api/blueprints', { body: counter });
     const run = (await first.call('POST', '/api/blueprints/counter/runs', { body: {} })).body as { runId: string };
     await first.stop({ keepData: true });
@@ -78,21 +89,32 @@ describe('restart', () => {
     cleanups.push(() => second.stop({ keepData: true }));
     expect((await second.call('GET', `/api/kv/${saved.id}`)).body).toEqual(saved);
     expect((await second.call('GET', '/api/blueprints/counter')).body).toMatchObject({ id: 'counter', nodes: counter.nodes });
-    expect(((await second.call('GET', '/api/blueprints/counter/runs')).body as { runs: Array<{ runId: string }> }).runs.map((r) => r.runId)).toEqual([run.runId]);
+    expect(
+      ((await second.call('GET', '/api/blueprints/counter/runs')).body as { runs: Array<{ runId: string }> }).runs.map((r) => r.runId),
+    ).toEqual([run.runId]);
   });
 
   it('a real kvb serve process finishes in-flight runs on SIGTERM, exits 0, and a new process sees every acknowledged write', async () => {
     const dataDir = temporaryDataDir();
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const first = await spawnServe(dataDir);
-    cleanups.push(() => { first.child.kill('SIGKILL'); });
+    cleanups.push(() => {
+      first.child.kill('SIGKILL');
+    });
     expect((await json(`${first.url}/api/blueprints`, { method: 'POST', body: JSON.stringify(counter) })).status).toBe(201);
 
     let signalledAt = Number.POSITIVE_INFINITY;
     let answeredAfterSignal = 0;
-    const runs = Array.from({ length: 40 }, () => json(`${first.url}/api/blueprints/counter/runs`, { method: 'POST', body: '{}' })
-      .then((r) => r.status, () => 'refused')
-      .finally(() => { if (Date.now() > signalledAt) answeredAfterSignal += 1; }));
+    const runs = Array.from({ length: 40 }, () =>
+      json(`${first.url}/api/blueprints/counter/runs`, { method: 'POST', body: '{}' })
+        .then(
+          (r) => r.status,
+          () => 'refused',
+        )
+        .finally(() => {
+          if (Date.now() > signalledAt) answeredAfterSignal += 1;
+        }),
+    );
     await new Promise((resolve) => setTimeout(resolve, 30));
     signalledAt = Date.now();
     first.child.kill('SIGTERM');
@@ -106,8 +128,14 @@ describe('restart', () => {
     expect(statuses.every((s) => s === 201 || s === 503 || s === 'refused')).toBe(true);
 
     const second = await spawnServe(dataDir);
-    cleanups.push(async () => { second.child.kill('SIGTERM'); await second.exited; });
-    const total = await json(`${second.url}/api/kv/ops`, { method: 'POST', body: JSON.stringify({ ops: [{ op: 'get', key: 'total', scope: 'global' }] }) });
+    cleanups.push(async () => {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    });
+    const total = await json(`${second.url}/api/kv/ops`, {
+      method: 'POST',
+      body: JSON.stringify({ ops: [{ op: 'get', key: 'total', scope: 'global' }] }),
+    });
     expect((total.body as { results: Array<{ entry: Entry }> }).results[0]!.entry.value).toBe(acknowledged);
     expect((await json(`${second.url}/api/blueprints/counter`)).body).toMatchObject({ id: 'counter' });
   });

@@ -44,7 +44,9 @@ describe('server-side runs are bounded', () => {
     const t = await serverWith({ KVB_MAX_STEPS: '400000' });
     await saveLoop(t, 400_000);
     let finished = false;
-    const run = t.call('POST', '/api/blueprints/loop/runs', { body: {} }).finally(() => { finished = true; });
+    const run = t.call('POST', '/api/blueprints/loop/runs', { body: {} }).finally(() => {
+      finished = true;
+    });
     await new Promise((resolve) => setTimeout(resolve, 150));
     const began = performance.now();
     const list = await t.call('GET', '/api/blueprints');
@@ -58,7 +60,9 @@ describe('server-side runs are bounded', () => {
   it('answers other requests while a Code block computes (its code runs in a worker thread)', async () => {
     const t = await serverWith();
     const busy = {
-      format: 'kv-blueprint/1', id: 'busy', name: 'Busy code',
+      format: 'kv-blueprint/1',
+      id: 'busy',
+      name: 'Busy code',
       nodes: [
         { id: 'start', type: 'start', position: { x: 0, y: 0 }, data: {} },
         { id: 'spin', type: 'code', position: { x: 300, y: 0 }, data: { source: 'for (;;) {}', timeoutMs: 3000 } },
@@ -67,7 +71,9 @@ describe('server-side runs are bounded', () => {
     };
     expect((await t.call('POST', '/api/blueprints', { body: busy })).status).toBe(201);
     let finished = false;
-    const run = t.call('POST', '/api/blueprints/busy/runs', { body: {} }).finally(() => { finished = true; });
+    const run = t.call('POST', '/api/blueprints/busy/runs', { body: {} }).finally(() => {
+      finished = true;
+    });
     // Past the sandbox's first load, well inside the 3 s the code spins for.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const began = performance.now();
@@ -87,7 +93,10 @@ describe('server-side runs are bounded', () => {
     const record = (await t.call('POST', '/api/blueprints/loop/runs', { body: {} })).body as RunRecord;
     expect(record.status).toBe('failed');
     expect(record.steps.length + (record.stepsOmitted ?? 0)).toBe(DEFAULT_LIMITS.maxSteps);
-    expect(record.error).toMatchObject({ code: 'limit', message: expect.stringContaining('limit of 100000 steps this host allows per run') });
+    expect(record.error).toMatchObject({
+      code: 'limit',
+      message: expect.stringContaining('limit of 100000 steps this host allows per run'),
+    });
   }, 60_000);
 
   it('stores the first and last 100 steps of a long run and counts the rest', async () => {
@@ -122,7 +131,7 @@ describe('server-side runs are bounded', () => {
     expect(stored.body).toEqual(record);
   }, 60_000);
 
-  it('refuses the 9th concurrent run of a company with 429 too_many_runs, not another company\'s', async () => {
+  it("refuses the 9th concurrent run of a company with 429 too_many_runs, not another company's", async () => {
     const t = await serverWith();
     await saveLoop(t, 60_000);
     await saveLoop(t, 10, '?companyId=other');

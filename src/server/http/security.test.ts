@@ -33,7 +33,9 @@ describe('Host header (DNS rebinding)', () => {
     for (const host of [`evil.example:${port}`, 'localhost', `localhost:${port + 1}`, `127.0.0.1.evil.example:${port}`]) {
       const response = await rawRequest(port, { path: '/api/blueprints', headers: { host } });
       expect(response.status).toBe(403);
-      expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'forbidden', message: expect.stringContaining('is not a name of this server') } });
+      expect(JSON.parse(response.body)).toMatchObject({
+        error: { code: 'forbidden', message: expect.stringContaining('is not a name of this server') },
+      });
     }
   });
 
@@ -86,7 +88,10 @@ describe('tokens and tenancy', () => {
 
   it('keeps two companies apart: entries, lists, ids, blueprints, runs and events', async () => {
     const t = await serverWith({ env: { KVB_TOKENS: `${TOKEN_A}:acme,${TOKEN_B}:globex` } });
-    const saved = await t.call('POST', '/api/kv', { body: { key: 'secret', value: 'acme only', scope: 'global' }, headers: bearer(TOKEN_A) });
+    const saved = await t.call('POST', '/api/kv', {
+      body: { key: 'secret', value: 'acme only', scope: 'global' },
+      headers: bearer(TOKEN_A),
+    });
     expect(saved.body).toMatchObject({ companyId: 'acme' });
     const id = (saved.body as Entry).id;
 
@@ -94,17 +99,29 @@ describe('tokens and tenancy', () => {
     expect(theirList.body).toEqual({ entries: [], nextCursor: null });
     expect((await t.call('GET', `/api/kv/${id}`, { headers: bearer(TOKEN_B) })).status).toBe(404);
     expect((await t.call('DELETE', `/api/kv/${id}`, { headers: bearer(TOKEN_B) })).status).toBe(404);
-    const theirGet = await t.call('POST', '/api/kv/ops', { body: { ops: [{ op: 'get', key: 'secret', scope: 'global' }] }, headers: bearer(TOKEN_B) });
+    const theirGet = await t.call('POST', '/api/kv/ops', {
+      body: { ops: [{ op: 'get', key: 'secret', scope: 'global' }] },
+      headers: bearer(TOKEN_B),
+    });
     expect(theirGet.body).toEqual({ results: [{ op: 'get', entry: null }] });
 
     // Naming the other company explicitly is refused without saying anything about its data.
     const named = await t.call('GET', '/api/kv?scope=global&companyId=acme', { headers: bearer(TOKEN_B) });
     expect(named.status).toBe(403);
     expect(errorOf(named).message).not.toContain('acme only');
-    const namedWrite = await t.call('POST', '/api/kv', { body: { key: 'secret', value: 'overwritten', scope: 'global', companyId: 'acme' }, headers: bearer(TOKEN_B) });
+    const namedWrite = await t.call('POST', '/api/kv', {
+      body: { key: 'secret', value: 'overwritten', scope: 'global', companyId: 'acme' },
+      headers: bearer(TOKEN_B),
+    });
     expect(namedWrite.status).toBe(403);
 
-    const blueprint = { format: 'kv-blueprint/1', id: 'private', name: 'Private', nodes: [{ id: 'start', type: 'start', position: { x: 0, y: 0 }, data: {} }], edges: [] };
+    const blueprint = {
+      format: 'kv-blueprint/1',
+      id: 'private',
+      name: 'Private',
+      nodes: [{ id: 'start', type: 'start', position: { x: 0, y: 0 }, data: {} }],
+      edges: [],
+    };
     expect((await t.call('POST', '/api/blueprints', { body: blueprint, headers: bearer(TOKEN_A) })).status).toBe(201);
     expect((await t.call('POST', '/api/blueprints/private/runs', { body: {}, headers: bearer(TOKEN_A) })).status).toBe(201);
     expect((await t.call('GET', '/api/blueprints', { headers: bearer(TOKEN_B) })).body).toEqual({ blueprints: [] });
@@ -118,22 +135,29 @@ describe('tokens and tenancy', () => {
 
     // Still all there for its owner.
     expect((await t.call('GET', `/api/kv/${id}`, { headers: bearer(TOKEN_A) })).body).toMatchObject({ value: 'acme only' });
-    expect(((await t.call('GET', '/api/blueprints/private/runs', { headers: bearer(TOKEN_A) })).body as { runs: unknown[] }).runs).toHaveLength(1);
+    expect(
+      ((await t.call('GET', '/api/blueprints/private/runs', { headers: bearer(TOKEN_A) })).body as { runs: unknown[] }).runs,
+    ).toHaveLength(1);
   });
 
-  it('streams each token only its own company\'s events', async () => {
+  it("streams each token only its own company's events", async () => {
     const t = await serverWith({ env: { KVB_TOKENS: `${TOKEN_A}:acme,${TOKEN_B}:globex` } });
     const heardByB: ServerEvent[] = [];
     let stop = () => {};
     const firstEvent = new Promise<void>((resolve) => {
-      stop = subscribeToServerEvents(t.url, TOKEN_B, (event) => { heardByB.push(event); resolve(); });
+      stop = subscribeToServerEvents(t.url, TOKEN_B, (event) => {
+        heardByB.push(event);
+        resolve();
+      });
     });
     await new Promise((resolve) => setTimeout(resolve, 150));
     await t.call('POST', '/api/kv', { body: { key: 'acme_key', value: 1, scope: 'global' }, headers: bearer(TOKEN_A) });
     await t.call('POST', '/api/kv', { body: { key: 'globex_key', value: 1, scope: 'global' }, headers: bearer(TOKEN_B) });
     await firstEvent;
     stop();
-    expect(heardByB).toEqual([{ type: 'kv', data: { companyId: 'globex', changes: [{ scope: 'global', scopeKey: '', key: 'globex_key', change: 'set' }] } }]);
+    expect(heardByB).toEqual([
+      { type: 'kv', data: { companyId: 'globex', changes: [{ scope: 'global', scopeKey: '', key: 'globex_key', change: 'set' }] } },
+    ]);
     expect((await t.call('GET', '/api/events', { headers: bearer('unknown-token-0000000000') })).status).toBe(401);
   });
 
@@ -154,14 +178,19 @@ describe('tokens and tenancy', () => {
 
   it('starts on a non-loopback address once tokens are configured', async () => {
     const t = await serverWith({ host: '0.0.0.0', env: { KVB_TOKENS: `${TOKEN_A}:acme` } });
-    expect((await rawRequest(t.server.port, { path: '/api/blueprints', headers: { host: `127.0.0.1:${t.server.port}`, ...bearer(TOKEN_A) } })).status).toBe(200);
+    expect(
+      (await rawRequest(t.server.port, { path: '/api/blueprints', headers: { host: `127.0.0.1:${t.server.port}`, ...bearer(TOKEN_A) } }))
+        .status,
+    ).toBe(200);
   });
 
   it('refuses weak or malformed token settings with a clear message', async () => {
     expect(() => parseTokensVariable('short:acme')).toThrow(TokenConfigError);
     expect(() => parseTokensVariable('no-company-separator-here')).toThrow(/not token:companyId/);
     expect(parseTokensVariable(`${TOKEN_A}:acme`).companyIdOf(TOKEN_A)).toBe('acme');
-    const failure = await startServer({ host: '127.0.0.1', port: 0, dataDir: temporaryDataDir(), env: { KVB_TOKENS: 'tiny:acme' } }).catch((error: unknown) => error);
+    const failure = await startServer({ host: '127.0.0.1', port: 0, dataDir: temporaryDataDir(), env: { KVB_TOKENS: 'tiny:acme' } }).catch(
+      (error: unknown) => error,
+    );
     expect(failure).toMatchObject({ code: 'invalid_tokens', message: expect.stringContaining('at least 16') });
   });
 

@@ -39,7 +39,12 @@ export function hostPolicyFor(bindHost: string, allowedHostsVariable = ''): Host
       for (const address of addresses ?? []) names.add(asHostName(address.address));
     }
   }
-  const exact = new Set(allowedHostsVariable.split(',').map((item) => item.trim().toLowerCase()).filter((item) => item !== ''));
+  const exact = new Set(
+    allowedHostsVariable
+      .split(',')
+      .map((item) => item.trim().toLowerCase())
+      .filter((item) => item !== ''),
+  );
   return { names, exact };
 }
 
@@ -67,7 +72,12 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * cross-origin request; tools like curl send none and are allowed. `Sec-Fetch-Site` catches
  * the rare browser request without `Origin`.
  */
-export function checkOrigin(method: string, hostHeader: string | undefined, origin: string | undefined, fetchSite: string | undefined): string | null {
+export function checkOrigin(
+  method: string,
+  hostHeader: string | undefined,
+  origin: string | undefined,
+  fetchSite: string | undefined,
+): string | null {
   if (SAFE_METHODS.has(method.toUpperCase())) return null;
   if (origin !== undefined) {
     const own = hostHeader === undefined ? [] : [`http://${hostHeader}`, `https://${hostHeader}`].map((o) => o.toLowerCase());

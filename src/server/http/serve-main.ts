@@ -20,10 +20,13 @@ try {
   });
   process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port })}\n`);
   const shutdown = () => {
-    server.close().then(() => process.exit(0), (error: unknown) => {
-      process.stderr.write(`Shutdown failed: ${(error as Error).message}\n`);
-      process.exit(1);
-    });
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`Shutdown failed: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

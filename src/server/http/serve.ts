@@ -37,7 +37,10 @@ export interface RunningServer {
 /** Why the server refused to start; `kvb serve` prints the message and exits. */
 export class ServerStartError extends Error {
   override readonly name = 'ServerStartError';
-  constructor(readonly code: 'tokens_required' | 'invalid_tokens' | 'invalid_limits' | 'listen_failed', message: string) {
+  constructor(
+    readonly code: 'tokens_required' | 'invalid_tokens' | 'invalid_limits' | 'listen_failed',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -65,10 +68,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     throw error;
   }
   if (!isLoopbackHost(options.host) && tokens.size === 0) {
-    throw new ServerStartError('tokens_required',
-      `Refusing to listen on ${options.host}: it is reachable from other machines and no API tokens are configured. `
-      + `Set KVB_TOKENS=token:companyId (tokens of 16+ random characters) or write ${TOKENS_FILE} in the data directory, `
-      + 'or listen on 127.0.0.1.');
+    throw new ServerStartError(
+      'tokens_required',
+      `Refusing to listen on ${options.host}: it is reachable from other machines and no API tokens are configured. ` +
+        `Set KVB_TOKENS=token:companyId (tokens of 16+ random characters) or write ${TOKENS_FILE} in the data directory, ` +
+        'or listen on 127.0.0.1.',
+    );
   }
 
   const storage = openServerStorage(storageLocationOf({ dataDir: options.dataDir }), env);
@@ -88,9 +93,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
     await app.close();
-    const reason = (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
-      ? `port ${options.port} is already in use; pick another with --port`
-      : (error as Error).message;
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
+        ? `port ${options.port} is already in use; pick another with --port`
+        : (error as Error).message;
     throw new ServerStartError('listen_failed', `Cannot listen on ${options.host}:${options.port}: ${reason}`);
   }
   const address = app.server.address();

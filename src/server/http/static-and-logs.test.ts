@@ -39,15 +39,23 @@ describe('structured logs', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     try {
       const url = await new Promise<string>((resolve, reject) => {
         const timer = setInterval(() => {
           const match = /\{"url":"([^"]+)"/.exec(stdout);
-          if (match) { clearInterval(timer); resolve(match[1]!); }
+          if (match) {
+            clearInterval(timer);
+            resolve(match[1]!);
+          }
         }, 20);
-        void exited.then((code) => { clearInterval(timer); reject(new Error(`exited ${code}`)); });
+        void exited.then((code) => {
+          clearInterval(timer);
+          reject(new Error(`exited ${code}`));
+        });
       });
       const response = await fetch(`${url}/api/kv?scope=global`, { method: 'GET', headers: { authorization: `Bearer ${token}` } });
       expect(response.status).toBe(200);

@@ -6,8 +6,12 @@ import { DATABASE_FILE } from '../storage/sqlite/database';
 import { errorOf, startTestServer, type TestServer } from './test-support';
 
 let t: TestServer;
-beforeAll(async () => { t = await startTestServer(); });
-afterAll(async () => { await t.stop(); });
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(async () => {
+  await t.stop();
+});
 
 describe('a database locked by another process', () => {
   it('answers KV writes and blueprint saves with 503 store "busy, try again" within a second or two', async () => {
@@ -19,7 +23,12 @@ describe('a database locked by another process', () => {
       expect(kv.status).toBe(503);
       expect(errorOf(kv)).toMatchObject({ code: 'store', message: expect.stringMatching(/busy.*try again/) });
       const blueprint = await t.call('POST', '/api/blueprints', {
-        body: { format: 'kv-blueprint/1', id: 'locked', nodes: [{ id: 'start', type: 'start', position: { x: 0, y: 0 }, data: {} }], edges: [] },
+        body: {
+          format: 'kv-blueprint/1',
+          id: 'locked',
+          nodes: [{ id: 'start', type: 'start', position: { x: 0, y: 0 }, data: {} }],
+          edges: [],
+        },
       });
       expect(blueprint.status).toBe(503);
       expect(errorOf(blueprint)).toMatchObject({ code: 'store', message: expect.stringMatching(/busy.*try again/) });

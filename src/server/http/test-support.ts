@@ -20,7 +20,11 @@ export interface TestServer {
   server: RunningServer;
   dataDir: string;
   url: string;
-  call(method: string, path: string, options?: { body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<TestResponse>;
+  call(
+    method: string,
+    path: string,
+    options?: { body?: unknown; rawBody?: string; headers?: Record<string, string> },
+  ): Promise<TestResponse>;
   /** Closes the server; `keepData` leaves the data directory for a restart. */
   stop(options?: { keepData?: boolean }): Promise<void>;
 }
@@ -61,14 +65,22 @@ export async function startTestServer(options: Partial<StartServerOptions> = {})
 }
 
 /** A request with headers `fetch` will not let us set (Host), through node:http. */
-export function rawRequest(port: number, options: { method?: string; path: string; headers: Record<string, string>; body?: string }): Promise<{ status: number; body: string }> {
+export function rawRequest(
+  port: number,
+  options: { method?: string; path: string; headers: Record<string, string>; body?: string },
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path, headers: options.headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { body += chunk; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = httpRequest(
+      { host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path, headers: options.headers },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     if (options.body !== undefined) req.write(options.body);
     req.end();
@@ -76,7 +88,12 @@ export function rawRequest(port: number, options: { method?: string; path: strin
 }
 
 /** The `{ error: { code, message } }` of a response, for assertions. */
-export function errorOf(response: TestResponse): { code: string; message: string; opIndex?: number; problems?: Array<{ path: string; message: string }> } {
+export function errorOf(response: TestResponse): {
+  code: string;
+  message: string;
+  opIndex?: number;
+  problems?: Array<{ path: string; message: string }>;
+} {
   return (response.body as { error: { code: string; message: string } }).error;
 }
 
@@ -90,7 +107,9 @@ export function socketRequest(port: number, head: string, body = ''): Promise<{ 
     const socket = connect(port, '127.0.0.1');
     let answer = '';
     socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => { answer += chunk; });
+    socket.on('data', (chunk: string) => {
+      answer += chunk;
+    });
     socket.on('error', reject);
     socket.on('end', () => {
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);

@@ -33,7 +33,8 @@ function buildTable(source: TokenTable['source'], pairs: Array<[token: string, c
   const byDigest = new Map<string, string>();
   pairs.forEach(([token, companyId], index) => {
     const which = `${where}: token #${index + 1}`;
-    if (token.length < TOKEN_MIN_LENGTH) throw new TokenConfigError(`${which} is ${token.length} characters; use at least ${TOKEN_MIN_LENGTH} random characters`);
+    if (token.length < TOKEN_MIN_LENGTH)
+      throw new TokenConfigError(`${which} is ${token.length} characters; use at least ${TOKEN_MIN_LENGTH} random characters`);
     if (/\s/.test(token)) throw new TokenConfigError(`${which} contains whitespace`);
     if (companyId.length === 0) throw new TokenConfigError(`${which} has an empty companyId`);
     const key = digest(token);
@@ -50,7 +51,10 @@ function buildTable(source: TokenTable['source'], pairs: Array<[token: string, c
 
 /** Parses `token:companyId,token:companyId`. A token may itself contain ':' (the last one splits). */
 export function parseTokensVariable(text: string): TokenTable {
-  const items = text.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+  const items = text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
   const pairs = items.map((item, index): [string, string] => {
     const split = item.lastIndexOf(':');
     if (split <= 0) throw new TokenConfigError(`KVB_TOKENS: item #${index + 1} is not token:companyId`);

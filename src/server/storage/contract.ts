@@ -22,9 +22,18 @@ function blueprint(id: string, name = `Blueprint ${id}`): BlueprintDocument {
 function run(blueprintId: string, runId: string, result: unknown = 1): RunRecord {
   const at = new Date(0).toISOString();
   return {
-    runId, blueprintId, status: 'succeeded', startedAt: at, finishedAt: at, input: {},
-    steps: [{ nodeId: 'start', type: 'start', outcome: 'success', startedAt: at, durationMs: 0, result, error: null, reads: [], writes: [] }],
-    outputs: [], state: {}, error: null,
+    runId,
+    blueprintId,
+    status: 'succeeded',
+    startedAt: at,
+    finishedAt: at,
+    input: {},
+    steps: [
+      { nodeId: 'start', type: 'start', outcome: 'success', startedAt: at, durationMs: 0, result, error: null, reads: [], writes: [] },
+    ],
+    outputs: [],
+    state: {},
+    error: null,
   } as RunRecord;
 }
 
@@ -42,7 +51,10 @@ export function describeServerStorageContract(name: string, open: () => Promise<
 
     it('saves, lists by name, reads and deletes blueprints per company', async () => {
       const { blueprints } = await fresh();
-      expect(await blueprints.save('acme', blueprint('b', 'Beta'), 'create')).toMatchObject({ created: true, summary: { id: 'b', name: 'Beta', groupId: null } });
+      expect(await blueprints.save('acme', blueprint('b', 'Beta'), 'create')).toMatchObject({
+        created: true,
+        summary: { id: 'b', name: 'Beta', groupId: null },
+      });
       await blueprints.save('acme', blueprint('a', 'Alpha'), 'create');
       await blueprints.save('globex', blueprint('a', 'Other'), 'create');
       expect((await blueprints.list('acme')).map((summary) => summary.name)).toEqual(['Alpha', 'Beta']);

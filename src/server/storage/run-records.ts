@@ -19,12 +19,37 @@ const byteSize = (value: unknown): number => Buffer.byteLength(JSON.stringify(va
 export function boundedRecord(record: RunRecord, maxBytes = RUN_RECORD_MAX_BYTES): RunRecord {
   let size = byteSize(record);
   if (size <= maxBytes) return record;
-  const bounded: RunRecord = { ...record, steps: record.steps.map((step) => ({ ...step })), outputs: [...record.outputs], state: { ...record.state } };
+  const bounded: RunRecord = {
+    ...record,
+    steps: record.steps.map((step) => ({ ...step })),
+    outputs: [...record.outputs],
+    state: { ...record.state },
+  };
   const slots: Array<{ bytes: number; replace: (note: string) => void }> = [
-    { bytes: byteSize(bounded.input), replace: (note: string) => { bounded.input = note; } },
-    ...bounded.steps.map((step) => ({ bytes: byteSize(step.result), replace: (note: string) => { step.result = note; } })),
-    ...bounded.outputs.map((output, index) => ({ bytes: byteSize(output), replace: (note: string) => { bounded.outputs[index] = note; } })),
-    ...Object.keys(bounded.state).map((key) => ({ bytes: byteSize(bounded.state[key]), replace: (note: string) => { Object.defineProperty(bounded.state, key, { value: note, enumerable: true, writable: true, configurable: true }); } })),
+    {
+      bytes: byteSize(bounded.input),
+      replace: (note: string) => {
+        bounded.input = note;
+      },
+    },
+    ...bounded.steps.map((step) => ({
+      bytes: byteSize(step.result),
+      replace: (note: string) => {
+        step.result = note;
+      },
+    })),
+    ...bounded.outputs.map((output, index) => ({
+      bytes: byteSize(output),
+      replace: (note: string) => {
+        bounded.outputs[index] = note;
+      },
+    })),
+    ...Object.keys(bounded.state).map((key) => ({
+      bytes: byteSize(bounded.state[key]),
+      replace: (note: string) => {
+        Object.defineProperty(bounded.state, key, { value: note, enumerable: true, writable: true, configurable: true });
+      },
+    })),
   ].sort((a, b) => b.bytes - a.bytes);
   for (const slot of slots) {
     if (size <= maxBytes) break;
@@ -34,4 +59,3 @@ export function boundedRecord(record: RunRecord, maxBytes = RUN_RECORD_MAX_BYTES
   }
   return bounded;
 }
-

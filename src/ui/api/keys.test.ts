@@ -25,7 +25,16 @@ function recordingStore(kind = 'memory') {
 }
 
 async function seed(store: KeyValueStore, count: number, extra: Partial<Extract<KvOp, { op: 'set' }>> = {}) {
-  await store.batch(COMPANY, Array.from({ length: count }, (_, i) => ({ op: 'set' as const, scope: 'global' as const, key: `k${String(i).padStart(5, '0')}`, value: { n: i }, ...extra })));
+  await store.batch(
+    COMPANY,
+    Array.from({ length: count }, (_, i) => ({
+      op: 'set' as const,
+      scope: 'global' as const,
+      key: `k${String(i).padStart(5, '0')}`,
+      value: { n: i },
+      ...extra,
+    })),
+  );
 }
 
 describe('bulk delete and undo of the keys panel', () => {
@@ -35,8 +44,20 @@ describe('bulk delete and undo of the keys panel', () => {
     batches.length = 0;
     const deleted = await deleteKeys(store, COMPANY, GLOBAL, ['k00003', 'k00004', 'missing']);
     expect(batches).toEqual([6]);
-    expect(deleted.map((entry) => [entry.key, entry.value])).toEqual([['k00003', { n: 3 }], ['k00004', { n: 4 }]]);
-    expect(await listAllKeyNames(store, COMPANY, GLOBAL, '0000')).toEqual(['k00000', 'k00001', 'k00002', 'k00005', 'k00006', 'k00007', 'k00008', 'k00009']);
+    expect(deleted.map((entry) => [entry.key, entry.value])).toEqual([
+      ['k00003', { n: 3 }],
+      ['k00004', { n: 4 }],
+    ]);
+    expect(await listAllKeyNames(store, COMPANY, GLOBAL, '0000')).toEqual([
+      'k00000',
+      'k00001',
+      'k00002',
+      'k00005',
+      'k00006',
+      'k00007',
+      'k00008',
+      'k00009',
+    ]);
   });
 
   it('undo writes the values back with the time they had left to live', async () => {

@@ -9,7 +9,16 @@ import { useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient, ty
 import { useEffect } from 'react';
 import { API_MAX_OPS } from '../../kv/api-schema';
 import { jsonByteLength } from '../../kv/operations';
-import { LIST_MAX_LIMIT, type Entry, type JsonValue, type KeysResult, type KeyValueStore, type KvOp, type Scope, type ValueType } from '../../kv/types';
+import {
+  LIST_MAX_LIMIT,
+  type Entry,
+  type JsonValue,
+  type KeysResult,
+  type KeyValueStore,
+  type KvOp,
+  type Scope,
+  type ValueType,
+} from '../../kv/types';
 import { notifyKeysChanged, subscribeToStoreChanges, useStorage } from './storage';
 
 export interface ScopeAddress {
@@ -26,7 +35,15 @@ function throwIfStale(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new DOMException('A newer query replaced this one', 'AbortError');
 }
 
-async function keysPage(store: KeyValueStore, companyId: string, address: ScopeAddress, contains: string, cursor: string | null, limit: number, signal?: AbortSignal): Promise<KeysResult> {
+async function keysPage(
+  store: KeyValueStore,
+  companyId: string,
+  address: ScopeAddress,
+  contains: string,
+  cursor: string | null,
+  limit: number,
+  signal?: AbortSignal,
+): Promise<KeysResult> {
   throwIfStale(signal);
   const [page] = await store.batch(companyId, [{ op: 'keys', scope: address.scope, scopeKey: address.scopeKey, contains, limit, cursor }]);
   throwIfStale(signal);
@@ -51,7 +68,9 @@ export async function listAllEntries(store: KeyValueStore, companyId: string, ad
   const entries: Entry[] = [];
   let cursor: string | null = null;
   do {
-    const [page] = await store.batch(companyId, [{ op: 'list', scope: address.scope, scopeKey: address.scopeKey, prefix, limit: LIST_MAX_LIMIT, cursor }]);
+    const [page] = await store.batch(companyId, [
+      { op: 'list', scope: address.scope, scopeKey: address.scopeKey, prefix, limit: LIST_MAX_LIMIT, cursor },
+    ]);
     if (!page || page.op !== 'list') break;
     entries.push(...page.entries);
     cursor = page.nextCursor;
@@ -85,7 +104,8 @@ export function useKeyNames(address: ScopeAddress | null, contains: string) {
   const scoped = scopeQueryKey(store?.kind ?? 'none', companyId, address);
   return useInfiniteQuery({
     queryKey: [...scoped, 'names', contains],
-    queryFn: ({ pageParam, signal }) => keysPage(store as KeyValueStore, companyId, address as ScopeAddress, contains, pageParam, LIST_MAX_LIMIT, signal),
+    queryFn: ({ pageParam, signal }) =>
+      keysPage(store as KeyValueStore, companyId, address as ScopeAddress, contains, pageParam, LIST_MAX_LIMIT, signal),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextCursor,
     enabled: store !== null && address !== null,
@@ -108,8 +128,16 @@ export function useKeyCount(address: ScopeAddress | null) {
   });
 }
 
-async function readEntries(store: KeyValueStore, companyId: string, address: ScopeAddress, keys: readonly string[]): Promise<Map<string, Entry>> {
-  const results = await store.batch(companyId, keys.map((key) => ({ op: 'get' as const, scope: address.scope, scopeKey: address.scopeKey, key })));
+async function readEntries(
+  store: KeyValueStore,
+  companyId: string,
+  address: ScopeAddress,
+  keys: readonly string[],
+): Promise<Map<string, Entry>> {
+  const results = await store.batch(
+    companyId,
+    keys.map((key) => ({ op: 'get' as const, scope: address.scope, scopeKey: address.scopeKey, key })),
+  );
   const entries = new Map<string, Entry>();
   for (const result of results) if (result.op === 'get' && result.entry) entries.set(result.entry.key, result.entry);
   return entries;
@@ -163,7 +191,8 @@ export function useKeyEntry(address: ScopeAddress | null, key: string | null) {
   const companyId = useStorage((s) => s.companyId);
   return useQuery({
     queryKey: [...scopeQueryKey(store?.kind ?? 'none', companyId, address), 'entry', key],
-    queryFn: async () => (await readEntries(store as KeyValueStore, companyId, address as ScopeAddress, [key as string])).get(key as string) ?? null,
+    queryFn: async () =>
+      (await readEntries(store as KeyValueStore, companyId, address as ScopeAddress, [key as string])).get(key as string) ?? null,
     enabled: store !== null && address !== null && key !== null,
   });
 }
@@ -186,10 +215,17 @@ export function useSaveKey() {
   return useMutation({
     mutationFn: async (write: KeyWrite) => {
       if (!store) throw new Error('The store is not ready yet');
-      const [result] = await store.batch(companyId, [{
-        op: 'set', scope: write.scope, scopeKey: write.scopeKey, key: write.key, value: write.value, valueType: write.valueType,
-        ...(write.ttlSeconds ? { ttlSeconds: write.ttlSeconds } : {}),
-      }]);
+      const [result] = await store.batch(companyId, [
+        {
+          op: 'set',
+          scope: write.scope,
+          scopeKey: write.scopeKey,
+          key: write.key,
+          value: write.value,
+          valueType: write.valueType,
+          ...(write.ttlSeconds ? { ttlSeconds: write.ttlSeconds } : {}),
+        },
+      ]);
       return result;
     },
     onSuccess: () => notifyKeysChanged(),
@@ -220,7 +256,7 @@ export function opsPerBatch(store: KeyValueStore): number {
 async function runInBatches(store: KeyValueStore, companyId: string, ops: KvOp[], groupSize: number) {
   const per = Math.max(groupSize, Math.floor(opsPerBatch(store) / groupSize) * groupSize);
   const results = [];
-  for (let start = 0; start < ops.length; start += per) results.push(...await store.batch(companyId, ops.slice(start, start + per)));
+  for (let start = 0; start < ops.length; start += per) results.push(...(await store.batch(companyId, ops.slice(start, start + per))));
   return results;
 }
 
@@ -228,7 +264,12 @@ async function runInBatches(store: KeyValueStore, companyId: string, ops: KvOp[]
  * Deletes `keys` and returns what they held, for undo: each key is read and deleted in the same
  * batch, so the copy is exactly what was removed.
  */
-export async function deleteKeys(store: KeyValueStore, companyId: string, address: ScopeAddress, keys: readonly string[]): Promise<Entry[]> {
+export async function deleteKeys(
+  store: KeyValueStore,
+  companyId: string,
+  address: ScopeAddress,
+  keys: readonly string[],
+): Promise<Entry[]> {
   const ops = keys.flatMap((key): KvOp[] => [
     { op: 'get', scope: address.scope, scopeKey: address.scopeKey, key },
     { op: 'delete', scope: address.scope, scopeKey: address.scopeKey, key },
@@ -238,11 +279,25 @@ export async function deleteKeys(store: KeyValueStore, companyId: string, addres
 }
 
 /** Writes deleted entries back (value, type and remaining time to live); expired ones stay gone. */
-export async function restoreEntries(store: KeyValueStore, companyId: string, entries: readonly Entry[], now = Date.now()): Promise<number> {
+export async function restoreEntries(
+  store: KeyValueStore,
+  companyId: string,
+  entries: readonly Entry[],
+  now = Date.now(),
+): Promise<number> {
   const ops = entries.flatMap((entry): KvOp[] => {
     const ttlSeconds = entry.expiresAt === null ? null : (Date.parse(entry.expiresAt) - now) / 1000;
     if (ttlSeconds !== null && ttlSeconds <= 0) return [];
-    return [{ op: 'set', scope: entry.scope, scopeKey: entry.scopeKey, key: entry.key, value: entry.value, ...(ttlSeconds === null ? {} : { ttlSeconds }) }];
+    return [
+      {
+        op: 'set',
+        scope: entry.scope,
+        scopeKey: entry.scopeKey,
+        key: entry.key,
+        value: entry.value,
+        ...(ttlSeconds === null ? {} : { ttlSeconds }),
+      },
+    ];
   });
   await runInBatches(store, companyId, ops, 1);
   return ops.length;

@@ -35,12 +35,17 @@ describe('nextServerHealth', () => {
   });
 
   it('asks for a token on 401, says when the one sent was refused, and passes on the server’s reason on 403', () => {
-    expect(nextServerHealth({ status: 'connecting' }, { type: 'unauthorized', tokenSent: false, message: 'send a token' }, BASE))
-      .toMatchObject({ status: 'unavailable', problem: 'unauthorized', message: expect.stringContaining('has API tokens. Enter one') });
-    expect(nextServerHealth({ status: 'connecting' }, { type: 'unauthorized', tokenSent: true, message: 'not known' }, BASE))
-      .toMatchObject({ status: 'unavailable', problem: 'unauthorized', message: expect.stringMatching(/refused the token \(not known\)/) });
-    expect(nextServerHealth({ status: 'connecting' }, { type: 'refused', status: 403, message: 'bad host' }, BASE))
-      .toMatchObject({ status: 'unavailable', problem: 'refused', message: expect.stringContaining('bad host') });
+    expect(
+      nextServerHealth({ status: 'connecting' }, { type: 'unauthorized', tokenSent: false, message: 'send a token' }, BASE),
+    ).toMatchObject({ status: 'unavailable', problem: 'unauthorized', message: expect.stringContaining('has API tokens. Enter one') });
+    expect(nextServerHealth({ status: 'connecting' }, { type: 'unauthorized', tokenSent: true, message: 'not known' }, BASE)).toMatchObject(
+      { status: 'unavailable', problem: 'unauthorized', message: expect.stringMatching(/refused the token \(not known\)/) },
+    );
+    expect(nextServerHealth({ status: 'connecting' }, { type: 'refused', status: 403, message: 'bad host' }, BASE)).toMatchObject({
+      status: 'unavailable',
+      problem: 'refused',
+      message: expect.stringContaining('bad host'),
+    });
   });
 
   it('compares healths by status, problem and message', () => {
@@ -54,7 +59,11 @@ describe('nextServerHealth', () => {
 /** A response carrying an open event stream whose frames the test pushes. */
 function eventStream(): { response: Response; push(frame: string): void; end(): void } {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
-  const body = new ReadableStream<Uint8Array>({ start: (c) => { controller = c; } });
+  const body = new ReadableStream<Uint8Array>({
+    start: (c) => {
+      controller = c;
+    },
+  });
   const encoder = new TextEncoder();
   return {
     response: new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8' } }),
@@ -133,7 +142,13 @@ describe('the server backend', () => {
   it('says no kvb server answers when the origin serves a web page instead', async () => {
     const fetchImpl = vi.fn(async () => new Response('<!doctype html>', { status: 200, headers: { 'content-type': 'text/html' } }));
     const { healths } = subscribe(fetchImpl);
-    await vi.waitFor(() => expect(healths.at(-1)).toMatchObject({ status: 'unavailable', problem: 'unreachable', message: expect.stringContaining('No kvb server') }));
+    await vi.waitFor(() =>
+      expect(healths.at(-1)).toMatchObject({
+        status: 'unavailable',
+        problem: 'unreachable',
+        message: expect.stringContaining('No kvb server'),
+      }),
+    );
   });
 
   it('sends the token as Bearer, on the stream and on store calls, without a companyId', async () => {

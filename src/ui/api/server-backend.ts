@@ -56,7 +56,11 @@ export function nextServerHealth(health: BackendHealth, event: ConnectionEvent, 
           : `The kvb server at ${baseUrl} has API tokens. Enter one (from its KVB_TOKENS or tokens.json); it is kept for this tab only.`,
       };
     case 'refused':
-      return { status: 'unavailable', problem: 'refused', message: `The kvb server at ${baseUrl} refused the editor (${event.status}): ${event.message}` };
+      return {
+        status: 'unavailable',
+        problem: 'refused',
+        message: `The kvb server at ${baseUrl} refused the editor (${event.status}): ${event.message}`,
+      };
   }
 }
 
@@ -69,7 +73,7 @@ export function sameHealth(a: BackendHealth, b: BackendHealth): boolean {
 /** The server's `{ error: { message } }`, or a fallback when the body is not one. */
 async function errorMessageOf(response: Response, fallback: string): Promise<string> {
   try {
-    const body = await response.json() as { error?: { message?: unknown } };
+    const body = (await response.json()) as { error?: { message?: unknown } };
     return typeof body.error?.message === 'string' ? body.error.message : fallback;
   } catch {
     return fallback;
@@ -95,7 +99,9 @@ function reportingFetch(fetchImpl: typeof fetch, report: (event: ConnectionEvent
     if (contentType === 'application/json' && (response.status === 401 || response.status === 403)) {
       const message = await errorMessageOf(response, response.statusText);
       const tokenSent = new Headers(init?.headers).has('authorization');
-      report(response.status === 401 ? { type: 'unauthorized', tokenSent, message } : { type: 'refused', status: response.status, message });
+      report(
+        response.status === 401 ? { type: 'unauthorized', tokenSent, message } : { type: 'refused', status: response.status, message },
+      );
     } else {
       void response.body?.cancel();
       report({ type: 'not_a_server', status: response.status, contentType });
@@ -151,13 +157,18 @@ export function createServerBackend(options: ServerBackendOptions = {}): Storage
       };
       onHealth(health);
       const bearer = token();
-      stopStream = subscribeToServerEvents(url, bearer, (event) => {
-        if (!stopped && event.type === 'kv') onChange();
-      }, {
-        fetch: reportingFetch(fetchImpl, report),
-        retryMs: options.retryMs ?? SERVER_RETRY_MS,
-        ...(bearer ? {} : { companyId: DEFAULT_COMPANY_ID }),
-      });
+      stopStream = subscribeToServerEvents(
+        url,
+        bearer,
+        (event) => {
+          if (!stopped && event.type === 'kv') onChange();
+        },
+        {
+          fetch: reportingFetch(fetchImpl, report),
+          retryMs: options.retryMs ?? SERVER_RETRY_MS,
+          ...(bearer ? {} : { companyId: DEFAULT_COMPANY_ID }),
+        },
+      );
       if (stopped) stopStream();
       return stop;
     },

@@ -1,6 +1,14 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '../../kv/memory';
-import { STORAGE_BACKENDS, selectStorage, storageStatusLabel, storageStore, subscribeToStoreChanges, type BackendHealth, type StorageBackend } from './storage';
+import {
+  STORAGE_BACKENDS,
+  selectStorage,
+  storageStatusLabel,
+  storageStore,
+  subscribeToStoreChanges,
+  type BackendHealth,
+  type StorageBackend,
+} from './storage';
 
 /** A server-like backend whose health the test drives. */
 function drivenBackend() {
@@ -40,7 +48,12 @@ describe('selectStorage', () => {
     expect(storageStore.getState()).toMatchObject({ status: 'ready', store: driven.store, problem: null });
 
     driven.report({ status: 'unavailable', problem: 'unreachable', message: 'server stopped' });
-    expect(storageStore.getState()).toMatchObject({ status: 'unavailable', store: null, problem: 'unreachable', message: 'server stopped' });
+    expect(storageStore.getState()).toMatchObject({
+      status: 'unavailable',
+      store: null,
+      problem: 'unreachable',
+      message: 'server stopped',
+    });
 
     driven.report({ status: 'ready' });
     expect(storageStore.getState()).toMatchObject({ status: 'ready', store: driven.store, message: null });

@@ -13,15 +13,12 @@ import { createServerBackend } from './server-backend';
 
 export type StorageChoice = 'browser' | 'server';
 
-
 /** Why a store is unavailable: decides what the keys panel offers (a token form, a retry). */
 export type StorageProblem = 'unreachable' | 'unauthorized' | 'refused' | 'failed';
 
 /** What a backend says about itself; a store is used only while its backend is `ready`. */
 export type BackendHealth =
-  | { status: 'connecting' }
-  | { status: 'ready' }
-  | { status: 'unavailable'; problem: StorageProblem; message: string };
+  { status: 'connecting' } | { status: 'ready' } | { status: 'unavailable'; problem: StorageProblem; message: string };
 
 export interface StorageBackend {
   readonly choice: StorageChoice;
@@ -75,10 +72,14 @@ export function storageStatusLabel(state: Pick<StorageState, 'choice' | 'status'
   if (state.status === 'connecting') return 'Wait…';
   if (state.status === 'ready') return state.choice === 'server' ? 'Online' : 'Ready';
   switch (state.problem) {
-    case 'unreachable': return 'Offline';
-    case 'unauthorized': return 'Locked';
-    case 'refused': return 'Refused';
-    default: return 'Failed';
+    case 'unreachable':
+      return 'Offline';
+    case 'unauthorized':
+      return 'Locked';
+    case 'refused':
+      return 'Refused';
+    default:
+      return 'Failed';
   }
 }
 

@@ -37,7 +37,11 @@ export function CollapsiblePanel({ title, className, expanded, onToggle, aside, 
         </button>
         {aside}
       </div>
-      {expanded && <div id={bodyId} className="panel__content">{children}</div>}
+      {expanded && (
+        <div id={bodyId} className="panel__content">
+          {children}
+        </div>
+      )}
     </section>
   );
 }

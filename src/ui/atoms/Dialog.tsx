@@ -38,7 +38,9 @@ export function Dialog({ title, onClose, children, footer, tone = 'default' }: D
       >
         <div className="dialog__head">
           <div className="dialog__title">{title}</div>
-          <button type="button" className="dialog__close" aria-label="Close" title="Close (Esc)" onClick={onClose}><Icon name="close" /></button>
+          <button type="button" className="dialog__close" aria-label="Close" title="Close (Esc)" onClick={onClose}>
+            <Icon name="close" />
+          </button>
         </div>
         <div className="dialog__body">{children}</div>
         {footer && <div className="dialog__footer">{footer}</div>}
@@ -48,7 +50,13 @@ export function Dialog({ title, onClose, children, footer, tone = 'default' }: D
   );
 }
 
-export function ConfirmDialog({ title, message, confirmLabel, onConfirm, onCancel }: {
+export function ConfirmDialog({
+  title,
+  message,
+  confirmLabel,
+  onConfirm,
+  onCancel,
+}: {
   title: string;
   message: ReactNode;
   confirmLabel: string;
@@ -62,8 +70,12 @@ export function ConfirmDialog({ title, message, confirmLabel, onConfirm, onCance
       tone="danger"
       footer={
         <>
-          <button type="button" className="btn" onClick={onCancel}>Cancel</button>
-          <button type="button" className="btn btn--danger" data-autofocus onClick={onConfirm}>{confirmLabel}</button>
+          <button type="button" className="btn" onClick={onCancel}>
+            Cancel
+          </button>
+          <button type="button" className="btn btn--danger" data-autofocus onClick={onConfirm}>
+            {confirmLabel}
+          </button>
         </>
       }
     >

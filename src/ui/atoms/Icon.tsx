@@ -21,7 +21,18 @@ export type IconName = keyof typeof PATHS;
 
 export function Icon({ name, size = 14 }: { name: IconName; size?: number }) {
   return (
-    <svg width={size} height={size} viewBox="0 0 16 16" fill="none" stroke="currentColor" strokeWidth={1.6} strokeLinecap="round" strokeLinejoin="round" aria-hidden="true" className="icon">
+    <svg
+      width={size}
+      height={size}
+      viewBox="0 0 16 16"
+      fill="none"
+      stroke="currentColor"
+      strokeWidth={1.6}
+      strokeLinecap="round"
+      strokeLinejoin="round"
+      aria-hidden="true"
+      className="icon"
+    >
       <path d={PATHS[name]} fill={name === 'play' || name === 'stop' ? 'currentColor' : 'none'} />
     </svg>
   );

@@ -14,7 +14,17 @@ export function jsonProblem(text: string): string | null {
  * A JSON value edited as text. The text is kept while it does not parse (so typing is never
  * interrupted); each text that parses is handed on as a value.
  */
-export function JsonField({ id, value, onChange, rows = 5 }: { id: string; value: JsonValue | undefined; onChange(value: JsonValue): void; rows?: number }) {
+export function JsonField({
+  id,
+  value,
+  onChange,
+  rows = 5,
+}: {
+  id: string;
+  value: JsonValue | undefined;
+  onChange(value: JsonValue): void;
+  rows?: number;
+}) {
   const [text, setText] = useState(() => JSON.stringify(value ?? {}, null, 2));
   // Follow outside changes (undo, another block selected) unless they match what is typed.
   useEffect(() => {
@@ -43,7 +53,11 @@ export function JsonField({ id, value, onChange, rows = 5 }: { id: string; value
           if (!jsonProblem(e.target.value)) onChange(JSON.parse(e.target.value) as JsonValue);
         }}
       />
-      {problem && <div id={`${id}-problem`} className="field__problem" role="alert">{problem}</div>}
+      {problem && (
+        <div id={`${id}-problem`} className="field__problem" role="alert">
+          {problem}
+        </div>
+      )}
     </>
   );
 }

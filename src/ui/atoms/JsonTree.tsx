@@ -24,7 +24,14 @@ function preview(value: JsonValue): string {
   return JSON.stringify(value);
 }
 
-function JsonRow({ name, value, path, depth, openDepth, onCopyPath }: {
+function JsonRow({
+  name,
+  value,
+  path,
+  depth,
+  openDepth,
+  onCopyPath,
+}: {
   name: string | number | null;
   value: JsonValue;
   path: (string | number)[];
@@ -36,7 +43,9 @@ function JsonRow({ name, value, path, depth, openDepth, onCopyPath }: {
   const isContainer = value !== null && typeof value === 'object';
   const entries: [string | number, JsonValue][] = Array.isArray(value)
     ? value.map((v, i) => [i, v])
-    : isContainer ? Object.entries(value as Record<string, JsonValue>) : [];
+    : isContainer
+      ? Object.entries(value as Record<string, JsonValue>)
+      : [];
   const kind = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
   return (
     <div className="json-tree__node" role="treeitem" aria-expanded={isContainer ? open : undefined}>
@@ -51,14 +60,28 @@ function JsonRow({ name, value, path, depth, openDepth, onCopyPath }: {
         {name !== null && <span className="json-tree__key">{typeof name === 'number' ? name : name}:</span>}
         <span className={`json-tree__value json-tree__value--${kind}`}>{preview(value)}</span>
         {onCopyPath && path.length > 0 && (
-          <button type="button" className="json-tree__copy" title="Copy as expression" onClick={() => onCopyPath(path)}>copy path</button>
+          <button type="button" className="json-tree__copy" title="Copy as expression" onClick={() => onCopyPath(path)}>
+            copy path
+          </button>
         )}
       </div>
-      {isContainer && open && entries.map(([key, child]) => (
-        <JsonRow key={key} name={key} value={child} path={[...path, key]} depth={depth + 1} openDepth={openDepth} onCopyPath={onCopyPath} />
-      ))}
+      {isContainer &&
+        open &&
+        entries.map(([key, child]) => (
+          <JsonRow
+            key={key}
+            name={key}
+            value={child}
+            path={[...path, key]}
+            depth={depth + 1}
+            openDepth={openDepth}
+            onCopyPath={onCopyPath}
+          />
+        ))}
       {isContainer && open && entries.length === 0 && (
-        <div className="json-tree__empty" style={{ paddingLeft: (depth + 1) * 14 + 18 }}>{Array.isArray(value) ? 'empty array' : 'empty object'}</div>
+        <div className="json-tree__empty" style={{ paddingLeft: (depth + 1) * 14 + 18 }}>
+          {Array.isArray(value) ? 'empty array' : 'empty object'}
+        </div>
       )}
     </div>
   );

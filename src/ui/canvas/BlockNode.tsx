@@ -29,7 +29,7 @@ function BlockNodeView({ id, type, data, selected }: NodeProps<FlowNode>) {
   // A block edited since the shown run is idle again: its old error no longer holds.
   const changed = useRun((s) => changedSinceRun(s, id, data));
   const status = useRun((s) => s.view.nodeStatus[id] ?? 'idle');
-  const failure = useRun((s) => (s.view.nodeStatus[id] === 'error' ? s.view.lastStep[id]?.error ?? null : null));
+  const failure = useRun((s) => (s.view.nodeStatus[id] === 'error' ? (s.view.lastStep[id]?.error ?? null) : null));
   const summary = manifest.summary(data as never);
   const shownStatus = changed ? 'idle' : status;
   const shownFailure = changed ? null : failure;
@@ -38,9 +38,16 @@ function BlockNodeView({ id, type, data, selected }: NodeProps<FlowNode>) {
   const pinned = useEditor((s) => s.meta.pins !== undefined && Object.hasOwn(s.meta.pins, id));
   const problemCount = problems === '' ? 0 : problems.split('\n').length;
   return (
-    <div className={`block block--${blockType} block--${shownStatus}${selected ? ' block--selected' : ''}${problemCount ? ' block--has-problems' : ''}`}>
+    <div
+      className={`block block--${blockType} block--${shownStatus}${selected ? ' block--selected' : ''}${problemCount ? ' block--has-problems' : ''}`}
+    >
       {problemCount > 0 && (
-        <span className="block__problems" role="img" aria-label={`${problemCount} ${problemCount === 1 ? 'problem' : 'problems'}`} title={problems}>
+        <span
+          className="block__problems"
+          role="img"
+          aria-label={`${problemCount} ${problemCount === 1 ? 'problem' : 'problems'}`}
+          title={problems}
+        >
           ⚠ {problemCount}
         </span>
       )}
@@ -51,21 +58,37 @@ function BlockNodeView({ id, type, data, selected }: NodeProps<FlowNode>) {
         </span>
       )}
       {pinned && (
-        <span className="block__pin" role="img" aria-label="Output pinned" title="Output pinned: it stands in for this block when a later block runs from here">
+        <span
+          className="block__pin"
+          role="img"
+          aria-label="Output pinned"
+          title="Output pinned: it stands in for this block when a later block runs from here"
+        >
           <Icon name="pin" size={12} />
         </span>
       )}
-      <div className="block__head" title={`Block id: ${id}${typeof data.ref === 'string' && data.ref ? ` · alias: ${data.ref}` : ''}\n${shortcutLabel(COMMANDS.connectTo.shortcuts[0])}: connect it to another block`}>
+      <div
+        className="block__head"
+        title={`Block id: ${id}${typeof data.ref === 'string' && data.ref ? ` · alias: ${data.ref}` : ''}\n${shortcutLabel(COMMANDS.connectTo.shortcuts[0])}: connect it to another block`}
+      >
         <BlockIcon type={blockType} data={data} />
         <span className="block__title">{blockTitle(blockType, data)}</span>
       </div>
-      <div className="block__summary" title={summary}>{summary || '\u00a0'}</div>
+      <div className="block__summary" title={summary}>
+        {summary || '\u00a0'}
+      </div>
       {shownFailure && <BlockErrorBadge error={shownFailure} />}
       <div className="block__outs">
         {manifest.outs.map((out) => (
           <div key={out} className={`block__out block__out--${out}`}>
             <span className="block__out-label">{OUT_LABELS[out]}</span>
-            <Handle type="source" id={out} position={Position.Right} className={`block__handle block__handle--${out}`} title={`Out: ${OUT_LABELS[out]}, drag to a block`} />
+            <Handle
+              type="source"
+              id={out}
+              position={Position.Right}
+              className={`block__handle block__handle--${out}`}
+              title={`Out: ${OUT_LABELS[out]}, drag to a block`}
+            />
           </div>
         ))}
       </div>

@@ -20,10 +20,14 @@ export function selfLoopPath(sx: number, sy: number, tx: number, ty: number): st
  * highlighted and the others fade, so the path the run followed reads at a glance.
  */
 function BlueprintEdgeViewInner(props: EdgeProps<FlowEdge>) {
-  const { id, source, target, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, sourceHandleId, selected, markerEnd } = props;
+  const { id, source, target, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, sourceHandleId, selected, markerEnd } =
+    props;
   const taken = useRun((s) => s.view.edgesTaken[id] === true);
   const runShown = useRun((s) => s.view.status !== 'idle');
-  const path = source === target ? selfLoopPath(sourceX, sourceY, targetX, targetY) : getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition })[0];
+  const path =
+    source === target
+      ? selfLoopPath(sourceX, sourceY, targetX, targetY)
+      : getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition })[0];
   const runClass = taken ? ' edge--taken' : runShown ? ' edge--not-taken' : '';
   const className = `edge edge--${sourceHandleId ?? 'success'}${runClass}${selected ? ' edge--selected' : ''}`;
   return <BaseEdge id={id} path={path} className={className} markerEnd={markerEnd} interactionWidth={18} />;

@@ -47,10 +47,20 @@ function EmptyCanvasHint() {
     <Panel position="top-center" className="canvas-hint">
       <div className="canvas-hint__title">Build your blueprint</div>
       <ol className="canvas-hint__steps">
-        <li>Drag a block from <strong>Blocks</strong> onto the canvas, or click it to add it here.</li>
-        <li>Select a block, then click the next one in <strong>Blocks</strong>: it is added after it, connected.</li>
-        <li>Or drag from an out on a block’s right (<span className="canvas-hint__out canvas-hint__out--success">success</span>, <span className="canvas-hint__out canvas-hint__out--error">error</span>) onto another block, or onto empty canvas to pick the next block there.</li>
-        <li>Press <kbd>{shortcutLabel(COMMANDS.run.shortcuts[0])}</kbd> or <strong>Run</strong> to try it.</li>
+        <li>
+          Drag a block from <strong>Blocks</strong> onto the canvas, or click it to add it here.
+        </li>
+        <li>
+          Select a block, then click the next one in <strong>Blocks</strong>: it is added after it, connected.
+        </li>
+        <li>
+          Or drag from an out on a block’s right (<span className="canvas-hint__out canvas-hint__out--success">success</span>,{' '}
+          <span className="canvas-hint__out canvas-hint__out--error">error</span>) onto another block, or onto empty canvas to pick the next
+          block there.
+        </li>
+        <li>
+          Press <kbd>{shortcutLabel(COMMANDS.run.shortcuts[0])}</kbd> or <strong>Run</strong> to try it.
+        </li>
       </ol>
     </Panel>
   );

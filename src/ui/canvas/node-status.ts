@@ -12,10 +12,14 @@ const cache = new WeakMap<FlowNode, { status: NodeRunStatus; node: FlowNode }>()
  * `ranWith` (the run store's) marks blocks edited since the run started: they show idle, as
  * what the run said of them no longer holds.
  */
-export function withRunStatus(nodes: readonly FlowNode[], statuses: Readonly<Record<string, NodeRunStatus>>, ranWith: Readonly<Record<string, unknown>> = {}): FlowNode[] {
+export function withRunStatus(
+  nodes: readonly FlowNode[],
+  statuses: Readonly<Record<string, NodeRunStatus>>,
+  ranWith: Readonly<Record<string, unknown>> = {},
+): FlowNode[] {
   return nodes.map((node) => {
     const changed = Object.hasOwn(ranWith, node.id) && ranWith[node.id] !== node.data;
-    const status = changed ? 'idle' : statuses[node.id] ?? 'idle';
+    const status = changed ? 'idle' : (statuses[node.id] ?? 'idle');
     const cached = cache.get(node);
     if (cached && cached.status === status) return cached.node;
     const shown: FlowNode = { ...node, domAttributes: { 'data-status': status } as FlowNode['domAttributes'] };

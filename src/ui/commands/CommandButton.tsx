@@ -36,7 +36,12 @@ export function CommandButton({ name, className = 'btn' }: { name: CommandName; 
       aria-label={command.label}
     >
       {'icon' in command && <Icon name={command.icon} />}
-      {!('iconOnly' in command) && <>{'icon' in command ? ' ' : ''}{command.label}</>}
+      {!('iconOnly' in command) && (
+        <>
+          {'icon' in command ? ' ' : ''}
+          {command.label}
+        </>
+      )}
     </button>
   );
 }

@@ -79,7 +79,9 @@ async function runCurrentBlueprint(startAt?: string): Promise<void> {
   if (runStore.getState().view.status === 'running') return;
   const { nodes, toDocument } = editorStore.getState();
   const ranWith = Object.fromEntries(nodes.map((node) => [node.id, node.data]));
-  const record = await runStore.getState().start({ document: toDocument(), input: currentRunInput(), store, companyId, ranWith, ...(startAt ? { startAt } : {}) });
+  const record = await runStore
+    .getState()
+    .start({ document: toDocument(), input: currentRunInput(), store, companyId, ranWith, ...(startAt ? { startAt } : {}) });
   if (!record) {
     const error = runStore.getState().view.error;
     toast('error', error?.message ?? 'The run could not start.');
@@ -154,7 +156,9 @@ export function runBlockedReason(s: CommandState): string | undefined {
 }
 
 /** Names each command after its key in the table, so the two cannot disagree. */
-function register<const Table extends Record<string, Omit<EditorCommand, 'name'>>>(table: Table): { readonly [Name in keyof Table & string]: Table[Name] & { readonly name: Name } } {
+function register<const Table extends Record<string, Omit<EditorCommand, 'name'>>>(
+  table: Table,
+): { readonly [Name in keyof Table & string]: Table[Name] & { readonly name: Name } } {
   return Object.fromEntries(Object.entries(table).map(([name, command]) => [name, { ...command, name }])) as never;
 }
 
@@ -200,7 +204,10 @@ export const COMMANDS = register({
     icon: 'redo',
     iconOnly: true,
     label: 'Redo',
-    shortcuts: [{ key: 'z', mod: true, shift: true }, { key: 'y', mod: true }],
+    shortcuts: [
+      { key: 'z', mod: true, shift: true },
+      { key: 'y', mod: true },
+    ],
     enabled: (s) => s.canRedo,
     perform: () => editor().redo(),
   },

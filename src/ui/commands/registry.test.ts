@@ -6,7 +6,16 @@ function press(key: string, modifiers: Partial<Omit<KeyPress, 'key'>> = {}): Key
   return { key, code: '', ctrlKey: false, metaKey: false, shiftKey: false, ...modifiers };
 }
 
-const idle: CommandState = { canUndo: false, canRedo: false, running: false, storageReady: true, storageMessage: null, inputProblem: null, problemCount: 0, selectedBlock: null };
+const idle: CommandState = {
+  canUndo: false,
+  canRedo: false,
+  running: false,
+  storageReady: true,
+  storageMessage: null,
+  inputProblem: null,
+  problemCount: 0,
+  selectedBlock: null,
+};
 
 describe('shortcut matching', () => {
   it('takes Ctrl or ⌘ as the mod key and compares the key without case', () => {
@@ -81,8 +90,9 @@ describe('labels and tooltips', () => {
     expect(commandTooltip(COMMANDS.undo, idle, 'other')).toBe('Undo (Ctrl+Z)');
     expect(commandTooltip(COMMANDS.duplicate, idle, 'mac')).toBe('Duplicate (⌘D)');
     expect(commandTooltip(COMMANDS.export, idle, 'other')).toBe('Download this blueprint as a kv-blueprint/1 file');
-    expect(commandTooltip(COMMANDS.run, { ...idle, storageReady: false, storageMessage: 'The server refused the token.' }, 'other'))
-      .toBe('Run: The server refused the token.');
+    expect(commandTooltip(COMMANDS.run, { ...idle, storageReady: false, storageMessage: 'The server refused the token.' }, 'other')).toBe(
+      'Run: The server refused the token.',
+    );
     // A run in flight disables Run without a reason to tell: the tooltip stays the usual one.
     expect(commandTooltip(COMMANDS.run, { ...idle, running: true }, 'other')).toBe('Run (Ctrl+Enter)');
   });
@@ -94,7 +104,9 @@ describe('when Run waits', () => {
     expect(commandTooltip(COMMANDS.run, { ...idle, inputProblem: 'Invalid JSON at line 1, column 2', problemCount: 2 }, 'other')).toBe(
       'Run: the input payload is not valid JSON (Invalid JSON at line 1, column 2)',
     );
-    expect(commandTooltip(COMMANDS.run, { ...idle, problemCount: 1 }, 'other')).toBe('Run: 1 problem in the blocks: fix them first (see the Problems list)');
+    expect(commandTooltip(COMMANDS.run, { ...idle, problemCount: 1 }, 'other')).toBe(
+      'Run: 1 problem in the blocks: fix them first (see the Problems list)',
+    );
     expect(isEnabled(COMMANDS.runFromHere, idle)).toBe(false);
     expect(commandTooltip(COMMANDS.runFromHere, idle, 'other')).toBe('Run from here: select the block to start from');
     expect(isEnabled(COMMANDS.runFromHere, { ...idle, selectedBlock: 'save' })).toBe(true);

@@ -74,12 +74,19 @@ export function matchesCommand<State, Context>(command: Command<State, Context>,
 }
 
 /** The first command whose keys match the event, or undefined. */
-export function commandForKey<State, Context>(commands: readonly Command<State, Context>[], event: KeyPress): Command<State, Context> | undefined {
+export function commandForKey<State, Context>(
+  commands: readonly Command<State, Context>[],
+  event: KeyPress,
+): Command<State, Context> | undefined {
   return commands.find((command) => matchesCommand(command, event));
 }
 
 /** The tooltip of a command's button: `Undo (Ctrl+Z)`, or why it is disabled. */
-export function commandTooltip<State, Context>(command: Command<State, Context>, state: State, platform: Platform = currentPlatform()): string {
+export function commandTooltip<State, Context>(
+  command: Command<State, Context>,
+  state: State,
+  platform: Platform = currentPlatform(),
+): string {
   const reason = isEnabled(command, state) ? undefined : command.disabledReason?.(state);
   if (reason) return `${command.label}: ${reason}`;
   const text = command.description ?? command.label;

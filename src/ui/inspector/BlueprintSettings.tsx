@@ -16,29 +16,61 @@ export function BlueprintSettings() {
       </div>
       <div className="section-title">Blueprint settings</div>
       <div className="field">
-        <label className="field__label" htmlFor="bp-id">Id</label>
+        <label className="field__label" htmlFor="bp-id">
+          Id
+        </label>
         <input id="bp-id" className="field__control" value={meta.id} readOnly title="The flow scope of stored keys" />
       </div>
       <div className="field">
-        <label className="field__label" htmlFor="bp-group">Flow group</label>
-        <input id="bp-group" className="field__control" value={meta.groupId ?? ''} placeholder="none" onChange={(e) => updateMeta({ groupId: e.target.value.trim() || undefined })} />
+        <label className="field__label" htmlFor="bp-group">
+          Flow group
+        </label>
+        <input
+          id="bp-group"
+          className="field__control"
+          value={meta.groupId ?? ''}
+          placeholder="none"
+          onChange={(e) => updateMeta({ groupId: e.target.value.trim() || undefined })}
+        />
         <div className="field__help">Blueprints in one group share the flow_group scope.</div>
       </div>
       <div className="field field--inline">
-        <input id="bp-inherit" type="checkbox" checked={settings.kvInherit} onChange={(e) => setSettings({ kvInherit: e.target.checked })} />
+        <input
+          id="bp-inherit"
+          type="checkbox"
+          checked={settings.kvInherit}
+          onChange={(e) => setSettings({ kvInherit: e.target.checked })}
+        />
         <label htmlFor="bp-inherit">Reads inherit from parent scopes</label>
       </div>
       <div className="field">
-        <label className="field__label" htmlFor="bp-conflict">When a key is in several scopes</label>
-        <select id="bp-conflict" className="field__control" value={settings.kvConflict} onChange={(e) => setSettings({ kvConflict: e.target.value as KvConflict })} disabled={!settings.kvInherit}>
+        <label className="field__label" htmlFor="bp-conflict">
+          When a key is in several scopes
+        </label>
+        <select
+          id="bp-conflict"
+          className="field__control"
+          value={settings.kvConflict}
+          onChange={(e) => setSettings({ kvConflict: e.target.value as KvConflict })}
+          disabled={!settings.kvInherit}
+        >
           <option value="child">child: the most specific wins</option>
           <option value="parent">parent: the least specific wins</option>
           <option value="merge">merge JSON objects</option>
         </select>
       </div>
       <div className="field">
-        <label className="field__label" htmlFor="bp-max-steps">Max steps</label>
-        <input id="bp-max-steps" className="field__control" type="number" min={1} value={settings.maxSteps} onChange={(e) => setSettings({ maxSteps: Math.max(1, Number(e.target.value) || 1) })} />
+        <label className="field__label" htmlFor="bp-max-steps">
+          Max steps
+        </label>
+        <input
+          id="bp-max-steps"
+          className="field__control"
+          type="number"
+          min={1}
+          value={settings.maxSteps}
+          onChange={(e) => setSettings({ maxSteps: Math.max(1, Number(e.target.value) || 1) })}
+        />
       </div>
     </div>
   );

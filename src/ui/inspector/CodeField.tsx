@@ -27,5 +27,9 @@ export function CodeField(props: CodeFieldProps) {
       aria-describedby={props.describedBy}
     />
   );
-  return <Suspense fallback={fallback}><CodeMirrorField {...props} /></Suspense>;
+  return (
+    <Suspense fallback={fallback}>
+      <CodeMirrorField {...props} />
+    </Suspense>
+  );
 }

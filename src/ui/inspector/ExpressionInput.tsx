@@ -26,7 +26,17 @@ interface Popup {
 }
 
 /** A text field with `@{` autocomplete: ↑/↓ to choose, Enter or Tab to insert, Esc to close. */
-export function ExpressionInput({ id, value, onChange, sources, multiline = false, placeholder, invalid = false, describedBy, onTypingPlaceholderChange }: ExpressionInputProps) {
+export function ExpressionInput({
+  id,
+  value,
+  onChange,
+  sources,
+  multiline = false,
+  placeholder,
+  invalid = false,
+  describedBy,
+  onTypingPlaceholderChange,
+}: ExpressionInputProps) {
   const field = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
   const [popup, setPopup] = useState<Popup | null>(null);
   const [active, setActive] = useState(0);

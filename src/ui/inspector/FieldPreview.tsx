@@ -30,8 +30,15 @@ export function FieldPreview({ fieldId, label, text, valueType, context, fromRun
   if (preview.kind === 'none') return null;
   const source = fromRun ? 'with the last run' : 'with the sample input';
   return (
-    <output htmlFor={fieldId} className={`field__preview field__preview--${preview.kind}`} aria-label={`Preview of ${label}`} title={`What this field gives ${source}`}>
-      <span className="field__preview-arrow" aria-hidden="true">{preview.kind === 'error' ? '✕' : '→'}</span>
+    <output
+      htmlFor={fieldId}
+      className={`field__preview field__preview--${preview.kind}`}
+      aria-label={`Preview of ${label}`}
+      title={`What this field gives ${source}`}
+    >
+      <span className="field__preview-arrow" aria-hidden="true">
+        {preview.kind === 'error' ? '✕' : '→'}
+      </span>
       <span className="field__preview-text">{preview.kind === 'value' ? formatPreview(preview.value) : preview.message}</span>
       <span className="field__preview-source">{source}</span>
     </output>

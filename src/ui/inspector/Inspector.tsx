@@ -30,7 +30,13 @@ export function Inspector() {
     <CollapsiblePanel title="Inspector" className="inspector" expanded={expanded} onToggle={() => toggle('inspector')}>
       {/* Keyed by the selection, so another block opens at its top, not at the last one's scroll position. */}
       <div className="panel-body" key={single?.id ?? (selected.length > 1 ? 'several' : 'none')}>
-        {single ? <BlockInspector key={single.id} node={single} /> : selected.length > 1 ? <MultiSelection count={selected.length} /> : <BlueprintSettings />}
+        {single ? (
+          <BlockInspector key={single.id} node={single} />
+        ) : selected.length > 1 ? (
+          <MultiSelection count={selected.length} />
+        ) : (
+          <BlueprintSettings />
+        )}
       </div>
     </CollapsiblePanel>
   );
@@ -77,7 +83,8 @@ function BlockInspector({ node }: { node: FlowNode }) {
   // The context the live previews evaluate in, rebuilt when the graph, the run or the keys change.
   const previewContext = useMemo(() => {
     let built: ExpressionContext | null = null;
-    return () => (built ??= previewContextFor({ nodeId: node.id, nodes, edges, meta, lastRun, storedEntries: stored.data ?? [], now: new Date() }));
+    return () =>
+      (built ??= previewContextFor({ nodeId: node.id, nodes, edges, meta, lastRun, storedEntries: stored.data ?? [], now: new Date() }));
   }, [node.id, nodes, edges, meta, lastRun, stored.data]);
   // The field whose caret is at the end of an unclosed `@{`: its error waits until the person
   // closes the placeholder or leaves the field, instead of flashing red on every keystroke.
@@ -93,12 +100,30 @@ function BlockInspector({ node }: { node: FlowNode }) {
     switch (spec.kind) {
       case 'select':
         return (
-          <select id={fieldId} className="field__control" value={String(raw ?? spec.default ?? '')} onChange={(e) => set({ [spec.name]: e.target.value })} aria-describedby={describedBy}>
-            {(spec.options ?? []).map((option) => <option key={option} value={option}>{option}</option>)}
+          <select
+            id={fieldId}
+            className="field__control"
+            value={String(raw ?? spec.default ?? '')}
+            onChange={(e) => set({ [spec.name]: e.target.value })}
+            aria-describedby={describedBy}
+          >
+            {(spec.options ?? []).map((option) => (
+              <option key={option} value={option}>
+                {option}
+              </option>
+            ))}
           </select>
         );
       case 'code':
-        return <CodeField id={fieldId} labelId={`${fieldId}-label`} value={typeof raw === 'string' ? raw : ''} onChange={(text) => set({ [spec.name]: text })} describedBy={describedBy} />;
+        return (
+          <CodeField
+            id={fieldId}
+            labelId={`${fieldId}-label`}
+            value={typeof raw === 'string' ? raw : ''}
+            onChange={(text) => set({ [spec.name]: text })}
+            describedBy={describedBy}
+          />
+        );
       case 'json':
         return <JsonField id={fieldId} value={raw as JsonValue | undefined} onChange={(value) => set({ [spec.name]: value })} />;
       case 'number':
@@ -137,7 +162,9 @@ function BlockInspector({ node }: { node: FlowNode }) {
         <BlockIcon type={type} data={data} />
         <div>
           <div className="block-inspector__title">{blockTitle(type, data)}</div>
-          <div className="block-inspector__sub">{manifest.label} · <code>{node.id}</code></div>
+          <div className="block-inspector__sub">
+            {manifest.label} · <code>{node.id}</code>
+          </div>
         </div>
       </div>
       <p className="block-inspector__description">{manifest.description}</p>
@@ -148,8 +175,14 @@ function BlockInspector({ node }: { node: FlowNode }) {
         return (
           <div key={spec.name} className="field">
             <div className="field__label-row">
-              <label htmlFor={fieldId} id={`${fieldId}-label`} className="field__label">{spec.label}</label>
-              {spec.required && <span className="field__required" title="Required">*</span>}
+              <label htmlFor={fieldId} id={`${fieldId}-label`} className="field__label">
+                {spec.label}
+              </label>
+              {spec.required && (
+                <span className="field__required" title="Required">
+                  *
+                </span>
+              )}
             </div>
             {renderControl(spec, fieldId, problem)}
             {PREVIEWED_KINDS.includes(spec.kind) && !typingPlaceholder && !problem && (
@@ -163,11 +196,19 @@ function BlockInspector({ node }: { node: FlowNode }) {
               />
             )}
             {problem ? (
-              <div id={`${fieldId}-problem`} className="field__problem" role="alert">{problem}</div>
+              <div id={`${fieldId}-problem`} className="field__problem" role="alert">
+                {problem}
+              </div>
             ) : typingPlaceholder ? (
-              <div id={`${fieldId}-help`} className="field__help field__help--typing">Finish the placeholder with <code>{'}'}</code>; it is checked when you do.</div>
+              <div id={`${fieldId}-help`} className="field__help field__help--typing">
+                Finish the placeholder with <code>{'}'}</code>; it is checked when you do.
+              </div>
             ) : (
-              spec.help && <div id={`${fieldId}-help`} className="field__help">{spec.help}</div>
+              spec.help && (
+                <div id={`${fieldId}-help`} className="field__help">
+                  {spec.help}
+                </div>
+              )
             )}
           </div>
         );
@@ -175,12 +216,28 @@ function BlockInspector({ node }: { node: FlowNode }) {
       <details className="field-group">
         <summary>Display name and alias</summary>
         <div className="field">
-          <label htmlFor={`field-${node.id}-label`} className="field__label">Display name</label>
-          <input id={`field-${node.id}-label`} className="field__control" value={typeof data.label === 'string' ? data.label : ''} placeholder={blockTitle(type, { ...data, label: undefined })} onChange={(e) => set({ label: e.target.value || undefined })} />
+          <label htmlFor={`field-${node.id}-label`} className="field__label">
+            Display name
+          </label>
+          <input
+            id={`field-${node.id}-label`}
+            className="field__control"
+            value={typeof data.label === 'string' ? data.label : ''}
+            placeholder={blockTitle(type, { ...data, label: undefined })}
+            onChange={(e) => set({ label: e.target.value || undefined })}
+          />
         </div>
         <div className="field">
-          <label htmlFor={`field-${node.id}-ref`} className="field__label">Alias (ref)</label>
-          <input id={`field-${node.id}-ref`} className="field__control" value={typeof data.ref === 'string' ? data.ref : ''} placeholder="usable as @{results.alias}" onChange={(e) => set({ ref: e.target.value || undefined })} />
+          <label htmlFor={`field-${node.id}-ref`} className="field__label">
+            Alias (ref)
+          </label>
+          <input
+            id={`field-${node.id}-ref`}
+            className="field__control"
+            value={typeof data.ref === 'string' ? data.ref : ''}
+            placeholder="usable as @{results.alias}"
+            onChange={(e) => set({ ref: e.target.value || undefined })}
+          />
         </div>
       </details>
       <PinControls nodeId={node.id} />

@@ -23,7 +23,9 @@ export function LastRunDetails({ nodeId }: { nodeId: string }) {
         Last run <span className={`badge badge--${step.error ? 'error' : 'success'}`}>{step.outcome}</span>
         <span className="muted"> {step.durationMs.toFixed(1)} ms</span>
       </div>
-      {changed && <div className="last-run__changed">Changed since this run: what follows is how it ran before. Run again to check it.</div>}
+      {changed && (
+        <div className="last-run__changed">Changed since this run: what follows is how it ran before. Run again to check it.</div>
+      )}
       {step.error && (
         <div className="error-box" role="alert">
           <code>{step.error.code}</code> {step.error.message}
@@ -39,17 +41,35 @@ export function LastRunDetails({ nodeId }: { nodeId: string }) {
       {step.logs && step.logs.length > 0 && (
         <>
           <div className="subsection-title">Logs</div>
-          <pre className="step__logs step__logs--inspector" aria-label="Logs of this block">{step.logs.join('\n')}</pre>
+          <pre className="step__logs step__logs--inspector" aria-label="Logs of this block">
+            {step.logs.join('\n')}
+          </pre>
         </>
       )}
       <div className="io-lists">
         <div>
           <div className="subsection-title">Read</div>
-          {step.reads.length ? step.reads.map((k) => <code key={k} className="chip">{k}</code>) : <span className="muted">nothing</span>}
+          {step.reads.length ? (
+            step.reads.map((k) => (
+              <code key={k} className="chip">
+                {k}
+              </code>
+            ))
+          ) : (
+            <span className="muted">nothing</span>
+          )}
         </div>
         <div>
           <div className="subsection-title">Wrote</div>
-          {step.writes.length ? step.writes.map((k) => <code key={k} className="chip">{k}</code>) : <span className="muted">nothing</span>}
+          {step.writes.length ? (
+            step.writes.map((k) => (
+              <code key={k} className="chip">
+                {k}
+              </code>
+            ))
+          ) : (
+            <span className="muted">nothing</span>
+          )}
         </div>
       </div>
     </div>

@@ -17,8 +17,17 @@ const edges: FlowEdge[] = [
   { id: 'c', source: 'remember', sourceHandle: 'success', target: 'out' },
 ];
 const entry = (key: string, value: Entry['value']): Entry => ({
-  id: key, companyId: 'default', scope: 'flow', scopeKey: 'demo', key, value, valueType: 'json', version: 1,
-  createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', expiresAt: null,
+  id: key,
+  companyId: 'default',
+  scope: 'flow',
+  scopeKey: 'demo',
+  key,
+  value,
+  valueType: 'json',
+  version: 1,
+  createdAt: '2026-01-01T00:00:00Z',
+  updatedAt: '2026-01-01T00:00:00Z',
+  expiresAt: null,
 });
 
 describe('autocomplete sources', () => {
@@ -32,7 +41,13 @@ describe('autocomplete sources', () => {
   });
 
   it('offers stored keys and their nested paths after kv.', () => {
-    const sources = completionSourcesFor({ nodeId: 'out', nodes, edges, lastRun: null, storedEntries: [entry('profile', { address: { city: 'Paris' } })] });
+    const sources = completionSourcesFor({
+      nodeId: 'out',
+      nodes,
+      edges,
+      lastRun: null,
+      storedEntries: [entry('profile', { address: { city: 'Paris' } })],
+    });
     expect(suggestCompletions('@{kv.', sources).items.map((i) => i.label)).toEqual(['profile']);
     expect(suggestCompletions('@{kv.profile.address.', sources).items.map((i) => i.label)).toEqual(['city']);
   });

@@ -51,7 +51,8 @@ export function stateShapeFromBlocks(nodes: readonly FlowNode[]): { [key: string
 
 function mergeShapes(base: JsonValue, over: JsonValue | undefined): JsonValue {
   if (over === undefined) return base;
-  if (base === null || typeof base !== 'object' || Array.isArray(base) || over === null || typeof over !== 'object' || Array.isArray(over)) return over;
+  if (base === null || typeof base !== 'object' || Array.isArray(base) || over === null || typeof over !== 'object' || Array.isArray(over))
+    return over;
   const merged: { [key: string]: JsonValue } = { ...base };
   for (const [key, value] of Object.entries(over)) merged[key] = mergeShapes(merged[key] ?? null, value);
   return merged;

@@ -40,7 +40,8 @@ export function previewContextFor({ nodeId, nodes, edges, meta, lastRun, storedE
     const ref = refs.get(step.nodeId);
     if (ref) setOwn(results, ref, step.result);
   }
-  const leadsHere = (step: StepRecord) => edges.some((edge) => edge.source === step.nodeId && edge.sourceHandle === step.outcome && edge.target === nodeId);
+  const leadsHere = (step: StepRecord) =>
+    edges.some((edge) => edge.source === step.nodeId && edge.sourceHandle === step.outcome && edge.target === nodeId);
   const passing = before.findLast(leadsHere);
   const entries = new Map(storedEntries.map((entry) => [entry.key, entry.value]));
   return {
@@ -55,16 +56,14 @@ export function previewContextFor({ nodeId, nodes, edges, meta, lastRun, storedE
       now: now.toISOString(),
     },
     readKv: async (root, key) => {
-      if (root !== 'kv') throw new ExpressionError(`${root}.${key}: the preview reads only the flow scope's keys; run the blueprint to see it`);
+      if (root !== 'kv')
+        throw new ExpressionError(`${root}.${key}: the preview reads only the flow scope's keys; run the blueprint to see it`);
       return entries.get(key);
     },
   };
 }
 
-export type Preview =
-  | { kind: 'none' }
-  | { kind: 'value'; value: JsonValue }
-  | { kind: 'error'; message: string };
+export type Preview = { kind: 'none' } | { kind: 'value'; value: JsonValue } | { kind: 'error'; message: string };
 
 /** Whether a field holds anything to preview: a placeholder (plain text previews itself). */
 export function hasPlaceholder(text: string): boolean {

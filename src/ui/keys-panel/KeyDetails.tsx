@@ -27,7 +27,9 @@ export function KeyDetails({ entry, address, onClose }: { entry: Entry; address:
   return (
     <div className="key-details" aria-label={`Key ${entry.key}`}>
       <div className="key-details__head">
-        <button type="button" className="link" onClick={onClose}>← All keys</button>
+        <button type="button" className="link" onClick={onClose}>
+          ← All keys
+        </button>
         <code className="key-details__key">{entry.key}</code>
       </div>
       <div className="key-details__meta muted">
@@ -38,14 +40,24 @@ export function KeyDetails({ entry, address, onClose }: { entry: Entry; address:
         <JsonTree value={entry.value} onCopyPath={(path) => void copyText(expressionForPath(address.scope, entry.key, path))} />
       </div>
       <div className="inline-actions">
-        <button type="button" className="btn" onClick={() => void copyText(expressionForPath(address.scope, entry.key, []))}>Copy expression</button>
-        <button type="button" className="btn" onClick={() => setEditing(true)}>Edit</button>
-        <button type="button" className="btn btn--ghost-danger" onClick={() => setConfirming(true)}>Delete</button>
+        <button type="button" className="btn" onClick={() => void copyText(expressionForPath(address.scope, entry.key, []))}>
+          Copy expression
+        </button>
+        <button type="button" className="btn" onClick={() => setEditing(true)}>
+          Edit
+        </button>
+        <button type="button" className="btn btn--ghost-danger" onClick={() => setConfirming(true)}>
+          Delete
+        </button>
       </div>
       {confirming && (
         <ConfirmDialog
           title="Delete key"
-          message={<>Delete <code>{entry.key}</code> from the {address.scope} scope? Blueprints that read it will take their error out.</>}
+          message={
+            <>
+              Delete <code>{entry.key}</code> from the {address.scope} scope? Blueprints that read it will take their error out.
+            </>
+          }
           confirmLabel="Delete key"
           onCancel={() => setConfirming(false)}
           onConfirm={() => {

@@ -37,7 +37,13 @@ export function KeyEditor({ address, entry, onDone }: { address: ScopeAddress; e
   };
 
   return (
-    <form className="key-editor" aria-label={entry ? `Edit ${entry.key}` : 'Add key'} onSubmit={(e) => { e.preventDefault(); submit(); }}
+    <form
+      className="key-editor"
+      aria-label={entry ? `Edit ${entry.key}` : 'Add key'}
+      onSubmit={(e) => {
+        e.preventDefault();
+        submit();
+      }}
       onKeyDown={(e) => {
         // Esc leaves the form as Cancel does, like the editor's dialogs.
         if (e.key !== 'Escape') return;
@@ -46,16 +52,40 @@ export function KeyEditor({ address, entry, onDone }: { address: ScopeAddress; e
         onDone(null);
       }}
     >
-      <div className="section-title">{entry ? <>Edit <code>{entry.key}</code></> : 'Add key'}</div>
+      <div className="section-title">
+        {entry ? (
+          <>
+            Edit <code>{entry.key}</code>
+          </>
+        ) : (
+          'Add key'
+        )}
+      </div>
       {!entry && (
         <div className="field">
-          <label className="field__label" htmlFor="new-key">New key</label>
-          <input id="new-key" className={`field__control${keyIssue ? ' field__control--invalid' : ''}`} value={key} onChange={(e) => setKey(e.target.value)} placeholder="e.g. user_profile" autoFocus aria-invalid={keyIssue ? true : undefined} />
-          {keyIssue && <div className="field__problem" role="alert">{keyIssue}</div>}
+          <label className="field__label" htmlFor="new-key">
+            New key
+          </label>
+          <input
+            id="new-key"
+            className={`field__control${keyIssue ? ' field__control--invalid' : ''}`}
+            value={key}
+            onChange={(e) => setKey(e.target.value)}
+            placeholder="e.g. user_profile"
+            autoFocus
+            aria-invalid={keyIssue ? true : undefined}
+          />
+          {keyIssue && (
+            <div className="field__problem" role="alert">
+              {keyIssue}
+            </div>
+          )}
         </div>
       )}
       <div className="field">
-        <label className="field__label" htmlFor="key-value-type">Stored as</label>
+        <label className="field__label" htmlFor="key-value-type">
+          Stored as
+        </label>
         <select id="key-value-type" className="field__control" value={storeAs} onChange={(e) => setStoreAs(e.target.value as StoreAs)}>
           {!entry && <option value="detect">detect (JSON if it parses, else text)</option>}
           <option value="json">json</option>
@@ -63,21 +93,59 @@ export function KeyEditor({ address, entry, onDone }: { address: ScopeAddress; e
         </select>
       </div>
       <div className="field">
-        <label className="field__label" htmlFor="key-value">Stored value</label>
-        <textarea id="key-value" className={`field__control field__control--multiline field__control--code${valueIssue ? ' field__control--invalid' : ''}`} rows={5} spellCheck={false} value={text} onChange={(e) => setText(e.target.value)} aria-invalid={valueIssue ? true : undefined} />
-        {valueIssue && <div className="field__problem" role="alert">{valueIssue}</div>}
-        {storeAs === 'detect' && text !== '' && <div className="field__help muted">Will be stored as {detectedType(text) === 'json' ? 'JSON' : 'text'}.</div>}
+        <label className="field__label" htmlFor="key-value">
+          Stored value
+        </label>
+        <textarea
+          id="key-value"
+          className={`field__control field__control--multiline field__control--code${valueIssue ? ' field__control--invalid' : ''}`}
+          rows={5}
+          spellCheck={false}
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          aria-invalid={valueIssue ? true : undefined}
+        />
+        {valueIssue && (
+          <div className="field__problem" role="alert">
+            {valueIssue}
+          </div>
+        )}
+        {storeAs === 'detect' && text !== '' && (
+          <div className="field__help muted">Will be stored as {detectedType(text) === 'json' ? 'JSON' : 'text'}.</div>
+        )}
       </div>
       {!entry && (
         <div className="field">
-          <label className="field__label" htmlFor="key-ttl">Expires after (seconds)</label>
-          <input id="key-ttl" className={`field__control${ttlIssue ? ' field__control--invalid' : ''}`} inputMode="decimal" value={ttl} onChange={(e) => setTtl(e.target.value)} placeholder="never" aria-invalid={ttlIssue ? true : undefined} />
-          {ttlIssue && <div className="field__problem" role="alert">{ttlIssue}</div>}
+          <label className="field__label" htmlFor="key-ttl">
+            Expires after (seconds)
+          </label>
+          <input
+            id="key-ttl"
+            className={`field__control${ttlIssue ? ' field__control--invalid' : ''}`}
+            inputMode="decimal"
+            value={ttl}
+            onChange={(e) => setTtl(e.target.value)}
+            placeholder="never"
+            aria-invalid={ttlIssue ? true : undefined}
+          />
+          {ttlIssue && (
+            <div className="field__problem" role="alert">
+              {ttlIssue}
+            </div>
+          )}
         </div>
       )}
       <div className="inline-actions">
-        <button type="submit" className="btn btn--primary" disabled={save.isPending || Boolean(keyIssue) || Boolean(valueIssue) || Boolean(ttlIssue) || key === ''}>Save key</button>
-        <button type="button" className="btn" onClick={() => onDone(null)}>Cancel</button>
+        <button
+          type="submit"
+          className="btn btn--primary"
+          disabled={save.isPending || Boolean(keyIssue) || Boolean(valueIssue) || Boolean(ttlIssue) || key === ''}
+        >
+          Save key
+        </button>
+        <button type="button" className="btn" onClick={() => onDone(null)}>
+          Cancel
+        </button>
       </div>
     </form>
   );

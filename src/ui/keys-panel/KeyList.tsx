@@ -27,7 +27,12 @@ export interface KeyListProps {
  */
 export function KeyList({ address, names, total, filter, selection, openedKey, loadMore, onOpen, onToggle }: KeyListProps) {
   const scroller = useRef<HTMLDivElement>(null);
-  const virtualizer = useVirtualizer({ count: total, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
+  const virtualizer = useVirtualizer({
+    count: total,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+  });
   const items = virtualizer.getVirtualItems();
   const first = items[0]?.index ?? 0;
   const last = items[items.length - 1]?.index ?? -1;
@@ -40,15 +45,28 @@ export function KeyList({ address, names, total, filter, selection, openedKey, l
   return (
     <>
       <div className="key-list__header" aria-hidden="true">
-        <span /><span>Key</span><span>Type</span><span>Size</span><span>Updated</span>
+        <span />
+        <span>Key</span>
+        <span>Type</span>
+        <span>Size</span>
+        <span>Updated</span>
       </div>
       <div className="key-list" ref={scroller}>
         <div role="list" aria-label="Keys" style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
           {items.map((item) => {
             const name = names[item.index];
-            const style = { position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${item.start}px)` } as const;
+            const style = {
+              position: 'absolute',
+              top: 0,
+              left: 0,
+              right: 0,
+              height: ROW_HEIGHT,
+              transform: `translateY(${item.start}px)`,
+            } as const;
             if (name === undefined) {
-              return <div key={`pending-${item.index}`} role="listitem" className="key-row key-row--pending" style={style} aria-busy="true" />;
+              return (
+                <div key={`pending-${item.index}`} role="listitem" className="key-row key-row--pending" style={style} aria-busy="true" />
+              );
             }
             const selected = selection.has(name);
             return (
@@ -84,18 +102,34 @@ export function KeyList({ address, names, total, filter, selection, openedKey, l
 function KeyName({ name, filter }: { name: string; filter: string }) {
   const parts = splitAtMatch(name, filter);
   if (!parts) return <span className="key-row__key">{name}</span>;
-  return <span className="key-row__key">{parts.before}<mark>{parts.match}</mark>{parts.after}</span>;
+  return (
+    <span className="key-row__key">
+      {parts.before}
+      <mark>{parts.match}</mark>
+      {parts.after}
+    </span>
+  );
 }
 
 function RowDetails({ facts, now }: { facts: RowFacts | undefined; now: number }) {
   if (!facts) {
-    return <><span className="badge badge--pending" aria-hidden="true">…</span><span className="key-row__size" /><span className="key-row__time" /></>;
+    return (
+      <>
+        <span className="badge badge--pending" aria-hidden="true">
+          …
+        </span>
+        <span className="key-row__size" />
+        <span className="key-row__time" />
+      </>
+    );
   }
   return (
     <>
       <span className={`badge badge--${facts.valueType}`}>{facts.valueType}</span>
       <span className="key-row__size">{formatBytes(facts.bytes)}</span>
-      <span className="key-row__time" title={facts.updatedAt}>{relativeTime(facts.updatedAt, now)}</span>
+      <span className="key-row__time" title={facts.updatedAt}>
+        {relativeTime(facts.updatedAt, now)}
+      </span>
     </>
   );
 }

@@ -1,6 +1,15 @@
 import { useState } from 'react';
 import { SCOPES, type Entry, type Scope } from '../../kv/types';
-import { listAllKeyNames, useBulkDelete, useKeyCount, useKeyEntry, useKeyNames, useLiveKeyRefresh, useRestoreEntries, type ScopeAddress } from '../api/keys';
+import {
+  listAllKeyNames,
+  useBulkDelete,
+  useKeyCount,
+  useKeyEntry,
+  useKeyNames,
+  useLiveKeyRefresh,
+  useRestoreEntries,
+  type ScopeAddress,
+} from '../api/keys';
 import { useStorage } from '../api/storage';
 import { CollapsiblePanel } from '../atoms/CollapsiblePanel';
 import { ConfirmDialog } from '../atoms/Dialog';
@@ -18,7 +27,10 @@ const SCOPE_HINTS: Record<Scope, (meta: { id: string; groupId?: string | undefin
 };
 
 /** What the last bulk delete removed, until it is undone or replaced. */
-interface Deleted { entries: Entry[]; scope: Scope }
+interface Deleted {
+  entries: Entry[];
+  scope: Scope;
+}
 
 export function KeysPanel() {
   useLiveKeyRefresh();
@@ -38,7 +50,13 @@ export function KeysPanel() {
   const expanded = useSidePanels((s) => !s.collapsed.keys);
   const toggle = useSidePanels((s) => s.toggle);
   const address: ScopeAddress | null =
-    scope === 'flow' ? { scope, scopeKey: meta.id } : scope === 'global' ? { scope, scopeKey: '' } : meta.groupId ? { scope, scopeKey: meta.groupId } : null;
+    scope === 'flow'
+      ? { scope, scopeKey: meta.id }
+      : scope === 'global'
+        ? { scope, scopeKey: '' }
+        : meta.groupId
+          ? { scope, scopeKey: meta.groupId }
+          : null;
   const trimmedFilter = filter.trim();
   const names = useKeyNames(address, trimmedFilter);
   const count = useKeyCount(address);
@@ -83,13 +101,20 @@ export function KeysPanel() {
     setConfirming(false);
     if (!address) return;
     const keys = [...selection];
-    bulkDelete.mutate({ address, keys }, {
-      onSuccess: (entries) => {
-        clearSelection();
-        setDeleted({ entries, scope: address.scope });
+    bulkDelete.mutate(
+      { address, keys },
+      {
+        onSuccess: (entries) => {
+          clearSelection();
+          setDeleted({ entries, scope: address.scope });
+        },
+        onError: (error) =>
+          toast(
+            'error',
+            `Could not delete the ${keys.length} selected keys; nothing was deleted in the batch that failed: ${error.message}`,
+          ),
       },
-      onError: (error) => toast('error', `Could not delete the ${keys.length} selected keys; nothing was deleted in the batch that failed: ${error.message}`),
-    });
+    );
   };
   const undoDelete = () => {
     if (!deleted) return;
@@ -104,7 +129,12 @@ export function KeysPanel() {
 
   // The opened key shows once read; if it is gone (deleted elsewhere) the list shows instead.
   const showingKey = openedKey !== null && (opened.isPending || Boolean(opened.data));
-  const countText = count.data === undefined ? '' : trimmedFilter && names.data ? `${matching.toLocaleString('en-US')} of ${countLabel(count.data)}` : countLabel(count.data);
+  const countText =
+    count.data === undefined
+      ? ''
+      : trimmedFilter && names.data
+        ? `${matching.toLocaleString('en-US')} of ${countLabel(count.data)}`
+        : countLabel(count.data);
 
   return (
     <CollapsiblePanel
@@ -118,16 +148,45 @@ export function KeysPanel() {
         {/* The labels are the bare scope names so the narrow panel shows them whole; what each
             scope covers is in the titles. */}
         <select aria-label="Scope" value={scope} onChange={(e) => changeScope(e.target.value as Scope)} title={SCOPE_HINTS[scope](meta)}>
-          {SCOPES.map((value) => <option key={value} value={value} title={SCOPE_HINTS[value](meta)}>{value}</option>)}
+          {SCOPES.map((value) => (
+            <option key={value} value={value} title={SCOPE_HINTS[value](meta)}>
+              {value}
+            </option>
+          ))}
         </select>
-        <input type="search" aria-label="Filter keys" placeholder="Filter keys (any part of the name)" value={filter} onChange={(e) => { setFilter(e.target.value); clearSelection(); }} />
-        <button type="button" className="btn" onClick={() => { setAdding(true); setOpenedKey(null); }} disabled={!address || storageStatus !== 'ready'}>Add key</button>
+        <input
+          type="search"
+          aria-label="Filter keys"
+          placeholder="Filter keys (any part of the name)"
+          value={filter}
+          onChange={(e) => {
+            setFilter(e.target.value);
+            clearSelection();
+          }}
+        />
+        <button
+          type="button"
+          className="btn"
+          onClick={() => {
+            setAdding(true);
+            setOpenedKey(null);
+          }}
+          disabled={!address || storageStatus !== 'ready'}
+        >
+          Add key
+        </button>
       </div>
       {deleted && !adding && !showingKey && (
         <div className="keys-panel__notice" role="status">
-          <span>Deleted {countLabel(deleted.entries.length)} from {deleted.scope}.</span>
-          <button type="button" className="btn btn--small" onClick={undoDelete} disabled={restore.isPending}>{restore.isPending ? 'Restoring…' : 'Undo'}</button>
-          <button type="button" className="link" aria-label="Dismiss" onClick={() => setDeleted(null)}>×</button>
+          <span>
+            Deleted {countLabel(deleted.entries.length)} from {deleted.scope}.
+          </span>
+          <button type="button" className="btn btn--small" onClick={undoDelete} disabled={restore.isPending}>
+            {restore.isPending ? 'Restoring…' : 'Undo'}
+          </button>
+          <button type="button" className="link" aria-label="Dismiss" onClick={() => setDeleted(null)}>
+            ×
+          </button>
         </div>
       )}
       {address && names.data && matching > 0 && !adding && !showingKey && (
@@ -135,10 +194,17 @@ export function KeysPanel() {
           {selection.size > 0 ? (
             <>
               <span className="keys-panel__selected">{selection.size.toLocaleString('en-US')} selected</span>
-              <button type="button" className="btn btn--small btn--ghost-danger" onClick={() => setConfirming(true)} disabled={bulkDelete.isPending}>
+              <button
+                type="button"
+                className="btn btn--small btn--ghost-danger"
+                onClick={() => setConfirming(true)}
+                disabled={bulkDelete.isPending}
+              >
                 {bulkDelete.isPending ? 'Deleting…' : 'Delete selected'}
               </button>
-              <button type="button" className="link" onClick={clearSelection}>Clear</button>
+              <button type="button" className="link" onClick={clearSelection}>
+                Clear
+              </button>
             </>
           ) : (
             <span className="muted">Tick keys to select them; shift-click selects a range.</span>
@@ -156,21 +222,29 @@ export function KeysPanel() {
         ) : openedKey !== null && address && opened.data ? (
           <KeyDetails entry={opened.data} address={address} onClose={() => setOpenedKey(null)} />
         ) : openedKey !== null && opened.isPending ? (
-          <div className="empty-state"><div className="spinner" aria-hidden="true" /> <span className="muted">Reading {openedKey}…</span></div>
+          <div className="empty-state">
+            <div className="spinner" aria-hidden="true" /> <span className="muted">Reading {openedKey}…</span>
+          </div>
         ) : storageStatus === 'unavailable' ? (
           <StorageProblemNotice />
         ) : !address ? (
           <div className="empty-state">
             <div className="empty-state__title">No flow group</div>
-            <div className="muted">This blueprint has no group. Set a flow group in the blueprint settings (click the canvas background).</div>
+            <div className="muted">
+              This blueprint has no group. Set a flow group in the blueprint settings (click the canvas background).
+            </div>
           </div>
         ) : names.isPending ? (
-          <div className="empty-state"><div className="spinner" aria-hidden="true" /> <span className="muted">Loading keys…</span></div>
+          <div className="empty-state">
+            <div className="spinner" aria-hidden="true" /> <span className="muted">Loading keys…</span>
+          </div>
         ) : names.isError ? (
           <div className="empty-state" role="alert">
             <div className="empty-state__title">Could not load keys</div>
             <div className="muted">{names.error.message}</div>
-            <button type="button" className="btn" onClick={() => void names.refetch()} disabled={names.isFetching}>{names.isFetching ? 'Retrying…' : 'Retry'}</button>
+            <button type="button" className="btn" onClick={() => void names.refetch()} disabled={names.isFetching}>
+              {names.isFetching ? 'Retrying…' : 'Retry'}
+            </button>
           </div>
         ) : matching === 0 ? (
           <div className="empty-state">
@@ -187,8 +261,13 @@ export function KeysPanel() {
             filter={trimmedFilter}
             selection={selection}
             openedKey={openedKey}
-            loadMore={() => { if (names.hasNextPage && !names.isFetchingNextPage) void names.fetchNextPage(); }}
-            onOpen={(key) => { setOpenedKey(key); setAdding(false); }}
+            loadMore={() => {
+              if (names.hasNextPage && !names.isFetchingNextPage) void names.fetchNextPage();
+            }}
+            onOpen={(key) => {
+              setOpenedKey(key);
+              setAdding(false);
+            }}
             onToggle={toggleKey}
           />
         )}
@@ -196,7 +275,12 @@ export function KeysPanel() {
       {confirming && (
         <ConfirmDialog
           title="Delete keys"
-          message={<>Delete {countLabel(selection.size)} from the {scope} scope? Blueprints that read them will take their error out. You can undo this right after.</>}
+          message={
+            <>
+              Delete {countLabel(selection.size)} from the {scope} scope? Blueprints that read them will take their error out. You can undo
+              this right after.
+            </>
+          }
           confirmLabel={`Delete ${countLabel(selection.size)}`}
           onCancel={() => setConfirming(false)}
           onConfirm={deleteSelected}

@@ -28,12 +28,34 @@ export function StorageProblemNotice() {
       <div className="muted">{message}</div>
       {problem === 'unauthorized' ? (
         <form className="field--inline" onSubmit={useToken}>
-          <input type="password" aria-label="API token" placeholder="API token" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} />
-          <button type="submit" className="btn btn--primary" disabled={token.trim() === ''}>Use token</button>
-          {readServerToken() && <button type="button" className="btn" onClick={() => { saveServerToken(null); void reconnectStorage(); }}>Forget token</button>}
+          <input
+            type="password"
+            aria-label="API token"
+            placeholder="API token"
+            autoComplete="off"
+            value={token}
+            onChange={(e) => setToken(e.target.value)}
+          />
+          <button type="submit" className="btn btn--primary" disabled={token.trim() === ''}>
+            Use token
+          </button>
+          {readServerToken() && (
+            <button
+              type="button"
+              className="btn"
+              onClick={() => {
+                saveServerToken(null);
+                void reconnectStorage();
+              }}
+            >
+              Forget token
+            </button>
+          )}
         </form>
       ) : (
-        <button type="button" className="btn" onClick={() => void reconnectStorage()}>Retry now</button>
+        <button type="button" className="btn" onClick={() => void reconnectStorage()}>
+          Retry now
+        </button>
       )}
     </div>
   );

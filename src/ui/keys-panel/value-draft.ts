@@ -38,7 +38,8 @@ export function detectedType(text: string): ValueType {
 export function ttlProblem(ttl: string): string | null {
   if (ttl.trim() === '') return null;
   const seconds = Number(ttl);
-  if (!Number.isFinite(seconds) || seconds <= 0) return `Expires after must be a positive number of seconds, or empty for never (got “${ttl}”)`;
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    return `Expires after must be a positive number of seconds, or empty for never (got “${ttl}”)`;
   if (seconds > TTL_MAX_SECONDS) return `Expires after is at most ${TTL_MAX_SECONDS} seconds (100 years)`;
   return null;
 }

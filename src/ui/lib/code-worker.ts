@@ -12,7 +12,10 @@ export interface CodeWorkerRequest {
 
 export type CodeWorkerAnswer = { id: number; outcome: SandboxOutcome } | { id: number; failure: string };
 
-const scope = globalThis as unknown as { onmessage: ((event: MessageEvent<CodeWorkerRequest>) => void) | null; postMessage(answer: CodeWorkerAnswer): void };
+const scope = globalThis as unknown as {
+  onmessage: ((event: MessageEvent<CodeWorkerRequest>) => void) | null;
+  postMessage(answer: CodeWorkerAnswer): void;
+};
 
 scope.onmessage = ({ data }) => {
   runInSandbox(data.request).then(

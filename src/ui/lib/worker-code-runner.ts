@@ -44,14 +44,18 @@ export function createWorkerCodeRunner(makeWorker: () => Worker): CodeRunner {
   };
 
   return (request, signal) => {
-    if (signal?.aborted) return Promise.resolve({ ok: false, message: 'The run was stopped before the code ran', logs: [], cancelled: true });
+    if (signal?.aborted)
+      return Promise.resolve({ ok: false, message: 'The run was stopped before the code ran', logs: [], cancelled: true });
     const id = nextId++;
     return new Promise<SandboxOutcome>((resolve, reject) => {
-      const onAbort = () => drop((entry) => entry.resolve({ ok: false, message: 'The run was stopped while the code ran', logs: [], cancelled: true }));
-      const settle = <T,>(finish: (value: T) => void) => (value: T) => {
-        signal?.removeEventListener('abort', onAbort);
-        finish(value);
-      };
+      const onAbort = () =>
+        drop((entry) => entry.resolve({ ok: false, message: 'The run was stopped while the code ran', logs: [], cancelled: true }));
+      const settle =
+        <T>(finish: (value: T) => void) =>
+        (value: T) => {
+          signal?.removeEventListener('abort', onAbort);
+          finish(value);
+        };
       pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
       signal?.addEventListener('abort', onAbort, { once: true });
       const message: CodeWorkerRequest = { id, request };
@@ -63,5 +67,7 @@ export function createWorkerCodeRunner(makeWorker: () => Worker): CodeRunner {
 /** The runner the editor uses: a module worker when the browser has them, else this thread. */
 export function editorCodeRunner(): CodeRunner {
   if (typeof Worker === 'undefined') return (request) => runInSandbox(request);
-  return createWorkerCodeRunner(() => new Worker(new URL('./code-worker.ts', import.meta.url), { type: 'module', name: 'kvb-code-sandbox' }));
+  return createWorkerCodeRunner(
+    () => new Worker(new URL('./code-worker.ts', import.meta.url), { type: 'module', name: 'kvb-code-sandbox' }),
+  );
 }

@@ -33,7 +33,10 @@ export function Palette() {
       addAtCentre(entry);
       return;
     }
-    const spot = spotRightOf(from.position, flow.getNodes().map((n) => n.position));
+    const spot = spotRightOf(
+      from.position,
+      flow.getNodes().map((n) => n.position),
+    );
     const { check } = addConnectedBlock(entry, spot, { source: from.id, sourceHandle: 'success' });
     if (!check.ok) toast('error', check.message);
     keepInView(spot);
@@ -51,10 +54,14 @@ export function Palette() {
 
   const addAtCentre = (entry: PaletteEntry) => {
     const pane = document.querySelector('.canvas .react-flow')?.getBoundingClientRect();
-    const centre = pane
-      ? flow.screenToFlowPosition({ x: pane.left + pane.width / 2, y: pane.top + pane.height / 2 })
-      : { x: 0, y: 0 };
-    addBlock(entry, freeSpotNear(centre, flow.getNodes().map((n) => n.position)));
+    const centre = pane ? flow.screenToFlowPosition({ x: pane.left + pane.width / 2, y: pane.top + pane.height / 2 }) : { x: 0, y: 0 };
+    addBlock(
+      entry,
+      freeSpotNear(
+        centre,
+        flow.getNodes().map((n) => n.position),
+      ),
+    );
   };
 
   const onDragStart = (event: DragEvent, entry: PaletteEntry) => {
@@ -80,7 +87,13 @@ export function Palette() {
                 disabled={disabled}
                 onDragStart={(e) => onDragStart(e, entry)}
                 onClick={() => add(entry)}
-                title={disabled ? 'A blueprint has one Start block' : selectedWithSuccess ? 'Click to add after the selected block, connected from its success out' : 'Drag onto the canvas, or click to add at the centre'}
+                title={
+                  disabled
+                    ? 'A blueprint has one Start block'
+                    : selectedWithSuccess
+                      ? 'Click to add after the selected block, connected from its success out'
+                      : 'Drag onto the canvas, or click to add at the centre'
+                }
               >
                 <BlockIcon type={entry.type} data={entry.data} />
                 <span>{label}</span>
@@ -89,7 +102,10 @@ export function Palette() {
           })}
         </div>
       ))}
-      <div className="palette__hint">Drag a block onto the canvas, then drag an out (right) onto another block. With a block selected, a click adds the next block after it, connected.</div>
+      <div className="palette__hint">
+        Drag a block onto the canvas, then drag an out (right) onto another block. With a block selected, a click adds the next block after
+        it, connected.
+      </div>
     </aside>
   );
 }

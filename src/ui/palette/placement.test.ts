@@ -15,6 +15,11 @@ describe('placing a clicked block', () => {
 
   it('puts the next block right of the selected one, or below that spot when it is taken', () => {
     expect(spotRightOf({ x: 0, y: 0 }, [{ x: 0, y: 0 }])).toEqual({ x: 280, y: 0 });
-    expect(spotRightOf({ x: 0, y: 0 }, [{ x: 0, y: 0 }, { x: 280, y: 0 }])).toEqual({ x: 280, y: 110 });
+    expect(
+      spotRightOf({ x: 0, y: 0 }, [
+        { x: 0, y: 0 },
+        { x: 280, y: 0 },
+      ]),
+    ).toEqual({ x: 280, y: 110 });
   });
 });

@@ -39,7 +39,14 @@ function DockToggle({ docked }: { docked: boolean }) {
   const setDocked = useRunDock((s) => s.setDocked);
   const label = docked ? 'Move the Run panel to the right column' : 'Dock the Run panel at the bottom';
   return (
-    <button type="button" className="panel-title__action" aria-label={label} title={label} aria-pressed={docked} onClick={() => setDocked(!docked)}>
+    <button
+      type="button"
+      className="panel-title__action"
+      aria-label={label}
+      title={label}
+      aria-pressed={docked}
+      onClick={() => setDocked(!docked)}
+    >
       <Icon name={docked ? 'dockRight' : 'dockBottom'} />
     </button>
   );
@@ -54,7 +61,11 @@ function durationOf(record: RunRecord): string {
 function StepLogs({ lines }: { lines: readonly string[] }) {
   return (
     <pre className="step__logs" aria-label="Logs">
-      {lines.map((line, index) => <div key={index} className="step__log-line">{line}</div>)}
+      {lines.map((line, index) => (
+        <div key={index} className="step__log-line">
+          {line}
+        </div>
+      ))}
     </pre>
   );
 }
@@ -76,7 +87,12 @@ export function RunPanel({ docked = false }: { docked?: boolean }) {
   const statusWord = view.status === 'idle' ? 'not run yet' : view.status;
   // The step picked in this run, else the failed one, else the last.
   const failedAt = view.steps.findLastIndex((step) => step.error !== null);
-  const selectedStep = picked && picked.runId === view.runId && picked.index < view.steps.length ? picked.index : failedAt >= 0 ? failedAt : view.steps.length - 1;
+  const selectedStep =
+    picked && picked.runId === view.runId && picked.index < view.steps.length
+      ? picked.index
+      : failedAt >= 0
+        ? failedAt
+        : view.steps.length - 1;
   const pickStep = (index: number) => {
     setPicked({ runId: view.runId, index });
     selectOnly([view.steps[index]!.nodeId]);
@@ -99,72 +115,117 @@ export function RunPanel({ docked = false }: { docked?: boolean }) {
       }
     >
       <div className="tabs" role="tablist" aria-label="Run views">
-        <button type="button" role="tab" aria-selected={tab === 'log'} className="tab" onClick={() => setTab('log')}>Steps{view.steps.length ? ` (${view.steps.length})` : ''}</button>
-        <button type="button" role="tab" aria-selected={tab === 'input'} className="tab" onClick={() => setTab('input')}>Input</button>
-        <button type="button" role="tab" aria-selected={tab === 'history'} className="tab" onClick={() => setTab('history')}>Last runs{runs.length ? ` (${runs.length})` : ''}</button>
+        <button type="button" role="tab" aria-selected={tab === 'log'} className="tab" onClick={() => setTab('log')}>
+          Steps{view.steps.length ? ` (${view.steps.length})` : ''}
+        </button>
+        <button type="button" role="tab" aria-selected={tab === 'input'} className="tab" onClick={() => setTab('input')}>
+          Input
+        </button>
+        <button type="button" role="tab" aria-selected={tab === 'history'} className="tab" onClick={() => setTab('history')}>
+          Last runs{runs.length ? ` (${runs.length})` : ''}
+        </button>
       </div>
       <div className="panel-body run-panel__body">
-        {tab === 'log' && (
-          view.status === 'idle' ? (
+        {tab === 'log' &&
+          (view.status === 'idle' ? (
             <div className="empty-state">
               <div className="empty-state__title">No run yet</div>
-              <div className="muted">Press <kbd>{shortcutLabel(COMMANDS.run.shortcuts[0])}</kbd> or the Run button in the toolbar.</div>
+              <div className="muted">
+                Press <kbd>{shortcutLabel(COMMANDS.run.shortcuts[0])}</kbd> or the Run button in the toolbar.
+              </div>
             </div>
           ) : (
             <div className={docked ? 'run-dock__log' : 'run-log'}>
               <div className="run-dock__steps">
-              {view.error && <RunErrorBanner error={view.error} blockTitle={view.error.nodeId ? titles[view.error.nodeId] ?? null : null} onSelectBlock={(id) => selectOnly([id])} />}
-              <ol className="step-log" aria-label="Step log">
-                {view.steps.map((step, index) => (
-                  <li key={index} className={`step step--${step.error ? 'error' : 'success'}${docked && index === selectedStep ? ' step--picked' : ''}`} aria-current={docked && index === selectedStep ? 'step' : undefined}>
-                    <button type="button" className="step__button" onClick={() => pickStep(index)} title="Select this block">
-                      <span className="step__index">{index + 1}</span>
-                      <span className="step__title">{titles[step.nodeId] ?? step.nodeId}</span>
-                      <span className={`badge badge--${step.error ? 'error' : step.outcome === 'false' ? 'muted' : 'success'}`}>{step.outcome}</span>
-                      <span className="step__duration">{step.durationMs.toFixed(1)} ms</span>
-                    </button>
-                    {step.logs && step.logs.length > 0 && <StepLogs lines={step.logs} />}
-                    {/* Docked, the picked step's pane holds the message and its help: the log keeps one line per step. */}
-                    {step.error && !docked && <div className="step__error">{step.error.code}: {step.error.message}<ErrorHelp code={step.error.code} /></div>}
-                  </li>
-                ))}
-                {view.status === 'running' && <li className="step step--running"><span className="spinner spinner--small" aria-hidden="true" /> running…</li>}
-              </ol>
-              {view.record && view.record.outputs.length > 0 && (
-                <div className="run-outputs">
-                  <div className="subsection-title">Outputs</div>
-                  {view.record.outputs.map((output, index) => <JsonTree key={index} value={output} openDepth={1} />)}
-                </div>
-              )}
+                {view.error && (
+                  <RunErrorBanner
+                    error={view.error}
+                    blockTitle={view.error.nodeId ? (titles[view.error.nodeId] ?? null) : null}
+                    onSelectBlock={(id) => selectOnly([id])}
+                  />
+                )}
+                <ol className="step-log" aria-label="Step log">
+                  {view.steps.map((step, index) => (
+                    <li
+                      key={index}
+                      className={`step step--${step.error ? 'error' : 'success'}${docked && index === selectedStep ? ' step--picked' : ''}`}
+                      aria-current={docked && index === selectedStep ? 'step' : undefined}
+                    >
+                      <button type="button" className="step__button" onClick={() => pickStep(index)} title="Select this block">
+                        <span className="step__index">{index + 1}</span>
+                        <span className="step__title">{titles[step.nodeId] ?? step.nodeId}</span>
+                        <span className={`badge badge--${step.error ? 'error' : step.outcome === 'false' ? 'muted' : 'success'}`}>
+                          {step.outcome}
+                        </span>
+                        <span className="step__duration">{step.durationMs.toFixed(1)} ms</span>
+                      </button>
+                      {step.logs && step.logs.length > 0 && <StepLogs lines={step.logs} />}
+                      {/* Docked, the picked step's pane holds the message and its help: the log keeps one line per step. */}
+                      {step.error && !docked && (
+                        <div className="step__error">
+                          {step.error.code}: {step.error.message}
+                          <ErrorHelp code={step.error.code} />
+                        </div>
+                      )}
+                    </li>
+                  ))}
+                  {view.status === 'running' && (
+                    <li className="step step--running">
+                      <span className="spinner spinner--small" aria-hidden="true" /> running…
+                    </li>
+                  )}
+                </ol>
+                {view.record && view.record.outputs.length > 0 && (
+                  <div className="run-outputs">
+                    <div className="subsection-title">Outputs</div>
+                    {view.record.outputs.map((output, index) => (
+                      <JsonTree key={index} value={output} openDepth={1} />
+                    ))}
+                  </div>
+                )}
               </div>
               {docked && selectedStep >= 0 && <SelectedStep index={selectedStep} titles={titles} />}
             </div>
-          )
-        )}
-        {tab === 'input' && (
-          start ? (
+          ))}
+        {tab === 'input' &&
+          (start ? (
             <RunInputField startId={start.id} sampleInput={start.data.sampleInput as JsonValue | undefined} />
           ) : (
-            <div className="empty-state"><div className="muted">Add a Start block to give the run an input.</div></div>
-          )
-        )}
-        {tab === 'history' && (
-          runs.length === 0 ? (
-            <div className="empty-state"><div className="muted">Runs of this blueprint appear here.</div></div>
+            <div className="empty-state">
+              <div className="muted">Add a Start block to give the run an input.</div>
+            </div>
+          ))}
+        {tab === 'history' &&
+          (runs.length === 0 ? (
+            <div className="empty-state">
+              <div className="muted">Runs of this blueprint appear here.</div>
+            </div>
           ) : (
             <ul className="run-history" aria-label="Last runs">
               {runs.map((record) => (
                 <li key={record.runId}>
-                  <button type="button" className={`run-history__item${record.runId === view.runId ? ' run-history__item--current' : ''}`} onClick={() => { show(record); setTab('log'); }}>
-                    <span className={`badge badge--${record.status === 'succeeded' ? 'success' : record.status === 'failed' ? 'error' : 'muted'}`}>{record.status}</span>
+                  <button
+                    type="button"
+                    className={`run-history__item${record.runId === view.runId ? ' run-history__item--current' : ''}`}
+                    onClick={() => {
+                      show(record);
+                      setTab('log');
+                    }}
+                  >
+                    <span
+                      className={`badge badge--${record.status === 'succeeded' ? 'success' : record.status === 'failed' ? 'error' : 'muted'}`}
+                    >
+                      {record.status}
+                    </span>
                     <span>{new Date(record.startedAt).toLocaleTimeString()}</span>
-                    <span className="muted">{record.steps.length} steps · {durationOf(record)}</span>
+                    <span className="muted">
+                      {record.steps.length} steps · {durationOf(record)}
+                    </span>
                   </button>
                 </li>
               ))}
             </ul>
-          )
-        )}
+          ))}
       </div>
     </CollapsiblePanel>
   );

@@ -34,7 +34,11 @@ export function BlueprintMenu() {
         onChange={(e) => open(e.target.value)}
         title={`Open another blueprint (${entries.length} in this browser)`}
       >
-        {sorted.map((entry) => <option key={entry.id} value={entry.id}>{entry.name}</option>)}
+        {sorted.map((entry) => (
+          <option key={entry.id} value={entry.id}>
+            {entry.name}
+          </option>
+        ))}
       </select>
       <input
         className="blueprint-menu__name"
@@ -49,14 +53,42 @@ export function BlueprintMenu() {
         }}
         title="Name of this blueprint: type to rename"
       />
-      <button type="button" className="btn" onClick={() => setDialog('new')} title="New blueprint from a template" aria-label="New blueprint"><Icon name="plus" /> New</button>
-      <button type="button" className="btn btn--icon" onClick={() => duplicateCurrent()} title="Duplicate this blueprint" aria-label="Duplicate blueprint"><Icon name="copy" /></button>
-      <button type="button" className="btn btn--icon btn--ghost-danger" onClick={() => setDialog('delete')} title="Delete this blueprint" aria-label="Delete blueprint"><Icon name="trash" /></button>
+      <button
+        type="button"
+        className="btn"
+        onClick={() => setDialog('new')}
+        title="New blueprint from a template"
+        aria-label="New blueprint"
+      >
+        <Icon name="plus" /> New
+      </button>
+      <button
+        type="button"
+        className="btn btn--icon"
+        onClick={() => duplicateCurrent()}
+        title="Duplicate this blueprint"
+        aria-label="Duplicate blueprint"
+      >
+        <Icon name="copy" />
+      </button>
+      <button
+        type="button"
+        className="btn btn--icon btn--ghost-danger"
+        onClick={() => setDialog('delete')}
+        title="Delete this blueprint"
+        aria-label="Delete blueprint"
+      >
+        <Icon name="trash" />
+      </button>
       {dialog === 'new' && <NewBlueprintDialog onClose={() => setDialog(null)} />}
       {dialog === 'delete' && currentId && (
         <ConfirmDialog
           title="Delete blueprint"
-          message={<>Delete <strong>{name}</strong> and its run history? Its stored keys stay in the store.</>}
+          message={
+            <>
+              Delete <strong>{name}</strong> and its run history? Its stored keys stay in the store.
+            </>
+          }
           confirmLabel="Delete blueprint"
           onCancel={() => setDialog(null)}
           onConfirm={() => {
@@ -90,7 +122,14 @@ function NewBlueprintDialog({ onClose }: { onClose(): void }) {
             <span className="template-card__meta">{template.document.nodes.length} blocks</span>
           </button>
         ))}
-        <button type="button" className="template-card template-card--blank" onClick={() => { createBlank(); onClose(); }}>
+        <button
+          type="button"
+          className="template-card template-card--blank"
+          onClick={() => {
+            createBlank();
+            onClose();
+          }}
+        >
           <span className="template-card__name">Blank blueprint</span>
           <span className="template-card__description">Only a Start block.</span>
         </button>

@@ -57,14 +57,22 @@ export function Toolbar() {
 
   return (
     <header className="toolbar" role="toolbar" aria-label="Editor toolbar">
-      <div className="toolbar__brand" title="KV Blueprints"><span className="toolbar__logo">KV</span> <span className="toolbar__brand-name">Blueprints</span></div>
+      <div className="toolbar__brand" title="KV Blueprints">
+        <span className="toolbar__logo">KV</span> <span className="toolbar__brand-name">Blueprints</span>
+      </div>
       <BlueprintMenu />
       <CommandGroup names={['undo', 'redo']} />
       <CommandGroup names={['autoLayout', 'fitView']} />
       <div className="toolbar__group">
         <label className="btn" title="Import a kv-blueprint/1 file">
           <Icon name="upload" /> Import
-          <input type="file" accept="application/json,.json" className="visually-hidden" aria-label="Import blueprint" onChange={(e) => void onImport(e)} />
+          <input
+            type="file"
+            accept="application/json,.json"
+            className="visually-hidden"
+            aria-label="Import blueprint"
+            onChange={(e) => void onImport(e)}
+          />
         </label>
         <CommandButton name="export" />
       </div>

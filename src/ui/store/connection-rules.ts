@@ -8,9 +8,7 @@ import type { FlowEdge, FlowNode } from './flow-model';
 
 export type ConnectionRefusal = 'missing_node' | 'into_start' | 'missing_out' | 'duplicate_edge';
 
-export type ConnectionCheck =
-  | { ok: true; sourceHandle: Out }
-  | { ok: false; code: ConnectionRefusal; message: string };
+export type ConnectionCheck = { ok: true; sourceHandle: Out } | { ok: false; code: ConnectionRefusal; message: string };
 
 export interface ConnectionRequest {
   source: string | null;

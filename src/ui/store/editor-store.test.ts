@@ -57,7 +57,12 @@ describe('editor document history', () => {
     store.getState().addBlock(getKey, { x: 0, y: 100 });
     select(store, ['out']);
     store.getState().undo();
-    expect(store.getState().nodes.filter((n) => n.selected).map((n) => n.id)).toEqual(['out']);
+    expect(
+      store
+        .getState()
+        .nodes.filter((n) => n.selected)
+        .map((n) => n.id),
+    ).toEqual(['out']);
   });
 
   it('deletes a block with its edges in one step and brings both back on undo', () => {
@@ -159,7 +164,10 @@ describe('new blocks', () => {
     const output: PaletteEntry = { label: 'Output', type: 'output', group: 'Logic', data: { valueType: 'text', value: '@{result}' } };
     const first = store.getState().addBlock(output, { x: 0, y: 200 });
     const second = store.getState().addBlock(output, { x: 0, y: 300 });
-    const labels = store.getState().nodes.filter((n) => n.id === first || n.id === second || n.id === 'out').map((n) => n.data.label);
+    const labels = store
+      .getState()
+      .nodes.filter((n) => n.id === first || n.id === second || n.id === 'out')
+      .map((n) => n.data.label);
     // The document's own Output is untitled (it shows "Output"), so the new ones are 2 and 3.
     expect(labels).toEqual([undefined, 'Output 2', 'Output 3']);
   });

@@ -115,13 +115,23 @@ export function createEditorStore(initial?: BlueprintDocument) {
     };
 
     /** Adds a block, selected, and (with `from`) the edge into it: one undo step. */
-    const insertBlock = (entry: PaletteEntry, position: XYPosition, from: BlockOut | null): { id: string; check: ConnectionCheck | null } => {
+    const insertBlock = (
+      entry: PaletteEntry,
+      position: XYPosition,
+      from: BlockOut | null,
+    ): { id: string; check: ConnectionCheck | null } => {
       const state = get();
       const data: Record<string, unknown> = structuredClone(entry.data);
       const title = numberedTitle(entry.type, data, state.nodes);
       if (title !== null) data.label = title;
       const id = uniqueId(idBaseFor(entry.type, data), new Set(state.nodes.map((n) => n.id)));
-      const node: FlowNode = { id, type: entry.type, position: { x: Math.round(position.x), y: Math.round(position.y) }, data, selected: true };
+      const node: FlowNode = {
+        id,
+        type: entry.type,
+        position: { x: Math.round(position.x), y: Math.round(position.y) },
+        data,
+        selected: true,
+      };
       const nodes = [...state.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node];
       const edges = state.edges.map((e) => (e.selected ? { ...e, selected: false } : e));
       let check: ConnectionCheck | null = null;
@@ -199,7 +209,13 @@ export function createEditorStore(initial?: BlueprintDocument) {
           set({ nodes, dragOrigin: state.dragOrigin ?? snapshotOf(state) });
         } else if (state.dragOrigin) {
           // The drag ended: the whole drag is one step back to where it began.
-          set({ nodes, history: recordStep(state.history, state.dragOrigin), dragOrigin: null, revision: state.revision + 1, lastEdit: null });
+          set({
+            nodes,
+            history: recordStep(state.history, state.dragOrigin),
+            dragOrigin: null,
+            revision: state.revision + 1,
+            lastEdit: null,
+          });
         } else if (moved) {
           commit({ nodes });
         } else {
@@ -218,7 +234,13 @@ export function createEditorStore(initial?: BlueprintDocument) {
         const check = checkConnection(state, connection);
         if (!check.ok) return check;
         const id = edgeIdFor(connection.source, check.sourceHandle, connection.target, new Set(state.edges.map((e) => e.id)));
-        const edge: FlowEdge = { id, source: connection.source, sourceHandle: check.sourceHandle, target: connection.target, targetHandle: connection.targetHandle ?? null };
+        const edge: FlowEdge = {
+          id,
+          source: connection.source,
+          sourceHandle: check.sourceHandle,
+          target: connection.target,
+          targetHandle: connection.targetHandle ?? null,
+        };
         commit({ edges: [...state.edges, edge] });
         return check;
       },
@@ -300,10 +322,12 @@ export function createEditorStore(initial?: BlueprintDocument) {
       moveNodes(positions) {
         const state = get();
         if (positions.size === 0) return;
-        commit({ nodes: state.nodes.map((n) => {
-          const p = positions.get(n.id);
-          return p ? { ...n, position: { x: Math.round(p.x), y: Math.round(p.y) } } : n;
-        }) });
+        commit({
+          nodes: state.nodes.map((n) => {
+            const p = positions.get(n.id);
+            return p ? { ...n, position: { x: Math.round(p.x), y: Math.round(p.y) } } : n;
+          }),
+        });
       },
 
       undo() {

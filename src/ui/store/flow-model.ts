@@ -40,7 +40,13 @@ export function toFlowNode(node: BlueprintNode): FlowNode {
 }
 
 export function toFlowEdge(edge: BlueprintEdge): FlowEdge {
-  return { id: edge.id, source: edge.source, sourceHandle: edge.sourceHandle, target: edge.target, targetHandle: edge.targetHandle ?? null };
+  return {
+    id: edge.id,
+    source: edge.source,
+    sourceHandle: edge.sourceHandle,
+    target: edge.target,
+    targetHandle: edge.targetHandle ?? null,
+  };
 }
 
 export function toBlueprintNode(node: FlowNode): BlueprintNode {

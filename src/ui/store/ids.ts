@@ -39,7 +39,11 @@ function titleOf(type: BlockType, data: Record<string, unknown>): string {
  * The display name a new block needs so that no two blocks are called alike ("Output 2" beside
  * "Output"), or null when its own title is free.
  */
-export function numberedTitle(type: BlockType, data: Record<string, unknown>, nodes: readonly { type?: string; data: Record<string, unknown> }[]): string | null {
+export function numberedTitle(
+  type: BlockType,
+  data: Record<string, unknown>,
+  nodes: readonly { type?: string; data: Record<string, unknown> }[],
+): string | null {
   const taken = new Set(nodes.filter((n) => n.type !== undefined && isBlockType(n.type)).map((n) => titleOf(n.type as BlockType, n.data)));
   const base = titleOf(type, data);
   if (!taken.has(base)) return null;

@@ -73,7 +73,11 @@ export function createLibraryStore(storage: StorageLike, editor: EditorStoreApi)
     /** Adds a new document under a free id and name, saves it and opens it. */
     const addDocument = (doc: BlueprintDocument): string => {
       const index = get().index;
-      const fresh: BlueprintDocument = { ...structuredClone(doc), id: freeBlueprintId(index, doc.id), name: freeBlueprintName(index, doc.name) };
+      const fresh: BlueprintDocument = {
+        ...structuredClone(doc),
+        id: freeBlueprintId(index, doc.id),
+        name: freeBlueprintName(index, doc.name),
+      };
       set({ index: saveBlueprint(storage, index, fresh) });
       openDocument(fresh);
       return fresh.id;

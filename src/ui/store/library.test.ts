@@ -43,7 +43,16 @@ const doc: BlueprintDocument = {
 };
 
 const run = (n: number): RunRecord => ({
-  runId: `r${n}`, blueprintId: 'demo', status: 'succeeded', startedAt: '', finishedAt: '', input: {}, steps: [], outputs: [], state: {}, error: null,
+  runId: `r${n}`,
+  blueprintId: 'demo',
+  status: 'succeeded',
+  startedAt: '',
+  finishedAt: '',
+  input: {},
+  steps: [],
+  outputs: [],
+  state: {},
+  error: null,
 });
 
 describe('blueprint library storage', () => {
@@ -127,7 +136,9 @@ describe('library store', () => {
     const library = createLibraryStore(storage, editor);
     library.getState().init();
     const before = editor.getState().nodes;
-    const outcome = library.getState().importText(JSON.stringify({ ...doc, nodes: [{ id: 'x', type: 'teleport', position: { x: 0, y: 0 }, data: {} }] }));
+    const outcome = library
+      .getState()
+      .importText(JSON.stringify({ ...doc, nodes: [{ id: 'x', type: 'teleport', position: { x: 0, y: 0 }, data: {} }] }));
     expect(outcome.ok).toBe(false);
     expect(outcome.ok === false && outcome.problems.length).toBeGreaterThan(0);
     expect(editor.getState().nodes).toBe(before);

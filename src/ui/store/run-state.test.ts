@@ -3,12 +3,28 @@ import type { RunRecord, StepRecord } from '../../engine/types';
 import { IDLE_RUN, reduceRunEvent, viewOfRecord } from './run-state';
 
 const step = (nodeId: string, failed = false): StepRecord => ({
-  nodeId, type: 'kv', outcome: failed ? 'error' : 'success', startedAt: '', durationMs: 1, result: failed ? null : 1,
-  error: failed ? { code: 'not_found', message: 'missing', nodeId } : null, reads: [], writes: [],
+  nodeId,
+  type: 'kv',
+  outcome: failed ? 'error' : 'success',
+  startedAt: '',
+  durationMs: 1,
+  result: failed ? null : 1,
+  error: failed ? { code: 'not_found', message: 'missing', nodeId } : null,
+  reads: [],
+  writes: [],
 });
 
 const record = (steps: StepRecord[], status: RunRecord['status'] = 'succeeded'): RunRecord => ({
-  runId: 'r1', blueprintId: 'b', status, startedAt: '', finishedAt: '', input: {}, steps, outputs: [], state: {}, error: null,
+  runId: 'r1',
+  blueprintId: 'b',
+  status,
+  startedAt: '',
+  finishedAt: '',
+  input: {},
+  steps,
+  outputs: [],
+  state: {},
+  error: null,
 });
 
 describe('run view', () => {

@@ -65,7 +65,12 @@ export function reduceRunEvent(view: RunView, event: RunEvent): RunView {
 
 /** Rebuilds the canvas view of a finished run (an earlier run picked from the history). */
 export function viewOfRecord(record: RunRecord, edgesTaken: readonly string[] = []): RunView {
-  let view = reduceRunEvent(IDLE_RUN, { type: 'run-started', runId: record.runId, blueprintId: record.blueprintId, startedAt: record.startedAt });
+  let view = reduceRunEvent(IDLE_RUN, {
+    type: 'run-started',
+    runId: record.runId,
+    blueprintId: record.blueprintId,
+    startedAt: record.startedAt,
+  });
   for (const step of record.steps) view = reduceRunEvent(view, { type: 'step-finished', runId: record.runId, step, edgesTaken: [] });
   view = reduceRunEvent(view, { type: 'run-finished', runId: record.runId, record });
   const taken: Record<string, true> = {};

@@ -65,7 +65,15 @@ export function createRunStore(hooks: RunHooks) {
         set((s) => ({ view: reduceRunEvent(s.view, event) }));
       };
       try {
-        const record = await runBlueprint(document, { store, companyId, input, signal: controller.signal, onEvent, ...(hooks.runCode ? { runCode: hooks.runCode } : {}), ...(startAt ? { startAt } : {}) });
+        const record = await runBlueprint(document, {
+          store,
+          companyId,
+          input,
+          signal: controller.signal,
+          onEvent,
+          ...(hooks.runCode ? { runCode: hooks.runCode } : {}),
+          ...(startAt ? { startAt } : {}),
+        });
         // The engine's run-finished event normally got here first; this covers a runner that
         // returned without emitting it.
         if (get().view.runId !== record.runId || get().view.status === 'running') set({ view: viewOfRecord(record, taken) });

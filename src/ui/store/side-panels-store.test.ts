@@ -38,8 +38,12 @@ describe('side panels', () => {
 
   it('keeps working when storage refuses to be read or written', () => {
     const refusing = {
-      getItem: () => { throw new Error('blocked'); },
-      setItem: () => { throw new Error('quota'); },
+      getItem: () => {
+        throw new Error('blocked');
+      },
+      setItem: () => {
+        throw new Error('quota');
+      },
     };
     const store = createSidePanelsStore(refusing);
     expect(store.getState().collapsed.run).toBe(false);

@@ -31,7 +31,9 @@ export function parseCollapsedPanels(raw: string | null): CollapsedPanels {
 
 /** The side column's grid rows: a folded panel takes its header's height, open ones share the rest. */
 export function sideGridRows(collapsed: CollapsedPanels, without: readonly SidePanel[] = []): string {
-  return SIDE_PANELS.filter((panel) => !without.includes(panel)).map((panel) => (collapsed[panel] ? 'auto' : `minmax(0, ${OPEN_ROW_WEIGHTS[panel]})`)).join(' ');
+  return SIDE_PANELS.filter((panel) => !without.includes(panel))
+    .map((panel) => (collapsed[panel] ? 'auto' : `minmax(0, ${OPEN_ROW_WEIGHTS[panel]})`))
+    .join(' ');
 }
 
 export interface SidePanelsState {

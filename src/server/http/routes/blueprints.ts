@@ -3,7 +3,13 @@
  * same engine as the browser and the CLI, and each blueprint's run history.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { companyQuerySchema, runRequestSchema, runsQuerySchema, RUNS_DEFAULT_LIMIT, type BlueprintListResponse } from '../../../kv/api-schema';
+import {
+  companyQuerySchema,
+  runRequestSchema,
+  runsQuerySchema,
+  RUNS_DEFAULT_LIMIT,
+  type BlueprintListResponse,
+} from '../../../kv/api-schema';
 import { runBlueprint, validateBlueprint } from '../../../engine';
 import type { BlueprintDocument, Problem, RunError, RunRecord } from '../../../engine/types';
 import { ApiError, notFound } from '../api-error';
@@ -39,7 +45,10 @@ class RunSlots {
   take(companyId: string): () => void {
     const now = this.running.get(companyId) ?? 0;
     if (now >= this.perCompany) {
-      throw new ApiError('too_many_runs', `${now} runs of this company are already executing, the most this server allows at once (KVB_MAX_RUNS=${this.perCompany}): retry when one has finished`);
+      throw new ApiError(
+        'too_many_runs',
+        `${now} runs of this company are already executing, the most this server allows at once (KVB_MAX_RUNS=${this.perCompany}): retry when one has finished`,
+      );
     }
     this.running.set(companyId, now + 1);
     return () => {
@@ -53,7 +62,7 @@ class RunSlots {
 /** Run error codes whose messages quote a failure's own text (a stack overflow, SQLite's words, a path). */
 const QUOTING_CODES: Readonly<Record<string, string>> = {
   internal: 'An unexpected engine failure',
-  store: 'The server\'s store failed',
+  store: "The server's store failed",
 };
 
 /**
@@ -68,24 +77,34 @@ function withoutInternalTexts(record: RunRecord, log: (error: RunError) => void)
     const where = error.nodeId === null ? 'the run' : `block '${error.nodeId}'`;
     return { ...error, message: `${QUOTING_CODES[error.code]} in ${where}; the server logged it` };
   };
-  return { ...record, steps: record.steps.map((step) => (quotes(step.error) ? { ...step, error: scrub(step.error) } : step)), error: scrub(record.error) };
+  return {
+    ...record,
+    steps: record.steps.map((step) => (quotes(step.error) ? { ...step, error: scrub(step.error) } : step)),
+    error: scrub(record.error),
+  };
 }
 
 /** A macrotask pause: pending I/O (other requests) is served before the run goes on. */
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => { setImmediate(resolve); });
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => {
+    setImmediate(resolve);
+  });
 
 export function registerBlueprintRoutes(app: FastifyInstance, context: ApiContext): void {
   const { blueprints, runs, bus, limits } = context;
   const slots = new RunSlots(limits.maxRunsPerCompany);
 
-  const companyOf = (request: FastifyRequest): string => context.companyFor(request, parseQuery(companyQuerySchema, request.query).companyId);
+  const companyOf = (request: FastifyRequest): string =>
+    context.companyFor(request, parseQuery(companyQuerySchema, request.query).companyId);
   const existing = async (companyId: string, id: string): Promise<BlueprintDocument> => {
     const document = await blueprints.get(companyId, id);
     if (!document) throw notFound(`No blueprint with id '${id}'`);
     return document;
   };
 
-  app.get('/api/blueprints', async (request): Promise<BlueprintListResponse> => ({ blueprints: await blueprints.list(companyOf(request)) }));
+  app.get('/api/blueprints', async (request): Promise<BlueprintListResponse> => ({
+    blueprints: await blueprints.list(companyOf(request)),
+  }));
 
   app.post('/api/blueprints', async (request, reply) => {
     const companyId = companyOf(request);
@@ -131,12 +150,17 @@ export function registerBlueprintRoutes(app: FastifyInstance, context: ApiContex
         yieldToHost: yieldToEventLoop,
         runCode: context.runCode,
       });
-      finishedRecord = withoutInternalTexts(finished, (error) => request.log.error({ code: error.code, nodeId: error.nodeId, detail: error.message }, 'engine failure in a run'));
+      finishedRecord = withoutInternalTexts(finished, (error) =>
+        request.log.error({ code: error.code, nodeId: error.nodeId, detail: error.message }, 'engine failure in a run'),
+      );
     } finally {
       release();
     }
     const record = await runs.add(companyId, finishedRecord);
-    bus.publish({ type: 'run', data: { companyId, blueprintId: document.id, runId: record.runId, status: record.status, finishedAt: record.finishedAt } });
+    bus.publish({
+      type: 'run',
+      data: { companyId, blueprintId: document.id, runId: record.runId, status: record.status, finishedAt: record.finishedAt },
+    });
     return reply.code(201).send(record);
   });
 

@@ -24,7 +24,12 @@ import { paramOf, parseBody, parseQuery } from './parse';
 function parseJsonText(text: string, key: string): JsonValue {
   const parsed = parseJson(text);
   if (parsed.ok) return parsed.value;
-  throw new ApiError('invalid_value', describeJsonProblem(text, parsed.problem, { subject: `Value for key ${describeKey(key)}` }), {}, parsed.problem.tooDeep === true);
+  throw new ApiError(
+    'invalid_value',
+    describeJsonProblem(text, parsed.problem, { subject: `Value for key ${describeKey(key)}` }),
+    {},
+    parsed.problem.tooDeep === true,
+  );
 }
 
 /**
@@ -57,11 +62,19 @@ export function registerKvRoutes(app: FastifyInstance, context: ApiContext): voi
     const query = parseQuery(kvListQuerySchema, request.query);
     const companyId = context.companyFor(request, query.companyId);
     const result = await runSingleOp(store, companyId, {
-      op: 'list', scope: query.scope, scopeKey: query.scopeKey, prefix: query.prefix, limit: query.limit, cursor: query.cursor ?? null,
+      op: 'list',
+      scope: query.scope,
+      scopeKey: query.scopeKey,
+      prefix: query.prefix,
+      limit: query.limit,
+      cursor: query.cursor ?? null,
     });
     const list = result as ListResult;
     if (list.damaged) {
-      request.log.warn({ scope: query.scope, damaged: list.damaged, keys: list.damagedKeys }, 'list skipped stored values that failed to decrypt (damaged or tampered)');
+      request.log.warn(
+        { scope: query.scope, damaged: list.damaged, keys: list.damagedKeys },
+        'list skipped stored values that failed to decrypt (damaged or tampered)',
+      );
       return { entries: list.entries, nextCursor: list.nextCursor, damaged: list.damaged, damagedKeys: list.damagedKeys ?? [] };
     }
     return { entries: list.entries, nextCursor: list.nextCursor };
@@ -76,7 +89,15 @@ export function registerKvRoutes(app: FastifyInstance, context: ApiContext): voi
     if (body.valueType === 'text' && typeof value !== 'string') {
       throw new ApiError('invalid_value', `Value for key ${describeKey(body.key)} must be a string when valueType is text`);
     }
-    const op: KvOp = { op: 'set', key: body.key, value, scope: body.scope, scopeKey: body.scopeKey, mode: body.mode, ttlSeconds: body.ttlSeconds };
+    const op: KvOp = {
+      op: 'set',
+      key: body.key,
+      value,
+      scope: body.scope,
+      scopeKey: body.scopeKey,
+      mode: body.mode,
+      ttlSeconds: body.ttlSeconds,
+    };
     const result = await runSingleOp(store, companyId, op);
     const saved = result as SetResult;
     return reply.code(saved.created ? 201 : 200).send(saved.entry);
@@ -102,14 +123,19 @@ export function registerKvRoutes(app: FastifyInstance, context: ApiContext): voi
     const body = parseBody(kvOpsRequestSchema, request.body);
     body.ops.forEach((op, index) => {
       const field = unknownOpField(op);
-      if (field !== null) throw new ApiError('invalid_request', `ops[${index}]: unknown field '${field}' for op '${String(op.op)}'`, { opIndex: index });
+      if (field !== null)
+        throw new ApiError('invalid_request', `ops[${index}]: unknown field '${field}' for op '${String(op.op)}'`, { opIndex: index });
       if (op.op === 'set' || op.op === 'append') assertNesting(op.value, op.key, index);
     });
     const companyId = context.companyFor(request, body.companyId);
     // The ops' contents are checked by the store itself, with the codes every backend uses.
     const results = await store.batch(companyId, body.ops as unknown as KvOp[]);
-    const damagedKeys = results.flatMap((result) => (result.op === 'list' ? result.damagedKeys ?? [] : []));
-    if (damagedKeys.length > 0) request.log.warn({ damaged: damagedKeys.length, keys: damagedKeys }, 'list skipped stored values that failed to decrypt (damaged or tampered)');
+    const damagedKeys = results.flatMap((result) => (result.op === 'list' ? (result.damagedKeys ?? []) : []));
+    if (damagedKeys.length > 0)
+      request.log.warn(
+        { damaged: damagedKeys.length, keys: damagedKeys },
+        'list skipped stored values that failed to decrypt (damaged or tampered)',
+      );
     return { results };
   });
 }

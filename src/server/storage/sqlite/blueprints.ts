@@ -61,7 +61,10 @@ export class SqliteBlueprintStore implements BlueprintStore {
   private readonly deleteRow: Statement<[string, string]>;
   private readonly deleteRuns: Statement<[string, string]>;
 
-  constructor(private readonly db: Database, private readonly cipher: ValueCipher) {
+  constructor(
+    private readonly db: Database,
+    private readonly cipher: ValueCipher,
+  ) {
     migrateServerTables(db);
     this.selectSummaries = db.prepare('SELECT id, name, group_id, updated_at FROM blueprints WHERE company_id = ? ORDER BY name, id');
     this.selectRow = db.prepare('SELECT * FROM blueprints WHERE company_id = ? AND id = ?');
@@ -93,7 +96,10 @@ export class SqliteBlueprintStore implements BlueprintStore {
     const write = this.db.transaction((): boolean => {
       const exists = this.selectExists.get(companyId, document.id) !== undefined;
       if (exists && mode === 'create') {
-        throw new KvError('already_exists', `A blueprint with id '${document.id}' already exists; PUT /api/blueprints/${document.id} replaces it`);
+        throw new KvError(
+          'already_exists',
+          `A blueprint with id '${document.id}' already exists; PUT /api/blueprints/${document.id} replaces it`,
+        );
       }
       this.upsertRow.run(companyId, document.id, document.name, document.groupId ?? null, sealed, now, now);
       return !exists;
@@ -104,10 +110,12 @@ export class SqliteBlueprintStore implements BlueprintStore {
 
   /** Deletes the blueprint and its run history; false when there was none. */
   async delete(companyId: string, id: string): Promise<boolean> {
-    return this.db.transaction((): boolean => {
-      const removed = this.deleteRow.run(companyId, id).changes > 0;
-      if (removed) this.deleteRuns.run(companyId, id);
-      return removed;
-    }).immediate();
+    return this.db
+      .transaction((): boolean => {
+        const removed = this.deleteRow.run(companyId, id).changes > 0;
+        if (removed) this.deleteRuns.run(companyId, id);
+        return removed;
+      })
+      .immediate();
   }
 }

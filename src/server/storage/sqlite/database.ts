@@ -63,7 +63,11 @@ export function ensureReserve(dataDir: string): void {
   try {
     writeFileSync(path, Buffer.alloc(RESERVE_BYTES), { mode: 0o600, flag: 'wx' });
   } catch {
-    try { unlinkSync(path); } catch { /* nothing was written */ }
+    try {
+      unlinkSync(path);
+    } catch {
+      /* nothing was written */
+    }
   }
 }
 
@@ -105,7 +109,8 @@ export function openDatabase(dataDir: string): Database {
   } catch (error) {
     // Opening needs a little space (the WAL index and log): on a full disk, spend the reserve.
     if (!isDiskFull(dataDir)) throw error;
-    if (!releaseReserve(dataDir)) throw new DataDirectoryError(`Cannot open the database ${path}: the disk is full; free some space and try again`);
+    if (!releaseReserve(dataDir))
+      throw new DataDirectoryError(`Cannot open the database ${path}: the disk is full; free some space and try again`);
     return openPreparedDatabase(path);
   }
 }
@@ -136,7 +141,10 @@ function openPreparedDatabase(path: string): Database {
 function ensureBookkeeping(db: Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > BOOKKEEPING_VERSION) {
-    throw new KvError('store', `The database was written by a newer version of kvb (layout ${version}, this one knows ${BOOKKEEPING_VERSION}); upgrade kvb`);
+    throw new KvError(
+      'store',
+      `The database was written by a newer version of kvb (layout ${version}, this one knows ${BOOKKEEPING_VERSION}); upgrade kvb`,
+    );
   }
   if (version === BOOKKEEPING_VERSION) return;
   db.transaction(() => {
@@ -165,20 +173,25 @@ function applyMigrations(db: Database, owner: string, migrations: readonly strin
     'INSERT INTO kvb_migrations (owner, version, applied_at) VALUES (?, ?, ?) ON CONFLICT(owner) DO UPDATE SET version = excluded.version, applied_at = excluded.applied_at',
   );
   for (;;) {
-    const applied = db.transaction((): boolean => {
-      const current = readVersion.get(owner)?.version ?? 0;
-      if (current > migrations.length) {
-        throw new KvError('store', `The '${owner}' tables were written by a newer version of kvb (migration ${current}, this one knows ${migrations.length}); upgrade kvb`);
-      }
-      if (current === migrations.length) return false;
-      try {
-        db.exec(migrations[current]!);
-      } catch (error) {
-        throw new KvError('store', `Migration ${current + 1} of '${owner}' failed: ${describeSqliteError(error)}`);
-      }
-      recordVersion.run(owner, current + 1, new Date().toISOString());
-      return true;
-    }).immediate();
+    const applied = db
+      .transaction((): boolean => {
+        const current = readVersion.get(owner)?.version ?? 0;
+        if (current > migrations.length) {
+          throw new KvError(
+            'store',
+            `The '${owner}' tables were written by a newer version of kvb (migration ${current}, this one knows ${migrations.length}); upgrade kvb`,
+          );
+        }
+        if (current === migrations.length) return false;
+        try {
+          db.exec(migrations[current]!);
+        } catch (error) {
+          throw new KvError('store', `Migration ${current + 1} of '${owner}' failed: ${describeSqliteError(error)}`);
+        }
+        recordVersion.run(owner, current + 1, new Date().toISOString());
+        return true;
+      })
+      .immediate();
     if (!applied) return;
   }
 }
@@ -213,12 +226,19 @@ function makeDirectory(path: string, mode: number): void {
 /** Why a data directory cannot be created, in words rather than an errno. */
 function describeDirectoryError(error: unknown): string {
   switch ((error as { code?: unknown }).code) {
-    case 'EEXIST': return 'it exists and is a file, not a directory';
-    case 'ENOTDIR': return 'a part of the path is a file, not a directory';
-    case 'EACCES': case 'EPERM': return 'permission denied';
-    case 'EROFS': return 'the file system is read-only';
-    case 'ENOENT': return 'the file system does not let a directory be created there';
-    default: return error instanceof Error ? error.message : String(error);
+    case 'EEXIST':
+      return 'it exists and is a file, not a directory';
+    case 'ENOTDIR':
+      return 'a part of the path is a file, not a directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'the file system is read-only';
+    case 'ENOENT':
+      return 'the file system does not let a directory be created there';
+    default:
+      return error instanceof Error ? error.message : String(error);
   }
 }
 
@@ -227,8 +247,10 @@ export function describeSqliteError(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     if (typeof code !== 'string') return error.message;
-    if (code.startsWith('SQLITE_FULL')) return `the disk is full (${code}): free some space and try again (deleting keys still works: kvb keeps a little space in reserve for it)`;
-    if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return `the database file is damaged (${code}): restore it from a backup`;
+    if (code.startsWith('SQLITE_FULL'))
+      return `the disk is full (${code}): free some space and try again (deleting keys still works: kvb keeps a little space in reserve for it)`;
+    if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')
+      return `the database file is damaged (${code}): restore it from a backup`;
     if (code.startsWith('SQLITE_READONLY')) return `the database cannot be written (${code}): check the permissions of the data directory`;
     return `${error.message} (${code})`;
   }

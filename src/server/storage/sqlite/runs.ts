@@ -15,7 +15,11 @@ function identity(companyId: string, blueprintId: string, runId: string): RowIde
   return { companyId, scope: 'run', scopeKey: blueprintId, key: runId };
 }
 
-interface RunRow { run_id: string; blueprint_id: string; record_ciphertext: Buffer }
+interface RunRow {
+  run_id: string;
+  blueprint_id: string;
+  record_ciphertext: Buffer;
+}
 
 export class SqliteRunStore implements RunStore {
   private readonly insertRun: Statement<[string, string, string, string, string, string, Buffer]>;
@@ -24,14 +28,21 @@ export class SqliteRunStore implements RunStore {
   private readonly selectRun: Statement<[string, string, string], RunRow>;
   private readonly deleteRun: Statement<[string, string, string]>;
 
-  constructor(private readonly db: Database, private readonly cipher: ValueCipher) {
+  constructor(
+    private readonly db: Database,
+    private readonly cipher: ValueCipher,
+  ) {
     migrateServerTables(db);
     this.insertRun = db.prepare(`INSERT INTO runs (company_id, blueprint_id, run_id, status, started_at, finished_at, record_ciphertext)
         VALUES (?, ?, ?, ?, ?, ?, ?)`);
     this.trimRuns = db.prepare(`DELETE FROM runs WHERE company_id = ? AND blueprint_id = ? AND seq <= (
         SELECT seq FROM runs WHERE company_id = ? AND blueprint_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`);
-    this.selectLatest = db.prepare('SELECT run_id, blueprint_id, record_ciphertext FROM runs WHERE company_id = ? AND blueprint_id = ? ORDER BY seq DESC LIMIT ?');
-    this.selectRun = db.prepare('SELECT run_id, blueprint_id, record_ciphertext FROM runs WHERE company_id = ? AND blueprint_id = ? AND run_id = ?');
+    this.selectLatest = db.prepare(
+      'SELECT run_id, blueprint_id, record_ciphertext FROM runs WHERE company_id = ? AND blueprint_id = ? ORDER BY seq DESC LIMIT ?',
+    );
+    this.selectRun = db.prepare(
+      'SELECT run_id, blueprint_id, record_ciphertext FROM runs WHERE company_id = ? AND blueprint_id = ? AND run_id = ?',
+    );
     this.deleteRun = db.prepare('DELETE FROM runs WHERE company_id = ? AND blueprint_id = ? AND run_id = ?');
   }
 
@@ -39,10 +50,12 @@ export class SqliteRunStore implements RunStore {
   async add(companyId: string, run: RunRecord): Promise<RunRecord> {
     const record = boundedRecord(run);
     const sealed = this.cipher.encrypt(JSON.stringify(record), identity(companyId, record.blueprintId, record.runId));
-    this.db.transaction(() => {
-      this.insertRun.run(companyId, record.blueprintId, record.runId, record.status, record.startedAt, record.finishedAt, sealed);
-      this.trimRuns.run(companyId, record.blueprintId, companyId, record.blueprintId, RUNS_KEPT_PER_BLUEPRINT);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.insertRun.run(companyId, record.blueprintId, record.runId, record.status, record.startedAt, record.finishedAt, sealed);
+        this.trimRuns.run(companyId, record.blueprintId, companyId, record.blueprintId, RUNS_KEPT_PER_BLUEPRINT);
+      })
+      .immediate();
     return record;
   }
 

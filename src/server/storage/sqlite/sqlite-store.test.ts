@@ -18,7 +18,9 @@ const flow = { scope: 'flow', scopeKey: 'bp-1' } as const;
 let dataDir: string;
 const opened: SqliteStore[] = [];
 
-beforeEach(() => { dataDir = mkdtempSync(join(tmpdir(), 'kvb-sqlite-')); });
+beforeEach(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'kvb-sqlite-'));
+});
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((store) => store.close()));
   rmSync(dataDir, { recursive: true, force: true });
@@ -30,7 +32,12 @@ function open(options: Partial<Parameters<typeof openSqliteStore>[0]> = {}): Sql
   return store;
 }
 
-async function set(store: SqliteStore, key: string, value: Entry['value'], extra: Partial<Extract<KvOp, { op: 'set' }>> = {}): Promise<Entry> {
+async function set(
+  store: SqliteStore,
+  key: string,
+  value: Entry['value'],
+  extra: Partial<Extract<KvOp, { op: 'set' }>> = {},
+): Promise<Entry> {
   const [result] = await store.batch(COMPANY, [{ op: 'set', key, value, ...flow, ...extra }]);
   if (result?.op !== 'set') throw new Error('expected a set result');
   return result.entry;
@@ -43,7 +50,10 @@ async function get(store: SqliteStore, key: string, company = COMPANY): Promise<
 }
 
 async function rejection(promise: Promise<unknown>): Promise<KvError> {
-  const error = await promise.then(() => null, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => null,
+    (caught: unknown) => caught,
+  );
   expect(error).toBeInstanceOf(KvError);
   return error as KvError;
 }
@@ -56,10 +66,14 @@ function rawDatabase(): BetterSqlite3.Database {
 describe('SqliteStore conformance', () => {
   let conformanceDir: string;
   afterAll(() => rmSync(conformanceDir, { recursive: true, force: true }));
-  describeConformance('sqlite', async (clock) => {
-    conformanceDir = mkdtempSync(join(tmpdir(), 'kvb-conformance-'));
-    return openSqliteStore({ dataDir: conformanceDir, env: {}, batchOptions: { now: clock.now } });
-  }, { injectsClock: true });
+  describeConformance(
+    'sqlite',
+    async (clock) => {
+      conformanceDir = mkdtempSync(join(tmpdir(), 'kvb-conformance-'));
+      return openSqliteStore({ dataDir: conformanceDir, env: {}, batchOptions: { now: clock.now } });
+    },
+    { injectsClock: true },
+  );
 });
 
 describe('SqliteStore', () => {
@@ -67,7 +81,15 @@ describe('SqliteStore', () => {
     const store = open();
     const profile = { name: 'Ada', tags: ['x', 'y'], nested: { ok: true, n: 1.5 } };
     const created = await set(store, 'profile', profile);
-    expect(created).toMatchObject({ companyId: COMPANY, scope: 'flow', scopeKey: 'bp-1', key: 'profile', value: profile, valueType: 'json', version: 1 });
+    expect(created).toMatchObject({
+      companyId: COMPANY,
+      scope: 'flow',
+      scopeKey: 'bp-1',
+      key: 'profile',
+      value: profile,
+      valueType: 'json',
+      version: 1,
+    });
     await set(store, 'greeting', 'hello');
 
     expect((await get(store, 'profile'))?.value).toEqual(profile);
@@ -91,11 +113,13 @@ describe('SqliteStore', () => {
   it('applies nothing when one op of a batch fails', async () => {
     const store = open();
     await set(store, 'existing', 1);
-    const error = await rejection(store.batch(COMPANY, [
-      { op: 'set', key: 'fresh', value: 'new', ...flow },
-      { op: 'increment', key: 'existing', ...flow },
-      { op: 'set', key: 'existing', value: 'again', mode: 'create', ...flow },
-    ]));
+    const error = await rejection(
+      store.batch(COMPANY, [
+        { op: 'set', key: 'fresh', value: 'new', ...flow },
+        { op: 'increment', key: 'existing', ...flow },
+        { op: 'set', key: 'existing', value: 'again', mode: 'create', ...flow },
+      ]),
+    );
     expect([error.code, error.opIndex]).toEqual(['already_exists', 2]);
     expect(await get(store, 'fresh')).toBeNull();
     expect((await get(store, 'existing'))?.value).toBe(1);
@@ -143,7 +167,11 @@ describe('SqliteStore', () => {
     const first = new SqliteStore({ db: openDatabase(dataDir), cipher: new ValueCipher(key), ownsDatabase: true });
     const second = new SqliteStore({ db: openDatabase(dataDir), cipher: new ValueCipher(key), ownsDatabase: true });
     opened.push(first, second);
-    const bump = (store: SqliteStore) => store.batch(COMPANY, [{ op: 'increment', key: 'shared', ...flow }, { op: 'append', key: 'log', value: 'x', valueType: 'text', ...flow }]);
+    const bump = (store: SqliteStore) =>
+      store.batch(COMPANY, [
+        { op: 'increment', key: 'shared', ...flow },
+        { op: 'append', key: 'log', value: 'x', valueType: 'text', ...flow },
+      ]);
     await Promise.all(Array.from({ length: 50 }, (_, i) => bump(i % 2 === 0 ? first : second)));
     expect((await get(first, 'shared'))?.value).toBe(50);
     expect((await get(second, 'log'))?.value).toBe('x'.repeat(50));
@@ -166,8 +194,18 @@ describe('SqliteStore', () => {
   it('reports a data directory that is a file as a store error in words, not an errno', () => {
     const file = join(dataDir, 'not-a-directory');
     writeFileSync(file, '');
-    for (const [path, reason] of [[file, 'is a file, not a directory'], [join(file, 'sub'), 'a part of the path is a file']] as const) {
-      const error = (() => { try { openDatabase(path); return null; } catch (caught) { return caught; } })();
+    for (const [path, reason] of [
+      [file, 'is a file, not a directory'],
+      [join(file, 'sub'), 'a part of the path is a file'],
+    ] as const) {
+      const error = (() => {
+        try {
+          openDatabase(path);
+          return null;
+        } catch (caught) {
+          return caught;
+        }
+      })();
       expect(error).toBeInstanceOf(KvError);
       expect(error).toMatchObject({ code: 'store', message: expect.stringContaining(reason) });
       expect((error as KvError).message).toContain(path);
@@ -205,7 +243,9 @@ describe('SqliteStore encryption at rest', () => {
     await set(store, 'alpha', 'value of alpha');
     await set(store, 'beta', 'value of beta');
     const raw = rawDatabase();
-    raw.prepare("UPDATE kv_entries SET value_ciphertext = (SELECT value_ciphertext FROM kv_entries WHERE key = 'alpha') WHERE key = 'beta'").run();
+    raw
+      .prepare("UPDATE kv_entries SET value_ciphertext = (SELECT value_ciphertext FROM kv_entries WHERE key = 'alpha') WHERE key = 'beta'")
+      .run();
     raw.close();
     const error = await rejection(get(store, 'beta'));
     expect(error.code).toBe('integrity');
@@ -308,7 +348,11 @@ describe('SqliteStore with a damaged row', () => {
     const entry = await set(store, 'deep', 'placeholder');
     await set(store, 'shallow', 1);
     const deepText = `${'['.repeat(3000)}${']'.repeat(3000)}`;
-    const sealed = store.cipher.encrypt(deepText, { companyId: COMPANY, scope: flow.scope, scopeKey: flow.scopeKey, key: 'deep' }, { version: entry.version, valueType: 'json', expiresAt: null });
+    const sealed = store.cipher.encrypt(
+      deepText,
+      { companyId: COMPANY, scope: flow.scope, scopeKey: flow.scopeKey, key: 'deep' },
+      { version: entry.version, valueType: 'json', expiresAt: null },
+    );
     const raw = rawDatabase();
     raw.prepare("UPDATE kv_entries SET value_ciphertext = ?, value_type = 'json' WHERE key = 'deep'").run(sealed);
     raw.close();
@@ -362,8 +406,18 @@ describe('SqliteStore binding of version, value type and expiry', () => {
     const cipher = first.cipher;
     await first.close();
     const raw = rawDatabase();
-    const row = raw.prepare('SELECT company_id, scope, scope_key, key FROM kv_entries WHERE key = ?').get('legacy') as { company_id: string; scope: string; scope_key: string; key: string };
-    const legacy = cipher.encrypt(JSON.stringify({ kept: true }), { companyId: row.company_id, scope: row.scope, scopeKey: row.scope_key, key: row.key });
+    const row = raw.prepare('SELECT company_id, scope, scope_key, key FROM kv_entries WHERE key = ?').get('legacy') as {
+      company_id: string;
+      scope: string;
+      scope_key: string;
+      key: string;
+    };
+    const legacy = cipher.encrypt(JSON.stringify({ kept: true }), {
+      companyId: row.company_id,
+      scope: row.scope,
+      scopeKey: row.scope_key,
+      key: row.key,
+    });
     expect(legacy[0]).toBe(1);
     raw.prepare('UPDATE kv_entries SET value_ciphertext = ? WHERE key = ?').run(legacy, 'legacy');
     raw.prepare("DELETE FROM kvb_migrations WHERE owner = 'kv-sealing'").run();
@@ -413,7 +467,10 @@ describe('SqliteStore robustness', () => {
     const store = open();
     const holder = rawDatabase();
     holder.prepare('BEGIN IMMEDIATE').run();
-    setTimeout(() => { holder.prepare('ROLLBACK').run(); holder.close(); }, 120);
+    setTimeout(() => {
+      holder.prepare('ROLLBACK').run();
+      holder.close();
+    }, 120);
     expect((await set(store, 'later', 'ok')).version).toBe(1);
   });
 

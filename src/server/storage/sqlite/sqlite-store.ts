@@ -16,12 +16,53 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Statement } from 'better-sqlite3';
 import { KvError, isKvError } from '../../../kv/errors';
-import { executeBatch, snapshotOps, type BatchOptions, type BatchReader, type BatchWrite, type KeyPage, type KeyQuery, type ListedRows, type ListQuery, type RowPresence } from '../../../kv/operations';
+import {
+  executeBatch,
+  snapshotOps,
+  type BatchOptions,
+  type BatchReader,
+  type BatchWrite,
+  type KeyPage,
+  type KeyQuery,
+  type ListedRows,
+  type ListQuery,
+  type RowPresence,
+} from '../../../kv/operations';
 import { nestsDeeperThan } from '../../../kv/json';
-import { JSON_MAX_DEPTH, type Entry, type JsonValue, type KeyValueStore, type KvOp, type KvOpResult, type Scope, type ValueType } from '../../../kv/types';
+import {
+  JSON_MAX_DEPTH,
+  type Entry,
+  type JsonValue,
+  type KeyValueStore,
+  type KvOp,
+  type KvOpResult,
+  type Scope,
+  type ValueType,
+} from '../../../kv/types';
 import { DataDirectoryError } from '../types';
-import { DatabaseBusyError, DATABASE_FILE, describeSqliteError, ensureReserve, hasReserve, isBusyError, isFullError, migrate, openDatabase, releaseReserve, withOpenBusyTimeout, type Database } from './database';
-import { MASTER_KEY_ENV, MASTER_KEY_FILE, ValueCipher, loadMasterKey, parseMasterKey, type RowBinding, type RowIdentity } from '../../encryption';
+import {
+  DatabaseBusyError,
+  DATABASE_FILE,
+  describeSqliteError,
+  ensureReserve,
+  hasReserve,
+  isBusyError,
+  isFullError,
+  migrate,
+  openDatabase,
+  releaseReserve,
+  withOpenBusyTimeout,
+  type Database,
+} from './database';
+import {
+  MASTER_KEY_ENV,
+  MASTER_KEY_FILE,
+  ValueCipher,
+  loadMasterKey,
+  parseMasterKey,
+  type RowBinding,
+  type RowIdentity,
+} from '../../encryption';
 
 /** The KV store's schema; append only (see `migrate`). */
 export const KV_MIGRATIONS: readonly string[] = [
@@ -69,12 +110,40 @@ interface EntryRow {
   expires_at: string | null;
 }
 
-interface StampRow { key: string; id: string; version: number; expires_at: string | null }
+interface StampRow {
+  key: string;
+  id: string;
+  version: number;
+  expires_at: string | null;
+}
 
-type ListParams = [companyId: string, scope: string, scopeKey: string, from: string, to: string, prefixLength: number, prefix: string, afterKey: string | null, afterKeyAgain: string | null, now: string, limit: number];
+type ListParams = [
+  companyId: string,
+  scope: string,
+  scopeKey: string,
+  from: string,
+  to: string,
+  prefixLength: number,
+  prefix: string,
+  afterKey: string | null,
+  afterKeyAgain: string | null,
+  now: string,
+  limit: number,
+];
 type RowParams = [companyId: string, scope: string, scopeKey: string, key: string];
 /** `pattern` is `%contains%` with LIKE's wildcards escaped; LIKE ignores ASCII case, as `contains` does. */
-interface KeyNameParams { companyId: string; scope: string; scopeKey: string; from: string; to: string; prefixLength: number; prefix: string; contains: string; pattern: string; now: string }
+interface KeyNameParams {
+  companyId: string;
+  scope: string;
+  scopeKey: string;
+  from: string;
+  to: string;
+  prefixLength: number;
+  prefix: string;
+  contains: string;
+  pattern: string;
+  now: string;
+}
 
 /** What phase 1 saw: a row's stamp (`null`: no row) or a list query and the stamps it returned. */
 type Observation =
@@ -82,7 +151,10 @@ type Observation =
   | { kind: 'list'; params: ListParams; stamps: string[] }
   | { kind: 'keys'; params: KeyNameParams & { afterKey: string | null; limit: number }; stamps: string[]; total: number };
 
-interface SealedWrite { write: BatchWrite; ciphertext: Buffer | null }
+interface SealedWrite {
+  write: BatchWrite;
+  ciphertext: Buffer | null;
+}
 
 export interface SqliteStoreOptions {
   db: Database;
@@ -235,7 +307,9 @@ export class SqliteStore implements KeyValueStore {
       if (outcome.writes.length === 0 && observations.length <= 1) return structuredClone(outcome.results);
       const sealed = outcome.writes.map((write): SealedWrite => ({
         write,
-        ciphertext: write.entry ? this.cipher.encrypt(JSON.stringify(write.entry.value), identityOf(write.entry), bindingOf(write.entry)) : null,
+        ciphertext: write.entry
+          ? this.cipher.encrypt(JSON.stringify(write.entry.value), identityOf(write.entry), bindingOf(write.entry))
+          : null,
       }));
       const now = this.now().toISOString();
       if (this.guard(() => this.commitMakingRoom(observations, sealed, companyId, now))) return structuredClone(outcome.results);
@@ -264,7 +338,19 @@ export class SqliteStore implements KeyValueStore {
         const damagedKeys: string[] = [];
         let afterKey = query.afterKey;
         for (;;) {
-          const params: ListParams = [companyId, scope, scopeKey, query.prefix, query.prefix + AFTER_ALL_KEYS, query.prefix.length, query.prefix, afterKey, afterKey, query.now, query.limit];
+          const params: ListParams = [
+            companyId,
+            scope,
+            scopeKey,
+            query.prefix,
+            query.prefix + AFTER_ALL_KEYS,
+            query.prefix.length,
+            query.prefix,
+            afterKey,
+            afterKey,
+            query.now,
+            query.limit,
+          ];
           const rows = this.guard(() => this.selectList.all(...params));
           observations.push({ kind: 'list', params, stamps: rows.map(stampOf) });
           for (const row of rows) {
@@ -279,8 +365,18 @@ export class SqliteStore implements KeyValueStore {
       },
       keys: (scope: Scope, scopeKey: string, query: KeyQuery): KeyPage => {
         const params = {
-          companyId, scope, scopeKey, from: query.prefix, to: query.prefix + AFTER_ALL_KEYS, prefixLength: query.prefix.length,
-          prefix: query.prefix, contains: query.contains, pattern: `%${query.contains.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`, now: query.now, afterKey: query.afterKey, limit: query.limit,
+          companyId,
+          scope,
+          scopeKey,
+          from: query.prefix,
+          to: query.prefix + AFTER_ALL_KEYS,
+          prefixLength: query.prefix.length,
+          prefix: query.prefix,
+          contains: query.contains,
+          pattern: `%${query.contains.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`,
+          now: query.now,
+          afterKey: query.afterKey,
+          limit: query.limit,
         };
         const { rows, total } = this.guard(() => this.readKeyNames(params));
         observations.push({ kind: 'keys', params, stamps: rows.map(stampOf), total });
@@ -341,18 +437,27 @@ export class SqliteStore implements KeyValueStore {
   /** One page of names and the count of every match, read as one snapshot. */
   private readKeyNames(params: KeyNameParams & { afterKey: string | null; limit: number }): { rows: StampRow[]; total: number } {
     const { afterKey, limit, ...filter } = params;
-    return this.db.transaction(() => ({
-      rows: this.selectKeyNames.all({ ...filter, afterKey, limit }),
-      total: this.countKeyNames.get(filter)?.total ?? 0,
-    })).deferred();
+    return this.db
+      .transaction(() => ({
+        rows: this.selectKeyNames.all({ ...filter, afterKey, limit }),
+        total: this.countKeyNames.get(filter)?.total ?? 0,
+      }))
+      .deferred();
   }
 
   private toEntry(row: EntryRow): Entry {
     const identity: RowIdentity = { companyId: row.company_id, scope: row.scope, scopeKey: row.scope_key, key: row.key };
-    const plaintext = this.cipher.decrypt(row.value_ciphertext, identity, { version: row.version, valueType: row.value_type, expiresAt: row.expires_at });
+    const plaintext = this.cipher.decrypt(row.value_ciphertext, identity, {
+      version: row.version,
+      valueType: row.value_type,
+      expiresAt: row.expires_at,
+    });
     // Stored by a version without the nesting limit: every later walk of it could overflow.
     if (nestsDeeperThan(plaintext, JSON_MAX_DEPTH)) {
-      throw new KvError('integrity', `The stored value of key '${row.key}' nests arrays and objects more than ${JSON_MAX_DEPTH} levels deep (written before that limit); delete it and store it flatter`);
+      throw new KvError(
+        'integrity',
+        `The stored value of key '${row.key}' nests arrays and objects more than ${JSON_MAX_DEPTH} levels deep (written before that limit); delete it and store it flatter`,
+      );
     }
     let value: JsonValue;
     try {
@@ -420,9 +525,10 @@ export function openSqliteStore(options: OpenSqliteStoreOptions): SqliteStore {
   refuseTruncatedDatabase(options);
   const db = openDatabase(options.dataDir);
   try {
-    const key = typeof options.masterKey === 'string'
-      ? parseMasterKey(options.masterKey, 'The master key')
-      : options.masterKey ?? loadMasterKey(options.dataDir, options.env).key;
+    const key =
+      typeof options.masterKey === 'string'
+        ? parseMasterKey(options.masterKey, 'The master key')
+        : (options.masterKey ?? loadMasterKey(options.dataDir, options.env).key);
     const cipher = new ValueCipher(key);
     const store = new SqliteStore({ db, cipher, ownsDatabase: true, batchOptions: options.batchOptions, dataDir: options.dataDir });
     withOpenBusyTimeout(db, () => {
@@ -454,20 +560,31 @@ function refuseTruncatedDatabase(options: OpenSqliteStoreOptions): void {
   const env = options.env ?? process.env;
   const hasKey = options.masterKey !== undefined || Boolean(env[MASTER_KEY_ENV]) || existsSync(join(options.dataDir, MASTER_KEY_FILE));
   if (!hasKey) return;
-  throw new DataDirectoryError(`The database ${path} is empty (0 bytes) although this data directory has a master key: the file was truncated or damaged. Restore it from a backup; to start an empty store on purpose, delete the file and ${MASTER_KEY_FILE}`);
+  throw new DataDirectoryError(
+    `The database ${path} is empty (0 bytes) although this data directory has a master key: the file was truncated or damaged. Restore it from a backup; to start an empty store on purpose, delete the file and ${MASTER_KEY_FILE}`,
+  );
 }
 
 /** Records the key's fingerprint on first use; afterwards refuses a different key. */
 function checkMasterKey(db: Database, cipher: ValueCipher, keyId = 1): void {
   const fingerprint = cipher.fingerprint();
-  const known = db.transaction(() => {
-    const row = db.prepare<[number], { fingerprint: string }>('SELECT fingerprint FROM kv_master_keys WHERE key_id = ?').get(keyId);
-    if (row) return row.fingerprint;
-    db.prepare('INSERT INTO kv_master_keys (key_id, fingerprint, created_at) VALUES (?, ?, ?)').run(keyId, fingerprint, new Date().toISOString());
-    return fingerprint;
-  }).immediate();
+  const known = db
+    .transaction(() => {
+      const row = db.prepare<[number], { fingerprint: string }>('SELECT fingerprint FROM kv_master_keys WHERE key_id = ?').get(keyId);
+      if (row) return row.fingerprint;
+      db.prepare('INSERT INTO kv_master_keys (key_id, fingerprint, created_at) VALUES (?, ?, ?)').run(
+        keyId,
+        fingerprint,
+        new Date().toISOString(),
+      );
+      return fingerprint;
+    })
+    .immediate();
   if (known !== fingerprint) {
-    throw new KvError('integrity', `The master key is not the one this data directory's values were encrypted with (${db.name}). Set KVB_MASTER_KEY to the original key, or restore the original master.key`);
+    throw new KvError(
+      'integrity',
+      `The master key is not the one this data directory's values were encrypted with (${db.name}). Set KVB_MASTER_KEY to the original key, or restore the original master.key`,
+    );
   }
 }
 
@@ -492,10 +609,14 @@ function resealLegacyValues(db: Database, cipher: ValueCipher): void {
       } catch {
         continue;
       }
-      update.run(cipher.encrypt(plaintext, identity, { version: row.version, valueType: row.value_type, expiresAt: row.expires_at }), row.id);
+      update.run(
+        cipher.encrypt(plaintext, identity, { version: row.version, valueType: row.value_type, expiresAt: row.expires_at }),
+        row.id,
+      );
     }
-    db.prepare('INSERT INTO kvb_migrations (owner, version, applied_at) VALUES (?, 1, ?) ON CONFLICT(owner) DO UPDATE SET version = 1, applied_at = excluded.applied_at')
-      .run(owner, new Date().toISOString());
+    db.prepare(
+      'INSERT INTO kvb_migrations (owner, version, applied_at) VALUES (?, 1, ?) ON CONFLICT(owner) DO UPDATE SET version = 1, applied_at = excluded.applied_at',
+    ).run(owner, new Date().toISOString());
   }).immediate();
 }
 
@@ -539,5 +660,7 @@ function asStoreError(error: unknown): KvError {
 }
 
 function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => { setTimeout(resolve, ms); });
+  return new Promise((resolve) => {
+    setTimeout(resolve, ms);
+  });
 }
