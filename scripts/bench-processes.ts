@@ -105,7 +105,10 @@ export async function benchHttp(): Promise<ProcessMeasurement[]> {
     ];
   } finally {
     bare?.kill();
+    // The server writes its last WAL pages on the way out: remove its data once it is gone.
+    const gone = kvb.exitCode === null ? new Promise((resolve) => kvb.once('exit', resolve)) : Promise.resolve();
     kvb.kill();
+    await gone;
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
