@@ -63,28 +63,22 @@ export async function listAllKeyNames(store: KeyValueStore, companyId: string, a
   return names;
 }
 
-/** Pages through `list` until the scope is exhausted (every value decrypted: small scopes only). */
-export async function listAllEntries(store: KeyValueStore, companyId: string, address: ScopeAddress, prefix: string): Promise<Entry[]> {
-  const entries: Entry[] = [];
-  let cursor: string | null = null;
-  do {
-    const [page] = await store.batch(companyId, [
-      { op: 'list', scope: address.scope, scopeKey: address.scopeKey, prefix, limit: LIST_MAX_LIMIT, cursor },
-    ]);
-    if (!page || page.op !== 'list') break;
-    entries.push(...page.entries);
-    cursor = page.nextCursor;
-  } while (cursor !== null);
-  return entries;
-}
-
-/** Every entry of a scope with its value, for the Inspector's `@{kv.…}` completions. */
+/**
+ * The first page (1,000) of a scope's entries with their values, for the Inspector's `@{kv.…}`
+ * completions and previews: one request however many keys the scope holds (a panel at 100,000
+ * keys must not decrypt them all whenever a block is selected).
+ */
 export function useKeyList(address: ScopeAddress | null, prefix: string) {
   const store = useStorage((s) => s.store);
   const companyId = useStorage((s) => s.companyId);
   return useQuery({
-    queryKey: [...scopeQueryKey(store?.kind ?? 'none', companyId, address), 'all-entries', prefix],
-    queryFn: () => listAllEntries(store as KeyValueStore, companyId, address as ScopeAddress, prefix),
+    queryKey: [...scopeQueryKey(store?.kind ?? 'none', companyId, address), 'first-entries', prefix],
+    queryFn: async () => {
+      const [page] = await (store as KeyValueStore).batch(companyId, [
+        { op: 'list', scope: (address as ScopeAddress).scope, scopeKey: (address as ScopeAddress).scopeKey, prefix, limit: LIST_MAX_LIMIT },
+      ]);
+      return page?.op === 'list' ? page.entries : [];
+    },
     enabled: store !== null && address !== null,
   });
 }
