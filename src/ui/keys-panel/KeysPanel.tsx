@@ -157,7 +157,8 @@ export function KeysPanel() {
         <input
           type="search"
           aria-label="Filter keys"
-          placeholder="Filter keys (any part of the name)"
+          placeholder="Filter keys"
+          title="Shows the keys whose name holds this text anywhere, ignoring case"
           value={filter}
           onChange={(e) => {
             setFilter(e.target.value);
