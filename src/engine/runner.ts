@@ -32,9 +32,19 @@ interface PendingStep {
   previousResult: JsonValue | undefined;
 }
 
-/** Defines an own property, so an id such as "__proto__" stays a plain key. */
+/**
+ * Sets an own property, so an id such as "__proto__" stays a plain key. Plain assignment does the
+ * same for every other key (the prototype's other properties are writable data, not setters) and
+ * is much cheaper for the results of a long run.
+ */
 function setOwn(target: JsonObject, key: string, value: JsonValue): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+/** A copy of a value that may be shared; numbers, strings, booleans and null need none. */
+function copyOf(value: JsonValue): JsonValue {
+  return typeof value === 'object' && value !== null ? structuredClone(value) : value;
 }
 
 function isPlainObject(value: JsonValue | undefined): value is JsonObject {
@@ -204,9 +214,16 @@ class RunLimits {
     return omitted > 0 ? { steps: [...this.head, ...this.tail], stepsOmitted: omitted } : { steps: [...this.head, ...this.tail] };
   }
 
-  /** Lets the host in once the current slice of work is spent; cheap when it is not. */
-  async pace(): Promise<void> {
-    if (globalThis.performance.now() - this.sliceStartedAt < RUN_SLICE_MS) return;
+  /**
+   * Lets the host in once the current slice of work is spent: a promise to await then, and null
+   * while the slice lasts, so the steps in between do not each wait on a promise.
+   */
+  pace(): Promise<void> | null {
+    if (globalThis.performance.now() - this.sliceStartedAt < RUN_SLICE_MS) return null;
+    return this.yieldToHost();
+  }
+
+  private async yieldToHost(): Promise<void> {
     await (this.options.yieldToHost ?? pauseWithTimer)();
     this.sliceStartedAt = globalThis.performance.now();
   }
@@ -275,9 +292,9 @@ class RunScope {
       kv,
       trace,
       // Copies, so a later change to state never rewrites a value already recorded elsewhere.
-      setState: (path, value) => setStatePath(this.state, path, structuredClone(value)),
+      setState: (path, value) => setStatePath(this.state, path, copyOf(value)),
       emitOutput: (value) => {
-        if (this.outputs.length < this.maxOutputs) this.outputs.push(structuredClone(value));
+        if (this.outputs.length < this.maxOutputs) this.outputs.push(copyOf(value));
         else this.outputsOmitted++;
       },
       scope: { state: this.state, results: this.results, result: pending.previousResult },
@@ -309,7 +326,7 @@ async function executeStep(
   try {
     const ended = await manifestOf(node.type).run(scope.contextFor(node, pending, trace, logs));
     outcome = ended.outcome;
-    result = structuredClone(ended.result);
+    result = copyOf(ended.result);
   } catch (thrown) {
     outcome = 'error';
     error = toRunError(thrown, node.id);
@@ -355,7 +372,8 @@ async function walk({ runId, blueprint, from, scope, limits, options, clock, emi
   const outgoing = outgoingEdges(blueprint, nodesById);
   const waiting: PendingStep[] = [from];
   while (waiting.length > 0) {
-    await limits.pace();
+    const pause = limits.pace();
+    if (pause) await pause;
     const pending = waiting.pop()!;
     if (options.signal?.aborted) {
       return {
