@@ -416,15 +416,15 @@ function listKeys(keys: string[]): string {
   return `keys: ${shown}${keys.length > 10 ? `, … ${keys.length - 10} more` : ''}`;
 }
 
+/** How messages name the value reached by the first `count` segments (built only for a message). */
+function labelOf(label: string, segments: readonly PathSegment[], count: number): string {
+  let built = label;
+  for (let k = 0; k < count; k++) built = appendToLabel(built, segments[k]!);
+  return built;
+}
+
 function followPath(value: JsonValue, segments: readonly PathSegment[], label: string): Resolution {
   let current: JsonValue = value;
-  // Labels are for messages only, so they are built when a segment fails, not on the way.
-  const labelBefore = (index: number): string => {
-    let built = label;
-    for (let k = 0; k < index; k++) built = appendToLabel(built, segments[k]!);
-    return built;
-  };
-  const nameBefore = (index: number): string => (index === 0 ? label : String(segments[index - 1]));
   for (let index = 0; index < segments.length; index++) {
     const segment = segments[index]!;
     if (typeof segment === 'string' && FORBIDDEN_SEGMENTS.includes(segment)) {
@@ -433,23 +433,28 @@ function followPath(value: JsonValue, segments: readonly PathSegment[], label: s
     if (Array.isArray(current)) {
       const position = typeof segment === 'number' ? segment : CANONICAL_INDEX.test(segment) ? Number(segment) : null;
       if (position === null || !Number.isSafeInteger(position)) {
-        return { ok: false, absent: true, reason: `${labelBefore(index)} is an array: use a number index, not '${segment}'` };
+        return { ok: false, absent: true, reason: `${labelOf(label, segments, index)} is an array: use a number index, not '${segment}'` };
       }
       if (position >= current.length) {
         const items = current.length === 1 ? '1 item' : `${current.length} items`;
-        return { ok: false, absent: true, reason: `index ${position} out of range, ${nameBefore(index)} has ${items}` };
+        const name = index === 0 ? label : String(segments[index - 1]);
+        return { ok: false, absent: true, reason: `index ${position} out of range, ${name} has ${items}` };
       }
       current = current[position] as JsonValue;
     } else if (current !== null && typeof current === 'object') {
       const key = typeof segment === 'string' ? segment : String(segment);
       if (!Object.hasOwn(current, key)) {
-        return { ok: false, absent: true, reason: `no key '${key}' in ${labelBefore(index)} (${listKeys(Object.keys(current))})` };
+        return {
+          ok: false,
+          absent: true,
+          reason: `no key '${key}' in ${labelOf(label, segments, index)} (${listKeys(Object.keys(current))})`,
+        };
       }
       current = current[key] as JsonValue;
     } else {
       const wanted = typeof segment === 'number' ? 'an array or an object' : 'an object';
       const what = current === null ? 'null' : kindOf(current);
-      return { ok: false, absent: true, reason: `${labelBefore(index)} is ${what}, not ${wanted}` };
+      return { ok: false, absent: true, reason: `${labelOf(label, segments, index)} is ${what}, not ${wanted}` };
     }
   }
   return { ok: true, value: current };
