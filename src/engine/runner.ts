@@ -446,7 +446,7 @@ async function walk({ runId, blueprint, from, scope, limits, options, clock, emi
       scope.routedError = step.error;
     }
     // Pushed in reverse so the top-left target runs first and its branch finishes first.
-    for (const edge of [...next].reverse()) waiting.push({ nodeId: edge.target, previousResult: step.result });
+    for (let k = next.length - 1; k >= 0; k--) waiting.push({ nodeId: next[k]!.target, previousResult: step.result });
   }
   // Stop pressed while the last block ran: the person asked for a cancel, so the run says so,
   // even though nothing was left to skip.
