@@ -10,6 +10,7 @@ import { openSqliteStore } from '../src/server/storage/sqlite/sqlite-store';
 import { evaluateField } from '../src/engine/expressions';
 import { runBlueprint, TEMPLATES } from '../src/engine/index';
 import { benchCliStart, benchHttp, type ProcessMeasurement } from './bench-processes';
+import { benchEngine } from './bench-engine';
 import { measureBrowserKeys } from './bench/keys-browser';
 import { measureServerKeys } from './bench/keys-server';
 
@@ -151,7 +152,7 @@ try {
 }
 
 // Whole processes: the HTTP API under load and the CLI's start-up, against their baselines.
-const processes: ProcessMeasurement[] = [...(await benchHttp()), ...benchCliStart()];
+const processes: ProcessMeasurement[] = [...(await benchHttp()), ...benchCliStart(), ...(await benchEngine())];
 
 mkdirSync('bench', { recursive: true });
 writeFileSync(

@@ -437,3 +437,29 @@ describe('scanPlaceholders', () => {
     expect(scanPlaceholders('@{state.__proto__.x}').problems[0]?.message).toContain("'__proto__' is never followed");
   });
 });
+
+describe('a field evaluated again', () => {
+  it('reads the values of each context, not those of an earlier evaluation of the same text', async () => {
+    const text = 'Hello @{input.name}, @{kv.counter} @{state.tags.1 ?? "none"}';
+    expect(await evaluateField(text, 'text', context())).toBe('Hello Ada, 3 y');
+    expect(await evaluateField(text, 'text', context({ input: { name: 'Grace' }, state: { tags: ['only'] } }))).toBe('Hello Grace, 3 none');
+  });
+
+  it('reports the same problem each time, at the same place', async () => {
+    const text = 'a\nb @{input.name';
+    const first = await evaluateField(text, 'text', context()).catch((error: unknown) => error);
+    const second = await evaluateField(text, 'text', context()).catch((error: unknown) => error);
+    expect(first).toBeInstanceOf(ExpressionError);
+    expect((second as Error).message).toBe((first as Error).message);
+    expect((first as Error).message).toContain('(line 2, column 3)');
+  });
+
+  it('names the failing segment with its full path, however deep it is', async () => {
+    await expect(evaluateField('@{result.nested.deep.0.5}', 'text', context())).rejects.toThrow(
+      '@{result.nested.deep.0.5}: index 5 out of range, 0 has 2 items',
+    );
+    await expect(evaluateField('@{state["odd key"]["a\\"b"].x}', 'text', context())).rejects.toThrow(
+      `state["odd key"]["a\\"b"] is a number, not an object`,
+    );
+  });
+});

@@ -359,6 +359,27 @@ function tokenize(text: string): Tokenized {
   return { parts, problems };
 }
 
+/** How many field texts keep their tokens between calls, and the longest text kept. */
+const TOKEN_CACHE_SIZE = 512;
+const TOKEN_CACHE_MAX_TEXT = 16_384;
+const tokenCache = new Map<string, Tokenized>();
+
+/**
+ * `tokenize`, remembered by text: a run evaluates the same few fields again and again (a loop, a
+ * chain of blocks), and their tokens never change. The parts are only read, never changed.
+ */
+function tokenizeCached(text: string): Tokenized {
+  const cached = tokenCache.get(text);
+  if (cached) return cached;
+  const tokenized = tokenize(text);
+  if (text.length <= TOKEN_CACHE_MAX_TEXT) {
+    // Forgetting all at once when full keeps this cheap; the fields of a run refill it at once.
+    if (tokenCache.size >= TOKEN_CACHE_SIZE) tokenCache.clear();
+    tokenCache.set(text, tokenized);
+  }
+  return tokenized;
+}
+
 /** Every placeholder in a text with its source range and parsed path, plus syntax problems with positions. */
 export function scanPlaceholders(text: string): PlaceholderScan {
   const { parts, problems } = tokenize(text);
@@ -395,37 +416,46 @@ function listKeys(keys: string[]): string {
   return `keys: ${shown}${keys.length > 10 ? `, … ${keys.length - 10} more` : ''}`;
 }
 
+/** How messages name the value reached by the first `count` segments (built only for a message). */
+function labelOf(label: string, segments: readonly PathSegment[], count: number): string {
+  let built = label;
+  for (let k = 0; k < count; k++) built = appendToLabel(built, segments[k]!);
+  return built;
+}
+
 function followPath(value: JsonValue, segments: readonly PathSegment[], label: string): Resolution {
   let current: JsonValue = value;
-  let currentLabel = label;
-  let currentName = label;
-  for (const segment of segments) {
+  for (let index = 0; index < segments.length; index++) {
+    const segment = segments[index]!;
     if (typeof segment === 'string' && FORBIDDEN_SEGMENTS.includes(segment)) {
       return { ok: false, absent: false, reason: `'${segment}' is never followed: only a value's own keys resolve` };
     }
     if (Array.isArray(current)) {
-      const index = typeof segment === 'number' ? segment : CANONICAL_INDEX.test(segment) ? Number(segment) : null;
-      if (index === null || !Number.isSafeInteger(index)) {
-        return { ok: false, absent: true, reason: `${currentLabel} is an array: use a number index, not '${segment}'` };
+      const position = typeof segment === 'number' ? segment : CANONICAL_INDEX.test(segment) ? Number(segment) : null;
+      if (position === null || !Number.isSafeInteger(position)) {
+        return { ok: false, absent: true, reason: `${labelOf(label, segments, index)} is an array: use a number index, not '${segment}'` };
       }
-      if (index >= current.length) {
+      if (position >= current.length) {
         const items = current.length === 1 ? '1 item' : `${current.length} items`;
-        return { ok: false, absent: true, reason: `index ${index} out of range, ${currentName} has ${items}` };
+        const name = index === 0 ? label : String(segments[index - 1]);
+        return { ok: false, absent: true, reason: `index ${position} out of range, ${name} has ${items}` };
       }
-      current = current[index] as JsonValue;
+      current = current[position] as JsonValue;
     } else if (current !== null && typeof current === 'object') {
-      const key = String(segment);
+      const key = typeof segment === 'string' ? segment : String(segment);
       if (!Object.hasOwn(current, key)) {
-        return { ok: false, absent: true, reason: `no key '${key}' in ${currentLabel} (${listKeys(Object.keys(current))})` };
+        return {
+          ok: false,
+          absent: true,
+          reason: `no key '${key}' in ${labelOf(label, segments, index)} (${listKeys(Object.keys(current))})`,
+        };
       }
       current = current[key] as JsonValue;
     } else {
       const wanted = typeof segment === 'number' ? 'an array or an object' : 'an object';
       const what = current === null ? 'null' : kindOf(current);
-      return { ok: false, absent: true, reason: `${currentLabel} is ${what}, not ${wanted}` };
+      return { ok: false, absent: true, reason: `${labelOf(label, segments, index)} is ${what}, not ${wanted}` };
     }
-    currentLabel = appendToLabel(currentLabel, segment);
-    currentName = String(segment);
   }
   return { ok: true, value: current };
 }
@@ -453,29 +483,38 @@ const MISSING_ROOT_REASONS: Record<SyncRoot, string> = {
   now: 'now is not available here',
 };
 
-async function resolvePathExpression(path: PathExpression, source: string, ctx: ExpressionContext): Promise<JsonValue> {
-  const { root } = path;
-  let base: JsonValue | undefined;
-  let label: string;
-  let segments = path.segments;
-  let missingReason: string;
-  if (root === 'kv' || root === 'kvGroup' || root === 'kvGlobal') {
-    const key = String(segments[0]);
-    segments = segments.slice(1);
-    label = `${root}.${key}`;
-    if (!ctx.readKv) throw new ExpressionError(`${source}: stored keys cannot be read here`);
-    base = await ctx.readKv(root, key);
-    missingReason = `key '${key}' not found in ${KV_ROOT_SCOPES[root]} scope`;
-  } else {
-    base = Object.hasOwn(ctx.roots, root) ? ctx.roots[root] : undefined;
-    label = root;
-    missingReason = MISSING_ROOT_REASONS[root];
-  }
-  const resolution: Resolution =
-    base === undefined ? { ok: false, absent: true, reason: missingReason } : followPath(base, segments, label);
+function isKvRoot(root: ExpressionRoot): root is KvRoot {
+  return root === 'kv' || root === 'kvGroup' || root === 'kvGlobal';
+}
+
+/** The outcome of a path once its base value is known: the value, the fallback, or the error. */
+function finishPath(path: PathExpression, source: string, resolution: Resolution): JsonValue {
   if (resolution.ok) return resolution.value;
   if (resolution.absent && Object.hasOwn(path, 'fallback')) return path.fallback as JsonValue;
   throw new ExpressionError(`${source}: ${resolution.reason}`);
+}
+
+/** A path over one of the synchronous roots: no store read, so no promise. */
+function resolveSyncPath(path: PathExpression & { root: SyncRoot }, source: string, ctx: ExpressionContext): JsonValue {
+  const { root } = path;
+  const base = Object.hasOwn(ctx.roots, root) ? ctx.roots[root] : undefined;
+  const resolution: Resolution =
+    base === undefined ? { ok: false, absent: true, reason: MISSING_ROOT_REASONS[root] } : followPath(base, path.segments, root);
+  return finishPath(path, source, resolution);
+}
+
+async function resolvePathExpression(path: PathExpression, source: string, ctx: ExpressionContext): Promise<JsonValue> {
+  const { root } = path;
+  if (!isKvRoot(root)) return resolveSyncPath(path as PathExpression & { root: SyncRoot }, source, ctx);
+  const key = String(path.segments[0]);
+  const segments = path.segments.slice(1);
+  const label = `${root}.${key}`;
+  if (!ctx.readKv) throw new ExpressionError(`${source}: stored keys cannot be read here`);
+  const base = await ctx.readKv(root, key);
+  const missingReason = `key '${key}' not found in ${KV_ROOT_SCOPES[root]} scope`;
+  const resolution: Resolution =
+    base === undefined ? { ok: false, absent: true, reason: missingReason } : followPath(base, segments, label);
+  return finishPath(path, source, resolution);
 }
 
 /** Evaluates an expression; `source` (the placeholder as written) starts every message. */
@@ -492,8 +531,16 @@ async function resolveExpression(expression: Expression, source: string, ctx: Ex
   }
 }
 
-function resolvePlaceholder(placeholder: Placeholder, ctx: ExpressionContext): Promise<JsonValue> {
-  return resolveExpression(placeholder.expression, placeholder.source, ctx);
+/**
+ * A placeholder's value; a path over a synchronous root resolves (or throws) at once, so a field
+ * of many such placeholders does not wait on a promise per placeholder.
+ */
+function resolvePlaceholder(placeholder: Placeholder, ctx: ExpressionContext): JsonValue | Promise<JsonValue> {
+  const { expression } = placeholder;
+  if (expression.kind === 'path' && !isKvRoot(expression.root)) {
+    return resolveSyncPath(expression as PathExpression & { root: SyncRoot }, placeholder.source, ctx);
+  }
+  return resolveExpression(expression, placeholder.source, ctx);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -536,7 +583,7 @@ function soleplaceholder(parts: TextPart[]): Placeholder | null {
  * `readKv`, or InvalidJsonError (code `invalid_value`, with line and column).
  */
 export async function evaluateField(text: string, valueType: ValueType, ctx: ExpressionContext): Promise<JsonValue> {
-  const { parts, problems } = tokenize(text);
+  const { parts, problems } = tokenizeCached(text);
   throwFirstProblem(text, problems);
   const sole = soleplaceholder(parts);
   if (sole) return resolvePlaceholder(sole, ctx);
@@ -545,7 +592,10 @@ export async function evaluateField(text: string, valueType: ValueType, ctx: Exp
   for (const part of parts) {
     if (part.kind === 'literal') filled += part.text;
     else if (part.kind === 'escape') filled += '@{';
-    else filled += renderAsText(await resolvePlaceholder(part.placeholder, ctx));
+    else {
+      const value = resolvePlaceholder(part.placeholder, ctx);
+      filled += renderAsText(value instanceof Promise ? await value : value);
+    }
   }
   return filled;
 }
@@ -584,7 +634,8 @@ async function fillJson(text: string, parts: TextPart[], ctx: ExpressionContext)
       spans.push({ filledStart: filled.length, sourceStart: part.start, literal: false });
       appendLiteral('@{');
     } else {
-      const value = await resolvePlaceholder(part.placeholder, ctx);
+      const pending = resolvePlaceholder(part.placeholder, ctx);
+      const value = pending instanceof Promise ? await pending : pending;
       spans.push({ filledStart: filled.length, sourceStart: part.placeholder.start, literal: false });
       if (inString) {
         // As string content: JSON.stringify escapes quotes, backslashes and control characters.

@@ -93,6 +93,21 @@ describe('runBlueprint: control flow', () => {
     expect((await runBlueprint(document, { store: store() })).outputs).toEqual(['first first second second']);
   });
 
+  it('keeps results under ids such as __proto__ and hasOwnProperty as plain keys of their own', async () => {
+    const document = makeDocument(
+      [
+        makeNode('__proto__', 'transform', { value: '{"polluted": true}', valueType: 'json' }),
+        makeNode('hasOwnProperty', 'transform', { value: 'own' }, { x: 300, y: 0 }),
+        outputOf('out', '@{results["hasOwnProperty"]} @{results.toString ?? "absent"}', 600, 0),
+      ],
+      ['start.success>__proto__', '__proto__.success>hasOwnProperty', 'hasOwnProperty.success>out'],
+    );
+    const record = await runBlueprint(document, { store: store() });
+    expect(record.error).toBeNull();
+    expect(record.outputs).toEqual(['own absent']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('allows loops: a block may run several times', async () => {
     const document = makeDocument(
       [

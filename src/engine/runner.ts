@@ -8,7 +8,8 @@ import type { BlockRunContext } from './blocks';
 import { runInSandbox } from './code-sandbox';
 import { settingsOf, validateBlueprint, formatProblems } from './document';
 import { EngineError, toRunError } from './errors';
-import { FORBIDDEN_SEGMENTS, KV_ROOT_SCOPES, evaluateField, type ExpressionContext } from './expressions';
+import type { SandboxInput, SandboxOutcome } from './code-sandbox';
+import { FORBIDDEN_SEGMENTS, KV_ROOT_SCOPES, evaluateField, type ExpressionContext, type KvRoot } from './expressions';
 import { KvAccess, type KvTrace } from './kv-access';
 import type {
   BlueprintDocument,
@@ -22,6 +23,7 @@ import type {
   RunOptions,
   RunRecord,
   StepRecord,
+  ValueType,
 } from './types';
 
 type JsonObject = { [key: string]: JsonValue };
@@ -32,9 +34,19 @@ interface PendingStep {
   previousResult: JsonValue | undefined;
 }
 
-/** Defines an own property, so an id such as "__proto__" stays a plain key. */
+/**
+ * Sets an own property, so an id such as "__proto__" stays a plain key. Plain assignment does the
+ * same for every other key (the prototype's other properties are writable data, not setters) and
+ * is much cheaper for the results of a long run.
+ */
 function setOwn(target: JsonObject, key: string, value: JsonValue): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+/** A copy of a value that may be shared; numbers, strings, booleans and null need none. */
+function copyOf(value: JsonValue): JsonValue {
+  return typeof value === 'object' && value !== null ? structuredClone(value) : value;
 }
 
 function isPlainObject(value: JsonValue | undefined): value is JsonObject {
@@ -204,9 +216,16 @@ class RunLimits {
     return omitted > 0 ? { steps: [...this.head, ...this.tail], stepsOmitted: omitted } : { steps: [...this.head, ...this.tail] };
   }
 
-  /** Lets the host in once the current slice of work is spent; cheap when it is not. */
-  async pace(): Promise<void> {
-    if (globalThis.performance.now() - this.sliceStartedAt < RUN_SLICE_MS) return;
+  /**
+   * Lets the host in once the current slice of work is spent: a promise to await then, and null
+   * while the slice lasts, so the steps in between do not each wait on a promise.
+   */
+  pace(): Promise<void> | null {
+    if (globalThis.performance.now() - this.sliceStartedAt < RUN_SLICE_MS) return null;
+    return this.yieldToHost();
+  }
+
+  private async yieldToHost(): Promise<void> {
     await (this.options.yieldToHost ?? pauseWithTimer)();
     this.sliceStartedAt = globalThis.performance.now();
   }
@@ -223,17 +242,17 @@ class RunScope {
   private readonly maxOutputs: number;
   /** The error of the last failed step whose `error` out was wired, for `@{error}`. */
   routedError: RunError | null = null;
-  private readonly kv: KvAccess;
-  private readonly runRoot: JsonValue;
-  private readonly blueprintRoot: JsonValue;
+  readonly kv: KvAccess;
+  readonly runRoot: JsonValue;
+  readonly blueprintRoot: JsonValue;
 
   constructor(
     blueprint: BlueprintDocument,
-    private readonly options: RunOptions,
+    readonly options: RunOptions,
     readonly input: JsonValue,
     runId: string,
     startedAt: string,
-    private readonly clock: () => Date,
+    readonly clock: () => Date,
   ) {
     this.maxOutputs = options.maxOutputs ?? Number.POSITIVE_INFINITY;
     this.kv = new KvAccess({ store: options.store, companyId: options.companyId, blueprint, settings: settingsOf(blueprint) });
@@ -248,44 +267,87 @@ class RunScope {
   }
 
   contextFor(node: BlueprintNode, pending: PendingStep, trace: KvTrace, logs: string[]): BlockRunContext {
-    const { kv, clock, options } = this;
-    const expressions: ExpressionContext = {
-      roots: {
-        result: pending.previousResult,
-        results: this.results,
-        state: this.state,
-        input: this.input,
-        error: this.routedError ? { ...this.routedError } : undefined,
-        run: this.runRoot,
-        blueprint: this.blueprintRoot,
-      },
-      readKv: async (root, key) => {
-        const read = await kv.read(KV_ROOT_SCOPES[root], key, trace);
-        return read.found ? read.value : undefined;
-      },
+    return new StepContext(this, node, pending, trace, logs);
+  }
+
+  /** Reads a stored key for `@{kv.*}` and records it in the step's trace. */
+  async readKv(root: KvRoot, key: string, trace: KvTrace): Promise<JsonValue | undefined> {
+    const read = await this.kv.read(KV_ROOT_SCOPES[root], key, trace);
+    return read.found ? read.value : undefined;
+  }
+
+  setState(path: string, value: JsonValue): void {
+    // A copy, so a later change to state never rewrites a value already recorded elsewhere.
+    setStatePath(this.state, path, copyOf(value));
+  }
+
+  emitOutput(value: JsonValue): void {
+    if (this.outputs.length < this.maxOutputs) this.outputs.push(copyOf(value));
+    else this.outputsOmitted++;
+  }
+}
+
+/**
+ * A block's context for one step, and the expression context of its fields. Methods rather than
+ * closures: a run of many steps builds one small object per step, not a dozen functions.
+ */
+class StepContext implements BlockRunContext, ExpressionContext {
+  readonly data: BlueprintNode['data'];
+  readonly input: JsonValue;
+  readonly kv: KvAccess;
+  readonly scope: BlockRunContext['scope'];
+  readonly roots: ExpressionContext['roots'];
+  private readonly clock: () => Date;
+  private readonly options: RunOptions;
+
+  constructor(
+    private readonly run: RunScope,
+    readonly node: BlueprintNode,
+    pending: PendingStep,
+    readonly trace: KvTrace,
+    private readonly logs: string[],
+  ) {
+    const { kv, clock, options, runRoot, blueprintRoot } = run;
+    this.data = node.data;
+    this.input = run.input;
+    this.kv = kv;
+    this.clock = clock;
+    this.options = options;
+    this.roots = {
+      result: pending.previousResult,
+      results: run.results,
+      state: run.state,
+      input: run.input,
+      error: run.routedError ? { ...run.routedError } : undefined,
+      run: runRoot,
+      blueprint: blueprintRoot,
     };
-    return {
-      node,
-      data: node.data,
-      input: this.input,
-      evaluate: (text, valueType) => {
-        expressions.roots.now = clock().toISOString();
-        return evaluateField(text ?? '', valueType, expressions);
-      },
-      kv,
-      trace,
-      // Copies, so a later change to state never rewrites a value already recorded elsewhere.
-      setState: (path, value) => setStatePath(this.state, path, structuredClone(value)),
-      emitOutput: (value) => {
-        if (this.outputs.length < this.maxOutputs) this.outputs.push(structuredClone(value));
-        else this.outputsOmitted++;
-      },
-      scope: { state: this.state, results: this.results, result: pending.previousResult },
-      log: (line) => {
-        logs.push(line);
-      },
-      runCode: (request) => (options.runCode ?? runInSandbox)(request, options.signal),
-    };
+    this.scope = { state: run.state, results: run.results, result: pending.previousResult };
+  }
+
+  readKv(root: KvRoot, key: string): Promise<JsonValue | undefined> {
+    return this.run.readKv(root, key, this.trace);
+  }
+
+  evaluate(text: string | undefined, valueType: ValueType): Promise<JsonValue> {
+    this.roots.now = this.clock().toISOString();
+    return evaluateField(text ?? '', valueType, this);
+  }
+
+  setState(path: string, value: JsonValue): void {
+    this.run.setState(path, value);
+  }
+
+  emitOutput(value: JsonValue): void {
+    this.run.emitOutput(value);
+  }
+
+  log(line: string): void {
+    this.logs.push(line);
+  }
+
+  runCode(request: SandboxInput): Promise<SandboxOutcome> {
+    return (this.options.runCode ?? runInSandbox)(request, this.options.signal);
   }
 }
 
@@ -296,12 +358,12 @@ async function executeStep(
   node: BlueprintNode,
   pending: PendingStep,
   clock: () => Date,
-  onStarted: (startedAt: string) => void,
+  onStarted: (nodeId: string, startedAt: string) => void,
 ): Promise<StepRecord> {
   const trace: KvTrace = { reads: [], writes: [] };
   const logs: string[] = [];
   const stepStartedAt = clock().toISOString();
-  onStarted(stepStartedAt);
+  onStarted(node.id, stepStartedAt);
   const began = globalThis.performance.now();
   let outcome: Out;
   let result: JsonValue = null;
@@ -309,7 +371,7 @@ async function executeStep(
   try {
     const ended = await manifestOf(node.type).run(scope.contextFor(node, pending, trace, logs));
     outcome = ended.outcome;
-    result = structuredClone(ended.result);
+    result = copyOf(ended.result);
   } catch (thrown) {
     outcome = 'error';
     error = toRunError(thrown, node.id);
@@ -354,8 +416,10 @@ async function walk({ runId, blueprint, from, scope, limits, options, clock, emi
   const nodesById = new Map(blueprint.nodes.map((node) => [node.id, node] as const));
   const outgoing = outgoingEdges(blueprint, nodesById);
   const waiting: PendingStep[] = [from];
+  const onStarted = (nodeId: string, startedAt: string): void => emit({ type: 'step-started', runId, nodeId, startedAt });
   while (waiting.length > 0) {
-    await limits.pace();
+    const pause = limits.pace();
+    if (pause) await pause;
     const pending = waiting.pop()!;
     if (options.signal?.aborted) {
       return {
@@ -366,9 +430,7 @@ async function walk({ runId, blueprint, from, scope, limits, options, clock, emi
     const limit = limits.beforeStep(pending.nodeId);
     if (limit) return { status: 'failed', error: limit };
     const node = nodesById.get(pending.nodeId)!;
-    const step = await executeStep(scope, node, pending, clock, (startedAt) =>
-      emit({ type: 'step-started', runId, nodeId: node.id, startedAt }),
-    );
+    const step = await executeStep(scope, node, pending, clock, onStarted);
     limits.record(step);
     scope.keepResult(node, step.result);
 
@@ -384,7 +446,7 @@ async function walk({ runId, blueprint, from, scope, limits, options, clock, emi
       scope.routedError = step.error;
     }
     // Pushed in reverse so the top-left target runs first and its branch finishes first.
-    for (const edge of [...next].reverse()) waiting.push({ nodeId: edge.target, previousResult: step.result });
+    for (let k = next.length - 1; k >= 0; k--) waiting.push({ nodeId: next[k]!.target, previousResult: step.result });
   }
   // Stop pressed while the last block ran: the person asked for a cancel, so the run says so,
   // even though nothing was left to skip.

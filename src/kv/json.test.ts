@@ -53,6 +53,12 @@ describe('findTooDeep and nestsDeeperThan', () => {
     expect(nestsDeeperThan(nestedText(69), 68)).toBe(true);
     expect(nestsDeeperThan(`"${'['.repeat(100)}"`, 68)).toBe(false);
   });
+
+  it('names the first container past the limit by its full path, cut after 80 characters', () => {
+    expect(findTooDeep({ ok: [1], deep: [{ 'a b': [[{}]] }] }, 4, 'doc')).toBe('doc.deep[0].a b[0]');
+    const long = findTooDeep({ list: [nested(70)] }, 64, '(document)');
+    expect(long).toBe(`(document).list[0]${'.a'.repeat(31)}…`);
+  });
 });
 
 describe('the store write path', () => {

@@ -62,20 +62,45 @@ export function lineAndColumn(text: string, offset: number): { line: number; col
  * counts as too deep.
  */
 export function findTooDeep(value: unknown, maxDepth = JSON_MAX_DEPTH, path = 'value'): string | null {
-  const pending: { value: unknown; depth: number; path: string }[] = [{ value, depth: 0, path }];
+  // Each container remembers its parent and the step to it; the path is spelled out only for the
+  // one that is too deep, so a large document does not build a string per container.
+  interface Visit {
+    value: object;
+    depth: number;
+    parent: Visit | null;
+    step: string | number;
+  }
+  const pending: Visit[] = [];
+  const visit = (current: unknown, depth: number, parent: Visit | null, step: string | number): void => {
+    if (typeof current === 'object' && current !== null) pending.push({ value: current, depth, parent, step });
+  };
+  visit(value, 0, null, '');
   for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
     const { value: current, depth } = item;
-    if (typeof current !== 'object' || current === null) continue;
-    if (depth + 1 > maxDepth) return item.path.length > 80 ? `${item.path.slice(0, 80)}…` : item.path;
-    const children = Array.isArray(current)
-      ? current.map((child, i) => [`[${i}]`, child] as const)
-      : Object.entries(current).map(([k, child]) => [`.${k}`, child] as const);
-    for (const [step, child] of children) {
-      if (typeof child === 'object' && child !== null)
-        pending.push({ value: child, depth: depth + 1, path: item.path.length > 80 ? item.path : item.path + step });
+    if (depth + 1 > maxDepth) {
+      const full = pathOf(item, path);
+      return full.length > 80 ? `${full.slice(0, 80)}…` : full;
+    }
+    if (Array.isArray(current)) {
+      for (let i = 0; i < current.length; i++) visit(current[i], depth + 1, item, i);
+    } else {
+      for (const key of Object.keys(current)) visit((current as Record<string, unknown>)[key], depth + 1, item, key);
     }
   }
   return null;
+}
+
+/** The path to a visited container, grown step by step until it passes 80 characters. */
+function pathOf(item: { parent: unknown; step: string | number }, root: string): string {
+  const steps: Array<string | number> = [];
+  for (let at = item as { parent: unknown; step: string | number } | null; at?.parent; at = at.parent as typeof at) steps.push(at.step);
+  let built = root;
+  for (let k = steps.length - 1; k >= 0; k--) {
+    if (built.length > 80) break;
+    const step = steps[k]!;
+    built += typeof step === 'number' ? `[${step}]` : `.${step}`;
+  }
+  return built;
 }
 
 /**
