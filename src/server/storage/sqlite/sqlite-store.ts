@@ -261,7 +261,7 @@ export class SqliteStore implements KeyValueStore {
   }
 
   batch(companyId: string, ops: KvOp[]): Promise<KvOpResult[]> {
-    const snapshot = snapshotOps(ops);
+    const snapshot = snapshotOfReads(ops) ?? snapshotOps(ops);
     const run = this.queue.then(() => this.runBatch(companyId, snapshot));
     this.queue = run.catch(() => undefined);
     return run;
@@ -661,6 +661,29 @@ function toRow(entry: Entry, ciphertext: Buffer): EntryRow {
     updated_at: entry.updatedAt,
     expires_at: entry.expiresAt,
   };
+}
+
+/**
+ * A copy of `ops` when every op is a read (get, list, keys) whose fields all hold plain values:
+ * copied field by field, which is what a structured clone would give, at a fraction of its
+ * cost. Null for anything else, which takes the structured clone.
+ */
+function snapshotOfReads(ops: readonly KvOp[]): KvOp[] | null {
+  try {
+    const copies: KvOp[] = [];
+    for (const op of ops) {
+      if (typeof op !== 'object' || op === null || Array.isArray(op)) return null;
+      const copy = { ...op };
+      if (copy.op !== 'get' && copy.op !== 'list' && copy.op !== 'keys') return null;
+      for (const value of Object.values(copy)) {
+        if ((typeof value === 'object' && value !== null) || typeof value === 'function' || typeof value === 'symbol') return null;
+      }
+      copies.push(copy);
+    }
+    return copies;
+  } catch {
+    return null;
+  }
 }
 
 function entryRowOf(columns: EntryColumns): EntryRow {
