@@ -463,6 +463,27 @@ describe('SqliteStore robustness', () => {
     }
   });
 
+  it('answers a batch of several reads while another process holds the write lock (reads never take it)', async () => {
+    const store = open();
+    await set(store, 'a', 1);
+    await set(store, 'b', 2);
+    const holder = rawDatabase();
+    holder.prepare('BEGIN IMMEDIATE').run();
+    try {
+      const results = await store.batch(COMPANY, [
+        { op: 'get', key: 'a', ...flow },
+        { op: 'get', key: 'b', ...flow },
+        { op: 'list', ...flow },
+      ]);
+      expect(
+        results.map((result) => (result.op === 'get' ? result.entry?.value : result.op === 'list' ? result.entries.length : null)),
+      ).toEqual([1, 2, 2]);
+    } finally {
+      holder.prepare('ROLLBACK').run();
+      holder.close();
+    }
+  });
+
   it('commits once a lock held for a moment is released', async () => {
     const store = open();
     const holder = rawDatabase();

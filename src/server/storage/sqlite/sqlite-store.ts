@@ -110,6 +110,22 @@ interface EntryRow {
   expires_at: string | null;
 }
 
+/** An `EntryRow` as the array `ENTRY_COLUMNS` reads (a raw statement: no object built in C++ per row). */
+type EntryColumns = [
+  id: string,
+  companyId: string,
+  scope: Scope,
+  scopeKey: string,
+  key: string,
+  valueCiphertext: Buffer,
+  valueType: ValueType,
+  version: number,
+  createdAt: string,
+  updatedAt: string,
+  expiresAt: string | null,
+];
+const ENTRY_COLUMNS = 'id, company_id, scope, scope_key, key, value_ciphertext, value_type, version, created_at, updated_at, expires_at';
+
 interface StampRow {
   key: string;
   id: string;
@@ -179,9 +195,9 @@ export class SqliteStore implements KeyValueStore {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
-  private readonly selectRow: Statement<RowParams, EntryRow>;
+  private readonly selectRow: Statement<RowParams, EntryColumns>;
   private readonly selectStamp: Statement<RowParams, StampRow>;
-  private readonly selectList: Statement<ListParams, EntryRow>;
+  private readonly selectList: Statement<ListParams, EntryColumns>;
   private readonly selectListStamps: Statement<ListParams, StampRow>;
   private readonly selectKeyNames: Statement<[KeyNameParams & { afterKey: string | null; limit: number }], StampRow>;
   private readonly countKeyNames: Statement<[KeyNameParams], { total: number }>;
@@ -202,18 +218,21 @@ export class SqliteStore implements KeyValueStore {
     migrate(this.db, 'kv', KV_MIGRATIONS);
 
     const identity = 'company_id = ? AND scope = ? AND scope_key = ? AND key = ?';
+    // A LIMIT bound as a bare parameter costs SQLite about 10 µs more on every run (measured:
+    // more than reading a row); the same LIMIT behind a CAST does not.
     const listWhere = `company_id = ? AND scope = ? AND scope_key = ? AND key >= ? AND key < ? AND substr(key, 1, ?) = ?
-      AND (? IS NULL OR key > ?) AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?`;
-    this.selectRow = this.db.prepare(`SELECT * FROM kv_entries WHERE ${identity}`);
+      AND (? IS NULL OR key > ?) AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT CAST(? AS INTEGER)`;
+    // The hot reads are raw: building each row's object in JS is cheaper than better-sqlite3 doing it.
+    this.selectRow = this.db.prepare<RowParams, EntryColumns>(`SELECT ${ENTRY_COLUMNS} FROM kv_entries WHERE ${identity}`).raw(true);
     this.selectStamp = this.db.prepare(`SELECT key, id, version, expires_at FROM kv_entries WHERE ${identity}`);
-    this.selectList = this.db.prepare(`SELECT * FROM kv_entries WHERE ${listWhere}`);
+    this.selectList = this.db.prepare<ListParams, EntryColumns>(`SELECT ${ENTRY_COLUMNS} FROM kv_entries WHERE ${listWhere}`).raw(true);
     this.selectListStamps = this.db.prepare(`SELECT key, id, version, expires_at FROM kv_entries WHERE ${listWhere}`);
     // Key names only: the identity index holds them in order, and no value is read or decrypted.
     const namesWhere = `company_id = @companyId AND scope = @scope AND scope_key = @scopeKey AND key >= @from AND key < @to
       AND substr(key, 1, @prefixLength) = @prefix AND (@contains = '' OR key LIKE @pattern ESCAPE '\\')
       AND (expires_at IS NULL OR expires_at > @now)`;
     this.selectKeyNames = this.db.prepare(`SELECT key, id, version, expires_at FROM kv_entries WHERE ${namesWhere}
-      AND (@afterKey IS NULL OR key > @afterKey) ORDER BY key LIMIT @limit`);
+      AND (@afterKey IS NULL OR key > @afterKey) ORDER BY key LIMIT CAST(@limit AS INTEGER)`);
     this.countKeyNames = this.db.prepare(`SELECT count(*) AS total FROM kv_entries WHERE ${namesWhere}`);
     this.upsertRow = this.db.prepare(`INSERT INTO kv_entries
         (id, company_id, scope, scope_key, key, value_ciphertext, value_type, version, created_at, updated_at, expires_at)
@@ -224,7 +243,7 @@ export class SqliteStore implements KeyValueStore {
         expires_at = excluded.expires_at`);
     this.deleteRow = this.db.prepare(`DELETE FROM kv_entries WHERE ${identity}`);
     this.purgeExpired = this.db.prepare(`DELETE FROM kv_entries WHERE id IN
-      (SELECT id FROM kv_entries WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)`);
+      (SELECT id FROM kv_entries WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT CAST(? AS INTEGER))`);
     this.selectById = this.db.prepare('SELECT * FROM kv_entries WHERE id = ? AND company_id = ?');
     this.deleteByIdReturning = this.db.prepare('DELETE FROM kv_entries WHERE id = ? AND company_id = ? RETURNING expires_at');
     this.selectCompanyById = this.db.prepare('SELECT company_id FROM kv_entries WHERE id = ?');
@@ -242,7 +261,7 @@ export class SqliteStore implements KeyValueStore {
   }
 
   batch(companyId: string, ops: KvOp[]): Promise<KvOpResult[]> {
-    const snapshot = snapshotOps(ops);
+    const snapshot = snapshotOfReads(ops) ?? snapshotOps(ops);
     const run = this.queue.then(() => this.runBatch(companyId, snapshot));
     this.queue = run.catch(() => undefined);
     return run;
@@ -303,8 +322,15 @@ export class SqliteStore implements KeyValueStore {
         if (observations.length > 1 && !this.guard(() => this.db.transaction(() => this.stillHolds(observations)).deferred())) continue;
         throw asStoreError(error);
       }
-      // A single read is one statement, atomic on its own; anything more is checked.
-      if (outcome.writes.length === 0 && observations.length <= 1) return structuredClone(outcome.results);
+      if (outcome.writes.length === 0) {
+        // Read only: every result was built from rows decrypted for this batch alone, so there is
+        // nothing to copy. One read is one statement, atomic on its own; more are checked in one
+        // read transaction, which never waits for, or holds, the write lock.
+        if (observations.length <= 1 || this.guard(() => this.db.transaction(() => this.stillHolds(observations)).deferred())) {
+          return outcome.results;
+        }
+        continue;
+      }
       const sealed = outcome.writes.map((write): SealedWrite => ({
         write,
         ciphertext: write.entry
@@ -321,7 +347,8 @@ export class SqliteStore implements KeyValueStore {
     return {
       read: (scope: Scope, scopeKey: string, key: string): Entry | null => {
         const params: RowParams = [companyId, scope, scopeKey, key];
-        const row = this.guard(() => this.selectRow.get(...params));
+        const columns = this.guard(() => this.selectRow.get(...params));
+        const row = columns ? entryRowOf(columns) : undefined;
         observations.push({ kind: 'row', params, stamp: row ? stampOf(row) : null });
         return row ? this.toEntry(row) : null;
       },
@@ -351,7 +378,7 @@ export class SqliteStore implements KeyValueStore {
             query.now,
             query.limit,
           ];
-          const rows = this.guard(() => this.selectList.all(...params));
+          const rows = this.guard(() => this.selectList.all(...params)).map(entryRowOf);
           observations.push({ kind: 'list', params, stamps: rows.map(stampOf) });
           for (const row of rows) {
             const entry = this.openOrNull(row);
@@ -634,6 +661,34 @@ function toRow(entry: Entry, ciphertext: Buffer): EntryRow {
     updated_at: entry.updatedAt,
     expires_at: entry.expiresAt,
   };
+}
+
+/**
+ * A copy of `ops` when every op is a read (get, list, keys) whose fields all hold plain values:
+ * copied field by field, which is what a structured clone would give, at a fraction of its
+ * cost. Null for anything else, which takes the structured clone.
+ */
+function snapshotOfReads(ops: readonly KvOp[]): KvOp[] | null {
+  try {
+    const copies: KvOp[] = [];
+    for (const op of ops) {
+      if (typeof op !== 'object' || op === null || Array.isArray(op)) return null;
+      const copy = { ...op };
+      if (copy.op !== 'get' && copy.op !== 'list' && copy.op !== 'keys') return null;
+      for (const value of Object.values(copy)) {
+        if ((typeof value === 'object' && value !== null) || typeof value === 'function' || typeof value === 'symbol') return null;
+      }
+      copies.push(copy);
+    }
+    return copies;
+  } catch {
+    return null;
+  }
+}
+
+function entryRowOf(columns: EntryColumns): EntryRow {
+  const [id, company_id, scope, scope_key, key, value_ciphertext, value_type, version, created_at, updated_at, expires_at] = columns;
+  return { id, company_id, scope, scope_key, key, value_ciphertext, value_type, version, created_at, updated_at, expires_at };
 }
 
 function bindingOf(entry: Entry): RowBinding {
