@@ -16,17 +16,15 @@
  * random seed (KVB_FUZZ_RUNS, KVB_FUZZ_SEED override both). A failure prints the seed and the
  * request, so it can be replayed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnServe, type SpawnedServer } from './test-support';
 
-const KVB = fileURLToPath(new URL('../../../bin/kvb.mjs', import.meta.url));
 const RUNS = Number(process.env.KVB_FUZZ_RUNS ?? 10_000);
 const SEED = process.env.KVB_FUZZ_SEED === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.KVB_FUZZ_SEED ?? 20261130);
 const TOKEN_ACME = 'fuzz-token-acme-0123456789abcdef';
@@ -314,7 +312,7 @@ const requestArb: fc.Arbitrary<FuzzRequest> = fc.record({
 
 // --- the server and the client -------------------------------------------------------------
 
-let child: ChildProcess;
+let server: SpawnedServer | undefined;
 let port = 0;
 let dataDir = '';
 let db: Database.Database;
@@ -412,22 +410,8 @@ function violations(request: FuzzRequest, response: FuzzResponse, changed: boole
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'kvb-fuzz-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, KVB_TOKENS: `${TOKEN_ACME}:acme,${TOKEN_GLOBEX}:globex`, KVB_LOG_LEVEL: 'silent' };
-  delete env.KVB_MASTER_KEY;
-  child = spawn(process.execPath, [KVB, 'serve', '--port', '0', '--data', dataDir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /serving (http:\/\/\S+)/.exec(stdout);
-      if (match) resolve(match[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`kvb serve exited with ${code} before listening: ${stderr}`)));
-  });
+  server = await spawnServe(dataDir, { KVB_TOKENS: `${TOKEN_ACME}:acme,${TOKEN_GLOBEX}:globex`, KVB_LOG_LEVEL: 'silent' });
+  const url = server.url;
   port = Number(new URL(url).port);
   db = new Database(join(dataDir, 'kvb.sqlite'), { readonly: true, fileMustExist: true });
   // Something to read, update and run: a blueprint and a few entries of each company.
@@ -464,10 +448,9 @@ beforeAll(async () => {
 afterAll(async () => {
   agent.destroy();
   db?.close();
-  if (child && child.exitCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
+  if (server && server.child.exitCode === null) {
+    server.child.kill('SIGTERM');
+    await server.exited;
   }
   rmSync(dataDir, { recursive: true, force: true });
 });

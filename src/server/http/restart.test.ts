@@ -1,11 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Entry } from '../../kv/types';
-import { startTestServer, temporaryDataDir } from './test-support';
-
-const KVB = fileURLToPath(new URL('../../../bin/kvb.mjs', import.meta.url));
+import { spawnServe, startTestServer, temporaryDataDir } from './test-support';
 
 const counter = {
   format: 'kv-blueprint/1',
@@ -17,35 +13,6 @@ const counter = {
   ],
   edges: [{ id: 'e1', source: 'start', sourceHandle: 'success', target: 'inc' }],
 };
-
-interface Spawned {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-  stderr: () => string;
-}
-
-/** `kvb serve --port 0` as a real process; resolves once it prints its URL. */
-function spawnServe(dataDir: string): Promise<Spawned> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.KVB_TOKENS;
-  delete env.KVB_MASTER_KEY;
-  const child = spawn(process.execPath, [KVB, 'serve', '--port', '0', '--data', dataDir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /serving (http:\/\/\S+)/.exec(stdout);
-      if (match) resolve({ child, url: match[1]!, exited, stderr: () => stderr });
-    });
-    void exited.then((code) => reject(new Error(`kvb serve exited with ${code} before listening: ${stderr}`)));
-  });
-}
 
 const cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {

@@ -2,10 +2,12 @@
  * Helpers for the server's integration tests: a real server on a random loopback port with a
  * temporary data directory, and a small client that returns status and parsed body.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { startServer, type RunningServer, type StartServerOptions } from './serve';
 
@@ -116,5 +118,43 @@ export function socketRequest(port: number, head: string, body = ''): Promise<{ 
       resolve({ status, body: answer.slice(answer.indexOf('\r\n\r\n') + 4) });
     });
     socket.write(`${head}\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  });
+}
+
+const KVB = fileURLToPath(new URL('../../../bin/kvb.mjs', import.meta.url));
+
+export interface SpawnedServer {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+  stderr: () => string;
+}
+
+/**
+ * `kvb serve --port 0` as a real process, as people start it; resolves once it prints its URL.
+ * Tokens and the master key come only from `env` (the caller's own are not inherited).
+ */
+export function spawnServe(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<SpawnedServer> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
+  delete childEnv.KVB_TOKENS;
+  delete childEnv.KVB_MASTER_KEY;
+  Object.assign(childEnv, env);
+  const child = spawn(process.execPath, [KVB, 'serve', '--port', '0', '--data', dataDir], {
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /serving (http:\/\/\S+)/.exec(stdout);
+      if (match) resolve({ child, url: match[1]!, exited, stderr: () => stderr });
+    });
+    void exited.then((code) => reject(new Error(`kvb serve exited with ${code} before listening: ${stderr}`)));
   });
 }
