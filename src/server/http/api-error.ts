@@ -6,7 +6,7 @@
 import type { ZodError } from 'zod';
 import { describeValidationFailure, type ApiErrorBody, type ApiErrorCode, type ApiProblem } from '../../kv/api-schema';
 import { httpStatusOf, isKvError } from '../../kv/errors';
-import { DatabaseBusyError, describeSqliteError, isBusyError, isFullError } from '../storage/sqlite/database';
+import { DatabaseBusyError, isBusyError, isFullError } from '../storage/sqlite/database';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -58,8 +58,7 @@ export function toApiError(error: unknown): ApiError | null {
   if (error instanceof ApiError) return error;
   // The server's own tables (blueprints, runs) use the database directly: its two expected
   // failures are the store's, not faults.
-  if (isBusyError(error)) return new ApiError('store', 'The database is busy: another process holds its lock; try again');
-  if (isFullError(error)) return new ApiError('store', `SQLite store failed: ${describeSqliteError(error)}`);
+  if (isBusyError(error) || isFullError(error)) return new ApiError('store', publicStoreMessage(error));
   if (isKvError(error)) {
     const extra = error.opIndex === undefined ? {} : { opIndex: error.opIndex };
     return new ApiError(error.code, error.message, extra);
