@@ -172,7 +172,7 @@ export class ChangesConflictError extends KvError {
           .map(
             (m) =>
               `${describeChangedKey(m)} (${m.expectedVersion === 0 ? 'was absent' : `was version ${m.expectedVersion}`}, ` +
-              `${m.currentVersion === 0 ? 'now absent' : `now version ${m.currentVersion}`})`,
+              `${m.currentVersion === 0 ? 'now absent' : Number.isNaN(m.currentVersion) ? 'changed meanwhile' : `now version ${m.currentVersion}`})`,
           )
           .join(', ') +
         '. Run the test again to see changes against the current data.',
@@ -208,7 +208,14 @@ export async function applyChanges(
   try {
     await store.batch(companyId, ops);
   } catch (error) {
-    if (isKvError(error) && error.code === 'version_conflict') throw new ChangesConflictError(await movedKeys(store, companyId, changes));
+    if (isKvError(error) && error.code === 'version_conflict') {
+      const moved = await movedKeys(store, companyId, changes);
+      // Moved again between the batch and the look: still name the key the batch refused.
+      const refused = changes[error.opIndex ?? 0]!;
+      throw new ChangesConflictError(
+        moved.length > 0 ? moved : [{ ...refused, expectedVersion: refused.before?.version ?? 0, currentVersion: Number.NaN }],
+      );
+    }
     throw error;
   }
 }
