@@ -237,3 +237,29 @@ async function movedKeys(store: KeyValueStore, companyId: string, changes: reado
   });
   return moved;
 }
+
+/** What `applicableChanges` needs of a run record (the engine's `RunRecord` has it). */
+export interface RecordWithChanges {
+  runId: string;
+  sandbox?: true;
+  changes?: KeyChange[];
+  changesOmitted?: number;
+  changesIncomplete?: true;
+}
+
+/**
+ * The changes of a sandbox run record, ready for `applyChanges`; `invalid_request` when the
+ * record is not a test run or does not hold every change whole.
+ */
+export function applicableChanges(record: RecordWithChanges): KeyChange[] {
+  if (record.sandbox !== true) {
+    throw new KvError('invalid_request', `Run '${record.runId}' was a live run: its changes are already in the store`);
+  }
+  if (!record.changes || record.changesOmitted || record.changesIncomplete) {
+    throw new KvError(
+      'invalid_request',
+      `Run '${record.runId}' changed more than its record keeps, so its changes cannot be applied; make the change with a live run`,
+    );
+  }
+  return record.changes;
+}
