@@ -7,7 +7,7 @@ import type { JsonValue } from '../../engine/types';
 import { storageStore } from '../api/storage';
 import { layoutPositions } from '../lib/auto-layout';
 import { FIT_VIEW_OPTIONS } from '../lib/view-options';
-import { connectStore, editorStore, problemsNow, runInputStore, runStore, toast } from '../store';
+import { connectStore, editorStore, problemsNow, runInputStore, runModeNow, runStore, toast } from '../store';
 import { draftProblem } from '../store/run-input-store';
 import type { IconName } from '../atoms/Icon';
 import type { Command } from './registry';
@@ -79,9 +79,15 @@ async function runCurrentBlueprint(startAt?: string): Promise<void> {
   if (runStore.getState().view.status === 'running') return;
   const { nodes, toDocument } = editorStore.getState();
   const ranWith = Object.fromEntries(nodes.map((node) => [node.id, node.data]));
-  const record = await runStore
-    .getState()
-    .start({ document: toDocument(), input: currentRunInput(), store, companyId, ranWith, ...(startAt ? { startAt } : {}) });
+  const record = await runStore.getState().start({
+    document: toDocument(),
+    input: currentRunInput(),
+    store,
+    companyId,
+    ranWith,
+    sandbox: runModeNow() === 'test',
+    ...(startAt ? { startAt } : {}),
+  });
   if (!record) {
     const error = runStore.getState().view.error;
     toast('error', error?.message ?? 'The run could not start.');

@@ -1,6 +1,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef } from 'react';
 import { formatBytes, useVisibleRows, type RowFacts, type ScopeAddress } from '../api/keys';
+import { useTestRunKeys } from '../store';
 import { relativeTime } from './key-paths';
 import { splitAtMatch } from './selection';
 
@@ -37,6 +38,8 @@ export function KeyList({ address, names, total, filter, selection, openedKey, l
   const first = items[0]?.index ?? 0;
   const last = items[items.length - 1]?.index ?? -1;
   const facts = useVisibleRows(address, names, first, Math.min(last, names.length - 1));
+  // Keys the shown test run would change (not applied yet): their stored values are not the run's.
+  const testRunKeys = useTestRunKeys(address.scope, address.scopeKey);
   const needsMore = last + LOAD_AHEAD_ROWS >= names.length && names.length < total;
   useEffect(() => {
     if (needsMore) loadMore();
@@ -73,9 +76,11 @@ export function KeyList({ address, names, total, filter, selection, openedKey, l
               <div
                 key={name}
                 role="listitem"
-                className={`key-row${name === openedKey ? ' key-row--opened' : ''}${selected ? ' key-row--selected' : ''}`}
+                className={`key-row${name === openedKey ? ' key-row--opened' : ''}${selected ? ' key-row--selected' : ''}${testRunKeys.has(name) ? ' key-row--test-run' : ''}`}
                 style={style}
                 data-key={name}
+                data-test-run={testRunKeys.has(name) || undefined}
+                title={testRunKeys.has(name) ? 'The shown test run changes this key (not applied)' : undefined}
               >
                 <input
                   type="checkbox"

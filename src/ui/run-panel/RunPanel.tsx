@@ -14,6 +14,7 @@ import { JsonTree } from '../atoms/JsonTree';
 import { ErrorHelp } from '../atoms/ErrorHelp';
 import { RunErrorBanner } from './RunErrorBanner';
 import { RunInputField } from './RunInputField';
+import { TestRunChanges } from './TestRunChanges';
 
 function titlesOf(nodes: readonly FlowNode[]): Record<string, string> {
   const titles: Record<string, string> = {};
@@ -183,6 +184,7 @@ export function RunPanel({ docked = false }: { docked?: boolean }) {
                     ))}
                   </div>
                 )}
+                {view.record?.sandbox && <TestRunChanges record={view.record} />}
               </div>
               {docked && selectedStep >= 0 && <SelectedStep index={selectedStep} titles={titles} />}
             </div>

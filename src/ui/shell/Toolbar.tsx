@@ -8,6 +8,7 @@ import { BlueprintMenu } from './BlueprintMenu';
 import { CommandButton, useCommandState } from '../commands/CommandButton';
 import { COMMANDS, fitViewSmoothly, runBlockedReason, runBlockedShort, type CommandName } from '../commands/editor-commands';
 import { ImportProblemsDialog } from './ImportProblemsDialog';
+import { RunModeSelect } from './RunModeSelect';
 
 /** A group of command buttons, drawn from the command table (icon, label, shortcut, enabled). */
 function CommandGroup({ names }: { names: readonly CommandName[] }) {
@@ -106,6 +107,7 @@ export function Toolbar() {
       </label>
       <div className="toolbar__group">
         <RunBlockedNote />
+        <RunModeSelect />
         <CommandButton name="run" className="btn btn--primary" />
         <CommandButton name="stop" />
       </div>

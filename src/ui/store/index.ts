@@ -3,6 +3,7 @@
  * once here; each owns one concern (document, library, run, toasts) and none reaches into
  * another except through the hooks wired below.
  */
+import { useMemo } from 'react';
 import { useStore } from 'zustand';
 import { notifyKeysChanged } from '../api/storage';
 import { createConnectStore, type ConnectState } from './connect-store';
@@ -13,6 +14,7 @@ import { createProblemsCache, type BlueprintProblem } from './problems';
 import { createRunDockStore, type RunDockState } from './run-dock-store';
 import { createRunInputStore, type RunInputState } from './run-input-store';
 import { createRunStore, type RunStore } from './run-store';
+import { blueprintWrites, createRunModeStore, effectiveRunMode, type RunMode, type RunModeState } from './run-mode-store';
 import { createSidePanelsStore, type SidePanelsState } from './side-panels-store';
 import { createToastStore, type ToastState } from './toast-store';
 
@@ -30,6 +32,7 @@ export const sidePanelsStore = createSidePanelsStore(globalThis.localStorage);
 export const runInputStore = createRunInputStore();
 export const connectStore = createConnectStore();
 export const runDockStore = createRunDockStore(globalThis.localStorage);
+export const runModeStore = createRunModeStore(globalThis.localStorage);
 const problemsOf = createProblemsCache();
 /** The open blueprint's problems now (cached: recomputed only when blocks' data or edges change). */
 export const problemsNow = (): BlueprintProblem[] => problemsOf(editorStore.getState());
@@ -62,3 +65,28 @@ export const useBlockProblems = (nodeId: string): string =>
       .map((p) => (p.fieldLabel ? `${p.fieldLabel}: ${p.message}` : p.message))
       .join('\n'),
   );
+
+export const useRunMode = <T>(selector: (state: RunModeState) => T): T => useStore(runModeStore, selector);
+/** The open blueprint's run mode (Test run / Live run). */
+export const runModeNow = (): RunMode => {
+  const { meta, nodes } = editorStore.getState();
+  return effectiveRunMode(runModeStore.getState().chosen, meta.id, blueprintWrites(nodes));
+};
+export const useCurrentRunMode = (): RunMode => {
+  const id = useEditor((s) => s.meta.id);
+  const writes = useEditor((s) => blueprintWrites(s.nodes));
+  const chosen = useRunMode((s) => s.chosen);
+  return effectiveRunMode(chosen, id, writes);
+};
+/**
+ * Keys of one scope that the shown test run changed and that are not applied or discarded yet,
+ * so Stored keys can mark them (their test values are not in the store).
+ */
+export const useTestRunKeys = (scope: string, scopeKey: string): ReadonlySet<string> => {
+  const record = useRun((s) => s.view.record);
+  const settled = useRunMode((s) => (record ? s.settled[record.runId] : undefined));
+  return useMemo(() => {
+    if (!record?.sandbox || settled) return new Set<string>();
+    return new Set((record.changes ?? []).filter((c) => c.scope === scope && c.scopeKey === scopeKey).map((c) => c.key));
+  }, [record, settled, scope, scopeKey]);
+};

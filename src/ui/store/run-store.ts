@@ -31,6 +31,8 @@ export interface RunRequest {
   startAt?: string;
   /** The blocks' data objects at the start (see `ranWith`). */
   ranWith?: Readonly<Record<string, unknown>>;
+  /** A test run: writes go to an overlay only the run sees (the record lists them as changes). */
+  sandbox?: boolean;
 }
 
 export interface RunStoreActions {
@@ -55,7 +57,7 @@ export function createRunStore(hooks: RunHooks) {
     edgesByRun: {},
     ranWith: {},
 
-    async start({ document, input, store, companyId, ranWith = {}, startAt }) {
+    async start({ document, input, store, companyId, ranWith = {}, startAt, sandbox }) {
       if (controller) return null;
       controller = new AbortController();
       set({ ranWith });
@@ -73,6 +75,7 @@ export function createRunStore(hooks: RunHooks) {
           onEvent,
           ...(hooks.runCode ? { runCode: hooks.runCode } : {}),
           ...(startAt ? { startAt } : {}),
+          ...(sandbox ? { sandbox } : {}),
         });
         // The engine's run-finished event normally got here first; this covers a runner that
         // returned without emitting it.

@@ -1,0 +1,66 @@
+/**
+ * Apply changes: writes a test run's changes for real, all or nothing. Browser storage applies
+ * them to its store with `applyChanges` (one batch guarded by each key's version); Server
+ * storage asks the server (`POST /api/runs/{runId}/apply`), which holds the run, and falls back
+ * to the same guarded batch through the HTTP store for a run the server does not know (one the
+ * editor ran itself).
+ */
+import type { RunRecord } from '../../engine/types';
+import { applyChanges, applicableChanges, describeChangedKey } from '../../kv/changes';
+import { isKvError } from '../../kv/errors';
+import type { KeyValueStore } from '../../kv/types';
+
+export type ApplyOutcome = { ok: true } | { ok: false; conflict: boolean; message: string };
+
+export interface ApplyTarget {
+  choice: 'browser' | 'server';
+  store: KeyValueStore;
+  companyId: string;
+  /** Server storage: the server's origin and the API token, if any. */
+  baseUrl?: string;
+  token?: string | undefined;
+  fetch?: typeof fetch;
+}
+
+interface ApiErrorBody {
+  error?: { code?: unknown; message?: unknown; keys?: unknown };
+}
+
+export async function applyTestRun(record: RunRecord, target: ApplyTarget): Promise<ApplyOutcome> {
+  try {
+    const changes = applicableChanges(record);
+    if (target.choice === 'server') {
+      const answered = await applyOnServer(record.runId, target);
+      if (answered) return answered;
+    }
+    await applyChanges(target.store, target.companyId, changes);
+    return { ok: true };
+  } catch (error) {
+    if (isKvError(error)) return { ok: false, conflict: error.code === 'conflict', message: error.message };
+    return {
+      ok: false,
+      conflict: false,
+      message: `The changes could not be applied: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
+}
+
+/** The server's answer, or null when it does not hold this run (404), so the caller applies them itself. */
+async function applyOnServer(runId: string, target: ApplyTarget): Promise<ApplyOutcome | null> {
+  const fetchImpl = target.fetch ?? globalThis.fetch.bind(globalThis);
+  const response = await fetchImpl(`${target.baseUrl ?? ''}/api/runs/${encodeURIComponent(runId)}/apply`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(target.token ? { authorization: `Bearer ${target.token}` } : {}) },
+    body: '{}',
+  });
+  if (response.ok) return { ok: true };
+  const body = (await response.json().catch(() => ({}))) as ApiErrorBody;
+  if (response.status === 404) return null;
+  const message = typeof body.error?.message === 'string' ? body.error.message : `The server answered ${response.status}`;
+  const keys = Array.isArray(body.error?.keys) ? body.error.keys : [];
+  const named = keys
+    .filter((k): k is { scope: 'flow' | 'flow_group' | 'global'; scopeKey: string; key: string } => typeof k?.key === 'string')
+    .map(describeChangedKey);
+  const full = named.length > 0 && !named.every((name) => message.includes(name)) ? `${message} (${named.join(', ')})` : message;
+  return { ok: false, conflict: response.status === 409, message: full };
+}
