@@ -70,13 +70,15 @@ export const useRunMode = <T>(selector: (state: RunModeState) => T): T => useSto
 /** The open blueprint's run mode (Test run / Live run). */
 export const runModeNow = (): RunMode => {
   const { meta, nodes } = editorStore.getState();
-  return effectiveRunMode(runModeStore.getState().chosen, meta.id, blueprintWrites(nodes));
+  const { chosen, fallback } = runModeStore.getState();
+  return effectiveRunMode(chosen, meta.id, blueprintWrites(nodes), fallback);
 };
 export const useCurrentRunMode = (): RunMode => {
   const id = useEditor((s) => s.meta.id);
   const writes = useEditor((s) => blueprintWrites(s.nodes));
   const chosen = useRunMode((s) => s.chosen);
-  return effectiveRunMode(chosen, id, writes);
+  const fallback = useRunMode((s) => s.fallback);
+  return effectiveRunMode(chosen, id, writes, fallback);
 };
 /**
  * Keys of one scope that the shown test run changed and that are not applied or discarded yet,

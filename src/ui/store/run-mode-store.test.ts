@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { RUN_MODE_STORAGE_KEY, blueprintWrites, createRunModeStore, effectiveRunMode, parseRunModes } from './run-mode-store';
+import {
+  RUN_MODE_DEFAULT_STORAGE_KEY,
+  RUN_MODE_STORAGE_KEY,
+  blueprintWrites,
+  createRunModeStore,
+  effectiveRunMode,
+  parseRunModes,
+} from './run-mode-store';
 
 function memoryStorage(initial: Record<string, string> = {}) {
   const items = new Map(Object.entries(initial));
@@ -33,5 +40,14 @@ describe('run mode', () => {
     expect(parseRunModes('not json')).toEqual({});
     expect(parseRunModes('{"a":"maybe","b":"live"}')).toEqual({ b: 'live' });
     expect(createRunModeStore(memoryStorage({ [RUN_MODE_STORAGE_KEY]: '[1]' })).getState().chosen).toEqual({});
+  });
+});
+
+describe('the stored default for every blueprint', () => {
+  it('stands in for blueprints without a choice of their own', () => {
+    expect(effectiveRunMode({}, 'bp', true, 'live')).toBe('live');
+    expect(effectiveRunMode({ bp: 'test' }, 'bp', true, 'live')).toBe('test');
+    const store = createRunModeStore(memoryStorage({ [RUN_MODE_DEFAULT_STORAGE_KEY]: 'live' }));
+    expect(store.getState().fallback).toBe('live');
   });
 });

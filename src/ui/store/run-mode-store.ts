@@ -21,14 +21,28 @@ export function blueprintWrites(nodes: readonly { type?: string | undefined; dat
   return nodes.some((node) => node.type === 'kv' && WRITING_ACTIONS.has(String((node.data as { action?: unknown }).action)));
 }
 
+/**
+ * The mode for every blueprint without a choice of its own, when this localStorage item holds
+ * one. Nothing in the editor sets it; the browser tests do, so that the specs written before
+ * test runs existed keep running live.
+ */
+export const RUN_MODE_DEFAULT_STORAGE_KEY = 'kvb.editor.v1.runModeDefault';
+
 /** The mode a run of this blueprint takes: the person's choice, else Test run when it writes. */
-export function effectiveRunMode(chosen: Readonly<Record<string, RunMode>>, blueprintId: string, writes: boolean): RunMode {
-  return chosen[blueprintId] ?? (writes ? 'test' : 'live');
+export function effectiveRunMode(
+  chosen: Readonly<Record<string, RunMode>>,
+  blueprintId: string,
+  writes: boolean,
+  fallback: RunMode | null = null,
+): RunMode {
+  return chosen[blueprintId] ?? fallback ?? (writes ? 'test' : 'live');
 }
 
 export interface RunModeState {
   /** The mode picked per blueprint id; absent: the default. */
   chosen: Readonly<Record<string, RunMode>>;
+  /** The stored mode for blueprints without a choice (`RUN_MODE_DEFAULT_STORAGE_KEY`), else null. */
+  fallback: RunMode | null;
   /** Test runs whose changes were applied or discarded, by run id (this session). */
   settled: Readonly<Record<string, ChangesOutcome>>;
   setMode(blueprintId: string, mode: RunMode): void;
@@ -51,13 +65,16 @@ export function parseRunModes(raw: string | null): Record<string, RunMode> {
 
 export function createRunModeStore(storage: ModeStorage | undefined) {
   let initial: string | null = null;
+  let fallback: string | null = null;
   try {
     initial = storage?.getItem(RUN_MODE_STORAGE_KEY) ?? null;
+    fallback = storage?.getItem(RUN_MODE_DEFAULT_STORAGE_KEY) ?? null;
   } catch {
     // Unreadable storage: every blueprint starts at its default.
   }
   return createStore<RunModeState>()((set, get) => ({
     chosen: parseRunModes(initial),
+    fallback: fallback === 'test' || fallback === 'live' ? fallback : null,
     settled: {},
     setMode(blueprintId, mode) {
       set({ chosen: { ...get().chosen, [blueprintId]: mode } });
