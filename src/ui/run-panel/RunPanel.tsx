@@ -145,6 +145,8 @@ export function RunPanel({ docked = false }: { docked?: boolean }) {
                     onSelectBlock={(id) => selectOnly([id])}
                   />
                 )}
+                {/* A test run's point is what it would change: first, above the steps. */}
+                {view.record?.sandbox && <TestRunChanges record={view.record} />}
                 <ol className="step-log" aria-label="Step log">
                   {view.steps.map((step, index) => (
                     <li
@@ -184,7 +186,6 @@ export function RunPanel({ docked = false }: { docked?: boolean }) {
                     ))}
                   </div>
                 )}
-                {view.record?.sandbox && <TestRunChanges record={view.record} />}
               </div>
               {docked && selectedStep >= 0 && <SelectedStep index={selectedStep} titles={titles} />}
             </div>
