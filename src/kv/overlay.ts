@@ -6,6 +6,8 @@
  * `BatchReader` that answers from its own rows first and from the real store (through its
  * `get`, `list` and `keys` ops) otherwise. So every op, present and future, behaves as it would
  * on the real store, and the run sees its own sets, deletes, TTLs and list changes.
+ * The overlay takes no lock on the real store: another writer may change it between two reads
+ * of one batch (applying the changes later checks every key's version, see `changes.ts`).
  */
 import { executeBatch, isExpired, keyMatches, snapshotOps, type BatchOptions, type KeyPage, type ListedRows } from './operations';
 import { LIST_MAX_LIMIT, type Entry, type KeyValueStore, type KvOp, type KvOpResult, type Scope } from './types';

@@ -223,6 +223,7 @@ export function RunPanel({ docked = false }: { docked?: boolean }) {
                     <span>{new Date(record.startedAt).toLocaleTimeString()}</span>
                     <span className="muted">
                       {record.steps.length} steps · {durationOf(record)}
+                      {record.sandbox ? ' · test run' : ''}
                     </span>
                   </button>
                 </li>
