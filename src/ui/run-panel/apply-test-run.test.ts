@@ -85,6 +85,24 @@ describe('applyTestRun', () => {
     expect(await visits(store)).toBeNull();
   });
 
+  it("reads the server's keys as text too, and does not repeat keys its message names", async () => {
+    const store = new MemoryStore();
+    const record = await testRun(store);
+    const answer = (message: string) =>
+      vi.fn(async () => Response.json({ error: { code: 'conflict', message, keys: ['global:visits'] } }, { status: 409 }));
+    expect(await applyTestRun(record, { choice: 'server', store, companyId: 'default', fetch: answer('Moved') })).toMatchObject({
+      message: 'Moved (global:visits)',
+    });
+    expect(
+      await applyTestRun(record, {
+        choice: 'server',
+        store,
+        companyId: 'default',
+        fetch: answer('Nothing was applied: global:visits moved'),
+      }),
+    ).toMatchObject({ message: 'Nothing was applied: global:visits moved' });
+  });
+
   it('applies through the store when the server does not hold the run (404)', async () => {
     const store = new MemoryStore();
     const record = await testRun(store);

@@ -8,7 +8,7 @@
 import type { RunRecord } from '../../engine/types';
 import { applyChanges, applicableChanges, describeChangedKey } from '../../kv/changes';
 import { isKvError } from '../../kv/errors';
-import type { KeyValueStore } from '../../kv/types';
+import type { KeyValueStore, Scope } from '../../kv/types';
 
 export type ApplyOutcome = { ok: true } | { ok: false; conflict: boolean; message: string };
 
@@ -58,9 +58,13 @@ async function applyOnServer(runId: string, target: ApplyTarget): Promise<ApplyO
   if (response.status === 404) return null;
   const message = typeof body.error?.message === 'string' ? body.error.message : `The server answered ${response.status}`;
   const keys = Array.isArray(body.error?.keys) ? body.error.keys : [];
-  const named = keys
-    .filter((k): k is { scope: 'flow' | 'flow_group' | 'global'; scopeKey: string; key: string } => typeof k?.key === 'string')
-    .map(describeChangedKey);
+  // The server names them as text (`global:visits`); objects `{ scope, scopeKey, key }` are read too.
+  const named = keys.flatMap((k: unknown): string[] => {
+    if (typeof k === 'string') return [k];
+    const ref = k as { scope?: unknown; scopeKey?: unknown; key?: unknown } | null;
+    if (typeof ref?.key !== 'string' || typeof ref.scope !== 'string') return [];
+    return [describeChangedKey({ scope: ref.scope as Scope, scopeKey: String(ref.scopeKey ?? ''), key: ref.key })];
+  });
   const full = named.length > 0 && !named.every((name) => message.includes(name)) ? `${message} (${named.join(', ')})` : message;
   return { ok: false, conflict: response.status === 409, message: full };
 }
