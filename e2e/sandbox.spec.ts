@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures/editor';
+import { KvbServer } from './fixtures/kvb-server';
+// Brings in the typing of `window.kvb`, the app's test handle.
+import type {} from '../src/ui/test-handle';
 
 // The editor's own default: Test run for a blueprint that writes.
 test.use({ runModeDefault: null });
@@ -100,5 +103,31 @@ test.describe('test runs', () => {
     await editor.ready();
     await expect(editor.canvas.node('bump')).toBeVisible();
     await expect(runMode(page)).toHaveValue('test');
+  });
+
+  test('Server storage: a test run writes nothing to the server; Apply changes does', async ({ page, editor }) => {
+    const server = await KvbServer.start();
+    try {
+      const analysis = async () => {
+        const response = await server.api('GET', '/api/kv?scope=flow&scopeKey=cache-result&prefix=analysis_result');
+        return ((await response.json()) as { entries: unknown[] }).entries.length;
+      };
+      await page.goto(server.url);
+      await editor.ready();
+      await editor.toolbar.storage().selectOption('server');
+      await expect(page.getByRole('status', { name: 'Storage status' })).toHaveText('Online');
+      await expect(runMode(page)).toHaveValue('test');
+
+      await editor.runAndWait('succeeded');
+      await expect(editor.run.region.getByRole('list', { name: 'Changes' }).getByRole('listitem')).toContainText('analysis_result');
+      expect(await analysis()).toBe(0);
+
+      await editor.run.region.getByRole('button', { name: 'Apply changes' }).click();
+      await expect(editor.run.region.getByText('applied to the store')).toBeVisible();
+      expect(await analysis()).toBe(1);
+      await expect(editor.keys.row('analysis_result')).toBeVisible();
+    } finally {
+      await server.dispose();
+    }
   });
 });
