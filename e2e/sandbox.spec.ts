@@ -16,6 +16,37 @@ const counterFile = () => ({
 
 const runMode = (page: Page) => page.getByRole('combobox', { name: 'Run mode' });
 
+/**
+ * Every record of the editor's IndexedDB database, as text (ArrayBuffers and typed arrays as
+ * bytes), so two dumps are equal only when nothing in the database changed.
+ */
+async function dumpIndexedDb(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open('kvb-store');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const plain = (value: unknown): unknown => {
+      if (value instanceof ArrayBuffer) return [...new Uint8Array(value)];
+      if (ArrayBuffer.isView(value)) return [...new Uint8Array(value.buffer, value.byteOffset, value.byteLength)];
+      if (Array.isArray(value)) return value.map(plain);
+      if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+      return value;
+    };
+    const dump: Record<string, unknown> = {};
+    for (const name of [...db.objectStoreNames].sort()) {
+      dump[name] = await new Promise((resolve, reject) => {
+        const request = db.transaction(name).objectStore(name).getAll();
+        request.onsuccess = () => resolve(plain(request.result));
+        request.onerror = () => reject(request.error);
+      });
+    }
+    db.close();
+    return JSON.stringify(dump);
+  });
+}
+
 /** Writes `visits` (flow scope of the imported counter) behind the editor's back, as another writer would. */
 async function bumpVisitsElsewhere(page: Page): Promise<void> {
   await page.evaluate(async () => {
@@ -68,8 +99,10 @@ test.describe('test runs', () => {
     await expect(keys.row('visits')).toBeVisible();
     await expect(run.region.getByRole('list', { name: 'Changes' })).toHaveCount(0);
 
-    // A test run: 1 → 2 in the diff, the row marked, the store still at 1.
+    // A test run: 1 → 2 in the diff, the row marked, IndexedDB unchanged record for record.
     await runMode(page).selectOption({ label: 'Test run' });
+    const before = await dumpIndexedDb(page);
+    expect(before).toContain('visits');
     await editor.runAndWait('succeeded');
     const item = run.region.getByRole('list', { name: 'Changes' }).getByRole('listitem');
     await expect(item).toHaveCount(1);
@@ -77,6 +110,7 @@ test.describe('test runs', () => {
     await expect(item).toContainText('visits');
     await expect(item).toContainText('1 → 2');
     await expect(keys.row('visits')).toHaveAttribute('data-test-run', 'true');
+    expect(await dumpIndexedDb(page)).toBe(before);
     await editor.shot('sandbox-diff-1280');
 
     await run.region.getByRole('button', { name: 'Discard' }).click();
