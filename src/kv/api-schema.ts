@@ -211,8 +211,8 @@ export interface ServerEvents {
   kv: { companyId: string; changes: KvChange[] };
   /** A server-side run finished. */
   run: { companyId: string; blueprintId: string; runId: string; status: string; finishedAt: string };
-  /** A blueprint was created, replaced or deleted. */
-  blueprint: { companyId: string; blueprintId: string; change: 'set' | 'delete' };
+  /** A blueprint was created, replaced (`revision`: the one saved) or deleted. */
+  blueprint: { companyId: string; blueprintId: string; change: 'set' | 'delete'; revision?: number };
 }
 export type ServerEventName = keyof ServerEvents;
 export type ServerEvent = { [K in ServerEventName]: { type: K; data: ServerEvents[K] } }[ServerEventName];
