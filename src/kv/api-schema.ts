@@ -7,6 +7,7 @@
  * never silently ignored.
  */
 import { z } from 'zod';
+import type { KeyChange } from './changes';
 import type { ErrorCode } from './errors';
 import {
   JSON_MAX_DEPTH,
@@ -166,6 +167,13 @@ export const runRequestSchema = z.strictObject({
   wait: z.boolean().optional(),
 });
 export type RunRequest = z.infer<typeof runRequestSchema>;
+
+/** `200` answer of `POST /api/runs/:runId/apply`: the changes written, in one atomic batch. */
+export interface RunApplied {
+  runId: string;
+  appliedAt: string;
+  changes: KeyChange[];
+}
 
 /** `202` answer of `POST /api/blueprints/:id/runs` with `wait: false`. */
 export interface RunAccepted {

@@ -98,6 +98,7 @@ export class RunReplay {
       outputs,
       state: {},
       error: null,
+      ...(this.start.sandbox ? { sandbox: true as const } : {}),
     };
   }
 
