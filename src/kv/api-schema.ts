@@ -159,12 +159,12 @@ export const companyQuerySchema = z.strictObject({ companyId });
 
 /** `POST /api/blueprints/:id/runs` */
 export const runRequestSchema = z.strictObject({
-  /** The run's input; default the start block's `sampleInput`. */
-  input: jsonValue.optional(),
-  /** Writes go to an overlay only this run sees; the record lists them as `changes`. */
-  sandbox: z.boolean().optional(),
-  /** true (default): answer 201 with the finished record; false: 202 at once, follow `/api/runs/{runId}`. */
-  wait: z.boolean().optional(),
+  input: jsonValue.optional().meta({ description: "The run's input; default the start block's `sampleInput`" }),
+  sandbox: z.boolean().optional().meta({ description: 'A test run: writes go to an overlay only this run sees, listed as `changes`' }),
+  wait: z
+    .boolean()
+    .optional()
+    .meta({ description: 'true (default): answer 201 with the finished record; false: answer 202 at once, follow `/api/runs/{runId}`' }),
 });
 export type RunRequest = z.infer<typeof runRequestSchema>;
 

@@ -6,6 +6,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent, RunRecord } from '../../engine/types';
+import { checkAgainstOpenApi } from './openapi-check';
 import {
   apiClient,
   errorOf,
@@ -151,6 +152,10 @@ describe('blueprint revisions', () => {
     // Another company sees none of it.
     expect((await globex.call('GET', '/api/blueprints/history/revisions')).status).toBe(404);
     expect((await globex.call('GET', '/api/blueprints/history/revisions/1')).status).toBe(404);
+    // Deleting the blueprint drops its revisions; the same id starts again at 1.
+    expect((await acme.call('DELETE', '/api/blueprints/history')).status).toBe(204);
+    expect((await acme.call('GET', '/api/blueprints/history/revisions')).status).toBe(404);
+    expect((await acme.call('POST', '/api/blueprints', { body: counter('history', 'again') })).headers.get('etag')).toBe('"1"');
   });
 });
 
@@ -361,5 +366,14 @@ describe('sandbox runs', () => {
     expect(refused.status).toBe(400);
     expect(errorOf(refused).message).toMatch(/was a live run/);
     expect((await acme.call('POST', '/api/runs/no-such-run/apply')).status).toBe(404);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('describes every answer this suite received', async () => {
+    const document = (await apiClient(server.url).call('GET', '/api/openapi.json')).body;
+    expect(recorded.length).toBeGreaterThan(50);
+    expect(new Set(recorded.map((exchange) => exchange.status))).toEqual(new Set([200, 201, 202, 204, 400, 401, 404, 409, 412, 429]));
+    expect(recorded.flatMap((exchange) => checkAgainstOpenApi(document, exchange))).toEqual([]);
   });
 });
