@@ -16,6 +16,9 @@ import type { SseHub } from './event-routes';
 import { EVENT_STREAM_HEADERS } from './event-routes';
 import { paramOf, parseBody, parseQuery } from './parse';
 
+/** Bytes a follower may leave unread before its stream is ended. */
+export const FOLLOWER_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
 /** One run event as a server-sent event: named by its type, the engine's JSON as data. */
 export function formatRunEvent(event: RunEvent): string {
   return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
@@ -62,8 +65,17 @@ export function registerRunRoutes(app: FastifyInstance, context: ApiContext, hub
     const pending: string[] = [];
     let ended = false;
     const send = (text: string): void => {
-      if (stream) stream.write(text);
-      else pending.push(text);
+      if (!stream) {
+        pending.push(text);
+        return;
+      }
+      stream.write(text);
+      // A follower that reads slower than the run goes is let go rather than buffered without
+      // end; reconnecting replays the run so far (its first and last steps).
+      if (stream.writableLength > FOLLOWER_MAX_BUFFERED_BYTES) {
+        live?.stop();
+        stream.end();
+      }
     };
     const end = (): void => {
       ended = true;
