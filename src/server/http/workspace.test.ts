@@ -205,7 +205,7 @@ describe('server runs', () => {
 
     // While it runs: status running, with the steps finished so far.
     const running = await waitFor('steps of the running run', async () => {
-      const body = (await acme.call('GET', `/api/runs/${runId}`)).body as { status: string; steps: unknown[] };
+      const body = (await acme.call('GET', `/api/runs/${runId}`)).body as { status: string; steps: unknown[]; startedAt: string };
       return body.status === 'running' && body.steps.length > 0 ? body : null;
     });
     expect(running).toMatchObject({ runId, blueprintId: 'long', finishedAt: null, error: null });
@@ -232,6 +232,8 @@ describe('server runs', () => {
     expect(last.event).toBe('run-finished');
     const record = (last.data as { record: RunRecord }).record;
     expect(record.status).toBe('cancelled');
+    expect(record.startedAt).toBe((events[0]!.data as { startedAt: string }).startedAt);
+    expect(record.startedAt).toBe(running.startedAt);
     expect(record.error?.code).toBe('cancelled');
     // It stopped mid-way, far before its 1,000,000 steps.
     expect(record.steps.length + (record.stepsOmitted ?? 0)).toBeLessThan(1_000_000);
