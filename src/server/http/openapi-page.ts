@@ -104,9 +104,9 @@ export function renderApiReference(document: JsonSchema): string {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(info.title)}</title>
 <style>
-body { font: 15px/1.5 system-ui, sans-serif; color: #1d2330; margin: 0; display: grid; grid-template-columns: 19rem 1fr; }
+body { font: 15px/1.5 system-ui, sans-serif; color: #1d2330; margin: 0; display: grid; grid-template-columns: 22rem 1fr; }
 nav { position: sticky; top: 0; height: 100vh; overflow: auto; background: #f3f5f9; padding: 1rem; box-sizing: border-box; font-size: 13px; }
-nav ul { list-style: none; padding: 0; margin: 0; } nav li { margin: 0.2rem 0; } nav a { color: inherit; text-decoration: none; }
+nav ul { list-style: none; padding: 0; margin: 0; } nav li { margin: 0.2rem 0; white-space: nowrap; } nav a { color: inherit; text-decoration: none; }
 main { padding: 1rem 2rem 4rem; max-width: 60rem; }
 h2 { border-bottom: 2px solid #d5dae4; margin-top: 2.5rem; }
 .op { border: 1px solid #d5dae4; border-radius: 6px; padding: 0 1rem 0.5rem; margin: 1rem 0; }
