@@ -7,14 +7,19 @@
  * never silently ignored.
  */
 import { z } from 'zod';
+import type { KeyChange } from './changes';
 import type { ErrorCode } from './errors';
+import { IMPORT_MODES, type ImportSummary } from './transfer';
 import {
+  DELETED_MAX_LIMIT,
   JSON_MAX_DEPTH,
   LIST_MAX_LIMIT,
   SAVE_MODES,
   SCOPES,
   VALUE_TYPES,
+  type DeletedKey,
   type Entry,
+  type HistoryVersion,
   type JsonValue,
   type KvOp,
   type KvOpResult,
@@ -52,6 +57,10 @@ export interface ApiErrorBody {
     opIndex?: number;
     /** Problems of an invalid blueprint document. */
     problems?: ApiProblem[];
+    /** A 412 `conflict` on a blueprint save: the revision stored now (0: the blueprint is gone). */
+    currentRevision?: number;
+    /** A 409 `conflict` on an apply: the keys that moved since the sandbox run (`scope:scopeKey:key`). */
+    keys?: string[];
   };
 }
 
@@ -61,6 +70,8 @@ export const apiErrorBodySchema = z.object({
     message: z.string(),
     opIndex: z.number().int().optional(),
     problems: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    currentRevision: z.number().int().optional(),
+    keys: z.array(z.string()).optional(),
   }),
 });
 
@@ -85,7 +96,7 @@ const ttlSeconds = z.number().nullable().optional();
  */
 export const KV_OP_FIELDS: Readonly<Record<KvOp['op'], readonly string[]>> = {
   get: ['op', 'key', 'scope', 'scopeKey'],
-  set: ['op', 'key', 'value', 'valueType', 'mode', 'ttlSeconds', 'expectedVersion', 'scope', 'scopeKey'],
+  set: ['op', 'key', 'value', 'valueType', 'mode', 'ttlSeconds', 'expiresAt', 'expectedVersion', 'scope', 'scopeKey'],
   delete: ['op', 'key', 'expectedVersion', 'scope', 'scopeKey'],
   list: ['op', 'prefix', 'limit', 'cursor', 'scope', 'scopeKey'],
   keys: ['op', 'prefix', 'contains', 'limit', 'cursor', 'scope', 'scopeKey'],
@@ -93,6 +104,9 @@ export const KV_OP_FIELDS: Readonly<Record<KvOp['op'], readonly string[]>> = {
   increment: ['op', 'key', 'by', 'scope', 'scopeKey'],
   listAdd: ['op', 'key', 'value', 'valueType', 'scope', 'scopeKey'],
   listRemove: ['op', 'key', 'value', 'scope', 'scopeKey'],
+  history: ['op', 'key', 'scope', 'scopeKey'],
+  restore: ['op', 'key', 'version', 'scope', 'scopeKey'],
+  deleted: ['op', 'prefix', 'limit', 'scope', 'scopeKey'],
 };
 
 /** The first field of `op` its op type does not know, or null (also for an unknown op type). */
@@ -147,11 +161,77 @@ export const kvSetRequestSchema = z.strictObject({
 });
 export type KvSetRequest = z.infer<typeof kvSetRequestSchema>;
 
+/** `GET /api/kv/history` query string. */
+export const kvHistoryQuerySchema = z.strictObject({ scope, scopeKey, companyId, key: wholeText() });
+export interface KvHistoryResponse {
+  /** Newest first, at most 20: the versions writes to the key replaced. */
+  versions: HistoryVersion[];
+}
+
+/** `POST /api/kv/restore` */
+export const kvRestoreRequestSchema = z.strictObject({
+  scope,
+  scopeKey,
+  companyId,
+  key: wholeText(),
+  version: z.number().int().min(1),
+});
+export interface KvRestoreResponse {
+  /** The key as the restore left it: the kept version's value, as a new version. */
+  entry: Entry;
+  /** True when the key was absent (deleted) and the restore brought it back. */
+  created: boolean;
+}
+
+/** `GET /api/kv/deleted` query string. */
+export const kvDeletedQuerySchema = z.strictObject({
+  scope,
+  scopeKey,
+  companyId,
+  prefix: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(DELETED_MAX_LIMIT).optional(),
+});
+export interface KvDeletedResponse {
+  /** Most recently deleted first. */
+  keys: DeletedKey[];
+}
+
+/** `GET /api/kv/export` query string. */
+export const kvExportQuerySchema = z.strictObject({ scope, scopeKey, companyId, prefix: z.string().optional() });
+
+/** `POST /api/kv/import` query string; the body is NDJSON (`Content-Type: application/x-ndjson`). */
+export const kvImportQuerySchema = z.strictObject({ companyId, mode: z.enum(IMPORT_MODES).optional() });
+export type KvImportResponse = ImportSummary;
+/** Body limit of `POST /api/kv/import` (every line is written in one atomic batch, held in memory). */
+export const IMPORT_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
+export const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
+
 /** `?companyId=` accepted by the id routes and the blueprint routes. */
 export const companyQuerySchema = z.strictObject({ companyId });
 
 /** `POST /api/blueprints/:id/runs` */
-export const runRequestSchema = z.strictObject({ input: jsonValue.optional() });
+export const runRequestSchema = z.strictObject({
+  input: jsonValue.optional().meta({ description: "The run's input; default the start block's `sampleInput`" }),
+  sandbox: z.boolean().optional().meta({ description: 'A test run: writes go to an overlay only this run sees, listed as `changes`' }),
+  wait: z
+    .boolean()
+    .optional()
+    .meta({ description: 'true (default): answer 201 with the finished record; false: answer 202 at once, follow `/api/runs/{runId}`' }),
+});
+export type RunRequest = z.infer<typeof runRequestSchema>;
+
+/** `200` answer of `POST /api/runs/:runId/apply`: the changes written, in one atomic batch. */
+export interface RunApplied {
+  runId: string;
+  appliedAt: string;
+  changes: KeyChange[];
+}
+
+/** `202` answer of `POST /api/blueprints/:id/runs` with `wait: false`. */
+export interface RunAccepted {
+  runId: string;
+  status: 'running';
+}
 
 /** `GET /api/blueprints/:id/runs` */
 export const runsQuerySchema = z.strictObject({
@@ -164,6 +244,17 @@ export interface BlueprintSummary {
   name: string;
   groupId: string | null;
   updatedAt: string;
+  /** 1 on create, +1 on every save; the `ETag` of the blueprint is `"<revision>"`. */
+  revision: number;
+}
+/** One kept revision of a blueprint (`GET /api/blueprints/:id/revisions`), newest first. */
+export interface BlueprintRevision {
+  revision: number;
+  savedAt: string;
+  name: string;
+}
+export interface BlueprintRevisionsResponse {
+  revisions: BlueprintRevision[];
 }
 export interface BlueprintListResponse {
   blueprints: BlueprintSummary[];
@@ -182,8 +273,8 @@ export interface ServerEvents {
   kv: { companyId: string; changes: KvChange[] };
   /** A server-side run finished. */
   run: { companyId: string; blueprintId: string; runId: string; status: string; finishedAt: string };
-  /** A blueprint was created, replaced or deleted. */
-  blueprint: { companyId: string; blueprintId: string; change: 'set' | 'delete' };
+  /** A blueprint was created, replaced (`revision`: the one saved) or deleted. */
+  blueprint: { companyId: string; blueprintId: string; change: 'set' | 'delete'; revision?: number };
 }
 export type ServerEventName = keyof ServerEvents;
 export type ServerEvent = { [K in ServerEventName]: { type: K; data: ServerEvents[K] } }[ServerEventName];
