@@ -47,6 +47,11 @@ export const ERROR_CODES = {
     exitCode: 1,
     help: 'An entry already exists under that key (save mode "create"), or the list already holds the item (listAdd).',
   },
+  version_conflict: {
+    status: 409,
+    exitCode: 1,
+    help: 'The key changed since it was read: its stored version is not the expectedVersion given (0 means the key must be absent). Read it again and retry.',
+  },
   type_mismatch: {
     status: 422,
     exitCode: 1,
@@ -121,6 +126,11 @@ export const ERROR_CODES = {
     exitCode: 1,
     help: 'The server is already running as many blueprints as it allows at once: wait for one to finish, then try again.',
   },
+  conflict: {
+    status: 409,
+    exitCode: 1,
+    help: 'Someone else changed it first: a blueprint saved meanwhile (412, with its currentRevision), a run that already finished, or sandbox changes whose keys moved since the run. Reload, then decide again.',
+  },
   request_timeout: {
     status: 408,
     exitCode: 1,
@@ -148,11 +158,13 @@ export const STORE_ERROR_CODES = [
   'invalid_scope',
   'not_found',
   'already_exists',
+  'version_conflict',
   'type_mismatch',
   'invalid_request',
   'store',
   'integrity',
   'quota',
+  'conflict',
 ] as const satisfies readonly ErrorCode[];
 
 export type KvErrorCode = (typeof STORE_ERROR_CODES)[number];

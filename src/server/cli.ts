@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { describeJsonProblem, parseJson as parseJsonText } from '../kv/json';
 import { DEFAULT_COMPANY_ID } from '../engine/kv-access';
 import type { RunRecord } from '../engine/types';
+import { describeChangedKey } from '../kv/changes';
 import { KvError, exitCodeOf, isKvError } from '../kv/errors';
 import {
   SAVE_MODES,
@@ -49,7 +50,7 @@ interface KvTarget extends StoreTarget {
 export type CliCommand =
   | { command: 'help'; topic: Topic }
   | { command: 'version' }
-  | ({ command: 'run'; file: string; input: InputSource | null; json: boolean } & StoreTarget)
+  | ({ command: 'run'; file: string; input: InputSource | null; json: boolean; sandbox: boolean } & StoreTarget)
   | ({ command: 'kv'; action: 'list'; prefix: string; limit: number | null } & KvTarget)
   | ({ command: 'kv'; action: 'get'; key: string } & KvTarget)
   | ({
@@ -74,7 +75,7 @@ const KV_ACTIONS = ['list', 'get', 'set', 'delete'] as const;
 
 /** Flags each command accepts: `true` when the flag takes a value. */
 const FLAGS = {
-  run: { input: true, data: true, server: true, company: true, json: false },
+  run: { input: true, data: true, server: true, company: true, json: false, sandbox: false },
   kv: {
     scope: true,
     'scope-key': true,
@@ -203,6 +204,7 @@ function parseRun(args: readonly string[]): CliCommand {
           ? { kind: 'file', path: nonEmpty('input', inputFlag.slice(1), '') }
           : { kind: 'inline', text: inputFlag },
     json: flags.has('json'),
+    sandbox: flags.has('sandbox'),
     dataDir: nonEmpty('data', text(flags, 'data'), DEFAULT_DATA_DIR),
     server: serverUrl(text(flags, 'server')),
     companyId: nonEmpty('company', text(flags, 'company'), DEFAULT_COMPANY_ID),
@@ -344,7 +346,8 @@ Options:
   --data <dir>        data directory of the SQLite store (default ${DEFAULT_DATA_DIR})
   --server <url>      use a kvb server's store instead (token from KVB_TOKEN)
   --company <id>      the tenant to act for (default ${DEFAULT_COMPANY_ID})
-  --json              print exactly the run record as JSON on stdout
+  --sandbox           a test run: read the store, write nothing to it, print what would change
+  --json              print exactly the run record as JSON on stdout (with its changes)
 
 Exit codes: 0 the run succeeded, 1 it failed or was cancelled, 2 bad usage or an invalid document
 (the problems are listed on stderr, one per line, path first).`,
@@ -512,6 +515,7 @@ async function runCommand(command: Extract<CliCommand, { command: 'run' }>, io: 
       companyId: command.companyId,
       ...(input !== undefined ? { input } : {}),
       signal: abort.signal,
+      ...(command.sandbox ? { sandbox: true } : {}),
     });
   } finally {
     process.off('SIGINT', onInterrupt);
@@ -544,7 +548,35 @@ export function formatRunSummary(record: RunRecord): string {
   }
   if (record.error)
     lines.push(`Error${record.error.nodeId ? ` at ${record.error.nodeId}` : ''}: ${record.error.code}: ${record.error.message}`);
+  lines.push(...formatChanges(record));
   return `${lines.join('\n')}\n`;
+}
+
+/** The changes part of the summary: every change of a test run (or none), a live run's when it has any. */
+function formatChanges(record: RunRecord): string[] {
+  const changes = record.changes ?? [];
+  if (!record.sandbox && changes.length === 0) return [];
+  const heading = record.sandbox ? 'Changes (test run: nothing was written)' : 'Changes';
+  if (changes.length === 0) return [`${heading}: none`];
+  const names = changes.map(describeChangedKey);
+  const width = Math.max(...names.map((name) => name.length));
+  const lines = [`${heading}:`];
+  changes.forEach((change, i) => {
+    const detail =
+      change.change === 'created'
+        ? `= ${shortValue(change.after!.value)}`
+        : change.change === 'deleted'
+          ? `(was ${shortValue(change.before!.value)})`
+          : `${shortValue(change.before!.value)} → ${shortValue(change.after!.value)}`;
+    lines.push(`  ${change.change.padEnd(7)}  ${names[i]!.padEnd(width)}  ${detail}`);
+  });
+  if (record.changesOmitted) lines.push(`  … and ${record.changesOmitted} more`);
+  return lines;
+}
+
+function shortValue(value: JsonValue): string {
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
 }
 
 function formatMs(ms: number): string {
