@@ -74,8 +74,11 @@ export function ConflictDialog() {
       }
     >
       <p className="dialog__lead">
-        <strong>{conflict.name}</strong> was saved {elsewhere} after you opened it: the stored copy is now revision{' '}
-        {conflict.currentRevision}. Your latest edits are not saved yet.
+        <strong>{conflict.name}</strong>{' '}
+        {conflict.currentRevision === 0
+          ? `was deleted ${elsewhere} after you opened it.`
+          : `was saved ${elsewhere} after you opened it: the stored copy is now revision ${conflict.currentRevision}.`}{' '}
+        Your latest edits are not saved yet.
       </p>
       <ul className="workspace-choices">
         <li>

@@ -415,7 +415,11 @@ export function createLibraryStore(storage: StorageLike, editor: EditorStoreApi,
         queued = null;
         const mine = editor.getState().toDocument();
         if (choice === 'mine') {
-          const outcome = await backend.save(mine, conflict.currentRevision);
+          // Revision 0: they deleted it; mine brings it back.
+          const outcome =
+            conflict.currentRevision === 0
+              ? { ok: true as const, revision: (await backend.create(mine)).revision }
+              : await backend.save(mine, conflict.currentRevision);
           if (outcome.ok) {
             set({ conflict: null, opened: { id: mine.id, revision: outcome.revision }, saveError: null });
             updateEntry(mine, outcome.revision);
