@@ -63,7 +63,6 @@ export function ConflictDialog() {
           <button
             type="button"
             className="btn btn--primary"
-            data-autofocus
             disabled={busy}
             onClick={() => choose('mine')}
             title="Save your version over theirs"
@@ -73,7 +72,9 @@ export function ConflictDialog() {
         </>
       }
     >
-      <p className="dialog__lead">
+      {/* Focus lands on the text, not on a choice: an Enter still on its way (the rename that
+          caused the save) must not pick one. */}
+      <p className="dialog__lead" tabIndex={-1} data-autofocus>
         <strong>{conflict.name}</strong>{' '}
         {conflict.currentRevision === 0
           ? `was deleted ${elsewhere} after you opened it.`
