@@ -29,7 +29,7 @@ const slowCounter = {
       id: 'slow',
       type: 'code',
       position: { x: 280, y: 0 },
-      data: { source: 'const until = Date.now() + 1200;\nwhile (Date.now() < until) {}\nreturn { waited: true };', timeoutMs: 5000 },
+      data: { source: 'const until = Date.now() + 2500;\nwhile (Date.now() < until) {}\nreturn { waited: true };', timeoutMs: 5000 },
     },
     { id: 'bump', type: 'kv', position: { x: 560, y: 0 }, data: { action: 'increment', key: 'visits', by: 1, scope: 'flow' } },
   ],
@@ -176,6 +176,8 @@ test.describe('the server as a workspace', () => {
     await expect(ann.canvas.node('bump')).toHaveAttribute('data-status', 'idle');
     for (const size of SIZES) {
       await ann.page.setViewportSize(size);
+      await ann.toolbar.button('Fit view').click();
+      await ann.page.waitForTimeout(400);
       await ann.page.screenshot({ path: `docs/workspace-server-run-${size.width}x${size.height}.png` });
     }
     await ann.page.setViewportSize(SIZES[0]!);
@@ -202,6 +204,18 @@ test.describe('the server as a workspace', () => {
       runs: Array<{ status: string }>;
     };
     expect(history.runs.map((r) => r.status)).toEqual(['cancelled', 'succeeded']);
+
+    // Copy to Browser, then switch Storage: the notice says what changes, the copy is there.
+    await storageButton(ann, 'Server').click();
+    await ann.page.getByRole('dialog', { name: 'Blueprint storage' }).getByRole('button', { name: 'Copy to Browser' }).click();
+    await expect(ann.toast().filter({ hasText: 'Copied “Slow counter” to Browser storage' })).toBeVisible();
+    await ann.page.getByRole('dialog', { name: 'Blueprint storage' }).getByRole('button', { name: 'Close' }).click();
+    await ann.toolbar.storage().selectOption('browser');
+    await expect(ann.toast().filter({ hasText: 'Storage is now Browser' })).toBeVisible();
+    await expect(storageButton(ann, 'Browser')).toBeVisible();
+    await expect(ann.toolbar.blueprintSelect().locator('option', { hasText: 'Slow counter' })).toHaveCount(1);
+    await ann.toolbar.blueprintSelect().selectOption({ label: 'Slow counter' });
+    await expect(ann.canvas.nodes()).toHaveCount(3);
     await otherContext.close();
   });
 });
