@@ -10,6 +10,7 @@ import {
   readIndex,
   readRevision,
   readRuns,
+  REVISIONS_KEPT,
   RUNS_KEPT,
   saveBlueprint,
   type StorageLike,
@@ -125,6 +126,44 @@ describe('autosave', () => {
     autosave.flush();
     expect(saved.map((d) => d.name)).toEqual(['Renamed']);
     expect(timers.pending()).toBe(0);
+  });
+});
+
+describe('browser workspace revisions', () => {
+  it('keeps the last 50, each in its own key, and forgets them with the blueprint', async () => {
+    const storage = memoryStorage();
+    const workspace = createBrowserWorkspace(storage, { events: noEvents });
+    await workspace.create(doc);
+    for (let n = 2; n <= 55; n += 1) expect(await workspace.save({ ...doc, name: `Demo ${n}` }, n - 1)).toEqual({ ok: true, revision: n });
+    const kept = await workspace.revisions('demo');
+    expect(kept).toHaveLength(REVISIONS_KEPT);
+    expect(kept[0]).toMatchObject({ revision: 55, name: 'Demo 55' });
+    expect(kept.at(-1)?.revision).toBe(6);
+    expect((await workspace.revision('demo', 6)).name).toBe('Demo 6');
+    await expect(workspace.revision('demo', 5)).rejects.toThrow("Revision 5 of 'demo' is no longer kept");
+    expect([...storage.data.keys()].filter((key) => key.includes('revisionDoc'))).toHaveLength(REVISIONS_KEPT);
+    await workspace.remove('demo');
+    expect([...storage.data.keys()].filter((key) => key.includes('demo'))).toEqual([]);
+  });
+
+  it('a full localStorage drops history before it drops a save', async () => {
+    const storage = memoryStorage();
+    const limited: StorageLike = {
+      ...storage,
+      setItem(key, value) {
+        const used = [...storage.data.entries()].reduce((sum, [k, v]) => sum + (k === key ? 0 : v.length), 0);
+        if (used + value.length > 3_000) throw new DOMException('full', 'QuotaExceededError');
+        storage.setItem(key, value);
+      },
+    };
+    const workspace = createBrowserWorkspace(limited, { events: noEvents });
+    await workspace.create(doc);
+    for (let n = 2; n <= 12; n += 1) expect(await workspace.save({ ...doc, name: `Demo ${n}` }, n - 1)).toMatchObject({ ok: true });
+    expect((await workspace.get('demo'))?.document.name).toBe('Demo 12');
+    const kept = await workspace.revisions('demo');
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(12);
+    expect(kept[0]?.revision).toBe(12);
   });
 });
 

@@ -168,22 +168,56 @@ export function readRevision(storage: StorageLike, id: string): number {
   return Number.isInteger(raw) && raw > 0 ? raw : storage.getItem(docKey(id)) === null ? 0 : 1;
 }
 
+/** Characters of kept revisions per browser blueprint: localStorage holds about 5 million in all. */
+export const REVISION_CHARS_KEPT = 400_000;
+
+const revisionDocKey = (id: string, revision: number) => `${PREFIX}.revisionDoc.${id}.${revision}`;
+
 interface KeptRevision extends RevisionEntry {
-  document: BlueprintDocument;
+  /** Length of the stored document's JSON. */
+  chars: number;
 }
 
+function readKept(storage: StorageLike, id: string): KeptRevision[] {
+  const kept = readJson<KeptRevision[]>(storage, revisionsKey(id));
+  return Array.isArray(kept) ? kept : [];
+}
+
+/**
+ * Keeps `doc` as a revision: each in its own key (a save writes one document, not all 50),
+ * listed newest first; the oldest go past REVISIONS_KEPT, past REVISION_CHARS_KEPT, or when
+ * localStorage is full (the blueprint itself matters more than its history).
+ */
 function keepRevision(storage: StorageLike, doc: BlueprintDocument, revision: number, now: Date): void {
-  const kept = readJson<KeptRevision[]>(storage, revisionsKey(doc.id));
-  const next = [{ revision, savedAt: now.toISOString(), name: doc.name, document: doc }, ...(Array.isArray(kept) ? kept : [])];
-  // Older revisions go first when localStorage is full: the document itself matters more.
-  for (let keep = REVISIONS_KEPT; keep > 0; keep = Math.floor(keep / 2)) {
+  const text = JSON.stringify(doc);
+  const list = [{ revision, savedAt: now.toISOString(), name: doc.name, chars: text.length }, ...readKept(storage, doc.id)];
+  let keep = 0;
+  let chars = 0;
+  while (keep < list.length && keep < REVISIONS_KEPT && (keep === 0 || chars + list[keep]!.chars <= REVISION_CHARS_KEPT)) {
+    chars += list[keep]!.chars;
+    keep += 1;
+  }
+  for (;;) {
+    for (const dropped of list.splice(keep)) storage.removeItem(revisionDocKey(doc.id, dropped.revision));
     try {
-      storage.setItem(revisionsKey(doc.id), JSON.stringify(next.slice(0, keep)));
+      storage.setItem(revisionDocKey(doc.id, revision), text);
+      storage.setItem(revisionsKey(doc.id), JSON.stringify(list));
       return;
     } catch {
-      // Try again with fewer.
+      if (keep <= 1) {
+        // Not even this one fits: the blueprint is saved without history.
+        storage.removeItem(revisionDocKey(doc.id, revision));
+        storage.removeItem(revisionsKey(doc.id));
+        return;
+      }
+      keep = Math.floor(keep / 2);
     }
   }
+}
+
+function forgetRevisions(storage: StorageLike, id: string): void {
+  for (const kept of readKept(storage, id)) storage.removeItem(revisionDocKey(id, kept.revision));
+  storage.removeItem(revisionsKey(id));
 }
 
 export interface BrowserWorkspaceOptions {
@@ -205,7 +239,7 @@ export function createBrowserWorkspace(storage: StorageLike, options: BrowserWor
       saveBlueprint(storage, readIndex(storage), doc, at);
     } catch {
       // localStorage is full: the kept revisions of this blueprint make room for the document.
-      storage.removeItem(revisionsKey(doc.id));
+      forgetRevisions(storage, doc.id);
       saveBlueprint(storage, readIndex(storage), doc, at);
     }
     storage.setItem(revisionKey(doc.id), String(revision));
@@ -232,17 +266,15 @@ export function createBrowserWorkspace(storage: StorageLike, options: BrowserWor
     async remove(id) {
       removeBlueprint(storage, readIndex(storage), id);
       storage.removeItem(revisionKey(id));
-      storage.removeItem(revisionsKey(id));
+      forgetRevisions(storage, id);
     },
     async revisions(id) {
-      const kept = readJson<KeptRevision[]>(storage, revisionsKey(id));
-      return (Array.isArray(kept) ? kept : []).map(({ revision, savedAt, name }) => ({ revision, savedAt, name }));
+      return readKept(storage, id).map(({ revision, savedAt, name }) => ({ revision, savedAt, name }));
     },
     async revision(id, revision) {
-      const kept = readJson<KeptRevision[]>(storage, revisionsKey(id));
-      const found = (Array.isArray(kept) ? kept : []).find((entry) => entry.revision === revision);
-      if (!found) throw new Error(`Revision ${revision} of '${id}' is no longer kept in this browser`);
-      return found.document;
+      const document = readJson<BlueprintDocument>(storage, revisionDocKey(id, revision));
+      if (!document) throw new Error(`Revision ${revision} of '${id}' is no longer kept in this browser`);
+      return document;
     },
     runs: async (id) => readRuns(storage, id),
     async addRun(record) {
