@@ -78,6 +78,13 @@ describe('server workspace client', () => {
     await expect(down.list()).rejects.toMatchObject({ code: 'unreachable', message: expect.stringContaining('cannot be reached') });
   });
 
+  it('a page that is no kvb server is named as such', async () => {
+    const { fetch } = fakeFetch(() => new Response('<!doctype html>', { status: 404, headers: { 'content-type': 'text/html' } }));
+    await expect(client(fetch).list()).rejects.toThrow(
+      'Listing the server blueprints: no kvb server answers at http://kvb.test (it answered 404)',
+    );
+  });
+
   it('parses ETags', () => {
     expect(revisionOfEtag('"12"')).toBe(12);
     expect(revisionOfEtag('W/"3"')).toBe(3);

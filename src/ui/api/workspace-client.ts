@@ -78,7 +78,10 @@ export function createServerClient(options: ServerClientOptions = {}) {
   const json = async <T>(response: Response, what: string): Promise<T> => {
     if (response.ok) return (await response.json()) as T;
     let code = 'http_error';
-    let message = `${what}: the server answered ${response.status}`;
+    const isJson = (response.headers.get('content-type') ?? '').includes('application/json');
+    let message = isJson
+      ? `${what}: the server answered ${response.status}`
+      : `${what}: no kvb server answers at ${baseUrl()} (it answered ${response.status}); start one with \`kvb serve\` and open the editor from it`;
     try {
       const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
       if (typeof body.error?.code === 'string') code = body.error.code;
