@@ -15,10 +15,10 @@ export interface ServerRunnerOptions {
 }
 
 export function createServerRunner({ beforeRun, client = createServerClient() }: ServerRunnerOptions): RemoteRunner {
-  return async ({ document, input, signal, onEvent }) => {
+  return async ({ document, input, sandbox, signal, onEvent }) => {
     await beforeRun();
     if (signal.aborted) throw new Error('Stopped before the run started');
-    const runId = await client.startRun(document.id, input);
+    const runId = await client.startRun(document.id, input, sandbox);
     const cancel = () => {
       client.cancelRun(runId).catch(() => {
         // The stream still ends the run's way; a failed cancel leaves it running to its end.

@@ -46,6 +46,8 @@ export type RunStore = RunStoreState & RunStoreActions;
 export type RemoteRunner = (run: {
   document: BlueprintDocument;
   input: JsonValue;
+  /** A test run: writes go to an overlay and come back as the record's changes. */
+  sandbox?: boolean;
   signal: AbortSignal;
   onEvent: (event: RunEvent) => void;
 }) => Promise<RunRecord>;
