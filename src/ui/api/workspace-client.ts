@@ -147,11 +147,9 @@ export function createServerClient(options: ServerClientOptions = {}) {
       return (await json<{ runs: RunRecord[] }>(response, `Reading the runs of '${id}'`)).runs;
     },
     /** Starts a run on the server without waiting for it: its id, to follow and cancel. */
-    async startRun(id: string, input: JsonValue): Promise<string> {
-      const body = await json<{ runId: string }>(
-        await send('POST', `${blueprintPath(id)}/runs`, { input, wait: false }),
-        'Starting the run',
-      );
+    async startRun(id: string, input: JsonValue, sandbox?: boolean): Promise<string> {
+      const request = { input, wait: false, ...(sandbox === undefined ? {} : { sandbox }) };
+      const body = await json<{ runId: string }>(await send('POST', `${blueprintPath(id)}/runs`, request), 'Starting the run');
       return body.runId;
     },
     async getRun(runId: string): Promise<Omit<RunRecord, 'status'> & { status: RunRecord['status'] | 'running' }> {
