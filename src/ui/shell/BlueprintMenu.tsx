@@ -99,7 +99,7 @@ export function BlueprintMenu() {
             : (libraryMessage ?? 'Opening the blueprints…')
         }
       >
-        {WHERE_LABELS[where]}
+        <Icon name={where} /> <span className="blueprint-menu__where-text">{WHERE_LABELS[where]}</span>
       </button>
       {dialog === 'storage' && <BlueprintStorageDialog onClose={() => setDialog(null)} />}
       {dialog === 'new' && <NewBlueprintDialog onClose={() => setDialog(null)} />}

@@ -235,6 +235,11 @@ export function createLibraryStore(storage: StorageLike, editor: EditorStoreApi,
       return fresh.id;
     };
 
+    /** A person's action waits for a workspace being opened, so it lands in the one they see next. */
+    const settled = async () => {
+      while (pendingLoad) await pendingLoad.promise.catch(() => {});
+    };
+
     const openFirst = async () => {
       const template = templateById(FIRST_TEMPLATE_ID);
       if (template) await addDocument(template.document);
@@ -313,6 +318,7 @@ export function createLibraryStore(storage: StorageLike, editor: EditorStoreApi,
       },
 
       async open(id) {
+        await settled();
         if (id === get().opened?.id) return;
         try {
           const stored = await backend.get(id);
@@ -324,12 +330,14 @@ export function createLibraryStore(storage: StorageLike, editor: EditorStoreApi,
       },
 
       async createFromTemplate(templateId) {
+        await settled();
         const template = templateById(templateId);
         if (!template) throw new Error(`Unknown template ${templateId}`);
         return addDocument(template.document);
       },
 
-      createBlank() {
+      async createBlank() {
+        await settled();
         return addDocument({
           format: 'kv-blueprint/1',
           id: 'blueprint',
@@ -347,12 +355,14 @@ export function createLibraryStore(storage: StorageLike, editor: EditorStoreApi,
       },
 
       async duplicateCurrent() {
+        await settled();
         await flushSaves();
         const doc = editor.getState().toDocument();
         return addDocument({ ...doc, name: `${doc.name} (copy)` });
       },
 
       async deleteBlueprint(id) {
+        await settled();
         const wasOpen = get().opened?.id === id;
         if (wasOpen) {
           autosave?.cancel();
@@ -377,6 +387,7 @@ export function createLibraryStore(storage: StorageLike, editor: EditorStoreApi,
         }
         const result = validateBlueprint(parsed);
         if (!result.ok) return { ok: false, problems: result.problems };
+        await settled();
         const existing = get().index.entries.find((e) => e.id === result.document.id);
         if (existing) {
           set({ pendingImport: { document: result.document, existingName: existing.name } });
@@ -386,6 +397,7 @@ export function createLibraryStore(storage: StorageLike, editor: EditorStoreApi,
       },
 
       async resolveImport(choice) {
+        await settled();
         const pending = get().pendingImport;
         set({ pendingImport: null });
         if (!pending || choice === 'cancel') return;
@@ -454,6 +466,7 @@ export function createLibraryStore(storage: StorageLike, editor: EditorStoreApi,
       },
 
       async copyToOther() {
+        await settled();
         await flushSaves();
         const target = backends[backend.where === 'browser' ? 'server' : 'browser'];
         if (target === backend) throw new Error('There is no other workspace to copy to');
