@@ -32,6 +32,8 @@ describe('parseArgs', () => {
       input: null,
       json: false,
       sandbox: false,
+      token: null,
+      replace: false,
       dataDir: './data',
       server: null,
       companyId: 'default',
@@ -57,6 +59,8 @@ describe('parseArgs', () => {
     expect(usageError(['run'])).toMatch(/^Missing the blueprint file/);
     expect(usageError(['run', 'a.json', 'b.json'])).toMatch(/^Unexpected argument 'b\.json'/);
     expect(usageError(['run', 'bp.json', '--server', 'ftp://x'])).toMatch(/http or https/);
+    expect(usageError(['run', 'bp.json', '--token', 'abc'])).toBe('--token applies to a run on a server: add --server <url>');
+    expect(usageError(['run', 'bp.json', '--replace'])).toBe('--replace applies to a run on a server: add --server <url>');
     expect(usageError(['deploy'])).toMatch(/^Unknown command 'deploy'/);
   });
 

@@ -24,6 +24,7 @@ import { checkHost, checkOrigin, SECURITY_HEADERS, type HostPolicy } from './sec
 import type { BlueprintStore, RunCoordinator, RunStore, ServerStorage } from '../storage';
 import { RunExecutor } from './run-executor';
 import { registerRunRoutes } from './routes/runs';
+import { registerReferenceRoutes } from './routes/reference';
 import type { TokenTable } from './tokens';
 
 declare module 'fastify' {
@@ -33,8 +34,9 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     /**
-     * Served without a token. Only the web app's static files set it; every other route,
-     * present or future, needs a token once tokens are configured (deny by default).
+     * Served without a token. Only the web app's static files and the API's own description
+     * (`/api/openapi.json`, `/api/docs`: no data) set it; every other route, present or
+     * future, needs a token once tokens are configured (deny by default).
      */
     public?: boolean;
   }
@@ -357,6 +359,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     registerKvRoutes(api, context);
     registerBlueprintRoutes(api, context);
     registerRunRoutes(api, context, hub);
+    registerReferenceRoutes(api);
     registerEventRoutes(api, context, hub);
   });
 

@@ -92,6 +92,7 @@ export class RunExecutor {
         companyId,
         input,
         runId,
+        ...(request.sandbox === true ? { sandbox: true } : {}),
         signal: controller.signal,
         onEvent: publish,
         maxSteps: limits.maxSteps,

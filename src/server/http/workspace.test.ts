@@ -6,6 +6,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent, RunRecord } from '../../engine/types';
+import { checkAgainstOpenApi } from './openapi-check';
 import {
   apiClient,
   errorOf,
@@ -151,6 +152,10 @@ describe('blueprint revisions', () => {
     // Another company sees none of it.
     expect((await globex.call('GET', '/api/blueprints/history/revisions')).status).toBe(404);
     expect((await globex.call('GET', '/api/blueprints/history/revisions/1')).status).toBe(404);
+    // Deleting the blueprint drops its revisions; the same id starts again at 1.
+    expect((await acme.call('DELETE', '/api/blueprints/history')).status).toBe(204);
+    expect((await acme.call('GET', '/api/blueprints/history/revisions')).status).toBe(404);
+    expect((await acme.call('POST', '/api/blueprints', { body: counter('history', 'again') })).headers.get('etag')).toBe('"1"');
   });
 });
 
@@ -200,7 +205,7 @@ describe('server runs', () => {
 
     // While it runs: status running, with the steps finished so far.
     const running = await waitFor('steps of the running run', async () => {
-      const body = (await acme.call('GET', `/api/runs/${runId}`)).body as { status: string; steps: unknown[] };
+      const body = (await acme.call('GET', `/api/runs/${runId}`)).body as { status: string; steps: unknown[]; startedAt: string };
       return body.status === 'running' && body.steps.length > 0 ? body : null;
     });
     expect(running).toMatchObject({ runId, blueprintId: 'long', finishedAt: null, error: null });
@@ -227,6 +232,8 @@ describe('server runs', () => {
     expect(last.event).toBe('run-finished');
     const record = (last.data as { record: RunRecord }).record;
     expect(record.status).toBe('cancelled');
+    expect(record.startedAt).toBe((events[0]!.data as { startedAt: string }).startedAt);
+    expect(record.startedAt).toBe(running.startedAt);
     expect(record.error?.code).toBe('cancelled');
     // It stopped mid-way, far before its 1,000,000 steps.
     expect(record.steps.length + (record.stepsOmitted ?? 0)).toBeLessThan(1_000_000);
@@ -280,10 +287,95 @@ describe('server runs', () => {
       ['GET', '/api/runs/x'],
       ['GET', '/api/runs/x/events'],
       ['POST', '/api/runs/x/cancel'],
+      ['POST', '/api/runs/x/apply'],
       ['GET', '/api/blueprints/shared/revisions'],
       ['GET', '/api/blueprints/shared/revisions/1'],
     ] as const) {
       expect((await anonymous.call(method, path)).status, `${method} ${path}`).toBe(401);
     }
+  });
+});
+
+describe('sandbox runs', () => {
+  function writer(id: string) {
+    return {
+      format: 'kv-blueprint/1',
+      id,
+      name: 'Writer',
+      nodes: [
+        { id: 'start', type: 'start', position: { x: 0, y: 0 }, data: {} },
+        { id: 'save', type: 'kv', position: { x: 240, y: 0 }, data: { action: 'save', key: 'greeting', value: 'hello', scope: 'flow' } },
+        { id: 'inc', type: 'kv', position: { x: 480, y: 0 }, data: { action: 'increment', key: 'visits', scope: 'global' } },
+      ],
+      edges: [
+        { id: 'e1', source: 'start', sourceHandle: 'success', target: 'save' },
+        { id: 'e2', source: 'save', sourceHandle: 'success', target: 'inc' },
+      ],
+    };
+  }
+  const keysOf = async (client: ApiClient, query: string) =>
+    ((await client.call('GET', `/api/kv?${query}`)).body as { entries: Array<{ key: string; value: unknown }> }).entries;
+
+  it('writes nothing, lists its changes, and applies them once, atomically', async () => {
+    await acme.call('POST', '/api/blueprints', { body: writer('tester') });
+    const ran = await acme.call('POST', '/api/blueprints/tester/runs', { body: { sandbox: true } });
+    expect(ran.status).toBe(201);
+    const record = ran.body as RunRecord;
+    expect(record).toMatchObject({ status: 'succeeded', sandbox: true });
+    expect(record.changes?.map((change) => [change.scope, change.key, change.change])).toEqual([
+      ['flow', 'greeting', 'created'],
+      ['global', 'visits', 'created'],
+    ]);
+    expect(await keysOf(acme, 'scope=flow&scopeKey=tester')).toEqual([]);
+    expect(await keysOf(acme, 'scope=global')).toEqual([]);
+    expect((await acme.call('GET', `/api/runs/${record.runId}`)).body).toMatchObject({ sandbox: true, appliedAt: null });
+
+    // Another company cannot apply it.
+    expect((await globex.call('POST', `/api/runs/${record.runId}/apply`)).status).toBe(404);
+
+    const applied = await acme.call('POST', `/api/runs/${record.runId}/apply`);
+    expect(applied.status).toBe(200);
+    expect(applied.body).toMatchObject({ runId: record.runId, appliedAt: expect.any(String), changes: record.changes });
+    expect((await keysOf(acme, 'scope=flow&scopeKey=tester')).map((entry) => [entry.key, entry.value])).toEqual([['greeting', 'hello']]);
+    expect((await keysOf(acme, 'scope=global')).map((entry) => [entry.key, entry.value])).toEqual([['visits', 1]]);
+    expect(((await acme.call('GET', `/api/runs/${record.runId}`)).body as { appliedAt: unknown }).appliedAt).toEqual(expect.any(String));
+
+    const twice = await acme.call('POST', `/api/runs/${record.runId}/apply`);
+    expect(twice.status).toBe(409);
+    expect(errorOf(twice)).toMatchObject({ code: 'conflict', message: expect.stringMatching(/already applied/) });
+    expect((await keysOf(acme, 'scope=global')).map((entry) => entry.value)).toEqual([1]);
+  });
+
+  it('refuses to apply over keys that moved since the run, naming them, and writes nothing', async () => {
+    await acme.call('POST', '/api/blueprints', { body: writer('mover') });
+    const record = (await acme.call('POST', '/api/blueprints/mover/runs', { body: { sandbox: true } })).body as RunRecord;
+    // Someone increments visits meanwhile.
+    await acme.call('POST', '/api/kv/ops', { body: { ops: [{ op: 'increment', key: 'visits', scope: 'global', by: 10 }] } });
+    const refused = await acme.call('POST', `/api/runs/${record.runId}/apply`);
+    expect(refused.status).toBe(409);
+    expect(errorOf(refused)).toMatchObject({ code: 'conflict', keys: ['global:visits'] });
+    expect(errorOf(refused).message).toMatch(/Nothing was applied/);
+    expect(await keysOf(acme, 'scope=flow&scopeKey=mover')).toEqual([]);
+    // Not marked applied: after the refusal it stays refusable for the same reason, not "already applied".
+    expect(errorOf(await acme.call('POST', `/api/runs/${record.runId}/apply`)).keys).toEqual(['global:visits']);
+  });
+
+  it('refuses to apply a live run', async () => {
+    await acme.call('POST', '/api/blueprints', { body: writer('live') });
+    const record = (await acme.call('POST', '/api/blueprints/live/runs', { body: {} })).body as RunRecord;
+    expect(record.sandbox).toBeUndefined();
+    const refused = await acme.call('POST', `/api/runs/${record.runId}/apply`);
+    expect(refused.status).toBe(400);
+    expect(errorOf(refused).message).toMatch(/was a live run/);
+    expect((await acme.call('POST', '/api/runs/no-such-run/apply')).status).toBe(404);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('describes every answer this suite received', async () => {
+    const document = (await apiClient(server.url).call('GET', '/api/openapi.json')).body;
+    expect(recorded.length).toBeGreaterThan(50);
+    expect(new Set(recorded.map((exchange) => exchange.status))).toEqual(new Set([200, 201, 202, 204, 400, 401, 404, 409, 412, 429]));
+    expect(recorded.flatMap((exchange) => checkAgainstOpenApi(document, exchange))).toEqual([]);
   });
 });

@@ -1,11 +1,13 @@
 /**
  * Server-side runs: `POST /api/blueprints/:id/runs` starts one (waiting for its record, or
  * answering 202 at once), `/api/runs/:runId` reads it so far, follows its events (SSE: replay,
- * then live, ending after `run-finished`) and cancels it. Runs of another company answer 404.
+ * then live, ending after `run-finished`), cancels it, and applies a sandbox run's changes.
+ * Runs of another company answer 404.
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { companyQuerySchema, runRequestSchema, type RunAccepted } from '../../../kv/api-schema';
+import { companyQuerySchema, runRequestSchema, type RunAccepted, type RunApplied } from '../../../kv/api-schema';
+import { applicableChanges, applyChanges, ChangesConflictError, describeChangedKey } from '../../../kv/changes';
 import type { RunEvent } from '../../../engine/types';
 import { ApiError, notFound } from '../api-error';
 import type { ApiContext } from '../app';
@@ -13,6 +15,9 @@ import { RunReplay } from '../../storage';
 import type { SseHub } from './event-routes';
 import { EVENT_STREAM_HEADERS } from './event-routes';
 import { paramOf, parseBody, parseQuery } from './parse';
+
+/** Bytes a follower may leave unread before its stream is ended. */
+export const FOLLOWER_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
 /** One run event as a server-sent event: named by its type, the engine's JSON as data. */
 export function formatRunEvent(event: RunEvent): string {
@@ -45,7 +50,8 @@ export function registerRunRoutes(app: FastifyInstance, context: ApiContext, hub
     const runId = paramOf(request.params, 'runId');
     // The store first: a run that has just ended is stored before it leaves the coordinator.
     const stored = await runs.find(companyId, runId);
-    if (stored) return stored.record;
+    // A sandbox run says whether its changes were applied (null: not yet).
+    if (stored) return stored.record.sandbox ? { ...stored.record, appliedAt: stored.appliedAt } : stored.record;
     const running = await coordinator.snapshot(companyId, runId);
     if (running) return running;
     throw noRun(runId);
@@ -59,8 +65,17 @@ export function registerRunRoutes(app: FastifyInstance, context: ApiContext, hub
     const pending: string[] = [];
     let ended = false;
     const send = (text: string): void => {
-      if (stream) stream.write(text);
-      else pending.push(text);
+      if (!stream) {
+        pending.push(text);
+        return;
+      }
+      stream.write(text);
+      // A follower that reads slower than the run goes is let go rather than buffered without
+      // end; reconnecting replays the run so far (its first and last steps).
+      if (stream.writableLength > FOLLOWER_MAX_BUFFERED_BYTES) {
+        live?.stop();
+        stream.end();
+      }
     };
     const end = (): void => {
       ended = true;
@@ -95,6 +110,35 @@ export function registerRunRoutes(app: FastifyInstance, context: ApiContext, hub
     };
     request.raw.on('close', stop);
     stream.on('close', stop);
+  });
+
+  app.post('/api/runs/:runId/apply', async (request): Promise<RunApplied> => {
+    const companyId = companyOf(request);
+    const runId = paramOf(request.params, 'runId');
+    const stored = await runs.find(companyId, runId);
+    if (!stored) {
+      if (await coordinator.snapshot(companyId, runId)) {
+        throw new ApiError('conflict', `Run '${runId}' is still running; apply its changes once it has finished`);
+      }
+      throw noRun(runId);
+    }
+    const changes = applicableChanges(stored.record);
+    const appliedAt = new Date().toISOString();
+    // The mark first, so of two applies at once exactly one writes.
+    if (stored.appliedAt !== null || !(await runs.markApplied(companyId, runId, appliedAt))) {
+      const when = stored.appliedAt ?? (await runs.find(companyId, runId))?.appliedAt;
+      throw new ApiError('conflict', `The changes of run '${runId}' were already applied${when ? ` (${when})` : ''}; nothing was written`);
+    }
+    try {
+      await applyChanges(context.store, companyId, changes);
+    } catch (error) {
+      await runs.markApplied(companyId, runId, null);
+      if (error instanceof ChangesConflictError) {
+        throw new ApiError('conflict', error.message, { keys: error.moved.map((moved) => describeChangedKey(moved)) });
+      }
+      throw error;
+    }
+    return { runId, appliedAt, changes };
   });
 
   app.post('/api/runs/:runId/cancel', async (request, reply) => {
