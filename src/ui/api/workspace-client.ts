@@ -30,6 +30,8 @@ export class WorkspaceError extends Error {
 }
 
 const CURRENT_KEY = 'kvb.editor.v1.server.currentId';
+/** Below the 64 KiB browsers allow for requests that outlive the page. */
+const KEEPALIVE_MAX_CHARS = 60_000;
 
 /** `"7"` or `W/"7"` → 7; null when the header is absent or not a revision. */
 export function revisionOfEtag(etag: string | null): number | null {
@@ -60,12 +62,15 @@ export function createServerClient(options: ServerClientOptions = {}) {
     const all: Record<string, string> = { accept: 'application/json', ...headers };
     if (bearer) all.authorization = `Bearer ${bearer}`;
     if (body !== undefined) all['content-type'] = 'application/json';
+    const text = body === undefined ? undefined : JSON.stringify(body);
     let response: Response;
     try {
       response = await fetchImpl(`${baseUrl()}${path}`, {
         method,
         headers: all,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(text === undefined ? {} : { body: text }),
+        // A save flushed as the tab closes still reaches the server (browsers allow 64 KiB so).
+        ...(method === 'PUT' && text !== undefined && text.length < KEEPALIVE_MAX_CHARS ? { keepalive: true } : {}),
       });
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);

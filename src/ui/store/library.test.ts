@@ -16,7 +16,7 @@ import {
   type StorageLike,
   type WorkspaceBackend,
 } from './library';
-import { createLibraryStore } from './library-store';
+import { createLibraryStore, followStorage } from './library-store';
 
 function memoryStorage(): StorageLike & { data: Map<string, string> } {
   const data = new Map<string, string>();
@@ -334,5 +334,44 @@ describe('library store', () => {
     await library.getState().useWorkspace('server');
     expect(library.getState().saveError).toBeNull();
     expect((await server.get('cache-result'))?.document.name).toBe('Offline edit');
+  });
+});
+
+describe('following the Storage choice', () => {
+  it('moves to the server once it answers, back to the browser at once, and says so on each switch', async () => {
+    const storage = memoryStorage();
+    const editor = createEditorStore();
+    const server = { ...createBrowserWorkspace(memoryStorage(), { events: noEvents }), where: 'server' as const };
+    const library = createLibraryStore(storage, editor, { browser: createBrowserWorkspace(storage, { events: noEvents }), server });
+    await library.getState().init();
+    type Source = { choice: 'browser' | 'server'; status: string };
+    let state: Source = { choice: 'browser', status: 'ready' };
+    const listeners = new Set<(next: Source, previous: Source) => void>();
+    const source = {
+      getState: () => state,
+      subscribe: (listener: (next: Source, previous: Source) => void) => {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    };
+    const set = (next: Source) => {
+      const previous = state;
+      state = next;
+      listeners.forEach((listener) => listener(next, previous));
+    };
+    const notices: string[] = [];
+    followStorage(library, source, (where) => notices.push(where));
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
+
+    set({ choice: 'server', status: 'connecting' });
+    await settle();
+    expect(library.getState().where).toBe('browser');
+    set({ choice: 'server', status: 'ready' });
+    await settle();
+    expect(library.getState().where).toBe('server');
+    set({ choice: 'browser', status: 'ready' });
+    await settle();
+    expect(library.getState().where).toBe('browser');
+    expect(notices).toEqual(['server', 'browser']);
   });
 });
