@@ -270,7 +270,14 @@ export function createLibraryStore(storage: StorageLike, editor: EditorStoreApi,
         const stored = wanted ? await next.get(wanted) : null;
         if (ticket !== switches) return;
         await flushSaves();
+        if (ticket !== switches) return;
         unsubscribe?.();
+        if (next !== backend) {
+          // Nothing of the blueprint open until now may be saved into the other workspace.
+          autosave?.cancel();
+          queued = null;
+          set({ opened: null, conflict: null });
+        }
         backend = next;
         set({ where: next.where, index: { entries, currentId: wanted }, status: 'ready', message: null });
         unsubscribe = next.subscribe(onChange);
@@ -305,7 +312,7 @@ export function createLibraryStore(storage: StorageLike, editor: EditorStoreApi,
 
       async useWorkspace(where) {
         const next = backends[where];
-        if (next === backend && get().opened && !pendingLoad) {
+        if (next === backend && get().opened && pendingLoad?.where !== where) {
           // Same place, maybe back online (or a switch elsewhere that failed is given up):
           // retry what did not save, and catch up.
           ++switches;
@@ -520,7 +527,8 @@ export function followStorage(library: LibraryStoreApi, storage: StorageSource, 
   const sync = (state: { choice: WorkspaceWhere; status: string }) => {
     if (state.choice === 'browser') {
       const { where, status } = library.getState();
-      if (where !== 'browser' || status === 'unavailable') void library.getState().useWorkspace('browser');
+      // Also while the server's library is still loading: the browser's stays.
+      if (where !== 'browser' || status !== 'ready') void library.getState().useWorkspace('browser');
     } else if (state.status === 'ready') void library.getState().useWorkspace('server');
   };
   sync(storage.getState());

@@ -373,5 +373,18 @@ describe('following the Storage choice', () => {
     await settle();
     expect(library.getState().where).toBe('browser');
     expect(notices).toEqual(['server', 'browser']);
+
+    // Back to Browser while the server's library is still loading: the browser's stays.
+    let release: () => void = () => {};
+    const slowList = server.list;
+    server.list = () => new Promise((resolve) => (release = () => resolve(slowList())));
+    set({ choice: 'server', status: 'ready' });
+    await settle();
+    expect(library.getState().status).toBe('loading');
+    set({ choice: 'browser', status: 'ready' });
+    await settle();
+    release();
+    await settle();
+    expect(library.getState()).toMatchObject({ where: 'browser', status: 'ready' });
   });
 });
