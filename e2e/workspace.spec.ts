@@ -149,6 +149,19 @@ test.describe('the server as a workspace', () => {
     await storageDialog.getByRole('button', { name: 'Restore revision 1' }).click();
     await expect(ann.toolbar.blueprintName()).toHaveValue('Imported counter');
     await expect.poll(() => stored(server, counter.id)).toEqual({ revision: 5, name: 'Imported counter' });
+
+    // Duplicate and delete act on the server's library too.
+    const names = async () =>
+      ((await (await server.api('GET', '/api/blueprints')).json()) as { blueprints: Array<{ name: string }> }).blueprints
+        .map((b) => b.name)
+        .sort();
+    await ann.toolbar.button('Duplicate blueprint').click();
+    await expect(ann.toolbar.blueprintName()).toHaveValue('Imported counter (copy)');
+    await expect.poll(names).toEqual(['Bob again (copy)', 'Imported counter', 'Imported counter (copy)']);
+    await ann.toolbar.button('Delete blueprint').click();
+    await ann.page.getByRole('dialog', { name: 'Delete blueprint' }).getByRole('button', { name: 'Delete blueprint' }).click();
+    await expect.poll(names).toEqual(['Bob again (copy)', 'Imported counter']);
+    await expect(bob.toolbar.blueprintSelect().locator('option')).toHaveCount(2);
     await otherContext.close();
   });
 
