@@ -91,7 +91,10 @@ test.describe('Server storage', () => {
 
     await editor.toolbar.storage().selectOption('server');
     await expect(storageStatus(page)).toHaveText('Online');
+    // The blueprint menu is the server's library now: the new blueprint is made there.
+    await expect(page.getByRole('button', { name: 'Blueprint storage: Server' })).toBeVisible();
     await createFromTemplate(editor, /Running counter/);
+    await expect(editor.toolbar.blueprintName()).toHaveValue('Running counter');
     const blueprintId = await currentBlueprintId(page);
 
     for (const expected of [1, 2, 3]) {

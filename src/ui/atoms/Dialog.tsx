@@ -8,10 +8,12 @@ export interface DialogProps {
   children: ReactNode;
   footer?: ReactNode;
   tone?: 'default' | 'danger';
+  /** false: no ×, no Escape, no backdrop click (a choice must be made in the footer). */
+  closable?: boolean;
 }
 
 /** A modal dialog: its × button, Escape or the backdrop closes it; focus moves into it when it opens. */
-export function Dialog({ title, onClose, children, footer, tone = 'default' }: DialogProps) {
+export function Dialog({ title, onClose, children, footer, tone = 'default', closable = true }: DialogProps) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
@@ -22,7 +24,7 @@ export function Dialog({ title, onClose, children, footer, tone = 'default' }: D
   }, []);
   // A portal keeps the dialog out of whatever styles the opener sits in (the dark toolbar).
   return createPortal(
-    <div className="dialog-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
+    <div className="dialog-backdrop" onMouseDown={(e) => closable && e.target === e.currentTarget && onClose()}>
       <div
         ref={box}
         className={`dialog dialog--${tone}`}
@@ -32,15 +34,17 @@ export function Dialog({ title, onClose, children, footer, tone = 'default' }: D
         onKeyDown={(e) => {
           if (e.key === 'Escape') {
             e.stopPropagation();
-            onClose();
+            if (closable) onClose();
           }
         }}
       >
         <div className="dialog__head">
           <div className="dialog__title">{title}</div>
-          <button type="button" className="dialog__close" aria-label="Close" title="Close (Esc)" onClick={onClose}>
-            <Icon name="close" />
-          </button>
+          {closable && (
+            <button type="button" className="dialog__close" aria-label="Close" title="Close (Esc)" onClick={onClose}>
+              <Icon name="close" />
+            </button>
+          )}
         </div>
         <div className="dialog__body">{children}</div>
         {footer && <div className="dialog__footer">{footer}</div>}

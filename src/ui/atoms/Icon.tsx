@@ -15,6 +15,8 @@ const PATHS = {
   dockBottom: 'M2.5 3h11v10h-11zM2.5 9.5h11',
   dockRight: 'M2.5 3h11v10h-11zM9.5 3v10',
   pin: 'M6 2.5h4M7 2.5v4l-2.5 2.5h7L9 6.5v-4M8 9v4.5',
+  server: 'M3 2.5h10v4.5H3zM3 9h10v4.5H3zM5.5 4.75h1M5.5 11.25h1',
+  browser: 'M2.5 3.5h11v9h-11zM2.5 6h11M4.5 4.75h.5',
 } as const;
 
 export type IconName = keyof typeof PATHS;

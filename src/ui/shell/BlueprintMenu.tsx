@@ -2,10 +2,18 @@ import { useEffect, useState } from 'react';
 import { TEMPLATES } from '../../engine';
 import { ConfirmDialog, Dialog } from '../atoms/Dialog';
 import { Icon } from '../atoms/Icon';
-import { useEditor, useLibrary } from '../store';
+import { toast, useEditor, useLibrary } from '../store';
+import { WHERE_LABELS } from '../store/library';
+import { BlueprintStorageDialog } from './WorkspaceDialogs';
 
-/** Which blueprint is open: switch, rename, create from a template, duplicate, delete. */
+const report = (promise: Promise<unknown>) =>
+  promise.catch((error: unknown) => toast('error', error instanceof Error ? error.message : String(error)));
+
+/** Which blueprint is open: switch, rename, create from a template, duplicate, delete; where it lives. */
 export function BlueprintMenu() {
+  const where = useLibrary((s) => s.where);
+  const libraryStatus = useLibrary((s) => s.status);
+  const libraryMessage = useLibrary((s) => s.message);
   const entries = useLibrary((s) => s.index.entries);
   const currentId = useLibrary((s) => s.index.currentId);
   const open = useLibrary((s) => s.open);
@@ -14,7 +22,7 @@ export function BlueprintMenu() {
   const deleteBlueprint = useLibrary((s) => s.deleteBlueprint);
   const name = useEditor((s) => s.meta.name);
   const [draft, setDraft] = useState(name);
-  const [dialog, setDialog] = useState<'new' | 'delete' | null>(null);
+  const [dialog, setDialog] = useState<'new' | 'delete' | 'storage' | null>(null);
   useEffect(() => setDraft(name), [name]);
 
   const commitName = () => {
@@ -31,8 +39,8 @@ export function BlueprintMenu() {
         className="blueprint-menu__switch"
         aria-label="Blueprint"
         value={currentId ?? ''}
-        onChange={(e) => open(e.target.value)}
-        title={`Open another blueprint (${entries.length} in this browser)`}
+        onChange={(e) => void report(open(e.target.value))}
+        title={`Open another blueprint (${entries.length} ${where === 'server' ? 'on the server' : 'in this browser'})`}
       >
         {sorted.map((entry) => (
           <option key={entry.id} value={entry.id}>
@@ -65,7 +73,7 @@ export function BlueprintMenu() {
       <button
         type="button"
         className="btn btn--icon"
-        onClick={() => duplicateCurrent()}
+        onClick={() => void report(duplicateCurrent())}
         title="Duplicate this blueprint"
         aria-label="Duplicate blueprint"
       >
@@ -80,6 +88,20 @@ export function BlueprintMenu() {
       >
         <Icon name="trash" />
       </button>
+      <button
+        type="button"
+        className={`btn blueprint-menu__where blueprint-menu__where--${where}${libraryStatus === 'ready' ? '' : ` blueprint-menu__where--${libraryStatus}`}`}
+        onClick={() => setDialog('storage')}
+        aria-label={`Blueprint storage: ${WHERE_LABELS[where]}`}
+        title={
+          libraryStatus === 'ready'
+            ? `This blueprint lives ${where === 'server' ? 'on the kvb server' : 'in this browser'}: copy it, or see and restore its revisions`
+            : (libraryMessage ?? 'Opening the blueprints…')
+        }
+      >
+        <Icon name={where} /> <span className="blueprint-menu__where-text">{WHERE_LABELS[where]}</span>
+      </button>
+      {dialog === 'storage' && <BlueprintStorageDialog onClose={() => setDialog(null)} />}
       {dialog === 'new' && <NewBlueprintDialog onClose={() => setDialog(null)} />}
       {dialog === 'delete' && currentId && (
         <ConfirmDialog
@@ -92,7 +114,7 @@ export function BlueprintMenu() {
           confirmLabel="Delete blueprint"
           onCancel={() => setDialog(null)}
           onConfirm={() => {
-            deleteBlueprint(currentId);
+            void report(deleteBlueprint(currentId));
             setDialog(null);
           }}
         />
@@ -113,7 +135,7 @@ function NewBlueprintDialog({ onClose }: { onClose(): void }) {
             type="button"
             className="template-card"
             onClick={() => {
-              createFromTemplate(template.id);
+              void report(createFromTemplate(template.id));
               onClose();
             }}
           >
@@ -126,7 +148,7 @@ function NewBlueprintDialog({ onClose }: { onClose(): void }) {
           type="button"
           className="template-card template-card--blank"
           onClick={() => {
-            createBlank();
+            void report(createBlank());
             onClose();
           }}
         >

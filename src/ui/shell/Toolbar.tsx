@@ -9,6 +9,7 @@ import { CommandButton, useCommandState } from '../commands/CommandButton';
 import { COMMANDS, fitViewSmoothly, runBlockedReason, runBlockedShort, type CommandName } from '../commands/editor-commands';
 import { ImportProblemsDialog } from './ImportProblemsDialog';
 import { RunModeSelect } from './RunModeSelect';
+import { ConflictDialog, ImportChoiceDialog } from './WorkspaceDialogs';
 
 /** A group of command buttons, drawn from the command table (icon, label, shortcut, enabled). */
 function CommandGroup({ names }: { names: readonly CommandName[] }) {
@@ -49,7 +50,15 @@ export function Toolbar() {
     const file = event.target.files?.[0];
     event.target.value = '';
     if (!file) return;
-    const outcome = importText(await file.text());
+    let outcome;
+    try {
+      outcome = await importText(await file.text());
+    } catch (error) {
+      toast('error', `“${file.name}” was not imported: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
+    // The id is taken here: the import dialog asks Replace or Keep both.
+    if (outcome.ok === 'ask') return;
     if (outcome.ok) {
       toast('success', `Imported “${file.name}”.`);
       globalThis.requestAnimationFrame(fitView);
@@ -85,7 +94,11 @@ export function Toolbar() {
           aria-label="Storage"
           value={storageChoice}
           onChange={(e) => void selectStorage(e.target.value as StorageChoice)}
-          title={storageStatus === 'unavailable' && storageMessage ? storageMessage : 'Storage: where stored keys live'}
+          title={
+            storageStatus === 'unavailable' && storageMessage
+              ? storageMessage
+              : 'Storage: where blueprints, runs and stored keys live (this browser, or the kvb server)'
+          }
         >
           {(Object.keys(STORAGE_LABELS) as StorageChoice[]).map((choice) => (
             <option key={choice} value={choice}>
@@ -111,6 +124,8 @@ export function Toolbar() {
         <CommandButton name="run" className="btn btn--primary" />
         <CommandButton name="stop" />
       </div>
+      <ConflictDialog />
+      <ImportChoiceDialog />
       {problems && <ImportProblemsDialog file={problems.file} problems={problems.problems} onClose={() => setProblems(null)} />}
     </header>
   );

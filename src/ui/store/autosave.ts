@@ -10,6 +10,8 @@ export const AUTOSAVE_DELAY_MS = 300;
 
 export interface Autosave {
   flush(): void;
+  /** Drops a pending save (the blueprint was deleted or replaced). */
+  cancel(): void;
   stop(): void;
 }
 
@@ -25,7 +27,7 @@ const realTimers: Timers = {
 
 export function startAutosave(
   editor: EditorStoreApi,
-  save: (doc: BlueprintDocument) => void,
+  save: (doc: BlueprintDocument) => unknown,
   { delayMs = AUTOSAVE_DELAY_MS, timers = realTimers }: { delayMs?: number; timers?: Timers } = {},
 ): Autosave {
   let pending: unknown = null;
@@ -48,6 +50,10 @@ export function startAutosave(
   });
   return {
     flush,
+    cancel() {
+      if (pending !== null) timers.clearTimeout(pending);
+      pending = null;
+    },
     stop() {
       flush();
       unsubscribe();

@@ -5,7 +5,9 @@
  */
 import { useMemo } from 'react';
 import { useStore } from 'zustand';
-import { notifyKeysChanged } from '../api/storage';
+import { notifyKeysChanged, storageStore } from '../api/storage';
+import { createServerRunner } from '../api/server-run';
+import { createServerWorkspace } from '../api/workspace-client';
 import { createConnectStore, type ConnectState } from './connect-store';
 import { createEditorStore, type EditorStore } from './editor-store';
 import { createLibraryStore, type LibraryStore } from './library-store';
@@ -19,15 +21,21 @@ import { createSidePanelsStore, type SidePanelsState } from './side-panels-store
 import { createToastStore, type ToastState } from './toast-store';
 
 export const editorStore = createEditorStore();
-export const libraryStore = createLibraryStore(globalThis.localStorage, editorStore);
+export const toastStore = createToastStore();
+export const libraryStore = createLibraryStore(globalThis.localStorage, editorStore, {
+  server: createServerWorkspace(),
+  notify: (tone, message) => toastStore.getState().push(tone, message),
+});
+const serverRunner = createServerRunner({ beforeRun: () => libraryStore.getState().saveForRun() });
 export const runStore = createRunStore({
   onFinished(record) {
-    libraryStore.getState().recordRun(record);
+    void libraryStore.getState().recordRun(record);
     notifyKeysChanged();
   },
+  // A blueprint that lives on the server runs there (and the canvas follows its events).
+  remote: () => (libraryStore.getState().where === 'server' && storageStore.getState().status === 'ready' ? serverRunner : null),
   runCode: editorCodeRunner(),
 });
-export const toastStore = createToastStore();
 export const sidePanelsStore = createSidePanelsStore(globalThis.localStorage);
 export const runInputStore = createRunInputStore();
 export const connectStore = createConnectStore();

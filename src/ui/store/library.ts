@@ -15,6 +15,8 @@ export interface LibraryEntry {
   id: string;
   name: string;
   updatedAt: string;
+  /** The stored revision, when the workspace counts them. */
+  revision?: number;
 }
 
 export interface LibraryIndex {
@@ -101,4 +103,197 @@ export function appendRun(storage: StorageLike, record: RunRecord): RunRecord[] 
   const runs = [record, ...readRuns(storage, record.blueprintId)].slice(0, RUNS_KEPT);
   storage.setItem(runsKey(record.blueprintId), JSON.stringify(runs));
   return runs;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Workspaces: where blueprints and their run history live (this browser, or the kvb server). */
+
+export type WorkspaceWhere = 'browser' | 'server';
+
+export const WHERE_LABELS: Record<WorkspaceWhere, string> = { browser: 'Browser', server: 'Server' };
+
+export interface StoredBlueprint {
+  document: BlueprintDocument;
+  /** 1 on create, +1 on every save: a save names the revision it started from. */
+  revision: number;
+}
+
+export interface RevisionEntry {
+  revision: number;
+  savedAt: string;
+  name: string;
+}
+
+/** A save either lands (the new revision) or finds that someone else saved first. */
+export type SaveOutcome = { ok: true; revision: number } | { ok: false; currentRevision: number };
+
+/**
+ * What the library store needs of a place that keeps blueprints. Browser and Server look the
+ * same to it; every call may fail (a server that went away), which the store reports.
+ */
+export interface WorkspaceBackend {
+  readonly where: WorkspaceWhere;
+  list(): Promise<LibraryEntry[]>;
+  get(id: string): Promise<StoredBlueprint | null>;
+  /** Adds a blueprint whose id is free (the caller picked it); revision 1. */
+  create(doc: BlueprintDocument): Promise<StoredBlueprint>;
+  /** Saves only when `expected` is still the stored revision. */
+  save(doc: BlueprintDocument, expected: number): Promise<SaveOutcome>;
+  remove(id: string): Promise<void>;
+  /** Newest first. */
+  revisions(id: string): Promise<RevisionEntry[]>;
+  revision(id: string, revision: number): Promise<BlueprintDocument>;
+  /** Newest first. */
+  runs(id: string): Promise<RunRecord[]>;
+  /** Keeps a finished run where this workspace keeps runs (the server already has its own). */
+  addRun(record: RunRecord): Promise<void>;
+  /** The blueprint this workspace opened last (per browser). */
+  currentId(): string | null;
+  setCurrentId(id: string | null): void;
+  /** Calls `onChange` when another tab or client changed blueprints or finished a run. */
+  subscribe(onChange: (change: WorkspaceChange) => void): () => void;
+}
+
+export type WorkspaceChange = { kind: 'blueprints' } | { kind: 'runs'; blueprintId: string };
+
+/** The revisions kept per blueprint (the server keeps as many). */
+export const REVISIONS_KEPT = 50;
+
+const revisionKey = (id: string) => `${PREFIX}.revision.${id}`;
+const revisionsKey = (id: string) => `${PREFIX}.revisions.${id}`;
+
+/** A browser blueprint's revision; one saved before revisions existed counts as 1. */
+export function readRevision(storage: StorageLike, id: string): number {
+  const raw = Number(storage.getItem(revisionKey(id)));
+  return Number.isInteger(raw) && raw > 0 ? raw : storage.getItem(docKey(id)) === null ? 0 : 1;
+}
+
+/** Characters of kept revisions per browser blueprint: localStorage holds about 5 million in all. */
+export const REVISION_CHARS_KEPT = 400_000;
+
+const revisionDocKey = (id: string, revision: number) => `${PREFIX}.revisionDoc.${id}.${revision}`;
+
+interface KeptRevision extends RevisionEntry {
+  /** Length of the stored document's JSON. */
+  chars: number;
+}
+
+function readKept(storage: StorageLike, id: string): KeptRevision[] {
+  const kept = readJson<KeptRevision[]>(storage, revisionsKey(id));
+  return Array.isArray(kept) ? kept : [];
+}
+
+/**
+ * Keeps `doc` as a revision: each in its own key (a save writes one document, not all 50),
+ * listed newest first; the oldest go past REVISIONS_KEPT, past REVISION_CHARS_KEPT, or when
+ * localStorage is full (the blueprint itself matters more than its history).
+ */
+function keepRevision(storage: StorageLike, doc: BlueprintDocument, revision: number, now: Date): void {
+  const text = JSON.stringify(doc);
+  const list = [{ revision, savedAt: now.toISOString(), name: doc.name, chars: text.length }, ...readKept(storage, doc.id)];
+  let keep = 0;
+  let chars = 0;
+  while (keep < list.length && keep < REVISIONS_KEPT && (keep === 0 || chars + list[keep]!.chars <= REVISION_CHARS_KEPT)) {
+    chars += list[keep]!.chars;
+    keep += 1;
+  }
+  for (;;) {
+    for (const dropped of list.splice(keep)) storage.removeItem(revisionDocKey(doc.id, dropped.revision));
+    try {
+      storage.setItem(revisionDocKey(doc.id, revision), text);
+      storage.setItem(revisionsKey(doc.id), JSON.stringify(list));
+      return;
+    } catch {
+      if (keep <= 1) {
+        // Not even this one fits: the blueprint is saved without history.
+        storage.removeItem(revisionDocKey(doc.id, revision));
+        storage.removeItem(revisionsKey(doc.id));
+        return;
+      }
+      keep = Math.floor(keep / 2);
+    }
+  }
+}
+
+function forgetRevisions(storage: StorageLike, id: string): void {
+  for (const kept of readKept(storage, id)) storage.removeItem(revisionDocKey(id, kept.revision));
+  storage.removeItem(revisionsKey(id));
+}
+
+export interface BrowserWorkspaceOptions {
+  /** Where `storage` events come from (another tab wrote localStorage); default `globalThis`. */
+  events?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
+  now?: () => Date;
+}
+
+/**
+ * Blueprints in this browser's localStorage. Each has a revision counter beside it, so two tabs
+ * on one blueprint notice each other: a save names the revision its tab loaded, and localStorage
+ * is shared by the tabs, so the second tab's save finds a newer one and becomes a conflict.
+ */
+export function createBrowserWorkspace(storage: StorageLike, options: BrowserWorkspaceOptions = {}): WorkspaceBackend {
+  const now = options.now ?? (() => new Date());
+  const write = (doc: BlueprintDocument, revision: number) => {
+    const at = now();
+    try {
+      saveBlueprint(storage, readIndex(storage), doc, at);
+    } catch {
+      // localStorage is full: the kept revisions of this blueprint make room for the document.
+      forgetRevisions(storage, doc.id);
+      saveBlueprint(storage, readIndex(storage), doc, at);
+    }
+    storage.setItem(revisionKey(doc.id), String(revision));
+    keepRevision(storage, doc, revision, at);
+  };
+  return {
+    where: 'browser',
+    list: async () => readIndex(storage).entries.map((entry) => ({ ...entry, revision: readRevision(storage, entry.id) })),
+    async get(id) {
+      const document = readBlueprint(storage, id);
+      return document ? { document, revision: readRevision(storage, id) } : null;
+    },
+    async create(doc) {
+      if (readBlueprint(storage, doc.id)) throw new Error(`A blueprint with id '${doc.id}' is already in this browser`);
+      write(doc, 1);
+      return { document: doc, revision: 1 };
+    },
+    async save(doc, expected) {
+      const current = readRevision(storage, doc.id);
+      if (current !== 0 && current !== expected) return { ok: false, currentRevision: current };
+      write(doc, current + 1);
+      return { ok: true, revision: current + 1 };
+    },
+    async remove(id) {
+      removeBlueprint(storage, readIndex(storage), id);
+      storage.removeItem(revisionKey(id));
+      forgetRevisions(storage, id);
+    },
+    async revisions(id) {
+      return readKept(storage, id).map(({ revision, savedAt, name }) => ({ revision, savedAt, name }));
+    },
+    async revision(id, revision) {
+      const document = readJson<BlueprintDocument>(storage, revisionDocKey(id, revision));
+      if (!document) throw new Error(`Revision ${revision} of '${id}' is no longer kept in this browser`);
+      return document;
+    },
+    runs: async (id) => readRuns(storage, id),
+    async addRun(record) {
+      appendRun(storage, record);
+    },
+    currentId: () => readIndex(storage).currentId,
+    setCurrentId(id) {
+      writeIndex(storage, { ...readIndex(storage), currentId: id });
+    },
+    subscribe(onChange) {
+      const events = options.events ?? (globalThis as Partial<EventTarget>);
+      if (typeof events.addEventListener !== 'function' || typeof events.removeEventListener !== 'function') return () => {};
+      const listener = (event: Event) => {
+        const key = (event as StorageEvent).key;
+        if (key === null || key === INDEX_KEY || key.startsWith(`${PREFIX}.revision.`)) onChange({ kind: 'blueprints' });
+        else if (key.startsWith(`${PREFIX}.runs.`)) onChange({ kind: 'runs', blueprintId: key.slice(`${PREFIX}.runs.`.length) });
+      };
+      events.addEventListener('storage', listener);
+      return () => events.removeEventListener?.('storage', listener);
+    },
+  };
 }

@@ -44,8 +44,20 @@ export interface RunStoreActions {
 
 export type RunStore = RunStoreState & RunStoreActions;
 
+/** Runs a blueprint somewhere else (the kvb server), reporting the engine's events as they come. */
+export type RemoteRunner = (run: {
+  document: BlueprintDocument;
+  input: JsonValue;
+  /** A test run: writes go to an overlay and come back as the record's changes. */
+  sandbox?: boolean;
+  signal: AbortSignal;
+  onEvent: (event: RunEvent) => void;
+}) => Promise<RunRecord>;
+
 export interface RunHooks {
   onFinished(record: RunRecord): void;
+  /** Where a run goes instead of the engine here, when it does (Storage = Server); asked at each start. */
+  remote?: () => RemoteRunner | null;
   /** How Code blocks run (the editor: in a Web Worker); the engine's default when absent. */
   runCode?: CodeRunner;
 }
@@ -67,16 +79,20 @@ export function createRunStore(hooks: RunHooks) {
         set((s) => ({ view: reduceRunEvent(s.view, event) }));
       };
       try {
-        const record = await runBlueprint(document, {
-          store,
-          companyId,
-          input,
-          signal: controller.signal,
-          onEvent,
-          ...(hooks.runCode ? { runCode: hooks.runCode } : {}),
-          ...(startAt ? { startAt } : {}),
-          ...(sandbox ? { sandbox } : {}),
-        });
+        // "Run from here" needs the pins of this editor: it stays here.
+        const remote = startAt ? null : (hooks.remote?.() ?? null);
+        const record = remote
+          ? await remote({ document, input, signal: controller.signal, onEvent, ...(sandbox ? { sandbox } : {}) })
+          : await runBlueprint(document, {
+              store,
+              companyId,
+              input,
+              signal: controller.signal,
+              onEvent,
+              ...(hooks.runCode ? { runCode: hooks.runCode } : {}),
+              ...(startAt ? { startAt } : {}),
+              ...(sandbox ? { sandbox } : {}),
+            });
         // The engine's run-finished event normally got here first; this covers a runner that
         // returned without emitting it.
         if (get().view.runId !== record.runId || get().view.status === 'running') set({ view: viewOfRecord(record, taken) });
