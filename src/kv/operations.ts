@@ -88,6 +88,27 @@ export function pageOfNames(names: readonly string[], query: Pick<KeyQuery, 'aft
   return { keys: names.slice(start, start + query.limit), total: names.length };
 }
 
+/**
+ * Recently deleted keys of a scope as a reader reported them, with later writes laid over them:
+ * a key written live again leaves the list, a key these writes deleted joins it. Most recently
+ * deleted first, at most `limit`. Used for a batch's own writes and for a sandbox overlay's rows.
+ */
+export function layDeletedKeys(
+  stored: readonly DeletedKey[],
+  writes: readonly Pick<BatchWrite, 'key' | 'entry' | 'replaced'>[],
+  now: string,
+  limit: number,
+): DeletedKey[] {
+  const byKey = new Map(stored.map((d) => [d.key, d] as const));
+  for (const write of writes) {
+    const last = write.replaced[write.replaced.length - 1];
+    if (write.entry && !isExpired(write.entry, now)) byKey.delete(write.key);
+    else if (write.entry === null && last?.deleted)
+      byKey.set(write.key, { key: write.key, version: last.version, deletedAt: last.replacedAt });
+  }
+  return [...byKey.values()].sort((a, b) => (a.deletedAt > b.deletedAt ? -1 : a.deletedAt < b.deletedAt ? 1 : 0)).slice(0, limit);
+}
+
 /** Read access a backend gives `executeBatch`, inside its transaction. */
 export interface BatchReader {
   /** The stored row, expired or not; `null` when there is none. */
@@ -757,14 +778,7 @@ export async function executeBatch(
             (w) => w.scope === deletedOp.scope && w.scopeKey === scopeKey && w.key.startsWith(prefix),
           );
           const stored = await reader.deletedKeys(deletedOp.scope, scopeKey, { prefix, limit: limit + stagedHere.length, now: nowIso });
-          const byKey = new Map(stored.map((d) => [d.key, d] as const));
-          for (const write of stagedHere) {
-            const last = write.replaced[write.replaced.length - 1];
-            if (write.entry && !isExpired(write.entry, nowIso)) byKey.delete(write.key);
-            else if (write.entry === null && last?.deleted)
-              byKey.set(write.key, { key: write.key, version: last.version, deletedAt: last.replacedAt });
-          }
-          return [...byKey.values()].sort((a, b) => (a.deletedAt > b.deletedAt ? -1 : a.deletedAt < b.deletedAt ? 1 : 0)).slice(0, limit);
+          return layDeletedKeys(stored, stagedHere, nowIso, limit);
         },
         history: async (scope, rowScopeKey, key) => {
           if (!reader.history) return noHistory();

@@ -8,9 +8,32 @@
  * on the real store, and the run sees its own sets, deletes, TTLs and list changes.
  * The overlay takes no lock on the real store: another writer may change it between two reads
  * of one batch (applying the changes later checks every key's version, see `changes.ts`).
+ * History works too: a key's history is the versions the run replaced laid over the real
+ * store's (empty when the real store keeps none), so a restore inside a test run stays in it.
  */
-import { executeBatch, isExpired, keyMatches, snapshotOps, type BatchOptions, type KeyPage, type ListedRows } from './operations';
-import { LIST_MAX_LIMIT, type Entry, type KeyValueStore, type KvOp, type KvOpResult, type Scope } from './types';
+import { KvError } from './errors';
+import {
+  executeBatch,
+  isExpired,
+  keyMatches,
+  layDeletedKeys,
+  snapshotOps,
+  type BatchOptions,
+  type DeletedQuery,
+  type KeyPage,
+  type ListedRows,
+} from './operations';
+import {
+  HISTORY_MAX_VERSIONS,
+  LIST_MAX_LIMIT,
+  type DeletedKey,
+  type Entry,
+  type HistoryVersion,
+  type KeyValueStore,
+  type KvOp,
+  type KvOpResult,
+  type Scope,
+} from './types';
 
 /** One row the overlay holds: the entry the run left, or `null` where it deleted the key. */
 export interface OverlayRow {
@@ -18,6 +41,8 @@ export interface OverlayRow {
   scopeKey: string;
   key: string;
   entry: Entry | null;
+  /** The versions the run's writes replaced, oldest first: the overlay's part of the key's history. */
+  replaced: HistoryVersion[];
 }
 
 function rowId(companyId: string, scope: Scope, scopeKey: string, key: string): string {
@@ -68,11 +93,23 @@ export class OverlayStore implements KeyValueStore {
         },
         list: (scope, scopeKey, query) => this.mergedList(companyId, scope, scopeKey, query, inScope(scope, scopeKey)),
         keys: (scope, scopeKey, query) => this.mergedKeys(companyId, scope, scopeKey, query, inScope(scope, scopeKey)),
+        history: async (scope, scopeKey, key) => {
+          const mineFirst = [...(own(scope, scopeKey, key)?.replaced ?? [])].reverse();
+          if (mineFirst.length >= HISTORY_MAX_VERSIONS) return mineFirst.slice(0, HISTORY_MAX_VERSIONS);
+          return mineFirst.concat(await this.baseHistory(companyId, scope, scopeKey, key)).slice(0, HISTORY_MAX_VERSIONS);
+        },
+        deletedKeys: async (scope, scopeKey, query) => {
+          const overlaid = inScope(scope, scopeKey).filter((row) => row.key.startsWith(query.prefix));
+          const below = await this.baseDeleted(companyId, scope, scopeKey, { ...query, limit: query.limit + overlaid.length });
+          return layDeletedKeys(below, overlaid, query.now, query.limit);
+        },
       },
       this.options,
     );
     for (const write of outcome.writes) {
-      mine.set(rowId(companyId, write.scope, write.scopeKey, write.key), structuredClone(write));
+      const id = rowId(companyId, write.scope, write.scopeKey, write.key);
+      const replaced = (mine.get(id)?.replaced ?? []).concat(write.replaced).slice(-HISTORY_MAX_VERSIONS);
+      mine.set(id, structuredClone({ scope: write.scope, scopeKey: write.scopeKey, key: write.key, entry: write.entry, replaced }));
     }
     if (mine.size > 0) this.rows.set(companyId, mine);
     return structuredClone(outcome.results);
@@ -81,6 +118,30 @@ export class OverlayStore implements KeyValueStore {
   private async baseGet(companyId: string, scope: Scope, scopeKey: string, key: string): Promise<Entry | null> {
     const [result] = await this.base.batch(companyId, [{ op: 'get', scope, scopeKey, key }]);
     return result?.op === 'get' ? result.entry : null;
+  }
+
+  /** The real store's history of a key; none when it keeps none. */
+  private async baseHistory(companyId: string, scope: Scope, scopeKey: string, key: string): Promise<HistoryVersion[]> {
+    try {
+      const [result] = await this.base.batch(companyId, [{ op: 'history', scope, scopeKey, key }]);
+      return result?.op === 'history' ? result.versions : [];
+    } catch (error) {
+      if (error instanceof KvError && error.code === 'invalid_request') return [];
+      throw error;
+    }
+  }
+
+  /** The real store's recently deleted keys; none when it keeps no history. */
+  private async baseDeleted(companyId: string, scope: Scope, scopeKey: string, query: DeletedQuery): Promise<DeletedKey[]> {
+    try {
+      const [result] = await this.base.batch(companyId, [
+        { op: 'deleted', scope, scopeKey, prefix: query.prefix, limit: Math.min(query.limit, LIST_MAX_LIMIT) },
+      ]);
+      return result?.op === 'deleted' ? result.keys : [];
+    } catch (error) {
+      if (error instanceof KvError && error.code === 'invalid_request') return [];
+      throw error;
+    }
   }
 
   /** The real store's rows of a scope with the overlay's rows laid over them, sorted by key. */
