@@ -123,7 +123,7 @@ test.describe('the editor as a debugger', () => {
     await expect(message).toBeHidden();
     await badge.hover();
     await expect(message).toBeVisible();
-    await expect(message).toContainText("Key 'analysis_result' not found");
+    await expect(message).toContainText("Key 'analysis_fox' not found");
     await editor.shot('error-badge-hover');
 
     // Fixing the block clears what the last run said of it, on the canvas and in the Inspector.
@@ -313,7 +313,7 @@ test.describe('the editor as a debugger', () => {
       const output = run.region.getByRole('region', { name: 'Step output' });
       await expect(input).toContainText('from step 3 · Compute analysis');
       await expect(input).toContainText('wordCount');
-      await expect(output).toContainText('analysis_result');
+      await expect(output).toContainText('analysis_fox');
       const inputBox = await input.boundingBox();
       const outputBox = await output.boundingBox();
       expect(outputBox!.x).toBeGreaterThan(inputBox!.x + inputBox!.width - 1);
