@@ -62,12 +62,12 @@ test.describe('the editor as a debugger', () => {
     await expect(input).toHaveValue('{"text": ');
     await expect(runButton(page)).toBeDisabled();
 
-    await input.fill('{"text": "ada"}');
+    await input.fill('{"docId": "ada", "text": "ada"}');
     await expect(runButton(page)).toBeEnabled();
     await expect(page.getByRole('status', { name: 'Why Run is disabled' })).toBeHidden();
     await editor.runAndWait('succeeded');
     const used = await page.evaluate(() => window.kvb?.run.getState().view.record?.input);
-    expect(used).toEqual({ text: 'ada' });
+    expect(used).toEqual({ docId: 'ada', text: 'ada' });
   });
 
   test('a block with a problem is marked, listed under Problems, and Run waits with the count', async ({ page, editor }) => {
