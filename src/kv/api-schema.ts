@@ -265,7 +265,7 @@ export interface KvChange {
   scope: Entry['scope'];
   scopeKey: string;
   key: string;
-  /** `set` for every write (set, append, increment), `delete` for removals. */
+  /** `set` for every write (set, append, increment, listAdd, listRemove, restore), `delete` for removals. */
   change: 'set' | 'delete';
 }
 export interface ServerEvents {
