@@ -43,6 +43,29 @@ describe('OverlayStore over a store that holds data', () => {
     expect(await everything(base)).toEqual(before);
   });
 
+  it("lays the run's history over the real store's, and a restore stays in the overlay", async () => {
+    const { base, overlay } = await seeded({ doc: 'v1' });
+    await one(base, { op: 'set', key: 'doc', value: 'v2', ...G });
+    await one(base, { op: 'delete', key: 'gone', ...G }).catch(() => undefined);
+    const baseBefore = await one(base, { op: 'history', key: 'doc', ...G });
+
+    await one(overlay, { op: 'set', key: 'doc', value: 'v3', ...G });
+    await one(overlay, { op: 'delete', key: 'doc', ...G });
+    const seen = await one(overlay, { op: 'history', key: 'doc', ...G });
+    expect(seen.op === 'history' && seen.versions.map((v) => [v.version, v.value, v.deleted])).toEqual([
+      [3, 'v3', true],
+      [2, 'v2', false],
+      [1, 'v1', false],
+    ]);
+    const deleted = await one(overlay, { op: 'deleted', ...G });
+    expect(deleted.op === 'deleted' && deleted.keys.map((d) => [d.key, d.version])).toEqual([['doc', 3]]);
+
+    const restored = await one(overlay, { op: 'restore', key: 'doc', version: 1, ...G });
+    expect(restored.op === 'restore' && [restored.entry.value, restored.entry.version, restored.created]).toEqual(['v1', 1, true]);
+    expect(await one(base, { op: 'history', key: 'doc', ...G })).toEqual(baseBefore);
+    expect((await everything(base)).map((e) => [e.key, e.value, e.version])).toEqual([['doc', 'v2', 2]]);
+  });
+
   it('sees its own delete as absent, and a create after it starts at version 1', async () => {
     const { overlay } = await seeded({ k: 'real' });
     await one(overlay, { op: 'delete', key: 'k', ...G });
