@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { Fragment, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { JsonValue, RunRecord } from '../../engine/types';
 import { blockTitle } from '../lib/block-title';
@@ -116,7 +116,7 @@ export function RunPanel({ docked = false }: { docked?: boolean }) {
     >
       <div className="tabs" role="tablist" aria-label="Run views">
         <button type="button" role="tab" aria-selected={tab === 'log'} className="tab" onClick={() => setTab('log')}>
-          Steps{view.steps.length ? ` (${view.steps.length})` : ''}
+          Steps{view.steps.length ? ` (${view.steps.length + view.stepsOmitted})` : ''}
         </button>
         <button type="button" role="tab" aria-selected={tab === 'input'} className="tab" onClick={() => setTab('input')}>
           Input
@@ -146,28 +146,36 @@ export function RunPanel({ docked = false }: { docked?: boolean }) {
                 )}
                 <ol className="step-log" aria-label="Step log">
                   {view.steps.map((step, index) => (
-                    <li
-                      key={index}
-                      className={`step step--${step.error ? 'error' : 'success'}${docked && index === selectedStep ? ' step--picked' : ''}`}
-                      aria-current={docked && index === selectedStep ? 'step' : undefined}
-                    >
-                      <button type="button" className="step__button" onClick={() => pickStep(index)} title="Select this block">
-                        <span className="step__index">{index + 1}</span>
-                        <span className="step__title">{titles[step.nodeId] ?? step.nodeId}</span>
-                        <span className={`badge badge--${step.error ? 'error' : step.outcome === 'false' ? 'muted' : 'success'}`}>
-                          {step.outcome}
-                        </span>
-                        <span className="step__duration">{step.durationMs.toFixed(1)} ms</span>
-                      </button>
-                      {step.logs && step.logs.length > 0 && <StepLogs lines={step.logs} />}
-                      {/* Docked, the picked step's pane holds the message and its help: the log keeps one line per step. */}
-                      {step.error && !docked && (
-                        <div className="step__error">
-                          {step.error.code}: {step.error.message}
-                          <ErrorHelp code={step.error.code} />
-                        </div>
+                    <Fragment key={index}>
+                      {view.stepsOmitted > 0 && index === view.stepsGapAt && (
+                        <li className="step-log__gap">
+                          {view.stepsOmitted.toLocaleString('en-US')} steps not kept: a long run keeps its first and last steps
+                        </li>
                       )}
-                    </li>
+                      <li
+                        className={`step step--${step.error ? 'error' : 'success'}${docked && index === selectedStep ? ' step--picked' : ''}`}
+                        aria-current={docked && index === selectedStep ? 'step' : undefined}
+                      >
+                        <button type="button" className="step__button" onClick={() => pickStep(index)} title="Select this block">
+                          <span className="step__index">
+                            {index + 1 + (view.stepsOmitted > 0 && index >= view.stepsGapAt ? view.stepsOmitted : 0)}
+                          </span>
+                          <span className="step__title">{titles[step.nodeId] ?? step.nodeId}</span>
+                          <span className={`badge badge--${step.error ? 'error' : step.outcome === 'false' ? 'muted' : 'success'}`}>
+                            {step.outcome}
+                          </span>
+                          <span className="step__duration">{step.durationMs.toFixed(1)} ms</span>
+                        </button>
+                        {step.logs && step.logs.length > 0 && <StepLogs lines={step.logs} />}
+                        {/* Docked, the picked step's pane holds the message and its help: the log keeps one line per step. */}
+                        {step.error && !docked && (
+                          <div className="step__error">
+                            {step.error.code}: {step.error.message}
+                            <ErrorHelp code={step.error.code} />
+                          </div>
+                        )}
+                      </li>
+                    </Fragment>
                   ))}
                   {view.status === 'running' && (
                     <li className="step step--running">
@@ -219,7 +227,7 @@ export function RunPanel({ docked = false }: { docked?: boolean }) {
                     </span>
                     <span>{new Date(record.startedAt).toLocaleTimeString()}</span>
                     <span className="muted">
-                      {record.steps.length} steps · {durationOf(record)}
+                      {record.steps.length + (record.stepsOmitted ?? 0)} steps · {durationOf(record)}
                     </span>
                   </button>
                 </li>

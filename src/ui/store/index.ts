@@ -9,6 +9,7 @@ import { createConnectStore, type ConnectState } from './connect-store';
 import { createEditorStore, type EditorStore } from './editor-store';
 import { createLibraryStore, type LibraryStore } from './library-store';
 import { editorCodeRunner } from '../lib/worker-code-runner';
+import { editorRunExecutor } from '../run-worker/executor';
 import { createProblemsCache, type BlueprintProblem } from './problems';
 import { createRunDockStore, type RunDockState } from './run-dock-store';
 import { createRunInputStore, type RunInputState } from './run-input-store';
@@ -20,10 +21,12 @@ export const editorStore = createEditorStore();
 export const libraryStore = createLibraryStore(globalThis.localStorage, editorStore);
 export const runStore = createRunStore({
   onFinished(record) {
-    libraryStore.getState().recordRun(record);
+    const note = libraryStore.getState().recordRun(record);
+    if (note) toast('info', note);
     notifyKeysChanged();
   },
   runCode: editorCodeRunner(),
+  ...editorRunExecutor(),
 });
 export const toastStore = createToastStore();
 export const sidePanelsStore = createSidePanelsStore(globalThis.localStorage);

@@ -44,7 +44,8 @@ export interface LibraryActions {
   deleteBlueprint(id: string): void;
   /** Parses and validates a file's text; on success adds it and opens it, else changes nothing. */
   importText(text: string): ImportOutcome;
-  recordRun(record: RunRecord): void;
+  /** Keeps a finished run in the history; returns what had to give way when storage was full, else null. */
+  recordRun(record: RunRecord): string | null;
   flush(): void;
 }
 
@@ -162,8 +163,9 @@ export function createLibraryStore(storage: StorageLike, editor: EditorStoreApi)
       },
 
       recordRun(record) {
-        const runs = appendRun(storage, record);
+        const { runs, note } = appendRun(storage, record);
         if (record.blueprintId === get().index.currentId) set({ runs });
+        return note;
       },
 
       flush() {

@@ -15,7 +15,14 @@ export interface RunView {
   /** The last step of each block in this run. */
   lastStep: Readonly<Record<string, StepRecord>>;
   edgesTaken: Readonly<Record<string, true>>;
+  /**
+   * The steps kept: the first `STEPS_KEPT.first` and the last `STEPS_KEPT.last` of a long run
+   * (like its record), so a run of 100,000 steps costs the page no more than one of 1,000.
+   */
   steps: readonly StepRecord[];
+  /** Steps run but not kept, between `steps[stepsGapAt - 1]` and `steps[stepsGapAt]`. */
+  stepsOmitted: number;
+  stepsGapAt: number;
   record: RunRecord | null;
   /** A failure that is not pinned to a step (invalid document, store unreachable). */
   error: RunError | null;
@@ -29,9 +36,23 @@ export const IDLE_RUN: RunView = {
   lastStep: {},
   edgesTaken: {},
   steps: [],
+  stepsOmitted: 0,
+  stepsGapAt: 0,
   record: null,
   error: null,
 };
+
+/** How many of a run's first and last steps the editor keeps (on the canvas, in the record). */
+export const STEPS_KEPT = { first: 200, last: 200 } as const;
+
+/** `steps` with `added` appended, cut to the first and last ones kept; returns the new omitted count. */
+function keepSteps(steps: readonly StepRecord[], omitted: number, added: readonly StepRecord[]): [StepRecord[], number] {
+  const all = [...steps, ...added];
+  const excess = all.length - STEPS_KEPT.first - STEPS_KEPT.last;
+  if (excess <= 0) return [all, omitted];
+  all.splice(STEPS_KEPT.first, excess);
+  return [all, omitted + excess];
+}
 
 export function reduceRunEvent(view: RunView, event: RunEvent): RunView {
   switch (event.type) {
@@ -50,7 +71,7 @@ export function reduceRunEvent(view: RunView, event: RunEvent): RunView {
         nodeStatus: { ...view.nodeStatus, [step.nodeId]: step.error ? 'error' : 'success' },
         lastStep: { ...view.lastStep, [step.nodeId]: step },
         edgesTaken: taken,
-        steps: [...view.steps, step],
+        ...keptSteps(view, [step]),
       };
     }
     case 'run-finished': {
@@ -63,6 +84,57 @@ export function reduceRunEvent(view: RunView, event: RunEvent): RunView {
   }
 }
 
+function keptSteps(view: RunView, added: readonly StepRecord[]): Pick<RunView, 'steps' | 'stepsOmitted' | 'stepsGapAt'> {
+  const [steps, stepsOmitted] = keepSteps(view.steps, view.stepsOmitted, added);
+  return { steps, stepsOmitted, stepsGapAt: stepsOmitted > 0 ? STEPS_KEPT.first : 0 };
+}
+
+/**
+ * Applies a batch of events (those of one animation frame) at once: one new view, and the step
+ * list and status maps copied once per batch rather than once per event.
+ */
+export function reduceRunEvents(view: RunView, events: readonly RunEvent[]): RunView {
+  let current = view;
+  let i = 0;
+  while (i < events.length) {
+    const event = events[i]!;
+    if (event.type !== 'step-started' && event.type !== 'step-finished') {
+      current = reduceRunEvent(current, event);
+      i++;
+      continue;
+    }
+    // A stretch of step events of the current run: folded into fresh copies in place.
+    if (event.runId !== current.runId) {
+      i++;
+      continue;
+    }
+    const nodeStatus = { ...current.nodeStatus };
+    const lastStep = { ...current.lastStep };
+    const edgesTaken = { ...current.edgesTaken };
+    const added: StepRecord[] = [];
+    for (; i < events.length; i++) {
+      const next = events[i]!;
+      if (next.type !== 'step-started' && next.type !== 'step-finished') break;
+      if (next.runId !== current.runId) continue;
+      if (next.type === 'step-started') {
+        nodeStatus[next.nodeId] = 'running';
+        continue;
+      }
+      const { step } = next;
+      nodeStatus[step.nodeId] = step.error ? 'error' : 'success';
+      lastStep[step.nodeId] = step;
+      for (const id of next.edgesTaken) edgesTaken[id] = true;
+      added.push(step);
+      // Keep the batch itself bounded: a frame of many thousand steps keeps only its last ones.
+      if (added.length > STEPS_KEPT.first + STEPS_KEPT.last) {
+        current = { ...current, ...keptSteps(current, added.splice(0)) };
+      }
+    }
+    current = { ...current, nodeStatus, lastStep, edgesTaken, ...keptSteps(current, added) };
+  }
+  return current;
+}
+
 /** Rebuilds the canvas view of a finished run (an earlier run picked from the history). */
 export function viewOfRecord(record: RunRecord, edgesTaken: readonly string[] = []): RunView {
   let view = reduceRunEvent(IDLE_RUN, {
@@ -71,9 +143,48 @@ export function viewOfRecord(record: RunRecord, edgesTaken: readonly string[] = 
     blueprintId: record.blueprintId,
     startedAt: record.startedAt,
   });
-  for (const step of record.steps) view = reduceRunEvent(view, { type: 'step-finished', runId: record.runId, step, edgesTaken: [] });
+  // A record that left steps out kept as many first steps as last ones (the editor's and the
+  // server's records both do): the gap is in its middle. Such a record is shown as it is.
+  view = reduceRunEvents(
+    view,
+    record.steps.map((step) => ({ type: 'step-finished', runId: record.runId, step, edgesTaken: [] })),
+  );
+  const omitted = record.stepsOmitted ?? 0;
+  if (omitted > 0) view = { ...view, steps: record.steps, stepsOmitted: omitted, stepsGapAt: Math.ceil(record.steps.length / 2) };
   view = reduceRunEvent(view, { type: 'run-finished', runId: record.runId, record });
   const taken: Record<string, true> = {};
   for (const id of edgesTaken) taken[id] = true;
   return { ...view, edgesTaken: taken };
+}
+
+/** Calls `callback` on the next animation frame (a timer where there are none: tests, workers). */
+function nextFrame(callback: () => void): void {
+  if (typeof globalThis.requestAnimationFrame === 'function') globalThis.requestAnimationFrame(callback);
+  else globalThis.setTimeout(callback, 16);
+}
+
+/**
+ * Hands the items pushed to it on in one call per animation frame, so a run of thousands of
+ * steps a second updates the page once a frame; `flush` hands on what waits at once.
+ */
+export function frameBatcher<T>(apply: (items: T[]) => void, schedule: (callback: () => void) => void = nextFrame) {
+  let waiting: T[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (waiting.length === 0) return;
+    const items = waiting;
+    waiting = [];
+    apply(items);
+  };
+  return {
+    push(item: T): void {
+      waiting.push(item);
+      if (!scheduled) {
+        scheduled = true;
+        schedule(flush);
+      }
+    },
+    flush,
+  };
 }

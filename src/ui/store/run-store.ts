@@ -5,9 +5,9 @@
 import { createStore } from 'zustand/vanilla';
 import { runBlueprint } from '../../engine';
 import type { CodeRunner } from '../../engine/code-sandbox';
-import type { BlueprintDocument, JsonValue, RunEvent, RunRecord } from '../../engine/types';
+import type { BlueprintDocument, JsonValue, RunEvent, RunOptions, RunRecord } from '../../engine/types';
 import type { KeyValueStore } from '../../kv/types';
-import { IDLE_RUN, reduceRunEvent, viewOfRecord, type RunView } from './run-state';
+import { IDLE_RUN, STEPS_KEPT, frameBatcher, reduceRunEvents, viewOfRecord, type RunView } from './run-state';
 
 export interface RunStoreState {
   view: RunView;
@@ -46,6 +46,11 @@ export interface RunHooks {
   onFinished(record: RunRecord): void;
   /** How Code blocks run (the editor: in a Web Worker); the engine's default when absent. */
   runCode?: CodeRunner;
+  /**
+   * Where the engine runs: the editor passes its Web Worker (src/ui/run-worker), which takes
+   * `runBlueprint`'s arguments; `runBlueprint` in this thread when absent (tests).
+   */
+  execute?: (document: BlueprintDocument, options: RunOptions) => Promise<RunRecord>;
 }
 
 export function createRunStore(hooks: RunHooks) {
@@ -59,21 +64,21 @@ export function createRunStore(hooks: RunHooks) {
       if (controller) return null;
       controller = new AbortController();
       set({ ranWith });
-      const taken: string[] = [];
-      const onEvent = (event: RunEvent) => {
-        if (event.type === 'step-finished') taken.push(...event.edgesTaken);
-        set((s) => ({ view: reduceRunEvent(s.view, event) }));
-      };
+      // Events reach the view once per animation frame, however fast the steps come.
+      const events = frameBatcher<RunEvent>((batch) => set((s) => ({ view: reduceRunEvents(s.view, batch) })));
       try {
-        const record = await runBlueprint(document, {
+        const record = await (hooks.execute ?? runBlueprint)(document, {
           store,
           companyId,
           input,
           signal: controller.signal,
-          onEvent,
+          onEvent: (event) => events.push(event),
+          keepSteps: STEPS_KEPT,
           ...(hooks.runCode ? { runCode: hooks.runCode } : {}),
           ...(startAt ? { startAt } : {}),
         });
+        events.flush();
+        const taken = record.runId === get().view.runId ? Object.keys(get().view.edgesTaken) : [];
         // The engine's run-finished event normally got here first; this covers a runner that
         // returned without emitting it.
         if (get().view.runId !== record.runId || get().view.status === 'running') set({ view: viewOfRecord(record, taken) });
@@ -81,6 +86,7 @@ export function createRunStore(hooks: RunHooks) {
         hooks.onFinished(record);
         return record;
       } catch (error) {
+        events.flush();
         const message = error instanceof Error ? error.message : String(error);
         set({ view: { ...IDLE_RUN, status: 'failed', error: { code: 'internal', message, nodeId: null } } });
         return null;
