@@ -6,6 +6,7 @@ import { COMMANDS } from '../commands/editor-commands';
 import { shortcutLabel } from '../commands/registry';
 import { editorStore, useEditor, useLibrary, useRun, useRunDock, useSidePanels } from '../store';
 import { Icon } from '../atoms/Icon';
+import { LIVE_STEPS } from '../store/run-state';
 import { stepInputs } from './step-inputs';
 import { StepDetails } from './StepDetails';
 import type { FlowNode } from '../store/flow-model';
@@ -93,6 +94,10 @@ export function RunPanel({ docked = false }: { docked?: boolean }) {
       : failedAt >= 0
         ? failedAt
         : view.steps.length - 1;
+  // While a run goes, the log follows its last steps only (a fast run changes them every
+  // frame); every kept step is listed once it ends.
+  const firstShown = view.status === 'running' ? Math.max(0, view.steps.length - LIVE_STEPS) : 0;
+  const stepNumber = (index: number) => index + 1 + (view.stepsOmitted > 0 && index >= view.stepsGapAt ? view.stepsOmitted : 0);
   const pickStep = (index: number) => {
     setPicked({ runId: view.runId, index });
     selectOnly([view.steps[index]!.nodeId]);
@@ -145,38 +150,43 @@ export function RunPanel({ docked = false }: { docked?: boolean }) {
                   />
                 )}
                 <ol className="step-log" aria-label="Step log">
-                  {view.steps.map((step, index) => (
-                    <Fragment key={index}>
-                      {view.stepsOmitted > 0 && index === view.stepsGapAt && (
-                        <li className="step-log__gap">
-                          {view.stepsOmitted.toLocaleString('en-US')} steps not kept: a long run keeps its first and last steps
-                        </li>
-                      )}
-                      <li
-                        className={`step step--${step.error ? 'error' : 'success'}${docked && index === selectedStep ? ' step--picked' : ''}`}
-                        aria-current={docked && index === selectedStep ? 'step' : undefined}
-                      >
-                        <button type="button" className="step__button" onClick={() => pickStep(index)} title="Select this block">
-                          <span className="step__index">
-                            {index + 1 + (view.stepsOmitted > 0 && index >= view.stepsGapAt ? view.stepsOmitted : 0)}
-                          </span>
-                          <span className="step__title">{titles[step.nodeId] ?? step.nodeId}</span>
-                          <span className={`badge badge--${step.error ? 'error' : step.outcome === 'false' ? 'muted' : 'success'}`}>
-                            {step.outcome}
-                          </span>
-                          <span className="step__duration">{step.durationMs.toFixed(1)} ms</span>
-                        </button>
-                        {step.logs && step.logs.length > 0 && <StepLogs lines={step.logs} />}
-                        {/* Docked, the picked step's pane holds the message and its help: the log keeps one line per step. */}
-                        {step.error && !docked && (
-                          <div className="step__error">
-                            {step.error.code}: {step.error.message}
-                            <ErrorHelp code={step.error.code} />
-                          </div>
+                  {firstShown > 0 && (
+                    <li className="step-log__gap">
+                      {(firstShown + view.stepsOmitted).toLocaleString('en-US')} earlier steps, listed when the run ends
+                    </li>
+                  )}
+                  {view.steps.map((step, index) =>
+                    index < firstShown ? null : (
+                      <Fragment key={stepNumber(index)}>
+                        {firstShown === 0 && view.stepsOmitted > 0 && index === view.stepsGapAt && (
+                          <li className="step-log__gap">
+                            {view.stepsOmitted.toLocaleString('en-US')} steps not kept: a long run keeps its first and last steps
+                          </li>
                         )}
-                      </li>
-                    </Fragment>
-                  ))}
+                        <li
+                          className={`step step--${step.error ? 'error' : 'success'}${docked && index === selectedStep ? ' step--picked' : ''}`}
+                          aria-current={docked && index === selectedStep ? 'step' : undefined}
+                        >
+                          <button type="button" className="step__button" onClick={() => pickStep(index)} title="Select this block">
+                            <span className="step__index">{stepNumber(index)}</span>
+                            <span className="step__title">{titles[step.nodeId] ?? step.nodeId}</span>
+                            <span className={`badge badge--${step.error ? 'error' : step.outcome === 'false' ? 'muted' : 'success'}`}>
+                              {step.outcome}
+                            </span>
+                            <span className="step__duration">{step.durationMs.toFixed(1)} ms</span>
+                          </button>
+                          {step.logs && step.logs.length > 0 && <StepLogs lines={step.logs} />}
+                          {/* Docked, the picked step's pane holds the message and its help: the log keeps one line per step. */}
+                          {step.error && !docked && (
+                            <div className="step__error">
+                              {step.error.code}: {step.error.message}
+                              <ErrorHelp code={step.error.code} />
+                            </div>
+                          )}
+                        </li>
+                      </Fragment>
+                    ),
+                  )}
                   {view.status === 'running' && (
                     <li className="step step--running">
                       <span className="spinner spinner--small" aria-hidden="true" /> running…

@@ -13,12 +13,18 @@ import { isKvError } from '../../kv/errors';
 import { IndexedDbStore } from '../../kv/indexeddb';
 import type { KeyValueStore } from '../../kv/types';
 import type { BlueprintDocument, RunError, RunEvent, RunOptions, RunRecord, StepRecord } from '../../engine/types';
+import type { StepsSkipped } from '../store/run-state';
 import type { FromWorker, StoreLink, ToWorker, WorkerRunOptions } from './protocol';
 
 /** How long after Stop a run worker may take to end the run before it is ended itself. */
 export const STOP_GRACE_MS = 500;
 
-export type RunExecutor = (document: BlueprintDocument, options: RunOptions) => Promise<RunRecord>;
+/** `runBlueprint`, and where a long run's middle steps go when they are not sent one by one. */
+export type RunExecutor = (
+  document: BlueprintDocument,
+  options: RunOptions,
+  onSkipped: (skipped: StepsSkipped) => void,
+) => Promise<RunRecord>;
 
 function storeLink(store: KeyValueStore): StoreLink {
   return store instanceof IndexedDbStore ? { kind: 'indexeddb', dbName: store.dbName } : { kind: 'page' };
@@ -43,8 +49,14 @@ class SeenRun {
 
   constructor(private readonly keep: RunOptions['keepSteps']) {}
 
-  see(event: RunEvent): void {
+  see(event: RunEvent | StepsSkipped): void {
     if (event.type === 'run-started') this.started = event;
+    if (event.type === 'steps-skipped') {
+      // Skipped steps come after the first ones kept, so the tail so far goes before them.
+      this.count += event.count;
+      this.tail.length = 0;
+      return;
+    }
     if (event.type !== 'step-finished') return;
     this.count++;
     if (!this.keep || this.head.length < this.keep.first) this.head.push(event.step);
@@ -80,7 +92,7 @@ class SeenRun {
 export function createWorkerExecutor(makeWorker: () => Worker): RunExecutor {
   let worker: Worker | null = null;
 
-  return (document, options) =>
+  return (document, options, onSkipped) =>
     new Promise<RunRecord>((resolve) => {
       const current = worker ?? makeWorker();
       worker = current;
@@ -142,7 +154,13 @@ export function createWorkerExecutor(makeWorker: () => Worker): RunExecutor {
       current.onmessage = ({ data }: MessageEvent<FromWorker>) => {
         switch (data.type) {
           case 'events':
-            for (const event of data.events) emit(event);
+            for (const event of data.events) {
+              if (event.type !== 'steps-skipped') emit(event);
+              else {
+                seen.see(event);
+                onSkipped(event);
+              }
+            }
             return;
           case 'done':
             finish(data.record, false);

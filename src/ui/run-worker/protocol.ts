@@ -4,7 +4,8 @@
  * cannot open itself (the Server store, a test's store) stays in the page and is called
  * through `store-call` messages.
  */
-import type { BlueprintDocument, JsonValue, RunEvent, RunRecord } from '../../engine/types';
+import type { BlueprintDocument, JsonValue, RunRecord } from '../../engine/types';
+import type { RunViewEvent } from '../store/run-state';
 
 /** Which store the run uses: the browser's IndexedDB, opened in the worker, or the page's, called through messages. */
 export type StoreLink = { kind: 'indexeddb'; dbName: string } | { kind: 'page' };
@@ -36,7 +37,8 @@ export type ToWorker =
   | { type: 'store-failure'; id: number; error: CrossingError };
 
 export type FromWorker =
-  | { type: 'events'; events: RunEvent[] }
+  /** A batch of events, about one a frame; a long run's middle steps come as `steps-skipped`. */
+  | { type: 'events'; events: RunViewEvent[] }
   | { type: 'done'; record: RunRecord }
   /** The run could not happen at all (the store did not open): the message says why. */
   | { type: 'failed'; message: string }

@@ -10,6 +10,7 @@ import { IndexedDbStore } from '../../kv/indexeddb';
 import type { KeyValueStore } from '../../kv/types';
 import type { RunEvent } from '../../engine/types';
 import { editorCodeRunner } from '../lib/worker-code-runner';
+import { EventCompactor } from './compact-events';
 import type { CrossingError, FromWorker, StoreLink, StoreMethod, ToWorker } from './protocol';
 
 /** How often events go to the page: about once a frame. */
@@ -57,13 +58,14 @@ function openStore(link: StoreLink): Promise<KeyValueStore> {
 // --- events, batched ------------------------------------------------------------------------
 
 let waiting: RunEvent[] = [];
+const compactor = new EventCompactor();
 let timer: ReturnType<typeof setTimeout> | null = null;
 
 function flushEvents(): void {
   if (timer !== null) clearTimeout(timer);
   timer = null;
   if (waiting.length === 0) return;
-  post({ type: 'events', events: waiting });
+  post({ type: 'events', events: compactor.compact(waiting) });
   waiting = [];
 }
 

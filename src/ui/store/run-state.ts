@@ -44,6 +44,29 @@ export const IDLE_RUN: RunView = {
 
 /** How many of a run's first and last steps the editor keeps (on the canvas, in the record). */
 export const STEPS_KEPT = { first: 200, last: 200 } as const;
+/**
+ * How many last steps a run shows while it goes: the run worker sends no more than these of a
+ * frame's steps, and the step log lists them. Once the run ends, its record's steps replace them.
+ */
+export const LIVE_STEPS = 30;
+
+/** The record's steps as the view keeps them (a record made without `keepSteps` may hold every step). */
+function stepsOfRecord(record: RunRecord): Pick<RunView, 'steps' | 'stepsOmitted' | 'stepsGapAt'> {
+  const omitted = record.stepsOmitted ?? 0;
+  // A record that left steps out kept as many first steps as last ones (the editor's and the
+  // server's records both do): the gap is in its middle.
+  if (omitted > 0) return { steps: record.steps, stepsOmitted: omitted, stepsGapAt: Math.ceil(record.steps.length / 2) };
+  const [steps, cut] = keepSteps([], 0, record.steps);
+  return { steps, stepsOmitted: cut, stepsGapAt: cut > 0 ? STEPS_KEPT.first : 0 };
+}
+
+/** `next`, or `previous` when it holds the same entries (so components reading it do not re-render). */
+function sameOr<T>(previous: Readonly<Record<string, T>>, next: Record<string, T>): Readonly<Record<string, T>> {
+  const keys = Object.keys(next);
+  if (keys.length !== Object.keys(previous).length) return next;
+  for (const key of keys) if (!Object.hasOwn(previous, key) || previous[key] !== next[key]) return next;
+  return previous;
+}
 
 /** `steps` with `added` appended, cut to the first and last ones kept; returns the new omitted count. */
 function keepSteps(steps: readonly StepRecord[], omitted: number, added: readonly StepRecord[]): [StepRecord[], number] {
@@ -54,8 +77,46 @@ function keepSteps(steps: readonly StepRecord[], omitted: number, added: readonl
   return [all, omitted + excess];
 }
 
-export function reduceRunEvent(view: RunView, event: RunEvent): RunView {
+/**
+ * Steps of a long run that were not sent one by one (the run worker sends the first steps and
+ * each batch's last ones): how many, each block's last one among them, and the edges they took.
+ * They ran after the steps already shown, before those that follow.
+ */
+export interface StepsSkipped {
+  type: 'steps-skipped';
+  runId: string;
+  count: number;
+  lastSteps: StepRecord[];
+  edgesTaken: string[];
+}
+
+/** What the run view is built from: the engine's events, and skipped steps. */
+export type RunViewEvent = RunEvent | StepsSkipped;
+
+export function reduceRunEvent(view: RunView, event: RunViewEvent): RunView {
   switch (event.type) {
+    case 'steps-skipped': {
+      if (event.runId !== view.runId) return view;
+      const nodeStatus = { ...view.nodeStatus };
+      const lastStep = { ...view.lastStep };
+      const edgesTaken = { ...view.edgesTaken };
+      for (const step of event.lastSteps) {
+        nodeStatus[step.nodeId] = step.error ? 'error' : 'success';
+        lastStep[step.nodeId] = step;
+      }
+      for (const id of event.edgesTaken) edgesTaken[id] = true;
+      // The steps shown after the first ones now lie before the skipped ones: they join the gap.
+      const cut = Math.max(0, view.steps.length - STEPS_KEPT.first);
+      return {
+        ...view,
+        nodeStatus,
+        lastStep,
+        edgesTaken,
+        steps: view.steps.slice(0, view.steps.length - cut),
+        stepsOmitted: view.stepsOmitted + cut + event.count,
+        stepsGapAt: Math.min(view.steps.length, STEPS_KEPT.first),
+      };
+    }
     case 'run-started':
       return { ...IDLE_RUN, status: 'running', runId: event.runId, startedAt: event.startedAt };
     case 'step-started':
@@ -79,7 +140,15 @@ export function reduceRunEvent(view: RunView, event: RunEvent): RunView {
       // A block still "running" when the run ends was cancelled in flight: show it idle.
       const nodeStatus: Record<string, NodeRunStatus> = {};
       for (const [id, status] of Object.entries(view.nodeStatus)) nodeStatus[id] = status === 'running' ? 'idle' : status;
-      return { ...view, status: event.record.status, record: event.record, nodeStatus, error: event.record.error };
+      // The record's steps are the run's own first and last ones (a worker's run sent only some).
+      return {
+        ...view,
+        status: event.record.status,
+        record: event.record,
+        nodeStatus,
+        error: event.record.error,
+        ...stepsOfRecord(event.record),
+      };
     }
   }
 }
@@ -93,7 +162,7 @@ function keptSteps(view: RunView, added: readonly StepRecord[]): Pick<RunView, '
  * Applies a batch of events (those of one animation frame) at once: one new view, and the step
  * list and status maps copied once per batch rather than once per event.
  */
-export function reduceRunEvents(view: RunView, events: readonly RunEvent[]): RunView {
+export function reduceRunEvents(view: RunView, events: readonly RunViewEvent[]): RunView {
   let current = view;
   let i = 0;
   while (i < events.length) {
@@ -130,7 +199,13 @@ export function reduceRunEvents(view: RunView, events: readonly RunEvent[]): Run
         current = { ...current, ...keptSteps(current, added.splice(0)) };
       }
     }
-    current = { ...current, nodeStatus, lastStep, edgesTaken, ...keptSteps(current, added) };
+    current = {
+      ...current,
+      nodeStatus: sameOr(current.nodeStatus, nodeStatus),
+      lastStep,
+      edgesTaken: sameOr(current.edgesTaken, edgesTaken),
+      ...keptSteps(current, added),
+    };
   }
   return current;
 }
@@ -143,14 +218,11 @@ export function viewOfRecord(record: RunRecord, edgesTaken: readonly string[] = 
     blueprintId: record.blueprintId,
     startedAt: record.startedAt,
   });
-  // A record that left steps out kept as many first steps as last ones (the editor's and the
-  // server's records both do): the gap is in its middle. Such a record is shown as it is.
   view = reduceRunEvents(
     view,
     record.steps.map((step) => ({ type: 'step-finished', runId: record.runId, step, edgesTaken: [] })),
   );
-  const omitted = record.stepsOmitted ?? 0;
-  if (omitted > 0) view = { ...view, steps: record.steps, stepsOmitted: omitted, stepsGapAt: Math.ceil(record.steps.length / 2) };
+  // run-finished puts the record's steps in place, gap included.
   view = reduceRunEvent(view, { type: 'run-finished', runId: record.runId, record });
   const taken: Record<string, true> = {};
   for (const id of edgesTaken) taken[id] = true;

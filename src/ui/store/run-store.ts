@@ -5,9 +5,18 @@
 import { createStore } from 'zustand/vanilla';
 import { runBlueprint } from '../../engine';
 import type { CodeRunner } from '../../engine/code-sandbox';
-import type { BlueprintDocument, JsonValue, RunEvent, RunOptions, RunRecord } from '../../engine/types';
+import type { BlueprintDocument, JsonValue, RunOptions, RunRecord } from '../../engine/types';
 import type { KeyValueStore } from '../../kv/types';
-import { IDLE_RUN, STEPS_KEPT, frameBatcher, reduceRunEvents, viewOfRecord, type RunView } from './run-state';
+import {
+  IDLE_RUN,
+  STEPS_KEPT,
+  frameBatcher,
+  reduceRunEvents,
+  viewOfRecord,
+  type RunView,
+  type RunViewEvent,
+  type StepsSkipped,
+} from './run-state';
 
 export interface RunStoreState {
   view: RunView;
@@ -50,7 +59,7 @@ export interface RunHooks {
    * Where the engine runs: the editor passes its Web Worker (src/ui/run-worker), which takes
    * `runBlueprint`'s arguments; `runBlueprint` in this thread when absent (tests).
    */
-  execute?: (document: BlueprintDocument, options: RunOptions) => Promise<RunRecord>;
+  execute?: (document: BlueprintDocument, options: RunOptions, onSkipped: (skipped: StepsSkipped) => void) => Promise<RunRecord>;
 }
 
 export function createRunStore(hooks: RunHooks) {
@@ -65,9 +74,9 @@ export function createRunStore(hooks: RunHooks) {
       controller = new AbortController();
       set({ ranWith });
       // Events reach the view once per animation frame, however fast the steps come.
-      const events = frameBatcher<RunEvent>((batch) => set((s) => ({ view: reduceRunEvents(s.view, batch) })));
+      const events = frameBatcher<RunViewEvent>((batch) => set((s) => ({ view: reduceRunEvents(s.view, batch) })));
       try {
-        const record = await (hooks.execute ?? runBlueprint)(document, {
+        const options: RunOptions = {
           store,
           companyId,
           input,
@@ -76,7 +85,10 @@ export function createRunStore(hooks: RunHooks) {
           keepSteps: STEPS_KEPT,
           ...(hooks.runCode ? { runCode: hooks.runCode } : {}),
           ...(startAt ? { startAt } : {}),
-        });
+        };
+        const record = hooks.execute
+          ? await hooks.execute(document, options, (skipped) => events.push(skipped))
+          : await runBlueprint(document, options);
         events.flush();
         const taken = record.runId === get().view.runId ? Object.keys(get().view.edgesTaken) : [];
         // The engine's run-finished event normally got here first; this covers a runner that
