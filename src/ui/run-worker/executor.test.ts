@@ -63,7 +63,7 @@ describe('run worker executor', () => {
     const failure = worker.received.find((m) => m.type === 'store-failure');
     expect(failure).toMatchObject({ id: 2, error: { code: expect.any(String) as unknown } });
     const [read] = await store.batch('c', [{ op: 'get', scope: 'global', key: 'k' }]);
-    expect(read).toMatchObject({ found: true, value: 2 });
+    expect(read).toMatchObject({ entry: { value: 2 } });
 
     worker.send({ type: 'events', events: [{ type: 'run-started', runId: 'r', blueprintId: 'loop', startedAt: 't' }] });
     const record = { runId: 'r', status: 'succeeded', steps: [] } as unknown as RunRecord;
