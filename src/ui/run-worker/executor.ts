@@ -10,7 +10,7 @@
  *   steps the page has seen.
  */
 import { isKvError } from '../../kv/errors';
-import { IndexedDbStore } from '../../kv/indexeddb';
+import type { IndexedDbStore } from '../../kv/indexeddb';
 import type { KeyValueStore } from '../../kv/types';
 import type { BlueprintDocument, RunError, RunEvent, RunOptions, RunRecord, StepRecord } from '../../engine/types';
 import type { StepsSkipped } from '../store/run-state';
@@ -27,7 +27,8 @@ export type RunExecutor = (
 ) => Promise<RunRecord>;
 
 function storeLink(store: KeyValueStore): StoreLink {
-  return store instanceof IndexedDbStore ? { kind: 'indexeddb', dbName: store.dbName } : { kind: 'page' };
+  // By its kind, not instanceof: the page loads the browser store's code only when it opens one.
+  return store.kind === 'indexeddb' ? { kind: 'indexeddb', dbName: (store as IndexedDbStore).dbName } : { kind: 'page' };
 }
 
 function crossingOptions(options: RunOptions): WorkerRunOptions {

@@ -3,7 +3,6 @@
  * `reduceRunEvent`, and hands the finished record on (run history, keys refresh).
  */
 import { createStore } from 'zustand/vanilla';
-import { runBlueprint } from '../../engine';
 import type { CodeRunner } from '../../engine/code-sandbox';
 import type { BlueprintDocument, JsonValue, RunOptions, RunRecord } from '../../engine/types';
 import type { KeyValueStore } from '../../kv/types';
@@ -88,7 +87,7 @@ export function createRunStore(hooks: RunHooks) {
         };
         const record = hooks.execute
           ? await hooks.execute(document, options, (skipped) => events.push(skipped))
-          : await runBlueprint(document, options);
+          : await (await import('../../engine/runner')).runBlueprint(document, options);
         events.flush();
         const taken = record.runId === get().view.runId ? Object.keys(get().view.edgesTaken) : [];
         // The engine's run-finished event normally got here first; this covers a runner that
