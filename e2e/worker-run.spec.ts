@@ -55,6 +55,10 @@ function longestTaskSince(page: Page, since: number): Promise<number> {
 const pageNow = (page: Page) => page.evaluate(() => performance.now());
 
 test.describe('runs in a worker', () => {
+  // A long task is wall time on the page's thread: on a machine shared with other busy processes
+  // a 20 ms frame can be stretched past 100 ms now and then, so a case gets two more tries. A page
+  // that runs the blueprint itself freezes for seconds and fails every try.
+  test.describe.configure({ retries: 2 });
   test.beforeEach(async ({ page }) => {
     await watchLongTasks(page);
   });
