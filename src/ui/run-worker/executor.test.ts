@@ -104,6 +104,29 @@ describe('run worker executor', () => {
     expect(events.at(-1)).toMatchObject({ type: 'run-finished', record: { status: 'cancelled' } });
   });
 
+  it('keeps as many first steps as last ones in such a record, so its gap is in the middle', async () => {
+    const worker = new FakeWorker();
+    const controller = new AbortController();
+    const running = executorWith(worker)(
+      document,
+      { store: new MemoryStore(), signal: controller.signal, keepSteps: { first: 3, last: 3 } },
+      () => {},
+    );
+    worker.send({
+      type: 'events',
+      events: [
+        { type: 'run-started', runId: 'r', blueprintId: 'loop', startedAt: 't' },
+        ...['a', 'b', 'c', 'd'].map((id) => ({ type: 'step-finished' as const, runId: 'r', step: step(id), edgesTaken: [] })),
+        { type: 'steps-skipped', runId: 'r', count: 10, lastSteps: [], edgesTaken: [] },
+        { type: 'step-finished', runId: 'r', step: step('z'), edgesTaken: [] },
+      ],
+    });
+    controller.abort();
+    const record = await running;
+    expect(record.steps.map((s) => s.nodeId)).toEqual(['a', 'z']);
+    expect(record.stepsOmitted).toBe(13);
+  });
+
   it('makes a new worker for the next run after one was ended', async () => {
     const workers: FakeWorker[] = [];
     const execute = createWorkerExecutor(() => {

@@ -68,7 +68,14 @@ class SeenRun {
   }
 
   record(document: BlueprintDocument, options: RunOptions, status: RunRecord['status'], error: RunError): RunRecord {
-    const omitted = this.count - this.head.length - this.tail.length;
+    let steps = [...this.head, ...this.tail];
+    if (this.count > steps.length) {
+      // Like the engine's records, one that leaves steps out keeps as many first steps as last
+      // ones (readers find the gap in the middle): after skipped steps the tail may be shorter.
+      const kept = Math.min(this.head.length, this.tail.length);
+      steps = [...this.head.slice(0, kept), ...this.tail.slice(this.tail.length - kept)];
+    }
+    const omitted = this.count - steps.length;
     const now = new Date().toISOString();
     return {
       runId: this.started?.runId ?? options.runId ?? globalThis.crypto.randomUUID(),
@@ -77,7 +84,7 @@ class SeenRun {
       startedAt: this.started?.startedAt ?? now,
       finishedAt: now,
       input: options.input ?? {},
-      steps: [...this.head, ...this.tail],
+      steps,
       ...(omitted > 0 ? { stepsOmitted: omitted } : {}),
       outputs: [],
       state: {},
