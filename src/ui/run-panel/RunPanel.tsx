@@ -1,4 +1,4 @@
-import { Fragment, useMemo, useState } from 'react';
+import { Fragment, useDeferredValue, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { JsonValue, RunRecord } from '../../engine/types';
 import { blockTitle } from '../lib/block-title';
@@ -96,11 +96,14 @@ export function RunPanel({ docked = false }: { docked?: boolean }) {
         : view.steps.length - 1;
   // While a run goes, the log follows its last steps only (a fast run changes them every
   // frame); every kept step is listed once it ends.
-  const firstShown = view.status === 'running' ? Math.max(0, view.steps.length - LIVE_STEPS) : 0;
-  const stepNumber = (index: number) => index + 1 + (view.stepsOmitted > 0 && index >= view.stepsGapAt ? view.stepsOmitted : 0);
+  // The list renders from a deferred copy of the view: the 400 rows of a long run that just
+  // ended are built in the background, in slices, not in one long task.
+  const listed = useDeferredValue(view);
+  const firstShown = listed.status === 'running' ? Math.max(0, listed.steps.length - LIVE_STEPS) : 0;
+  const stepNumber = (index: number) => index + 1 + (listed.stepsOmitted > 0 && index >= listed.stepsGapAt ? listed.stepsOmitted : 0);
   const pickStep = (index: number) => {
     setPicked({ runId: view.runId, index });
-    selectOnly([view.steps[index]!.nodeId]);
+    selectOnly([listed.steps[index]!.nodeId]);
   };
 
   return (
@@ -152,15 +155,15 @@ export function RunPanel({ docked = false }: { docked?: boolean }) {
                 <ol className="step-log" aria-label="Step log">
                   {firstShown > 0 && (
                     <li className="step-log__gap">
-                      {(firstShown + view.stepsOmitted).toLocaleString('en-US')} earlier steps, listed when the run ends
+                      {(firstShown + listed.stepsOmitted).toLocaleString('en-US')} earlier steps, listed when the run ends
                     </li>
                   )}
-                  {view.steps.map((step, index) =>
+                  {listed.steps.map((step, index) =>
                     index < firstShown ? null : (
                       <Fragment key={stepNumber(index)}>
-                        {firstShown === 0 && view.stepsOmitted > 0 && index === view.stepsGapAt && (
+                        {firstShown === 0 && listed.stepsOmitted > 0 && index === listed.stepsGapAt && (
                           <li className="step-log__gap">
-                            {view.stepsOmitted.toLocaleString('en-US')} steps not kept: a long run keeps its first and last steps
+                            {listed.stepsOmitted.toLocaleString('en-US')} steps not kept: a long run keeps its first and last steps
                           </li>
                         )}
                         <li
