@@ -29,6 +29,9 @@ function markTestBuild(): Plugin {
 export default defineConfig({
   plugins: [react(), ...(testHooks ? [markTestBuild()] : [])],
   define: { __KVB_TEST_HOOKS__: JSON.stringify(testHooks) },
+  // Module workers: the run worker (src/ui/run-worker) starts the Code block's worker in turn,
+  // and loads QuickJS with a dynamic import, which needs ES module output.
+  worker: { format: 'es' },
   build: {
     outDir: 'dist',
     sourcemap: true,

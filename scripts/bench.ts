@@ -11,6 +11,7 @@ import { evaluateField } from '../src/engine/expressions';
 import { runBlueprint, TEMPLATES } from '../src/engine/index';
 import { benchCliStart, benchHttp, type ProcessMeasurement } from './bench-processes';
 import { benchEngine } from './bench-engine';
+import { benchBundle } from './bench-bundle';
 import { measureBrowserKeys } from './bench/keys-browser';
 import { measureServerKeys } from './bench/keys-server';
 
@@ -153,12 +154,16 @@ try {
 
 // Whole processes: the HTTP API under load and the CLI's start-up, against their baselines.
 const processes: ProcessMeasurement[] = [...(await benchHttp()), ...benchCliStart(), ...(await benchEngine())];
+const bundle = benchBundle();
 
 mkdirSync('bench', { recursive: true });
 writeFileSync(
   'bench/results.json',
-  JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, results, processes, keyTimings, keysPanel }, null, 2) +
-    '\n',
+  JSON.stringify(
+    { measuredAt: new Date().toISOString(), node: process.version, results, processes, bundle, keyTimings, keysPanel },
+    null,
+    2,
+  ) + '\n',
 );
 const width = Math.max(...results.map((r) => r.name.length));
 for (const r of results) {
@@ -172,6 +177,9 @@ for (const p of processes) {
     `${p.name.padEnd(width)}  ${p.value.toFixed(0).padStart(9)} ${p.unit}  ${ratio.toFixed(3)}× ${p.baseline} (${p.baselineValue.toFixed(0)} ${p.unit}); goal ${p.unit === 'ms' ? '≤' : '≥'} ${p.goal}×: ${meets ? 'met' : 'not met'}`,
   );
 }
+console.log(
+  `${bundle.name.padEnd(width)}  ${bundle.gzipKb.toFixed(1).padStart(9)} KB  goal ≤ ${bundle.goalKb} KB: ${bundle.met ? 'met' : 'not met'}`,
+);
 const timingWidth = Math.max(...keyTimings.map((t) => t.name.length));
 for (const t of keyTimings) {
   const ratio = t.ratio === null ? '' : `${t.ratio.toFixed(2)}× ${t.baseline} (${t.baselineMs} ms)`;

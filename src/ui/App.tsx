@@ -1,8 +1,6 @@
+import { lazy, Suspense } from 'react';
 import { ReactFlowProvider } from '@xyflow/react';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { Canvas } from './canvas/Canvas';
-import { Inspector } from './inspector/Inspector';
-import { KeysPanel } from './keys-panel/KeysPanel';
 import { Palette } from './palette/Palette';
 import { RunPanel } from './run-panel/RunPanel';
 import { Toolbar } from './shell/Toolbar';
@@ -12,9 +10,15 @@ import { useEditor, useRunDock, useSidePanels } from './store';
 import { DockResizer } from './run-panel/DockResizer';
 import { sideGridRows } from './store/side-panels-store';
 
-const queryClient = new QueryClient({
-  defaultOptions: { queries: { staleTime: 30_000, refetchOnWindowFocus: false, retry: 1 } },
-});
+// The Inspector and the Stored keys panel load after the first paint (see detail-panels.tsx);
+// two empty panels hold their rows of the side column meanwhile.
+const DetailPanels = lazy(() => import('./detail-panels'));
+const panelsLoading = (
+  <>
+    <section className="panel" aria-busy="true" />
+    <section className="panel" aria-busy="true" />
+  </>
+);
 
 function Workspace() {
   useShortcuts();
@@ -43,8 +47,9 @@ function Workspace() {
           <Canvas key={blueprintId} />
         )}
         <aside className="side" aria-label="Details" style={{ gridTemplateRows: sideRows }}>
-          <Inspector />
-          <KeysPanel />
+          <Suspense fallback={panelsLoading}>
+            <DetailPanels />
+          </Suspense>
           {!runDocked && <RunPanel />}
         </aside>
       </div>
@@ -55,10 +60,8 @@ function Workspace() {
 
 export function App() {
   return (
-    <QueryClientProvider client={queryClient}>
-      <ReactFlowProvider>
-        <Workspace />
-      </ReactFlowProvider>
-    </QueryClientProvider>
+    <ReactFlowProvider>
+      <Workspace />
+    </ReactFlowProvider>
   );
 }

@@ -2,6 +2,7 @@
  * The Fastify application: security hooks, the one error handler, the API routes and the web
  * app's static files. `serve.ts` builds it and listens; tests may call `buildApp` directly.
  */
+import type { RequestLogSettings } from './serve-logging';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { STATUS_CODES } from 'node:http';
@@ -49,7 +50,8 @@ export interface AppOptions {
   /** The port clients reach the server on; read at request time (port 0 is known after listen). */
   port: () => number;
   staticDir: string;
-  logger: boolean;
+  /** Request logs (serve-logging.ts), or none. */
+  logger: false | RequestLogSettings;
   heartbeatMs?: number;
   /** Runs, timeouts and connections; default `DEFAULT_LIMITS`. */
   limits?: ServerLimits;
@@ -213,7 +215,8 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   const app = Fastify({
     logger: options.logger
       ? {
-          level: process.env.KVB_LOG_LEVEL ?? 'info',
+          level: options.logger.level,
+          ...(options.logger.stream ? { stream: options.logger.stream } : {}),
           // Requests are logged by method, URL and status only; these never appear, belt and braces.
           redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.body', 'res.body'], censor: '[redacted]' },
         }

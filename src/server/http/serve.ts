@@ -8,6 +8,7 @@ import { projectRoot } from '../repo-root';
 import { buildApp, type RegisteredRoute } from './app';
 import { LimitConfigError, serverLimitsFrom, type ServerLimits } from './limits';
 import { hostPolicyFor, isLoopbackHost } from './security';
+import { LogConfigError, requestLogSettings, type RequestLogSettings } from './serve-logging';
 import { openServerStorage, storageLocationOf } from '../storage';
 import { loadTokens, TOKENS_FILE } from './tokens';
 
@@ -18,7 +19,10 @@ export interface StartServerOptions {
   dataDir: string;
   /** The built web app; defaults to the repository's `dist/`. */
   staticDir?: string;
-  /** Structured request logs (pino) on stdout; default false. */
+  /**
+   * Request logs (pino) on stdout, at KVB_LOG_LEVEL (default `warn`), pretty on a terminal and
+   * JSON otherwise (serve-logging.ts); default false.
+   */
   logger?: boolean;
   /** Environment to read KVB_TOKENS, KVB_MASTER_KEY, KVB_ALLOWED_HOSTS and the limits (`limits.ts`) from; default process.env. */
   env?: NodeJS.ProcessEnv;
@@ -38,7 +42,7 @@ export interface RunningServer {
 export class ServerStartError extends Error {
   override readonly name = 'ServerStartError';
   constructor(
-    readonly code: 'tokens_required' | 'invalid_tokens' | 'invalid_limits' | 'listen_failed',
+    readonly code: 'tokens_required' | 'invalid_tokens' | 'invalid_limits' | 'invalid_log_level' | 'listen_failed',
     message: string,
   ) {
     super(message);
@@ -67,6 +71,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     if (error instanceof LimitConfigError) throw new ServerStartError('invalid_limits', error.message);
     throw error;
   }
+  let logger: RequestLogSettings | false = false;
+  try {
+    if (options.logger) logger = await requestLogSettings(env);
+  } catch (error) {
+    if (error instanceof LogConfigError) throw new ServerStartError('invalid_log_level', error.message);
+    throw error;
+  }
   if (!isLoopbackHost(options.host) && tokens.size === 0) {
     throw new ServerStartError(
       'tokens_required',
@@ -84,7 +95,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     hostPolicy: hostPolicyFor(options.host, env.KVB_ALLOWED_HOSTS),
     port: () => port,
     staticDir: options.staticDir ?? DEFAULT_STATIC_DIR,
-    logger: options.logger ?? false,
+    logger,
     limits,
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
   });

@@ -321,9 +321,14 @@ export function useRestoreEntries() {
   });
 }
 
+/** How often at most the key queries refresh while keys keep changing. */
+const KEY_REFRESH_MS = 200;
+
 /**
  * Refreshes every key query when keys change (runs, the panel, another tab). A burst of changes
- * (a bulk write in 100 batches) becomes one refresh per frame, not one per batch.
+ * (a bulk write in 100 batches, a run writing a key at every step) becomes one refresh per
+ * `KEY_REFRESH_MS`, not one per batch: each refresh reads and decrypts the visible rows on the
+ * page's thread.
  */
 export function useLiveKeyRefresh(): void {
   const client = useQueryClient();
@@ -333,7 +338,7 @@ export function useLiveKeyRefresh(): void {
       pending ??= setTimeout(() => {
         pending = undefined;
         void invalidateKeys(client);
-      }, 16);
+      }, KEY_REFRESH_MS);
     });
     return () => {
       stop();

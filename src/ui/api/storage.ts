@@ -7,7 +7,6 @@
 import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import { DEFAULT_COMPANY_ID } from '../../engine/index';
-import { IndexedDbStore, subscribeToKvChanges } from '../../kv/indexeddb';
 import type { KeyValueStore } from '../../kv/types';
 import { createServerBackend } from './server-backend';
 
@@ -36,11 +35,20 @@ export const browserBackend: StorageBackend = {
   choice: 'browser',
   label: 'Browser',
   companyId: DEFAULT_COMPANY_ID,
-  open: () => IndexedDbStore.open(),
+  // The store's code loads with the first open, after the first paint.
+  open: async () => (await import('../../kv/indexeddb')).IndexedDbStore.open(),
   subscribe: (onChange, onHealth) => {
     // IndexedDB does not come and go: once open, it is ready.
     onHealth({ status: 'ready' });
-    return subscribeToKvChanges(() => onChange());
+    let stop: (() => void) | null = null;
+    let stopped = false;
+    void import('../../kv/indexeddb').then(({ subscribeToKvChanges }) => {
+      if (!stopped) stop = subscribeToKvChanges(() => onChange());
+    });
+    return () => {
+      stopped = true;
+      stop?.();
+    };
   },
 };
 

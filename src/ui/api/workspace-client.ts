@@ -218,7 +218,7 @@ export function createServerWorkspace(options: ServerClientOptions = {}): Worksp
     revision: client.revision,
     runs: client.runs,
     // The server recorded the run itself.
-    addRun: async () => {},
+    addRun: async () => null,
     currentId: () => memory?.getItem(CURRENT_KEY) ?? null,
     setCurrentId(id) {
       try {

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { Fragment, useDeferredValue, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { JsonValue, RunRecord } from '../../engine/types';
 import { blockTitle } from '../lib/block-title';
@@ -6,6 +6,7 @@ import { COMMANDS } from '../commands/editor-commands';
 import { shortcutLabel } from '../commands/registry';
 import { editorStore, useEditor, useLibrary, useRun, useRunDock, useSidePanels } from '../store';
 import { Icon } from '../atoms/Icon';
+import { LIVE_STEPS } from '../store/run-state';
 import { stepInputs } from './step-inputs';
 import { StepDetails } from './StepDetails';
 import type { FlowNode } from '../store/flow-model';
@@ -94,9 +95,16 @@ export function RunPanel({ docked = false }: { docked?: boolean }) {
       : failedAt >= 0
         ? failedAt
         : view.steps.length - 1;
+  // While a run goes, the log follows its last steps only (a fast run changes them every
+  // frame); every kept step is listed once it ends.
+  // The list renders from a deferred copy of the view: the 400 rows of a long run that just
+  // ended are built in the background, in slices, not in one long task.
+  const listed = useDeferredValue(view);
+  const firstShown = listed.status === 'running' ? Math.max(0, listed.steps.length - LIVE_STEPS) : 0;
+  const stepNumber = (index: number) => index + 1 + (listed.stepsOmitted > 0 && index >= listed.stepsGapAt ? listed.stepsOmitted : 0);
   const pickStep = (index: number) => {
     setPicked({ runId: view.runId, index });
-    selectOnly([view.steps[index]!.nodeId]);
+    selectOnly([listed.steps[index]!.nodeId]);
   };
 
   return (
@@ -117,7 +125,7 @@ export function RunPanel({ docked = false }: { docked?: boolean }) {
     >
       <div className="tabs" role="tablist" aria-label="Run views">
         <button type="button" role="tab" aria-selected={tab === 'log'} className="tab" onClick={() => setTab('log')}>
-          Steps{view.steps.length ? ` (${view.steps.length})` : ''}
+          Steps{view.steps.length ? ` (${view.steps.length + view.stepsOmitted})` : ''}
         </button>
         <button type="button" role="tab" aria-selected={tab === 'input'} className="tab" onClick={() => setTab('input')}>
           Input
@@ -148,30 +156,43 @@ export function RunPanel({ docked = false }: { docked?: boolean }) {
                 {/* A test run's point is what it would change: first, above the steps. */}
                 {view.record?.sandbox && <TestRunChanges record={view.record} />}
                 <ol className="step-log" aria-label="Step log">
-                  {view.steps.map((step, index) => (
-                    <li
-                      key={index}
-                      className={`step step--${step.error ? 'error' : 'success'}${docked && index === selectedStep ? ' step--picked' : ''}`}
-                      aria-current={docked && index === selectedStep ? 'step' : undefined}
-                    >
-                      <button type="button" className="step__button" onClick={() => pickStep(index)} title="Select this block">
-                        <span className="step__index">{index + 1}</span>
-                        <span className="step__title">{titles[step.nodeId] ?? step.nodeId}</span>
-                        <span className={`badge badge--${step.error ? 'error' : step.outcome === 'false' ? 'muted' : 'success'}`}>
-                          {step.outcome}
-                        </span>
-                        <span className="step__duration">{step.durationMs.toFixed(1)} ms</span>
-                      </button>
-                      {step.logs && step.logs.length > 0 && <StepLogs lines={step.logs} />}
-                      {/* Docked, the picked step's pane holds the message and its help: the log keeps one line per step. */}
-                      {step.error && !docked && (
-                        <div className="step__error">
-                          {step.error.code}: {step.error.message}
-                          <ErrorHelp code={step.error.code} />
-                        </div>
-                      )}
+                  {firstShown > 0 && (
+                    <li className="step-log__gap">
+                      {(firstShown + listed.stepsOmitted).toLocaleString('en-US')} earlier steps, listed when the run ends
                     </li>
-                  ))}
+                  )}
+                  {listed.steps.map((step, index) =>
+                    index < firstShown ? null : (
+                      <Fragment key={stepNumber(index)}>
+                        {firstShown === 0 && listed.stepsOmitted > 0 && index === listed.stepsGapAt && (
+                          <li className="step-log__gap">
+                            {listed.stepsOmitted.toLocaleString('en-US')} steps not kept: a long run keeps its first and last steps
+                          </li>
+                        )}
+                        <li
+                          className={`step step--${step.error ? 'error' : 'success'}${docked && index === selectedStep ? ' step--picked' : ''}`}
+                          aria-current={docked && index === selectedStep ? 'step' : undefined}
+                        >
+                          <button type="button" className="step__button" onClick={() => pickStep(index)} title="Select this block">
+                            <span className="step__index">{stepNumber(index)}</span>
+                            <span className="step__title">{titles[step.nodeId] ?? step.nodeId}</span>
+                            <span className={`badge badge--${step.error ? 'error' : step.outcome === 'false' ? 'muted' : 'success'}`}>
+                              {step.outcome}
+                            </span>
+                            <span className="step__duration">{step.durationMs.toFixed(1)} ms</span>
+                          </button>
+                          {step.logs && step.logs.length > 0 && <StepLogs lines={step.logs} />}
+                          {/* Docked, the picked step's pane holds the message and its help: the log keeps one line per step. */}
+                          {step.error && !docked && (
+                            <div className="step__error">
+                              {step.error.code}: {step.error.message}
+                              <ErrorHelp code={step.error.code} />
+                            </div>
+                          )}
+                        </li>
+                      </Fragment>
+                    ),
+                  )}
                   {view.status === 'running' && (
                     <li className="step step--running">
                       <span className="spinner spinner--small" aria-hidden="true" /> running…
@@ -222,7 +243,7 @@ export function RunPanel({ docked = false }: { docked?: boolean }) {
                     </span>
                     <span>{new Date(record.startedAt).toLocaleTimeString()}</span>
                     <span className="muted">
-                      {record.steps.length} steps · {durationOf(record)}
+                      {record.steps.length + (record.stepsOmitted ?? 0)} steps · {durationOf(record)}
                       {record.sandbox ? ' · test run' : ''}
                     </span>
                   </button>

@@ -12,6 +12,7 @@ import { createConnectStore, type ConnectState } from './connect-store';
 import { createEditorStore, type EditorStore } from './editor-store';
 import { createLibraryStore, type LibraryStore } from './library-store';
 import { editorCodeRunner } from '../lib/worker-code-runner';
+import { editorRunExecutor } from '../run-worker/executor';
 import { createProblemsCache, type BlueprintProblem } from './problems';
 import { createRunDockStore, type RunDockState } from './run-dock-store';
 import { createRunInputStore, type RunInputState } from './run-input-store';
@@ -35,6 +36,7 @@ export const runStore = createRunStore({
   // A blueprint that lives on the server runs there (and the canvas follows its events).
   remote: () => (libraryStore.getState().where === 'server' && storageStore.getState().status === 'ready' ? serverRunner : null),
   runCode: editorCodeRunner(),
+  ...editorRunExecutor(),
 });
 export const sidePanelsStore = createSidePanelsStore(globalThis.localStorage);
 export const runInputStore = createRunInputStore();

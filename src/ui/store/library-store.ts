@@ -493,7 +493,8 @@ export function createLibraryStore(storage: StorageLike, editor: EditorStoreApi,
 
       async recordRun(record) {
         try {
-          await backend.addRun(record);
+          const note = await backend.addRun(record);
+          if (note) notify('info', note);
         } catch (error) {
           notify('error', `The run was not kept: ${messageOf(error)}`);
         }

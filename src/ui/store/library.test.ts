@@ -10,6 +10,7 @@ import {
   readIndex,
   readRevision,
   readRuns,
+  RUN_HISTORY_RECORD_MAX_BYTES,
   REVISIONS_KEPT,
   RUNS_KEPT,
   saveBlueprint,
@@ -98,6 +99,42 @@ describe('blueprint library storage', () => {
     const runs = readRuns(storage, 'demo');
     expect(runs).toHaveLength(RUNS_KEPT);
     expect(runs[0]?.runId).toBe(`r${RUNS_KEPT + 5}`);
+  });
+
+  it('keeps a run within its size: the largest values give way to a note', () => {
+    const storage = memoryStorage();
+    const big = { ...run(1), outputs: ['x'.repeat(RUN_HISTORY_RECORD_MAX_BYTES)] };
+    const { runs, note } = appendRun(storage, big);
+    expect(note).toBeNull();
+    expect(runs[0]!.outputs[0]).toMatch(/^\[\d+ bytes left out: a run kept in this browser keeps at most/);
+    expect(storage.data.get('kvb.editor.v1.runs.demo')!.length).toBeLessThan(RUN_HISTORY_RECORD_MAX_BYTES);
+  });
+
+  it('drops the oldest runs when storage is full, and says so, instead of failing', () => {
+    const storage = memoryStorage();
+    for (let n = 1; n <= 5; n += 1) appendRun(storage, { ...run(n), outputs: ['y'.repeat(1000)] });
+    // A quota that holds about three runs of this size.
+    const quota = 3.5 * (storage.data.get('kvb.editor.v1.runs.demo')!.length / 5);
+    const setItem = storage.setItem;
+    storage.setItem = (key, value) => {
+      if (value.length > quota) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      setItem(key, value);
+    };
+    const { runs, note } = appendRun(storage, { ...run(6), outputs: ['y'.repeat(1000)] });
+    expect(runs.map((r) => r.runId)).toEqual(['r6', 'r5', 'r4']);
+    expect(readRuns(storage, 'demo').map((r) => r.runId)).toEqual(['r6', 'r5', 'r4']);
+    expect(note).toContain('the 3 oldest runs of this blueprint were dropped');
+  });
+
+  it('keeps a run for the visit when storage refuses everything', () => {
+    const storage = memoryStorage();
+    appendRun(storage, run(1));
+    storage.setItem = () => {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    };
+    const { runs, note } = appendRun(storage, run(2));
+    expect(runs.map((r) => r.runId)).toEqual(['r2', 'r1']);
+    expect(note).toContain('could not be saved');
   });
 });
 

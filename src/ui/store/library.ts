@@ -3,6 +3,7 @@
  * each, kept in the browser's localStorage (synchronous, so a reload finds everything at
  * once). Pure functions over a `StorageLike`, so tests use a Map.
  */
+import { boundedRecord } from '../../engine/record-bounds';
 import type { BlueprintDocument, RunRecord } from '../../engine/types';
 
 export interface StorageLike {
@@ -26,6 +27,13 @@ export interface LibraryIndex {
 
 /** Runs kept per blueprint. */
 export const RUNS_KEPT = 20;
+/**
+ * Largest run kept in the history, as JSON (a long run already keeps only its first and last
+ * steps; this bounds big values). localStorage holds about 5 MB per site for everything.
+ */
+export const RUN_HISTORY_RECORD_MAX_BYTES = 256 * 1024;
+/** What a run is cut to when even alone it does not fit in a full localStorage. */
+const RUN_HISTORY_LAST_RESORT_BYTES = 16 * 1024;
 
 const PREFIX = 'kvb.editor.v1';
 const INDEX_KEY = `${PREFIX}.index`;
@@ -98,11 +106,54 @@ export function readRuns(storage: StorageLike, blueprintId: string): RunRecord[]
   return Array.isArray(runs) ? runs : [];
 }
 
-/** Newest first, at most RUNS_KEPT. */
-export function appendRun(storage: StorageLike, record: RunRecord): RunRecord[] {
-  const runs = [record, ...readRuns(storage, record.blueprintId)].slice(0, RUNS_KEPT);
-  storage.setItem(runsKey(record.blueprintId), JSON.stringify(runs));
-  return runs;
+/** What storing a run in the history did. */
+export interface AppendedRun {
+  /** The blueprint's runs, newest first, as the history now shows them. */
+  runs: RunRecord[];
+  /** What had to give way because localStorage was full, for a person to read; null when nothing did. */
+  note: string | null;
+}
+
+/**
+ * Adds a run to its blueprint's history: newest first, at most RUNS_KEPT, each within
+ * RUN_HISTORY_RECORD_MAX_BYTES. It never fails: when localStorage is full (or refuses), the
+ * oldest runs are dropped until the new one fits; when even it alone does not fit, it is cut
+ * further, and at worst kept for this visit only. `note` says which happened.
+ */
+export function appendRun(storage: StorageLike, record: RunRecord): AppendedRun {
+  const key = runsKey(record.blueprintId);
+  const fresh = boundedRecord(record, RUN_HISTORY_RECORD_MAX_BYTES, 'a run kept in this browser');
+  const runs = [fresh, ...readRuns(storage, record.blueprintId)].slice(0, RUNS_KEPT);
+  const tryStore = (list: RunRecord[]): boolean => {
+    try {
+      storage.setItem(key, JSON.stringify(list));
+      return true;
+    } catch {
+      // QuotaExceededError, or storage blocked: the caller makes room and tries again.
+      return false;
+    }
+  };
+  for (let kept = runs.length; kept >= 1; kept--) {
+    const list = runs.slice(0, kept);
+    if (!tryStore(list)) continue;
+    const dropped = runs.length - kept;
+    const note =
+      dropped === 0
+        ? null
+        : `The browser's storage is full: the ${dropped} oldest ${dropped === 1 ? 'run' : 'runs'} of this blueprint ${dropped === 1 ? 'was' : 'were'} dropped from Last runs to keep this one.`;
+    return { runs: list, note };
+  }
+  const cut = boundedRecord(record, RUN_HISTORY_LAST_RESORT_BYTES, 'a run kept in a full browser storage');
+  if (tryStore([cut])) {
+    return {
+      runs: [cut],
+      note: "The browser's storage is full: this blueprint's earlier runs were dropped and this run's large values were left out.",
+    };
+  }
+  return {
+    runs,
+    note: "The browser's storage is full: this run is in Last runs until the page is reloaded, but it could not be saved.",
+  };
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -146,7 +197,8 @@ export interface WorkspaceBackend {
   /** Newest first. */
   runs(id: string): Promise<RunRecord[]>;
   /** Keeps a finished run where this workspace keeps runs (the server already has its own). */
-  addRun(record: RunRecord): Promise<void>;
+  /** Resolves to a note when older runs had to give way (a full browser storage), else null. */
+  addRun(record: RunRecord): Promise<string | null>;
   /** The blueprint this workspace opened last (per browser). */
   currentId(): string | null;
   setCurrentId(id: string | null): void;
@@ -278,7 +330,7 @@ export function createBrowserWorkspace(storage: StorageLike, options: BrowserWor
     },
     runs: async (id) => readRuns(storage, id),
     async addRun(record) {
-      appendRun(storage, record);
+      return appendRun(storage, record).note;
     },
     currentId: () => readIndex(storage).currentId,
     setCurrentId(id) {

@@ -3,11 +3,19 @@
  * `reduceRunEvent`, and hands the finished record on (run history, keys refresh).
  */
 import { createStore } from 'zustand/vanilla';
-import { runBlueprint } from '../../engine';
 import type { CodeRunner } from '../../engine/code-sandbox';
-import type { BlueprintDocument, JsonValue, RunEvent, RunRecord } from '../../engine/types';
+import type { BlueprintDocument, JsonValue, RunEvent, RunOptions, RunRecord } from '../../engine/types';
 import type { KeyValueStore } from '../../kv/types';
-import { IDLE_RUN, reduceRunEvent, viewOfRecord, type RunView } from './run-state';
+import {
+  IDLE_RUN,
+  STEPS_KEPT,
+  frameBatcher,
+  reduceRunEvents,
+  viewOfRecord,
+  type RunView,
+  type RunViewEvent,
+  type StepsSkipped,
+} from './run-state';
 
 export interface RunStoreState {
   view: RunView;
@@ -60,6 +68,11 @@ export interface RunHooks {
   remote?: () => RemoteRunner | null;
   /** How Code blocks run (the editor: in a Web Worker); the engine's default when absent. */
   runCode?: CodeRunner;
+  /**
+   * Where the engine runs: the editor passes its Web Worker (src/ui/run-worker), which takes
+   * `runBlueprint`'s arguments; `runBlueprint` in this thread when absent (tests).
+   */
+  execute?: (document: BlueprintDocument, options: RunOptions, onSkipped: (skipped: StepsSkipped) => void) => Promise<RunRecord>;
 }
 
 export function createRunStore(hooks: RunHooks) {
@@ -73,26 +86,35 @@ export function createRunStore(hooks: RunHooks) {
       if (controller) return null;
       controller = new AbortController();
       set({ ranWith });
-      const taken: string[] = [];
-      const onEvent = (event: RunEvent) => {
-        if (event.type === 'step-finished') taken.push(...event.edgesTaken);
-        set((s) => ({ view: reduceRunEvent(s.view, event) }));
-      };
+      // Events reach the view once per animation frame, however fast the steps come.
+      const events = frameBatcher<RunViewEvent>((batch) => set((s) => ({ view: reduceRunEvents(s.view, batch) })));
       try {
+        const options: RunOptions = {
+          store,
+          companyId,
+          input,
+          signal: controller.signal,
+          onEvent: (event) => events.push(event),
+          keepSteps: STEPS_KEPT,
+          ...(hooks.runCode ? { runCode: hooks.runCode } : {}),
+          ...(startAt ? { startAt } : {}),
+          ...(sandbox ? { sandbox } : {}),
+        };
         // "Run from here" needs the pins of this editor: it stays here.
         const remote = startAt ? null : (hooks.remote?.() ?? null);
         const record = remote
-          ? await remote({ document, input, signal: controller.signal, onEvent, ...(sandbox ? { sandbox } : {}) })
-          : await runBlueprint(document, {
-              store,
-              companyId,
+          ? await remote({
+              document,
               input,
               signal: controller.signal,
-              onEvent,
-              ...(hooks.runCode ? { runCode: hooks.runCode } : {}),
-              ...(startAt ? { startAt } : {}),
+              onEvent: (event) => events.push(event),
               ...(sandbox ? { sandbox } : {}),
-            });
+            })
+          : hooks.execute
+            ? await hooks.execute(document, options, (skipped) => events.push(skipped))
+            : await (await import('../../engine/runner')).runBlueprint(document, options);
+        events.flush();
+        const taken = record.runId === get().view.runId ? Object.keys(get().view.edgesTaken) : [];
         // The engine's run-finished event normally got here first; this covers a runner that
         // returned without emitting it.
         if (get().view.runId !== record.runId || get().view.status === 'running') set({ view: viewOfRecord(record, taken) });
@@ -100,6 +122,7 @@ export function createRunStore(hooks: RunHooks) {
         hooks.onFinished(record);
         return record;
       } catch (error) {
+        events.flush();
         const message = error instanceof Error ? error.message : String(error);
         set({ view: { ...IDLE_RUN, status: 'failed', error: { code: 'internal', message, nodeId: null } } });
         return null;
