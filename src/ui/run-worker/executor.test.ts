@@ -73,6 +73,12 @@ describe('run worker executor', () => {
     expect(worker.terminated).toBe(false);
   });
 
+  it("sends a test run as one: the worker's engine writes to an overlay, never to the store", async () => {
+    const worker = new FakeWorker();
+    void executorWith(worker)(document, { store: new MemoryStore(), sandbox: true, maxChanges: 50 }, () => {});
+    expect(worker.received[0]).toMatchObject({ type: 'run', options: { sandbox: true, maxChanges: 50 } });
+  });
+
   it('ends a worker that does not stop within the grace time, with a cancelled record of the steps seen', async () => {
     const worker = new FakeWorker();
     const controller = new AbortController();
