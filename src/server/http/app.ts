@@ -260,7 +260,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     request.tokenCompanyId = companyId;
     return null;
   };
-  const bus = new ServerEventBus();
+  const bus = new ServerEventBus(storage.events);
   const codeThreads = createThreadCodeRunner();
   const context: ApiContext = {
     store: new AnnouncingStore(storage.store, bus),
