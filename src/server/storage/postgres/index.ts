@@ -1,7 +1,7 @@
 /**
  * The shared backend: entries, blueprints and runs in one PostgreSQL database that any number
  * of `kvb serve` processes use together. Values are sealed with the master key every instance
- * shares (`KVB_MASTER_KEY`); events cross instances by LISTEN/NOTIFY (`events.ts`).
+ * shares (`KVB_MASTER_KEY`); events cross instances by LISTEN/NOTIFY (`pg-events.ts`).
  */
 import pg from 'pg';
 import { KvError } from '../../../kv/errors';
@@ -9,7 +9,7 @@ import type { BatchOptions } from '../../../kv/operations';
 import { MASTER_KEY_ENV, ValueCipher, parseMasterKey } from '../../encryption';
 import { DataDirectoryError, type ServerStorage, type StorageLocation } from '../types';
 import { PostgresBlueprintStore, PostgresRunStore, queryOf } from './blueprints';
-import { PostgresEventRelay } from './events';
+import { PostgresEventRelay } from './pg-events';
 import { PostgresStore, describePgError } from './pg-store';
 import { migrate } from './schema';
 
