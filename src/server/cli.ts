@@ -62,7 +62,7 @@ export type CliCommand =
       mode: SaveMode;
     } & KvTarget)
   | ({ command: 'kv'; action: 'delete'; key: string } & KvTarget)
-  | { command: 'serve'; host: string; port: number; dataDir: string };
+  | { command: 'serve'; host: string; port: number; dataDir: string; database?: string };
 
 export type ParseResult = { ok: true; command: CliCommand } | { ok: false; message: string; topic: Topic };
 
@@ -88,7 +88,7 @@ const FLAGS = {
     prefix: true,
     limit: true,
   },
-  serve: { host: true, port: true, data: true },
+  serve: { host: true, port: true, data: true, database: true },
 } as const satisfies Record<Exclude<Topic, 'kvb'>, Record<string, boolean>>;
 
 /** Flags that only some kv actions use, so a misplaced one is reported, not ignored. */
@@ -276,7 +276,7 @@ function parseKv(args: readonly string[]): CliCommand {
 function parseServe(args: readonly string[]): CliCommand {
   const { positionals, flags, help } = splitArgs(args, FLAGS.serve, 'kvb serve');
   if (help) return { command: 'help', topic: 'serve' };
-  expectPositionals(positionals, [], 'kvb serve [--host <host>] [--port <port>] [--data <dir>]');
+  expectPositionals(positionals, [], 'kvb serve [--host <host>] [--port <port>] [--data <dir>] [--database <url>]');
   const portText = text(flags, 'port');
   const port = portText === undefined ? DEFAULT_PORT : Number(portText);
   if (!/^\d+$/.test(portText ?? '0') || !Number.isInteger(port) || port < 0 || port > 65535) {
@@ -287,7 +287,18 @@ function parseServe(args: readonly string[]): CliCommand {
     host: nonEmpty('host', text(flags, 'host'), DEFAULT_HOST),
     port,
     dataDir: nonEmpty('data', text(flags, 'data'), DEFAULT_DATA_DIR),
+    ...databaseOf(flags),
   };
+}
+
+/** `--database <url>`: a postgres:// URL (checked when it is opened). */
+function databaseOf(flags: Map<string, string | true>): { database?: string } {
+  const database = text(flags, 'database');
+  if (database === undefined) return {};
+  if (!/^postgres(ql)?:\/\//.test(database)) {
+    throw new UsageError(`--database must be a postgres:// URL (postgres://user:password@host:5432/database); got '${database}'`);
+  }
+  return { database };
 }
 
 /** Parses `kvb`'s arguments (without `node` and the script path). Pure: reads no file. */
@@ -376,7 +387,11 @@ Serves the built web app and the HTTP API until interrupted (Ctrl+C).
 Options:
   --host <host>   address to listen on (default ${DEFAULT_HOST}; other addresses need API tokens)
   --port <port>   port (default ${DEFAULT_PORT}; 0 picks a free one)
-  --data <dir>    data directory (default ${DEFAULT_DATA_DIR})`,
+  --data <dir>    data directory (default ${DEFAULT_DATA_DIR})
+  --database <url>
+                  keep entries, blueprints and runs in PostgreSQL (postgres://user:password@host/db;
+                  or set KVB_DATABASE_URL) instead of SQLite in --data; every instance on one
+                  database needs the same KVB_MASTER_KEY`,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -559,7 +574,7 @@ async function openStore(target: StoreTarget, io: CliIo): Promise<KeyValueStore>
   }
   // Lazily, like the HTTP store: `kvb --help` and `kvb run --server` never load SQLite.
   const { openServerStorage, storageLocationOf } = await import('./storage/index');
-  return openServerStorage(storageLocationOf({ dataDir: resolve(io.cwd, target.dataDir) }), io.env).store;
+  return openServerStorage(storageLocationOf({ dataDir: resolve(io.cwd, target.dataDir) }, io.env), io.env).store;
 }
 
 async function kvCommand(command: Extract<CliCommand, { command: 'kv' }>, io: CliIo): Promise<number> {
@@ -660,6 +675,7 @@ async function serveCommand(command: Extract<CliCommand, { command: 'serve' }>, 
       host: command.host,
       port: command.port,
       dataDir: resolve(io.cwd, command.dataDir),
+      ...(command.database === undefined ? {} : { database: command.database }),
       // Structured request logs (pino) on stdout; values and tokens are never logged.
       logger: true,
     });

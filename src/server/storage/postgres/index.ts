@@ -69,9 +69,15 @@ export function openPostgres(options: OpenPostgresOptions): PostgresStorage {
   })();
   // Callers await `ready` (or any call, which does); this keeps an unawaited failure quiet.
   ready.catch(() => undefined);
-  const store = new PostgresStore({ pool, cipher, ready, batchOptions: options.batchOptions });
-  const query = queryOf(pool, ready);
   let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      await ready.catch(() => undefined);
+      await events.close();
+      await pool.end();
+    })());
+  const store = new PostgresStore({ pool, cipher, ready, batchOptions: options.batchOptions, onClose: close });
+  const query = queryOf(pool, ready);
   return {
     store,
     blueprints: new PostgresBlueprintStore(query, cipher),
@@ -79,13 +85,7 @@ export function openPostgres(options: OpenPostgresOptions): PostgresStorage {
     companyOfEntryId: (id) => store.companyOfEntryId(id),
     ready,
     events,
-    close: () =>
-      (closing ??= (async () => {
-        await ready.catch(() => undefined);
-        await store.close();
-        await events.close();
-        await pool.end();
-      })()),
+    close: () => store.close(),
   };
 }
 

@@ -74,6 +74,8 @@ export interface PostgresStoreOptions {
   /** Resolves once the schema is in and the master key checked; every call waits for it. */
   ready: Promise<void>;
   batchOptions?: BatchOptions;
+  /** Closes what the store runs on (the pool): a store opened alone, by the CLI, is closed alone. */
+  onClose?: () => Promise<void>;
 }
 
 export class PostgresStore implements KeyValueStore {
@@ -82,9 +84,11 @@ export class PostgresStore implements KeyValueStore {
   private readonly cipher: ValueCipher;
   private readonly ready: Promise<void>;
   private readonly batchOptions: BatchOptions;
+  private readonly onClose: () => Promise<void>;
   private closed = false;
 
   constructor(options: PostgresStoreOptions) {
+    this.onClose = options.onClose ?? (async () => undefined);
     this.pool = options.pool;
     this.cipher = options.cipher;
     this.ready = options.ready;
@@ -144,6 +148,7 @@ export class PostgresStore implements KeyValueStore {
 
   async close(): Promise<void> {
     this.closed = true;
+    await this.onClose();
   }
 
   private async readBatch(companyId: string, ops: KvOp[]): Promise<KvOpResult[]> {
