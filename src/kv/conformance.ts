@@ -1264,6 +1264,158 @@ conformanceCase('concurrent creates of one key: exactly one succeeds, the rest g
   assertEqual(await getValue(ctx, 'lock'), winner?.op === 'set' ? winner.entry.value : undefined, "the stored value is the winner's");
 });
 
+// --- compare-and-set and list sets -------------------------------------------------------------
+
+conformanceCase('set with expectedVersion writes only over that version, 0 meaning absent', async (ctx) => {
+  const created = await one(ctx, { op: 'set', key: 'doc', value: 'a', expectedVersion: 0, ...FLOW });
+  assertEqual(created.entry.version, 1, 'version after a create with expectedVersion 0');
+  const error = await expectKvError(
+    ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'doc', value: 'b', expectedVersion: 0, ...FLOW }]),
+    'version_conflict',
+    { opIndex: 0, messageIncludes: 'version 1' },
+  );
+  assert(error.message.includes('doc'), `the message should name the key, got ${show(error.message)}`);
+  const updated = await one(ctx, { op: 'set', key: 'doc', value: 'b', expectedVersion: 1, ...FLOW });
+  assertEqual(updated.entry.version, 2, 'version after a matching expectedVersion');
+  await expectKvError(
+    ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'doc', value: 'c', expectedVersion: 1, ...FLOW }]),
+    'version_conflict',
+    { messageIncludes: 'version 2' },
+  );
+  await expectKvError(
+    ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'absent', value: 'c', expectedVersion: 3, ...FLOW }]),
+    'version_conflict',
+    { messageIncludes: 'absent' },
+  );
+  const stored = await getEntry(ctx, 'doc', FLOW);
+  assertEqual([stored?.value, stored?.version], ['b', 2], 'value and version after the refused writes');
+  assertEqual(await getEntry(ctx, 'absent', FLOW), null, 'a refused compare-and-set creates nothing');
+});
+
+conformanceCase('delete with expectedVersion removes only that version', async (ctx) => {
+  await setValue(ctx, 'row', 1);
+  await setValue(ctx, 'row', 2);
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'delete', key: 'row', expectedVersion: 1, ...GLOBAL }]), 'version_conflict', {
+    messageIncludes: 'version 2',
+  });
+  assertEqual(await getValue(ctx, 'row'), 2, 'value after a refused delete');
+  assertEqual(
+    (await one(ctx, { op: 'delete', key: 'row', expectedVersion: 2, ...GLOBAL })).deleted,
+    true,
+    'deleted with the right version',
+  );
+  assertEqual(await getEntry(ctx, 'row'), null, 'get after the delete');
+  assertEqual(
+    (await one(ctx, { op: 'delete', key: 'row', expectedVersion: 0, ...GLOBAL })).deleted,
+    false,
+    'expectedVersion 0 on an absent key',
+  );
+});
+
+conformanceCase('an expectedVersion that is not a whole number of 0 or more fails with invalid_value', async (ctx) => {
+  for (const bad of [-1, 1.5, '1'] as const) {
+    await expectKvError(
+      ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'k', value: 1, expectedVersion: bad as number, ...GLOBAL }]),
+      'invalid_value',
+      { messageIncludes: 'expectedVersion' },
+    );
+  }
+  assertEqual(await getEntry(ctx, 'k'), null, 'nothing written');
+});
+
+conformanceCase('listAdd creates [value], appends a new item and refuses a deep-equal one', async (ctx) => {
+  const first = await one(ctx, { op: 'listAdd', key: 'seen', value: { id: 1, tags: ['a'] }, ...FLOW });
+  assertEntryShape(first.entry, ctx, { key: 'seen', value: [{ id: 1, tags: ['a'] }], scope: FLOW, version: 1 }, 'listAdd on an absent key');
+  const second = await one(ctx, { op: 'listAdd', key: 'seen', value: 'x', ...FLOW });
+  assertEqual(second.entry.value, [{ id: 1, tags: ['a'] }, 'x'], 'list after a second listAdd');
+  assertEqual(second.entry.version, 2, 'version after a second listAdd');
+  await expectKvError(
+    ctx.store.batch(ctx.companyId, [{ op: 'listAdd', key: 'seen', value: { tags: ['a'], id: 1 }, ...FLOW }]),
+    'already_exists',
+    { opIndex: 0, messageIncludes: 'seen' },
+  );
+  // Deep-equal, not loosely equal: 1 and "1", [1, 2] and [2, 1] are different items.
+  await one(ctx, { op: 'listAdd', key: 'nums', value: 1, ...GLOBAL });
+  await one(ctx, { op: 'listAdd', key: 'nums', value: '1', ...GLOBAL });
+  await one(ctx, { op: 'listAdd', key: 'nums', value: [1, 2], ...GLOBAL });
+  await one(ctx, { op: 'listAdd', key: 'nums', value: [2, 1], ...GLOBAL });
+  assertEqual(await getValue(ctx, 'nums'), [1, '1', [1, 2], [2, 1]], 'items that only look alike');
+  assertEqual((await getEntry(ctx, 'seen', FLOW))?.version, 2, 'version after a refused listAdd');
+});
+
+conformanceCase('listAdd and listRemove on a value that is not an array fail with type_mismatch', async (ctx) => {
+  for (const [key, value] of [
+    ['text', 'abc'],
+    ['num', 3],
+    ['obj', { a: 1 }],
+    ['nul', null],
+  ] as const) {
+    await setValue(ctx, key, value);
+    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'listAdd', key, value: 1, ...GLOBAL }]), 'type_mismatch', {
+      messageIncludes: key,
+    });
+    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'listRemove', key, value: 1, ...GLOBAL }]), 'type_mismatch', {
+      messageIncludes: key,
+    });
+    assertEqual(await getValue(ctx, key), value, `value of ${key} after the refused ops`);
+  }
+});
+
+conformanceCase('listRemove removes every deep-equal item and fails with not_found when there is none', async (ctx) => {
+  await setValue(ctx, 'bag', [1, { a: [1] }, 2, { a: [1] }, '1']);
+  const removed = await one(ctx, { op: 'listRemove', key: 'bag', value: { a: [1] }, ...GLOBAL });
+  assertEqual(removed.entry.value, [1, 2, '1'], 'list after removing both copies');
+  assertEqual(removed.entry.version, 2, 'version after listRemove');
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'listRemove', key: 'bag', value: { a: [1] }, ...GLOBAL }]), 'not_found', {
+    messageIncludes: 'bag',
+  });
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'listRemove', key: 'nobag', value: 1, ...GLOBAL }]), 'not_found', {
+    messageIncludes: 'nobag',
+  });
+  const last = await one(ctx, { op: 'listRemove', key: 'bag', value: '1', ...GLOBAL });
+  assertEqual(last.entry.value, [1, 2], 'the number 1 stays when the text "1" is removed');
+  await one(ctx, { op: 'listRemove', key: 'bag', value: 1, ...GLOBAL });
+  const empty = await one(ctx, { op: 'listRemove', key: 'bag', value: 2, ...GLOBAL });
+  assertEqual(empty.entry.value, [], 'removing the last item leaves an empty list, not an absent key');
+});
+
+conformanceCase('listAdd keeps the expiry of the list it changes, and a batch sees its own listAdds', async (ctx) => {
+  const entry = await setValue(ctx, 'recent', [], { ttlSeconds: 60 });
+  const added = await one(ctx, { op: 'listAdd', key: 'recent', value: 'a', ...GLOBAL });
+  assertEqual(added.entry.expiresAt, entry.expiresAt, 'expiresAt after listAdd');
+  await expectKvError(
+    ctx.store.batch(ctx.companyId, [
+      { op: 'listAdd', key: 'recent', value: 'b', ...GLOBAL },
+      { op: 'listAdd', key: 'recent', value: 'b', ...GLOBAL },
+    ]),
+    'already_exists',
+    { opIndex: 1 },
+  );
+  assertEqual(await getValue(ctx, 'recent'), ['a'], 'nothing from the failed batch');
+});
+
+conformanceCase('100 concurrent listAdds of distinct items keep all 100', async (ctx) => {
+  await Promise.all(
+    Array.from({ length: 100 }, (_, i) => ctx.store.batch(ctx.companyId, [{ op: 'listAdd', key: 'ids', value: `id-${i}`, ...FLOW }])),
+  );
+  const stored = await getEntry(ctx, 'ids', FLOW);
+  assert(Array.isArray(stored?.value), `ids should be an array, got ${show(stored?.value)}`);
+  assertEqual(new Set(stored.value).size, 100, 'distinct items');
+  assertEqual(stored.value.length, 100, 'number of items');
+  assertEqual(stored.version, 100, 'version');
+});
+
+conformanceCase('100 concurrent listAdds of one item: exactly one succeeds, the rest get already_exists', async (ctx) => {
+  const attempts = await Promise.allSettled(
+    Array.from({ length: 100 }, () => ctx.store.batch(ctx.companyId, [{ op: 'listAdd', key: 'once', value: { id: 7 }, ...GLOBAL }])),
+  );
+  assertEqual(attempts.filter((a) => a.status === 'fulfilled').length, 1, 'listAdds that succeeded');
+  for (const attempt of attempts) {
+    if (attempt.status === 'rejected') await expectKvError(Promise.reject(attempt.reason), 'already_exists');
+  }
+  assertEqual(await getValue(ctx, 'once'), [{ id: 7 }], 'the list holds the item once');
+});
+
 // --- TTL --------------------------------------------------------------------------------------
 
 conformanceCase('ttlSeconds sets expiresAt; a later set without ttl makes the key permanent', async (ctx) => {

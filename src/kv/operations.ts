@@ -245,6 +245,18 @@ function describeScope(scope: Scope, scopeKey: string): string {
   return scope === 'global' ? 'global scope' : `${scope} scope '${scopeKey}'`;
 }
 
+function shortJson(value: JsonValue): string {
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 80)}… (${text.length} characters)` : text;
+}
+
+function listMismatch(verb: string, key: string, stored: JsonValue): KvError {
+  return new KvError(
+    'type_mismatch',
+    `Cannot ${verb} the list under key ${describeKey(key)}: it holds ${typeof stored === 'string' ? 'text' : typeName(stored)}, not an array`,
+  );
+}
+
 function typeName(value: JsonValue): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
@@ -252,7 +264,35 @@ function typeName(value: JsonValue): string {
   return `a ${typeof value}`;
 }
 
-const OP_NAMES = ['get', 'set', 'delete', 'list', 'keys', 'append', 'increment'] as const;
+const OP_NAMES = ['get', 'set', 'delete', 'list', 'keys', 'append', 'increment', 'listAdd', 'listRemove'] as const;
+
+/**
+ * Deep equality of two JSON values, as `listAdd` and `listRemove` compare items: arrays item by
+ * item in order, objects by their keys whatever their order, everything else by `===`.
+ */
+export function jsonEqual(a: JsonValue, b: JsonValue): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((item, i) => jsonEqual(item, b[i]!));
+  }
+  const aKeys = Object.keys(a);
+  if (aKeys.length !== Object.keys(b).length) return false;
+  return aKeys.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual(a[k]!, b[k]!));
+}
+
+/** Throws `version_conflict` unless the live row's version (0 when absent) is `expected`. */
+function assertVersion(expected: number | undefined, live: Entry | null, key: string, scope: Scope, scopeKey: string): void {
+  if (expected === undefined) return;
+  const stored = live?.version ?? 0;
+  if (stored === expected) return;
+  const found = live === null ? 'is absent (version 0)' : `is at version ${stored}`;
+  throw new KvError(
+    'version_conflict',
+    `Key ${describeKey(key)} in ${describeScope(scope, scopeKey)} ${found}, not the expected version ${expected}: read it again and retry`,
+  );
+}
 
 /**
  * The checks an op passes before any row is read: shape, scope, key, value and options.
@@ -266,13 +306,15 @@ export function validateOp(op: KvOp, index?: number): string {
     if (!(OP_NAMES as readonly string[]).includes(op.op)) {
       throw new KvError(
         'invalid_request',
-        `Op '${String((op as { op?: unknown }).op)}' is unknown: expected get, set, delete, list, keys, append or increment`,
+        `Op '${String((op as { op?: unknown }).op)}' is unknown: expected ${OP_NAMES.slice(0, -1).join(', ')} or ${OP_NAMES.at(-1)}`,
       );
     }
     const scopeKey = resolveScopeKey(op);
     if (op.op !== 'list' && op.op !== 'keys') assertValidKey(op.key);
-    if (op.op === 'set' || op.op === 'append') {
+    if (op.op === 'set' || op.op === 'append' || op.op === 'listAdd' || op.op === 'listRemove') {
       assertStorableValue(op.value, op.key);
+    }
+    if (op.op === 'set' || op.op === 'append' || op.op === 'listAdd') {
       if (op.valueType !== undefined && !(VALUE_TYPES as readonly string[]).includes(op.valueType)) {
         throw new KvError('invalid_request', `Unknown valueType '${String(op.valueType)}': expected text or json`);
       }
@@ -290,6 +332,15 @@ export function validateOp(op: KvOp, index?: number): string {
       }
       if (typeof op.ttlSeconds === 'number' && op.ttlSeconds > TTL_MAX_SECONDS) {
         throw new KvError('invalid_value', `ttlSeconds must be at most ${TTL_MAX_SECONDS} (100 years), got ${String(op.ttlSeconds)}`);
+      }
+    }
+    if ((op.op === 'set' || op.op === 'delete') && op.expectedVersion !== undefined) {
+      const expected: unknown = op.expectedVersion;
+      if (typeof expected !== 'number' || !Number.isInteger(expected) || expected < 0) {
+        throw new KvError(
+          'invalid_value',
+          `expectedVersion must be a whole number of 0 or more (0: the key must be absent), got ${typeof expected === 'number' ? String(expected) : JSON.stringify(expected)}`,
+        );
       }
     }
     if (op.op === 'increment' && op.by !== undefined && (typeof op.by !== 'number' || !Number.isFinite(op.by))) {
@@ -352,6 +403,7 @@ const OP_HANDLERS: OpHandlers = {
     const mode = op.mode ?? 'upsert';
     const expiresAt = typeof op.ttlSeconds === 'number' ? new Date(now.getTime() + op.ttlSeconds * 1000).toISOString() : null;
     const existing = await batch.readLive(scope, scopeKey, op.key);
+    assertVersion(op.expectedVersion, existing, op.key, scope, scopeKey);
     if (mode === 'create' && existing) {
       throw new KvError('already_exists', `Key ${describeKey(op.key)} already exists in ${describeScope(scope, scopeKey)}`);
     }
@@ -367,6 +419,11 @@ const OP_HANDLERS: OpHandlers = {
   },
 
   async delete(op, batch) {
+    if (op.expectedVersion !== undefined) {
+      // A conditional delete needs the version, so it opens the row.
+      const live = await batch.readLive(op.scope, batch.scopeKey, op.key);
+      assertVersion(op.expectedVersion, live, op.key, op.scope, batch.scopeKey);
+    }
     // One look, without opening the value: an expired row is removed too (so it stops taking
     // space) but did not count as present, and a row whose value is damaged can go.
     const presence = await batch.readPresence(op.scope, batch.scopeKey, op.key);
@@ -422,6 +479,46 @@ const OP_HANDLERS: OpHandlers = {
     const entry = batch.nextEntry(existing, op.scope, op.key, sum, existing?.expiresAt ?? null, 'json');
     batch.stage(op.scope, batch.scopeKey, op.key, entry);
     return { op: 'increment', entry };
+  },
+
+  async listAdd(op, batch) {
+    const existing = await batch.readLive(op.scope, batch.scopeKey, op.key);
+    let value: JsonValue[];
+    if (!existing) value = [op.value];
+    else if (Array.isArray(existing.value)) {
+      if (existing.value.some((item) => jsonEqual(item, op.value))) {
+        throw new KvError(
+          'already_exists',
+          `The list under key ${describeKey(op.key)} in ${describeScope(op.scope, batch.scopeKey)} already holds ${shortJson(op.value)}`,
+        );
+      }
+      value = [...existing.value, op.value];
+    } else throw listMismatch('add to', op.key, existing.value);
+    assertStorableValue(value, op.key);
+    const entry = batch.nextEntry(existing, op.scope, op.key, value, existing?.expiresAt ?? null, 'json');
+    batch.stage(op.scope, batch.scopeKey, op.key, entry);
+    return { op: 'listAdd', entry };
+  },
+
+  async listRemove(op, batch) {
+    const existing = await batch.readLive(op.scope, batch.scopeKey, op.key);
+    if (!existing) {
+      throw new KvError(
+        'not_found',
+        `Key ${describeKey(op.key)} not found in ${describeScope(op.scope, batch.scopeKey)}; nothing to remove`,
+      );
+    }
+    if (!Array.isArray(existing.value)) throw listMismatch('remove from', op.key, existing.value);
+    const value = existing.value.filter((item) => !jsonEqual(item, op.value));
+    if (value.length === existing.value.length) {
+      throw new KvError(
+        'not_found',
+        `The list under key ${describeKey(op.key)} in ${describeScope(op.scope, batch.scopeKey)} does not hold ${shortJson(op.value)}`,
+      );
+    }
+    const entry = batch.nextEntry(existing, op.scope, op.key, value, existing.expiresAt, 'json');
+    batch.stage(op.scope, batch.scopeKey, op.key, entry);
+    return { op: 'listRemove', entry };
   },
 
   async list(op, batch) {

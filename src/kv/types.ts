@@ -44,8 +44,18 @@ export interface Entry {
 
 export type KvOp =
   | ({ op: 'get'; key: string } & ScopeRef)
-  | ({ op: 'set'; key: string; value: JsonValue; valueType?: ValueType; mode?: SaveMode; ttlSeconds?: number | null } & ScopeRef)
-  | ({ op: 'delete'; key: string } & ScopeRef)
+  | ({
+      op: 'set';
+      key: string;
+      value: JsonValue;
+      valueType?: ValueType;
+      mode?: SaveMode;
+      ttlSeconds?: number | null;
+      /** Compare-and-set: write only if the stored version equals this (0: only if absent), else `version_conflict`. */
+      expectedVersion?: number;
+    } & ScopeRef)
+  /** `expectedVersion` as for `set`: delete only if the stored version equals it. */
+  | ({ op: 'delete'; key: string; expectedVersion?: number } & ScopeRef)
   | ({ op: 'list'; prefix?: string; limit?: number; cursor?: string | null } & ScopeRef)
   /**
    * Key names only, no value read or decrypted: the live keys of one scope that start with
@@ -54,7 +64,14 @@ export type KvOp =
    */
   | ({ op: 'keys'; prefix?: string; contains?: string; limit?: number; cursor?: string | null } & ScopeRef)
   | ({ op: 'append'; key: string; value: JsonValue; valueType?: ValueType } & ScopeRef)
-  | ({ op: 'increment'; key: string; by?: number } & ScopeRef);
+  | ({ op: 'increment'; key: string; by?: number } & ScopeRef)
+  /**
+   * Adds `value` to the array under `key` unless a deep-equal item is in it (`already_exists`);
+   * an absent key becomes `[value]`; any other stored type is `type_mismatch`.
+   */
+  | ({ op: 'listAdd'; key: string; value: JsonValue; valueType?: ValueType } & ScopeRef)
+  /** Removes every item deep-equal to `value` from the array under `key`; none there (or no key) is `not_found`. */
+  | ({ op: 'listRemove'; key: string; value: JsonValue } & ScopeRef);
 
 export type KvOpName = KvOp['op'];
 
@@ -95,7 +112,17 @@ export interface IncrementResult {
   entry: Entry;
 }
 
-export type KvOpResult = GetResult | SetResult | DeleteResult | ListResult | KeysResult | AppendResult | IncrementResult;
+export interface ListAddResult {
+  op: 'listAdd';
+  entry: Entry;
+}
+export interface ListRemoveResult {
+  op: 'listRemove';
+  entry: Entry;
+}
+
+export type KvOpResult =
+  GetResult | SetResult | DeleteResult | ListResult | KeysResult | AppendResult | IncrementResult | ListAddResult | ListRemoveResult;
 
 /** Maps an op type to its result type, so `batch` callers keep precise types. */
 export type ResultOf<O extends KvOp> = Extract<KvOpResult, { op: O['op'] }>;

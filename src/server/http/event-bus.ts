@@ -67,6 +67,8 @@ export function changesOfBatch(ops: readonly KvOp[], results: readonly KvOpResul
       case 'set':
       case 'append':
       case 'increment':
+      case 'listAdd':
+      case 'listRemove':
         changes.push(changeOf(result.entry));
         break;
       case 'delete':
