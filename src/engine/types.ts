@@ -126,6 +126,16 @@ export interface RunRecord {
   error: RunError | null;
 }
 
+/**
+ * A run still executing, as a server shows it (`GET /api/runs/{runId}`): the steps finished so
+ * far (first and last ones of a long run, like a record), no end yet.
+ */
+export interface RunningRecord extends Omit<RunRecord, 'status' | 'finishedAt' | 'error'> {
+  status: 'running';
+  finishedAt: null;
+  error: null;
+}
+
 export type RunEvent =
   | { type: 'run-started'; runId: string; blueprintId: string; startedAt: string }
   | { type: 'step-started'; runId: string; nodeId: string; startedAt: string }

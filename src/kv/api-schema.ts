@@ -52,6 +52,10 @@ export interface ApiErrorBody {
     opIndex?: number;
     /** Problems of an invalid blueprint document. */
     problems?: ApiProblem[];
+    /** A 412 `conflict` on a blueprint save: the revision stored now (0: the blueprint is gone). */
+    currentRevision?: number;
+    /** A 409 `conflict` on an apply: the keys that moved since the sandbox run (`scope:scopeKey:key`). */
+    keys?: string[];
   };
 }
 
@@ -61,6 +65,8 @@ export const apiErrorBodySchema = z.object({
     message: z.string(),
     opIndex: z.number().int().optional(),
     problems: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    currentRevision: z.number().int().optional(),
+    keys: z.array(z.string()).optional(),
   }),
 });
 
@@ -151,7 +157,21 @@ export type KvSetRequest = z.infer<typeof kvSetRequestSchema>;
 export const companyQuerySchema = z.strictObject({ companyId });
 
 /** `POST /api/blueprints/:id/runs` */
-export const runRequestSchema = z.strictObject({ input: jsonValue.optional() });
+export const runRequestSchema = z.strictObject({
+  /** The run's input; default the start block's `sampleInput`. */
+  input: jsonValue.optional(),
+  /** Writes go to an overlay only this run sees; the record lists them as `changes`. */
+  sandbox: z.boolean().optional(),
+  /** true (default): answer 201 with the finished record; false: 202 at once, follow `/api/runs/{runId}`. */
+  wait: z.boolean().optional(),
+});
+export type RunRequest = z.infer<typeof runRequestSchema>;
+
+/** `202` answer of `POST /api/blueprints/:id/runs` with `wait: false`. */
+export interface RunAccepted {
+  runId: string;
+  status: 'running';
+}
 
 /** `GET /api/blueprints/:id/runs` */
 export const runsQuerySchema = z.strictObject({
@@ -164,6 +184,17 @@ export interface BlueprintSummary {
   name: string;
   groupId: string | null;
   updatedAt: string;
+  /** 1 on create, +1 on every save; the `ETag` of the blueprint is `"<revision>"`. */
+  revision: number;
+}
+/** One kept revision of a blueprint (`GET /api/blueprints/:id/revisions`), newest first. */
+export interface BlueprintRevision {
+  revision: number;
+  savedAt: string;
+  name: string;
+}
+export interface BlueprintRevisionsResponse {
+  revisions: BlueprintRevision[];
 }
 export interface BlueprintListResponse {
   blueprints: BlueprintSummary[];

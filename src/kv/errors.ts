@@ -126,6 +126,11 @@ export const ERROR_CODES = {
     exitCode: 1,
     help: 'The server is already running as many blueprints as it allows at once: wait for one to finish, then try again.',
   },
+  conflict: {
+    status: 409,
+    exitCode: 1,
+    help: 'Someone else changed it first: a blueprint saved meanwhile (412, with its currentRevision), a run that already finished, or sandbox changes whose keys moved since the run. Reload, then decide again.',
+  },
   request_timeout: {
     status: 408,
     exitCode: 1,

@@ -6,7 +6,21 @@ import { openPostgresStorage } from './postgres';
 import { openSqliteStorage } from './sqlite';
 import type { ServerStorage, StorageLocation } from './types';
 
-export type { BlueprintStore, RunStore, SavedBlueprint, ServerStorage, StorageLocation } from './types';
+export type {
+  BlueprintStore,
+  RunCoordinator,
+  RunFollow,
+  RunHandle,
+  RunStart,
+  RunStore,
+  SavedBlueprint,
+  ServerStorage,
+  StorageLocation,
+  StoredBlueprint,
+  StoredRun,
+} from './types';
+export { RevisionConflictError, REVISIONS_KEPT_PER_BLUEPRINT, TooManyRunsError } from './types';
+export { LocalRunCoordinator, RunReplay } from './run-coordinator';
 
 type Opener<K extends StorageLocation['kind']> = (location: Extract<StorageLocation, { kind: K }>, env: NodeJS.ProcessEnv) => ServerStorage;
 

@@ -97,9 +97,9 @@ export function registerBlueprintRoutes(app: FastifyInstance, context: ApiContex
   const companyOf = (request: FastifyRequest): string =>
     context.companyFor(request, parseQuery(companyQuerySchema, request.query).companyId);
   const existing = async (companyId: string, id: string): Promise<BlueprintDocument> => {
-    const document = await blueprints.get(companyId, id);
-    if (!document) throw notFound(`No blueprint with id '${id}'`);
-    return document;
+    const stored = await blueprints.get(companyId, id);
+    if (!stored) throw notFound(`No blueprint with id '${id}'`);
+    return stored.document;
   };
 
   app.get('/api/blueprints', async (request): Promise<BlueprintListResponse> => ({

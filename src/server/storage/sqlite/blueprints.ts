@@ -1,15 +1,22 @@
 /**
- * Blueprints saved on the server, per companyId. The document is sealed with the master key
- * (it holds values: sample inputs, literal values of blocks), bound to its (companyId, id) so a
- * row copied to another company fails to open; id, name and group stay plain for listing.
+ * Blueprints saved on the server, per companyId, with their last revisions. The document is
+ * sealed with the master key (it holds values: sample inputs, literal values of blocks), bound
+ * to its (companyId, id) so a row copied to another company fails to open; a kept revision is
+ * bound to its revision number too. Id, name, group and revision stay plain for listing.
  */
 import type { Statement } from 'better-sqlite3';
-import type { BlueprintSummary } from '../../../kv/api-schema';
+import type { BlueprintRevision, BlueprintSummary } from '../../../kv/api-schema';
 import { KvError } from '../../../kv/errors';
 import type { BlueprintDocument } from '../../../engine/types';
 import { migrate, type Database } from './database';
 import type { RowIdentity, ValueCipher } from '../../encryption';
-import type { BlueprintStore, SavedBlueprint } from '../types';
+import {
+  RevisionConflictError,
+  REVISIONS_KEPT_PER_BLUEPRINT,
+  type BlueprintStore,
+  type SavedBlueprint,
+  type StoredBlueprint,
+} from '../types';
 
 export const SERVER_MIGRATIONS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS blueprints (
@@ -34,6 +41,19 @@ export const SERVER_MIGRATIONS: readonly string[] = [
    );
    CREATE UNIQUE INDEX IF NOT EXISTS runs_identity ON runs (company_id, run_id);
    CREATE INDEX IF NOT EXISTS runs_by_blueprint ON runs (company_id, blueprint_id, seq);`,
+  // Revisions: blueprints saved before this have revision 1 and no kept row (the current
+  // document is read from the blueprints table); a sandbox run's apply mark.
+  `ALTER TABLE blueprints ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+   CREATE TABLE blueprint_revisions (
+     company_id TEXT NOT NULL,
+     blueprint_id TEXT NOT NULL,
+     revision INTEGER NOT NULL,
+     name TEXT NOT NULL,
+     saved_at TEXT NOT NULL,
+     document_ciphertext BLOB NOT NULL,
+     PRIMARY KEY (company_id, blueprint_id, revision)
+   );
+   ALTER TABLE runs ADD COLUMN applied_at TEXT;`,
 ];
 
 /** The server's tables, applied once per database (idempotent). */
@@ -47,18 +67,39 @@ interface BlueprintRow {
   group_id: string | null;
   document_ciphertext: Buffer;
   updated_at: string;
+  revision: number;
+}
+
+interface RevisionRow {
+  revision: number;
+  saved_at: string;
+  name: string;
 }
 
 function identity(companyId: string, id: string): RowIdentity {
   return { companyId, scope: 'blueprint', scopeKey: '', key: id };
 }
 
+function revisionIdentity(companyId: string, id: string, revision: number): RowIdentity {
+  return { companyId, scope: 'blueprint-revision', scopeKey: id, key: String(revision) };
+}
+
+function summaryOf(row: Omit<BlueprintRow, 'document_ciphertext'>): BlueprintSummary {
+  return { id: row.id, name: row.name, groupId: row.group_id, updatedAt: row.updated_at, revision: row.revision };
+}
+
 export class SqliteBlueprintStore implements BlueprintStore {
   private readonly selectSummaries: Statement<[string], Omit<BlueprintRow, 'document_ciphertext'>>;
   private readonly selectRow: Statement<[string, string], BlueprintRow>;
-  private readonly selectExists: Statement<[string, string], { id: string }>;
-  private readonly upsertRow: Statement<[string, string, string, string | null, Buffer, string, string]>;
+  private readonly selectSummary: Statement<[string, string], Omit<BlueprintRow, 'document_ciphertext'>>;
+  private readonly selectRevisionOf: Statement<[string, string], { revision: number }>;
+  private readonly upsertRow: Statement<[string, string, string, string | null, Buffer, string, string, number]>;
+  private readonly insertRevision: Statement<[string, string, number, string, string, Buffer]>;
+  private readonly trimRevisions: Statement<[string, string, number]>;
+  private readonly selectRevisions: Statement<[string, string], RevisionRow>;
+  private readonly selectRevision: Statement<[string, string, number], { document_ciphertext: Buffer }>;
   private readonly deleteRow: Statement<[string, string]>;
+  private readonly deleteRevisions: Statement<[string, string]>;
   private readonly deleteRuns: Statement<[string, string]>;
 
   constructor(
@@ -66,56 +107,127 @@ export class SqliteBlueprintStore implements BlueprintStore {
     private readonly cipher: ValueCipher,
   ) {
     migrateServerTables(db);
-    this.selectSummaries = db.prepare('SELECT id, name, group_id, updated_at FROM blueprints WHERE company_id = ? ORDER BY name, id');
+    this.selectSummaries = db.prepare(
+      'SELECT id, name, group_id, updated_at, revision FROM blueprints WHERE company_id = ? ORDER BY name, id',
+    );
     this.selectRow = db.prepare('SELECT * FROM blueprints WHERE company_id = ? AND id = ?');
-    this.selectExists = db.prepare('SELECT id FROM blueprints WHERE company_id = ? AND id = ?');
-    this.upsertRow = db.prepare(`INSERT INTO blueprints (company_id, id, name, group_id, document_ciphertext, created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?)
+    this.selectSummary = db.prepare('SELECT id, name, group_id, updated_at, revision FROM blueprints WHERE company_id = ? AND id = ?');
+    this.selectRevisionOf = db.prepare('SELECT revision FROM blueprints WHERE company_id = ? AND id = ?');
+    this.upsertRow =
+      db.prepare(`INSERT INTO blueprints (company_id, id, name, group_id, document_ciphertext, created_at, updated_at, revision)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (company_id, id) DO UPDATE SET name = excluded.name, group_id = excluded.group_id,
-          document_ciphertext = excluded.document_ciphertext, updated_at = excluded.updated_at`);
+          document_ciphertext = excluded.document_ciphertext, updated_at = excluded.updated_at, revision = excluded.revision`);
+    this.insertRevision =
+      db.prepare(`INSERT OR REPLACE INTO blueprint_revisions (company_id, blueprint_id, revision, name, saved_at, document_ciphertext)
+        VALUES (?, ?, ?, ?, ?, ?)`);
+    this.trimRevisions = db.prepare('DELETE FROM blueprint_revisions WHERE company_id = ? AND blueprint_id = ? AND revision <= ?');
+    this.selectRevisions = db.prepare(
+      'SELECT revision, saved_at, name FROM blueprint_revisions WHERE company_id = ? AND blueprint_id = ? ORDER BY revision DESC',
+    );
+    this.selectRevision = db.prepare(
+      'SELECT document_ciphertext FROM blueprint_revisions WHERE company_id = ? AND blueprint_id = ? AND revision = ?',
+    );
     this.deleteRow = db.prepare('DELETE FROM blueprints WHERE company_id = ? AND id = ?');
+    this.deleteRevisions = db.prepare('DELETE FROM blueprint_revisions WHERE company_id = ? AND blueprint_id = ?');
     this.deleteRuns = db.prepare('DELETE FROM runs WHERE company_id = ? AND blueprint_id = ?');
   }
 
   async list(companyId: string): Promise<BlueprintSummary[]> {
-    return this.selectSummaries
-      .all(companyId)
-      .map((row) => ({ id: row.id, name: row.name, groupId: row.group_id, updatedAt: row.updated_at }));
+    return this.selectSummaries.all(companyId).map(summaryOf);
   }
 
-  async get(companyId: string, id: string): Promise<BlueprintDocument | null> {
+  async get(companyId: string, id: string): Promise<StoredBlueprint | null> {
     const row = this.selectRow.get(companyId, id);
     if (!row) return null;
-    return JSON.parse(this.cipher.decrypt(row.document_ciphertext, identity(companyId, id))) as BlueprintDocument;
+    const document = JSON.parse(this.cipher.decrypt(row.document_ciphertext, identity(companyId, id))) as BlueprintDocument;
+    return { document, revision: row.revision, updatedAt: row.updated_at };
   }
 
-  /** Saves `document`; `create` refuses an existing id. Returns whether a new row was made. */
-  async save(companyId: string, document: BlueprintDocument, mode: 'create' | 'upsert'): Promise<SavedBlueprint> {
+  /** Saves `document` as the next revision; see `BlueprintStore.save`. */
+  async save(
+    companyId: string,
+    document: BlueprintDocument,
+    mode: 'create' | 'upsert',
+    options: { ifRevision?: number } = {},
+  ): Promise<SavedBlueprint> {
     const now = new Date().toISOString();
-    const sealed = this.cipher.encrypt(JSON.stringify(document), identity(companyId, document.id));
-    const write = this.db.transaction((): boolean => {
-      const exists = this.selectExists.get(companyId, document.id) !== undefined;
-      if (exists && mode === 'create') {
+    const text = JSON.stringify(document);
+    const sealed = this.cipher.encrypt(text, identity(companyId, document.id));
+    const write = this.db.transaction((): { created: boolean; revision: number } => {
+      const current = this.selectRevisionOf.get(companyId, document.id)?.revision;
+      if (current !== undefined && mode === 'create') {
         throw new KvError(
           'already_exists',
           `A blueprint with id '${document.id}' already exists; PUT /api/blueprints/${document.id} replaces it`,
         );
       }
-      this.upsertRow.run(companyId, document.id, document.name, document.groupId ?? null, sealed, now, now);
-      return !exists;
+      if (options.ifRevision !== undefined && options.ifRevision !== (current ?? 0)) {
+        throw new RevisionConflictError(document.id, current ?? 0, options.ifRevision);
+      }
+      if (current !== undefined) this.keepLegacyRevision(companyId, document.id, current);
+      const revision = (current ?? 0) + 1;
+      this.upsertRow.run(companyId, document.id, document.name, document.groupId ?? null, sealed, now, now, revision);
+      const kept = this.cipher.encrypt(text, revisionIdentity(companyId, document.id, revision));
+      this.insertRevision.run(companyId, document.id, revision, document.name, now, kept);
+      this.trimRevisions.run(companyId, document.id, revision - REVISIONS_KEPT_PER_BLUEPRINT);
+      return { created: current === undefined, revision };
     });
-    const created = write.immediate();
-    return { created, summary: { id: document.id, name: document.name, groupId: document.groupId ?? null, updatedAt: now } };
+    const { created, revision } = write.immediate();
+    return {
+      created,
+      summary: { id: document.id, name: document.name, groupId: document.groupId ?? null, updatedAt: now, revision },
+    };
   }
 
-  /** Deletes the blueprint and its run history; false when there was none. */
+  /**
+   * A blueprint saved before revisions were kept has no kept row for its current revision: keep
+   * it before it is replaced, so it stays restorable. A row that fails to open is not copied.
+   */
+  private keepLegacyRevision(companyId: string, id: string, current: number): void {
+    if (this.selectRevision.get(companyId, id, current)) return;
+    const row = this.selectRow.get(companyId, id);
+    if (!row) return;
+    let text: string;
+    try {
+      text = this.cipher.decrypt(row.document_ciphertext, identity(companyId, id));
+    } catch {
+      return;
+    }
+    const kept = this.cipher.encrypt(text, revisionIdentity(companyId, id, current));
+    this.insertRevision.run(companyId, id, current, row.name, row.updated_at, kept);
+  }
+
+  /** Deletes the blueprint, its revisions and its run history; false when there was none. */
   async delete(companyId: string, id: string): Promise<boolean> {
     return this.db
       .transaction((): boolean => {
         const removed = this.deleteRow.run(companyId, id).changes > 0;
-        if (removed) this.deleteRuns.run(companyId, id);
+        if (removed) {
+          this.deleteRevisions.run(companyId, id);
+          this.deleteRuns.run(companyId, id);
+        }
         return removed;
       })
       .immediate();
+  }
+
+  async revisions(companyId: string, id: string): Promise<BlueprintRevision[] | null> {
+    const current = this.selectSummary.get(companyId, id);
+    if (!current) return null;
+    const kept = this.selectRevisions.all(companyId, id).map((row) => ({ revision: row.revision, savedAt: row.saved_at, name: row.name }));
+    // A blueprint saved before revisions were kept has no row for its current revision.
+    if (kept[0]?.revision !== current.revision)
+      kept.unshift({ revision: current.revision, savedAt: current.updated_at, name: current.name });
+    return kept;
+  }
+
+  async revision(companyId: string, id: string, revision: number): Promise<BlueprintDocument | null> {
+    const row = this.selectRevision.get(companyId, id, revision);
+    if (row) {
+      return JSON.parse(this.cipher.decrypt(row.document_ciphertext, revisionIdentity(companyId, id, revision))) as BlueprintDocument;
+    }
+    const stored = await this.get(companyId, id);
+    return stored?.revision === revision ? stored.document : null;
   }
 }

@@ -7,7 +7,7 @@ import type { Statement } from 'better-sqlite3';
 import type { RunRecord } from '../../../engine/types';
 import type { Database } from './database';
 import type { RowIdentity, ValueCipher } from '../../encryption';
-import type { RunStore } from '../types';
+import type { RunStore, StoredRun } from '../types';
 import { boundedRecord, RUNS_KEPT_PER_BLUEPRINT } from '../run-records';
 import { migrateServerTables } from './blueprints';
 
@@ -27,6 +27,9 @@ export class SqliteRunStore implements RunStore {
   private readonly selectLatest: Statement<[string, string, number], RunRow>;
   private readonly selectRun: Statement<[string, string, string], RunRow>;
   private readonly deleteRun: Statement<[string, string, string]>;
+  private readonly selectById: Statement<[string, string], RunRow & { applied_at: string | null }>;
+  private readonly setApplied: Statement<[string, string, string]>;
+  private readonly clearApplied: Statement<[string, string]>;
 
   constructor(
     private readonly db: Database,
@@ -44,6 +47,11 @@ export class SqliteRunStore implements RunStore {
       'SELECT run_id, blueprint_id, record_ciphertext FROM runs WHERE company_id = ? AND blueprint_id = ? AND run_id = ?',
     );
     this.deleteRun = db.prepare('DELETE FROM runs WHERE company_id = ? AND blueprint_id = ? AND run_id = ?');
+    this.selectById = db.prepare(
+      'SELECT run_id, blueprint_id, record_ciphertext, applied_at FROM runs WHERE company_id = ? AND run_id = ?',
+    );
+    this.setApplied = db.prepare('UPDATE runs SET applied_at = ? WHERE company_id = ? AND run_id = ? AND applied_at IS NULL');
+    this.clearApplied = db.prepare('UPDATE runs SET applied_at = NULL WHERE company_id = ? AND run_id = ? AND applied_at IS NOT NULL');
   }
 
   /** Stores `record`, within `RUN_RECORD_MAX_BYTES`, and returns what was stored. */
@@ -84,6 +92,16 @@ export class SqliteRunStore implements RunStore {
   async get(companyId: string, blueprintId: string, runId: string): Promise<RunRecord | null> {
     const row = this.selectRun.get(companyId, blueprintId, runId);
     return row ? this.open(companyId, row) : null;
+  }
+
+  async find(companyId: string, runId: string): Promise<StoredRun | null> {
+    const row = this.selectById.get(companyId, runId);
+    return row ? { record: this.open(companyId, row), appliedAt: row.applied_at } : null;
+  }
+
+  async markApplied(companyId: string, runId: string, appliedAt: string | null): Promise<boolean> {
+    const result = appliedAt === null ? this.clearApplied.run(companyId, runId) : this.setApplied.run(appliedAt, companyId, runId);
+    return result.changes > 0;
   }
 
   private open(companyId: string, row: RunRow): RunRecord {
