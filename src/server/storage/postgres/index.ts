@@ -8,8 +8,9 @@ import { KvError } from '../../../kv/errors';
 import type { BatchOptions } from '../../../kv/operations';
 import { MASTER_KEY_ENV, ValueCipher, parseMasterKey } from '../../encryption';
 import { DataDirectoryError, type ServerStorage, type StorageLocation } from '../types';
-import { PostgresBlueprintStore, PostgresRunStore, queryOf } from './blueprints';
-import { PostgresEventRelay } from './pg-events';
+import { PostgresBlueprintStore, PostgresRunStore, queryOf, transactionOf } from './blueprints';
+import { PostgresEventRelay, PostgresNotifier } from './pg-events';
+import { PostgresRunCoordinator } from './pg-run-coordinator';
 import { PostgresStore, describePgError } from './pg-store';
 import { migrate } from './schema';
 
@@ -19,6 +20,7 @@ export const DEFAULT_POOL_SIZE = 10;
 export interface PostgresStorage extends ServerStorage {
   store: PostgresStore;
   events: PostgresEventRelay;
+  runCoordinator: PostgresRunCoordinator;
   ready: Promise<void>;
 }
 
@@ -28,7 +30,7 @@ export interface OpenPostgresOptions {
   masterKey?: Buffer;
   env?: NodeJS.ProcessEnv;
   batchOptions?: BatchOptions;
-  /** Without it, no LISTEN connection is made (a one-shot CLI command). */
+  /** Without it, no LISTEN connection is made: no events or runs cross to other instances (a one-shot command). */
   relayEvents?: boolean;
   onWarning?: (message: string) => void;
 }
@@ -55,13 +57,14 @@ export function openPostgres(options: OpenPostgresOptions): PostgresStorage {
   const pool = new pg.Pool({ ...config, max: poolSize, idleTimeoutMillis: 30_000 });
   // A pooled connection that breaks while idle (a database restart) is dropped, not fatal.
   pool.on('error', (error) => warn(`a PostgreSQL connection failed while idle: ${error.message}`));
-  const events = new PostgresEventRelay(config, warn);
+  const notifier = new PostgresNotifier(config, warn);
+  const events = new PostgresEventRelay(notifier);
   const where = describeUrl(options.url);
   const ready = (async () => {
     try {
       await migrate(pool);
       await checkMasterKey(pool, cipher, where);
-      if (options.relayEvents) await events.start();
+      if (options.relayEvents) await notifier.start();
     } catch (error) {
       if (error instanceof KvError) throw error;
       throw new DataDirectoryError(`Cannot use the PostgreSQL database ${where}: ${describePgError(error)}`);
@@ -73,15 +76,17 @@ export function openPostgres(options: OpenPostgresOptions): PostgresStorage {
   const close = () =>
     (closing ??= (async () => {
       await ready.catch(() => undefined);
-      await events.close();
+      await notifier.close();
       await pool.end();
     })());
   const store = new PostgresStore({ pool, cipher, ready, batchOptions: options.batchOptions, onClose: close });
   const query = queryOf(pool, ready);
+  const runs = new PostgresRunStore(query, cipher);
   return {
     store,
-    blueprints: new PostgresBlueprintStore(query, cipher),
-    runs: new PostgresRunStore(query, cipher),
+    blueprints: new PostgresBlueprintStore(query, transactionOf(pool, ready), cipher),
+    runs,
+    runCoordinator: new PostgresRunCoordinator(notifier, query, runs),
     companyOfEntryId: (id) => store.companyOfEntryId(id),
     ready,
     events,

@@ -1,30 +1,37 @@
 /**
- * Server events between instances: each instance LISTENs on one channel of the database and
- * NOTIFYs there what it publishes, on one dedicated connection (so its events leave in order).
- * An instance skips its own notifications (they carry its id): its listeners already had them.
- * A lost connection is made again after a pause; events sent meanwhile are not replayed (the
+ * Messages between the instances on one database: each instance LISTENs on one channel and
+ * NOTIFYs there, on one dedicated connection (so its messages leave, and arrive, in the order
+ * it sent them). An instance skips its own messages. The same connection holds a session
+ * advisory lock named by the instance, so others can tell whether it is still alive.
+ *
+ * A lost connection is made again after a pause; messages sent meanwhile are not replayed (the
  * editor re-reads what it shows when its event stream reconnects).
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { ServerEvent } from '../../../kv/api-schema';
 import type { EventRelay } from '../../http/event-bus';
 
-export const EVENT_CHANNEL = 'kvb_events';
-/** NOTIFY payloads stop at 8000 bytes; a larger `kv` event is split into several by its changes. */
-const MAX_PAYLOAD_BYTES = 7500;
+export const NOTIFY_CHANNEL = 'kvb_events';
+/** NOTIFY payloads stop at 8000 bytes; senders keep under this. */
+export const MAX_PAYLOAD_BYTES = 7500;
 const RECONNECT_MS = 1000;
 
 interface Envelope {
   from: string;
-  event: ServerEvent;
+  kind: string;
+  body: unknown;
 }
 
-export class PostgresEventRelay implements EventRelay {
+export type MessageHandler = (body: unknown) => void;
+
+export class PostgresNotifier {
   readonly instanceId = randomUUID();
+  /** The session advisory lock this instance holds while it is connected (a signed 64-bit id). */
+  readonly instanceLock = randomBytes(8).readBigInt64BE(0).toString();
   private client: pg.Client | null = null;
   private connecting: Promise<pg.Client | null> | null = null;
-  private readonly receivers: Array<(event: ServerEvent) => void> = [];
+  private readonly handlers = new Map<string, MessageHandler[]>();
   private closed = false;
   private sending: Promise<unknown> = Promise.resolve();
 
@@ -33,31 +40,30 @@ export class PostgresEventRelay implements EventRelay {
     private readonly onError: (message: string) => void = () => undefined,
   ) {}
 
-  /** Connects and starts listening; resolves once notifications are being received. */
+  /** Connects and starts listening; resolves once messages are being received. */
   async start(): Promise<void> {
     const client = await this.connect();
-    if (!client) throw new Error('the event connection could not be made');
+    if (!client) throw new Error('the connection for messages between instances could not be made');
   }
 
-  send(event: ServerEvent): void {
+  /** Sends `body` to the other instances, after everything sent before it. */
+  send(kind: string, body: unknown): void {
     if (this.closed) return;
-    const payloads = splitEvent(event).map((part) => JSON.stringify({ from: this.instanceId, event: part } satisfies Envelope));
+    const payload = JSON.stringify({ from: this.instanceId, kind, body } satisfies Envelope);
     this.sending = this.sending.then(async () => {
       const client = await this.connect();
       if (!client) return;
-      for (const payload of payloads) {
-        await client.query('SELECT pg_notify($1, $2)', [EVENT_CHANNEL, payload]).catch((error: unknown) => {
-          this.onError(`an event could not be sent to the other instances: ${(error as Error).message}`);
-        });
-      }
+      await client.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, payload]).catch((error: unknown) => {
+        this.onError(`a message could not be sent to the other instances: ${(error as Error).message}`);
+      });
     });
   }
 
-  receive(deliver: (event: ServerEvent) => void): void {
-    this.receivers.push(deliver);
+  on(kind: string, handler: MessageHandler): void {
+    this.handlers.set(kind, [...(this.handlers.get(kind) ?? []), handler]);
   }
 
-  /** Resolves when the events already sent have left. */
+  /** Resolves when the messages already sent have left. */
   async flush(): Promise<void> {
     await this.sending;
   }
@@ -78,9 +84,10 @@ export class PostgresEventRelay implements EventRelay {
       client.on('notification', (message) => this.onNotification(message.payload));
       try {
         await client.connect();
-        await client.query(`LISTEN ${EVENT_CHANNEL}`);
+        await client.query('SELECT pg_advisory_lock($1)', [this.instanceLock]);
+        await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
       } catch (error) {
-        this.onError(`cannot listen for other instances' events: ${(error as Error).message}`);
+        this.onError(`cannot listen for the other instances: ${(error as Error).message}`);
         await client.end().catch(() => undefined);
         this.connecting = null;
         return null;
@@ -101,7 +108,7 @@ export class PostgresEventRelay implements EventRelay {
     if (this.client !== client) return;
     this.client = null;
     if (this.closed) return;
-    this.onError(`the event connection was lost${error ? ` (${error.message})` : ''}; reconnecting`);
+    this.onError(`the connection for messages between instances was lost${error ? ` (${error.message})` : ''}; reconnecting`);
     setTimeout(() => {
       if (!this.closed) void this.connect();
     }, RECONNECT_MS).unref();
@@ -115,14 +122,35 @@ export class PostgresEventRelay implements EventRelay {
     } catch {
       return;
     }
-    if (envelope.from === this.instanceId || typeof envelope.event !== 'object' || envelope.event === null) return;
-    for (const deliver of this.receivers) deliver(envelope.event);
+    if (envelope.from === this.instanceId) return;
+    for (const handler of this.handlers.get(envelope.kind) ?? []) {
+      try {
+        handler(envelope.body);
+      } catch (error) {
+        this.onError(`a message from another instance failed: ${(error as Error).message}`);
+      }
+    }
+  }
+}
+
+/** Server events (`GET /api/events`) to and from the other instances. */
+export class PostgresEventRelay implements EventRelay {
+  constructor(private readonly notifier: PostgresNotifier) {}
+
+  send(event: ServerEvent): void {
+    for (const part of splitEvent(event)) this.notifier.send('event', part);
+  }
+
+  receive(deliver: (event: ServerEvent) => void): void {
+    this.notifier.on('event', (body) => {
+      if (typeof body === 'object' && body !== null) deliver(body as ServerEvent);
+    });
   }
 }
 
 /** `event` in parts that each fit a NOTIFY payload: a `kv` event's changes are spread over several. */
 export function splitEvent(event: ServerEvent): ServerEvent[] {
-  if (Buffer.byteLength(JSON.stringify(event)) <= MAX_PAYLOAD_BYTES) return [event];
+  if (Buffer.byteLength(JSON.stringify(event)) <= MAX_PAYLOAD_BYTES - 200) return [event];
   if (event.type !== 'kv' || event.data.changes.length <= 1) return [];
   const half = Math.ceil(event.data.changes.length / 2);
   const parts = [event.data.changes.slice(0, half), event.data.changes.slice(half)];

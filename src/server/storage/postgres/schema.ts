@@ -77,6 +77,32 @@ export const MIGRATIONS: readonly Migration[] = [
         END LOOP;
       END $$;`,
   },
+  {
+    version: 2,
+    name: 'blueprint revisions, run apply marks, executing runs',
+    sql: `
+      ALTER TABLE blueprints ADD COLUMN revision integer NOT NULL DEFAULT 1;
+      CREATE TABLE blueprint_revisions (
+        company_id text NOT NULL,
+        blueprint_id text NOT NULL,
+        revision integer NOT NULL,
+        name text NOT NULL,
+        saved_at text NOT NULL,
+        document_ciphertext bytea NOT NULL,
+        PRIMARY KEY (company_id, blueprint_id, revision)
+      );
+      ALTER TABLE runs ADD COLUMN applied_at text;
+      -- The runs executing now and the instance running each (see pg-run-coordinator.ts).
+      CREATE TABLE active_runs (
+        company_id text NOT NULL,
+        run_id text NOT NULL,
+        blueprint_id text NOT NULL,
+        instance_id text NOT NULL,
+        instance_lock bigint NOT NULL,
+        started_at text NOT NULL,
+        PRIMARY KEY (company_id, run_id)
+      );`,
+  },
 ];
 
 /** Applies the migrations this database lacks; returns the versions applied now. */
