@@ -29,7 +29,7 @@ import { DataDirectoryError } from './storage/types';
 // ---------------------------------------------------------------------------------------------
 // Commands
 
-export type Topic = 'kvb' | 'run' | 'kv' | 'serve';
+export type Topic = 'kvb' | 'run' | 'kv' | 'serve' | 'migrate';
 
 interface StoreTarget {
   dataDir: string;
@@ -62,7 +62,8 @@ export type CliCommand =
       mode: SaveMode;
     } & KvTarget)
   | ({ command: 'kv'; action: 'delete'; key: string } & KvTarget)
-  | { command: 'serve'; host: string; port: number; dataDir: string; database?: string };
+  | { command: 'serve'; host: string; port: number; dataDir: string; database?: string }
+  | { command: 'migrate'; from: string; to: string };
 
 export type ParseResult = { ok: true; command: CliCommand } | { ok: false; message: string; topic: Topic };
 
@@ -89,6 +90,7 @@ const FLAGS = {
     limit: true,
   },
   serve: { host: true, port: true, data: true, database: true },
+  migrate: { from: true, to: true },
 } as const satisfies Record<Exclude<Topic, 'kvb'>, Record<string, boolean>>;
 
 /** Flags that only some kv actions use, so a misplaced one is reported, not ignored. */
@@ -301,10 +303,25 @@ function databaseOf(flags: Map<string, string | true>): { database?: string } {
   return { database };
 }
 
+function parseMigrate(args: readonly string[]): CliCommand {
+  const usage = 'kvb migrate --from <dir|postgres://…> --to <dir|postgres://…>';
+  const { positionals, flags, help } = splitArgs(args, FLAGS.migrate, 'kvb migrate');
+  if (help) return { command: 'help', topic: 'migrate' };
+  expectPositionals(positionals, [], usage);
+  const from = text(flags, 'from');
+  const to = text(flags, 'to');
+  if (!from || !to) throw new UsageError(`kvb migrate needs both --from and --to: ${usage}`);
+  const isUrl = (place: string) => /^postgres(ql)?:\/\//.test(place);
+  if (isUrl(from) === isUrl(to)) {
+    throw new UsageError('kvb migrate copies between a data directory and a postgres:// URL: give one of each');
+  }
+  return { command: 'migrate', from, to };
+}
+
 /** Parses `kvb`'s arguments (without `node` and the script path). Pure: reads no file. */
 export function parseArgs(argv: readonly string[]): ParseResult {
   const [name, ...rest] = argv;
-  const topic: Topic = name === 'run' || name === 'kv' || name === 'serve' ? name : 'kvb';
+  const topic: Topic = name === 'run' || name === 'kv' || name === 'serve' || name === 'migrate' ? name : 'kvb';
   try {
     switch (name) {
       case undefined:
@@ -321,8 +338,12 @@ export function parseArgs(argv: readonly string[]): ParseResult {
         return { ok: true, command: parseKv(rest) };
       case 'serve':
         return { ok: true, command: parseServe(rest) };
+      case 'migrate':
+        return { ok: true, command: parseMigrate(rest) };
       default:
-        throw new UsageError(name.startsWith('-') ? `Unknown option ${name}` : `Unknown command '${name}': expected run, kv or serve`);
+        throw new UsageError(
+          name.startsWith('-') ? `Unknown option ${name}` : `Unknown command '${name}': expected run, kv, serve or migrate`,
+        );
     }
   } catch (error) {
     if (error instanceof UsageError) return { ok: false, message: error.message, topic };
@@ -331,7 +352,7 @@ export function parseArgs(argv: readonly string[]): ParseResult {
 }
 
 function helpTopic(name: string | undefined): Topic {
-  return name === 'run' || name === 'kv' || name === 'serve' ? name : 'kvb';
+  return name === 'run' || name === 'kv' || name === 'serve' || name === 'migrate' ? name : 'kvb';
 }
 
 export const HELP: Record<Topic, string> = {
@@ -341,6 +362,7 @@ Usage:
   kvb run <blueprint.json> [options]    run a blueprint (kvb run --help)
   kvb kv list|get|set|delete [options]  read and write stored keys (kvb kv --help)
   kvb serve [options]                   serve the web app and the HTTP API (kvb serve --help)
+  kvb migrate --from <…> --to <…>       copy a workspace between SQLite and PostgreSQL (kvb migrate --help)
   kvb --version
 
 Exit codes: 0 success, 1 the run failed or the key is missing, 2 bad usage or an invalid document.
@@ -392,6 +414,16 @@ Options:
                   keep entries, blueprints and runs in PostgreSQL (postgres://user:password@host/db;
                   or set KVB_DATABASE_URL) instead of SQLite in --data; every instance on one
                   database needs the same KVB_MASTER_KEY`,
+  migrate: `kvb migrate --from <dir|postgres://…> --to <dir|postgres://…>
+
+Copies a workspace between an SQLite data directory and a PostgreSQL database, either way:
+entries (with their versions), blueprints (with their kept revisions) and run records. The
+target must be empty. Both sides use one master key: KVB_MASTER_KEY, or the source directory's
+master.key (copied into a new target directory; give it to PostgreSQL instances as KVB_MASTER_KEY).
+
+Examples:
+  kvb migrate --from ./data --to postgres://kvb:secret@db.internal/kvb
+  KVB_MASTER_KEY=… kvb migrate --from postgres://kvb:secret@db.internal/kvb --to ./data-copy`,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -472,6 +504,8 @@ async function execute(command: CliCommand, io: CliIo): Promise<number> {
       return kvCommand(command, io);
     case 'serve':
       return serveCommand(command, io);
+    case 'migrate':
+      return migrateCommand(command, io);
   }
 }
 
@@ -695,5 +729,37 @@ async function serveCommand(command: Extract<CliCommand, { command: 'serve' }>, 
     process.once('SIGTERM', stop);
   });
   await server.close();
+  return 0;
+}
+
+async function migrateCommand(command: Extract<CliCommand, { command: 'migrate' }>, io: CliIo): Promise<number> {
+  const { migrateWorkspace } = await import('./storage/postgres/migrate-workspace');
+  const locationOf = (place: string) =>
+    /^postgres(ql)?:\/\//.test(place)
+      ? ({ kind: 'postgres', url: place } as const)
+      : ({ kind: 'sqlite', dataDir: resolve(io.cwd, place) } as const);
+  // A progress bar on a terminal; nothing in between when the output goes to a file or a pipe.
+  const bar = io === processIo && process.stderr.isTTY === true;
+  const summary = await migrateWorkspace({
+    from: locationOf(command.from),
+    to: locationOf(command.to),
+    env: io.env,
+    onProgress: bar
+      ? ({ table, done, total }) => {
+          const width = 30;
+          const filled = total === 0 ? width : Math.round((done / total) * width);
+          io.stderr(
+            `\r${table.padEnd(10)} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`,
+          );
+        }
+      : undefined,
+  });
+  const counts = Object.entries(summary.copied)
+    .map(([label, count]) => `${count} ${label}`)
+    .join(', ');
+  io.stdout(`kvb: copied ${counts} from ${command.from.replace(/:[^:@/]*@/, ':***@')} to ${command.to.replace(/:[^:@/]*@/, ':***@')}\n`);
+  if (summary.keyFile) {
+    io.stdout(`kvb: the values stay sealed with the key in ${summary.keyFile}: start every instance with KVB_MASTER_KEY set to it\n`);
+  }
   return 0;
 }

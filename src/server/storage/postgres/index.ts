@@ -22,6 +22,8 @@ export interface PostgresStorage extends ServerStorage {
   events: PostgresEventRelay;
   runCoordinator: PostgresRunCoordinator;
   ready: Promise<void>;
+  /** The connection pool, for the workspace copy (`migrate-workspace.ts`). */
+  pool: pg.Pool;
 }
 
 export interface OpenPostgresOptions {
@@ -90,6 +92,7 @@ export function openPostgres(options: OpenPostgresOptions): PostgresStorage {
     companyOfEntryId: (id) => store.companyOfEntryId(id),
     ready,
     events,
+    pool,
     close: () => store.close(),
   };
 }
