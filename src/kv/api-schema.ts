@@ -99,6 +99,9 @@ export const KV_OP_FIELDS: Readonly<Record<KvOp['op'], readonly string[]>> = {
   increment: ['op', 'key', 'by', 'scope', 'scopeKey'],
   listAdd: ['op', 'key', 'value', 'valueType', 'scope', 'scopeKey'],
   listRemove: ['op', 'key', 'value', 'scope', 'scopeKey'],
+  history: ['op', 'key', 'scope', 'scopeKey'],
+  restore: ['op', 'key', 'version', 'scope', 'scopeKey'],
+  deleted: ['op', 'prefix', 'limit', 'scope', 'scopeKey'],
 };
 
 /** The first field of `op` its op type does not know, or null (also for an unknown op type). */

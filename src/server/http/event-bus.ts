@@ -69,6 +69,7 @@ export function changesOfBatch(ops: readonly KvOp[], results: readonly KvOpResul
       case 'increment':
       case 'listAdd':
       case 'listRemove':
+      case 'restore':
         changes.push(changeOf(result.entry));
         break;
       case 'delete':
