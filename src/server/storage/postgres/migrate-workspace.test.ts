@@ -46,8 +46,10 @@ async function workspaceOf(storage: ServerStorage) {
   const [listed] = await storage.store.batch('acme', [{ op: 'list', scope: 'flow', scopeKey: 'bp', limit: 100 }]);
   const [other] = await storage.store.batch('globex', [{ op: 'get', key: 'g', scope: 'global' }]);
   const stored = await storage.blueprints.get('acme', 'bp');
+  const [history] = await storage.store.batch('acme', [{ op: 'history', key: 'count', scope: 'flow', scopeKey: 'bp' }]);
   return {
     entries: (listed as { entries: Entry[] }).entries,
+    history: (history as { versions: unknown[] }).versions,
     other: (other as { entry: Entry | null }).entry,
     blueprint: stored,
     revisions: await storage.blueprints.revisions('acme', 'bp'),
@@ -82,11 +84,12 @@ describe('kvb migrate', () => {
     await sqlite.close();
     expect(before.entries.find((entry) => entry.key === 'count')).toMatchObject({ value: 6, version: 2 });
     expect(before.revisions).toHaveLength(2);
+    expect(before.history).toMatchObject([{ version: 1, value: 1 }]);
 
     const url = await postgres.freshDatabase();
     const io = captureIo({});
     expect(await main(['migrate', '--from', source, '--to', url], io)).toBe(0);
-    expect(io.out.join('')).toMatch(/copied 4 entries, 1 blueprints, 2 revisions, 3 runs/);
+    expect(io.out.join('')).toMatch(/copied 4 entries, 1 history, 1 blueprints, 2 revisions, 3 runs/);
     expect(io.out.join('')).toMatch(/start every instance with KVB_MASTER_KEY/);
 
     const key = readFileSync(join(source, 'master.key'), 'utf8').trim();
@@ -111,14 +114,17 @@ describe('kvb migrate', () => {
       to: { kind: 'sqlite', dataDir: back },
       env: { KVB_MASTER_KEY: key },
     });
-    expect(summary.copied).toEqual({ entries: 4, blueprints: 1, revisions: 2, runs: 3 });
+    expect(summary.copied).toEqual({ entries: 4, history: 3, blueprints: 1, revisions: 2, runs: 3 });
     const copy = openServerStorage({ kind: 'sqlite', dataDir: back }, { KVB_MASTER_KEY: key });
     const after = await workspaceOf(copy);
     await copy.close();
-    expect({ ...after, entries: after.entries.map((entry) => ({ ...entry, updatedAt: '', version: 0 })) }).toEqual({
+    expect({ ...after, entries: after.entries.map((entry) => ({ ...entry, updatedAt: '', version: 0 })), history: [] }).toEqual({
       ...before,
       entries: before.entries.map((entry) => ({ ...entry, updatedAt: '', version: 0 })),
+      history: [],
     });
+    // The history written in SQLite, then in PostgreSQL, came back whole: versions 3, 2 and 1.
+    expect((after.history as Array<{ version: number }>).map((version) => version.version)).toEqual([3, 2, 1]);
     expect(after.entries.find((entry) => entry.key === 'count')).toMatchObject({ value: 6, version: 4 });
   });
 

@@ -1,6 +1,6 @@
 /**
  * `kvb migrate`: copies a workspace between an SQLite data directory and a PostgreSQL database,
- * either way: entries (with their ids, versions, times and expiry), blueprints with their kept
+ * either way: entries (with their ids, versions, times and expiry) and their history, blueprints with their kept
  * revisions, and run records (in order, with their apply marks). Sealed columns are copied as
  * they are: both sides use the same master key and every sealed value stays bound to the same
  * row, so nothing is decrypted on the way and a damaged row stays exactly as damaged.
@@ -49,6 +49,24 @@ export const WORKSPACE_TABLES: readonly Table[] = [
     ],
     sqliteOrder: 'company_id, scope, scope_key, key',
     postgresOrder: ['company_id', 'scope', 'scope_key', 'key'],
+  },
+  {
+    name: 'kv_history',
+    label: 'history',
+    columns: [
+      'company_id',
+      'scope',
+      'scope_key',
+      'key',
+      'version',
+      'value_ciphertext',
+      'value_type',
+      'updated_at',
+      'replaced_at',
+      'deleted',
+    ],
+    sqliteOrder: 'seq',
+    postgresOrder: ['seq'],
   },
   {
     name: 'blueprints',

@@ -26,21 +26,34 @@ import {
   type BatchOptions,
   type BatchReader,
   type BatchWrite,
+  type DeletedQuery,
   type KeyPage,
   type KeyQuery,
   type ListedRows,
   type ListQuery,
   type RowPresence,
 } from '../../../kv/operations';
-import { JSON_MAX_DEPTH, type Entry, type JsonValue, type KeyValueStore, type KvOp, type KvOpResult, type Scope } from '../../../kv/types';
+import {
+  HISTORY_MAX_VERSIONS,
+  JSON_MAX_DEPTH,
+  KEY_PATTERN,
+  type DeletedKey,
+  type Entry,
+  type HistoryVersion,
+  type JsonValue,
+  type KeyValueStore,
+  type KvOp,
+  type KvOpResult,
+  type Scope,
+} from '../../../kv/types';
 import { DatabaseBusyError } from '../sqlite/database';
-import type { RowIdentity, ValueCipher } from '../../encryption';
+import type { RowBinding, RowIdentity, ValueCipher } from '../../encryption';
 
 /** Tries of a batch that PostgreSQL aborted (deadlock, serialization failure, lost connection). */
 const MAX_ATTEMPTS = 8;
 /** Expired rows of the batch's company removed per writing batch. */
 const PURGE_PER_BATCH = 100;
-const READ_OPS = new Set(['get', 'list', 'keys']);
+const READ_OPS = new Set(['get', 'list', 'keys', 'history', 'deleted']);
 /** SQLSTATEs after which the same batch, run again, can succeed. */
 const RETRYABLE = new Set(['40001', '40P01', '55P03', '53300', '57P01', '08006', '08003', '08000']);
 const ENTRY_COLUMNS = 'id, company_id, scope, scope_key, key, value_ciphertext, value_type, version, created_at, updated_at, expires_at';
@@ -57,6 +70,15 @@ interface EntryRow {
   created_at: string;
   updated_at: string;
   expires_at: string | null;
+}
+
+interface HistoryRow {
+  version: number;
+  value_ciphertext: Buffer;
+  value_type: Entry['valueType'];
+  updated_at: string;
+  replaced_at: string;
+  deleted: number;
 }
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -118,18 +140,23 @@ export class PostgresStore implements KeyValueStore {
 
   async deleteById(companyId: string, id: string): Promise<boolean> {
     await this.open();
+    const { rows } = await this.guard(() =>
+      this.pool.query<EntryRow>('SELECT scope, scope_key, key FROM kv_entries WHERE id = $1 AND company_id = $2', [id, companyId]),
+    );
+    const address = rows[0];
+    if (!address) return false;
+    // Through a delete op, so the deleted version is kept in the history like any other delete.
+    if (KEY_PATTERN.test(address.key)) {
+      const [result] = await this.batch(companyId, [{ op: 'delete', key: address.key, scope: address.scope, scopeKey: address.scope_key }]);
+      return result?.op === 'delete' && result.deleted;
+    }
+    // A row whose key is not a valid key name (written by hand) is removed directly.
     return this.retrying(() =>
       this.transaction(async (client) => {
-        const { rows } = await client.query<EntryRow>('SELECT scope, scope_key, key FROM kv_entries WHERE id = $1 AND company_id = $2', [
-          id,
-          companyId,
-        ]);
-        const row = rows[0];
-        if (!row) return false;
-        await lockRows(client, [lockIdOf(companyId, row.scope, row.scope_key, row.key)]);
+        await lockRows(client, [lockIdOf(companyId, address.scope, address.scope_key, address.key)]);
         const removed = await client.query<{ expires_at: string | null }>(
           'DELETE FROM kv_entries WHERE company_id = $1 AND scope = $2 AND scope_key = $3 AND key = $4 AND id = $5 RETURNING expires_at',
-          [companyId, row.scope, row.scope_key, row.key, id],
+          [companyId, address.scope, address.scope_key, address.key, id],
         );
         const gone = removed.rows[0];
         return gone !== undefined && !(gone.expires_at !== null && gone.expires_at <= this.now().toISOString());
@@ -220,6 +247,44 @@ export class PostgresStore implements KeyValueStore {
         values: [companyId, deletes.map((write) => write.scope), deletes.map((write) => write.scopeKey), deletes.map((write) => write.key)],
       });
     }
+    const history = writes.flatMap((write) => write.replaced.map((version) => ({ write, version })));
+    if (history.length > 0) {
+      const column = (pick: (item: (typeof history)[number]) => unknown) => history.map(pick);
+      await client.query({
+        name: 'kv-history-insert',
+        text: `INSERT INTO kv_history (company_id, scope, scope_key, key, version, value_ciphertext, value_type, updated_at, replaced_at, deleted)
+          SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::bytea[], $7::text[], $8::text[], $9::text[], $10::smallint[])`,
+        values: [
+          companyId,
+          column(({ write }) => write.scope),
+          column(({ write }) => write.scopeKey),
+          column(({ write }) => write.key),
+          column(({ version }) => version.version),
+          history.map(({ write, version }) =>
+            this.cipher.encrypt(
+              JSON.stringify(version.value),
+              { companyId, scope: write.scope, scopeKey: write.scopeKey, key: write.key },
+              historyBindingOf(version),
+            ),
+          ),
+          column(({ version }) => version.valueType),
+          column(({ version }) => version.updatedAt),
+          column(({ version }) => version.replacedAt),
+          column(({ version }) => (version.deleted ? 1 : 0)),
+        ],
+      });
+      const trimmed = writes.filter((write) => write.replaced.length > 0);
+      // Everything but the newest HISTORY_MAX_VERSIONS of each key written.
+      await client.query({
+        name: 'kv-history-trim',
+        text: `DELETE FROM kv_history h USING unnest($2::text[], $3::text[], $4::text[]) AS w(scope, scope_key, key)
+          WHERE h.company_id = $1 AND h.scope = w.scope AND h.scope_key = w.scope_key AND h.key = w.key
+            AND h.seq <= (SELECT seq FROM kv_history l
+              WHERE l.company_id = $1 AND l.scope = w.scope AND l.scope_key = w.scope_key AND l.key = w.key
+              ORDER BY seq DESC LIMIT 1 OFFSET ${HISTORY_MAX_VERSIONS})`,
+        values: [companyId, trimmed.map((write) => write.scope), trimmed.map((write) => write.scopeKey), trimmed.map((write) => write.key)],
+      });
+    }
     // Rows another batch holds are skipped, so purging never waits (nor deadlocks).
     await client.query({
       name: 'kv-purge',
@@ -292,7 +357,52 @@ export class PostgresStore implements KeyValueStore {
         });
         return { keys: rows.flatMap((row) => (row.key === null ? [] : [row.key])), total: Number(rows[0]?.total ?? 0) };
       },
+      history: async (scope, scopeKey, key): Promise<HistoryVersion[]> => {
+        const { rows } = await client.query<HistoryRow>({
+          name: 'kv-history',
+          text: `SELECT version, value_ciphertext, value_type, updated_at, replaced_at, deleted FROM kv_history
+            WHERE company_id = $1 AND scope = $2 AND scope_key = $3 AND key = $4 ORDER BY seq DESC LIMIT ${HISTORY_MAX_VERSIONS}`,
+          values: [companyId, scope, scopeKey, key],
+        });
+        const identity: RowIdentity = { companyId, scope, scopeKey, key };
+        return rows.flatMap((row) => this.openHistory(identity, row) ?? []);
+      },
+      deletedKeys: async (scope, scopeKey, query: DeletedQuery): Promise<DeletedKey[]> => {
+        // A key's newest kept version ended by a delete, with no live row: names and times only.
+        const { rows } = await client.query<{ key: string; version: number; replaced_at: string }>({
+          name: 'kv-deleted',
+          text: `SELECT h.key, h.version, h.replaced_at FROM kv_history h
+            WHERE h.company_id = $1 AND h.scope = $2 AND h.scope_key = $3 AND starts_with(h.key, $4) AND h.deleted = 1
+              AND h.seq = (SELECT max(seq) FROM kv_history l
+                WHERE l.company_id = h.company_id AND l.scope = h.scope AND l.scope_key = h.scope_key AND l.key = h.key)
+              AND NOT EXISTS (SELECT 1 FROM kv_entries e
+                WHERE e.company_id = h.company_id AND e.scope = h.scope AND e.scope_key = h.scope_key AND e.key = h.key
+                  AND (e.expires_at IS NULL OR e.expires_at > $5))
+            ORDER BY h.replaced_at DESC, h.seq DESC LIMIT $6`,
+          values: [companyId, scope, scopeKey, query.prefix, query.now, query.limit],
+        });
+        return rows.map((row) => ({ key: row.key, version: row.version, deletedAt: row.replaced_at }));
+      },
     };
+  }
+
+  /** A kept version, or null when its value does not open (left out, like a damaged row of a list). */
+  private openHistory(identity: RowIdentity, row: HistoryRow): HistoryVersion | null {
+    const version: Omit<HistoryVersion, 'value'> = {
+      version: row.version,
+      valueType: row.value_type,
+      updatedAt: row.updated_at,
+      replacedAt: row.replaced_at,
+      deleted: row.deleted === 1,
+    };
+    try {
+      const plaintext = this.cipher.decrypt(row.value_ciphertext, identity, historyBindingOf(version));
+      if (nestsDeeperThan(plaintext, JSON_MAX_DEPTH)) return null;
+      return { ...version, value: JSON.parse(plaintext) as JsonValue };
+    } catch (error) {
+      if ((isKvError(error) && error.code === 'integrity') || error instanceof SyntaxError) return null;
+      throw error;
+    }
   }
 
   /** The entry of a row, or null (reported by the caller as damaged) when its value does not open. */
@@ -428,6 +538,19 @@ function rowKey(scope: string, scopeKey: string, key: string): string {
 
 function identityOf(entry: Entry): RowIdentity {
   return { companyId: entry.companyId, scope: entry.scope, scopeKey: entry.scopeKey, key: entry.key };
+}
+
+/**
+ * The binding of a kept version, the same as SQLite's (so `kvb migrate` copies history blobs as
+ * they are): in the expiry slot a text no live row's expiry can be, so a history blob opens
+ * neither as a live value nor as another kept version of the key.
+ */
+function historyBindingOf(version: Omit<HistoryVersion, 'value'>): RowBinding {
+  return {
+    version: version.version,
+    valueType: version.valueType,
+    expiresAt: `history ${version.updatedAt} ${version.replacedAt} ${version.deleted ? 'deleted' : 'replaced'}`,
+  };
 }
 
 function bindingOf(entry: Entry) {

@@ -103,6 +103,26 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (company_id, run_id)
       );`,
   },
+  {
+    version: 3,
+    name: 'key history',
+    sql: `
+      -- The versions writes replaced, the last HISTORY_MAX_VERSIONS per key, sealed like live values.
+      CREATE TABLE kv_history (
+        company_id text NOT NULL,
+        scope text NOT NULL,
+        scope_key text NOT NULL,
+        key text COLLATE "C" NOT NULL,
+        seq bigint GENERATED ALWAYS AS IDENTITY,
+        version integer NOT NULL,
+        value_ciphertext bytea NOT NULL,
+        value_type text NOT NULL,
+        updated_at text NOT NULL,
+        replaced_at text NOT NULL,
+        deleted smallint NOT NULL,
+        PRIMARY KEY (company_id, scope, scope_key, key, seq)
+      );`,
+  },
 ];
 
 /** Applies the migrations this database lacks; returns the versions applied now. */
