@@ -11,6 +11,7 @@ import { evaluateField } from '../src/engine/expressions';
 import { runBlueprint, TEMPLATES } from '../src/engine/index';
 import { benchCliStart, benchHttp, type ProcessMeasurement } from './bench-processes';
 import { benchEngine } from './bench-engine';
+import { benchPostgres, printPostgres } from './bench-postgres';
 import { measureBrowserKeys } from './bench/keys-browser';
 import { measureServerKeys } from './bench/keys-server';
 
@@ -153,12 +154,17 @@ try {
 
 // Whole processes: the HTTP API under load and the CLI's start-up, against their baselines.
 const processes: ProcessMeasurement[] = [...(await benchHttp()), ...benchCliStart(), ...(await benchEngine())];
+// Several instances on one PostgreSQL against one on SQLite (scripts/bench-postgres.ts).
+const postgres = { measuredAt: new Date().toISOString(), rows: await benchPostgres() };
 
 mkdirSync('bench', { recursive: true });
 writeFileSync(
   'bench/results.json',
-  JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, results, processes, keyTimings, keysPanel }, null, 2) +
-    '\n',
+  JSON.stringify(
+    { measuredAt: new Date().toISOString(), node: process.version, results, processes, keyTimings, keysPanel, postgres },
+    null,
+    2,
+  ) + '\n',
 );
 const width = Math.max(...results.map((r) => r.name.length));
 for (const r of results) {
@@ -177,4 +183,5 @@ for (const t of keyTimings) {
   const ratio = t.ratio === null ? '' : `${t.ratio.toFixed(2)}× ${t.baseline} (${t.baselineMs} ms)`;
   console.log(`${t.name.padEnd(timingWidth)}  ${t.ms.toFixed(1).padStart(9)} ms  ${ratio}`);
 }
+printPostgres(postgres.rows);
 console.log('written to bench/results.json');

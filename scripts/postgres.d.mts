@@ -9,4 +9,4 @@ export interface TestPostgres {
 }
 export function findPostgresBin(): string | null;
 export function ensurePostgres(): string;
-export function startPostgres(): Promise<TestPostgres>;
+export function startPostgres(options?: { durable?: boolean }): Promise<TestPostgres>;

@@ -79,8 +79,9 @@ function alive(pid) {
 /**
  * Starts a fresh server. Returns `{ url, port, pid, dir, stop }`: `url` reaches database
  * `postgres` as user `postgres` over TCP on 127.0.0.1; `stop()` ends it by PID and removes `dir`.
+ * `durable: true` keeps fsync and synchronous commits on (the benchmark); tests leave them off.
  */
-export async function startPostgres() {
+export async function startPostgres({ durable = false } = {}) {
   const bin = ensurePostgres();
   const dir = mkdtempSync(join(tmpdir(), 'kvb-pg-'));
   if (isRoot()) {
@@ -93,14 +94,12 @@ export async function startPostgres() {
   const port = await freePort();
   try {
     runAs(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync']);
-    // fsync off and a small footprint: a test server that is thrown away afterwards.
+    // A small footprint, and (for tests) fsync off: a server that is thrown away afterwards.
     const options = [
       `-p ${port}`,
       `-k ${dir}`,
       '-c listen_addresses=127.0.0.1',
-      '-c fsync=off',
-      '-c synchronous_commit=off',
-      '-c full_page_writes=off',
+      ...(durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
       '-c max_connections=200',
       '-c shared_buffers=32MB',
     ].join(' ');

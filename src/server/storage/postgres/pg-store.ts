@@ -51,8 +51,9 @@ import type { RowBinding, RowIdentity, ValueCipher } from '../../encryption';
 
 /** Tries of a batch that PostgreSQL aborted (deadlock, serialization failure, lost connection). */
 const MAX_ATTEMPTS = 8;
-/** Expired rows of the batch's company removed per writing batch. */
+/** Expired rows of the batch's company removed by a purging batch, and how often a batch purges. */
 const PURGE_PER_BATCH = 100;
+const PURGE_EVERY = 8;
 const READ_OPS = new Set(['get', 'list', 'keys', 'history', 'deleted']);
 /** SQLSTATEs after which the same batch, run again, can succeed. */
 const RETRYABLE = new Set(['40001', '40P01', '55P03', '53300', '57P01', '08006', '08003', '08000']);
@@ -273,7 +274,13 @@ export class PostgresStore implements KeyValueStore {
           column(({ version }) => (version.deleted ? 1 : 0)),
         ],
       });
-      const trimmed = writes.filter((write) => write.replaced.length > 0);
+    }
+    // One writing batch in PURGE_EVERY also tidies up: versions past the newest
+    // HISTORY_MAX_VERSIONS of the keys it wrote, and expired rows of its company (reads leave
+    // both out already, so no answer changes); rows another batch holds are skipped, so it never waits.
+    if (Math.random() >= 1 / PURGE_EVERY) return;
+    const trimmed = writes.filter((write) => write.replaced.length > 0);
+    if (trimmed.length > 0) {
       // Everything but the newest HISTORY_MAX_VERSIONS of each key written.
       await client.query({
         name: 'kv-history-trim',
@@ -285,7 +292,6 @@ export class PostgresStore implements KeyValueStore {
         values: [companyId, trimmed.map((write) => write.scope), trimmed.map((write) => write.scopeKey), trimmed.map((write) => write.key)],
       });
     }
-    // Rows another batch holds are skipped, so purging never waits (nor deadlocks).
     await client.query({
       name: 'kv-purge',
       text: `DELETE FROM kv_entries WHERE (company_id, scope, scope_key, key) IN (
