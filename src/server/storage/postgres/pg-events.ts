@@ -23,7 +23,8 @@ interface Envelope {
   body: unknown;
 }
 
-export type MessageHandler = (body: unknown) => void;
+/** `from` is the sending instance's id. */
+export type MessageHandler = (body: unknown, from: string) => void;
 
 export class PostgresNotifier {
   readonly instanceId = randomUUID();
@@ -34,6 +35,7 @@ export class PostgresNotifier {
   private readonly handlers = new Map<string, MessageHandler[]>();
   private closed = false;
   private sending: Promise<unknown> = Promise.resolve();
+  private queued = 0;
 
   constructor(
     private readonly config: pg.ClientConfig,
@@ -50,13 +52,23 @@ export class PostgresNotifier {
   send(kind: string, body: unknown): void {
     if (this.closed) return;
     const payload = JSON.stringify({ from: this.instanceId, kind, body } satisfies Envelope);
+    this.queued++;
     this.sending = this.sending.then(async () => {
-      const client = await this.connect();
-      if (!client) return;
-      await client.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, payload]).catch((error: unknown) => {
-        this.onError(`a message could not be sent to the other instances: ${(error as Error).message}`);
-      });
+      try {
+        const client = await this.connect();
+        if (!client) return;
+        await client.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, payload]).catch((error: unknown) => {
+          this.onError(`a message could not be sent to the other instances: ${(error as Error).message}`);
+        });
+      } finally {
+        this.queued--;
+      }
     });
+  }
+
+  /** Messages sent and not yet gone: a sender of optional messages holds back when it is long. */
+  get backlog(): number {
+    return this.queued;
   }
 
   on(kind: string, handler: MessageHandler): void {
@@ -125,7 +137,7 @@ export class PostgresNotifier {
     if (envelope.from === this.instanceId) return;
     for (const handler of this.handlers.get(envelope.kind) ?? []) {
       try {
-        handler(envelope.body);
+        handler(envelope.body, envelope.from);
       } catch (error) {
         this.onError(`a message from another instance failed: ${(error as Error).message}`);
       }

@@ -2,11 +2,15 @@
  * Executing runs across the instances on one database. The instance that runs a run keeps it
  * in its own `LocalRunCoordinator` (its slots, its replay) and lists it in `active_runs`; any
  * other instance reaches it through NOTIFY messages (`PostgresNotifier`):
- *   - `run-event`: each event of the run as it happens (a step whose result does not fit a
- *     message carries a note of its size instead; the stored record has it whole);
+ *   - `run-event`: each event of the run as it happens, while an instance follows it (a step
+ *     whose result does not fit a message carries a note of its size instead; the stored record
+ *     has it whole). A run faster than the database carries messages (more than
+ *     `MAX_BACKLOG` waiting) skips step events for followers elsewhere until it catches up;
+ *     they still get `run-finished` with the whole record;
  *   - `run-finished`: the run ended, its record is stored: followers read it from `runs`;
- *   - `replay-request` / `replay`: a follower elsewhere asks for the events so far; the owner
- *     answers on the same ordered connection as its live events, so nothing is missed or doubled;
+ *   - `replay-request` / `replay`: an instance asks for the events so far (and, to follow, for
+ *     the live ones after them, until `unfollow`); the owner answers on the same ordered
+ *     connection as its live events, so nothing is doubled;
  *   - `run-cancel`: a cancel asked through another instance.
  * A row whose instance is gone (its session advisory lock is free) is stale and dropped.
  * Slots (`KVB_MAX_RUNS`) count the runs each instance executes.
@@ -20,6 +24,8 @@ import { MAX_PAYLOAD_BYTES, type PostgresNotifier } from './pg-events';
 
 /** How long a follower elsewhere waits for the owner's replay before reading the stored record. */
 const REPLAY_WAIT_MS = 3000;
+/** Messages waiting to leave past which live step events are not sent to followers elsewhere. */
+const MAX_BACKLOG = 1000;
 
 interface RunRef {
   companyId: string;
@@ -50,6 +56,8 @@ export class PostgresRunCoordinator implements RunCoordinator {
   private readonly owned = new Map<string, RunStart>();
   private readonly followers = new Map<string, Set<RemoteFollower>>();
   private readonly requests = new Map<string, ReplayRequest>();
+  /** The instances following each run this instance owns. */
+  private readonly interest = new Map<string, Set<string>>();
 
   constructor(
     private readonly notifier: PostgresNotifier,
@@ -68,7 +76,11 @@ export class PostgresRunCoordinator implements RunCoordinator {
       const { companyId, runId } = body as RunRef;
       void this.local.cancel(companyId, runId);
     });
-    notifier.on('replay-request', (body) => this.answerReplay(body as RunRef & { requestId: string }));
+    notifier.on('replay-request', (body, from) => this.answerReplay(body as RunRef & { requestId: string; follow: boolean }, from));
+    notifier.on('unfollow', (body, from) => {
+      const { companyId, runId } = body as RunRef;
+      this.interest.get(keyOf(companyId, runId))?.delete(from);
+    });
     notifier.on('replay', (body) => {
       const { requestId, event, start, done } = body as { requestId: string; event?: RunEvent; start?: RunStart; done?: boolean };
       const request = this.requests.get(requestId);
@@ -100,10 +112,12 @@ export class PostgresRunCoordinator implements RunCoordinator {
     return {
       publish: (event) => {
         handle.publish(event);
-        if (event.type !== 'run-finished') this.notifier.send('run-event', { companyId, runId: start.runId, event: fitted(event) });
+        if (event.type === 'run-finished' || !this.interest.get(key)?.size || this.notifier.backlog > MAX_BACKLOG) return;
+        this.notifier.send('run-event', { companyId, runId: start.runId, event: fitted(event) });
       },
       finish: async (record) => {
         this.owned.delete(key);
+        this.interest.delete(key);
         await handle.finish(record);
         await this.query('DELETE FROM active_runs WHERE company_id = $1 AND run_id = $2', [companyId, start.runId]).catch(() => undefined);
         this.notifier.send('run-finished', { companyId, runId: start.runId });
@@ -114,7 +128,7 @@ export class PostgresRunCoordinator implements RunCoordinator {
   async snapshot(companyId: string, runId: string): Promise<RunningRecord | null> {
     const here = await this.local.snapshot(companyId, runId);
     if (here || !(await this.runsElsewhere(companyId, runId))) return here;
-    const { events, start } = await this.requestReplay(companyId, runId);
+    const { events, start } = await this.requestReplay(companyId, runId, false);
     if (!events || !start) return null;
     const replay = new RunReplay(start);
     for (const event of events) replay.add(event);
@@ -129,7 +143,7 @@ export class PostgresRunCoordinator implements RunCoordinator {
     const set = this.followers.get(key) ?? new Set();
     set.add(follower);
     this.followers.set(key, set);
-    void this.requestReplay(companyId, runId).then(async ({ events }) => {
+    void this.requestReplay(companyId, runId, true).then(async ({ events }) => {
       if (follower.ended) return;
       if (events) {
         for (const event of events) tell(follower, event);
@@ -174,8 +188,8 @@ export class PostgresRunCoordinator implements RunCoordinator {
     return false;
   }
 
-  /** Asks the owner for the run's events so far; nulls when it does not answer in time. */
-  private requestReplay(companyId: string, runId: string): Promise<{ events: RunEvent[] | null; start: RunStart | null }> {
+  /** Asks the owner for the run's events so far (and the live ones after, to `follow`); nulls when it does not answer in time. */
+  private requestReplay(companyId: string, runId: string, follow: boolean): Promise<{ events: RunEvent[] | null; start: RunStart | null }> {
     const requestId = randomUUID();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -193,19 +207,21 @@ export class PostgresRunCoordinator implements RunCoordinator {
           resolve({ events, start });
         },
       });
-      this.notifier.send('replay-request', { companyId, runId, requestId });
+      this.notifier.send('replay-request', { companyId, runId, requestId, follow });
     });
   }
 
   /** The owner's side: the replay, on the connection its live events take after it. */
-  private answerReplay({ companyId, runId, requestId }: RunRef & { requestId: string }): void {
-    const start = this.owned.get(keyOf(companyId, runId));
+  private answerReplay({ companyId, runId, requestId, follow }: RunRef & { requestId: string; follow: boolean }, from: string): void {
+    const key = keyOf(companyId, runId);
+    const start = this.owned.get(key);
     if (!start) return;
+    if (follow) this.interest.set(key, new Set([...(this.interest.get(key) ?? []), from]));
     // A local follow hands over the replay synchronously; it is sent in the same turn, so it
     // leaves before any live event published after it, and the follow is stopped right after.
     const events: RunEvent[] = [];
     let collecting = true;
-    const follow = this.local.follow(
+    const local = this.local.follow(
       companyId,
       runId,
       (event) => {
@@ -217,7 +233,7 @@ export class PostgresRunCoordinator implements RunCoordinator {
     this.notifier.send('replay', { requestId, start });
     for (const event of events) this.notifier.send('replay', { requestId, event: fitted(event) });
     this.notifier.send('replay', { requestId, done: true });
-    void follow.then((following) => following?.stop());
+    void local.then((following) => following?.stop());
   }
 
   private async finishFollowers(companyId: string, runId: string): Promise<void> {
@@ -248,7 +264,11 @@ export class PostgresRunCoordinator implements RunCoordinator {
     follower.ended = true;
     const set = this.followers.get(key);
     set?.delete(follower);
-    if (set?.size === 0) this.followers.delete(key);
+    if (set?.size === 0) {
+      this.followers.delete(key);
+      const [companyId, runId] = key.split('\u0000') as [string, string];
+      this.notifier.send('unfollow', { companyId, runId });
+    }
     if (notify) follower.onEnd();
   }
 }
