@@ -3,6 +3,9 @@
  * of each block's outcome, depth first, targets ordered top to bottom then left to right. The
  * runner owns the run's state, outputs, results and events; blocks only compute their outcome.
  */
+import { ChangeRecorder } from '../kv/changes';
+import { OverlayStore } from '../kv/overlay';
+import type { KeyValueStore } from '../kv/types';
 import { manifestOf } from './blocks';
 import type { BlockRunContext } from './blocks';
 import { runInSandbox } from './code-sandbox';
@@ -16,6 +19,7 @@ import type {
   BlueprintEdge,
   BlueprintNode,
   JsonValue,
+  KeyChange,
   Out,
   Problem,
   RunError,
@@ -162,6 +166,8 @@ function invalidDocumentRecord(
     outputs: [],
     state: {},
     error: { code: 'invalid_blueprint', message: `The blueprint is not valid:\n${formatProblems(problems)}`, nodeId: null },
+    ...(options.sandbox ? { sandbox: true as const } : {}),
+    changes: [],
   };
 }
 
@@ -253,9 +259,10 @@ class RunScope {
     runId: string,
     startedAt: string,
     readonly clock: () => Date,
+    store: KeyValueStore,
   ) {
     this.maxOutputs = options.maxOutputs ?? Number.POSITIVE_INFINITY;
-    this.kv = new KvAccess({ store: options.store, companyId: options.companyId, blueprint, settings: settingsOf(blueprint) });
+    this.kv = new KvAccess({ store, companyId: options.companyId, blueprint, settings: settingsOf(blueprint) });
     this.runRoot = { id: runId, startedAt };
     this.blueprintRoot = { id: blueprint.id, name: blueprint.name, groupId: blueprint.groupId ?? null };
   }
@@ -482,7 +489,10 @@ export async function runBlueprint(document: BlueprintDocument, options: RunOpti
   const start = blueprint.nodes.find((node) => node.type === 'start') as BlueprintNode<'start'>;
   // An explicit null input is a value like any other; only a missing input falls back.
   const input: JsonValue = structuredClone(options.input !== undefined ? options.input : (start.data.sampleInput ?? {}));
-  const scope = new RunScope(blueprint, options, input, runId, startedAt, clock);
+  // Every write goes through the recorder, so the record lists what the run changed; a test
+  // run's writes stop at an overlay of its own.
+  const recorder = new ChangeRecorder(options.sandbox ? new OverlayStore(options.store, { now: clock }) : options.store);
+  const scope = new RunScope(blueprint, options, input, runId, startedAt, clock, recorder);
   const limits = new RunLimits(settingsOf(blueprint).maxSteps, options);
 
   let ending: RunEnding;
@@ -507,7 +517,15 @@ export async function runBlueprint(document: BlueprintDocument, options: RunOpti
     ...(scope.outputsOmitted > 0 ? { outputsOmitted: scope.outputsOmitted } : {}),
     state: scope.state,
     error: ending.error,
+    ...(options.sandbox ? { sandbox: true as const } : {}),
+    ...changesPart(recorder.changes(scope.kv.companyId), options.maxChanges),
   };
   emit({ type: 'run-finished', runId, record });
   return record;
+}
+
+/** The record's `changes`, cut at `maxChanges` with the rest counted. */
+function changesPart(changes: KeyChange[], maxChanges = Number.POSITIVE_INFINITY): Pick<RunRecord, 'changes' | 'changesOmitted'> {
+  if (changes.length <= maxChanges) return { changes };
+  return { changes: changes.slice(0, maxChanges), changesOmitted: changes.length - maxChanges };
 }

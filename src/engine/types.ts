@@ -2,13 +2,14 @@
  * The engine's public types: the `kv-blueprint/1` document, the run record and run events,
  * and the field specs of block manifests. Pure TypeScript: no React, DOM or Node-only module.
  */
+import type { KeyChange } from '../kv/changes';
 import type { ErrorCode } from '../kv/errors';
 import type { JsonValue, KeyValueStore, SaveMode, Scope, ValueType } from '../kv/types';
 // Type-only: the block types and their data are derived from the list of block manifests.
 import type { BlockDataByType, BlockType, KvAction } from './blocks';
 import type { CodeRunner } from './code-sandbox';
 
-export type { JsonValue, Scope, ValueType, SaveMode };
+export type { JsonValue, Scope, ValueType, SaveMode, KeyChange };
 export type {
   BlockDataByType,
   BlockType,
@@ -124,6 +125,21 @@ export interface RunRecord {
   outputsOmitted?: number;
   state: { [key: string]: JsonValue };
   error: RunError | null;
+  /** Present and true when the run wrote to a sandbox overlay, not to the store (`RunOptions.sandbox`). */
+  sandbox?: true;
+  /**
+   * One item per key the run changed, sorted by scope, scopeKey, key, with the row before the
+   * run's first write and the row it left. Every run made by this engine lists them (empty when
+   * it wrote nothing); records from older versions have none.
+   */
+  changes?: KeyChange[];
+  /** Changes left out past `RunOptions.maxChanges`; absent when every change is listed. */
+  changesOmitted?: number;
+  /**
+   * True when a stored copy of the record replaced some change values with a size note (see the
+   * server's record bound): the changes describe the run but can no longer be applied.
+   */
+  changesIncomplete?: true;
 }
 
 /**
@@ -158,6 +174,13 @@ export interface RunOptions {
   keepSteps?: { first: number; last: number };
   /** Most outputs recorded; later ones are counted in `outputsOmitted`. Default: every output. */
   maxOutputs?: number;
+  /**
+   * A test run: the run reads the store but writes into a copy-on-write overlay only it sees,
+   * so nothing reaches the store; the record has `sandbox: true` and the `changes` to apply.
+   */
+  sandbox?: boolean;
+  /** Most changes listed; the rest are counted in `changesOmitted`. Default: every change. */
+  maxChanges?: number;
   /**
    * Lets the host's event loop run; called between steps once a slice of
    * `RUN_SLICE_MS` has been spent. Default: a `setTimeout(0)` pause. A server passes `setImmediate`.

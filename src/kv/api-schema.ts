@@ -7,6 +7,7 @@
  * never silently ignored.
  */
 import { z } from 'zod';
+import type { KeyChange } from './changes';
 import type { ErrorCode } from './errors';
 import { IMPORT_MODES, type ImportSummary } from './transfer';
 import {
@@ -210,14 +211,21 @@ export const companyQuerySchema = z.strictObject({ companyId });
 
 /** `POST /api/blueprints/:id/runs` */
 export const runRequestSchema = z.strictObject({
-  /** The run's input; default the start block's `sampleInput`. */
-  input: jsonValue.optional(),
-  /** Writes go to an overlay only this run sees; the record lists them as `changes`. */
-  sandbox: z.boolean().optional(),
-  /** true (default): answer 201 with the finished record; false: 202 at once, follow `/api/runs/{runId}`. */
-  wait: z.boolean().optional(),
+  input: jsonValue.optional().meta({ description: "The run's input; default the start block's `sampleInput`" }),
+  sandbox: z.boolean().optional().meta({ description: 'A test run: writes go to an overlay only this run sees, listed as `changes`' }),
+  wait: z
+    .boolean()
+    .optional()
+    .meta({ description: 'true (default): answer 201 with the finished record; false: answer 202 at once, follow `/api/runs/{runId}`' }),
 });
 export type RunRequest = z.infer<typeof runRequestSchema>;
+
+/** `200` answer of `POST /api/runs/:runId/apply`: the changes written, in one atomic batch. */
+export interface RunApplied {
+  runId: string;
+  appliedAt: string;
+  changes: KeyChange[];
+}
 
 /** `202` answer of `POST /api/blueprints/:id/runs` with `wait: false`. */
 export interface RunAccepted {
@@ -265,8 +273,8 @@ export interface ServerEvents {
   kv: { companyId: string; changes: KvChange[] };
   /** A server-side run finished. */
   run: { companyId: string; blueprintId: string; runId: string; status: string; finishedAt: string };
-  /** A blueprint was created, replaced or deleted. */
-  blueprint: { companyId: string; blueprintId: string; change: 'set' | 'delete' };
+  /** A blueprint was created, replaced (`revision`: the one saved) or deleted. */
+  blueprint: { companyId: string; blueprintId: string; change: 'set' | 'delete'; revision?: number };
 }
 export type ServerEventName = keyof ServerEvents;
 export type ServerEvent = { [K in ServerEventName]: { type: K; data: ServerEvents[K] } }[ServerEventName];

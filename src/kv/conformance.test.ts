@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConformanceFailure, assertEqual, conformanceCases, expectKvError, findDifference, freshCompanyId } from './conformance';
+import { describeConformance } from './conformance-vitest';
 import { KvError } from './errors';
+import { MemoryStore } from './memory';
+import { OverlayStore } from './overlay';
 
 describe('findDifference', () => {
   it('finds nothing between deeply equal values, whatever the key order', () => {
@@ -82,4 +85,9 @@ describe('the case list', () => {
     expect(ids.size).toBe(100);
     for (const id of ids) expect(id).toMatch(/^c-[0-9a-z-]+$/);
   });
+});
+
+// The sandbox overlay is a backend like the others: over an empty real store, every case holds.
+describeConformance('overlay (over memory)', async (clock) => new OverlayStore(new MemoryStore({ now: clock.now }), { now: clock.now }), {
+  injectsClock: true,
 });

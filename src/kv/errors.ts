@@ -164,6 +164,7 @@ export const STORE_ERROR_CODES = [
   'store',
   'integrity',
   'quota',
+  'conflict',
 ] as const satisfies readonly ErrorCode[];
 
 export type KvErrorCode = (typeof STORE_ERROR_CODES)[number];

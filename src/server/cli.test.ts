@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -30,6 +31,9 @@ describe('parseArgs', () => {
       file: 'bp.json',
       input: null,
       json: false,
+      sandbox: false,
+      token: null,
+      replace: false,
       dataDir: './data',
       server: null,
       companyId: 'default',
@@ -55,6 +59,8 @@ describe('parseArgs', () => {
     expect(usageError(['run'])).toMatch(/^Missing the blueprint file/);
     expect(usageError(['run', 'a.json', 'b.json'])).toMatch(/^Unexpected argument 'b\.json'/);
     expect(usageError(['run', 'bp.json', '--server', 'ftp://x'])).toMatch(/http or https/);
+    expect(usageError(['run', 'bp.json', '--token', 'abc'])).toBe('--token applies to a run on a server: add --server <url>');
+    expect(usageError(['run', 'bp.json', '--replace'])).toBe('--replace applies to a run on a server: add --server <url>');
     expect(usageError(['deploy'])).toMatch(/^Unknown command 'deploy'/);
   });
 
@@ -243,6 +249,7 @@ describe('kvb run', () => {
     const record = JSON.parse(stdout) as RunRecord;
     expect(Object.keys(record).sort()).toEqual([
       'blueprintId',
+      'changes',
       'error',
       'finishedAt',
       'input',
@@ -267,6 +274,50 @@ describe('kvb run', () => {
     ]);
     expect(record.steps[1]).toMatchObject({ type: 'kv', action: 'save', writes: ['flow:last_name'] });
     expect(typeof record.steps[1]!.durationMs).toBe('number');
+  });
+
+  it('--sandbox leaves the data directory byte-identical and prints the changes it would make', () => {
+    const file = writeJson('greeter.json', greeter);
+    expect(kvb(['run', file, '--data', 'store', '--input', '{"name":"Ada"}']).status).toBe(0);
+    const snapshot = () =>
+      Object.fromEntries(
+        readdirSync(join(workDir, 'store'))
+          .sort()
+          .map((name) => [
+            name,
+            createHash('sha256')
+              .update(readFileSync(join(workDir, 'store', name)))
+              .digest('hex'),
+          ]),
+      );
+    const before = snapshot();
+
+    const summary = kvb(['run', file, '--data', 'store', '--input', '{"name":"Grace"}', '--sandbox']);
+    expect(summary.status).toBe(0);
+    expect(summary.stdout).toContain('Changes (test run: nothing was written):');
+    expect(summary.stdout).toMatch(/^ {2}updated {2}flow 'greeter':last_name {2}"Ada" → "Grace"$/m);
+
+    const json = kvb(['run', file, '--data', 'store', '--input', '{"name":"Lin"}', '--sandbox', '--json']);
+    const record = JSON.parse(json.stdout) as RunRecord;
+    expect(record.sandbox).toBe(true);
+    expect(record.changes).toEqual([
+      {
+        scope: 'flow',
+        scopeKey: 'greeter',
+        key: 'last_name',
+        change: 'updated',
+        before: { value: 'Ada', valueType: 'text', version: 1 },
+        after: { value: 'Lin', valueType: 'text', expiresAt: null },
+      },
+    ]);
+    expect(snapshot()).toEqual(before);
+    expect(kvb(['kv', 'get', 'last_name', '--scope', 'flow', '--scope-key', 'greeter', '--data', 'store']).stdout).toBe('Ada\n');
+  });
+
+  it('lists the changes of a live run too', () => {
+    const file = writeJson('greeter.json', greeter);
+    const { stdout } = kvb(['run', file, '--data', 'store', '--input', '{"name":"Ada"}']);
+    expect(stdout).toMatch(/^Changes:\n {2}created {2}flow 'greeter':last_name {2}= "Ada"$/m);
   });
 
   it('runs on the start block sampleInput without --input, and reads --input @file', () => {

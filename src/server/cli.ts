@@ -9,7 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describeJsonProblem, parseJson as parseJsonText } from '../kv/json';
 import { DEFAULT_COMPANY_ID } from '../engine/kv-access';
-import type { RunRecord } from '../engine/types';
+import type { BlueprintDocument, RunRecord, StepRecord } from '../engine/types';
+import { describeChangedKey } from '../kv/changes';
 import { KvError, exitCodeOf, isKvError } from '../kv/errors';
 import {
   SAVE_MODES,
@@ -49,7 +50,16 @@ interface KvTarget extends StoreTarget {
 export type CliCommand =
   | { command: 'help'; topic: Topic }
   | { command: 'version' }
-  | ({ command: 'run'; file: string; input: InputSource | null; json: boolean } & StoreTarget)
+  | ({
+      command: 'run';
+      file: string;
+      input: InputSource | null;
+      json: boolean;
+      sandbox: boolean;
+      /** With --server: the API token (else KVB_TOKEN), and whether a differing server copy is replaced. */
+      token: string | null;
+      replace: boolean;
+    } & StoreTarget)
   | ({ command: 'kv'; action: 'list'; prefix: string; limit: number | null } & KvTarget)
   | ({ command: 'kv'; action: 'get'; key: string } & KvTarget)
   | ({
@@ -75,7 +85,7 @@ const KV_ACTIONS = ['list', 'get', 'set', 'delete'] as const;
 
 /** Flags each command accepts: `true` when the flag takes a value. */
 const FLAGS = {
-  run: { input: true, data: true, server: true, company: true, json: false },
+  run: { input: true, data: true, server: true, token: true, replace: false, company: true, json: false, sandbox: false },
   kv: {
     scope: true,
     'scope-key': true,
@@ -205,10 +215,19 @@ function parseRun(args: readonly string[]): CliCommand {
           ? { kind: 'file', path: nonEmpty('input', inputFlag.slice(1), '') }
           : { kind: 'inline', text: inputFlag },
     json: flags.has('json'),
+    sandbox: flags.has('sandbox'),
+    token: serverOnly(flags, 'token', nonEmpty('token', text(flags, 'token'), '')) || null,
+    replace: serverOnly(flags, 'replace', flags.has('replace')),
     dataDir: nonEmpty('data', text(flags, 'data'), DEFAULT_DATA_DIR),
     server: serverUrl(text(flags, 'server')),
     companyId: nonEmpty('company', text(flags, 'company'), DEFAULT_COMPANY_ID),
   };
+}
+
+/** A flag that only means something with --server is refused without it, not ignored. */
+function serverOnly<T>(flags: Map<string, string | true>, flag: string, value: T): T {
+  if (flags.has(flag) && !flags.has('server')) throw new UsageError(`--${flag} applies to a run on a server: add --server <url>`);
+  return value;
 }
 
 function parseKv(args: readonly string[]): CliCommand {
@@ -375,9 +394,14 @@ Options:
   --input <json>      the run's input as JSON (default: the start block's sampleInput, else {})
   --input @<file>     read the input from a JSON file
   --data <dir>        data directory of the SQLite store (default ${DEFAULT_DATA_DIR})
-  --server <url>      use a kvb server's store instead (token from KVB_TOKEN)
-  --company <id>      the tenant to act for (default ${DEFAULT_COMPANY_ID})
-  --json              print exactly the run record as JSON on stdout
+  --server <url>      run it on a kvb server, printing its steps as they finish; the document is
+                      uploaded when the server does not have it (Ctrl+C cancels the run there)
+  --token <token>     the server's API token (default: KVB_TOKEN)
+  --replace           with --server: when the server's copy differs from the file, save the file
+                      as its next revision (without it, kvb stops and says so)
+  --company <id>      the tenant to act for (default ${DEFAULT_COMPANY_ID}; a token decides it on a server)
+  --sandbox           a test run: read the store, write nothing to it, print what would change
+  --json              print exactly the run record as JSON on stdout (with its changes)
 
 Exit codes: 0 the run succeeded, 1 it failed or was cancelled, 2 bad usage or an invalid document
 (the problems are listed on stderr, one per line, path first).`,
@@ -548,6 +572,7 @@ async function runCommand(command: Extract<CliCommand, { command: 'run' }>, io: 
   let input: JsonValue | undefined;
   if (command.input?.kind === 'inline') input = parseJson(command.input.text, '--input') as JsonValue;
   if (command.input?.kind === 'file') input = readJsonFile(resolve(io.cwd, command.input.path), 'the input file') as JsonValue;
+  if (command.server) return remoteRunCommand(command, command.server, validation.document, input, io);
 
   const store = await openStore(command, io);
   const abort = new AbortController();
@@ -561,6 +586,7 @@ async function runCommand(command: Extract<CliCommand, { command: 'run' }>, io: 
       companyId: command.companyId,
       ...(input !== undefined ? { input } : {}),
       signal: abort.signal,
+      ...(command.sandbox ? { sandbox: true } : {}),
     });
   } finally {
     process.off('SIGINT', onInterrupt);
@@ -570,30 +596,109 @@ async function runCommand(command: Extract<CliCommand, { command: 'run' }>, io: 
   return record.status === 'succeeded' ? 0 : 1;
 }
 
+/** `kvb run --server`: the run happens on the server; its steps print as they finish there. */
+async function remoteRunCommand(
+  command: Extract<CliCommand, { command: 'run' }>,
+  server: string,
+  document: BlueprintDocument,
+  input: JsonValue | undefined,
+  io: CliIo,
+): Promise<number> {
+  const { runOnServer, RemoteRunError } = await import('./remote-run');
+  const abort = new AbortController();
+  const onInterrupt = () => abort.abort();
+  process.once('SIGINT', onInterrupt);
+  let record: RunRecord;
+  try {
+    record = await runOnServer(
+      {
+        server,
+        token: command.token ?? (io.env.KVB_TOKEN || undefined),
+        companyId: command.companyId,
+        document,
+        file: command.file,
+        input,
+        sandbox: command.sandbox,
+        replace: command.replace,
+        onStep: (step, index) => {
+          if (!command.json) io.stdout(`${formatStepLine(step, index, LIVE_LABEL_WIDTH)}\n`);
+        },
+        onNote: (text) => io.stderr(`kvb: ${text}\n`),
+      },
+      abort.signal,
+    );
+  } catch (error) {
+    if (error instanceof RemoteRunError) throw new CliError(error.message, error.exitCode);
+    throw error;
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+  io.stdout(command.json ? `${JSON.stringify(record, null, 2)}\n` : formatRunEnding(record, { withSteps: false }));
+  return record.status === 'succeeded' ? 0 : 1;
+}
+
+/** Steps printed as they finish cannot be aligned on the longest label: this width fits most. */
+const LIVE_LABEL_WIDTH = 24;
+
+function stepLabel(step: StepRecord): string {
+  return step.action ? `${step.nodeId} (${step.type} ${step.action})` : `${step.nodeId} (${step.type})`;
+}
+
+function formatStepLine(step: StepRecord, index: number, width: number): string {
+  const detail = step.error ? `  ${step.error.code}: ${step.error.message}` : '';
+  return `  ${String(index + 1).padStart(3)}. ${stepLabel(step).padEnd(width)}  ${step.outcome.padEnd(7)} ${formatMs(step.durationMs).padStart(9)}${detail}`;
+}
+
 /** A readable account of a run: status, each step with outcome and duration, outputs, error. */
 export function formatRunSummary(record: RunRecord): string {
+  return formatRunEnding(record, { withSteps: true });
+}
+
+/** The summary; without its steps after a run whose steps were printed as they came. */
+function formatRunEnding(record: RunRecord, { withSteps }: { withSteps: boolean }): string {
   const lines: string[] = [];
   const totalMs = Date.parse(record.finishedAt) - Date.parse(record.startedAt);
-  lines.push(
-    `Run ${record.status} — ${record.blueprintId} (${record.steps.length} step${record.steps.length === 1 ? '' : 's'}, ${formatMs(totalMs)})`,
-  );
-  const labels = record.steps.map((step) =>
-    step.action ? `${step.nodeId} (${step.type} ${step.action})` : `${step.nodeId} (${step.type})`,
-  );
-  const width = Math.max(0, ...labels.map((label) => label.length));
-  record.steps.forEach((step, i) => {
-    const detail = step.error ? `  ${step.error.code}: ${step.error.message}` : '';
-    lines.push(
-      `  ${String(i + 1).padStart(3)}. ${labels[i]!.padEnd(width)}  ${step.outcome.padEnd(7)} ${formatMs(step.durationMs).padStart(9)}${detail}`,
-    );
-  });
+  const stepCount = record.steps.length + (record.stepsOmitted ?? 0);
+  lines.push(`Run ${record.status} — ${record.blueprintId} (${stepCount} step${stepCount === 1 ? '' : 's'}, ${formatMs(totalMs)})`);
+  if (withSteps) {
+    const width = Math.max(0, ...record.steps.map((step) => stepLabel(step).length));
+    record.steps.forEach((step, i) => lines.push(formatStepLine(step, i, width)));
+  }
   if (record.outputs.length > 0) {
     lines.push('Outputs:');
     for (const output of record.outputs) lines.push(`  ${typeof output === 'string' ? output : JSON.stringify(output)}`);
   }
   if (record.error)
     lines.push(`Error${record.error.nodeId ? ` at ${record.error.nodeId}` : ''}: ${record.error.code}: ${record.error.message}`);
+  lines.push(...formatChanges(record));
   return `${lines.join('\n')}\n`;
+}
+
+/** The changes part of the summary: every change of a test run (or none), a live run's when it has any. */
+function formatChanges(record: RunRecord): string[] {
+  const changes = record.changes ?? [];
+  if (!record.sandbox && changes.length === 0) return [];
+  const heading = record.sandbox ? 'Changes (test run: nothing was written)' : 'Changes';
+  if (changes.length === 0) return [`${heading}: none`];
+  const names = changes.map(describeChangedKey);
+  const width = Math.max(...names.map((name) => name.length));
+  const lines = [`${heading}:`];
+  changes.forEach((change, i) => {
+    const detail =
+      change.change === 'created'
+        ? `= ${shortValue(change.after!.value)}`
+        : change.change === 'deleted'
+          ? `(was ${shortValue(change.before!.value)})`
+          : `${shortValue(change.before!.value)} → ${shortValue(change.after!.value)}`;
+    lines.push(`  ${change.change.padEnd(7)}  ${names[i]!.padEnd(width)}  ${detail}`);
+  });
+  if (record.changesOmitted) lines.push(`  … and ${record.changesOmitted} more`);
+  return lines;
+}
+
+function shortValue(value: JsonValue): string {
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
 }
 
 function formatMs(ms: number): string {

@@ -7,6 +7,7 @@ import type { ZodError } from 'zod';
 import { describeValidationFailure, type ApiErrorBody, type ApiErrorCode, type ApiProblem } from '../../kv/api-schema';
 import { httpStatusOf, isKvError } from '../../kv/errors';
 import { DatabaseBusyError, isBusyError, isFullError } from '../storage/sqlite/database';
+import { RevisionConflictError, TooManyRunsError } from '../storage/types';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -14,7 +15,7 @@ export class ApiError extends Error {
   constructor(
     readonly code: ApiErrorCode,
     message: string,
-    readonly extra: { opIndex?: number; problems?: ApiProblem[] } = {},
+    readonly extra: { opIndex?: number; problems?: ApiProblem[]; currentRevision?: number; keys?: string[] } = {},
     /**
      * The table's status, unless the request was well-formed but its content cannot be taken:
      * 422, as for a value nesting past the limit (still `invalid_value`, as the API promises).
@@ -38,6 +39,17 @@ export function validationError(error: ZodError, where: 'body' | 'query string')
   return new ApiError(code, message, opIndex === undefined ? {} : { opIndex });
 }
 
+/**
+ * 412: a save based on a revision that is no longer the stored one (`If-Match`). Its code is
+ * `conflict`, like the 409s, and it says which revision is stored now.
+ */
+export class PreconditionFailed extends ApiError {
+  override readonly status: number = 412;
+  constructor(message: string, currentRevision: number) {
+    super('conflict', message, { currentRevision });
+  }
+}
+
 export function notFound(message: string): ApiError {
   return new ApiError('not_found', message);
 }
@@ -56,6 +68,8 @@ export function publicStoreMessage(error: unknown): string {
 /** The ApiError for anything a route threw that carries a known code; `null` for real faults. */
 export function toApiError(error: unknown): ApiError | null {
   if (error instanceof ApiError) return error;
+  if (error instanceof RevisionConflictError) return new PreconditionFailed(error.message, error.currentRevision);
+  if (error instanceof TooManyRunsError) return new ApiError('too_many_runs', error.message);
   // The server's own tables (blueprints, runs) use the database directly: its two expected
   // failures are the store's, not faults.
   if (isBusyError(error) || isFullError(error)) return new ApiError('store', publicStoreMessage(error));

@@ -21,7 +21,10 @@ import { registerEventRoutes, SseHub } from './routes/event-routes';
 import { registerKvRoutes } from './routes/kv';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits';
 import { checkHost, checkOrigin, SECURITY_HEADERS, type HostPolicy } from './security';
-import type { BlueprintStore, RunStore, ServerStorage } from '../storage';
+import type { BlueprintStore, RunCoordinator, RunStore, ServerStorage } from '../storage';
+import { RunExecutor } from './run-executor';
+import { registerRunRoutes } from './routes/runs';
+import { registerReferenceRoutes } from './routes/reference';
 import type { TokenTable } from './tokens';
 
 declare module 'fastify' {
@@ -31,8 +34,9 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     /**
-     * Served without a token. Only the web app's static files set it; every other route,
-     * present or future, needs a token once tokens are configured (deny by default).
+     * Served without a token. Only the web app's static files and the API's own description
+     * (`/api/openapi.json`, `/api/docs`: no data) set it; every other route, present or
+     * future, needs a token once tokens are configured (deny by default).
      */
     public?: boolean;
   }
@@ -56,6 +60,9 @@ export interface ApiContext {
   store: KeyValueStore;
   blueprints: BlueprintStore;
   runs: RunStore;
+  runCoordinator: RunCoordinator;
+  /** Starts server-side runs (`run-executor.ts`). */
+  executor: RunExecutor;
   bus: ServerEventBus;
   limits: ServerLimits;
   /** Runs Code block sources in worker threads, off the event loop. */
@@ -262,10 +269,22 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   };
   const bus = new ServerEventBus(storage.events);
   const codeThreads = createThreadCodeRunner();
+  const store = new AnnouncingStore(storage.store, bus);
+  const executor = new RunExecutor({
+    store,
+    runs: storage.runs,
+    coordinator: storage.runCoordinator,
+    bus,
+    limits,
+    runCode: codeThreads.run,
+    log: app.log,
+  });
   const context: ApiContext = {
-    store: new AnnouncingStore(storage.store, bus),
+    store,
     blueprints: storage.blueprints,
     runs: storage.runs,
+    runCoordinator: storage.runCoordinator,
+    executor,
     bus,
     limits,
     runCode: codeThreads.run,
@@ -339,6 +358,8 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   await app.register(async (api) => {
     registerKvRoutes(api, context);
     registerBlueprintRoutes(api, context);
+    registerRunRoutes(api, context, hub);
+    registerReferenceRoutes(api);
     registerEventRoutes(api, context, hub);
   });
 
@@ -373,6 +394,8 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   });
 
   app.addHook('onClose', async () => {
+    // Runs still executing are cancelled and stored before their database closes.
+    await executor.close();
     await codeThreads.close();
     await storage.close();
   });

@@ -41,6 +41,7 @@ describe('blueprint CRUD', () => {
       name: 'Counter crud',
       groupId: 'tests',
       updatedAt: expect.any(String),
+      revision: 1,
     });
     expect((await t.call('GET', '/api/blueprints/crud')).body).toEqual(created.body);
 

@@ -95,6 +95,8 @@ export function errorOf(response: TestResponse): {
   message: string;
   opIndex?: number;
   problems?: Array<{ path: string; message: string }>;
+  currentRevision?: number;
+  keys?: string[];
 } {
   return (response.body as { error: { code: string; message: string } }).error;
 }
@@ -157,4 +159,100 @@ export function spawnServe(dataDir: string, env: NodeJS.ProcessEnv = {}): Promis
     });
     void exited.then((code) => reject(new Error(`kvb serve exited with ${code} before listening: ${stderr}`)));
   });
+}
+
+/** One answer an `ApiClient` saw, kept so a suite can check every answer against the OpenAPI document. */
+export interface RecordedExchange {
+  method: string;
+  path: string;
+  status: number;
+  contentType: string;
+  body: unknown;
+}
+
+export interface ApiClient {
+  call(
+    method: string,
+    path: string,
+    options?: { body?: unknown; rawBody?: string; headers?: Record<string, string> },
+  ): Promise<TestResponse>;
+}
+
+/** A client of a server at `url` sending `token` (when given), recording every answer into `recorded`. */
+export function apiClient(url: string, token?: string, recorded?: RecordedExchange[]): ApiClient {
+  return {
+    async call(method, path, { body, rawBody, headers = {} } = {}) {
+      const sent: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers };
+      const init: RequestInit = { method, headers: sent };
+      if (rawBody !== undefined) init.body = rawBody;
+      else if (body !== undefined) {
+        init.body = JSON.stringify(body);
+        sent['content-type'] ??= 'application/json';
+      }
+      const response = await fetch(`${url}${path}`, init);
+      const text = await response.text();
+      let parsed: unknown = null;
+      try {
+        parsed = text === '' ? null : JSON.parse(text);
+      } catch {
+        parsed = null;
+      }
+      recorded?.push({ method, path, status: response.status, contentType: response.headers.get('content-type') ?? '', body: parsed });
+      return { status: response.status, headers: response.headers, body: parsed, text };
+    },
+  };
+}
+
+/** A server-sent event as read off a stream. */
+export interface ReadEvent {
+  event: string;
+  data: unknown;
+}
+
+/**
+ * Reads the server-sent events of `path` until the server ends the stream (or `until` says
+ * stop, or `timeoutMs` passes: then it fails naming what it saw).
+ */
+export async function readEvents(
+  url: string,
+  path: string,
+  options: { token?: string; until?: (events: ReadEvent[]) => boolean; onEvent?: (event: ReadEvent) => void; timeoutMs?: number } = {},
+): Promise<{ status: number; events: ReadEvent[]; ended: boolean }> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? 20_000);
+  const events: ReadEvent[] = [];
+  try {
+    const response = await fetch(`${url}${path}`, {
+      signal: controller.signal,
+      headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
+    });
+    if (!response.ok || !response.body) return { status: response.status, events, ended: true };
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return { status: response.status, events, ended: true };
+      buffer += value;
+      let boundary: number;
+      while ((boundary = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, boundary);
+        buffer = buffer.slice(boundary + 2);
+        const name = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (name === undefined || data === undefined) continue;
+        const event = { event: name, data: JSON.parse(data) as unknown };
+        events.push(event);
+        options.onEvent?.(event);
+      }
+      if (options.until?.(events)) {
+        controller.abort();
+        return { status: response.status, events, ended: false };
+      }
+    }
+  } catch (error) {
+    if (controller.signal.aborted && options.until?.(events)) return { status: 200, events, ended: false };
+    throw new Error(`Reading ${path} failed after ${events.length} events (${events.map((e) => e.event).join(', ')}): ${String(error)}`);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -24,15 +24,20 @@ export class RunReplay {
   private omitted = 0;
   private inFlight: StepStarted | null = null;
   private finishedEvent: Extract<RunEvent, { type: 'run-finished' }> | null = null;
+  /** The engine's own start time once its `run-started` came (the record carries that one). */
+  private startedAt: string;
 
   constructor(
     readonly start: RunStart,
     private readonly keep = REPLAY_KEEPS_STEPS,
-  ) {}
+  ) {
+    this.startedAt = start.startedAt;
+  }
 
   add(event: RunEvent): void {
     switch (event.type) {
       case 'run-started':
+        this.startedAt = event.startedAt;
         return;
       case 'step-started':
         this.inFlight = event;
@@ -73,7 +78,7 @@ export class RunReplay {
       type: 'run-started',
       runId: this.start.runId,
       blueprintId: this.start.blueprintId,
-      startedAt: this.start.startedAt,
+      startedAt: this.startedAt,
     };
     const events: RunEvent[] = [started];
     for (const [stepStarted, stepFinished] of [...this.head, ...this.tail]) events.push(stepStarted, stepFinished);
@@ -90,7 +95,7 @@ export class RunReplay {
       runId: this.start.runId,
       blueprintId: this.start.blueprintId,
       status: 'running',
-      startedAt: this.start.startedAt,
+      startedAt: this.startedAt,
       finishedAt: null,
       input: this.start.input,
       steps,
@@ -98,6 +103,7 @@ export class RunReplay {
       outputs,
       state: {},
       error: null,
+      ...(this.start.sandbox ? { sandbox: true as const } : {}),
     };
   }
 

@@ -13,7 +13,7 @@ const byteSize = (value: unknown): number => Buffer.byteLength(JSON.stringify(va
 
 /**
  * `record` within `maxBytes` of JSON: its largest values (input, step results, outputs,
- * top-level state entries) are replaced, largest first, by a string saying how big they were,
+ * top-level state entries, change values) are replaced, largest first, by a string saying how big they were,
  * so the record keeps its shape and stays readable by every client.
  */
 export function boundedRecord(record: RunRecord, maxBytes = RUN_RECORD_MAX_BYTES): RunRecord {
@@ -24,7 +24,16 @@ export function boundedRecord(record: RunRecord, maxBytes = RUN_RECORD_MAX_BYTES
     steps: record.steps.map((step) => ({ ...step })),
     outputs: [...record.outputs],
     state: { ...record.state },
+    ...(record.changes ? { changes: record.changes.map((change) => ({ ...change })) } : {}),
   };
+  // A change value that gives way leaves a record that describes the run but cannot be applied.
+  const changeSlot = (bytes: number, replace: (note: string) => void) => ({
+    bytes,
+    replace: (note: string) => {
+      replace(note);
+      bounded.changesIncomplete = true;
+    },
+  });
   const slots: Array<{ bytes: number; replace: (note: string) => void }> = [
     {
       bytes: byteSize(bounded.input),
@@ -50,6 +59,10 @@ export function boundedRecord(record: RunRecord, maxBytes = RUN_RECORD_MAX_BYTES
         Object.defineProperty(bounded.state, key, { value: note, enumerable: true, writable: true, configurable: true });
       },
     })),
+    ...(bounded.changes ?? []).flatMap((change) => [
+      ...(change.before ? [changeSlot(byteSize(change.before.value), (note) => (change.before = { ...change.before!, value: note }))] : []),
+      ...(change.after ? [changeSlot(byteSize(change.after.value), (note) => (change.after = { ...change.after!, value: note }))] : []),
+    ]),
   ].sort((a, b) => b.bytes - a.bytes);
   for (const slot of slots) {
     if (size <= maxBytes) break;

@@ -1,20 +1,22 @@
 /**
- * Blueprint routes: CRUD of `kv-blueprint/1` documents per companyId, server-side runs with the
- * same engine as the browser and the CLI, and each blueprint's run history.
+ * Blueprint routes: CRUD of `kv-blueprint/1` documents per companyId with revisions (`ETag`,
+ * `If-Match`, the last ones kept), and each blueprint's run history. Starting and following
+ * runs is `runs.ts`.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   companyQuerySchema,
-  runRequestSchema,
   runsQuerySchema,
   RUNS_DEFAULT_LIMIT,
   type BlueprintListResponse,
+  type BlueprintRevisionsResponse,
 } from '../../../kv/api-schema';
-import { runBlueprint, validateBlueprint } from '../../../engine';
-import type { BlueprintDocument, Problem, RunError, RunRecord } from '../../../engine/types';
+import { validateBlueprint } from '../../../engine';
+import type { BlueprintDocument, Problem } from '../../../engine/types';
 import { ApiError, notFound } from '../api-error';
 import type { ApiContext } from '../app';
-import { paramOf, parseBody, parseQuery } from './parse';
+import { REVISIONS_KEPT_PER_BLUEPRINT, type StoredBlueprint } from '../../storage';
+import { paramOf, parseQuery } from './parse';
 
 function invalidBlueprint(problems: Problem[]): ApiError {
   const first = problems[0];
@@ -35,72 +37,46 @@ function validDocument(body: unknown, idFromUrl?: string): BlueprintDocument {
   return result.document;
 }
 
-/** Runs executing now, per companyId, so one company cannot take every slot of the server. */
-class RunSlots {
-  private readonly running = new Map<string, number>();
+/** The `ETag` of a blueprint revision: the revision number, quoted. */
+export function etagOf(revision: number): string {
+  return `"${revision}"`;
+}
 
-  constructor(private readonly perCompany: number) {}
-
-  /** Takes a slot for `companyId`, or refuses with 429; call the returned function when the run ends. */
-  take(companyId: string): () => void {
-    const now = this.running.get(companyId) ?? 0;
-    if (now >= this.perCompany) {
-      throw new ApiError(
-        'too_many_runs',
-        `${now} runs of this company are already executing, the most this server allows at once (KVB_MAX_RUNS=${this.perCompany}): retry when one has finished`,
-      );
-    }
-    this.running.set(companyId, now + 1);
-    return () => {
-      const left = (this.running.get(companyId) ?? 1) - 1;
-      if (left > 0) this.running.set(companyId, left);
-      else this.running.delete(companyId);
-    };
+/** The revision an `If-Match` header names (`"3"`, or weak `W/"3"`); undefined without the header. */
+export function ifMatchRevision(request: FastifyRequest): number | undefined {
+  const header = request.headers['if-match'];
+  if (header === undefined) return undefined;
+  const text = Array.isArray(header) ? header.join(', ') : header;
+  const match = /^\s*(?:(?:W\/)?"([1-9]\d{0,14})"|([1-9]\d{0,14}))\s*$/.exec(text);
+  if (!match) {
+    throw new ApiError(
+      'invalid_request',
+      `If-Match: expected the ETag of one blueprint revision, such as "3" (from GET /api/blueprints/{id}); got '${text.slice(0, 80)}'`,
+    );
   }
+  return Number(match[1] ?? match[2]);
 }
 
-/** Run error codes whose messages quote a failure's own text (a stack overflow, SQLite's words, a path). */
-const QUOTING_CODES: Readonly<Record<string, string>> = {
-  internal: 'An unexpected engine failure',
-  store: "The server's store failed",
-};
-
-/**
- * Those texts are for the server log, not for the answer: the record keeps the code and says
- * where, and the log has the detail.
- */
-function withoutInternalTexts(record: RunRecord, log: (error: RunError) => void): RunRecord {
-  const quotes = (error: RunError | null): error is RunError => error !== null && Object.hasOwn(QUOTING_CODES, error.code);
-  const scrub = (error: RunError | null): RunError | null => {
-    if (!quotes(error)) return error;
-    log(error);
-    const where = error.nodeId === null ? 'the run' : `block '${error.nodeId}'`;
-    return { ...error, message: `${QUOTING_CODES[error.code]} in ${where}; the server logged it` };
-  };
-  return {
-    ...record,
-    steps: record.steps.map((step) => (quotes(step.error) ? { ...step, error: scrub(step.error) } : step)),
-    error: scrub(record.error),
-  };
+function revisionParam(params: unknown): number {
+  const text = paramOf(params, 'revision');
+  if (!/^[1-9]\d{0,14}$/.test(text)) {
+    throw new ApiError('invalid_request', `revision: expected a whole number of at least 1 in the path; got '${text.slice(0, 40)}'`);
+  }
+  return Number(text);
 }
-
-/** A macrotask pause: pending I/O (other requests) is served before the run goes on. */
-const yieldToEventLoop = (): Promise<void> =>
-  new Promise((resolve) => {
-    setImmediate(resolve);
-  });
 
 export function registerBlueprintRoutes(app: FastifyInstance, context: ApiContext): void {
-  const { blueprints, runs, bus, limits } = context;
-  const slots = new RunSlots(limits.maxRunsPerCompany);
+  const { blueprints, runs, bus } = context;
 
   const companyOf = (request: FastifyRequest): string =>
     context.companyFor(request, parseQuery(companyQuerySchema, request.query).companyId);
-  const existing = async (companyId: string, id: string): Promise<BlueprintDocument> => {
+  const existing = async (companyId: string, id: string): Promise<StoredBlueprint> => {
     const stored = await blueprints.get(companyId, id);
     if (!stored) throw notFound(`No blueprint with id '${id}'`);
-    return stored.document;
+    return stored;
   };
+  const sendDocument = (reply: FastifyReply, status: number, document: BlueprintDocument, revision: number): FastifyReply =>
+    reply.code(status).header('etag', etagOf(revision)).send(document);
 
   app.get('/api/blueprints', async (request): Promise<BlueprintListResponse> => ({
     blueprints: await blueprints.list(companyOf(request)),
@@ -109,19 +85,23 @@ export function registerBlueprintRoutes(app: FastifyInstance, context: ApiContex
   app.post('/api/blueprints', async (request, reply) => {
     const companyId = companyOf(request);
     const document = validDocument(request.body);
-    await blueprints.save(companyId, document, 'create');
-    bus.publish({ type: 'blueprint', data: { companyId, blueprintId: document.id, change: 'set' } });
-    return reply.code(201).send(document);
+    const { summary } = await blueprints.save(companyId, document, 'create');
+    bus.publish({ type: 'blueprint', data: { companyId, blueprintId: document.id, change: 'set', revision: summary.revision } });
+    return sendDocument(reply, 201, document, summary.revision);
   });
 
-  app.get('/api/blueprints/:id', async (request) => await existing(companyOf(request), paramOf(request.params, 'id')));
+  app.get('/api/blueprints/:id', async (request, reply) => {
+    const stored = await existing(companyOf(request), paramOf(request.params, 'id'));
+    return sendDocument(reply, 200, stored.document, stored.revision);
+  });
 
   app.put('/api/blueprints/:id', async (request, reply) => {
     const companyId = companyOf(request);
+    const ifRevision = ifMatchRevision(request);
     const document = validDocument(request.body, paramOf(request.params, 'id'));
-    const { created } = await blueprints.save(companyId, document, 'upsert');
-    bus.publish({ type: 'blueprint', data: { companyId, blueprintId: document.id, change: 'set' } });
-    return reply.code(created ? 201 : 200).send(document);
+    const { created, summary } = await blueprints.save(companyId, document, 'upsert', ifRevision === undefined ? {} : { ifRevision });
+    bus.publish({ type: 'blueprint', data: { companyId, blueprintId: document.id, change: 'set', revision: summary.revision } });
+    return sendDocument(reply, created ? 201 : 200, document, summary.revision);
   });
 
   app.delete('/api/blueprints/:id', async (request, reply) => {
@@ -132,42 +112,29 @@ export function registerBlueprintRoutes(app: FastifyInstance, context: ApiContex
     return reply.code(204).send();
   });
 
-  app.post('/api/blueprints/:id/runs', async (request, reply) => {
+  app.get('/api/blueprints/:id/revisions', async (request): Promise<BlueprintRevisionsResponse> => {
+    const id = paramOf(request.params, 'id');
+    const revisions = await blueprints.revisions(companyOf(request), id);
+    if (!revisions) throw notFound(`No blueprint with id '${id}'`);
+    return { revisions };
+  });
+
+  app.get('/api/blueprints/:id/revisions/:revision', async (request) => {
     const companyId = companyOf(request);
-    const document = await existing(companyId, paramOf(request.params, 'id'));
-    const { input } = parseBody(runRequestSchema, request.body);
-    const release = slots.take(companyId);
-    let finishedRecord: RunRecord;
-    try {
-      // Bounded: the host's step limit, first and last steps kept, the event loop shared.
-      const finished = await runBlueprint(document, {
-        store: context.store,
-        companyId,
-        ...(input === undefined ? {} : { input }),
-        maxSteps: limits.maxSteps,
-        keepSteps: limits.keepSteps,
-        maxOutputs: limits.maxOutputs,
-        yieldToHost: yieldToEventLoop,
-        runCode: context.runCode,
-      });
-      finishedRecord = withoutInternalTexts(finished, (error) =>
-        request.log.error({ code: error.code, nodeId: error.nodeId, detail: error.message }, 'engine failure in a run'),
-      );
-    } finally {
-      release();
-    }
-    const record = await runs.add(companyId, finishedRecord);
-    bus.publish({
-      type: 'run',
-      data: { companyId, blueprintId: document.id, runId: record.runId, status: record.status, finishedAt: record.finishedAt },
-    });
-    return reply.code(201).send(record);
+    const id = paramOf(request.params, 'id');
+    const revision = revisionParam(request.params);
+    const document = await blueprints.revision(companyId, id, revision);
+    if (document) return document;
+    const stored = await existing(companyId, id);
+    throw notFound(
+      `Revision ${revision} of blueprint '${id}' is not kept: it is at revision ${stored.revision}, and the last ${REVISIONS_KEPT_PER_BLUEPRINT} are kept (GET /api/blueprints/${id}/revisions lists them)`,
+    );
   });
 
   app.get('/api/blueprints/:id/runs', async (request) => {
     const query = parseQuery(runsQuerySchema, request.query);
     const companyId = context.companyFor(request, query.companyId);
-    const document = await existing(companyId, paramOf(request.params, 'id'));
+    const { document } = await existing(companyId, paramOf(request.params, 'id'));
     const history = await runs.list(companyId, document.id, query.limit ?? RUNS_DEFAULT_LIMIT);
     if (history.damaged === 0) return { runs: history.runs };
     request.log.warn({ damaged: history.damaged }, 'run history skipped records that failed to decrypt (damaged or tampered)');

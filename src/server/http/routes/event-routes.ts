@@ -32,7 +32,7 @@ export class SseHub {
   }
 }
 
-const STREAM_HEADERS = {
+export const EVENT_STREAM_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache, no-transform',
   connection: 'keep-alive',
@@ -47,12 +47,12 @@ export function registerEventRoutes(app: FastifyInstance, context: ApiContext, h
   app.get('/api/events', async (request, reply) => {
     const companyId = context.companyFor(request, parseQuery(companyQuerySchema, request.query).companyId);
     // HEAD (which Fastify routes here too) gets the stream's headers and no stream.
-    if (request.method === 'HEAD') return reply.code(200).headers(STREAM_HEADERS).send();
+    if (request.method === 'HEAD') return reply.code(200).headers(EVENT_STREAM_HEADERS).send();
     reply.hijack();
     const stream = reply.raw;
     // A stream is meant to stay open: the idle timeout of other connections does not apply.
     request.raw.socket.setTimeout(0);
-    stream.writeHead(200, STREAM_HEADERS);
+    stream.writeHead(200, EVENT_STREAM_HEADERS);
     stream.write(`retry: 3000\nevent: ready\ndata: ${JSON.stringify({ companyId })}\n\n`);
     const unsubscribe = context.bus.subscribe(companyId, (event) => {
       stream.write(formatServerEvent(event));
