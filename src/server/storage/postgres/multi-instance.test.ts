@@ -1,14 +1,16 @@
 /**
  * Three real `kvb serve` processes on one PostgreSQL database behave as one server: counters
- * stay exact under concurrent increments spread over them, and a write through one instance
- * reaches the event streams of another.
+ * stay exact under concurrent increments spread over them, a write through one instance
+ * reaches the event streams of another, and a run started on one is read, followed and
+ * cancelled through the others.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnServe, type SpawnedServer } from '../../http/test-support';
+import type { RunRecord } from '../../../engine/types';
+import { readEvents, spawnServe, type SpawnedServer } from '../../http/test-support';
 import { useTestPostgres } from './test-postgres';
 
 const postgres = useTestPostgres();
@@ -17,7 +19,7 @@ let servers: SpawnedServer[] = [];
 
 beforeAll(async () => {
   const url = await postgres.freshDatabase();
-  const env = { KVB_DATABASE_URL: url, KVB_MASTER_KEY: randomBytes(32).toString('hex'), KVB_DATABASE_POOL: '4' };
+  const env = { KVB_DATABASE_URL: url, KVB_MASTER_KEY: randomBytes(32).toString('hex'), KVB_DATABASE_POOL: '4', KVB_MAX_STEPS: '1000000' };
   // Started together: the migrations take turns under their advisory lock.
   servers = await Promise.all(
     [0, 1, 2].map(() => {
@@ -92,4 +94,65 @@ describe('three kvb serve processes on one PostgreSQL', () => {
       controller.abort();
     }
   });
+
+  it('reads, follows and cancels a run started on one instance through the others', async () => {
+    const [a, b, c] = servers as [SpawnedServer, SpawnedServer, SpawnedServer];
+    const call = async (server: SpawnedServer, method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${server.url}${path}`, {
+        method,
+        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    // start → a → b → a … : a run long enough to watch and cancel.
+    const loop = {
+      format: 'kv-blueprint/1',
+      id: 'loop',
+      name: 'Long loop',
+      settings: { maxSteps: 1_000_000 },
+      nodes: [
+        { id: 'start', type: 'start', position: { x: 0, y: 0 }, data: {} },
+        { id: 'a', type: 'transform', position: { x: 300, y: 0 }, data: { value: 'x' } },
+        { id: 'b', type: 'transform', position: { x: 600, y: 0 }, data: { value: 'y' } },
+      ],
+      edges: [
+        { id: 'e1', source: 'start', sourceHandle: 'success', target: 'a' },
+        { id: 'e2', source: 'a', sourceHandle: 'success', target: 'b' },
+        { id: 'e3', source: 'b', sourceHandle: 'success', target: 'a' },
+      ],
+    };
+    const created = await call(a, 'POST', '/api/blueprints', loop);
+    expect(created.body).toMatchObject({ id: 'loop' });
+    const started = await call(a, 'POST', '/api/blueprints/loop/runs', { wait: false });
+    expect(started.status).toBe(202);
+    const runId = started.body.runId as string;
+
+    // Through B: the record so far, from A's replay.
+    let running: Record<string, unknown> | null = null;
+    for (let tries = 0; tries < 50 && !running; tries++) {
+      const answer = await call(b, 'GET', `/api/runs/${runId}`);
+      if (answer.status === 200 && answer.body.status === 'running' && (answer.body.steps as unknown[]).length > 0) running = answer.body;
+      else await new Promise((done) => setTimeout(done, 100));
+    }
+    expect(running).toMatchObject({ runId, blueprintId: 'loop', finishedAt: null });
+
+    // Followed through B, cancelled through C once a step has arrived.
+    let cancel: Promise<{ status: number }> | null = null;
+    const { events, ended } = await readEvents(b.url, `/api/runs/${runId}/events`, {
+      onEvent: (event) => {
+        if (!cancel && event.event === 'step-finished') cancel = call(c, 'POST', `/api/runs/${runId}/cancel`);
+      },
+    });
+    expect((await cancel!)?.status).toBe(202);
+    expect(ended).toBe(true);
+    expect(events[0]).toMatchObject({ event: 'run-started', data: { runId } });
+    const last = events.at(-1)!;
+    expect(last.event).toBe('run-finished');
+    const record = (last.data as { record: RunRecord }).record;
+    expect(record.status).toBe('cancelled');
+    expect(record.steps.length + (record.stepsOmitted ?? 0)).toBeLessThan(1_000_000);
+    // The stored record, read through C; a second cancel through B finds it finished.
+    expect((await call(c, 'GET', `/api/runs/${runId}`)).body).toMatchObject({ runId, status: 'cancelled' });
+    expect((await call(b, 'POST', `/api/runs/${runId}/cancel`)).status).toBe(409);
+  }, 30_000);
 });

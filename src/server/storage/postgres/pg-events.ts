@@ -16,6 +16,8 @@ export const NOTIFY_CHANNEL = 'kvb_events';
 /** NOTIFY payloads stop at 8000 bytes; senders keep under this. */
 export const MAX_PAYLOAD_BYTES = 7500;
 const RECONNECT_MS = 1000;
+/** Messages sent in one statement (their order kept). */
+const SEND_BATCH = 100;
 
 interface Envelope {
   from: string;
@@ -34,8 +36,8 @@ export class PostgresNotifier {
   private connecting: Promise<pg.Client | null> | null = null;
   private readonly handlers = new Map<string, MessageHandler[]>();
   private closed = false;
-  private sending: Promise<unknown> = Promise.resolve();
-  private queued = 0;
+  private pending: string[] = [];
+  private draining: Promise<void> | null = null;
 
   constructor(
     private readonly config: pg.ClientConfig,
@@ -51,24 +53,31 @@ export class PostgresNotifier {
   /** Sends `body` to the other instances, after everything sent before it. */
   send(kind: string, body: unknown): void {
     if (this.closed) return;
-    const payload = JSON.stringify({ from: this.instanceId, kind, body } satisfies Envelope);
-    this.queued++;
-    this.sending = this.sending.then(async () => {
-      try {
-        const client = await this.connect();
-        if (!client) return;
-        await client.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, payload]).catch((error: unknown) => {
-          this.onError(`a message could not be sent to the other instances: ${(error as Error).message}`);
-        });
-      } finally {
-        this.queued--;
-      }
-    });
+    this.pending.push(JSON.stringify({ from: this.instanceId, kind, body } satisfies Envelope));
+    this.draining ??= this.drain();
   }
 
   /** Messages sent and not yet gone: a sender of optional messages holds back when it is long. */
   get backlog(): number {
-    return this.queued;
+    return this.pending.length;
+  }
+
+  /** Sends what is pending, up to SEND_BATCH messages per statement, in order. */
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, SEND_BATCH);
+        const client = await this.connect();
+        if (!client) continue;
+        await client
+          .query('SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', [NOTIFY_CHANNEL, batch])
+          .catch((error: unknown) => {
+            this.onError(`${batch.length} messages could not be sent to the other instances: ${(error as Error).message}`);
+          });
+      }
+    } finally {
+      this.draining = null;
+    }
   }
 
   on(kind: string, handler: MessageHandler): void {
@@ -77,11 +86,11 @@ export class PostgresNotifier {
 
   /** Resolves when the messages already sent have left. */
   async flush(): Promise<void> {
-    await this.sending;
+    while (this.draining) await this.draining;
   }
 
   async close(): Promise<void> {
-    await this.sending;
+    await this.flush();
     this.closed = true;
     const client = this.client ?? (await this.connecting?.catch(() => null)) ?? null;
     this.client = null;

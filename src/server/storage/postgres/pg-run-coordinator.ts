@@ -23,7 +23,7 @@ import type { Query } from './blueprints';
 import { MAX_PAYLOAD_BYTES, type PostgresNotifier } from './pg-events';
 
 /** How long a follower elsewhere waits for the owner's replay before reading the stored record. */
-const REPLAY_WAIT_MS = 3000;
+const REPLAY_WAIT_MS = 5000;
 /** Messages waiting to leave past which live step events are not sent to followers elsewhere. */
 const MAX_BACKLOG = 1000;
 
