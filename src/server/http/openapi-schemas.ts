@@ -8,8 +8,13 @@ import { z } from 'zod';
 import {
   apiErrorBodySchema,
   companyQuerySchema,
+  kvDeletedQuerySchema,
+  kvExportQuerySchema,
+  kvHistoryQuerySchema,
+  kvImportQuerySchema,
   kvListQuerySchema,
   kvOpsRequestSchema,
+  kvRestoreRequestSchema,
   kvSetRequestSchema,
   runRequestSchema,
   runsQuerySchema,
@@ -44,6 +49,24 @@ export const kvListResponseSchema = z.object({
 export const kvOpsResponseSchema = z.object({
   results: z.array(z.looseObject({ op: z.string() })).meta({ description: 'one result per op, in order' }),
 });
+
+export const kvHistoryResponseSchema = z.object({
+  versions: z.array(
+    z.object({
+      version: z.number().int(),
+      value: json,
+      valueType: z.enum(VALUE_TYPES),
+      updatedAt: isoTime,
+      replacedAt: isoTime,
+      deleted: z.boolean().meta({ description: 'a delete ended this version' }),
+    }),
+  ),
+});
+export const kvRestoreResponseSchema = z.object({ entry: entrySchema, created: z.boolean() });
+export const kvDeletedResponseSchema = z.object({
+  keys: z.array(z.object({ key: z.string(), version: z.number().int(), deletedAt: isoTime })),
+});
+export const kvImportResponseSchema = z.object({ created: z.number().int(), updated: z.number().int(), skipped: z.number().int() });
 
 const node = z.looseObject({
   id: z.string(),
@@ -152,6 +175,11 @@ export const NAMED_SCHEMAS = {
   KvSetRequest: kvSetRequestSchema,
   KvOpsRequest: kvOpsRequestSchema,
   KvOpsResponse: kvOpsResponseSchema,
+  KvHistory: kvHistoryResponseSchema,
+  KvRestoreRequest: kvRestoreRequestSchema,
+  KvRestore: kvRestoreResponseSchema,
+  KvDeleted: kvDeletedResponseSchema,
+  KvImport: kvImportResponseSchema,
   BlueprintDocument: blueprintDocumentSchema,
   BlueprintSummary: blueprintSummarySchema,
   BlueprintList: blueprintListResponseSchema,
@@ -174,5 +202,9 @@ export type SchemaName = keyof typeof NAMED_SCHEMAS;
 export const QUERY_SCHEMAS = {
   company: companyQuerySchema,
   kvList: kvListQuerySchema,
+  kvHistory: kvHistoryQuerySchema,
+  kvDeleted: kvDeletedQuerySchema,
+  kvExport: kvExportQuerySchema,
+  kvImport: kvImportQuerySchema,
   runs: runsQuerySchema,
 } as const;

@@ -76,11 +76,21 @@ describe('answers match the document', () => {
     await client.call('POST', '/api/kv/ops', { body: { ops: [{ op: 'get', key: 'missing', scope: 'global' }] } });
     await client.call('POST', '/api/kv', { body: { key: 'bad key!', value: 1, scope: 'global' } });
     await client.call('GET', '/api/kv?scope=nowhere');
+    await client.call('GET', '/api/kv/history?scope=global&key=k');
+    await client.call('POST', '/api/kv/restore', { body: { scope: 'global', key: 'k', version: 1 } });
+    await client.call('POST', '/api/kv/restore', { body: { scope: 'global', key: 'k', version: 99 } });
+    await client.call('GET', '/api/kv/export?scope=global');
+    await client.call('POST', '/api/kv/import', {
+      rawBody: `${JSON.stringify({ scope: 'global', scopeKey: '', key: 'imported', value: 1, valueType: 'json', expiresAt: null })}\n`,
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
+    await client.call('POST', '/api/kv/import', { rawBody: '{oops\n', headers: { 'content-type': 'application/x-ndjson' } });
     await client.call('DELETE', `/api/kv/${id}`);
     await client.call('DELETE', `/api/kv/${id}`);
+    await client.call('GET', '/api/kv/deleted?scope=global');
     await apiClient(t.url, undefined, recorded).call('GET', '/api/kv?scope=global');
     await client.call('GET', '/api/blueprints?companyId=other');
-    expect(new Set(recorded.map((exchange) => exchange.status))).toEqual(new Set([200, 201, 204, 400, 401, 403, 404]));
+    expect(new Set(recorded.map((exchange) => exchange.status))).toEqual(new Set([200, 201, 204, 400, 401, 403, 404, 422]));
     const document = openApiDocument();
     expect(recorded.flatMap((exchange) => checkAgainstOpenApi(document, exchange))).toEqual([]);
   });

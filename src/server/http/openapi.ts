@@ -16,6 +16,8 @@ interface ResponseDoc {
   schema?: SchemaName;
   /** A server-sent event stream, its events described in words. */
   stream?: true;
+  /** NDJSON text, one entry a line. */
+  ndjson?: true;
   headers?: Record<string, string>;
 }
 
@@ -28,6 +30,8 @@ export interface RouteDoc {
   description?: string;
   query?: keyof typeof QUERY_SCHEMAS;
   body?: SchemaName;
+  /** The body is NDJSON text, one entry a line, instead of JSON. */
+  ndjsonBody?: true;
   /** Request headers the route reads, by name. */
   headers?: Record<string, string>;
   responses: Record<number, ResponseDoc>;
@@ -93,6 +97,54 @@ export const API_ROUTES: readonly RouteDoc[] = [
       409: error('`already_exists` or `version_conflict` of an op'),
       413: error('The body or a value is too large'),
       422: error('`type_mismatch` of an op, or a value nesting too deeply'),
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/kv/history',
+    tag: 'Keys',
+    summary: "A key's earlier versions, newest first (the last 20)",
+    query: 'kvHistory',
+    responses: { 200: { description: 'The versions writes to the key replaced', schema: 'KvHistory' } },
+  },
+  {
+    method: 'POST',
+    path: '/api/kv/restore',
+    tag: 'Keys',
+    summary: 'Write a kept version again, as a new version',
+    description: 'A deleted key comes back.',
+    body: 'KvRestoreRequest',
+    responses: { 200: { description: 'The key as restored', schema: 'KvRestore' }, 404: error('No such version kept') },
+  },
+  {
+    method: 'GET',
+    path: '/api/kv/deleted',
+    tag: 'Keys',
+    summary: 'Recently deleted keys of a scope',
+    query: 'kvDeleted',
+    responses: { 200: { description: 'Most recently deleted first', schema: 'KvDeleted' } },
+  },
+  {
+    method: 'GET',
+    path: '/api/kv/export',
+    tag: 'Keys',
+    summary: 'Export the live keys of a scope as NDJSON',
+    description: 'One entry a line: `{ scope, scopeKey, key, value, valueType, expiresAt }`, streamed.',
+    query: 'kvExport',
+    responses: { 200: { description: 'NDJSON, one entry a line', ndjson: true } },
+  },
+  {
+    method: 'POST',
+    path: '/api/kv/import',
+    tag: 'Keys',
+    summary: 'Import NDJSON entries atomically',
+    description: 'Every line applies or none. Send `Content-Type: application/x-ndjson`; at most 32 MiB.',
+    query: 'kvImport',
+    ndjsonBody: true,
+    responses: {
+      200: { description: 'What the import did', schema: 'KvImport' },
+      413: error('The body is larger than 32 MiB'),
+      422: error('A line that cannot be taken, named by its number'),
     },
   },
   {
@@ -333,9 +385,11 @@ function pathParameters(path: string): JsonSchema[] {
 function responseObject(response: ResponseDoc): JsonSchema {
   const content = response.stream
     ? { 'text/event-stream': { schema: { type: 'string' } } }
-    : response.schema
-      ? { 'application/json': { schema: { $ref: `#/components/schemas/${response.schema}` } } }
-      : undefined;
+    : response.ndjson
+      ? { 'application/x-ndjson': { schema: { type: 'string' } } }
+      : response.schema
+        ? { 'application/json': { schema: { $ref: `#/components/schemas/${response.schema}` } } }
+        : undefined;
   return {
     description: response.description,
     ...(content ? { content } : {}),
@@ -367,6 +421,7 @@ function operationOf(route: RouteDoc): JsonSchema {
         schema: { type: 'string' },
       })),
     ],
+    ...(route.ndjsonBody ? { requestBody: { required: true, content: { 'application/x-ndjson': { schema: { type: 'string' } } } } } : {}),
     ...(route.body
       ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${route.body}` } } } } }
       : {}),
