@@ -69,7 +69,9 @@ describe('PostgreSQL store', () => {
       ['x', 'y', 'z'].map((key) => ({ op: 'get', key, scope: 'global' })),
     );
     expect(read.map((result) => (result as { entry: { value: number } }).entry.value)).toEqual([60, 60, 60]);
-    // And the server saw no deadlock at all (not even one retried away).
+    // And the server saw no deadlock at all (not even one retried away). Closing the pools ends
+    // their sessions, which flushes their statistics.
+    await Promise.all([a.close(), b.close()]);
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
     const { rows } = await admin.query<{ deadlocks: string }>('SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()');
