@@ -110,8 +110,11 @@ export async function startPostgres({ durable = false } = {}) {
     throw new Error(`Could not start a test PostgreSQL with ${bin}: ${output || error.message}`);
   }
   const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  // A process that exits without calling stop() (a test runner torn down) still ends its
+  // server and removes what it can of its directory.
   const onExit = () => {
     if (alive(pid)) process.kill(pid, 'SIGQUIT');
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
   };
   process.on('exit', onExit);
   let stopped = null;
