@@ -12,6 +12,7 @@ import { runBlueprint, TEMPLATES } from '../src/engine/index';
 import { benchCliStart, benchHttp, type ProcessMeasurement } from './bench-processes';
 import { benchEngine } from './bench-engine';
 import { benchBundle } from './bench-bundle';
+import { benchPostgres, printPostgres } from './bench-postgres';
 import { measureBrowserKeys } from './bench/keys-browser';
 import { measureServerKeys } from './bench/keys-server';
 
@@ -155,12 +156,14 @@ try {
 // Whole processes: the HTTP API under load and the CLI's start-up, against their baselines.
 const processes: ProcessMeasurement[] = [...(await benchHttp()), ...benchCliStart(), ...(await benchEngine())];
 const bundle = benchBundle();
+// Several instances on one PostgreSQL against one on SQLite (scripts/bench-postgres.ts).
+const postgres = { measuredAt: new Date().toISOString(), rows: await benchPostgres() };
 
 mkdirSync('bench', { recursive: true });
 writeFileSync(
   'bench/results.json',
   JSON.stringify(
-    { measuredAt: new Date().toISOString(), node: process.version, results, processes, bundle, keyTimings, keysPanel },
+    { measuredAt: new Date().toISOString(), node: process.version, results, processes, bundle, keyTimings, keysPanel, postgres },
     null,
     2,
   ) + '\n',
@@ -185,4 +188,5 @@ for (const t of keyTimings) {
   const ratio = t.ratio === null ? '' : `${t.ratio.toFixed(2)}× ${t.baseline} (${t.baselineMs} ms)`;
   console.log(`${t.name.padEnd(timingWidth)}  ${t.ms.toFixed(1).padStart(9)} ms  ${ratio}`);
 }
+printPostgres(postgres.rows);
 console.log('written to bench/results.json');

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { ensureChromium } from './chromium.mjs';
 import { freePort } from './free-port.mjs';
+import { ensurePostgres, startPostgres } from './postgres.mjs';
 
 mkdirSync('test-results', { recursive: true });
 const summary = { passed: 0, failed: 0 };
@@ -67,14 +68,26 @@ if (cliStatus === 0) summary.passed += 1;
 else summary.failed += 1;
 lines.push(`CLI bundle: ${cliStatus === 0 ? 'ok' : 'FAILED'}`);
 
+// The PostgreSQL suites share one throwaway server (each test takes its own database on it);
+// Debian's package is installed first when it is missing and we are root.
+let postgres = null;
+if (!process.env.KVB_TEST_POSTGRES_URL) {
+  try {
+    ensurePostgres();
+    postgres = await startPostgres();
+  } catch (error) {
+    // The PostgreSQL test files then fail, each saying the same.
+    console.error(`PostgreSQL for the tests: ${error.message}`);
+  }
+}
 rmSync('test-results/unit.json', { force: true });
-const unitStatus = run('unit and integration (vitest)', 'npx', [
-  'vitest',
-  'run',
-  '--reporter=default',
-  '--reporter=json',
-  '--outputFile.json=test-results/unit.json',
-]);
+const unitStatus = run(
+  'unit and integration (vitest)',
+  'npx',
+  ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/unit.json'],
+  postgres ? { KVB_TEST_POSTGRES_URL: postgres.url } : {},
+);
+await postgres?.stop();
 const unit = readJson('test-results/unit.json');
 // A suite that fails to load has no failed test but fails the run: count each such file.
 const brokenFiles = (unit?.testResults ?? []).filter(

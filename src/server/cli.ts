@@ -31,7 +31,7 @@ import { DataDirectoryError } from './storage/types';
 // ---------------------------------------------------------------------------------------------
 // Commands
 
-export type Topic = 'kvb' | 'run' | 'kv' | 'serve';
+export type Topic = 'kvb' | 'run' | 'kv' | 'serve' | 'migrate';
 
 interface StoreTarget {
   dataDir: string;
@@ -77,7 +77,8 @@ export type CliCommand =
   | ({ command: 'kv'; action: 'export'; prefix: string; scope: Scope | null; scopeKey: string | undefined } & StoreTarget)
   /** `file`: the NDJSON file, or "-" for stdin. */
   | ({ command: 'kv'; action: 'import'; file: string; mode: ImportMode; json: boolean } & StoreTarget)
-  | { command: 'serve'; host: string; port: number; dataDir: string };
+  | { command: 'serve'; host: string; port: number; dataDir: string; database?: string }
+  | { command: 'migrate'; from: string; to: string };
 
 export type ParseResult = { ok: true; command: CliCommand } | { ok: false; message: string; topic: Topic };
 
@@ -103,7 +104,8 @@ const FLAGS = {
     prefix: true,
     limit: true,
   },
-  serve: { host: true, port: true, data: true },
+  serve: { host: true, port: true, data: true, database: true },
+  migrate: { from: true, to: true },
 } as const satisfies Record<Exclude<Topic, 'kvb'>, Record<string, boolean>>;
 
 /** Flags that only some kv actions use, so a misplaced one is reported, not ignored. */
@@ -326,7 +328,7 @@ function parseKvImport(rest: string[], flags: Map<string, string | true>, store:
 function parseServe(args: readonly string[]): CliCommand {
   const { positionals, flags, help } = splitArgs(args, FLAGS.serve, 'kvb serve');
   if (help) return { command: 'help', topic: 'serve' };
-  expectPositionals(positionals, [], 'kvb serve [--host <host>] [--port <port>] [--data <dir>]');
+  expectPositionals(positionals, [], 'kvb serve [--host <host>] [--port <port>] [--data <dir>] [--database <url>]');
   const portText = text(flags, 'port');
   const port = portText === undefined ? DEFAULT_PORT : Number(portText);
   if (!/^\d+$/.test(portText ?? '0') || !Number.isInteger(port) || port < 0 || port > 65535) {
@@ -337,13 +339,39 @@ function parseServe(args: readonly string[]): CliCommand {
     host: nonEmpty('host', text(flags, 'host'), DEFAULT_HOST),
     port,
     dataDir: nonEmpty('data', text(flags, 'data'), DEFAULT_DATA_DIR),
+    ...databaseOf(flags),
   };
+}
+
+/** `--database <url>`: a postgres:// URL (checked when it is opened). */
+function databaseOf(flags: Map<string, string | true>): { database?: string } {
+  const database = text(flags, 'database');
+  if (database === undefined) return {};
+  if (!/^postgres(ql)?:\/\//.test(database)) {
+    throw new UsageError(`--database must be a postgres:// URL (postgres://user:password@host:5432/database); got '${database}'`);
+  }
+  return { database };
+}
+
+function parseMigrate(args: readonly string[]): CliCommand {
+  const usage = 'kvb migrate --from <dir|postgres://…> --to <dir|postgres://…>';
+  const { positionals, flags, help } = splitArgs(args, FLAGS.migrate, 'kvb migrate');
+  if (help) return { command: 'help', topic: 'migrate' };
+  expectPositionals(positionals, [], usage);
+  const from = text(flags, 'from');
+  const to = text(flags, 'to');
+  if (!from || !to) throw new UsageError(`kvb migrate needs both --from and --to: ${usage}`);
+  const isUrl = (place: string) => /^postgres(ql)?:\/\//.test(place);
+  if (isUrl(from) === isUrl(to)) {
+    throw new UsageError('kvb migrate copies between a data directory and a postgres:// URL: give one of each');
+  }
+  return { command: 'migrate', from, to };
 }
 
 /** Parses `kvb`'s arguments (without `node` and the script path). Pure: reads no file. */
 export function parseArgs(argv: readonly string[]): ParseResult {
   const [name, ...rest] = argv;
-  const topic: Topic = name === 'run' || name === 'kv' || name === 'serve' ? name : 'kvb';
+  const topic: Topic = name === 'run' || name === 'kv' || name === 'serve' || name === 'migrate' ? name : 'kvb';
   try {
     switch (name) {
       case undefined:
@@ -360,8 +388,12 @@ export function parseArgs(argv: readonly string[]): ParseResult {
         return { ok: true, command: parseKv(rest) };
       case 'serve':
         return { ok: true, command: parseServe(rest) };
+      case 'migrate':
+        return { ok: true, command: parseMigrate(rest) };
       default:
-        throw new UsageError(name.startsWith('-') ? `Unknown option ${name}` : `Unknown command '${name}': expected run, kv or serve`);
+        throw new UsageError(
+          name.startsWith('-') ? `Unknown option ${name}` : `Unknown command '${name}': expected run, kv, serve or migrate`,
+        );
     }
   } catch (error) {
     if (error instanceof UsageError) return { ok: false, message: error.message, topic };
@@ -370,7 +402,7 @@ export function parseArgs(argv: readonly string[]): ParseResult {
 }
 
 function helpTopic(name: string | undefined): Topic {
-  return name === 'run' || name === 'kv' || name === 'serve' ? name : 'kvb';
+  return name === 'run' || name === 'kv' || name === 'serve' || name === 'migrate' ? name : 'kvb';
 }
 
 export const HELP: Record<Topic, string> = {
@@ -381,6 +413,7 @@ Usage:
   kvb kv list|get|set|delete|export|import [options]
                                         read, write, export and import stored keys (kvb kv --help)
   kvb serve [options]                   serve the web app and the HTTP API (kvb serve --help)
+  kvb migrate --from <…> --to <…>       copy a workspace between SQLite and PostgreSQL (kvb migrate --help)
   kvb --version
 
 Exit codes: 0 success, 1 the run failed or the key is missing, 2 bad usage or an invalid document.
@@ -436,7 +469,21 @@ Serves the built web app and the HTTP API until interrupted (Ctrl+C).
 Options:
   --host <host>   address to listen on (default ${DEFAULT_HOST}; other addresses need API tokens)
   --port <port>   port (default ${DEFAULT_PORT}; 0 picks a free one)
-  --data <dir>    data directory (default ${DEFAULT_DATA_DIR})`,
+  --data <dir>    data directory (default ${DEFAULT_DATA_DIR})
+  --database <url>
+                  keep entries, blueprints and runs in PostgreSQL (postgres://user:password@host/db;
+                  or set KVB_DATABASE_URL) instead of SQLite in --data; every instance on one
+                  database needs the same KVB_MASTER_KEY`,
+  migrate: `kvb migrate --from <dir|postgres://…> --to <dir|postgres://…>
+
+Copies a workspace between an SQLite data directory and a PostgreSQL database, either way:
+entries (with their versions), blueprints (with their kept revisions) and run records. The
+target must be empty. Both sides use one master key: KVB_MASTER_KEY, or the source directory's
+master.key (copied into a new target directory; give it to PostgreSQL instances as KVB_MASTER_KEY).
+
+Examples:
+  kvb migrate --from ./data --to postgres://kvb:secret@db.internal/kvb
+  KVB_MASTER_KEY=… kvb migrate --from postgres://kvb:secret@db.internal/kvb --to ./data-copy`,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -517,6 +564,8 @@ async function execute(command: CliCommand, io: CliIo): Promise<number> {
       return kvCommand(command, io);
     case 'serve':
       return serveCommand(command, io);
+    case 'migrate':
+      return migrateCommand(command, io);
   }
 }
 
@@ -700,7 +749,7 @@ async function openStore(target: StoreTarget, io: CliIo): Promise<KeyValueStore>
   }
   // Lazily, like the HTTP store: `kvb --help` and `kvb run --server` never load SQLite.
   const { openServerStorage, storageLocationOf } = await import('./storage/index');
-  return openServerStorage(storageLocationOf({ dataDir: resolve(io.cwd, target.dataDir) }), io.env).store;
+  return openServerStorage(storageLocationOf({ dataDir: resolve(io.cwd, target.dataDir) }, io.env), io.env).store;
 }
 
 async function kvCommand(command: Extract<CliCommand, { command: 'kv' }>, io: CliIo): Promise<number> {
@@ -865,6 +914,7 @@ async function serveCommand(command: Extract<CliCommand, { command: 'serve' }>, 
       host: command.host,
       port: command.port,
       dataDir: resolve(io.cwd, command.dataDir),
+      ...(command.database === undefined ? {} : { database: command.database }),
       // Structured request logs (pino) on stdout; values and tokens are never logged.
       logger: true,
     });
@@ -884,5 +934,37 @@ async function serveCommand(command: Extract<CliCommand, { command: 'serve' }>, 
     process.once('SIGTERM', stop);
   });
   await server.close();
+  return 0;
+}
+
+async function migrateCommand(command: Extract<CliCommand, { command: 'migrate' }>, io: CliIo): Promise<number> {
+  const { migrateWorkspace } = await import('./storage/postgres/migrate-workspace');
+  const locationOf = (place: string) =>
+    /^postgres(ql)?:\/\//.test(place)
+      ? ({ kind: 'postgres', url: place } as const)
+      : ({ kind: 'sqlite', dataDir: resolve(io.cwd, place) } as const);
+  // A progress bar on a terminal; nothing in between when the output goes to a file or a pipe.
+  const bar = io === processIo && process.stderr.isTTY === true;
+  const summary = await migrateWorkspace({
+    from: locationOf(command.from),
+    to: locationOf(command.to),
+    env: io.env,
+    onProgress: bar
+      ? ({ table, done, total }) => {
+          const width = 30;
+          const filled = total === 0 ? width : Math.round((done / total) * width);
+          io.stderr(
+            `\r${table.padEnd(10)} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`,
+          );
+        }
+      : undefined,
+  });
+  const counts = Object.entries(summary.copied)
+    .map(([label, count]) => `${count} ${label}`)
+    .join(', ');
+  io.stdout(`kvb: copied ${counts} from ${command.from.replace(/:[^:@/]*@/, ':***@')} to ${command.to.replace(/:[^:@/]*@/, ':***@')}\n`);
+  if (summary.keyFile) {
+    io.stdout(`kvb: the values stay sealed with the key in ${summary.keyFile}: start every instance with KVB_MASTER_KEY set to it\n`);
+  }
   return 0;
 }

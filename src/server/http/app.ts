@@ -270,7 +270,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     request.tokenCompanyId = companyId;
     return null;
   };
-  const bus = new ServerEventBus();
+  const bus = new ServerEventBus(storage.events);
   const codeThreads = createThreadCodeRunner();
   const store = new AnnouncingStore(storage.store, bus);
   const executor = new RunExecutor({

@@ -1,6 +1,7 @@
 /**
- * In-process fan-out of server events (`GET /api/events`) to the listeners of one companyId.
- * A listener of one company never receives another company's events.
+ * Fan-out of server events (`GET /api/events`) to the listeners of one companyId. A listener of
+ * one company never receives another company's events. With a relay (several `kvb serve`
+ * processes on one database), events also go to, and come from, the other instances.
  */
 import { isKvError } from '../../kv/errors';
 import type { KeyValueStore, KvOp, KvOpResult, Entry } from '../../kv/types';
@@ -8,8 +9,20 @@ import type { KvChange, ServerEvent } from '../../kv/api-schema';
 
 export type ServerEventListener = (event: ServerEvent) => void;
 
+/** Carries events between the instances sharing one database (PostgreSQL: LISTEN/NOTIFY). */
+export interface EventRelay {
+  /** Sends an event this instance published to the other instances. */
+  send(event: ServerEvent): void;
+  /** Hands every event another instance sent to `deliver`. */
+  receive(deliver: (event: ServerEvent) => void): void;
+}
+
 export class ServerEventBus {
   private readonly listeners = new Map<string, Set<ServerEventListener>>();
+
+  constructor(private readonly relay?: EventRelay) {
+    relay?.receive((event) => this.deliver(event));
+  }
 
   subscribe(companyId: string, listener: ServerEventListener): () => void {
     let set = this.listeners.get(companyId);
@@ -25,6 +38,11 @@ export class ServerEventBus {
   }
 
   publish(event: ServerEvent): void {
+    this.deliver(event);
+    this.relay?.send(event);
+  }
+
+  private deliver(event: ServerEvent): void {
     for (const listener of this.listeners.get(event.data.companyId) ?? []) {
       // One broken stream must not stop the others from hearing about the change.
       try {

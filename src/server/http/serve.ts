@@ -17,6 +17,8 @@ export interface StartServerOptions {
   /** 0 picks a free port. */
   port: number;
   dataDir: string;
+  /** A PostgreSQL URL: entries, blueprints and runs live there instead of SQLite in `dataDir`. */
+  database?: string;
   /** The built web app; defaults to the repository's `dist/`. */
   staticDir?: string;
   /**
@@ -87,7 +89,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     );
   }
 
-  const storage = openServerStorage(storageLocationOf({ dataDir: options.dataDir }), env);
+  const storage = openServerStorage(storageLocationOf({ dataDir: options.dataDir, database: options.database }, env), env);
+  // A database server is reached in the background: wait for it (or its refusal) before listening.
+  await storage.ready?.catch(async (error: unknown) => {
+    await storage.close().catch(() => undefined);
+    throw error;
+  });
   let port = options.port;
   const { app, routes } = await buildApp({
     storage,

@@ -2,6 +2,7 @@
  * Opens the server's storage from a location. Each backend is a folder beside this file that
  * exports one opener; `BACKENDS` lists them, so a second backend is a new folder plus one line.
  */
+import { openPostgresStorage } from './postgres';
 import { openSqliteStorage } from './sqlite';
 import type { ServerStorage, StorageLocation } from './types';
 
@@ -25,6 +26,7 @@ type Opener<K extends StorageLocation['kind']> = (location: Extract<StorageLocat
 
 const BACKENDS: { [K in StorageLocation['kind']]: Opener<K> } = {
   sqlite: openSqliteStorage,
+  postgres: openPostgresStorage,
 };
 
 /** Opens the storage at `location`, creating what a first start needs (a data directory, a master key). */
@@ -33,7 +35,15 @@ export function openServerStorage(location: StorageLocation, env: NodeJS.Process
   return open(location, env);
 }
 
-/** The location `kvb` options name: `--data <dir>` (resolved against `cwd`). */
-export function storageLocationOf(options: { dataDir: string }): StorageLocation {
+/** The environment variable naming a PostgreSQL database, as `--database` does. */
+export const DATABASE_URL_ENV = 'KVB_DATABASE_URL';
+
+/**
+ * The location `kvb` options name: `--database <url>` (or `KVB_DATABASE_URL`) for PostgreSQL,
+ * else `--data <dir>` (resolved against `cwd`) for the embedded SQLite file.
+ */
+export function storageLocationOf(options: { dataDir: string; database?: string }, env: NodeJS.ProcessEnv = process.env): StorageLocation {
+  const url = options.database ?? env[DATABASE_URL_ENV];
+  if (url !== undefined && url !== '') return { kind: 'postgres', url };
   return { kind: 'sqlite', dataDir: options.dataDir };
 }

@@ -7,6 +7,7 @@ import type { BlueprintDocument, RunEvent, RunningRecord, RunRecord } from '../.
 import type { BlueprintRevision, BlueprintSummary } from '../../kv/api-schema';
 import { KvError } from '../../kv/errors';
 import type { JsonValue, KeyValueStore } from '../../kv/types';
+import type { EventRelay } from '../http/event-bus';
 
 export interface SavedBlueprint {
   created: boolean;
@@ -159,11 +160,15 @@ export interface ServerStorage {
   runCoordinator: RunCoordinator;
   /** The companyId holding KV entry `id`, or null (loopback mode: the seed's DELETE names no company). */
   companyOfEntryId(id: string): Promise<string | null>;
+  /** Resolves when the storage is usable (a database reached, migrated, its master key checked). */
+  ready?: Promise<void>;
+  /** Events to and from other instances on the same database; absent for a one-process store. */
+  events?: EventRelay;
   close(): Promise<void>;
 }
 
 /** Where the storage lives. `--data <dir>` today; a database URL names another backend. */
-export type StorageLocation = { kind: 'sqlite'; dataDir: string };
+export type StorageLocation = { kind: 'sqlite'; dataDir: string } | { kind: 'postgres'; url: string };
 
 /**
  * The storage location cannot be used at all (a data directory that cannot be created, a

@@ -1,0 +1,358 @@
+/**
+ * Blueprints and run records on PostgreSQL: the same sealed documents as the SQLite tables
+ * (bound to company and id, so a row copied elsewhere fails to open), keyed by company first.
+ */
+import type pg from 'pg';
+import type { BlueprintDocument, RunRecord } from '../../../engine/types';
+import type { BlueprintRevision, BlueprintSummary } from '../../../kv/api-schema';
+import { KvError, isKvError } from '../../../kv/errors';
+import type { RowIdentity, ValueCipher } from '../../encryption';
+import { boundedRecord, RUNS_KEPT_PER_BLUEPRINT } from '../run-records';
+import {
+  RevisionConflictError,
+  REVISIONS_KEPT_PER_BLUEPRINT,
+  type BlueprintStore,
+  type RunStore,
+  type SavedBlueprint,
+  type StoredBlueprint,
+  type StoredRun,
+} from '../types';
+import { asStoreError, lockIdOf } from './pg-store';
+
+function blueprintIdentity(companyId: string, id: string): RowIdentity {
+  return { companyId, scope: 'blueprint', scopeKey: '', key: id };
+}
+
+function runIdentity(companyId: string, blueprintId: string, runId: string): RowIdentity {
+  return { companyId, scope: 'run', scopeKey: blueprintId, key: runId };
+}
+
+/** A query whose PostgreSQL failures become `store` errors, after the storage is ready. */
+export type Query = <R extends pg.QueryResultRow>(text: string, values: unknown[]) => Promise<pg.QueryResult<R>>;
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/** Runs `work` in one transaction (committed when it returns), with PostgreSQL failures as `store` errors. */
+export type Transaction = <T>(work: (client: Queryable) => Promise<T>) => Promise<T>;
+
+export function transactionOf(pool: pg.Pool, ready: Promise<void>): Transaction {
+  return async (work) => {
+    await ready;
+    const client = await pool.connect().catch((error: unknown) => {
+      throw asStoreError(error);
+    });
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      if (error instanceof RevisionConflictError || isKvError(error)) throw error;
+      throw asStoreError(error);
+    } finally {
+      client.release(broken);
+    }
+  };
+}
+
+export function queryOf(pool: pg.Pool, ready: Promise<void>): Query {
+  return async (text, values) => {
+    await ready;
+    try {
+      return await pool.query(text, values);
+    } catch (error) {
+      throw asStoreError(error);
+    }
+  };
+}
+
+function revisionIdentity(companyId: string, id: string, revision: number): RowIdentity {
+  return { companyId, scope: 'blueprint-revision', scopeKey: id, key: String(revision) };
+}
+
+interface SummaryRow {
+  id: string;
+  name: string;
+  group_id: string | null;
+  updated_at: string;
+  revision: number;
+}
+
+function summaryOf(row: SummaryRow): BlueprintSummary {
+  return { id: row.id, name: row.name, groupId: row.group_id, updatedAt: row.updated_at, revision: row.revision };
+}
+
+export class PostgresBlueprintStore implements BlueprintStore {
+  constructor(
+    private readonly query: Query,
+    private readonly transaction: Transaction,
+    private readonly cipher: ValueCipher,
+  ) {}
+
+  async list(companyId: string): Promise<BlueprintSummary[]> {
+    const { rows } = await this.query<SummaryRow>(
+      'SELECT id, name, group_id, updated_at, revision FROM blueprints WHERE company_id = $1 ORDER BY name, id COLLATE "C"',
+      [companyId],
+    );
+    return rows.map(summaryOf);
+  }
+
+  async get(companyId: string, id: string): Promise<StoredBlueprint | null> {
+    const { rows } = await this.query<{ document_ciphertext: Buffer; revision: number; updated_at: string }>(
+      'SELECT document_ciphertext, revision, updated_at FROM blueprints WHERE company_id = $1 AND id = $2',
+      [companyId, id],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const document = JSON.parse(this.cipher.decrypt(row.document_ciphertext, blueprintIdentity(companyId, id))) as BlueprintDocument;
+    return { document, revision: row.revision, updatedAt: row.updated_at };
+  }
+
+  /** Saves `document` as the next revision; see \`BlueprintStore.save\`. Saves of one blueprint take turns (an advisory lock). */
+  async save(
+    companyId: string,
+    document: BlueprintDocument,
+    mode: 'create' | 'upsert',
+    options: { ifRevision?: number } = {},
+  ): Promise<SavedBlueprint> {
+    const now = new Date().toISOString();
+    const text = JSON.stringify(document);
+    const sealed = this.cipher.encrypt(text, blueprintIdentity(companyId, document.id));
+    const { created, revision } = await this.transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [lockIdOf(companyId, 'blueprint', '', document.id)]);
+      const { rows } = await client.query<{ revision: number; name: string; updated_at: string; document_ciphertext: Buffer }>(
+        'SELECT revision, name, updated_at, document_ciphertext FROM blueprints WHERE company_id = $1 AND id = $2',
+        [companyId, document.id],
+      );
+      const current = rows[0];
+      if (current && mode === 'create') {
+        throw new KvError(
+          'already_exists',
+          `A blueprint with id '${document.id}' already exists; PUT /api/blueprints/${document.id} replaces it`,
+        );
+      }
+      if (options.ifRevision !== undefined && options.ifRevision !== (current?.revision ?? 0)) {
+        throw new RevisionConflictError(document.id, current?.revision ?? 0, options.ifRevision);
+      }
+      if (current) await this.keepUnkeptRevision(client, companyId, document.id, current);
+      const next = (current?.revision ?? 0) + 1;
+      await client.query(
+        `INSERT INTO blueprints (company_id, id, name, group_id, document_ciphertext, created_at, updated_at, revision)
+           VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
+           ON CONFLICT (company_id, id) DO UPDATE SET name = excluded.name, group_id = excluded.group_id,
+             document_ciphertext = excluded.document_ciphertext, updated_at = excluded.updated_at, revision = excluded.revision`,
+        [companyId, document.id, document.name, document.groupId ?? null, sealed, now, next],
+      );
+      await insertRevision(
+        client,
+        companyId,
+        document.id,
+        next,
+        document.name,
+        now,
+        this.cipher.encrypt(text, revisionIdentity(companyId, document.id, next)),
+      );
+      await client.query('DELETE FROM blueprint_revisions WHERE company_id = $1 AND blueprint_id = $2 AND revision <= $3', [
+        companyId,
+        document.id,
+        next - REVISIONS_KEPT_PER_BLUEPRINT,
+      ]);
+      return { created: current === undefined, revision: next };
+    });
+    return {
+      created,
+      summary: { id: document.id, name: document.name, groupId: document.groupId ?? null, updatedAt: now, revision },
+    };
+  }
+
+  /** A blueprint copied in without its kept revisions: keep its current one before it is replaced. */
+  private async keepUnkeptRevision(
+    client: Queryable,
+    companyId: string,
+    id: string,
+    current: { revision: number; name: string; updated_at: string; document_ciphertext: Buffer },
+  ): Promise<void> {
+    const { rowCount } = await client.query(
+      'SELECT 1 FROM blueprint_revisions WHERE company_id = $1 AND blueprint_id = $2 AND revision = $3',
+      [companyId, id, current.revision],
+    );
+    if ((rowCount ?? 0) > 0) return;
+    let text: string;
+    try {
+      text = this.cipher.decrypt(current.document_ciphertext, blueprintIdentity(companyId, id));
+    } catch {
+      return;
+    }
+    await insertRevision(
+      client,
+      companyId,
+      id,
+      current.revision,
+      current.name,
+      current.updated_at,
+      this.cipher.encrypt(text, revisionIdentity(companyId, id, current.revision)),
+    );
+  }
+
+  async delete(companyId: string, id: string): Promise<boolean> {
+    // One statement: the blueprint, its revisions and its runs go together.
+    const { rows } = await this.query<{ removed: boolean }>(
+      `WITH gone AS (DELETE FROM blueprints WHERE company_id = $1 AND id = $2 RETURNING id),
+            revisions_gone AS (DELETE FROM blueprint_revisions WHERE company_id = $1 AND blueprint_id = $2 AND EXISTS (SELECT 1 FROM gone)),
+            runs_gone AS (DELETE FROM runs WHERE company_id = $1 AND blueprint_id = $2 AND EXISTS (SELECT 1 FROM gone))
+       SELECT EXISTS (SELECT 1 FROM gone) AS removed`,
+      [companyId, id],
+    );
+    return rows[0]?.removed ?? false;
+  }
+
+  async revisions(companyId: string, id: string): Promise<BlueprintRevision[] | null> {
+    const { rows: currentRows } = await this.query<SummaryRow>(
+      'SELECT id, name, group_id, updated_at, revision FROM blueprints WHERE company_id = $1 AND id = $2',
+      [companyId, id],
+    );
+    const current = currentRows[0];
+    if (!current) return null;
+    const { rows } = await this.query<{ revision: number; saved_at: string; name: string }>(
+      'SELECT revision, saved_at, name FROM blueprint_revisions WHERE company_id = $1 AND blueprint_id = $2 ORDER BY revision DESC',
+      [companyId, id],
+    );
+    const kept = rows.map((row) => ({ revision: row.revision, savedAt: row.saved_at, name: row.name }));
+    if (kept[0]?.revision !== current.revision)
+      kept.unshift({ revision: current.revision, savedAt: current.updated_at, name: current.name });
+    return kept;
+  }
+
+  async revision(companyId: string, id: string, revision: number): Promise<BlueprintDocument | null> {
+    const { rows } = await this.query<{ document_ciphertext: Buffer }>(
+      'SELECT document_ciphertext FROM blueprint_revisions WHERE company_id = $1 AND blueprint_id = $2 AND revision = $3',
+      [companyId, id, revision],
+    );
+    if (rows[0]) {
+      return JSON.parse(this.cipher.decrypt(rows[0].document_ciphertext, revisionIdentity(companyId, id, revision))) as BlueprintDocument;
+    }
+    const stored = await this.get(companyId, id);
+    return stored?.revision === revision ? stored.document : null;
+  }
+}
+
+async function insertRevision(
+  client: Queryable,
+  companyId: string,
+  id: string,
+  revision: number,
+  name: string,
+  savedAt: string,
+  sealed: Buffer,
+): Promise<void> {
+  await client.query(
+    `INSERT INTO blueprint_revisions (company_id, blueprint_id, revision, name, saved_at, document_ciphertext)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (company_id, blueprint_id, revision) DO UPDATE SET name = excluded.name, saved_at = excluded.saved_at,
+         document_ciphertext = excluded.document_ciphertext`,
+    [companyId, id, revision, name, savedAt, sealed],
+  );
+}
+
+interface RunRow {
+  run_id: string;
+  blueprint_id: string;
+  record_ciphertext: Buffer;
+}
+
+export class PostgresRunStore implements RunStore {
+  constructor(
+    private readonly query: Query,
+    private readonly cipher: ValueCipher,
+  ) {}
+
+  async add(companyId: string, run: RunRecord): Promise<RunRecord> {
+    const record = boundedRecord(run);
+    const sealed = this.cipher.encrypt(JSON.stringify(record), runIdentity(companyId, record.blueprintId, record.runId));
+    await this.query(
+      `WITH added AS (
+         INSERT INTO runs (company_id, run_id, blueprint_id, status, started_at, finished_at, record_ciphertext)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq)
+       DELETE FROM runs WHERE company_id = $1 AND blueprint_id = $3 AND seq <= (
+         SELECT seq FROM runs WHERE company_id = $1 AND blueprint_id = $3 ORDER BY seq DESC LIMIT 1 OFFSET $8)`,
+      [
+        companyId,
+        record.runId,
+        record.blueprintId,
+        record.status,
+        record.startedAt,
+        record.finishedAt,
+        sealed,
+        RUNS_KEPT_PER_BLUEPRINT - 1,
+      ],
+    );
+    return record;
+  }
+
+  async list(companyId: string, blueprintId: string, limit: number): Promise<{ runs: RunRecord[]; damaged: number }> {
+    const { rows } = await this.query<RunRow>(
+      `SELECT run_id, blueprint_id, record_ciphertext FROM runs WHERE company_id = $1 AND blueprint_id = $2
+         ORDER BY seq DESC LIMIT $3`,
+      [companyId, blueprintId, limit],
+    );
+    const runs: RunRecord[] = [];
+    let damaged = 0;
+    for (const row of rows) {
+      try {
+        runs.push(this.open(companyId, row));
+      } catch {
+        damaged++;
+      }
+    }
+    return { runs, damaged };
+  }
+
+  async get(companyId: string, blueprintId: string, runId: string): Promise<RunRecord | null> {
+    const { rows } = await this.query<RunRow>(
+      'SELECT run_id, blueprint_id, record_ciphertext FROM runs WHERE company_id = $1 AND blueprint_id = $2 AND run_id = $3',
+      [companyId, blueprintId, runId],
+    );
+    return rows[0] ? this.open(companyId, rows[0]) : null;
+  }
+
+  async find(companyId: string, runId: string): Promise<StoredRun | null> {
+    const { rows } = await this.query<RunRow & { applied_at: string | null }>(
+      'SELECT run_id, blueprint_id, record_ciphertext, applied_at FROM runs WHERE company_id = $1 AND run_id = $2',
+      [companyId, runId],
+    );
+    const row = rows[0];
+    return row ? { record: this.open(companyId, row), appliedAt: row.applied_at } : null;
+  }
+
+  async markApplied(companyId: string, runId: string, appliedAt: string | null): Promise<boolean> {
+    const { rowCount } =
+      appliedAt === null
+        ? await this.query('UPDATE runs SET applied_at = NULL WHERE company_id = $1 AND run_id = $2 AND applied_at IS NOT NULL', [
+            companyId,
+            runId,
+          ])
+        : await this.query('UPDATE runs SET applied_at = $3 WHERE company_id = $1 AND run_id = $2 AND applied_at IS NULL', [
+            companyId,
+            runId,
+            appliedAt,
+          ]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async delete(companyId: string, blueprintId: string, runId: string): Promise<boolean> {
+    const { rowCount } = await this.query('DELETE FROM runs WHERE company_id = $1 AND blueprint_id = $2 AND run_id = $3', [
+      companyId,
+      blueprintId,
+      runId,
+    ]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  private open(companyId: string, row: RunRow): RunRecord {
+    return JSON.parse(this.cipher.decrypt(row.record_ciphertext, runIdentity(companyId, row.blueprint_id, row.run_id))) as RunRecord;
+  }
+}
