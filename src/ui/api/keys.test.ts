@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { API_MAX_OPS } from '../../kv/api-schema';
 import { MemoryStore } from '../../kv/memory';
 import type { KeyValueStore, KvOp, KvOpResult } from '../../kv/types';
-import { deleteKeys, listAllKeyNames, restoreEntries } from './keys';
+import { QueryClient, QueryObserver } from '@tanstack/react-query';
+import { deleteKeys, invalidateKeys, keyNamesBetween, keyNamesPageQuery, listAllKeyNames, restoreEntries } from './keys';
 
 const COMPANY = 'default';
 const GLOBAL = { scope: 'global' as const, scopeKey: '' };
@@ -94,5 +95,49 @@ describe('bulk delete and undo of the keys panel', () => {
     const deleted = await deleteKeys(store, COMPANY, GLOBAL, keys);
     expect(batches).toEqual([API_MAX_OPS, 20]);
     expect(deleted).toHaveLength(count);
+  });
+});
+
+describe('paging the names of the keys list', () => {
+  const keyOf = (i: number) => `k${String(i).padStart(5, '0')}`;
+
+  it('a refresh re-reads only the pages in view, each after its cached predecessor, not every page read before', async () => {
+    const { store, batches } = recordingStore();
+    await seed(store, 5500);
+    const client = new QueryClient();
+    const page = (n: number) => keyNamesPageQuery(client, store, COMPANY, GLOBAL, '', n);
+    batches.length = 0;
+    // Scrolled to the end: page 5 reads pages 0 to 4 first (each starts after the last name of the one before).
+    expect((await client.fetchQuery(page(5))).keys).toEqual([keyOf(5000), ...Array.from({ length: 499 }, (_, i) => keyOf(5001 + i))]);
+    expect(batches).toHaveLength(6);
+    // In view: page 0 (the count) and page 4.
+    const observers = [0, 4].map((n) => new QueryObserver(client, page(n)));
+    const stops = observers.map((observer) => observer.subscribe(() => undefined));
+    await store.batch(COMPANY, [{ op: 'set', scope: 'global', key: `${keyOf(4100)}x`, value: 1 }]);
+    batches.length = 0;
+    await invalidateKeys(client);
+    expect(batches).toHaveLength(2);
+    const page4 = observers[1]!.getCurrentResult().data!;
+    expect(page4.keys[0]).toBe(keyOf(4000));
+    expect(page4.keys).toContain(`${keyOf(4100)}x`);
+    expect(page4.keys).toHaveLength(1000);
+    expect(observers[0]!.getCurrentResult().data!.total).toBe(5501);
+    // Page 5 was only marked stale: coming into view, it is re-read once, after page 4's new last name.
+    batches.length = 0;
+    const page5 = await client.fetchQuery(page(5));
+    expect(batches).toEqual([1]);
+    expect(page5.keys[0]).toBe(keyOf(4999));
+    stops.forEach((stop) => stop());
+    client.clear();
+  });
+
+  it('a shift-click range spans pages and comes out in list order whichever end was clicked first', async () => {
+    const { store } = recordingStore();
+    await seed(store, 1200);
+    const client = new QueryClient();
+    const range = await keyNamesBetween(client, store, COMPANY, GLOBAL, '', 1003, 997);
+    expect(range).toEqual(Array.from({ length: 7 }, (_, i) => keyOf(997 + i)));
+    expect(await keyNamesBetween(client, store, COMPANY, GLOBAL, '', 5, 5)).toEqual([keyOf(5)]);
+    client.clear();
   });
 });

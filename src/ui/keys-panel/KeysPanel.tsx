@@ -1,6 +1,8 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { SCOPES, type Entry, type Scope } from '../../kv/types';
 import {
+  keyNamesBetween,
   listAllKeyNames,
   useBulkDelete,
   useKeyCount,
@@ -18,7 +20,7 @@ import { KeyDetails } from './KeyDetails';
 import { KeyEditor } from './KeyEditor';
 import { KeyList } from './KeyList';
 import { StorageProblemNotice } from './StorageProblemNotice';
-import { countLabel, rangeBetween } from './selection';
+import { countLabel } from './selection';
 
 const SCOPE_HINTS: Record<Scope, (meta: { id: string; groupId?: string | undefined }) => string> = {
   flow: (meta) => `flow: keys of this blueprint (${meta.id})`,
@@ -34,6 +36,7 @@ interface Deleted {
 
 export function KeysPanel() {
   useLiveKeyRefresh();
+  const client = useQueryClient();
   const meta = useEditor((s) => s.meta);
   const storageStatus = useStorage((s) => s.status);
   const store = useStorage((s) => s.store);
@@ -43,7 +46,8 @@ export function KeysPanel() {
   const [openedKey, setOpenedKey] = useState<string | null>(null);
   const [adding, setAdding] = useState(false);
   const [selection, setSelection] = useState<ReadonlySet<string>>(new Set());
-  const [anchor, setAnchor] = useState<string | null>(null);
+  /** The list position of the last key ticked without shift, where a shift-click range starts. */
+  const [anchor, setAnchor] = useState<number | null>(null);
   const [confirming, setConfirming] = useState(false);
   const [selectingAll, setSelectingAll] = useState(false);
   const [deleted, setDeleted] = useState<Deleted | null>(null);
@@ -63,8 +67,7 @@ export function KeysPanel() {
   const opened = useKeyEntry(address, openedKey);
   const bulkDelete = useBulkDelete();
   const restore = useRestoreEntries();
-  const loadedNames = names.data?.pages.flatMap((page) => page.keys) ?? [];
-  const matching = names.data?.pages[0]?.total ?? 0;
+  const matching = names.data?.total ?? 0;
 
   const clearSelection = () => {
     setSelection(new Set());
@@ -77,14 +80,23 @@ export function KeysPanel() {
     setOpenedKey(null);
     clearSelection();
   };
-  const toggleKey = (key: string, extend: boolean) => {
-    const next = new Set(selection);
-    if (extend && anchor !== null) {
-      for (const name of rangeBetween(loadedNames, anchor, key)) next.add(name);
-    } else if (next.has(key)) next.delete(key);
-    else next.add(key);
-    setSelection(next);
-    if (!extend) setAnchor(key);
+  const toggleKey = async (key: string, index: number, extend: boolean) => {
+    if (extend && anchor !== null && store && address) {
+      try {
+        const range = await keyNamesBetween(client, store, companyId, address, trimmedFilter, anchor, index);
+        setSelection((current) => new Set([...current, ...range]));
+      } catch (error) {
+        toast('error', `Could not select the range: ${(error as Error).message}`);
+      }
+      return;
+    }
+    setSelection((current) => {
+      const next = new Set(current);
+      if (next.has(key)) next.delete(key);
+      else next.add(key);
+      return next;
+    });
+    setAnchor(index);
   };
   const selectAllMatching = async () => {
     if (!store || !address) return;
@@ -257,19 +269,16 @@ export function KeysPanel() {
             // A new scope or filter is a new list: it starts at the top.
             key={`${scope}\u0000${trimmedFilter}`}
             address={address}
-            names={loadedNames}
+            firstPage={names.data.keys}
             total={matching}
             filter={trimmedFilter}
             selection={selection}
             openedKey={openedKey}
-            loadMore={() => {
-              if (names.hasNextPage && !names.isFetchingNextPage) void names.fetchNextPage();
-            }}
             onOpen={(key) => {
               setOpenedKey(key);
               setAdding(false);
             }}
-            onToggle={toggleKey}
+            onToggle={(key, index, extend) => void toggleKey(key, index, extend)}
           />
         )}
       </div>
