@@ -19,6 +19,8 @@ import { toast, useEditor, useSidePanels } from '../store';
 import { KeyDetails } from './KeyDetails';
 import { KeyEditor } from './KeyEditor';
 import { KeyList } from './KeyList';
+import { KeyTransfer } from './KeyTransfer';
+import './key-tools.css';
 import { StorageProblemNotice } from './StorageProblemNotice';
 import { countLabel } from './selection';
 
@@ -189,6 +191,11 @@ export function KeysPanel() {
           Add key
         </button>
       </div>
+      {address && storageStatus === 'ready' && !adding && !showingKey && (
+        <div className="keys-panel__tools" aria-label="Data tools">
+          <KeyTransfer address={address} total={count.data ?? 0} />
+        </div>
+      )}
       {deleted && !adding && !showingKey && (
         <div className="keys-panel__notice" role="status">
           <span>
