@@ -137,6 +137,8 @@ try {
     ],
     ['browser: values of 40 visible rows', browser.store.visibleMs, 'bare IndexedDB 40 gets', browser.bare.visibleMs],
     ['browser: delete 10,000 keys in one batch', browser.store.deleteMs, '-', 0],
+    ['browser: export the scope as NDJSON (90% of the keys)', browser.store.exportMs, 'bare IndexedDB getAll', browser.bare.readAllMs],
+    ['browser: import that file into another scope (one batch)', browser.store.importMs, 'bare IndexedDB puts', browser.bare.writeMs],
   ];
   for (const [name, ms, baseline, baselineMs] of panel) {
     keyTimings.push({

@@ -87,7 +87,7 @@ export function useKeyList(address: ScopeAddress | null, prefix: string) {
   });
 }
 
-function scopeQueryKey(kind: string, companyId: string, address: ScopeAddress | null) {
+export function scopeQueryKey(kind: string, companyId: string, address: ScopeAddress | null) {
   return [KV_QUERY_ROOT, kind, companyId, address?.scope, address?.scopeKey] as const;
 }
 
@@ -329,7 +329,7 @@ export function opsPerBatch(store: KeyValueStore): number {
 }
 
 /** Runs ops in as few batches as the store allows (one, unless the server's limit splits them). */
-async function runInBatches(store: KeyValueStore, companyId: string, ops: KvOp[], groupSize: number) {
+export async function runInBatches(store: KeyValueStore, companyId: string, ops: KvOp[], groupSize: number) {
   const per = Math.max(groupSize, Math.floor(opsPerBatch(store) / groupSize) * groupSize);
   const results = [];
   for (let start = 0; start < ops.length; start += per) results.push(...(await store.batch(companyId, ops.slice(start, start + per))));

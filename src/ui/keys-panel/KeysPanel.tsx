@@ -19,6 +19,7 @@ import { toast, useEditor, useSidePanels } from '../store';
 import { KeyDetails } from './KeyDetails';
 import { KeyEditor } from './KeyEditor';
 import { KeyList } from './KeyList';
+import { RecentlyDeleted } from './KeyHistory';
 import { KeyTransfer } from './KeyTransfer';
 import './key-tools.css';
 import { StorageProblemNotice } from './StorageProblemNotice';
@@ -53,6 +54,7 @@ export function KeysPanel() {
   const [confirming, setConfirming] = useState(false);
   const [selectingAll, setSelectingAll] = useState(false);
   const [deleted, setDeleted] = useState<Deleted | null>(null);
+  const [showingDeleted, setShowingDeleted] = useState(false);
   const expanded = useSidePanels((s) => !s.collapsed.keys);
   const toggle = useSidePanels((s) => s.toggle);
   const address: ScopeAddress | null =
@@ -194,6 +196,15 @@ export function KeysPanel() {
       {address && storageStatus === 'ready' && !adding && !showingKey && (
         <div className="keys-panel__tools" aria-label="Data tools">
           <KeyTransfer address={address} total={count.data ?? 0} />
+          <button
+            type="button"
+            className="btn btn--small keys-panel__tools-end"
+            aria-pressed={showingDeleted}
+            onClick={() => setShowingDeleted(!showingDeleted)}
+            title="Keys of this scope that were deleted, with the value each had: restore them"
+          >
+            Recently deleted
+          </button>
         </div>
       )}
       {deleted && !adding && !showingKey && (
@@ -209,7 +220,7 @@ export function KeysPanel() {
           </button>
         </div>
       )}
-      {address && names.data && matching > 0 && !adding && !showingKey && (
+      {address && names.data && matching > 0 && !adding && !showingKey && !showingDeleted && (
         <div className="keys-panel__selection" aria-label="Selection">
           {selection.size > 0 ? (
             <>
@@ -247,6 +258,8 @@ export function KeysPanel() {
           </div>
         ) : storageStatus === 'unavailable' ? (
           <StorageProblemNotice />
+        ) : showingDeleted && address ? (
+          <RecentlyDeleted address={address} />
         ) : !address ? (
           <div className="empty-state">
             <div className="empty-state__title">No flow group</div>
