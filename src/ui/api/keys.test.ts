@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { HttpStore } from '../../kv/http-store';
 import { API_MAX_OPS } from '../../kv/api-schema';
 import { MemoryStore } from '../../kv/memory';
 import type { KeyValueStore, KvOp, KvOpResult } from '../../kv/types';
@@ -138,6 +139,29 @@ describe('paging the names of the keys list', () => {
     const range = await keyNamesBetween(client, store, COMPANY, GLOBAL, '', 1003, 997);
     expect(range).toEqual(Array.from({ length: 7 }, (_, i) => keyOf(997 + i)));
     expect(await keyNamesBetween(client, store, COMPANY, GLOBAL, '', 5, 5)).toEqual([keyOf(5)]);
+    client.clear();
+  });
+
+  it('a names query nobody waits for any more (the filter changed) aborts its server request on the wire', async () => {
+    const signals: AbortSignal[] = [];
+    const store = new HttpStore({
+      baseUrl: 'http://127.0.0.1:9',
+      // A server that never answers: only an abort ends the request.
+      fetch: (_input, init) =>
+        new Promise<Response>((_resolve, reject) => {
+          const signal = init?.signal;
+          if (!signal) return;
+          signals.push(signal);
+          signal.addEventListener('abort', () => reject(signal.reason));
+        }),
+    });
+    const client = new QueryClient();
+    const observer = new QueryObserver(client, keyNamesPageQuery(client, store, COMPANY, GLOBAL, 'key-0', 0));
+    const stop = observer.subscribe(() => undefined);
+    await vi.waitFor(() => expect(signals).toHaveLength(1));
+    expect(signals[0]!.aborted).toBe(false);
+    stop();
+    await vi.waitFor(() => expect(signals[0]!.aborted).toBe(true));
     client.clear();
   });
 });
