@@ -96,7 +96,9 @@ describe('validateBlueprint', () => {
   it('rejects an unknown kv action with the path and the allowed values', () => {
     const input = base();
     input.nodes[1] = { ...input.nodes[1], data: { action: 'fetch', key: 'k' } };
-    expect(lines(input)).toEqual(['nodes[1].data.action: expected one of save|get|delete|list|append|increment, got the text "fetch"']);
+    expect(lines(input)).toEqual([
+      'nodes[1].data.action: expected one of save|get|delete|list|append|increment|listAdd|listRemove, got the text "fetch"',
+    ]);
   });
 
   it('rejects an unknown block type', () => {
@@ -203,7 +205,7 @@ describe('validateBlueprint', () => {
     input.nodes[1] = { ...input.nodes[1], data: { action: 'fetch' } };
     expect(lines(input)).toEqual([
       'id: expected string, got number 42',
-      'nodes[1].data.action: expected one of save|get|delete|list|append|increment, got the text "fetch"',
+      'nodes[1].data.action: expected one of save|get|delete|list|append|increment|listAdd|listRemove, got the text "fetch"',
     ]);
   });
 
@@ -212,7 +214,7 @@ describe('validateBlueprint', () => {
     input.nodes[1] = { ...input.nodes[1], position: { x: 0, y: '1' }, data: { action: 'sav', key: 'k' } };
     expect(lines(input)).toEqual([
       'nodes[1].position.y: expected number, got the text "1"',
-      'nodes[1].data.action: expected one of save|get|delete|list|append|increment, got the text "sav"',
+      'nodes[1].data.action: expected one of save|get|delete|list|append|increment|listAdd|listRemove, got the text "sav"',
     ]);
   });
 

@@ -31,6 +31,8 @@ export interface SaveOptions {
   valueType: ValueType;
   mode: SaveMode;
   ttlSeconds: number | null;
+  /** Compare-and-set: write only over this stored version (0: only when absent). */
+  expectedVersion?: number | null;
 }
 
 function traceName(scope: Scope, key: string): string {
@@ -150,6 +152,7 @@ export class KvAccess {
         valueType: options.valueType,
         mode: options.mode,
         ttlSeconds: options.ttlSeconds,
+        ...(typeof options.expectedVersion === 'number' ? { expectedVersion: options.expectedVersion } : {}),
       },
     ]);
     if (result?.op !== 'set') throw this.unexpected('set');
@@ -178,6 +181,24 @@ export class KvAccess {
     assertValidKey(key);
     const [result] = await this.batch([{ op: 'increment', key, by, scope, scopeKey: this.scopeKeyOf(scope) }]);
     if (result?.op !== 'increment') throw this.unexpected('increment');
+    trace.writes.push(traceName(scope, key));
+    return result.entry;
+  }
+
+  /** Adds `value` to the list under `key` unless a deep-equal item is there (`already_exists`). */
+  async listAdd(scope: Scope, key: string, value: JsonValue, valueType: ValueType, trace: KvTrace): Promise<Entry> {
+    assertValidKey(key);
+    const [result] = await this.batch([{ op: 'listAdd', key, value, valueType, scope, scopeKey: this.scopeKeyOf(scope) }]);
+    if (result?.op !== 'listAdd') throw this.unexpected('listAdd');
+    trace.writes.push(traceName(scope, key));
+    return result.entry;
+  }
+
+  /** Removes every item deep-equal to `value` from the list under `key` (`not_found` when none). */
+  async listRemove(scope: Scope, key: string, value: JsonValue, trace: KvTrace): Promise<Entry> {
+    assertValidKey(key);
+    const [result] = await this.batch([{ op: 'listRemove', key, value, scope, scopeKey: this.scopeKeyOf(scope) }]);
+    if (result?.op !== 'listRemove') throw this.unexpected('listRemove');
     trace.writes.push(traceName(scope, key));
     return result.entry;
   }

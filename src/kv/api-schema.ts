@@ -85,12 +85,17 @@ const ttlSeconds = z.number().nullable().optional();
  */
 export const KV_OP_FIELDS: Readonly<Record<KvOp['op'], readonly string[]>> = {
   get: ['op', 'key', 'scope', 'scopeKey'],
-  set: ['op', 'key', 'value', 'valueType', 'mode', 'ttlSeconds', 'scope', 'scopeKey'],
-  delete: ['op', 'key', 'scope', 'scopeKey'],
+  set: ['op', 'key', 'value', 'valueType', 'mode', 'ttlSeconds', 'expectedVersion', 'scope', 'scopeKey'],
+  delete: ['op', 'key', 'expectedVersion', 'scope', 'scopeKey'],
   list: ['op', 'prefix', 'limit', 'cursor', 'scope', 'scopeKey'],
   keys: ['op', 'prefix', 'contains', 'limit', 'cursor', 'scope', 'scopeKey'],
   append: ['op', 'key', 'value', 'valueType', 'scope', 'scopeKey'],
   increment: ['op', 'key', 'by', 'scope', 'scopeKey'],
+  listAdd: ['op', 'key', 'value', 'valueType', 'scope', 'scopeKey'],
+  listRemove: ['op', 'key', 'value', 'scope', 'scopeKey'],
+  history: ['op', 'key', 'scope', 'scopeKey'],
+  restore: ['op', 'key', 'version', 'scope', 'scopeKey'],
+  deleted: ['op', 'prefix', 'limit', 'scope', 'scopeKey'],
 };
 
 /** The first field of `op` its op type does not know, or null (also for an unknown op type). */

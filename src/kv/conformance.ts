@@ -1264,6 +1264,341 @@ conformanceCase('concurrent creates of one key: exactly one succeeds, the rest g
   assertEqual(await getValue(ctx, 'lock'), winner?.op === 'set' ? winner.entry.value : undefined, "the stored value is the winner's");
 });
 
+// --- compare-and-set and list sets -------------------------------------------------------------
+
+conformanceCase('set with expectedVersion writes only over that version, 0 meaning absent', async (ctx) => {
+  const created = await one(ctx, { op: 'set', key: 'doc', value: 'a', expectedVersion: 0, ...FLOW });
+  assertEqual(created.entry.version, 1, 'version after a create with expectedVersion 0');
+  const error = await expectKvError(
+    ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'doc', value: 'b', expectedVersion: 0, ...FLOW }]),
+    'version_conflict',
+    { opIndex: 0, messageIncludes: 'version 1' },
+  );
+  assert(error.message.includes('doc'), `the message should name the key, got ${show(error.message)}`);
+  const updated = await one(ctx, { op: 'set', key: 'doc', value: 'b', expectedVersion: 1, ...FLOW });
+  assertEqual(updated.entry.version, 2, 'version after a matching expectedVersion');
+  await expectKvError(
+    ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'doc', value: 'c', expectedVersion: 1, ...FLOW }]),
+    'version_conflict',
+    { messageIncludes: 'version 2' },
+  );
+  await expectKvError(
+    ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'absent', value: 'c', expectedVersion: 3, ...FLOW }]),
+    'version_conflict',
+    { messageIncludes: 'absent' },
+  );
+  const stored = await getEntry(ctx, 'doc', FLOW);
+  assertEqual([stored?.value, stored?.version], ['b', 2], 'value and version after the refused writes');
+  assertEqual(await getEntry(ctx, 'absent', FLOW), null, 'a refused compare-and-set creates nothing');
+});
+
+conformanceCase('delete with expectedVersion removes only that version', async (ctx) => {
+  await setValue(ctx, 'row', 1);
+  await setValue(ctx, 'row', 2);
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'delete', key: 'row', expectedVersion: 1, ...GLOBAL }]), 'version_conflict', {
+    messageIncludes: 'version 2',
+  });
+  assertEqual(await getValue(ctx, 'row'), 2, 'value after a refused delete');
+  assertEqual(
+    (await one(ctx, { op: 'delete', key: 'row', expectedVersion: 2, ...GLOBAL })).deleted,
+    true,
+    'deleted with the right version',
+  );
+  assertEqual(await getEntry(ctx, 'row'), null, 'get after the delete');
+  assertEqual(
+    (await one(ctx, { op: 'delete', key: 'row', expectedVersion: 0, ...GLOBAL })).deleted,
+    false,
+    'expectedVersion 0 on an absent key',
+  );
+});
+
+conformanceCase('an expectedVersion that is not a whole number of 0 or more fails with invalid_value', async (ctx) => {
+  for (const bad of [-1, 1.5, '1'] as const) {
+    await expectKvError(
+      ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'k', value: 1, expectedVersion: bad as number, ...GLOBAL }]),
+      'invalid_value',
+      { messageIncludes: 'expectedVersion' },
+    );
+  }
+  assertEqual(await getEntry(ctx, 'k'), null, 'nothing written');
+});
+
+conformanceCase('listAdd creates [value], appends a new item and refuses a deep-equal one', async (ctx) => {
+  const first = await one(ctx, { op: 'listAdd', key: 'seen', value: { id: 1, tags: ['a'] }, ...FLOW });
+  assertEntryShape(first.entry, ctx, { key: 'seen', value: [{ id: 1, tags: ['a'] }], scope: FLOW, version: 1 }, 'listAdd on an absent key');
+  const second = await one(ctx, { op: 'listAdd', key: 'seen', value: 'x', ...FLOW });
+  assertEqual(second.entry.value, [{ id: 1, tags: ['a'] }, 'x'], 'list after a second listAdd');
+  assertEqual(second.entry.version, 2, 'version after a second listAdd');
+  await expectKvError(
+    ctx.store.batch(ctx.companyId, [{ op: 'listAdd', key: 'seen', value: { tags: ['a'], id: 1 }, ...FLOW }]),
+    'already_exists',
+    { opIndex: 0, messageIncludes: 'seen' },
+  );
+  // Deep-equal, not loosely equal: 1 and "1", [1, 2] and [2, 1] are different items.
+  await one(ctx, { op: 'listAdd', key: 'nums', value: 1, ...GLOBAL });
+  await one(ctx, { op: 'listAdd', key: 'nums', value: '1', ...GLOBAL });
+  await one(ctx, { op: 'listAdd', key: 'nums', value: [1, 2], ...GLOBAL });
+  await one(ctx, { op: 'listAdd', key: 'nums', value: [2, 1], ...GLOBAL });
+  assertEqual(await getValue(ctx, 'nums'), [1, '1', [1, 2], [2, 1]], 'items that only look alike');
+  assertEqual((await getEntry(ctx, 'seen', FLOW))?.version, 2, 'version after a refused listAdd');
+});
+
+conformanceCase('listAdd and listRemove on a value that is not an array fail with type_mismatch', async (ctx) => {
+  for (const [key, value] of [
+    ['text', 'abc'],
+    ['num', 3],
+    ['obj', { a: 1 }],
+    ['nul', null],
+  ] as const) {
+    await setValue(ctx, key, value);
+    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'listAdd', key, value: 1, ...GLOBAL }]), 'type_mismatch', {
+      messageIncludes: key,
+    });
+    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'listRemove', key, value: 1, ...GLOBAL }]), 'type_mismatch', {
+      messageIncludes: key,
+    });
+    assertEqual(await getValue(ctx, key), value, `value of ${key} after the refused ops`);
+  }
+});
+
+conformanceCase('listRemove removes every deep-equal item and fails with not_found when there is none', async (ctx) => {
+  await setValue(ctx, 'bag', [1, { a: [1] }, 2, { a: [1] }, '1']);
+  const removed = await one(ctx, { op: 'listRemove', key: 'bag', value: { a: [1] }, ...GLOBAL });
+  assertEqual(removed.entry.value, [1, 2, '1'], 'list after removing both copies');
+  assertEqual(removed.entry.version, 2, 'version after listRemove');
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'listRemove', key: 'bag', value: { a: [1] }, ...GLOBAL }]), 'not_found', {
+    messageIncludes: 'bag',
+  });
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'listRemove', key: 'nobag', value: 1, ...GLOBAL }]), 'not_found', {
+    messageIncludes: 'nobag',
+  });
+  const last = await one(ctx, { op: 'listRemove', key: 'bag', value: '1', ...GLOBAL });
+  assertEqual(last.entry.value, [1, 2], 'the number 1 stays when the text "1" is removed');
+  await one(ctx, { op: 'listRemove', key: 'bag', value: 1, ...GLOBAL });
+  const empty = await one(ctx, { op: 'listRemove', key: 'bag', value: 2, ...GLOBAL });
+  assertEqual(empty.entry.value, [], 'removing the last item leaves an empty list, not an absent key');
+});
+
+conformanceCase('listAdd keeps the expiry of the list it changes, and a batch sees its own listAdds', async (ctx) => {
+  const entry = await setValue(ctx, 'recent', [], { ttlSeconds: 60 });
+  const added = await one(ctx, { op: 'listAdd', key: 'recent', value: 'a', ...GLOBAL });
+  assertEqual(added.entry.expiresAt, entry.expiresAt, 'expiresAt after listAdd');
+  await expectKvError(
+    ctx.store.batch(ctx.companyId, [
+      { op: 'listAdd', key: 'recent', value: 'b', ...GLOBAL },
+      { op: 'listAdd', key: 'recent', value: 'b', ...GLOBAL },
+    ]),
+    'already_exists',
+    { opIndex: 1 },
+  );
+  assertEqual(await getValue(ctx, 'recent'), ['a'], 'nothing from the failed batch');
+});
+
+conformanceCase('100 concurrent listAdds of distinct items keep all 100', async (ctx) => {
+  await Promise.all(
+    Array.from({ length: 100 }, (_, i) => ctx.store.batch(ctx.companyId, [{ op: 'listAdd', key: 'ids', value: `id-${i}`, ...FLOW }])),
+  );
+  const stored = await getEntry(ctx, 'ids', FLOW);
+  assert(Array.isArray(stored?.value), `ids should be an array, got ${show(stored?.value)}`);
+  assertEqual(new Set(stored.value).size, 100, 'distinct items');
+  assertEqual(stored.value.length, 100, 'number of items');
+  assertEqual(stored.version, 100, 'version');
+});
+
+conformanceCase('100 concurrent listAdds of one item: exactly one succeeds, the rest get already_exists', async (ctx) => {
+  const attempts = await Promise.allSettled(
+    Array.from({ length: 100 }, () => ctx.store.batch(ctx.companyId, [{ op: 'listAdd', key: 'once', value: { id: 7 }, ...GLOBAL }])),
+  );
+  assertEqual(attempts.filter((a) => a.status === 'fulfilled').length, 1, 'listAdds that succeeded');
+  for (const attempt of attempts) {
+    if (attempt.status === 'rejected') await expectKvError(Promise.reject(attempt.reason), 'already_exists');
+  }
+  assertEqual(await getValue(ctx, 'once'), [{ id: 7 }], 'the list holds the item once');
+});
+
+// --- history, restore and recently deleted keys -------------------------------------------------
+
+async function historyOf(ctx: ConformanceContext, key: string, scope: ScopeRef = GLOBAL) {
+  return (await one(ctx, { op: 'history', key, ...scope })).versions;
+}
+
+conformanceCase('history keeps the version every kind of write replaced, newest first', async (ctx) => {
+  const first = await setValue(ctx, 'doc', 'a', { ttlSeconds: 600 });
+  await one(ctx, { op: 'append', key: 'doc', value: 'b', ...GLOBAL });
+  await setValue(ctx, 'doc', '5');
+  await one(ctx, { op: 'increment', key: 'doc', ...GLOBAL });
+  await setValue(ctx, 'doc', []);
+  await one(ctx, { op: 'listAdd', key: 'doc', value: 'x', ...GLOBAL });
+  await one(ctx, { op: 'listRemove', key: 'doc', value: 'x', ...GLOBAL });
+  const versions = await historyOf(ctx, 'doc');
+  assertEqual(
+    versions.map((v) => [v.version, v.value, v.valueType, v.deleted]),
+    [
+      [6, ['x'], 'json', false],
+      [5, [], 'json', false],
+      [4, 6, 'json', false],
+      [3, '5', 'text', false],
+      [2, 'ab', 'text', false],
+      [1, 'a', 'text', false],
+    ],
+    'kept versions',
+  );
+  assertEqual(versions[5]!.updatedAt, first.updatedAt, 'updatedAt of the first version');
+  for (const v of versions) {
+    assert(isIsoTime(v.updatedAt) && isIsoTime(v.replacedAt), `times should be ISO, got ${show(v)}`);
+    assert(v.updatedAt <= v.replacedAt, `version ${v.version} was replaced (${v.replacedAt}) before it was written (${v.updatedAt})`);
+  }
+  assertEqual(await historyOf(ctx, 'never_written'), [], 'history of a key never written');
+  assertEqual((await getEntry(ctx, 'doc'))?.version, 7, 'the live version is not in its own history');
+});
+
+conformanceCase('history keeps the last 20 versions of a key, in its own scope only', async (ctx) => {
+  for (let i = 1; i <= 25; i++) await setValue(ctx, 'busy', i, { ...FLOW });
+  await setValue(ctx, 'busy', 'global one');
+  const versions = await historyOf(ctx, 'busy', FLOW);
+  assertEqual(
+    versions.map((v) => v.version),
+    Array.from({ length: 20 }, (_, i) => 24 - i),
+    'versions kept',
+  );
+  assertEqual(versions[0]!.value, 24, 'value of the newest kept version');
+  assertEqual(await historyOf(ctx, 'busy'), [], 'the global key of the same name has its own (empty) history');
+  assertEqual(await historyOf(ctx, 'busy', { scope: 'flow', scopeKey: 'bp-other' }), [], 'another blueprint');
+});
+
+conformanceCase('a delete keeps the deleted version marked deleted, and restore brings the key back', async (ctx) => {
+  await setValue(ctx, 'profile', { name: 'Ada' });
+  await setValue(ctx, 'profile', { name: 'Ada L.' });
+  assertEqual((await one(ctx, { op: 'delete', key: 'profile', ...GLOBAL })).deleted, true, 'deleted');
+  const versions = await historyOf(ctx, 'profile');
+  assertEqual(
+    versions.map((v) => [v.version, v.value, v.deleted]),
+    [
+      [2, { name: 'Ada L.' }, true],
+      [1, { name: 'Ada' }, false],
+    ],
+    'history after the delete',
+  );
+  const restored = await one(ctx, { op: 'restore', key: 'profile', version: 1, ...GLOBAL });
+  assertEqual(restored.created, true, 'a restore of a deleted key creates it');
+  assertEntryShape(restored.entry, ctx, { key: 'profile', value: { name: 'Ada' }, version: 1 }, 'restored entry');
+  assertEqual(await getValue(ctx, 'profile'), { name: 'Ada' }, 'value after restore');
+  const again = await one(ctx, { op: 'restore', key: 'profile', version: 2, ...GLOBAL });
+  assertEqual([again.created, again.entry.version, again.entry.value], [false, 2, { name: 'Ada L.' }], 'restore over a live key');
+  const after = await historyOf(ctx, 'profile');
+  assertEqual(
+    after.map((v) => [v.version, v.value, v.deleted]),
+    [
+      [1, { name: 'Ada' }, false],
+      [2, { name: 'Ada L.' }, true],
+      [1, { name: 'Ada' }, false],
+    ],
+    'the restore kept the version it replaced',
+  );
+});
+
+conformanceCase('restore of a version not kept fails with not_found listing the kept ones; a bad version is invalid_value', async (ctx) => {
+  await setValue(ctx, 'k', 1);
+  await setValue(ctx, 'k', 2);
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'restore', key: 'k', version: 9, ...GLOBAL }]), 'not_found', {
+    messageIncludes: 'kept: 1',
+  });
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'restore', key: 'ghost', version: 1, ...GLOBAL }]), 'not_found', {
+    messageIncludes: 'ghost',
+  });
+  for (const bad of [0, 1.5, '1'] as const) {
+    await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'restore', key: 'k', version: bad as number, ...GLOBAL }]), 'invalid_value');
+  }
+  assertEqual((await getEntry(ctx, 'k'))?.version, 2, 'nothing written by the refused restores');
+});
+
+conformanceCase('a restored key is permanent, and a failed batch keeps no history', async (ctx) => {
+  await setValue(ctx, 'session', 'v1', { ttlSeconds: 60 });
+  await setValue(ctx, 'session', 'v2', { ttlSeconds: 60 });
+  const restored = await one(ctx, { op: 'restore', key: 'session', version: 1, ...GLOBAL });
+  assertEqual(restored.entry.expiresAt, null, 'expiresAt of a restored version');
+  const before = await historyOf(ctx, 'session');
+  await expectKvError(
+    ctx.store.batch(ctx.companyId, [
+      { op: 'set', key: 'session', value: 'v4', ...GLOBAL },
+      { op: 'increment', key: 'session', ...GLOBAL },
+    ]),
+    'type_mismatch',
+    { opIndex: 1 },
+  );
+  assertEqual(await historyOf(ctx, 'session'), before, 'history after a failed batch');
+});
+
+conformanceCase('history and restore inside a batch see the batch’s own writes', async (ctx) => {
+  const results = await ctx.store.batch(ctx.companyId, [
+    { op: 'set', key: 'draft', value: 'one', ...GLOBAL },
+    { op: 'set', key: 'draft', value: 'two', ...GLOBAL },
+    { op: 'history', key: 'draft', ...GLOBAL },
+    { op: 'restore', key: 'draft', version: 1, ...GLOBAL },
+  ]);
+  const seen = results[2];
+  assert(seen?.op === 'history', `the third result should be a history, got ${show(seen)}`);
+  assertEqual(
+    seen.versions.map((v) => [v.version, v.value]),
+    [[1, 'one']],
+    'history inside the batch',
+  );
+  assertEqual(await getEntry(ctx, 'draft').then((e) => [e?.version, e?.value]), [3, 'one'], 'after the batch');
+  assertEqual(
+    (await historyOf(ctx, 'draft')).map((v) => [v.version, v.value]),
+    [
+      [2, 'two'],
+      [1, 'one'],
+    ],
+    'history after the batch',
+  );
+});
+
+conformanceCase('deleted lists keys deleted and not saved again, most recent first, by prefix', async (ctx) => {
+  for (const key of ['a_one', 'a_two', 'b_one', 'kept']) await setValue(ctx, key, key, FLOW);
+  await one(ctx, { op: 'delete', key: 'a_one', ...FLOW });
+  await sleep(5);
+  await one(ctx, { op: 'delete', key: 'b_one', ...FLOW });
+  await sleep(5);
+  await one(ctx, { op: 'delete', key: 'a_two', ...FLOW });
+  await setValue(ctx, 'a_two', 'back', FLOW);
+  await one(ctx, { op: 'delete', key: 'never', ...FLOW });
+  const all = (await one(ctx, { op: 'deleted', ...FLOW })).keys;
+  assertEqual(
+    all.map((d) => [d.key, d.version]),
+    [
+      ['b_one', 1],
+      ['a_one', 1],
+    ],
+    'deleted keys',
+  );
+  assert(all.every((d) => isIsoTime(d.deletedAt)) && all[0]!.deletedAt >= all[1]!.deletedAt, `deletedAt, newest first: ${show(all)}`);
+  assertEqual(
+    (await one(ctx, { op: 'deleted', prefix: 'a_', ...FLOW })).keys.map((d) => d.key),
+    ['a_one'],
+    'with a prefix',
+  );
+  assertEqual((await one(ctx, { op: 'deleted', limit: 1, ...FLOW })).keys.length, 1, 'with a limit');
+  assertEqual((await one(ctx, { op: 'deleted', ...GLOBAL })).keys, [], 'another scope');
+  await one(ctx, { op: 'restore', key: 'b_one', version: 1, ...FLOW });
+  assertEqual(
+    (await one(ctx, { op: 'deleted', ...FLOW })).keys.map((d) => d.key),
+    ['a_one'],
+    'after restoring b_one',
+  );
+  await expectKvError(ctx.store.batch(ctx.companyId, [{ op: 'deleted', limit: 0, ...FLOW }]), 'invalid_request');
+});
+
+conformanceCase('deleteById keeps the deleted version in the history too', async (ctx) => {
+  const entry = await setValue(ctx, 'by_id', { n: 1 });
+  assertEqual(await ctx.store.deleteById(ctx.companyId, entry.id), true, 'deleteById');
+  assertEqual(
+    (await historyOf(ctx, 'by_id')).map((v) => [v.version, v.value, v.deleted]),
+    [[1, { n: 1 }, true]],
+    'history after deleteById',
+  );
+});
+
 // --- TTL --------------------------------------------------------------------------------------
 
 conformanceCase('ttlSeconds sets expiresAt; a later set without ttl makes the key permanent', async (ctx) => {

@@ -47,6 +47,11 @@ export const ERROR_CODES = {
     exitCode: 1,
     help: 'An entry already exists under that key (save mode "create"), or the list already holds the item (listAdd).',
   },
+  version_conflict: {
+    status: 409,
+    exitCode: 1,
+    help: 'The key changed since it was read: its stored version is not the expectedVersion given (0 means the key must be absent). Read it again and retry.',
+  },
   type_mismatch: {
     status: 422,
     exitCode: 1,
@@ -148,6 +153,7 @@ export const STORE_ERROR_CODES = [
   'invalid_scope',
   'not_found',
   'already_exists',
+  'version_conflict',
   'type_mismatch',
   'invalid_request',
   'store',

@@ -129,8 +129,9 @@ export class HttpStore implements KeyValueStore {
  */
 function assertTransportable(op: KvOp, index: number): void {
   try {
-    if (op.op === 'set' || op.op === 'append') assertStorableValue(op.value, typeof op.key === 'string' ? op.key : '');
-    for (const field of ['ttlSeconds', 'by', 'limit'] as const) {
+    if (op.op === 'set' || op.op === 'append' || op.op === 'listAdd' || op.op === 'listRemove')
+      assertStorableValue(op.value, typeof op.key === 'string' ? op.key : '');
+    for (const field of ['ttlSeconds', 'by', 'limit', 'expectedVersion', 'version'] as const) {
       const value = (op as Partial<Record<typeof field, unknown>>)[field];
       if (typeof value === 'number' && !Number.isFinite(value)) {
         throw new KvError('invalid_value', `${field} must be a finite number, got ${value}`);

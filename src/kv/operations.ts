@@ -6,6 +6,9 @@
 import { KvError } from './errors';
 import { findTooDeep } from './json';
 import {
+  DELETED_DEFAULT_LIMIT,
+  DELETED_MAX_LIMIT,
+  HISTORY_MAX_VERSIONS,
   JSON_MAX_DEPTH,
   KEY_MAX_LENGTH,
   KEY_PATTERN,
@@ -16,7 +19,9 @@ import {
   TTL_MAX_SECONDS,
   VALUE_MAX_BYTES,
   VALUE_TYPES,
+  type DeletedKey,
   type Entry,
+  type HistoryVersion,
   type JsonValue,
   type KvOp,
   type KeysResult,
@@ -99,6 +104,31 @@ export interface BatchReader {
   list(scope: Scope, scopeKey: string, query: ListQuery): Promise<Entry[] | ListedRows> | Entry[] | ListedRows;
   /** Names of live rows of one scope, without reading values (an index or a name cache). */
   keys(scope: Scope, scopeKey: string, query: KeyQuery): Promise<KeyPage> | KeyPage;
+  /** The backend's history, when it keeps one (see `HistoryReader`). */
+  history?: HistoryReader['history'];
+  deletedKeys?: HistoryReader['deletedKeys'];
+}
+
+/** What a `deleted` op asks a backend for. */
+export interface DeletedQuery {
+  prefix: string;
+  limit: number;
+  /** ISO time: a key whose row is live at this time is not deleted, whatever its history says. */
+  now: string;
+}
+
+/**
+ * Read access to the history of a backend that keeps one. A backend without it (a sandbox
+ * overlay) answers the history ops with `invalid_request`; its writes' `replaced` lists go unused.
+ */
+export interface HistoryReader {
+  /** The kept versions of one key, newest (most recently replaced) first, at most `HISTORY_MAX_VERSIONS`. */
+  history(scope: Scope, scopeKey: string, key: string): Promise<HistoryVersion[]> | HistoryVersion[];
+  /**
+   * Keys of one scope whose newest kept version was ended by a delete and that have no live row
+   * at `query.now`, starting with `query.prefix`, most recently deleted first, at most `query.limit`.
+   */
+  deletedKeys(scope: Scope, scopeKey: string, query: DeletedQuery): Promise<DeletedKey[]> | DeletedKey[];
 }
 
 export interface RowPresence {
@@ -111,6 +141,12 @@ export interface BatchWrite {
   key: string;
   /** The new row, or `null` to delete it. */
   entry: Entry | null;
+  /**
+   * The versions this batch's writes to the row replaced, oldest first (empty when the row was
+   * absent). A backend that keeps history appends them to the key's history, in this order, and
+   * then keeps only the newest `HISTORY_MAX_VERSIONS` of the key.
+   */
+  replaced: HistoryVersion[];
 }
 
 export interface BatchOutcome {
@@ -237,12 +273,35 @@ function rowKey(scope: Scope, scopeKey: string, key: string): string {
   return `${scope}\u0000${scopeKey}\u0000${key}`;
 }
 
+function historyVersionOf(entry: Entry, replacedAt: Date, deleted: boolean): HistoryVersion {
+  return {
+    version: entry.version,
+    value: entry.value,
+    valueType: entry.valueType,
+    updatedAt: entry.updatedAt,
+    replacedAt: replacedAt.toISOString(),
+    deleted,
+  };
+}
+
 function defaultId(): string {
   return globalThis.crypto.randomUUID();
 }
 
 function describeScope(scope: Scope, scopeKey: string): string {
   return scope === 'global' ? 'global scope' : `${scope} scope '${scopeKey}'`;
+}
+
+function shortJson(value: JsonValue): string {
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 80)}… (${text.length} characters)` : text;
+}
+
+function listMismatch(verb: string, key: string, stored: JsonValue): KvError {
+  return new KvError(
+    'type_mismatch',
+    `Cannot ${verb} the list under key ${describeKey(key)}: it holds ${typeof stored === 'string' ? 'text' : typeName(stored)}, not an array`,
+  );
 }
 
 function typeName(value: JsonValue): string {
@@ -252,7 +311,54 @@ function typeName(value: JsonValue): string {
   return `a ${typeof value}`;
 }
 
-const OP_NAMES = ['get', 'set', 'delete', 'list', 'keys', 'append', 'increment'] as const;
+const OP_NAMES = [
+  'get',
+  'set',
+  'delete',
+  'list',
+  'keys',
+  'append',
+  'increment',
+  'listAdd',
+  'listRemove',
+  'history',
+  'restore',
+  'deleted',
+] as const;
+
+/** For a delete's history read: a value that does not open (`integrity`) is not kept, and the delete goes on. */
+function unlessDamaged(error: unknown): null {
+  if (error instanceof KvError && error.code === 'integrity') return null;
+  throw error;
+}
+
+/**
+ * Deep equality of two JSON values, as `listAdd` and `listRemove` compare items: arrays item by
+ * item in order, objects by their keys whatever their order, everything else by `===`.
+ */
+export function jsonEqual(a: JsonValue, b: JsonValue): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((item, i) => jsonEqual(item, b[i]!));
+  }
+  const aKeys = Object.keys(a);
+  if (aKeys.length !== Object.keys(b).length) return false;
+  return aKeys.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual(a[k]!, b[k]!));
+}
+
+/** Throws `version_conflict` unless the live row's version (0 when absent) is `expected`. */
+function assertVersion(expected: number | undefined, live: Entry | null, key: string, scope: Scope, scopeKey: string): void {
+  if (expected === undefined) return;
+  const stored = live?.version ?? 0;
+  if (stored === expected) return;
+  const found = live === null ? 'is absent (version 0)' : `is at version ${stored}`;
+  throw new KvError(
+    'version_conflict',
+    `Key ${describeKey(key)} in ${describeScope(scope, scopeKey)} ${found}, not the expected version ${expected}: read it again and retry`,
+  );
+}
 
 /**
  * The checks an op passes before any row is read: shape, scope, key, value and options.
@@ -266,13 +372,31 @@ export function validateOp(op: KvOp, index?: number): string {
     if (!(OP_NAMES as readonly string[]).includes(op.op)) {
       throw new KvError(
         'invalid_request',
-        `Op '${String((op as { op?: unknown }).op)}' is unknown: expected get, set, delete, list, keys, append or increment`,
+        `Op '${String((op as { op?: unknown }).op)}' is unknown: expected ${OP_NAMES.slice(0, -1).join(', ')} or ${OP_NAMES.at(-1)}`,
       );
     }
     const scopeKey = resolveScopeKey(op);
-    if (op.op !== 'list' && op.op !== 'keys') assertValidKey(op.key);
-    if (op.op === 'set' || op.op === 'append') {
+    if (op.op !== 'list' && op.op !== 'keys' && op.op !== 'deleted') assertValidKey(op.key);
+    if (op.op === 'restore') {
+      const version: unknown = op.version;
+      if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+        throw new KvError(
+          'invalid_value',
+          `restore needs the version to bring back, a whole number of 1 or more; got ${typeof version === 'number' ? String(version) : (JSON.stringify(version) ?? 'nothing')}`,
+        );
+      }
+    }
+    if (op.op === 'deleted') {
+      if (op.prefix !== undefined && typeof op.prefix !== 'string') throw new KvError('invalid_request', 'prefix must be a string');
+      const limit = op.limit ?? DELETED_DEFAULT_LIMIT;
+      if (!Number.isInteger(limit) || limit < 1 || limit > DELETED_MAX_LIMIT) {
+        throw new KvError('invalid_request', `limit must be a whole number from 1 to ${DELETED_MAX_LIMIT}, got ${String(limit)}`);
+      }
+    }
+    if (op.op === 'set' || op.op === 'append' || op.op === 'listAdd' || op.op === 'listRemove') {
       assertStorableValue(op.value, op.key);
+    }
+    if (op.op === 'set' || op.op === 'append' || op.op === 'listAdd') {
       if (op.valueType !== undefined && !(VALUE_TYPES as readonly string[]).includes(op.valueType)) {
         throw new KvError('invalid_request', `Unknown valueType '${String(op.valueType)}': expected text or json`);
       }
@@ -290,6 +414,15 @@ export function validateOp(op: KvOp, index?: number): string {
       }
       if (typeof op.ttlSeconds === 'number' && op.ttlSeconds > TTL_MAX_SECONDS) {
         throw new KvError('invalid_value', `ttlSeconds must be at most ${TTL_MAX_SECONDS} (100 years), got ${String(op.ttlSeconds)}`);
+      }
+    }
+    if ((op.op === 'set' || op.op === 'delete') && op.expectedVersion !== undefined) {
+      const expected: unknown = op.expectedVersion;
+      if (typeof expected !== 'number' || !Number.isInteger(expected) || expected < 0) {
+        throw new KvError(
+          'invalid_value',
+          `expectedVersion must be a whole number of 0 or more (0: the key must be absent), got ${typeof expected === 'number' ? String(expected) : JSON.stringify(expected)}`,
+        );
       }
     }
     if (op.op === 'increment' && op.by !== undefined && (typeof op.by !== 'number' || !Number.isFinite(op.by))) {
@@ -331,7 +464,12 @@ interface BatchContext {
   keyNames(op: Extract<KvOp, { op: 'keys' }>): Promise<KeysResult>;
   /** This batch's writes to one scope so far. */
   stagedIn(scope: Scope, scopeKey: string): BatchWrite[];
-  stage(scope: Scope, scopeKey: string, key: string, entry: Entry | null): void;
+  /** Stages a row's next state; `replaced` is the live row it replaces, kept in the key's history. */
+  stage(scope: Scope, scopeKey: string, key: string, entry: Entry | null, replaced: Entry | null): void;
+  /** The `deleted` op's keys, with this batch's own deletes and writes laid over the backend's. */
+  deletedKeys(op: Extract<KvOp, { op: 'deleted' }>): Promise<DeletedKey[]>;
+  /** The key's kept versions as this batch sees them (its own replaced versions first), newest first. */
+  history(scope: Scope, scopeKey: string, key: string): Promise<HistoryVersion[]>;
   /** The row a write leaves: the previous row's id and creation kept, version bumped. */
   nextEntry(previous: Entry | null, scope: Scope, key: string, value: JsonValue, expiresAt: string | null, valueType: ValueType): Entry;
 }
@@ -352,6 +490,7 @@ const OP_HANDLERS: OpHandlers = {
     const mode = op.mode ?? 'upsert';
     const expiresAt = typeof op.ttlSeconds === 'number' ? new Date(now.getTime() + op.ttlSeconds * 1000).toISOString() : null;
     const existing = await batch.readLive(scope, scopeKey, op.key);
+    assertVersion(op.expectedVersion, existing, op.key, scope, scopeKey);
     if (mode === 'create' && existing) {
       throw new KvError('already_exists', `Key ${describeKey(op.key)} already exists in ${describeScope(scope, scopeKey)}`);
     }
@@ -362,16 +501,23 @@ const OP_HANDLERS: OpHandlers = {
       );
     }
     const entry = batch.nextEntry(existing, scope, op.key, op.value, expiresAt, valueTypeOf(op.value));
-    batch.stage(scope, scopeKey, op.key, entry);
+    batch.stage(scope, scopeKey, op.key, entry, existing);
     return { op: 'set', entry, created: existing === null };
   },
 
   async delete(op, batch) {
+    if (op.expectedVersion !== undefined) {
+      // A conditional delete needs the version, so it opens the row.
+      const live = await batch.readLive(op.scope, batch.scopeKey, op.key);
+      assertVersion(op.expectedVersion, live, op.key, op.scope, batch.scopeKey);
+    }
     // One look, without opening the value: an expired row is removed too (so it stops taking
     // space) but did not count as present, and a row whose value is damaged can go.
     const presence = await batch.readPresence(op.scope, batch.scopeKey, op.key);
-    if (presence) batch.stage(op.scope, batch.scopeKey, op.key, null);
     const live = presence !== null && !(presence.expiresAt !== null && presence.expiresAt <= batch.now.toISOString());
+    // The deleted version goes to the history when its value opens; a damaged one just goes.
+    const replaced = live ? await batch.readLive(op.scope, batch.scopeKey, op.key).catch(unlessDamaged) : null;
+    if (presence) batch.stage(op.scope, batch.scopeKey, op.key, null, replaced);
     return { op: 'delete', deleted: live };
   },
 
@@ -393,7 +539,7 @@ const OP_HANDLERS: OpHandlers = {
     }
     assertStorableValue(value, op.key);
     const entry = batch.nextEntry(existing, op.scope, op.key, value, existing?.expiresAt ?? null, valueTypeOf(value));
-    batch.stage(op.scope, batch.scopeKey, op.key, entry);
+    batch.stage(op.scope, batch.scopeKey, op.key, entry, existing);
     return { op: 'append', entry };
   },
 
@@ -420,8 +566,75 @@ const OP_HANDLERS: OpHandlers = {
       );
     }
     const entry = batch.nextEntry(existing, op.scope, op.key, sum, existing?.expiresAt ?? null, 'json');
-    batch.stage(op.scope, batch.scopeKey, op.key, entry);
+    batch.stage(op.scope, batch.scopeKey, op.key, entry, existing);
     return { op: 'increment', entry };
+  },
+
+  async listAdd(op, batch) {
+    const existing = await batch.readLive(op.scope, batch.scopeKey, op.key);
+    let value: JsonValue[];
+    if (!existing) value = [op.value];
+    else if (Array.isArray(existing.value)) {
+      if (existing.value.some((item) => jsonEqual(item, op.value))) {
+        throw new KvError(
+          'already_exists',
+          `The list under key ${describeKey(op.key)} in ${describeScope(op.scope, batch.scopeKey)} already holds ${shortJson(op.value)}`,
+        );
+      }
+      value = [...existing.value, op.value];
+    } else throw listMismatch('add to', op.key, existing.value);
+    assertStorableValue(value, op.key);
+    const entry = batch.nextEntry(existing, op.scope, op.key, value, existing?.expiresAt ?? null, 'json');
+    batch.stage(op.scope, batch.scopeKey, op.key, entry, existing);
+    return { op: 'listAdd', entry };
+  },
+
+  async listRemove(op, batch) {
+    const existing = await batch.readLive(op.scope, batch.scopeKey, op.key);
+    if (!existing) {
+      throw new KvError(
+        'not_found',
+        `Key ${describeKey(op.key)} not found in ${describeScope(op.scope, batch.scopeKey)}; nothing to remove`,
+      );
+    }
+    if (!Array.isArray(existing.value)) throw listMismatch('remove from', op.key, existing.value);
+    const value = existing.value.filter((item) => !jsonEqual(item, op.value));
+    if (value.length === existing.value.length) {
+      throw new KvError(
+        'not_found',
+        `The list under key ${describeKey(op.key)} in ${describeScope(op.scope, batch.scopeKey)} does not hold ${shortJson(op.value)}`,
+      );
+    }
+    const entry = batch.nextEntry(existing, op.scope, op.key, value, existing.expiresAt, 'json');
+    batch.stage(op.scope, batch.scopeKey, op.key, entry, existing);
+    return { op: 'listRemove', entry };
+  },
+
+  async history(op, batch) {
+    return { op: 'history', versions: await batch.history(op.scope, batch.scopeKey, op.key) };
+  },
+
+  async restore(op, batch) {
+    const { scope } = op;
+    const { scopeKey } = batch;
+    const versions = await batch.history(scope, scopeKey, op.key);
+    // Version numbers start over when a deleted key is saved again: the newest one kept wins.
+    const kept = versions.find((v) => v.version === op.version);
+    if (!kept) {
+      const which = versions.length === 0 ? 'none are kept' : `kept: ${versions.map((v) => v.version).join(', ')}`;
+      throw new KvError(
+        'not_found',
+        `Key ${describeKey(op.key)} in ${describeScope(scope, scopeKey)} has no kept version ${op.version} (${which})`,
+      );
+    }
+    const existing = await batch.readLive(scope, scopeKey, op.key);
+    const entry = batch.nextEntry(existing, scope, op.key, kept.value, null, kept.valueType);
+    batch.stage(scope, scopeKey, op.key, entry, existing);
+    return { op: 'restore', entry, created: existing === null };
+  },
+
+  async deleted(op, batch) {
+    return { op: 'deleted', keys: await batch.deletedKeys(op) };
   },
 
   async list(op, batch) {
@@ -468,6 +681,12 @@ export async function executeBatch(
   const newId = options.newId ?? defaultId;
   const staged = new Map<string, BatchWrite>();
   const results: KvOpResult[] = [];
+  const noHistory = (): never => {
+    throw new KvError(
+      'invalid_request',
+      'This store keeps no history of values (a sandbox run, for one): history, restore and deleted are not available',
+    );
+  };
 
   /** The row as this batch sees it (its own writes first), expired or not. */
   const readRow = async (scope: Scope, scopeKey: string, key: string): Promise<Entry | null> => {
@@ -506,8 +725,35 @@ export async function executeBatch(
             now,
           ),
         stagedIn: (scope, rowScopeKey) => [...staged.values()].filter((w) => w.scope === scope && w.scopeKey === rowScopeKey),
-        stage: (scope, rowScopeKey, key, entry) => {
-          staged.set(rowKey(scope, rowScopeKey, key), { scope, scopeKey: rowScopeKey, key, entry });
+        stage: (scope, rowScopeKey, key, entry, replaced) => {
+          const id = rowKey(scope, rowScopeKey, key);
+          const kept = staged.get(id)?.replaced ?? [];
+          if (replaced) kept.push(historyVersionOf(replaced, now, entry === null));
+          staged.set(id, { scope, scopeKey: rowScopeKey, key, entry, replaced: kept });
+        },
+        deletedKeys: async (deletedOp) => {
+          if (!reader.deletedKeys) return noHistory();
+          const prefix = deletedOp.prefix ?? '';
+          const limit = deletedOp.limit ?? DELETED_DEFAULT_LIMIT;
+          const nowIso = now.toISOString();
+          const stagedHere = [...staged.values()].filter(
+            (w) => w.scope === deletedOp.scope && w.scopeKey === scopeKey && w.key.startsWith(prefix),
+          );
+          const stored = await reader.deletedKeys(deletedOp.scope, scopeKey, { prefix, limit: limit + stagedHere.length, now: nowIso });
+          const byKey = new Map(stored.map((d) => [d.key, d] as const));
+          for (const write of stagedHere) {
+            const last = write.replaced[write.replaced.length - 1];
+            if (write.entry && !isExpired(write.entry, nowIso)) byKey.delete(write.key);
+            else if (write.entry === null && last?.deleted)
+              byKey.set(write.key, { key: write.key, version: last.version, deletedAt: last.replacedAt });
+          }
+          return [...byKey.values()].sort((a, b) => (a.deletedAt > b.deletedAt ? -1 : a.deletedAt < b.deletedAt ? 1 : 0)).slice(0, limit);
+        },
+        history: async (scope, rowScopeKey, key) => {
+          if (!reader.history) return noHistory();
+          const stored = await reader.history(scope, rowScopeKey, key);
+          const own = staged.get(rowKey(scope, rowScopeKey, key))?.replaced ?? [];
+          return [...own].reverse().concat(stored).slice(0, HISTORY_MAX_VERSIONS);
         },
         nextEntry: (previous, scope, key, value, expiresAt, valueType) => {
           const at = now.toISOString();

@@ -44,8 +44,18 @@ export interface Entry {
 
 export type KvOp =
   | ({ op: 'get'; key: string } & ScopeRef)
-  | ({ op: 'set'; key: string; value: JsonValue; valueType?: ValueType; mode?: SaveMode; ttlSeconds?: number | null } & ScopeRef)
-  | ({ op: 'delete'; key: string } & ScopeRef)
+  | ({
+      op: 'set';
+      key: string;
+      value: JsonValue;
+      valueType?: ValueType;
+      mode?: SaveMode;
+      ttlSeconds?: number | null;
+      /** Compare-and-set: write only if the stored version equals this (0: only if absent), else `version_conflict`. */
+      expectedVersion?: number;
+    } & ScopeRef)
+  /** `expectedVersion` as for `set`: delete only if the stored version equals it. */
+  | ({ op: 'delete'; key: string; expectedVersion?: number } & ScopeRef)
   | ({ op: 'list'; prefix?: string; limit?: number; cursor?: string | null } & ScopeRef)
   /**
    * Key names only, no value read or decrypted: the live keys of one scope that start with
@@ -54,7 +64,20 @@ export type KvOp =
    */
   | ({ op: 'keys'; prefix?: string; contains?: string; limit?: number; cursor?: string | null } & ScopeRef)
   | ({ op: 'append'; key: string; value: JsonValue; valueType?: ValueType } & ScopeRef)
-  | ({ op: 'increment'; key: string; by?: number } & ScopeRef);
+  | ({ op: 'increment'; key: string; by?: number } & ScopeRef)
+  /**
+   * Adds `value` to the array under `key` unless a deep-equal item is in it (`already_exists`);
+   * an absent key becomes `[value]`; any other stored type is `type_mismatch`.
+   */
+  | ({ op: 'listAdd'; key: string; value: JsonValue; valueType?: ValueType } & ScopeRef)
+  /** Removes every item deep-equal to `value` from the array under `key`; none there (or no key) is `not_found`. */
+  | ({ op: 'listRemove'; key: string; value: JsonValue } & ScopeRef)
+  /** The versions writes to `key` replaced (the last `HISTORY_MAX_VERSIONS`), newest first. */
+  | ({ op: 'history'; key: string } & ScopeRef)
+  /** Writes the value of a kept `version` of `key` as its next version; brings a deleted key back. */
+  | ({ op: 'restore'; key: string; version: number } & ScopeRef)
+  /** Keys of the scope that were deleted and are not live now, most recently deleted first. */
+  | ({ op: 'deleted'; prefix?: string; limit?: number } & ScopeRef);
 
 export type KvOpName = KvOp['op'];
 
@@ -95,7 +118,62 @@ export interface IncrementResult {
   entry: Entry;
 }
 
-export type KvOpResult = GetResult | SetResult | DeleteResult | ListResult | KeysResult | AppendResult | IncrementResult;
+export interface ListAddResult {
+  op: 'listAdd';
+  entry: Entry;
+}
+export interface ListRemoveResult {
+  op: 'listRemove';
+  entry: Entry;
+}
+
+/** A version of a key that a later write replaced, as its history keeps it. */
+export interface HistoryVersion {
+  version: number;
+  value: JsonValue;
+  valueType: ValueType;
+  /** When this version was written. */
+  updatedAt: string;
+  /** When a later write (or a delete) replaced it. */
+  replacedAt: string;
+  /** True when a delete ended this version: the key was deleted at `replacedAt`, holding this value. */
+  deleted: boolean;
+}
+export interface HistoryResult {
+  op: 'history';
+  /** Newest first, at most `HISTORY_MAX_VERSIONS`. */
+  versions: HistoryVersion[];
+}
+export interface RestoreResult {
+  op: 'restore';
+  entry: Entry;
+  /** True when the key was absent (deleted or expired) and the restore brought it back. */
+  created: boolean;
+}
+export interface DeletedKey {
+  key: string;
+  /** The version the key had when it was deleted (restore it with this number). */
+  version: number;
+  deletedAt: string;
+}
+export interface DeletedResult {
+  op: 'deleted';
+  keys: DeletedKey[];
+}
+
+export type KvOpResult =
+  | GetResult
+  | SetResult
+  | DeleteResult
+  | ListResult
+  | KeysResult
+  | AppendResult
+  | IncrementResult
+  | ListAddResult
+  | ListRemoveResult
+  | HistoryResult
+  | RestoreResult
+  | DeletedResult;
 
 /** Maps an op type to its result type, so `batch` callers keep precise types. */
 export type ResultOf<O extends KvOp> = Extract<KvOpResult, { op: O['op'] }>;
@@ -121,6 +199,11 @@ export const VALUE_MAX_BYTES = 1024 * 1024;
 export const JSON_MAX_DEPTH = 64;
 export const LIST_DEFAULT_LIMIT = 1000;
 export const LIST_MAX_LIMIT = 1000;
+/** Versions kept per key by the history (each up to `VALUE_MAX_BYTES`). */
+export const HISTORY_MAX_VERSIONS = 20;
+/** Default and largest page of the `deleted` op. */
+export const DELETED_DEFAULT_LIMIT = 100;
+export const DELETED_MAX_LIMIT = 1000;
 /**
  * Longest TTL: 100 years. Past it an expiry could leave the 4-digit-year ISO range that
  * expiry checks compare as text (or the range of Date itself).

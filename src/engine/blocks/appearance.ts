@@ -12,6 +12,8 @@ export const BLOCK_ICONS = {
   cross: '✕',
   list: '☰',
   plus: '+',
+  listAdd: '⊕',
+  listRemove: '⊖',
   arrowUp: '↑',
   assign: '≔',
   function: 'ƒ',

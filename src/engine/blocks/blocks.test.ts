@@ -15,6 +15,8 @@ describe('block registry', () => {
       'List keys',
       'Append to key',
       'Increment key',
+      'Add to list',
+      'Remove from list',
       'Code',
       'Set state',
       'Transform',
@@ -22,10 +24,10 @@ describe('block registry', () => {
       'Output',
     ]);
     const kvEntries = PALETTE.filter((entry) => entry.type === 'kv').map((entry) => entry.data.action);
-    expect(kvEntries).toEqual(['save', 'get', 'delete', 'list', 'append', 'increment']);
+    expect(kvEntries).toEqual(['save', 'get', 'delete', 'list', 'append', 'increment', 'listAdd', 'listRemove']);
     expect(PALETTE.map((entry) => entry.group)).toEqual([
       'Flow',
-      ...Array(6).fill('Key-Value Storage'),
+      ...Array(8).fill('Key-Value Storage'),
       'Logic',
       'Logic',
       'Logic',
@@ -74,6 +76,8 @@ describe('block registry', () => {
       'Scope',
       'Mode',
       'TTL (seconds)',
+      'Expected version',
+      'Default',
       'Prefix',
       'Limit',
       'By',
@@ -86,12 +90,14 @@ describe('block registry', () => {
   it('shows each kv field only for the actions that use it', () => {
     const visibleFor = (action: string) =>
       BLOCK_MANIFESTS.kv.fields.filter((field) => !field.visible || field.visible({ action })).map((field) => field.label);
-    expect(visibleFor('save')).toEqual(['Action', 'Key', 'Value type', 'Value', 'Scope', 'Mode', 'TTL (seconds)']);
-    expect(visibleFor('get')).toEqual(['Action', 'Key', 'Scope']);
+    expect(visibleFor('save')).toEqual(['Action', 'Key', 'Value type', 'Value', 'Scope', 'Mode', 'TTL (seconds)', 'Expected version']);
+    expect(visibleFor('get')).toEqual(['Action', 'Key', 'Scope', 'Default']);
     expect(visibleFor('delete')).toEqual(['Action', 'Key', 'Scope']);
     expect(visibleFor('list')).toEqual(['Action', 'Scope', 'Prefix', 'Limit']);
     expect(visibleFor('append')).toEqual(['Action', 'Key', 'Value type', 'Value', 'Scope']);
     expect(visibleFor('increment')).toEqual(['Action', 'Key', 'Scope', 'By']);
+    expect(visibleFor('listAdd')).toEqual(['Action', 'Key', 'Value type', 'Value', 'Scope']);
+    expect(visibleFor('listRemove')).toEqual(['Action', 'Key', 'Value type', 'Value', 'Scope']);
   });
 
   it('hides Right for exists and truthy', () => {
@@ -105,6 +111,9 @@ describe('block registry', () => {
     expect(BLOCK_MANIFESTS.kv.summary({ action: 'get', key: 'analysis_result' })).toBe('get analysis_result');
     expect(BLOCK_MANIFESTS.kv.summary({ action: 'save', key: 'app_config', valueType: 'json' })).toBe('save app_config (json)');
     expect(BLOCK_MANIFESTS.kv.summary({ action: 'increment', key: 'visits', by: 1 })).toBe('increment visits by 1');
+    expect(BLOCK_MANIFESTS.kv.summary({ action: 'listAdd', key: 'seen' })).toBe('add to list seen');
+    expect(BLOCK_MANIFESTS.kv.summary({ action: 'listRemove', key: 'seen', scope: 'global' })).toBe('remove from list seen in global');
+    expect(BLOCK_MANIFESTS.kv.summary({ action: 'get', key: 'seen', default: '[]' })).toBe('get seen or []');
     expect(BLOCK_MANIFESTS.kv.summary({ action: 'save', key: 'tok', mode: 'create', scope: 'global' })).toBe(
       'save tok (text, create) in global',
     );

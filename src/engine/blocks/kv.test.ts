@@ -111,6 +111,87 @@ describe('kv block: get', () => {
   });
 });
 
+describe('kv block: get with a default', () => {
+  it('a missing key succeeds with the default, parsed as JSON with placeholders filled in', async () => {
+    const { step } = await runSingle('kv', kv({ action: 'get', key: 'seen', default: '{"ids": [], "owner": @{input.who}}' }), {
+      input: { who: 'ada' },
+    });
+    expect(step.outcome).toBe('success');
+    expect(step.result).toEqual({ ids: [], owner: 'ada' });
+    expect(step.writes).toEqual([]);
+  });
+
+  it('a present key gives the stored value, not the default', async () => {
+    const store = new MemoryStore();
+    await seed(store, [{ op: 'set', key: 'n', value: 5, scope: 'flow', scopeKey: 'test-blueprint' }]);
+    expect((await runSingle('kv', kv({ action: 'get', key: 'n', default: '0' }), { store })).step.result).toBe(5);
+  });
+
+  it('an empty default is no default, and a default that does not parse fails with invalid_value', async () => {
+    expect((await runSingle('kv', kv({ action: 'get', key: 'k', default: '  ' }))).step.error?.code).toBe('not_found');
+    const { step } = await runSingle('kv', kv({ action: 'get', key: 'k', default: '{"a": ' }));
+    expect(step.error?.code).toBe('invalid_value');
+  });
+});
+
+describe('kv block: save with expectedVersion', () => {
+  it('writes over the expected version and takes the error out with version_conflict otherwise', async () => {
+    const store = new MemoryStore();
+    const first = await runSingle('kv', kv({ action: 'save', key: 'doc', value: 'a', expectedVersion: 0 }), { store });
+    expect(first.step.result).toEqual({ key: 'doc', value: 'a', created: true, version: 1 });
+    const stale = await runSingle('kv', kv({ action: 'save', key: 'doc', value: 'b', expectedVersion: '@{input.v}' }), {
+      store,
+      input: { v: 0 },
+    });
+    expect(stale.step.error?.code).toBe('version_conflict');
+    expect(stale.step.error?.message).toContain('version 1');
+    expect(stale.step.writes).toEqual([]);
+    const fresh = await runSingle('kv', kv({ action: 'save', key: 'doc', value: 'b', expectedVersion: 1 }), { store });
+    expect(fresh.step.result).toEqual({ key: 'doc', value: 'b', created: false, version: 2 });
+  });
+
+  it.each([['-1'], ['1.5'], ['x']])('an expectedVersion of %j fails with invalid_value', async (expectedVersion) => {
+    const { step, store } = await runSingle('kv', kv({ action: 'save', key: 'k', value: 'x', expectedVersion }));
+    expect(step.error?.code).toBe('invalid_value');
+    expect(step.error?.message).toContain('Expected version');
+    expect(await stored(store, 'k')).toBeNull();
+  });
+});
+
+describe('kv block: listAdd and listRemove', () => {
+  it('adds an item once: the same item again takes the error out with already_exists (seen before)', async () => {
+    const store = new MemoryStore();
+    const data = kv({ action: 'listAdd', key: 'processed', valueType: 'json', value: '@{input.id}' });
+    const first = await runSingle('kv', data, { store, input: { id: 41 } });
+    expect(first.step.outcome).toBe('success');
+    expect(first.step.result).toEqual([41]);
+    expect(first.step.writes).toEqual(['flow:processed']);
+    expect((await runSingle('kv', data, { store, input: { id: 42 } })).step.result).toEqual([41, 42]);
+    const again = await runSingle('kv', data, { store, input: { id: 41 } });
+    expect(again.step.outcome).toBe('error');
+    expect(again.step.error?.code).toBe('already_exists');
+    expect(again.step.writes).toEqual([]);
+    expect((await stored(store, 'processed'))?.value).toEqual([41, 42]);
+  });
+
+  it('removes every equal item, and an item not there takes the error out with not_found', async () => {
+    const store = new MemoryStore();
+    await seed(store, [{ op: 'set', key: 'tags', value: ['a', 'b', 'a'], scope: 'global', scopeKey: '' }]);
+    const removed = await runSingle('kv', kv({ action: 'listRemove', key: 'tags', value: 'a', scope: 'global' }), { store });
+    expect(removed.step.result).toEqual(['b']);
+    expect(removed.step.writes).toEqual(['global:tags']);
+    const missing = await runSingle('kv', kv({ action: 'listRemove', key: 'tags', value: 'a', scope: 'global' }), { store });
+    expect(missing.step.error?.code).toBe('not_found');
+  });
+
+  it('a stored value that is not a list takes the error out with type_mismatch', async () => {
+    const store = new MemoryStore();
+    await seed(store, [{ op: 'set', key: 'n', value: 3, scope: 'flow', scopeKey: 'test-blueprint' }]);
+    const { step } = await runSingle('kv', kv({ action: 'listAdd', key: 'n', value: 'x' }), { store });
+    expect(step.error?.code).toBe('type_mismatch');
+  });
+});
+
 describe('kv block: delete', () => {
   it('removes the key and returns { key, deleted: true }', async () => {
     const store = new MemoryStore();

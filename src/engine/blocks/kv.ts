@@ -1,6 +1,6 @@
 /**
- * The Key-Value Storage block (docs/blocks.md): save, get, delete, list, append and increment, at the
- * block's scope, with the store's error codes passed through as the block's error.
+ * The Key-Value Storage block (docs/blocks.md): save, get, delete, list, append, increment, listAdd
+ * and listRemove, at the block's scope, with the store's error codes passed through as the block's error.
  */
 import { assertStorableValue, assertValidKey } from '../../kv/operations';
 import { z } from 'zod';
@@ -9,7 +9,7 @@ import { evaluateNumber, evaluateText, shorten, valueField, valueTypeField, valu
 import { blockDataSchema, numberOrText } from './schema-parts';
 import { defineBlock, type BlockData, type BlockOutcome, type BlockRunContext, type PalettePreset } from './types';
 
-export const KV_ACTIONS = ['save', 'get', 'delete', 'list', 'append', 'increment'] as const;
+export const KV_ACTIONS = ['save', 'get', 'delete', 'list', 'append', 'increment', 'listAdd', 'listRemove'] as const;
 export type KvAction = (typeof KV_ACTIONS)[number];
 
 const schema = blockDataSchema({
@@ -21,6 +21,10 @@ const schema = blockDataSchema({
   mode: z.enum(SAVE_MODES).optional(),
   /** Seconds, or an expression string that yields a number. */
   ttlSeconds: numberOrText.optional(),
+  /** save: compare-and-set against this stored version (0: only when absent). */
+  expectedVersion: numberOrText.optional(),
+  /** get: JSON text (placeholders allowed) a missing key gives instead of `not_found`; empty means none. */
+  default: z.string().optional(),
   prefix: z.string().optional(),
   limit: numberOrText.optional(),
   by: numberOrText.optional(),
@@ -68,11 +72,17 @@ async function runAction(context: BlockRunContext<KvData>, scope: Scope): Promis
         min: 0,
         minExclusive: true,
       });
+      const expectedVersion = await evaluateNumber(context, data.expectedVersion, {
+        label: 'Expected version',
+        fallback: null,
+        integer: true,
+        min: 0,
+      });
       const { entry, created } = await kv.save(
         scope,
         key,
         value,
-        { valueType: valueTypeOf(data), mode: data.mode ?? 'upsert', ttlSeconds },
+        { valueType: valueTypeOf(data), mode: data.mode ?? 'upsert', ttlSeconds, expectedVersion },
         trace,
       );
       return success({ key, value: entry.value, created, version: entry.version });
@@ -80,8 +90,13 @@ async function runAction(context: BlockRunContext<KvData>, scope: Scope): Promis
     case 'get': {
       const key = await keyOf(context);
       const read = await kv.read(scope, key, trace);
-      if (!read.found) throw kv.notFound(scope, key, kv.readChain(scope));
-      return success(read.value);
+      if (read.found) return success(read.value);
+      if (data.default !== undefined && data.default.trim() !== '') {
+        const fallback = await context.evaluate(data.default, 'json');
+        assertStorableValue(fallback, key);
+        return success(fallback);
+      }
+      throw kv.notFound(scope, key, kv.readChain(scope));
     }
     case 'delete': {
       const key = await keyOf(context);
@@ -111,6 +126,16 @@ async function runAction(context: BlockRunContext<KvData>, scope: Scope): Promis
       const entry = await kv.increment(scope, key, by ?? 1, trace);
       return success(entry.value);
     }
+    case 'listAdd': {
+      const key = await keyOf(context);
+      const value = await valueOf(context, key);
+      return success((await kv.listAdd(scope, key, value, valueTypeOf(data), trace)).value);
+    }
+    case 'listRemove': {
+      const key = await keyOf(context);
+      const value = await valueOf(context, key);
+      return success((await kv.listRemove(scope, key, value, trace)).value);
+    }
   }
 }
 
@@ -127,7 +152,7 @@ function summarize(data: KvData): string {
       return `save ${key} (${valueTypeOf(data)}${mode})${scope}`;
     }
     case 'get':
-      return `get ${key}${scope}`;
+      return `get ${key}${data.default !== undefined && data.default.trim() !== '' ? ` or ${shorten(data.default, 16)}` : ''}${scope}`;
     case 'delete':
       return `delete ${key}${scope}`;
     case 'list':
@@ -136,6 +161,10 @@ function summarize(data: KvData): string {
       return `append to ${key}${scope}`;
     case 'increment':
       return `increment ${key} by ${data.by === undefined || data.by === '' ? 1 : data.by}${scope}`;
+    case 'listAdd':
+      return `add to list ${key}${scope}`;
+    case 'listRemove':
+      return `remove from list ${key}${scope}`;
     default:
       return `unknown action ${String((data as { action?: unknown }).action)}`;
   }
@@ -146,7 +175,7 @@ export const kvBlock = defineBlock({
   schema,
   label: 'Key-Value Storage',
   description:
-    'Saves, reads, deletes, lists, appends to or increments a stored key. Success passes the result on; a missing key, a bad key or a store failure takes the error out.',
+    'Saves, reads, deletes, lists, appends to or increments a stored key, or adds an item to or removes one from a stored list. Success passes the result on; a missing key, an item already in the list, a bad key or a store failure takes the error out.',
   outs: ['success', 'error'],
   group: 'Key-Value Storage',
   palette: [
@@ -156,6 +185,8 @@ export const kvBlock = defineBlock({
     preset('List keys', 'list', { action: 'list', prefix: '', limit: 1000 }),
     preset('Append to key', 'plus', { action: 'append', key: '', valueType: 'json', value: '' }),
     preset('Increment key', 'arrowUp', { action: 'increment', key: '', by: 1 }),
+    preset('Add to list', 'listAdd', { action: 'listAdd', key: '', valueType: 'text', value: '' }),
+    preset('Remove from list', 'listRemove', { action: 'listRemove', key: '', valueType: 'text', value: '' }),
   ],
   presetKey: 'action',
   icon: 'upload',
@@ -180,8 +211,11 @@ export const kvBlock = defineBlock({
       placeholder: 'a key name, e.g. user_profile',
       visible: (data) => actionOf(data) !== 'list',
     },
-    valueTypeField(isAction('save', 'append')),
-    valueField('The value to store (save) or to add at the end (append).', isAction('save', 'append')),
+    valueTypeField(isAction('save', 'append', 'listAdd', 'listRemove')),
+    valueField(
+      'The value to store (save), to add at the end (append), to add to the list unless it is there (listAdd) or to remove from it (listRemove).',
+      isAction('save', 'append', 'listAdd', 'listRemove'),
+    ),
     {
       name: 'scope',
       label: 'Scope',
@@ -205,6 +239,22 @@ export const kvBlock = defineBlock({
       kind: 'number',
       help: 'Optional: the key expires after this many seconds.',
       visible: isAction('save'),
+    },
+    {
+      name: 'expectedVersion',
+      label: 'Expected version',
+      kind: 'number',
+      help: 'Optional compare-and-set: write only if the stored version is this one (0: only if the key is absent); otherwise the error out with version_conflict.',
+      visible: isAction('save'),
+    },
+    {
+      name: 'default',
+      label: 'Default',
+      kind: 'expression',
+      default: '',
+      help: 'Optional JSON (placeholders allowed), e.g. [] or {"count": 0}: a missing key succeeds with it instead of taking the error out.',
+      placeholder: 'JSON, e.g. []',
+      visible: isAction('get'),
     },
     {
       name: 'prefix',

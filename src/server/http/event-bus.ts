@@ -49,6 +49,9 @@ export function changesOfBatch(ops: readonly KvOp[], results: readonly KvOpResul
       case 'set':
       case 'append':
       case 'increment':
+      case 'listAdd':
+      case 'listRemove':
+      case 'restore':
         changes.push(changeOf(result.entry));
         break;
       case 'delete':

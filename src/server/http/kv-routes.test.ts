@@ -315,3 +315,38 @@ describe('other paths', () => {
     expect(response.text).toContain('npm run build');
   });
 });
+
+describe('POST /api/kv/ops: compare-and-set and list sets', () => {
+  it('answers version_conflict as 409 naming the stored version, and takes listAdd and listRemove', async () => {
+    const ops = (list: unknown[]) => t.call('POST', '/api/kv/ops', { body: { companyId: 'cas-co', ops: list } });
+    expect((await ops([{ op: 'set', key: 'doc', value: 1, expectedVersion: 0, scope: 'global' }])).status).toBe(200);
+    const conflict = await ops([{ op: 'set', key: 'doc', value: 2, expectedVersion: 0, scope: 'global' }]);
+    expect(conflict.status).toBe(409);
+    expect(errorOf(conflict)).toMatchObject({ code: 'version_conflict', opIndex: 0 });
+    expect(errorOf(conflict).message).toContain('version 1');
+
+    const added = await ops([
+      { op: 'listAdd', key: 'seen', value: 'a', scope: 'flow', scopeKey: 'bp' },
+      { op: 'listAdd', key: 'seen', value: 'b', valueType: 'text', scope: 'flow', scopeKey: 'bp' },
+      { op: 'listRemove', key: 'seen', value: 'a', scope: 'flow', scopeKey: 'bp' },
+    ]);
+    expect(added.status).toBe(200);
+    expect((added.body as { results: Array<{ op: string; entry: Entry }> }).results.map((r) => [r.op, r.entry.value])).toEqual([
+      ['listAdd', ['a']],
+      ['listAdd', ['a', 'b']],
+      ['listRemove', ['b']],
+    ]);
+    const seenAgain = await ops([{ op: 'listAdd', key: 'seen', value: 'b', scope: 'flow', scopeKey: 'bp' }]);
+    expect(seenAgain.status).toBe(409);
+    expect(errorOf(seenAgain).code).toBe('already_exists');
+  });
+
+  it('refuses a field listRemove does not have, naming it', async () => {
+    const response = await t.call('POST', '/api/kv/ops', {
+      body: { ops: [{ op: 'listRemove', key: 'seen', value: 1, valueType: 'json', scope: 'global' }] },
+    });
+    expect(response.status).toBe(400);
+    expect(errorOf(response)).toMatchObject({ code: 'invalid_request', opIndex: 0 });
+    expect(errorOf(response).message).toContain("unknown field 'valueType'");
+  });
+});

@@ -125,7 +125,7 @@ export function registerKvRoutes(app: FastifyInstance, context: ApiContext): voi
       const field = unknownOpField(op);
       if (field !== null)
         throw new ApiError('invalid_request', `ops[${index}]: unknown field '${field}' for op '${String(op.op)}'`, { opIndex: index });
-      if (op.op === 'set' || op.op === 'append') assertNesting(op.value, op.key, index);
+      if (op.op === 'set' || op.op === 'append' || op.op === 'listAdd' || op.op === 'listRemove') assertNesting(op.value, op.key, index);
     });
     const companyId = context.companyFor(request, body.companyId);
     // The ops' contents are checked by the store itself, with the codes every backend uses.
