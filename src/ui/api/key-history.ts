@@ -62,6 +62,18 @@ export function useRestoreVersion() {
   });
 }
 
+export function useUndoDelete() {
+  const store = useStorage((s) => s.store);
+  const companyId = useStorage((s) => s.companyId);
+  return useMutation({
+    mutationFn: async (entries: readonly Entry[]) => {
+      if (!store) throw new Error('The store is not ready yet');
+      return undoDelete(store, companyId, entries);
+    },
+    onSuccess: () => notifyKeysChanged(),
+  });
+}
+
 /**
  * Undo of a bulk delete: brings the deleted entries back through the history (`restore` of the
  * version each had), so their history runs on unbroken. Entries that were to expire are written

@@ -1,10 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
+import { KvError } from '../../kv/errors';
 import { HttpStore } from '../../kv/http-store';
 import { API_MAX_OPS } from '../../kv/api-schema';
 import { MemoryStore } from '../../kv/memory';
 import type { KeyValueStore, KvOp, KvOpResult } from '../../kv/types';
 import { QueryClient, QueryObserver } from '@tanstack/react-query';
-import { deleteKeys, invalidateKeys, keyNamesBetween, keyNamesPageQuery, listAllKeyNames, restoreEntries } from './keys';
+import { undoDelete } from './key-history';
+import { deleteKeys, invalidateKeys, keyNamesBetween, keyNamesPageQuery, listAllKeyNames } from './keys';
 
 const COMPANY = 'default';
 const GLOBAL = { scope: 'global' as const, scopeKey: '' };
@@ -62,11 +64,52 @@ describe('bulk delete and undo of the keys panel', () => {
     ]);
   });
 
+  it('undo restores through the history: the deleted version comes back and stays in the key’s history', async () => {
+    const { store, batches } = recordingStore();
+    await seed(store, 3);
+    await store.batch(COMPANY, [{ op: 'set', scope: 'global', key: 'k00001', value: { n: 'second' } }]);
+    const deleted = await deleteKeys(store, COMPANY, GLOBAL, ['k00000', 'k00001']);
+    batches.length = 0;
+    expect(await undoDelete(store, COMPANY, deleted)).toBe(2);
+    expect(batches).toEqual([2]);
+    const [again, history] = await store.batch(COMPANY, [
+      { op: 'get', scope: 'global', key: 'k00001' },
+      { op: 'history', scope: 'global', key: 'k00001' },
+    ]);
+    // A key that comes back starts its versions over; its history keeps the deleted one.
+    expect(again).toMatchObject({ op: 'get', entry: { value: { n: 'second' }, version: 1 } });
+    expect(history).toMatchObject({
+      op: 'history',
+      versions: [
+        { version: 2, value: { n: 'second' }, deleted: true },
+        { version: 1, value: { n: 1 }, deleted: false },
+      ],
+    });
+    const [gone] = await store.batch(COMPANY, [{ op: 'deleted', scope: 'global' }]);
+    expect(gone).toEqual({ op: 'deleted', keys: [] });
+  });
+
+  it('undo against a store without history writes the values back instead', async () => {
+    const { store: inner } = recordingStore();
+    await seed(inner, 2);
+    const store: KeyValueStore = {
+      ...inner,
+      kind: 'memory',
+      batch: (companyId, ops) =>
+        ops.some((op) => op.op === 'restore')
+          ? Promise.reject(new KvError('invalid_request', 'This store keeps no history of values'))
+          : inner.batch(companyId, ops),
+    };
+    const deleted = await deleteKeys(store, COMPANY, GLOBAL, ['k00000', 'k00001']);
+    expect(await undoDelete(store, COMPANY, deleted)).toBe(2);
+    expect(await listAllKeyNames(store, COMPANY, GLOBAL, '')).toEqual(['k00000', 'k00001']);
+  });
+
   it('undo writes the values back with the time they had left to live', async () => {
     const { store } = recordingStore();
     await seed(store, 2, { ttlSeconds: 600 });
     const deleted = await deleteKeys(store, COMPANY, GLOBAL, ['k00000', 'k00001']);
-    const restored = await restoreEntries(store, COMPANY, deleted, Date.parse(deleted[0]!.expiresAt!) - 300_000);
+    const restored = await undoDelete(store, COMPANY, deleted, Date.parse(deleted[0]!.expiresAt!) - 300_000);
     expect(restored).toBe(2);
     const [again] = await store.batch(COMPANY, [{ op: 'get', scope: 'global', key: 'k00000' }]);
     const entry = again?.op === 'get' ? again.entry : null;
@@ -80,7 +123,7 @@ describe('bulk delete and undo of the keys panel', () => {
     const { store } = recordingStore();
     await seed(store, 1, { ttlSeconds: 60 });
     const deleted = await deleteKeys(store, COMPANY, GLOBAL, ['k00000']);
-    expect(await restoreEntries(store, COMPANY, deleted, Date.parse(deleted[0]!.expiresAt!) + 1)).toBe(0);
+    expect(await undoDelete(store, COMPANY, deleted, Date.parse(deleted[0]!.expiresAt!) + 1)).toBe(0);
     expect(await listAllKeyNames(store, COMPANY, GLOBAL, '')).toEqual([]);
   });
 

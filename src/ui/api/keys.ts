@@ -354,31 +354,6 @@ export async function deleteKeys(
   return results.flatMap((result) => (result.op === 'get' && result.entry ? [result.entry] : []));
 }
 
-/** Writes deleted entries back (value, type and remaining time to live); expired ones stay gone. */
-export async function restoreEntries(
-  store: KeyValueStore,
-  companyId: string,
-  entries: readonly Entry[],
-  now = Date.now(),
-): Promise<number> {
-  const ops = entries.flatMap((entry): KvOp[] => {
-    const ttlSeconds = entry.expiresAt === null ? null : (Date.parse(entry.expiresAt) - now) / 1000;
-    if (ttlSeconds !== null && ttlSeconds <= 0) return [];
-    return [
-      {
-        op: 'set',
-        scope: entry.scope,
-        scopeKey: entry.scopeKey,
-        key: entry.key,
-        value: entry.value,
-        ...(ttlSeconds === null ? {} : { ttlSeconds }),
-      },
-    ];
-  });
-  await runInBatches(store, companyId, ops, 1);
-  return ops.length;
-}
-
 export function useBulkDelete() {
   const store = useStorage((s) => s.store);
   const companyId = useStorage((s) => s.companyId);
@@ -386,18 +361,6 @@ export function useBulkDelete() {
     mutationFn: async ({ address, keys }: { address: ScopeAddress; keys: readonly string[] }) => {
       if (!store) throw new Error('The store is not ready yet');
       return deleteKeys(store, companyId, address, keys);
-    },
-    onSuccess: () => notifyKeysChanged(),
-  });
-}
-
-export function useRestoreEntries() {
-  const store = useStorage((s) => s.store);
-  const companyId = useStorage((s) => s.companyId);
-  return useMutation({
-    mutationFn: async (entries: readonly Entry[]) => {
-      if (!store) throw new Error('The store is not ready yet');
-      return restoreEntries(store, companyId, entries);
     },
     onSuccess: () => notifyKeysChanged(),
   });

@@ -9,9 +9,9 @@ import {
   useKeyEntry,
   useKeyNames,
   useLiveKeyRefresh,
-  useRestoreEntries,
   type ScopeAddress,
 } from '../api/keys';
+import { useUndoDelete } from '../api/key-history';
 import { useStorage } from '../api/storage';
 import { CollapsiblePanel } from '../atoms/CollapsiblePanel';
 import { ConfirmDialog } from '../atoms/Dialog';
@@ -70,7 +70,7 @@ export function KeysPanel() {
   const count = useKeyCount(address);
   const opened = useKeyEntry(address, openedKey);
   const bulkDelete = useBulkDelete();
-  const restore = useRestoreEntries();
+  const restore = useUndoDelete();
   const matching = names.data?.total ?? 0;
 
   const clearSelection = () => {
