@@ -3,6 +3,74 @@ import { expect, test } from './fixtures/editor';
 import { panelToggle } from './pages/editor-page';
 
 test.describe('stored keys data tools', () => {
+  test('History lists the earlier versions with Restore; a deleted key comes back from Recently deleted', async ({
+    page,
+    editor,
+    keysPanel,
+  }) => {
+    await editor.open();
+    await panelToggle(page, 'Inspector').click();
+    for (const name of ['Ada', 'Grace', 'Edsger']) await keysPanel.seed([{ key: 'profile', value: { name, langs: ['en'] } }]);
+    await keysPanel.open('profile');
+    const details = keysPanel.details('profile');
+    await expect(details).toContainText('v3');
+    await details.getByRole('button', { name: 'History' }).click();
+    const history = keysPanel.region.getByRole('region', { name: 'History' });
+    const versions = history.getByRole('listitem');
+    await expect(versions).toHaveCount(2);
+    await expect(history.getByRole('button', { name: 'Restore' })).toHaveCount(2);
+    await expect(versions.nth(0)).toContainText('v2');
+    await expect(versions.nth(0)).toContainText('{"name":"Grace","langs":["en"]}');
+    await expect(versions.nth(1)).toContainText('v1');
+    await editor.shot('key-history');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await editor.shot('key-history-1280');
+    await page.setViewportSize({ width: 1440, height: 900 });
+
+    // Restore v1: its value becomes the key's next version, and v3 joins the history.
+    await versions.nth(1).getByRole('button', { name: 'Restore' }).click();
+    await expect(details).toContainText('v4');
+    await expect(details.locator('.key-details__value')).toContainText('Ada');
+    await expect(versions).toHaveCount(3);
+    await expect(versions.nth(0)).toContainText('Edsger');
+
+    // Deleted: the key leaves the list and is listed under Recently deleted, marked in its history.
+    await details.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog', { name: 'Delete key' }).getByRole('button', { name: 'Delete key' }).click();
+    await expect(keysPanel.row('profile')).toHaveCount(0);
+    await keysPanel.region.getByRole('button', { name: 'Recently deleted' }).click();
+    const deleted = keysPanel.region.getByRole('region', { name: 'Recently deleted' });
+    await expect(deleted.getByRole('listitem')).toHaveCount(1);
+    await expect(deleted.getByRole('listitem')).toContainText('profile');
+    await editor.shot('keys-recently-deleted');
+    await deleted.getByRole('button', { name: 'Restore' }).click();
+    await expect(deleted).toContainText('No key of this scope has been deleted');
+    await keysPanel.region.getByRole('button', { name: 'Recently deleted' }).click();
+    await keysPanel.open('profile');
+    await expect(details.locator('.key-details__value')).toContainText('Ada');
+    await details.getByRole('button', { name: 'History' }).click();
+    await expect(history.getByRole('listitem').first()).toContainText('deleted');
+  });
+
+  test('bulk delete’s Undo brings the keys back through their history', async ({ page, editor, keysPanel }) => {
+    await editor.open();
+    await keysPanel.seed([
+      { key: 'a1', value: 1 },
+      { key: 'a2', value: 2 },
+    ]);
+    await keysPanel.region.getByRole('button', { name: 'Select all 2' }).click();
+    await keysPanel.region.getByRole('button', { name: 'Delete selected' }).click();
+    await page.getByRole('dialog', { name: 'Delete keys' }).getByRole('button', { name: 'Delete 2 keys' }).click();
+    await expect(keysPanel.region).toContainText('No keys in this scope yet');
+    await keysPanel.region.getByRole('status').getByRole('button', { name: 'Undo' }).click();
+    await expect(keysPanel.rows()).toHaveCount(2);
+    await keysPanel.open('a2');
+    await keysPanel.details('a2').getByRole('button', { name: 'History' }).click();
+    const versions = keysPanel.region.getByRole('region', { name: 'History' }).getByRole('listitem');
+    await expect(versions).toHaveCount(1);
+    await expect(versions.first()).toContainText('deleted');
+  });
+
   test('Browser storage: export a scope as NDJSON, then import it back after the keys are gone', async ({ page, editor, keysPanel }) => {
     await editor.open();
     await panelToggle(page, 'Inspector').click();
