@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from './fixtures/editor';
+import { KvbServer } from './fixtures/kvb-server';
 import { panelToggle } from './pages/editor-page';
 
 test.describe('stored keys data tools', () => {
@@ -156,5 +157,80 @@ test.describe('stored keys data tools', () => {
         .split('\n'),
     ).toHaveLength(30_000);
     await expect(progress).toHaveCount(0);
+  });
+
+  test.describe('Server storage', () => {
+    let server: KvbServer | undefined;
+    test.afterEach(async () => {
+      await server?.dispose();
+    });
+
+    test('History → Restore, a deleted key restored, and export then import through the server’s routes', async ({
+      page,
+      editor,
+      keysPanel,
+    }) => {
+      test.setTimeout(90_000);
+      server = await KvbServer.start();
+      for (const value of ['first', 'second']) {
+        expect((await server.api('POST', '/api/kv', { scope: 'global', key: 'motd', value })).ok).toBe(true);
+      }
+      expect((await server.api('POST', '/api/kv', { scope: 'global', key: 'limit', value: 10 })).ok).toBe(true);
+      await page.goto(server.url);
+      await editor.ready();
+      await editor.toolbar.storage().selectOption('server');
+      await expect(page.getByRole('status', { name: 'Storage status' })).toHaveText('Online');
+      await keysPanel.scope().selectOption('global');
+      await expect(keysPanel.count()).toHaveText('2 keys');
+
+      await keysPanel.open('motd');
+      await keysPanel.details('motd').getByRole('button', { name: 'History' }).click();
+      const history = keysPanel.region.getByRole('region', { name: 'History' });
+      await expect(history.getByRole('listitem')).toHaveCount(1);
+      await history.getByRole('button', { name: 'Restore' }).click();
+      await expect(keysPanel.details('motd').locator('.key-details__value')).toContainText('first');
+      const read = await (await server.api('GET', '/api/kv?scope=global&prefix=motd')).json();
+      expect(read).toMatchObject({ entries: [{ key: 'motd', value: 'first', version: 3 }] });
+
+      // Deleted by another client, restored here.
+      const [entry] = (read as { entries: Array<{ id: string }> }).entries;
+      expect((await server.api('DELETE', `/api/kv/${entry!.id}`)).status).toBe(204);
+      await expect(keysPanel.row('motd')).toHaveCount(0);
+      await keysPanel.region.getByRole('button', { name: 'Recently deleted' }).click();
+      const deleted = keysPanel.region.getByRole('region', { name: 'Recently deleted' });
+      await deleted.getByRole('button', { name: 'Restore' }).click();
+      await expect(deleted).toContainText('No key of this scope has been deleted');
+      await keysPanel.region.getByRole('button', { name: 'Recently deleted' }).click();
+      await expect(keysPanel.row('motd')).toBeVisible();
+
+      // Export streams from GET /api/kv/export; the import goes to POST /api/kv/import in one request.
+      const exports: string[] = [];
+      page.on('request', (request) => {
+        if (request.url().includes('/api/kv/export') || request.url().includes('/api/kv/import'))
+          exports.push(new URL(request.url()).pathname);
+      });
+      const download = page.waitForEvent('download');
+      await keysPanel.region.getByRole('button', { name: 'Export keys' }).click();
+      const text = readFileSync(await (await download).path(), 'utf8');
+      expect(
+        text
+          .trim()
+          .split('\n')
+          .map((line) => (JSON.parse(line) as { key: string }).key),
+      ).toEqual(['limit', 'motd']);
+      const edited = text.replace('"value":10', '"value":11');
+      await keysPanel.region.getByLabel('Import keys file').setInputFiles({
+        name: 'edited.ndjson',
+        mimeType: 'application/x-ndjson',
+        buffer: Buffer.from(edited),
+      });
+      const dialog = page.getByRole('dialog', { name: 'Import keys' });
+      await dialog.getByLabel('When a key already exists').selectOption('upsert');
+      await dialog.getByRole('button', { name: 'Import 2 keys' }).click();
+      await expect(dialog.getByRole('status')).toContainText('updated 2');
+      expect(exports).toEqual(['/api/kv/export', '/api/kv/import']);
+      const limit = await (await server.api('GET', '/api/kv?scope=global&prefix=limit')).json();
+      expect(limit).toMatchObject({ entries: [{ key: 'limit', value: 11 }] });
+    });
   });
 });

@@ -23,6 +23,8 @@ export function useKeyHistory(address: ScopeAddress | null, key: string | null) 
       if (result?.op !== 'history') throw new Error(`The ${store?.kind} store answered a history op with ${result?.op ?? 'nothing'}`);
       return result.versions;
     },
+    // A store that keeps no history says so at once; asking again would not change that.
+    retry: (failures: number, error: Error) => !isKvError(error) && failures < 2,
     enabled: store !== null && address !== null && key !== null,
   });
 }
@@ -38,6 +40,7 @@ export function useDeletedKeys(address: ScopeAddress | null, enabled: boolean) {
       if (result?.op !== 'deleted') throw new Error(`The ${store?.kind} store answered a deleted op with ${result?.op ?? 'nothing'}`);
       return result.keys;
     },
+    retry: (failures: number, error: Error) => !isKvError(error) && failures < 2,
     enabled: enabled && store !== null && address !== null,
   });
 }

@@ -19,7 +19,9 @@ export function KeyHistory({ address, keyName, onClose }: { address: ScopeAddres
     <section className="key-history" role="region" aria-label="History">
       <div className="key-history__head">
         <span className="section-title">History</span>
-        <span className="muted">earlier versions, newest first (the last 20 are kept)</span>
+        <span className="muted" title="The store keeps the last 20 versions of each key">
+          earlier versions, newest first
+        </span>
         <button type="button" className="link key-history__close" onClick={onClose}>
           Hide
         </button>
