@@ -27,7 +27,7 @@ describe('export and import of stored keys as NDJSON', () => {
       { op: 'set', ...FLOW, key: 'session', value: [1, 2], ttlSeconds: 3600 },
     ]);
     const progress: Array<[number, number]> = [];
-    const chunks = await exportScope(source, COMPANY, FLOW, (done, total) => progress.push([done, total]));
+    const chunks = await exportScope(source, COMPANY, FLOW, 1502, (done, total) => progress.push([done, total]));
     expect(progress).toEqual([
       [1000, 1502],
       [1502, 1502],

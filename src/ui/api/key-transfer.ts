@@ -71,13 +71,16 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 }
 
 /**
- * Every live entry of a scope as NDJSON text chunks (one per page of 1,000 names: their values
- * are read in one batch, so memory holds one page of values at a time besides the text).
+ * Every live entry of a scope as NDJSON text chunks, one `list` page (1,000 entries, one read)
+ * a chunk, so memory holds one page of values at a time besides the text. `total` is the
+ * scope's count when the export starts, for the progress; entries that do not decrypt are
+ * left out, as `list` leaves them.
  */
 export async function exportScope(
   store: KeyValueStore,
   companyId: string,
   address: ScopeAddress,
+  total: number,
   onProgress: ExportProgress = () => undefined,
   signal?: AbortSignal,
 ): Promise<string[]> {
@@ -87,19 +90,14 @@ export async function exportScope(
   do {
     throwIfAborted(signal);
     const [page] = await store.batch(companyId, [
-      { op: 'keys', scope: address.scope, scopeKey: address.scopeKey, limit: LIST_MAX_LIMIT, cursor },
+      { op: 'list', scope: address.scope, scopeKey: address.scopeKey, limit: LIST_MAX_LIMIT, cursor },
     ]);
-    if (page?.op !== 'keys') throw new Error(`The ${store.kind} store answered a keys op with ${page?.op ?? 'nothing'}`);
-    const results = await store.batch(
-      companyId,
-      page.keys.map((key) => ({ op: 'get' as const, scope: address.scope, scopeKey: address.scopeKey, key })),
-    );
+    if (page?.op !== 'list') throw new Error(`The ${store.kind} store answered a list op with ${page?.op ?? 'nothing'}`);
     let chunk = '';
-    // A key deleted between the two reads is simply not exported.
-    for (const result of results) if (result.op === 'get' && result.entry) chunk += entryLine(result.entry);
+    for (const entry of page.entries) chunk += entryLine(entry);
     chunks.push(chunk);
-    done += page.keys.length;
-    onProgress(done, Math.max(done, page.total));
+    done += page.entries.length;
+    onProgress(done, Math.max(done, total));
     cursor = page.nextCursor;
   } while (cursor !== null);
   return chunks;

@@ -97,7 +97,7 @@ export function exportKeys(
 ): Promise<string[]> {
   return store instanceof HttpStore
     ? exportFromServer(address, total, onProgress, signal)
-    : exportScope(store, companyId, address, onProgress, signal);
+    : exportScope(store, companyId, address, total, onProgress, signal);
 }
 
 /**
