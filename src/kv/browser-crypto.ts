@@ -42,9 +42,14 @@ export function generateStoreKey(): Promise<CryptoKey> {
   return subtleCrypto().generateKey({ name: ALGORITHM, length: 256 }, false, ['encrypt', 'decrypt']);
 }
 
-/** The associated data: a JSON array, so no two different addresses encode the same bytes. */
-function associatedData(address: ValueAddress): Uint8Array<ArrayBuffer> {
+/**
+ * The associated data: a JSON array, so no two different addresses encode the same bytes.
+ * `context` tells apart values of one address with different roles (a kept history version
+ * names itself there, so it opens neither as the live value nor as another kept version).
+ */
+function associatedData(address: ValueAddress, context?: string): Uint8Array<ArrayBuffer> {
   const parts = [BINDING_FORMAT, address.companyId, address.scope, address.scopeKey, address.key];
+  if (context !== undefined) parts.push(context);
   return new TextEncoder().encode(JSON.stringify(parts));
 }
 
@@ -57,19 +62,23 @@ function describeAddress(address: ValueAddress): string {
 export class ValueCipher {
   constructor(private readonly key: CryptoKey) {}
 
-  async seal(value: JsonValue, address: ValueAddress): Promise<SealedValue> {
+  async seal(value: JsonValue, address: ValueAddress, context?: string): Promise<SealedValue> {
     const iv = globalThis.crypto.getRandomValues(new Uint8Array(IV_BYTES));
     const plaintext = new TextEncoder().encode(JSON.stringify(value));
-    const ciphertext = await subtleCrypto().encrypt({ name: ALGORITHM, iv, additionalData: associatedData(address) }, this.key, plaintext);
+    const ciphertext = await subtleCrypto().encrypt(
+      { name: ALGORITHM, iv, additionalData: associatedData(address, context) },
+      this.key,
+      plaintext,
+    );
     return { iv, ciphertext };
   }
 
   /** Throws `integrity` when the value was altered, moved to another address, or sealed with another key. */
-  async open(sealed: SealedValue, address: ValueAddress): Promise<JsonValue> {
+  async open(sealed: SealedValue, address: ValueAddress, context?: string): Promise<JsonValue> {
     let plaintext: ArrayBuffer;
     try {
       plaintext = await subtleCrypto().decrypt(
-        { name: ALGORITHM, iv: sealed.iv, additionalData: associatedData(address) },
+        { name: ALGORITHM, iv: sealed.iv, additionalData: associatedData(address, context) },
         this.key,
         sealed.ciphertext,
       );

@@ -112,6 +112,26 @@ describe('IndexedDbStore', () => {
     expect(after).toEqual({ op: 'list', entries: [expect.objectContaining({ key: 'theirs' })], nextCursor: null });
   });
 
+  it('keeps replaced versions sealed in the history store, bound to their role', async () => {
+    const dbName = freshDbName();
+    const store = await openStore(dbName);
+    await store.batch(COMPANY, [{ op: 'set', key: 'secret', value: 'launch-code-4815162342', scope: 'global' }]);
+    await store.batch(COMPANY, [{ op: 'set', key: 'secret', value: 'newer', scope: 'global' }]);
+    const raw = await openRaw(dbName);
+    const kept: Array<{ sealed: { ciphertext: ArrayBuffer } }> = await raw.getAll('history');
+    expect(kept).toHaveLength(1);
+    const { sealed, ...clear } = kept[0]!;
+    expect(clear).not.toHaveProperty('value');
+    expect(JSON.stringify(clear) + Buffer.from(sealed.ciphertext).toString('latin1')).not.toContain('launch-code');
+    // The kept version's ciphertext put on the live row (same key, version 1 again) does not open.
+    const live = await raw.get('entries', [COMPANY, 'global', '', 'secret']);
+    await raw.put('entries', { ...live, version: 1, sealed });
+    raw.close();
+    expect((await rejectionOf(store.batch(COMPANY, [get('secret')]))).code).toBe('integrity');
+    const [history] = await store.batch(COMPANY, [{ op: 'history', key: 'secret', scope: 'global' }]);
+    expect(history).toMatchObject({ op: 'history', versions: [{ version: 1, value: 'launch-code-4815162342', deleted: false }] });
+  });
+
   it('keeps its encryption key non-extractable in IndexedDB', async () => {
     const dbName = freshDbName();
     await openStore(dbName);

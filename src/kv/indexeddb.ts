@@ -39,7 +39,17 @@ import {
   type ListQuery,
   pageOfNames,
 } from './operations';
-import { KEY_PATTERN, type Entry, type KeyValueStore, type KvOp, type KvOpResult, type Scope, type ValueType } from './types';
+import {
+  HISTORY_MAX_VERSIONS,
+  KEY_PATTERN,
+  type Entry,
+  type HistoryVersion,
+  type KeyValueStore,
+  type KvOp,
+  type KvOpResult,
+  type Scope,
+  type ValueType,
+} from './types';
 
 export const DEFAULT_DB_NAME = 'kvb-store';
 export const KV_CHANGES_CHANNEL = 'kvb-kv';
@@ -79,6 +89,21 @@ interface StoredEntry {
 
 type EntryKey = [companyId: string, scope: string, scopeKey: string, key: string];
 
+/** A kept version (see `HistoryVersion`), sealed; `seq` orders the versions of a key. */
+interface StoredHistory {
+  seq?: number;
+  companyId: string;
+  scope: Scope;
+  scopeKey: string;
+  key: string;
+  version: number;
+  valueType: ValueType;
+  updatedAt: string;
+  replacedAt: string;
+  deleted: boolean;
+  sealed: SealedValue;
+}
+
 interface KvDatabase extends DBSchema {
   entries: {
     key: EntryKey;
@@ -89,13 +114,22 @@ interface KvDatabase extends DBSchema {
       byExpiry: [companyId: string, scope: string, scopeKey: string, expiresAt: string];
     };
   };
+  /** Versions writes replaced, the last `HISTORY_MAX_VERSIONS` per key (version 3 of the database). */
+  history: {
+    key: number;
+    value: StoredHistory;
+    indexes: {
+      byKey: EntryKey;
+      byScope: [companyId: string, scope: string, scopeKey: string];
+    };
+  };
   /** Per company: bumped by every commit, checked to detect writers that skipped the lock. */
   generations: { key: string; value: number };
   /** The encryption key, under `ENCRYPTION_KEY_ID`. */
   keys: { key: string; value: CryptoKey };
 }
 
-const DB_VERSION = 2;
+const DB_VERSION = 3;
 const ENCRYPTION_KEY_ID = 'values';
 const MAX_COMMIT_ATTEMPTS = 20;
 const noop = () => undefined;
@@ -120,6 +154,8 @@ const SPLICE_LIMIT = 32;
 interface SealedWrite {
   address: ValueAddress;
   record: StoredEntry | null;
+  /** The versions the write replaced, sealed, oldest first. */
+  history: StoredHistory[];
 }
 
 export class IndexedDbStore implements KeyValueStore {
@@ -201,24 +237,18 @@ export class IndexedDbStore implements KeyValueStore {
   }
 
   deleteById(companyId: string, id: string): Promise<boolean> {
-    return this.track(() =>
-      this.exclusive(async () => {
-        for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
-          const generation = await this.readGeneration(companyId);
-          const record = await this.db.getFromIndex('entries', 'byId', [companyId, id]);
-          if (!record) return false;
-          const write: SealedWrite = { address: addressOf(record), record: null };
-          if (await this.commit(companyId, generation, [write])) {
-            this.updateNameCache(companyId, generation, [write]);
-            this.announce(companyId, [write]);
-            // Like a delete op: an expired row is removed too, but it did not count as present.
-            return !hasExpired(record, this.now());
-          }
-          await backOff(attempt);
-        }
-        throw tooMuchContention();
-      }),
-    );
+    return this.track(async () => {
+      let record: StoredEntry | undefined;
+      try {
+        record = await this.db.getFromIndex('entries', 'byId', [companyId, id]);
+      } catch (error) {
+        throw toKvError(error, 'read');
+      }
+      if (!record) return false;
+      // Through a delete op, so the deleted version is kept in the history like any other delete.
+      const [result] = await this.batch(companyId, [{ op: 'delete', key: record.key, scope: record.scope, scopeKey: record.scopeKey }]);
+      return result?.op === 'delete' && result.deleted;
+    });
   }
 
   async close(): Promise<void> {
@@ -359,6 +389,29 @@ export class IndexedDbStore implements KeyValueStore {
         const page = await this.keysFromIndex(companyId, scope, scopeKey, query);
         this.warmNames(companyId, scope, scopeKey);
         return page;
+      },
+      history: async (scope, scopeKey, key) => {
+        const address: ValueAddress = { companyId, scope, scopeKey, key };
+        const records = await this.db.getAllFromIndex('history', 'byKey', [companyId, scope, scopeKey, key]);
+        const newest = records.reverse().slice(0, HISTORY_MAX_VERSIONS);
+        const opened = await Promise.all(newest.map((record) => this.openHistory(address, record)));
+        return opened.filter((version): version is HistoryVersion => version !== null);
+      },
+      deletedKeys: async (scope, scopeKey, query) => {
+        const tx = this.db.transaction(['history', 'entries'], 'readonly');
+        // Newest kept version per key: records come in `seq` order, so the last one of a key wins.
+        const newest = new Map<string, StoredHistory>();
+        for (const record of await tx.objectStore('history').index('byScope').getAll([companyId, scope, scopeKey])) {
+          if (record.key.startsWith(query.prefix)) newest.set(record.key, record);
+        }
+        const candidates = [...newest.values()].filter((record) => record.deleted);
+        const rows = await Promise.all(candidates.map((record) => tx.objectStore('entries').get([companyId, scope, scopeKey, record.key])));
+        await tx.done;
+        return candidates
+          .filter((_, i) => !rows[i] || hasExpired(rows[i], query.now))
+          .map((record) => ({ key: record.key, version: record.version, deletedAt: record.replacedAt }))
+          .sort((a, b) => (a.deletedAt > b.deletedAt ? -1 : a.deletedAt < b.deletedAt ? 1 : 0))
+          .slice(0, query.limit);
       },
       list: async (scope, scopeKey, query) => {
         // Values that do not open are left out and counted, and the page is filled up from
@@ -556,9 +609,28 @@ export class IndexedDbStore implements KeyValueStore {
 
   private async sealWrite(companyId: string, write: BatchWrite): Promise<SealedWrite> {
     const address: ValueAddress = { companyId, scope: write.scope, scopeKey: write.scopeKey, key: write.key };
-    if (!write.entry) return { address, record: null };
+    const history = await Promise.all(
+      write.replaced.map(async ({ value, ...kept }): Promise<StoredHistory> => ({
+        ...address,
+        ...kept,
+        sealed: await this.cipher.seal(value, address, historyContext(kept)),
+      })),
+    );
+    if (!write.entry) return { address, record: null, history };
     const { value, ...metadata } = write.entry;
-    return { address, record: { ...metadata, sealed: await this.cipher.seal(value, address) } };
+    return { address, record: { ...metadata, sealed: await this.cipher.seal(value, address) }, history };
+  }
+
+  /** A kept version, or null when its value does not open (left out, like a damaged row of a list). */
+  private async openHistory(address: ValueAddress, record: StoredHistory): Promise<HistoryVersion | null> {
+    const { version, valueType, updatedAt, replacedAt, deleted } = record;
+    const kept = { version, valueType, updatedAt, replacedAt, deleted };
+    try {
+      return { ...kept, value: await this.cipher.open(record.sealed, address, historyContext(kept)) };
+    } catch (error) {
+      if (isKvError(error) && error.code === 'integrity') return null;
+      throw error;
+    }
   }
 
   /**
@@ -572,7 +644,8 @@ export class IndexedDbStore implements KeyValueStore {
     }
     // Raw requests, not one promise per put: a bulk write of thousands of rows is one
     // transaction whose outcome is `tx.done`; the transaction's error names the cause.
-    const tx = this.db.transaction(['entries', 'generations'], 'readwrite');
+    const withHistory = writes.filter((write) => write.history.length > 0);
+    const tx = this.db.transaction(['entries', 'generations', 'history'], 'readwrite');
     const pending: Promise<unknown>[] = [tx.done];
     try {
       const generations = tx.objectStore('generations');
@@ -586,6 +659,15 @@ export class IndexedDbStore implements KeyValueStore {
       for (const { address, record } of writes) {
         if (record) entries.put(record);
         else entries.delete(entryKeyOf(address));
+      }
+      if (withHistory.length > 0) {
+        const history = unwrap(tx.objectStore('history'));
+        for (const write of withHistory) for (const kept of write.history) history.put(kept);
+        // Then each key keeps its newest HISTORY_MAX_VERSIONS (seq order is age order).
+        const seqs = await Promise.all(
+          withHistory.map((write) => requestResult(history.index('byKey').getAllKeys(entryKeyOf(write.address)))),
+        );
+        for (const keys of seqs) for (const seq of keys.slice(0, Math.max(0, keys.length - HISTORY_MAX_VERSIONS))) history.delete(seq);
       }
       pending.push(generations.put(current + 1, companyId));
       await Promise.all(pending);
@@ -675,6 +757,12 @@ async function openDatabase(factory: IDBFactory, dbName: string): Promise<IDBPDa
       const entries = request.transaction?.objectStore('entries');
       if (entries && !entries.indexNames.contains('byExpiry'))
         entries.createIndex('byExpiry', ['companyId', 'scope', 'scopeKey', 'expiresAt']);
+      // Version 3: the history of replaced versions.
+      if (!db.objectStoreNames.contains('history')) {
+        const history = db.createObjectStore('history', { keyPath: 'seq', autoIncrement: true });
+        history.createIndex('byKey', ['companyId', 'scope', 'scopeKey', 'key']);
+        history.createIndex('byScope', ['companyId', 'scope', 'scopeKey']);
+      }
       if (!db.objectStoreNames.contains('generations')) db.createObjectStore('generations');
       if (!db.objectStoreNames.contains('keys')) db.createObjectStore('keys');
     };
@@ -702,6 +790,11 @@ async function loadOrCreateEncryptionKey(db: IDBPDatabase<KvDatabase>): Promise<
   if (!raced) await tx.store.put(fresh, ENCRYPTION_KEY_ID);
   await tx.done;
   return raced ?? fresh;
+}
+
+/** The role a kept version's ciphertext is bound to: which version it is, written and replaced when. */
+function historyContext(kept: Omit<HistoryVersion, 'value'>): string {
+  return `history/${kept.version}/${kept.updatedAt}/${kept.replacedAt}/${kept.deleted ? 'deleted' : 'replaced'}`;
 }
 
 function nameCacheKey(companyId: string, scope: Scope, scopeKey: string): string {

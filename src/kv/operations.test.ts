@@ -266,7 +266,41 @@ describe('executeBatch', () => {
     };
     const outcome = await executeBatch('c', [{ op: 'delete', key: 'old', scope: 'global' }], reader);
     expect(outcome.results).toEqual([{ op: 'delete', deleted: false }]);
-    expect(outcome.writes).toEqual([{ scope: 'global', scopeKey: '', key: 'old', entry: null }]);
+    expect(outcome.writes).toEqual([{ scope: 'global', scopeKey: '', key: 'old', entry: null, replaced: [] }]);
+  });
+
+  it('hands the backend every version a batch replaced, oldest first, marking the one a delete ended', async () => {
+    const stored = entry('doc', { value: 'v1', version: 1 });
+    const reader: BatchReader = { read: () => stored, list: () => [], keys: () => ({ keys: [], total: 0 }) };
+    const outcome = await executeBatch(
+      'c',
+      [
+        { op: 'set', key: 'doc', value: 'v2', scope: 'global' },
+        { op: 'delete', key: 'doc', scope: 'global' },
+      ],
+      reader,
+      { now: () => new Date('2030-01-01T00:00:00.000Z') },
+    );
+    expect(outcome.writes).toHaveLength(1);
+    expect(outcome.writes[0]!.entry).toBeNull();
+    expect(outcome.writes[0]!.replaced.map((v) => [v.version, v.value, v.deleted, v.replacedAt])).toEqual([
+      [1, 'v1', false, '2030-01-01T00:00:00.000Z'],
+      [2, 'v2', true, '2030-01-01T00:00:00.000Z'],
+    ]);
+  });
+
+  it('answers history, restore and deleted with invalid_request over a reader that keeps no history', async () => {
+    const reader: BatchReader = { read: () => null, list: () => [], keys: () => ({ keys: [], total: 0 }) };
+    for (const op of [
+      { op: 'history', key: 'k', scope: 'global' },
+      { op: 'restore', key: 'k', version: 1, scope: 'global' },
+      { op: 'deleted', scope: 'global' },
+    ] as const) {
+      await expect(executeBatch('c', [op], reader)).rejects.toMatchObject({
+        code: 'invalid_request',
+        message: expect.stringContaining('no history'),
+      });
+    }
   });
 
   it('merges staged writes into a list even when the reader returns only the rows asked for', async () => {

@@ -549,3 +549,61 @@ describe('SqliteStore on a really full disk (a 2 MiB tmpfs; Linux as root only, 
     expect((await list(store)).entries.map((entry) => entry.key)).toEqual(['k0', 'k3', 'k4']);
   });
 });
+
+describe('SqliteStore history at rest', () => {
+  async function historyOf(store: SqliteStore, key: string) {
+    const [result] = await store.batch(COMPANY, [{ op: 'history', key, ...flow }]);
+    if (result?.op !== 'history') throw new Error('expected a history result');
+    return result.versions;
+  }
+
+  it('seals replaced versions: no plaintext in the file, and kept versions survive a reopen', async () => {
+    const store = open();
+    const marker = `history-marker-${randomBytes(6).toString('hex')}`;
+    await set(store, 'secret', { note: marker });
+    await set(store, 'secret', 'newer');
+    await store.batch(COMPANY, [{ op: 'delete', key: 'secret', ...flow }]);
+    await store.close();
+    const files = [DATABASE_FILE, `${DATABASE_FILE}-wal`].map((name) => join(dataDir, name)).filter((path) => existsSync(path));
+    for (const path of files) expect(readFileSync(path).includes(Buffer.from(marker))).toBe(false);
+    const raw = rawDatabase();
+    expect(raw.prepare('SELECT count(*) FROM kv_history').pluck().get()).toBe(2);
+    raw.close();
+    const reopened = open();
+    expect((await historyOf(reopened, 'secret')).map((v) => [v.version, v.value, v.deleted])).toEqual([
+      [2, 'newer', true],
+      [1, { note: marker }, false],
+    ]);
+  });
+
+  it('a kept version moved onto the live row, or onto another kept version, does not open', async () => {
+    const store = open();
+    await set(store, 'balance', 100);
+    await set(store, 'balance', 5);
+    await set(store, 'balance', 7);
+    const raw = rawDatabase();
+    // The kept version 2 (value 5) swapped in for the live row: same key, but a history binding.
+    raw
+      .prepare(
+        "UPDATE kv_entries SET value_ciphertext = (SELECT value_ciphertext FROM kv_history WHERE key = 'balance' AND version = 2), version = 2 WHERE key = 'balance'",
+      )
+      .run();
+    // Version 1's blob put over version 2's: left out of the history as damaged.
+    raw
+      .prepare(
+        "UPDATE kv_history SET value_ciphertext = (SELECT value_ciphertext FROM kv_history WHERE key = 'balance' AND version = 1) WHERE key = 'balance' AND version = 2",
+      )
+      .run();
+    raw.close();
+    expect((await rejection(get(store, 'balance'))).code).toBe('integrity');
+    expect((await historyOf(store, 'balance')).map((v) => [v.version, v.value])).toEqual([[1, 100]]);
+  });
+
+  it('keeps only the newest 20 rows of a key in the table', async () => {
+    const store = open();
+    for (let i = 0; i < 30; i++) await set(store, 'churn', i);
+    const raw = rawDatabase();
+    expect(raw.prepare("SELECT count(*) FROM kv_history WHERE key = 'churn'").pluck().get()).toBe(20);
+    raw.close();
+  });
+});

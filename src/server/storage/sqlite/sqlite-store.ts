@@ -22,6 +22,7 @@ import {
   type BatchOptions,
   type BatchReader,
   type BatchWrite,
+  type DeletedQuery,
   type KeyPage,
   type KeyQuery,
   type ListedRows,
@@ -30,8 +31,12 @@ import {
 } from '../../../kv/operations';
 import { nestsDeeperThan } from '../../../kv/json';
 import {
+  HISTORY_MAX_VERSIONS,
   JSON_MAX_DEPTH,
+  KEY_PATTERN,
+  type DeletedKey,
   type Entry,
+  type HistoryVersion,
   type JsonValue,
   type KeyValueStore,
   type KvOp,
@@ -82,6 +87,21 @@ export const KV_MIGRATIONS: readonly string[] = [
    CREATE UNIQUE INDEX kv_entries_identity ON kv_entries (company_id, scope, scope_key, key);
    CREATE INDEX kv_entries_expiry ON kv_entries (expires_at) WHERE expires_at IS NOT NULL;
    CREATE TABLE kv_master_keys (key_id INTEGER PRIMARY KEY, fingerprint TEXT NOT NULL, created_at TEXT NOT NULL);`,
+  // History: the versions writes replaced, the last HISTORY_MAX_VERSIONS per key, sealed like live values.
+  `CREATE TABLE kv_history (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     company_id TEXT NOT NULL,
+     scope TEXT NOT NULL,
+     scope_key TEXT NOT NULL,
+     key TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     value_ciphertext BLOB NOT NULL,
+     value_type TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     replaced_at TEXT NOT NULL,
+     deleted INTEGER NOT NULL
+   );
+   CREATE INDEX kv_history_key ON kv_history (company_id, scope, scope_key, key, seq);`,
 ];
 
 /** A batch that keeps losing its rows to other processes gives up after this many tries. */
@@ -147,6 +167,30 @@ type ListParams = [
   limit: number,
 ];
 type RowParams = [companyId: string, scope: string, scopeKey: string, key: string];
+type ScopeParams = [companyId: string, scope: string, scopeKey: string];
+
+interface HistoryRow {
+  version: number;
+  value_ciphertext: Buffer;
+  value_type: ValueType;
+  updated_at: string;
+  replaced_at: string;
+  deleted: number;
+}
+interface DeletedRow {
+  key: string;
+  version: number;
+  replaced_at: string;
+}
+interface DeletedParams {
+  companyId: string;
+  scope: string;
+  scopeKey: string;
+  from: string;
+  to: string;
+  now: string;
+  limit: number;
+}
 /** `pattern` is `%contains%` with LIKE's wildcards escaped; LIKE ignores ASCII case, as `contains` does. */
 interface KeyNameParams {
   companyId: string;
@@ -165,11 +209,29 @@ interface KeyNameParams {
 type Observation =
   | { kind: 'row'; params: RowParams; stamp: string | null }
   | { kind: 'list'; params: ListParams; stamps: string[] }
-  | { kind: 'keys'; params: KeyNameParams & { afterKey: string | null; limit: number }; stamps: string[]; total: number };
+  | { kind: 'keys'; params: KeyNameParams & { afterKey: string | null; limit: number }; stamps: string[]; total: number }
+  /** A key's history, stamped by its newest sequence number; a scope's, for the deleted keys. */
+  | { kind: 'history'; params: RowParams; stamp: number | null }
+  | { kind: 'scopeHistory'; params: ScopeParams; stamp: number | null };
 
 interface SealedWrite {
   write: BatchWrite;
   ciphertext: Buffer | null;
+  /** The write's replaced versions, sealed, oldest first. */
+  history: HistoryInsert[];
+}
+
+interface HistoryInsert {
+  company_id: string;
+  scope: Scope;
+  scope_key: string;
+  key: string;
+  version: number;
+  value_ciphertext: Buffer;
+  value_type: ValueType;
+  updated_at: string;
+  replaced_at: string;
+  deleted: number;
 }
 
 export interface SqliteStoreOptions {
@@ -207,6 +269,13 @@ export class SqliteStore implements KeyValueStore {
   private readonly selectById: Statement<[string, string], EntryRow>;
   private readonly deleteByIdReturning: Statement<[string, string], { expires_at: string | null }>;
   private readonly selectCompanyById: Statement<[string], { company_id: string }>;
+  private readonly selectAddressById: Statement<[string, string], { scope: Scope; scope_key: string; key: string }>;
+  private readonly insertHistory: Statement<[HistoryInsert]>;
+  private readonly trimHistory: Statement<[...RowParams, ...RowParams]>;
+  private readonly selectHistory: Statement<RowParams, HistoryRow>;
+  private readonly historyStamp: Statement<RowParams, { seq: number | null }>;
+  private readonly scopeHistoryStamp: Statement<ScopeParams, { seq: number | null }>;
+  private readonly selectDeleted: Statement<[DeletedParams], DeletedRow>;
   private readonly commitBatch: (observations: Observation[], writes: SealedWrite[], companyId: string, now: string) => boolean;
 
   constructor(options: SqliteStoreOptions) {
@@ -247,12 +316,37 @@ export class SqliteStore implements KeyValueStore {
     this.selectById = this.db.prepare('SELECT * FROM kv_entries WHERE id = ? AND company_id = ?');
     this.deleteByIdReturning = this.db.prepare('DELETE FROM kv_entries WHERE id = ? AND company_id = ? RETURNING expires_at');
     this.selectCompanyById = this.db.prepare('SELECT company_id FROM kv_entries WHERE id = ?');
+    this.selectAddressById = this.db.prepare('SELECT scope, scope_key, key FROM kv_entries WHERE id = ? AND company_id = ?');
+    this.insertHistory = this.db.prepare(`INSERT INTO kv_history
+        (company_id, scope, scope_key, key, version, value_ciphertext, value_type, updated_at, replaced_at, deleted)
+      VALUES (@company_id, @scope, @scope_key, @key, @version, @value_ciphertext, @value_type, @updated_at, @replaced_at, @deleted)`);
+    // Everything but the newest HISTORY_MAX_VERSIONS of a key (no row at that offset: nothing).
+    this.trimHistory = this.db.prepare(`DELETE FROM kv_history WHERE ${identity} AND seq <=
+      (SELECT seq FROM kv_history WHERE ${identity} ORDER BY seq DESC LIMIT 1 OFFSET ${HISTORY_MAX_VERSIONS})`);
+    this.selectHistory = this.db.prepare(`SELECT version, value_ciphertext, value_type, updated_at, replaced_at, deleted
+      FROM kv_history WHERE ${identity} ORDER BY seq DESC LIMIT ${HISTORY_MAX_VERSIONS}`);
+    this.historyStamp = this.db.prepare(`SELECT max(seq) AS seq FROM kv_history WHERE ${identity}`);
+    this.scopeHistoryStamp = this.db.prepare('SELECT max(seq) AS seq FROM kv_history WHERE company_id = ? AND scope = ? AND scope_key = ?');
+    // A key's newest kept version ended by a delete, with no live row: names and times only, nothing decrypted.
+    this.selectDeleted = this.db.prepare(`SELECT h.key, h.version, h.replaced_at FROM kv_history h
+      WHERE h.company_id = @companyId AND h.scope = @scope AND h.scope_key = @scopeKey AND h.key >= @from AND h.key < @to
+        AND h.deleted = 1
+        AND h.seq = (SELECT max(seq) FROM kv_history l
+          WHERE l.company_id = h.company_id AND l.scope = h.scope AND l.scope_key = h.scope_key AND l.key = h.key)
+        AND NOT EXISTS (SELECT 1 FROM kv_entries e
+          WHERE e.company_id = h.company_id AND e.scope = h.scope AND e.scope_key = h.scope_key AND e.key = h.key
+            AND (e.expires_at IS NULL OR e.expires_at > @now))
+      ORDER BY h.replaced_at DESC, h.seq DESC LIMIT CAST(@limit AS INTEGER)`);
 
     const commit = this.db.transaction((observations: Observation[], writes: SealedWrite[], companyId: string, now: string): boolean => {
       if (!this.stillHolds(observations)) return false;
-      for (const { write, ciphertext } of writes) {
+      for (const { write, ciphertext, history } of writes) {
         if (write.entry && ciphertext) this.upsertRow.run(toRow(write.entry, ciphertext));
         else this.deleteRow.run(companyId, write.scope, write.scopeKey, write.key);
+        if (history.length === 0) continue;
+        for (const version of history) this.insertHistory.run(version);
+        const row: RowParams = [companyId, write.scope, write.scopeKey, write.key];
+        this.trimHistory.run(...row, ...row);
       }
       if (writes.length > 0) this.purgeExpired.run(now, PURGE_PER_BATCH);
       return true;
@@ -276,10 +370,18 @@ export class SqliteStore implements KeyValueStore {
   }
 
   async deleteById(companyId: string, id: string): Promise<boolean> {
-    return this.exclusive(() => {
-      const removed = this.withReserveForDeletes(true, () => this.deleteByIdReturning.get(id, companyId));
-      return removed !== undefined && !(removed.expires_at !== null && removed.expires_at <= this.now().toISOString());
-    });
+    const address = await this.exclusive(() => this.selectAddressById.get(id, companyId));
+    if (!address) return false;
+    // Through a delete op, so the deleted version is kept in the history like any other delete.
+    // A row whose key is not a valid key name (written by hand) is removed directly.
+    if (!KEY_PATTERN.test(address.key)) {
+      return this.exclusive(() => {
+        const removed = this.withReserveForDeletes(true, () => this.deleteByIdReturning.get(id, companyId));
+        return removed !== undefined && !(removed.expires_at !== null && removed.expires_at <= this.now().toISOString());
+      });
+    }
+    const [result] = await this.batch(companyId, [{ op: 'delete', key: address.key, scope: address.scope, scopeKey: address.scope_key }]);
+    return result?.op === 'delete' && result.deleted;
   }
 
   /**
@@ -336,6 +438,7 @@ export class SqliteStore implements KeyValueStore {
         ciphertext: write.entry
           ? this.cipher.encrypt(JSON.stringify(write.entry.value), identityOf(write.entry), bindingOf(write.entry))
           : null,
+        history: write.replaced.map((version) => this.sealHistory(companyId, write, version)),
       }));
       const now = this.now().toISOString();
       if (this.guard(() => this.commitMakingRoom(observations, sealed, companyId, now))) return structuredClone(outcome.results);
@@ -409,7 +512,74 @@ export class SqliteStore implements KeyValueStore {
         observations.push({ kind: 'keys', params, stamps: rows.map(stampOf), total });
         return { keys: rows.map((row) => row.key), total };
       },
+      history: (scope: Scope, scopeKey: string, key: string): HistoryVersion[] => {
+        const params: RowParams = [companyId, scope, scopeKey, key];
+        const { rows, stamp } = this.guard(() =>
+          this.db
+            .transaction(() => ({ rows: this.selectHistory.all(...params), stamp: this.historyStamp.get(...params)?.seq ?? null }))
+            .deferred(),
+        );
+        observations.push({ kind: 'history', params, stamp });
+        const identity: RowIdentity = { companyId, scope, scopeKey, key };
+        return rows.flatMap((row) => this.openHistory(identity, row) ?? []);
+      },
+      deletedKeys: (scope: Scope, scopeKey: string, query: DeletedQuery): DeletedKey[] => {
+        const params: ScopeParams = [companyId, scope, scopeKey];
+        const { rows, stamp } = this.guard(() =>
+          this.db
+            .transaction(() => ({
+              rows: this.selectDeleted.all({
+                companyId,
+                scope,
+                scopeKey,
+                from: query.prefix,
+                to: query.prefix + AFTER_ALL_KEYS,
+                now: query.now,
+                limit: query.limit,
+              }),
+              stamp: this.scopeHistoryStamp.get(...params)?.seq ?? null,
+            }))
+            .deferred(),
+        );
+        observations.push({ kind: 'scopeHistory', params, stamp });
+        return rows.map((row) => ({ key: row.key, version: row.version, deletedAt: row.replaced_at }));
+      },
     };
+  }
+
+  private sealHistory(companyId: string, write: BatchWrite, version: HistoryVersion): HistoryInsert {
+    const identity: RowIdentity = { companyId, scope: write.scope, scopeKey: write.scopeKey, key: write.key };
+    return {
+      company_id: companyId,
+      scope: write.scope,
+      scope_key: write.scopeKey,
+      key: write.key,
+      version: version.version,
+      value_ciphertext: this.cipher.encrypt(JSON.stringify(version.value), identity, historyBindingOf(version)),
+      value_type: version.valueType,
+      updated_at: version.updatedAt,
+      replaced_at: version.replacedAt,
+      deleted: version.deleted ? 1 : 0,
+    };
+  }
+
+  /** A kept version, or null when its value does not open (left out of the history, like a damaged row of a list). */
+  private openHistory(identity: RowIdentity, row: HistoryRow): HistoryVersion | null {
+    const version: Omit<HistoryVersion, 'value'> = {
+      version: row.version,
+      valueType: row.value_type,
+      updatedAt: row.updated_at,
+      replacedAt: row.replaced_at,
+      deleted: row.deleted === 1,
+    };
+    try {
+      const plaintext = this.cipher.decrypt(row.value_ciphertext, identity, historyBindingOf(version));
+      if (nestsDeeperThan(plaintext, JSON_MAX_DEPTH)) return null;
+      return { ...version, value: JSON.parse(plaintext) as JsonValue };
+    } catch (error) {
+      if ((isKvError(error) && error.code === 'integrity') || error instanceof SyntaxError) return null;
+      throw error;
+    }
   }
 
   /** The entry of a row, or null (logged by the caller as damaged) when its value does not open. */
@@ -452,6 +622,8 @@ export class SqliteStore implements KeyValueStore {
         const row = this.selectStamp.get(...seen.params);
         return (row ? stampOf(row) : null) === seen.stamp;
       }
+      if (seen.kind === 'history') return (this.historyStamp.get(...seen.params)?.seq ?? null) === seen.stamp;
+      if (seen.kind === 'scopeHistory') return (this.scopeHistoryStamp.get(...seen.params)?.seq ?? null) === seen.stamp;
       if (seen.kind === 'keys') {
         const { rows, total } = this.readKeyNames(seen.params);
         return total === seen.total && rows.length === seen.stamps.length && rows.every((row, i) => stampOf(row) === seen.stamps[i]);
@@ -693,6 +865,19 @@ function entryRowOf(columns: EntryColumns): EntryRow {
 
 function bindingOf(entry: Entry): RowBinding {
   return { version: entry.version, valueType: entry.valueType, expiresAt: entry.expiresAt };
+}
+
+/**
+ * The binding of a kept version: its version and type, and in the expiry slot a text no live
+ * row's expiry can be (`history <updatedAt> <replacedAt> <deleted>`), so a history blob opens
+ * neither as a live value nor as another kept version of the key.
+ */
+function historyBindingOf(version: Omit<HistoryVersion, 'value'>): RowBinding {
+  return {
+    version: version.version,
+    valueType: version.valueType,
+    expiresAt: `history ${version.updatedAt} ${version.replacedAt} ${version.deleted ? 'deleted' : 'replaced'}`,
+  };
 }
 
 function identityOf(entry: Entry): RowIdentity {
