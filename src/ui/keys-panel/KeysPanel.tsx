@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { SCOPES, type Entry, type Scope } from '../../kv/types';
 import {
   keyNamesBetween,
@@ -143,8 +143,13 @@ export function KeysPanel() {
     });
   };
 
-  // The opened key shows once read; if it is gone (deleted elsewhere) the list shows instead.
+  // The opened key shows once read; once it is gone (deleted elsewhere) it is closed, so the list
+  // shows and the key does not pop open again if it is restored later.
   const showingKey = openedKey !== null && (opened.isPending || Boolean(opened.data));
+  const openedIsGone = openedKey !== null && opened.isSuccess && opened.data === null;
+  useEffect(() => {
+    if (openedIsGone) setOpenedKey(null);
+  }, [openedIsGone]);
   const countText =
     count.data === undefined
       ? ''
@@ -200,7 +205,10 @@ export function KeysPanel() {
             type="button"
             className="btn btn--small keys-panel__tools-end"
             aria-pressed={showingDeleted}
-            onClick={() => setShowingDeleted(!showingDeleted)}
+            onClick={() => {
+              setShowingDeleted(!showingDeleted);
+              setOpenedKey(null);
+            }}
             title="Keys of this scope that were deleted, with the value each had: restore them"
           >
             Recently deleted
