@@ -24,7 +24,11 @@ test.describe('stored keys data tools', () => {
     await expect(versions.nth(0)).toContainText('{"name":"Grace","langs":["en"]}');
     await expect(versions.nth(1)).toContainText('v1');
     await editor.shot('key-history');
+    // On a smaller screen the key's pane scrolls to show the history it opens.
+    await details.getByRole('button', { name: 'History' }).click();
     await page.setViewportSize({ width: 1280, height: 800 });
+    await details.getByRole('button', { name: 'History' }).click();
+    await expect(versions.nth(1).getByRole('button', { name: 'Restore' })).toBeInViewport();
     await editor.shot('key-history-1280');
     await page.setViewportSize({ width: 1440, height: 900 });
 

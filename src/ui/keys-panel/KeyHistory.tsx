@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react';
 import type { JsonValue } from '../../kv/types';
 import { useDeletedKeys, useKeyHistory, useRestoreVersion } from '../api/key-history';
 import type { ScopeAddress } from '../api/keys';
@@ -10,13 +11,27 @@ export function valuePreview(value: JsonValue, max = 80): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** The pane's scroll position that shows the section's end, or its start when it is taller than the pane. */
+function historyScrollTop(element: HTMLElement, pane: HTMLElement): number {
+  const top = element.getBoundingClientRect().top - pane.getBoundingClientRect().top + pane.scrollTop;
+  return Math.min(top - 8, top + element.offsetHeight - pane.clientHeight);
+}
+
 /** The versions of a key that later writes replaced, newest first, each with Restore. */
 export function KeyHistory({ address, keyName, onClose }: { address: ScopeAddress; keyName: string; onClose(): void }) {
   const history = useKeyHistory(address, keyName);
+  const section = useRef<HTMLElement>(null);
+  // Opened under the value: scroll the key's pane (only it: scrollIntoView would also move the
+  // app's own overflow-hidden frame) so as much of the history shows as fits.
+  useEffect(() => {
+    const element = section.current;
+    const pane = element?.closest<HTMLElement>('.key-details');
+    if (element && pane) pane.scrollTop = Math.max(pane.scrollTop, historyScrollTop(element, pane));
+  }, [history.isPending]);
   const restore = useRestoreVersion();
   const now = Date.now();
   return (
-    <section className="key-history" role="region" aria-label="History">
+    <section ref={section} className="key-history" role="region" aria-label="History">
       <div className="key-history__head">
         <span className="section-title">History</span>
         <span className="muted" title="The store keeps the last 20 versions of each key">
@@ -86,6 +101,10 @@ export function RecentlyDeleted({ address }: { address: ScopeAddress }) {
   const now = Date.now();
   return (
     <section className="key-history key-history--deleted" role="region" aria-label="Recently deleted">
+      <div className="key-history__head">
+        <span className="section-title">Recently deleted</span>
+        <span className="muted">in {address.scope}, most recent first; Restore brings a key back with the value it had</span>
+      </div>
       {deleted.isPending ? (
         <div className="muted">Reading the deleted keys…</div>
       ) : deleted.isError ? (
