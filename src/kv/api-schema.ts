@@ -8,13 +8,17 @@
  */
 import { z } from 'zod';
 import type { ErrorCode } from './errors';
+import { IMPORT_MODES, type ImportSummary } from './transfer';
 import {
+  DELETED_MAX_LIMIT,
   JSON_MAX_DEPTH,
   LIST_MAX_LIMIT,
   SAVE_MODES,
   SCOPES,
   VALUE_TYPES,
+  type DeletedKey,
   type Entry,
+  type HistoryVersion,
   type JsonValue,
   type KvOp,
   type KvOpResult,
@@ -85,7 +89,7 @@ const ttlSeconds = z.number().nullable().optional();
  */
 export const KV_OP_FIELDS: Readonly<Record<KvOp['op'], readonly string[]>> = {
   get: ['op', 'key', 'scope', 'scopeKey'],
-  set: ['op', 'key', 'value', 'valueType', 'mode', 'ttlSeconds', 'expectedVersion', 'scope', 'scopeKey'],
+  set: ['op', 'key', 'value', 'valueType', 'mode', 'ttlSeconds', 'expiresAt', 'expectedVersion', 'scope', 'scopeKey'],
   delete: ['op', 'key', 'expectedVersion', 'scope', 'scopeKey'],
   list: ['op', 'prefix', 'limit', 'cursor', 'scope', 'scopeKey'],
   keys: ['op', 'prefix', 'contains', 'limit', 'cursor', 'scope', 'scopeKey'],
@@ -149,6 +153,51 @@ export const kvSetRequestSchema = z.strictObject({
   mode: z.enum(SAVE_MODES).optional(),
 });
 export type KvSetRequest = z.infer<typeof kvSetRequestSchema>;
+
+/** `GET /api/kv/history` query string. */
+export const kvHistoryQuerySchema = z.strictObject({ scope, scopeKey, companyId, key: wholeText() });
+export interface KvHistoryResponse {
+  /** Newest first, at most 20: the versions writes to the key replaced. */
+  versions: HistoryVersion[];
+}
+
+/** `POST /api/kv/restore` */
+export const kvRestoreRequestSchema = z.strictObject({
+  scope,
+  scopeKey,
+  companyId,
+  key: wholeText(),
+  version: z.number().int().min(1),
+});
+export interface KvRestoreResponse {
+  /** The key as the restore left it: the kept version's value, as a new version. */
+  entry: Entry;
+  /** True when the key was absent (deleted) and the restore brought it back. */
+  created: boolean;
+}
+
+/** `GET /api/kv/deleted` query string. */
+export const kvDeletedQuerySchema = z.strictObject({
+  scope,
+  scopeKey,
+  companyId,
+  prefix: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(DELETED_MAX_LIMIT).optional(),
+});
+export interface KvDeletedResponse {
+  /** Most recently deleted first. */
+  keys: DeletedKey[];
+}
+
+/** `GET /api/kv/export` query string. */
+export const kvExportQuerySchema = z.strictObject({ scope, scopeKey, companyId, prefix: z.string().optional() });
+
+/** `POST /api/kv/import` query string; the body is NDJSON (`Content-Type: application/x-ndjson`). */
+export const kvImportQuerySchema = z.strictObject({ companyId, mode: z.enum(IMPORT_MODES).optional() });
+export type KvImportResponse = ImportSummary;
+/** Body limit of `POST /api/kv/import` (every line is written in one atomic batch, held in memory). */
+export const IMPORT_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
+export const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
 
 /** `?companyId=` accepted by the id routes and the blueprint routes. */
 export const companyQuerySchema = z.strictObject({ companyId });

@@ -1599,6 +1599,23 @@ conformanceCase('deleteById keeps the deleted version in the history too', async
   );
 });
 
+conformanceCase('set with an absolute expiresAt stores it exactly; with ttlSeconds too, or not an ISO time, it is refused', async (ctx) => {
+  const at = new Date(Date.now() + 3_600_000).toISOString();
+  const entry = await setValue(ctx, 'until', 'x', { expiresAt: at });
+  assertEqual(entry.expiresAt, at, 'expiresAt as given');
+  assertEqual((await getEntry(ctx, 'until'))?.expiresAt, at, 'expiresAt read back');
+  await expectKvError(
+    ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'both', value: 1, expiresAt: at, ttlSeconds: 5, ...GLOBAL }]),
+    'invalid_request',
+  );
+  await expectKvError(
+    ctx.store.batch(ctx.companyId, [{ op: 'set', key: 'bad', value: 1, expiresAt: 'tomorrow', ...GLOBAL }]),
+    'invalid_value',
+    { messageIncludes: 'expiresAt' },
+  );
+  assertEqual(await getEntry(ctx, 'both'), null, 'nothing written');
+});
+
 // --- TTL --------------------------------------------------------------------------------------
 
 conformanceCase('ttlSeconds sets expiresAt; a later set without ttl makes the key permanent', async (ctx) => {

@@ -273,6 +273,8 @@ function rowKey(scope: Scope, scopeKey: string, key: string): string {
   return `${scope}\u0000${scopeKey}\u0000${key}`;
 }
 
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
 function historyVersionOf(entry: Entry, replacedAt: Date, deleted: boolean): HistoryVersion {
   return {
     version: entry.version,
@@ -415,6 +417,16 @@ export function validateOp(op: KvOp, index?: number): string {
       if (typeof op.ttlSeconds === 'number' && op.ttlSeconds > TTL_MAX_SECONDS) {
         throw new KvError('invalid_value', `ttlSeconds must be at most ${TTL_MAX_SECONDS} (100 years), got ${String(op.ttlSeconds)}`);
       }
+      if (op.expiresAt !== undefined && op.expiresAt !== null) {
+        const at: unknown = op.expiresAt;
+        if (typeof at !== 'string' || !ISO_TIME.test(at) || Number.isNaN(Date.parse(at))) {
+          throw new KvError('invalid_value', `expiresAt must be an ISO time such as 2030-01-01T00:00:00.000Z, got ${JSON.stringify(at)}`);
+        }
+        if (typeof op.ttlSeconds === 'number') throw new KvError('invalid_request', 'Give ttlSeconds or expiresAt, not both');
+        if (Date.parse(at) > Date.now() + TTL_MAX_SECONDS * 1000) {
+          throw new KvError('invalid_value', `expiresAt must be at most 100 years ahead, got ${at}`);
+        }
+      }
     }
     if ((op.op === 'set' || op.op === 'delete') && op.expectedVersion !== undefined) {
       const expected: unknown = op.expectedVersion;
@@ -488,7 +500,12 @@ const OP_HANDLERS: OpHandlers = {
     const { scope } = op;
     const { scopeKey, now } = batch;
     const mode = op.mode ?? 'upsert';
-    const expiresAt = typeof op.ttlSeconds === 'number' ? new Date(now.getTime() + op.ttlSeconds * 1000).toISOString() : null;
+    const expiresAt =
+      typeof op.ttlSeconds === 'number'
+        ? new Date(now.getTime() + op.ttlSeconds * 1000).toISOString()
+        : typeof op.expiresAt === 'string'
+          ? new Date(op.expiresAt).toISOString()
+          : null;
     const existing = await batch.readLive(scope, scopeKey, op.key);
     assertVersion(op.expectedVersion, existing, op.key, scope, scopeKey);
     if (mode === 'create' && existing) {

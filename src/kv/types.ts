@@ -51,6 +51,8 @@ export type KvOp =
       valueType?: ValueType;
       mode?: SaveMode;
       ttlSeconds?: number | null;
+      /** An absolute expiry (ISO time) instead of `ttlSeconds`, as an import carries it; a past one writes an already expired key. */
+      expiresAt?: string | null;
       /** Compare-and-set: write only if the stored version equals this (0: only if absent), else `version_conflict`. */
       expectedVersion?: number;
     } & ScopeRef)

@@ -18,6 +18,7 @@ import { isKvError, KvError } from '../../../kv/errors';
 import type { JsonValue, KeyValueStore, KvOp, KvOpResult, ListResult, SetResult } from '../../../kv/types';
 import { ApiError, notFound } from '../api-error';
 import type { ApiContext } from '../app';
+import { registerKvDataRoutes } from './kv-data';
 import { paramOf, parseBody, parseQuery } from './parse';
 
 /** `valueType: json` with a string value: the string is the JSON text. */
@@ -138,4 +139,6 @@ export function registerKvRoutes(app: FastifyInstance, context: ApiContext): voi
       );
     return { results };
   });
+
+  registerKvDataRoutes(app, context);
 }
