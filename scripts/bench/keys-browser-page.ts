@@ -5,7 +5,8 @@
  */
 import { IndexedDbStore } from '../../src/kv/indexeddb';
 import type { KvOp } from '../../src/kv/types';
-import { exportScope, importIntoStore, parseImport } from '../../src/ui/api/key-transfer';
+import { applyImport, parseImport } from '../../src/kv/transfer';
+import { exportScope } from '../../src/ui/api/key-transfer';
 
 export interface BrowserKeysFigures {
   count: number;
@@ -133,7 +134,7 @@ async function throughStore(count: number): Promise<BrowserKeysFigures['store']>
   started = performance.now();
   // The same lines into a flow scope: a different place, so every line creates a key.
   const lines = parseImport(text.replaceAll('"scope":"global","scopeKey":""', '"scope":"flow","scopeKey":"imported"'));
-  const summary = await importIntoStore(store, COMPANY, lines, 'upsert');
+  const summary = await applyImport(store, COMPANY, lines, 'upsert');
   const importMs = performance.now() - started;
   if (summary.created !== count - doomed.length) throw new Error(`import created ${summary.created}`);
   await store.close();

@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { HttpStore } from '../../kv/http-store';
 import { MemoryStore } from '../../kv/memory';
 import type { KeyValueStore } from '../../kv/types';
-import { exportScope, ImportLineError, importIntoStore, parseImport } from './key-transfer';
+import { checkImportFile, exportScope, ImportLineError } from './key-transfer';
+import { importKeys } from './server-transfer';
 
 const COMPANY = 'default';
 const FLOW = { scope: 'flow' as const, scopeKey: 'bp-1' };
@@ -18,8 +20,12 @@ async function entries(store: KeyValueStore) {
   return all;
 }
 
-describe('export and import of stored keys as NDJSON', () => {
-  it('an export imported into an empty store reproduces every entry, across pages, with its type and expiry', async () => {
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe('export and import of stored keys from the panel', () => {
+  it('an export imported into an empty Browser-like store reproduces every entry, across pages, reporting progress per page', async () => {
     const source = new MemoryStore();
     await source.batch(COMPANY, [
       ...Array.from({ length: 1500 }, (_, i) => ({ op: 'set' as const, ...FLOW, key: `k${String(i).padStart(4, '0')}`, value: { n: i } })),
@@ -34,82 +40,55 @@ describe('export and import of stored keys as NDJSON', () => {
     ]);
     const text = chunks.join('');
     expect(text.split('\n')).toHaveLength(1503);
-    expect(JSON.parse(text.split('\n').find((line) => line.includes('"note"'))!)).toEqual({
-      scope: 'flow',
-      scopeKey: 'bp-1',
-      key: 'note',
-      value: 'plain text',
-      valueType: 'text',
-      expiresAt: null,
-    });
 
     const target = new MemoryStore();
-    expect(await importIntoStore(target, COMPANY, parseImport(text), 'upsert')).toEqual({ created: 1502, updated: 0, skipped: 0 });
-    const [before, after] = [await entries(source), await entries(target)];
-    const session = (list: typeof before) => list.find((entry) => entry.key === 'session')!;
-    expect(Math.abs(Date.parse(session(after).expiresAt!) - Date.parse(session(before).expiresAt!))).toBeLessThan(5000);
-    const withoutExpiry = (list: typeof before) => list.map((entry) => ({ ...entry, expiresAt: entry.expiresAt === null }));
-    expect(withoutExpiry(after)).toEqual(withoutExpiry(before));
+    expect(await importKeys(target, COMPANY, text, 'upsert')).toEqual({ created: 1502, updated: 0, skipped: 0 });
+    expect(await entries(target)).toEqual(await entries(source));
   });
 
-  it('a bad line is refused with its line number and nothing is written', async () => {
+  it('a cancelled export stops at the next page', async () => {
     const store = new MemoryStore();
-    const text = [
-      JSON.stringify({ scope: 'flow', scopeKey: 'bp-1', key: 'a', value: 1, valueType: 'json', expiresAt: null }),
-      '',
-      JSON.stringify({ scope: 'flow', scopeKey: 'bp-1', key: 'bad key', value: 1, valueType: 'json', expiresAt: null }),
-    ].join('\n');
-    const failure = (() => {
-      try {
-        return parseImport(text);
-      } catch (error) {
-        return error;
-      }
-    })();
-    expect(failure).toBeInstanceOf(ImportLineError);
-    expect(failure).toMatchObject({ line: 3, message: expect.stringMatching(/^Line 3: Key 'bad key' has a space/) });
-    expect(() => parseImport('{"scope":"flow",')).toThrow(/^Line 1: Invalid JSON at column 17/);
-    expect(() => parseImport('[1]')).toThrow(/^Line 1: expected an object/);
-    expect(() => parseImport('{"scope":"flow","key":"a","value":1}')).toThrow(/^Line 1: Scope 'flow' needs a scopeKey/);
+    await store.batch(
+      COMPANY,
+      Array.from({ length: 2500 }, (_, i) => ({ op: 'set' as const, ...FLOW, key: `k${i}`, value: i })),
+    );
+    const controller = new AbortController();
+    const failure = await exportScope(store, COMPANY, FLOW, 2500, () => controller.abort(), controller.signal).catch(
+      (error: unknown) => error,
+    );
+    expect(failure).toMatchObject({ name: 'AbortError' });
+  });
+
+  it('a picked file with a bad key name is refused with its line before anything is written', async () => {
+    const store = new MemoryStore();
+    const line = (key: string) => JSON.stringify({ scope: 'flow', scopeKey: 'bp-1', key, value: 1, valueType: 'json', expiresAt: null });
+    const text = [line('fine'), '', line('not ok')].join('\n');
+    expect(() => checkImportFile(text)).toThrow(ImportLineError);
+    expect(() => checkImportFile(text)).toThrow(/^Line 3: Key 'not ok' has a space/);
+    await expect(importKeys(store, COMPANY, text, 'upsert')).rejects.toMatchObject({ line: 3 });
     expect(await entries(store)).toEqual([]);
   });
 
-  it('a line the store refuses names its line, and the lines before it are not written either', async () => {
-    const inner = new MemoryStore();
-    await inner.batch(COMPANY, [{ op: 'set', ...FLOW, key: 'b', value: 'there first' }]);
-    // Key b is written by someone else between the import's check and its write.
-    const racing: KeyValueStore = {
-      kind: 'memory',
-      batch: async (companyId, ops) =>
-        ops.every((op) => op.op === 'get') ? ops.map(() => ({ op: 'get' as const, entry: null })) : inner.batch(companyId, ops),
-      getById: (companyId, id) => inner.getById(companyId, id),
-      deleteById: (companyId, id) => inner.deleteById(companyId, id),
-      close: () => inner.close(),
-    };
-    const lines = parseImport(
-      [
-        JSON.stringify({ scope: 'flow', scopeKey: 'bp-1', key: 'a', value: 1 }),
-        JSON.stringify({ scope: 'flow', scopeKey: 'bp-1', key: 'b', value: 2 }),
-      ].join('\n'),
-    );
-    await expect(importIntoStore(racing, COMPANY, lines, 'create')).rejects.toMatchObject({
-      line: 2,
-      message: expect.stringContaining('nothing was imported'),
+  it('with Server storage the file goes to POST /api/kv/import in one request, and its 422 comes back naming the line', async () => {
+    const requests: Array<{ url: string; init: RequestInit | undefined }> = [];
+    vi.stubGlobal('location', { origin: 'http://127.0.0.1:8787' });
+    vi.stubGlobal('fetch', async (url: string, init?: RequestInit) => {
+      requests.push({ url, init });
+      return new Response(JSON.stringify({ error: { code: 'too_large', message: 'Line 2: Value for key b is too large' } }), {
+        status: 422,
+        headers: { 'content-type': 'application/json' },
+      });
     });
-    expect(await entries(inner)).toEqual([{ key: 'b', value: 'there first', valueType: 'text', expiresAt: null }]);
-  });
-
-  it('create mode leaves existing keys alone; expired lines and repeated keys are skipped', async () => {
-    const store = new MemoryStore();
-    await store.batch(COMPANY, [{ op: 'set', ...FLOW, key: 'kept', value: 'old' }]);
-    const line = (key: string, value: number, expiresAt: string | null = null) =>
-      JSON.stringify({ scope: 'flow', scopeKey: 'bp-1', key, value, valueType: 'json', expiresAt });
-    const text = [line('kept', 1), line('new', 1), line('new', 2), line('gone', 1, '2000-01-01T00:00:00.000Z')].join('\n');
-    expect(await importIntoStore(store, COMPANY, parseImport(text), 'create')).toEqual({ created: 1, updated: 0, skipped: 3 });
-    expect(await entries(store)).toEqual([
-      { key: 'kept', value: 'old', valueType: 'text', expiresAt: null },
-      { key: 'new', value: 2, valueType: 'json', expiresAt: null },
-    ]);
-    expect(await importIntoStore(store, COMPANY, parseImport(line('kept', 5)), 'upsert')).toEqual({ created: 0, updated: 1, skipped: 0 });
+    const text = [JSON.stringify({ scope: 'global', key: 'a', value: 1 }), JSON.stringify({ scope: 'global', key: 'b', value: 2 })].join(
+      '\n',
+    );
+    const failure = await importKeys(new HttpStore({ baseUrl: 'http://127.0.0.1:8787' }), COMPANY, text, 'create').catch(
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(ImportLineError);
+    expect(failure).toMatchObject({ line: 2, code: 'too_large', message: 'Line 2: Value for key b is too large' });
+    expect(requests).toHaveLength(1);
+    expect(requests[0]!.url).toBe('http://127.0.0.1:8787/api/kv/import?mode=create');
+    expect(requests[0]!.init).toMatchObject({ method: 'POST', body: text, headers: { 'content-type': 'application/x-ndjson' } });
   });
 });

@@ -3,17 +3,11 @@
  * the export streams (counted line by line for the progress bar) and the import is one atomic
  * request however many lines it has, which a series of `/api/kv/ops` batches could not be.
  */
+import { isKvErrorCode } from '../../kv/errors';
 import { HttpStore } from '../../kv/http-store';
 import type { KeyValueStore } from '../../kv/types';
-import {
-  exportScope,
-  ImportLineError,
-  importIntoStore,
-  parseImport,
-  type ExportProgress,
-  type ImportMode,
-  type ImportSummary,
-} from './key-transfer';
+import { applyImport } from '../../kv/transfer';
+import { checkImportFile, exportScope, ImportLineError, type ExportProgress, type ImportMode, type ImportSummary } from './key-transfer';
 import type { ScopeAddress } from './keys';
 import { readServerToken } from './server-backend';
 
@@ -33,18 +27,17 @@ function headers(accept: string, contentType?: string): Record<string, string> {
 /** The server's `{ error: { message } }` as an Error, or a plain description of the answer. */
 async function refusal(response: Response, what: string): Promise<Error> {
   let message = `${response.status} ${response.statusText}`.trim();
-  let line: number | undefined;
+  let code = 'invalid_value';
   try {
-    const body = (await response.json()) as { error?: { message?: unknown; line?: unknown } };
+    const body = (await response.json()) as { error?: { message?: unknown; code?: unknown } };
     if (typeof body.error?.message === 'string') message = body.error.message;
-    if (typeof body.error?.line === 'number') line = body.error.line;
+    if (typeof body.error?.code === 'string') code = body.error.code;
   } catch {
     // Not our error body: the status says enough.
   }
-  if (response.status === 422) {
-    const found = line ?? Number(/\bline (\d+)/i.exec(message)?.[1]);
-    if (Number.isInteger(found) && found > 0) return new ImportLineError(found, message.replace(/^line \d+:\s*/i, ''));
-  }
+  // The import's 422 names the line first: "Line 3: …".
+  const line = response.status === 422 ? /^Line (\d+): (.*)$/s.exec(message) : null;
+  if (line && isKvErrorCode(code)) return new ImportLineError(code, Number(line[1]), line[2]!);
   return new Error(`The server refused the ${what}: ${message}`);
 }
 
@@ -105,6 +98,6 @@ export function exportKeys(
  * bad line is named before anything is sent.
  */
 export async function importKeys(store: KeyValueStore, companyId: string, text: string, mode: ImportMode): Promise<ImportSummary> {
-  const lines = parseImport(text);
-  return store instanceof HttpStore ? importIntoServer(text, mode) : importIntoStore(store, companyId, lines, mode);
+  const lines = checkImportFile(text);
+  return store instanceof HttpStore ? importIntoServer(text, mode) : applyImport(store, companyId, lines, mode);
 }

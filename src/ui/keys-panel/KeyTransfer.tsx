@@ -1,5 +1,5 @@
 import { useRef, useState } from 'react';
-import { ImportLineError, exportFileName, importSummaryText, parseImport, type ImportMode, type ImportSummary } from '../api/key-transfer';
+import { checkImportFile, exportFileName, ImportLineError, importSummaryText, type ImportMode, type ImportSummary } from '../api/key-transfer';
 import type { ScopeAddress } from '../api/keys';
 import { exportKeys, importKeys } from '../api/server-transfer';
 import { notifyKeysChanged, useStorage } from '../api/storage';
@@ -73,7 +73,7 @@ export function KeyTransfer({ address, total }: { address: ScopeAddress | null; 
     let lines = 0;
     let problem: string | null = null;
     try {
-      lines = parseImport(text).length;
+      lines = checkImportFile(text).length;
     } catch (error) {
       problem = (error as Error).message;
     }
