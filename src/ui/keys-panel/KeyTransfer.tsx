@@ -1,5 +1,12 @@
 import { useRef, useState } from 'react';
-import { checkImportFile, exportFileName, ImportLineError, importSummaryText, type ImportMode, type ImportSummary } from '../api/key-transfer';
+import {
+  checkImportFile,
+  exportFileName,
+  ImportLineError,
+  importSummaryText,
+  type ImportMode,
+  type ImportSummary,
+} from '../api/key-transfer';
 import type { ScopeAddress } from '../api/keys';
 import { exportKeys, importKeys } from '../api/server-transfer';
 import { notifyKeysChanged, useStorage } from '../api/storage';
