@@ -34,7 +34,7 @@ test.describe('canvas', () => {
     await editor.press('Mod+c');
     await editor.press('Mod+v');
     await expect(editor.canvas.node('get')).toBeVisible();
-    await expect(editor.canvas.node('get')).toContainText('get analysis_result');
+    await expect(editor.canvas.node('get')).toContainText('get analysis_@{input.docId}');
     await editor.press('Mod+d');
     await expect(editor.canvas.node('get_2')).toBeVisible();
   });

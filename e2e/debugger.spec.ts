@@ -62,12 +62,12 @@ test.describe('the editor as a debugger', () => {
     await expect(input).toHaveValue('{"text": ');
     await expect(runButton(page)).toBeDisabled();
 
-    await input.fill('{"text": "ada"}');
+    await input.fill('{"docId": "ada", "text": "ada"}');
     await expect(runButton(page)).toBeEnabled();
     await expect(page.getByRole('status', { name: 'Why Run is disabled' })).toBeHidden();
     await editor.runAndWait('succeeded');
     const used = await page.evaluate(() => window.kvb?.run.getState().view.record?.input);
-    expect(used).toEqual({ text: 'ada' });
+    expect(used).toEqual({ docId: 'ada', text: 'ada' });
   });
 
   test('a block with a problem is marked, listed under Problems, and Run waits with the count', async ({ page, editor }) => {
@@ -123,7 +123,7 @@ test.describe('the editor as a debugger', () => {
     await expect(message).toBeHidden();
     await badge.hover();
     await expect(message).toBeVisible();
-    await expect(message).toContainText("Key 'analysis_result' not found");
+    await expect(message).toContainText("Key 'analysis_fox' not found");
     await editor.shot('error-badge-hover');
 
     // Fixing the block clears what the last run said of it, on the canvas and in the Inspector.
@@ -313,7 +313,7 @@ test.describe('the editor as a debugger', () => {
       const output = run.region.getByRole('region', { name: 'Step output' });
       await expect(input).toContainText('from step 3 · Compute analysis');
       await expect(input).toContainText('wordCount');
-      await expect(output).toContainText('analysis_result');
+      await expect(output).toContainText('analysis_fox');
       const inputBox = await input.boundingBox();
       const outputBox = await output.boundingBox();
       expect(outputBox!.x).toBeGreaterThan(inputBox!.x + inputBox!.width - 1);

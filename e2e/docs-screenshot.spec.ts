@@ -7,7 +7,7 @@ const target = process.env.KVB_UPDATE_DOCS === '1' ? 'docs/editor.png' : 'test-r
 test('the editor after a first run of the cache template, for the README', async ({ page, editor }) => {
   await editor.open();
   await editor.runAndWait('succeeded');
-  await expect(editor.keys.row('analysis_result')).toBeVisible();
+  await expect(editor.keys.row('analysis_fox')).toBeVisible();
   await editor.canvas.select('get-cached');
   await expect(editor.inspector.region.getByLabel('Last run of this block')).toContainText('not_found');
   await editor.inspector.region.locator('.panel-body').evaluate((el) => {

@@ -72,9 +72,9 @@ test.describe('inspector', () => {
 
     await value.fill('');
     await value.pressSequentially('@{kv.');
-    await expect(suggestions.getByRole('option', { name: /analysis_result/ })).toBeVisible();
+    await expect(suggestions.getByRole('option', { name: /analysis_fox/ })).toBeVisible();
     await value.press('Enter');
-    await expect(value).toHaveValue('@{kv.analysis_result}');
+    await expect(value).toHaveValue('@{kv.analysis_fox}');
     // The caret sits before the closing brace: keep typing a path.
     await value.pressSequentially('.');
     await expect(suggestions.getByRole('option', { name: /wordCount/ })).toBeVisible();
@@ -97,9 +97,9 @@ test.describe('inspector', () => {
     const lastRun = editor.inspector.region.getByLabel('Last run of this block');
     await expect(lastRun).toContainText('not_found');
     await expect(lastRun.locator('.error-help')).toHaveText(ERROR_CODES.not_found.help);
-    await expect(lastRun).toContainText('flow:analysis_result');
+    await expect(lastRun).toContainText('flow:analysis_fox');
     await editor.canvas.select('save-result');
     await expect(editor.inspector.region.getByLabel('Last run of this block')).toContainText('Wrote');
-    await expect(editor.inspector.region.getByLabel('Last run of this block')).toContainText('flow:analysis_result');
+    await expect(editor.inspector.region.getByLabel('Last run of this block')).toContainText('flow:analysis_fox');
   });
 });

@@ -43,7 +43,7 @@ test.describe('blueprint library', () => {
     await editor.open();
     await editor.toolbar.button('New blueprint').click();
     const dialog = page.getByRole('dialog', { name: 'New blueprint' });
-    await expect(dialog.locator('.template-card')).toHaveCount(6);
+    await expect(dialog.locator('.template-card')).toHaveCount(7);
     await editor.shot('templates');
     await dialog
       .getByRole('button', { name: /Running counter|counter/i })

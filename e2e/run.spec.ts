@@ -5,7 +5,7 @@ test.describe('running and stored keys', () => {
   test('the cache template takes the error path, then the success path, and the key appears', async ({ page, editor }) => {
     await editor.open();
     const { canvas, keys, run } = editor;
-    await expect(keys.row('analysis_result')).toHaveCount(0);
+    await expect(keys.row('analysis_fox')).toHaveCount(0);
 
     // First run: nothing cached, so get takes its error out and the result is computed and saved.
     await editor.runAndWait('succeeded');
@@ -21,7 +21,7 @@ test.describe('running and stored keys', () => {
     await expect(canvas.node('output-cached')).toHaveAttribute('data-status', 'idle');
     await expect(page.locator('.react-flow__edge[data-id="e-get-miss"] .edge--taken')).toHaveCount(1);
     await expect(run.steps()).toHaveCount(5);
-    await expect(keys.row('analysis_result')).toBeVisible();
+    await expect(keys.row('analysis_fox')).toBeVisible();
     await editor.shot('run-error-path');
 
     // Second run (keyboard): the cached value is found and output.
@@ -35,7 +35,7 @@ test.describe('running and stored keys', () => {
 
     // The inspector shows the block's last result and what it read.
     await canvas.select('get-cached');
-    await expect(editor.inspector.region.getByText('flow:analysis_result')).toBeVisible();
+    await expect(editor.inspector.region.getByText('flow:analysis_fox')).toBeVisible();
     await run.region.getByRole('tab', { name: /Last runs/ }).click();
     await expect(run.region.getByRole('list', { name: 'Last runs' }).getByRole('listitem')).toHaveCount(2);
     await editor.shot('run-success-path');
@@ -45,17 +45,17 @@ test.describe('running and stored keys', () => {
     await editor.open();
     const { canvas, keys } = editor;
     await editor.runAndWait('succeeded');
-    await expect(keys.row('analysis_result')).toBeVisible();
+    await expect(keys.row('analysis_fox')).toBeVisible();
 
     // Bad JSON is refused as you type, with where it fails.
-    await keys.open('analysis_result');
-    await keys.details('analysis_result').getByRole('button', { name: 'Edit' }).click();
+    await keys.open('analysis_fox');
+    await keys.details('analysis_fox').getByRole('button', { name: 'Edit' }).click();
     await keys.region.getByLabel('Stored value').fill('{"edited": tru}');
     await expect(keys.region.locator('.field__problem')).toContainText('line 1, column');
     await expect(keys.region.getByRole('button', { name: 'Save key' })).toBeDisabled();
     await keys.region.getByLabel('Stored value').fill('{"edited": true, "nested": {"score": 7}}');
     await keys.region.getByRole('button', { name: 'Save key' }).click();
-    await expect(keys.details('analysis_result')).toContainText('edited');
+    await expect(keys.details('analysis_fox')).toContainText('edited');
     await editor.shot('keys-edited');
 
     await editor.runAndWait('succeeded');
@@ -63,12 +63,12 @@ test.describe('running and stored keys', () => {
     await canvas.select('output-cached');
     await expect(editor.inspector.region.locator('.last-run')).toContainText('edited');
 
-    await keys.remove('analysis_result');
-    await expect(keys.row('analysis_result')).toHaveCount(0);
+    await keys.remove('analysis_fox');
+    await expect(keys.row('analysis_fox')).toHaveCount(0);
     await editor.runAndWait('succeeded');
     await expect(canvas.node('get-cached')).toHaveAttribute('data-status', 'error');
     await expect(canvas.node('compute')).toHaveAttribute('data-status', 'success');
-    await expect(keys.row('analysis_result')).toBeVisible();
+    await expect(keys.row('analysis_fox')).toBeVisible();
   });
 
   test('add a key, filter by name and switch scope', async ({ editor }) => {

@@ -53,13 +53,13 @@ describe('templates', () => {
     }
   });
 
-  it('cache-result computes and saves on the first run, then outputs the cached value', async () => {
+  it('cache-result computes and saves on the first run under a key made from the input docId, then outputs the cached value', async () => {
     const [first, second] = await runTwice('cache-result');
     expect(first.status).toBe('succeeded');
     expect(path(first)).toEqual(['start:success', 'get-cached:error', 'compute:success', 'save-result:success', 'output-computed:success']);
     expect(first.steps[1]!.error).toEqual({
       code: 'not_found',
-      message: "Key 'analysis_result' not found in flow scope",
+      message: "Key 'analysis_fox' not found in flow scope",
       nodeId: 'get-cached',
     });
     // Computed by the Code block in the sandbox.
@@ -76,12 +76,30 @@ describe('templates', () => {
     };
     expect(first.steps[2]).toMatchObject({ type: 'code', logs: ['9 words, 8 different'] });
     expect(first.outputs).toEqual([{ source: 'computed', analysis }]);
-    expect(first.steps[3]!.writes).toEqual(['flow:analysis_result']);
+    expect(first.steps[3]!.writes).toEqual(['flow:analysis_fox']);
 
     expect(second.status).toBe('succeeded');
     expect(path(second)).toEqual(['start:success', 'get-cached:success', 'output-cached:success']);
     expect(second.outputs).toEqual([{ source: 'cache', analysis }]);
-    expect(second.steps[1]!.reads).toEqual(['flow:analysis_result']);
+    expect(second.steps[1]!.reads).toEqual(['flow:analysis_fox']);
+  });
+
+  it('cache-result caches each input on its own, for an hour', async () => {
+    let now = new Date('2030-01-01T10:00:00.000Z');
+    const store = new MemoryStore({ now: () => now });
+    const document = documentOf('cache-result');
+    const run = (docId: string) => runBlueprint(document, { store, input: { docId, text: `text of ${docId}` }, now: () => now });
+    const sources = async (docId: string) => ((await run(docId)).outputs[0] as { source: string }).source;
+    expect(await sources('one')).toBe('computed');
+    expect(await sources('two')).toBe('computed');
+    expect(await sources('one')).toBe('cache');
+    const [listed] = await store.batch('default', [{ op: 'list', scope: 'flow', scopeKey: 'cache-result' }]);
+    const entries = listed?.op === 'list' ? listed.entries : [];
+    expect(entries).toHaveLength(2);
+    for (const entry of entries) expect(entry.expiresAt).toBe('2030-01-01T11:00:00.000Z');
+    expect(entries.map((entry) => entry.key)).toEqual(['analysis_one', 'analysis_two']);
+    now = new Date('2030-01-01T11:00:01.000Z');
+    expect(await sources('one')).toBe('computed');
   });
 
   it('app-config saves nested JSON and reads nested values back with dot paths', async () => {
@@ -122,6 +140,24 @@ describe('templates', () => {
     expect(second.steps[1]!.error?.code).toBe('already_exists');
     expect(second.outputs).toEqual(['skipped: order A-1001 was already processed']);
     expect(second.error).toBeNull();
+  });
+
+  it('dedupe-processed-ids processes an id once; Add to list takes the error out for an id seen before', async () => {
+    const store = new MemoryStore();
+    const document = documentOf('dedupe-processed-ids');
+    const run = (id: string) => runBlueprint(document, { store, input: { id } });
+    const first = await run('evt-1');
+    expect(first.status).toBe('succeeded');
+    expect(path(first)).toEqual(['start:success', 'mark-seen:success', 'output-processed:success']);
+    expect(first.outputs).toEqual([{ processed: 'evt-1', processedCount: 1 }]);
+    expect((await run('evt-2')).outputs).toEqual([{ processed: 'evt-2', processedCount: 2 }]);
+    const again = await run('evt-1');
+    expect(again.status).toBe('succeeded');
+    expect(path(again)).toEqual(['start:success', 'mark-seen:error', 'seen-before:true', 'output-skipped:success']);
+    expect(again.steps[1]!.error?.code).toBe('already_exists');
+    expect(again.outputs).toEqual(['skipped: evt-1 was processed before']);
+    const [stored] = await store.batch('default', [{ op: 'get', key: 'processed_ids', scope: 'flow', scopeKey: 'dedupe-processed-ids' }]);
+    expect(stored?.op === 'get' ? stored.entry?.value : null).toEqual(['evt-1', 'evt-2']);
   });
 
   it("last-run-timestamp reports no previous run first, then the first run's time", async () => {

@@ -4,6 +4,7 @@
  */
 import appConfig from '../../templates/app-config.json';
 import cacheResult from '../../templates/cache-result.json';
+import dedupeProcessedIds from '../../templates/dedupe-processed-ids.json';
 import idempotencyToken from '../../templates/idempotency-token.json';
 import lastRunTimestamp from '../../templates/last-run-timestamp.json';
 import runningCounter from '../../templates/running-counter.json';
@@ -26,13 +27,18 @@ function template(id: string, description: string, raw: unknown): BlueprintTempl
 }
 
 export const TEMPLATES: readonly BlueprintTemplate[] = [
-  template('cache-result', 'Reads a cached result; on a miss computes it in a Code block, saves it as JSON and outputs it.', cacheResult),
+  template('cache-result', 'Caches a result per input docId: on a miss computes it in a Code block and saves it for an hour.', cacheResult),
   template('app-config', 'Saves a nested JSON configuration, reads it back and uses nested values with dot paths.', appConfig),
   template('running-counter', 'Increments a counter key atomically and outputs the new count.', runningCounter),
   template(
     'idempotency-token',
     'Claims an order id with save mode create; a repeated order takes the error out and is skipped.',
     idempotencyToken,
+  ),
+  template(
+    'dedupe-processed-ids',
+    'Adds each event id to a processed list; an id seen before takes the error out of Add to list and is skipped.',
+    dedupeProcessedIds,
   ),
   template(
     'last-run-timestamp',

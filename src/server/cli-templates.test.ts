@@ -62,6 +62,7 @@ describe('templates run twice through kvb on one data directory', () => {
     expect(files).toEqual([
       'app-config.json',
       'cache-result.json',
+      'dedupe-processed-ids.json',
       'idempotency-token.json',
       'last-run-timestamp.json',
       'running-counter.json',
@@ -103,6 +104,13 @@ describe('templates run twice through kvb on one data directory', () => {
     expect(kvStep(second, 'save')).toMatchObject({ outcome: 'error', error: { code: 'already_exists' } });
     expect(second.outputs).toHaveLength(1);
     expect(second.outputs[0]).toMatch(/^skipped/);
+  });
+
+  it.concurrent('dedupe-processed-ids: the first run adds the id, the second finds it seen before and skips', async () => {
+    const [first, second] = await runTwice('dedupe-processed-ids');
+    expect(kvStep(first, 'listAdd')).toMatchObject({ outcome: 'success', result: ['evt-1001'] });
+    expect(kvStep(second, 'listAdd')).toMatchObject({ outcome: 'error', error: { code: 'already_exists' } });
+    expect(second.outputs).toEqual(['skipped: evt-1001 was processed before']);
   });
 
   it.concurrent('last-run-timestamp: the second run outputs the time the first run stored', async () => {

@@ -443,6 +443,67 @@ describe('kvb kv', () => {
   });
 });
 
+describe('kvb kv export and import', () => {
+  it('export of a data directory, imported into an empty one, reproduces every entry of every scope', () => {
+    const from = ['--data', 'store'];
+    kvb(['kv', 'set', 'greeting', 'hello', ...from]);
+    kvb(['kv', 'set', 'config', '{"retries":3,"tags":["a"]}', '--type', 'json', ...from]);
+    kvb(['kv', 'set', 'session', 'abc', '--ttl', '3600', ...from]);
+    kvb(['kv', 'set', 'last', 'Ada', '--scope', 'flow', '--scope-key', 'bp-1', ...from]);
+    kvb(['kv', 'set', 'team', '["x"]', '--type', 'json', '--scope', 'flow_group', '--scope-key', 'g-1', ...from]);
+    const exported = kvb(['kv', 'export', ...from]);
+    expect(exported).toMatchObject({ status: 0, stderr: '' });
+    const lines = exported.stdout.trimEnd().split('\n');
+    expect(lines.map((line) => (JSON.parse(line) as { scope: string; key: string }).key)).toEqual([
+      'last',
+      'team',
+      'config',
+      'greeting',
+      'session',
+    ]);
+    writeFileSync(join(workDir, 'dump.ndjson'), exported.stdout);
+
+    const imported = kvb(['kv', 'import', 'dump.ndjson', '--data', 'copy']);
+    expect(imported).toMatchObject({ status: 0, stdout: 'Imported 5 lines: 5 created, 0 updated, 0 skipped\n', stderr: '' });
+    expect(kvb(['kv', 'export', '--data', 'copy']).stdout).toBe(exported.stdout);
+    const entry = (data: string) =>
+      JSON.parse(kvb(['kv', 'get', 'config', '--json', '--data', data]).stdout) as { value: unknown; valueType: string };
+    expect(entry('copy')).toMatchObject({ value: { retries: 3, tags: ['a'] }, valueType: 'json' });
+
+    // From stdin, mode create: every key is there already, so every line is skipped.
+    const again = kvb(['kv', 'import', '-', '--mode', 'create', '--json', '--data', 'copy'], { input: exported.stdout });
+    expect(again).toMatchObject({ status: 0 });
+    expect(JSON.parse(again.stdout)).toEqual({ created: 0, updated: 0, skipped: 5 });
+  });
+
+  it('exports one scope with a prefix, and names the bad line of an import, writing nothing', () => {
+    const data = ['--data', 'store'];
+    kvb(['kv', 'set', 'a_1', 'one', '--scope', 'flow', '--scope-key', 'bp', ...data]);
+    kvb(['kv', 'set', 'b_1', 'two', '--scope', 'flow', '--scope-key', 'bp', ...data]);
+    const some = kvb(['kv', 'export', '--scope', 'flow', '--scope-key', 'bp', '--prefix', 'b_', ...data]);
+    expect(some.stdout).toBe('{"scope":"flow","scopeKey":"bp","key":"b_1","value":"two","valueType":"text","expiresAt":null}\n');
+    writeFileSync(join(workDir, 'bad.ndjson'), `${some.stdout}{"scope":"global","key":"has space","value":1}\n`);
+    const bad = kvb(['kv', 'import', 'bad.ndjson', '--data', 'other']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^kvb: Line 2: Key 'has space' has a space.*\(invalid_key\)$/m);
+    expect(kvb(['kv', 'export', '--data', 'other']).stdout).toBe('');
+    expect(kvb(['kv', 'import', 'missing.ndjson', ...data])).toMatchObject({ status: 2 });
+  });
+
+  it('refuses flags that do not apply', () => {
+    expect(usageError(['kv', 'import', 'f.ndjson', '--scope', 'global'])).toBe(
+      "--scope does not apply to 'kvb kv import': each line names its scope",
+    );
+    expect(usageError(['kv', 'import'])).toMatch(/^Missing the NDJSON file/);
+    expect(usageError(['kv', 'import', 'f', '--mode', 'update'])).toBe("--mode must be one of upsert, create; got 'update'");
+    expect(usageError(['kv', 'export', '--json'])).toMatch(/--json does not apply/);
+    expect(usageError(['kv', 'export', '--scope-key', 'x'])).toBe('--scope-key needs --scope flow or flow_group');
+    expect(usageError(['kv', 'export', '--ttl', '3'])).toBe("--ttl does not apply to 'kvb kv export'");
+    expect(parsed(['kv', 'export'])).toMatchObject({ action: 'export', scope: null, prefix: '' });
+    expect(parsed(['kv', 'import', '-', '--mode', 'create'])).toMatchObject({ action: 'import', file: '-', mode: 'create' });
+  });
+});
+
 describe('kvb serve', () => {
   it('prints its URL, serves the store to --server commands, and stops on SIGTERM with exit 0', async () => {
     const child = spawn(process.execPath, [KVB, 'serve', '--port', '0', '--data', join(workDir, 'store')], {

@@ -23,6 +23,7 @@ import {
   type Scope,
   type ValueType,
 } from '../kv/types';
+import { IMPORT_MODES, type ImportMode } from '../kv/transfer';
 import { projectRoot } from './repo-root';
 import { DataDirectoryError } from './storage/types';
 
@@ -62,6 +63,10 @@ export type CliCommand =
       mode: SaveMode;
     } & KvTarget)
   | ({ command: 'kv'; action: 'delete'; key: string } & KvTarget)
+  /** `scope: null`: every scope of the company (a data directory only). */
+  | ({ command: 'kv'; action: 'export'; prefix: string; scope: Scope | null; scopeKey: string | undefined } & StoreTarget)
+  /** `file`: the NDJSON file, or "-" for stdin. */
+  | ({ command: 'kv'; action: 'import'; file: string; mode: ImportMode; json: boolean } & StoreTarget)
   | { command: 'serve'; host: string; port: number; dataDir: string };
 
 export type ParseResult = { ok: true; command: CliCommand } | { ok: false; message: string; topic: Topic };
@@ -70,7 +75,7 @@ export const DEFAULT_DATA_DIR = './data';
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8787;
 
-const KV_ACTIONS = ['list', 'get', 'set', 'delete'] as const;
+const KV_ACTIONS = ['list', 'get', 'set', 'delete', 'export', 'import'] as const;
 
 /** Flags each command accepts: `true` when the flag takes a value. */
 const FLAGS = {
@@ -97,6 +102,8 @@ const KV_ACTION_FLAGS: Record<(typeof KV_ACTIONS)[number], readonly string[]> = 
   get: [],
   set: ['type', 'ttl', 'mode'],
   delete: [],
+  export: ['prefix'],
+  import: ['mode'],
 };
 
 class UsageError extends Error {}
@@ -213,11 +220,11 @@ function parseKv(args: readonly string[]): CliCommand {
   const { positionals, flags, help } = splitArgs(args, FLAGS.kv, 'kvb kv');
   if (help || positionals.length === 0) {
     if (help) return { command: 'help', topic: 'kv' };
-    throw new UsageError('Missing the action: kvb kv list|get|set|delete');
+    throw new UsageError('Missing the action: kvb kv list|get|set|delete|export|import');
   }
   const [action, ...rest] = positionals as [string, ...string[]];
   if (!(KV_ACTIONS as readonly string[]).includes(action))
-    throw new UsageError(`Unknown kv action '${action}': expected list, get, set or delete`);
+    throw new UsageError(`Unknown kv action '${action}': expected list, get, set, delete, export or import`);
   const kvAction = action as (typeof KV_ACTIONS)[number];
   for (const [otherAction, only] of Object.entries(KV_ACTION_FLAGS)) {
     if (otherAction === kvAction) continue;
@@ -226,21 +233,30 @@ function parseKv(args: readonly string[]): CliCommand {
         throw new UsageError(`--${flag} does not apply to 'kvb kv ${kvAction}'`);
     }
   }
+  const store: StoreTarget = {
+    dataDir: nonEmpty('data', text(flags, 'data'), DEFAULT_DATA_DIR),
+    server: serverUrl(text(flags, 'server')),
+    companyId: nonEmpty('company', text(flags, 'company'), DEFAULT_COMPANY_ID),
+  };
+  if (kvAction === 'import') return parseKvImport(rest, flags, store);
+  if (kvAction === 'export' && !flags.has('scope')) {
+    if (flags.has('scope-key')) throw new UsageError('--scope-key needs --scope flow or flow_group');
+    if (flags.has('json')) throw new UsageError("--json does not apply to 'kvb kv export' (its output is NDJSON)");
+    expectPositionals(rest, [], 'kvb kv export [--scope <scope> [--scope-key <id>]] [--prefix <p>]');
+    return { command: 'kv', action: 'export', prefix: text(flags, 'prefix') ?? '', scope: null, scopeKey: undefined, ...store };
+  }
   const scope = oneOf('scope', text(flags, 'scope'), SCOPES, 'global');
   const scopeKeyFlag = text(flags, 'scope-key');
   if (scope !== 'global' && !scopeKeyFlag) {
     throw new UsageError(`--scope ${scope} needs --scope-key <${scope === 'flow' ? 'blueprint id' : 'group id'}>`);
   }
   if (scope === 'global' && scopeKeyFlag !== undefined) throw new UsageError('--scope-key does not apply to the global scope');
-  const target: KvTarget = {
-    scope,
-    scopeKey: scopeKeyFlag,
-    json: flags.has('json'),
-    dataDir: nonEmpty('data', text(flags, 'data'), DEFAULT_DATA_DIR),
-    server: serverUrl(text(flags, 'server')),
-    companyId: nonEmpty('company', text(flags, 'company'), DEFAULT_COMPANY_ID),
-  };
+  const target: KvTarget = { scope, scopeKey: scopeKeyFlag, json: flags.has('json'), ...store };
   switch (kvAction) {
+    case 'export':
+      if (flags.has('json')) throw new UsageError("--json does not apply to 'kvb kv export' (its output is NDJSON)");
+      expectPositionals(rest, [], 'kvb kv export [--scope <scope> [--scope-key <id>]] [--prefix <p>]');
+      return { command: 'kv', action: 'export', prefix: text(flags, 'prefix') ?? '', scope, scopeKey: scopeKeyFlag, ...store };
     case 'list':
       expectPositionals(rest, [], 'kvb kv list [--prefix <p>] [--limit <n>]');
       return {
@@ -271,6 +287,21 @@ function parseKv(args: readonly string[]): CliCommand {
         ...target,
       };
   }
+}
+
+function parseKvImport(rest: string[], flags: Map<string, string | true>, store: StoreTarget): CliCommand {
+  for (const flag of ['scope', 'scope-key']) {
+    if (flags.has(flag)) throw new UsageError(`--${flag} does not apply to 'kvb kv import': each line names its scope`);
+  }
+  expectPositionals(rest, ['the NDJSON file (or - for stdin)'], 'kvb kv import <file.ndjson|-> [--mode upsert|create]');
+  return {
+    command: 'kv',
+    action: 'import',
+    file: rest[0]!,
+    mode: oneOf('mode', text(flags, 'mode'), IMPORT_MODES, 'upsert'),
+    json: flags.has('json'),
+    ...store,
+  };
 }
 
 function parseServe(args: readonly string[]): CliCommand {
@@ -328,7 +359,8 @@ export const HELP: Record<Topic, string> = {
 
 Usage:
   kvb run <blueprint.json> [options]    run a blueprint (kvb run --help)
-  kvb kv list|get|set|delete [options]  read and write stored keys (kvb kv --help)
+  kvb kv list|get|set|delete|export|import [options]
+                                        read, write, export and import stored keys (kvb kv --help)
   kvb serve [options]                   serve the web app and the HTTP API (kvb serve --help)
   kvb --version
 
@@ -358,8 +390,12 @@ Actions:
       --ttl <seconds>     expire the key after this many seconds
       --mode upsert|create|update   (default upsert)
   kvb kv delete <key>                        remove a key
+  kvb kv export [--prefix <p>]               the entries as NDJSON on stdout, one a line; without
+                                             --scope, every scope of the company (--data only)
+  kvb kv import <file.ndjson|->              write the entries of an export, all or none
+      --mode upsert|create   create skips keys that exist (default upsert)
 
-Options for every action:
+Options for every action (import takes the scope from each line):
   --scope flow|flow_group|global   (default global)
   --scope-key <id>    the blueprint id (flow) or group id (flow_group)
   --company <id>      the tenant (default ${DEFAULT_COMPANY_ID})
@@ -563,6 +599,8 @@ async function openStore(target: StoreTarget, io: CliIo): Promise<KeyValueStore>
 }
 
 async function kvCommand(command: Extract<CliCommand, { command: 'kv' }>, io: CliIo): Promise<number> {
+  if (command.action === 'export') return kvExport(command, io);
+  if (command.action === 'import') return kvImport(command, io);
   let value: JsonValue | null = null;
   if (command.action === 'set') {
     const raw = command.value === '-' ? (await io.readStdin()).replace(/\r?\n$/, '') : command.value;
@@ -618,6 +656,68 @@ async function kvCommand(command: Extract<CliCommand, { command: 'kv' }>, io: Cl
         return 0;
       }
     }
+  } finally {
+    await store.close();
+  }
+}
+
+/** The scopes holding entries of a company, when the store can tell (the data directory's can). */
+interface ScopeLister {
+  scopesOf(companyId: string): Promise<Array<{ scope: Scope; scopeKey: string }>>;
+}
+
+function canListScopes(store: KeyValueStore): store is KeyValueStore & ScopeLister {
+  return typeof (store as Partial<ScopeLister>).scopesOf === 'function';
+}
+
+async function kvExport(command: Extract<CliCommand, { command: 'kv'; action: 'export' }>, io: CliIo): Promise<number> {
+  const store = await openStore(command, io);
+  try {
+    let scopes: Array<{ scope: Scope; scopeKey?: string }>;
+    if (command.scope !== null)
+      scopes = [{ scope: command.scope, ...(command.scopeKey !== undefined ? { scopeKey: command.scopeKey } : {}) }];
+    else if (canListScopes(store)) scopes = await store.scopesOf(command.companyId);
+    else throw new CliError('kvb kv export --server needs --scope (a server exports one scope at a time)', 2);
+    const { exportPages, ndjsonLine } = await import('../kv/transfer');
+    const damaged: string[] = [];
+    for (const ref of scopes) {
+      // Page by page: memory stays flat however many entries there are.
+      for await (const page of exportPages(store, command.companyId, ref, command.prefix)) {
+        if (page.lines.length > 0) io.stdout(page.lines.map(ndjsonLine).join(''));
+        damaged.push(...page.damagedKeys);
+      }
+    }
+    if (damaged.length > 0)
+      io.stderr(
+        `kvb: left out ${damaged.length} stored value${damaged.length === 1 ? '' : 's'} that failed to decrypt (damaged or tampered): ${damaged.map((key) => `'${key}'`).join(', ')}\n`,
+      );
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+async function kvImport(command: Extract<CliCommand, { command: 'kv'; action: 'import' }>, io: CliIo): Promise<number> {
+  let text: string;
+  if (command.file !== '-') {
+    const path = resolve(io.cwd, command.file);
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new CliError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`, 2);
+    }
+  } else text = await io.readStdin();
+  const { applyImport, parseImport } = await import('../kv/transfer');
+  const parsed = parseImport(text);
+  const store = await openStore(command, io);
+  try {
+    const summary = await applyImport(store, command.companyId, parsed, command.mode);
+    io.stdout(
+      command.json
+        ? `${JSON.stringify(summary)}\n`
+        : `Imported ${parsed.length} line${parsed.length === 1 ? '' : 's'}: ${summary.created} created, ${summary.updated} updated, ${summary.skipped} skipped\n`,
+    );
+    return 0;
   } finally {
     await store.close();
   }

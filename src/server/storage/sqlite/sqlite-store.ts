@@ -271,6 +271,7 @@ export class SqliteStore implements KeyValueStore {
   private readonly selectCompanyById: Statement<[string], { company_id: string }>;
   private readonly selectAddressById: Statement<[string, string], { scope: Scope; scope_key: string; key: string }>;
   private readonly insertHistory: Statement<[HistoryInsert]>;
+  private readonly selectScopes: Statement<[string, string], { scope: Scope; scope_key: string }>;
   private readonly trimHistory: Statement<[...RowParams, ...RowParams]>;
   private readonly selectHistory: Statement<RowParams, HistoryRow>;
   private readonly historyStamp: Statement<RowParams, { seq: number | null }>;
@@ -317,6 +318,8 @@ export class SqliteStore implements KeyValueStore {
     this.deleteByIdReturning = this.db.prepare('DELETE FROM kv_entries WHERE id = ? AND company_id = ? RETURNING expires_at');
     this.selectCompanyById = this.db.prepare('SELECT company_id FROM kv_entries WHERE id = ?');
     this.selectAddressById = this.db.prepare('SELECT scope, scope_key, key FROM kv_entries WHERE id = ? AND company_id = ?');
+    this.selectScopes = this.db.prepare(`SELECT DISTINCT scope, scope_key FROM kv_entries
+      WHERE company_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY scope, scope_key`);
     this.insertHistory = this.db.prepare(`INSERT INTO kv_history
         (company_id, scope, scope_key, key, version, value_ciphertext, value_type, updated_at, replaced_at, deleted)
       VALUES (@company_id, @scope, @scope_key, @key, @version, @value_ciphertext, @value_type, @updated_at, @replaced_at, @deleted)`);
@@ -382,6 +385,13 @@ export class SqliteStore implements KeyValueStore {
     }
     const [result] = await this.batch(companyId, [{ op: 'delete', key: address.key, scope: address.scope, scopeKey: address.scope_key }]);
     return result?.op === 'delete' && result.deleted;
+  }
+
+  /** The scopes holding live entries of a company, sorted: for `kvb kv export` of a whole data directory. */
+  async scopesOf(companyId: string): Promise<Array<{ scope: Scope; scopeKey: string }>> {
+    const now = this.now().toISOString();
+    const rows = await this.exclusive(() => this.selectScopes.all(companyId, now));
+    return rows.map((row) => ({ scope: row.scope, scopeKey: row.scope_key }));
   }
 
   /**
