@@ -112,6 +112,8 @@ try {
     ['server: next page of 1,000 names', server.server.pageMs, 'bare SQLite page + count', server.bare.openMs],
     ['server: values of 40 visible rows', server.server.visibleMs, 'bare SQLite 40 selects', server.bare.visibleMs],
     ['server: delete 5,000 keys in one batch', server.server.deleteMs, '-', 0],
+    ['server: export the scope as NDJSON (95% of the keys)', server.server.exportMs, 'bare SQLite select all', server.bare.readAllMs],
+    ['server: import that file into another scope (one request)', server.server.importMs, 'bare SQLite inserts', server.bare.writeMs],
     ['browser: write all keys (batches of 2,000)', browser.store.writeMs, 'bare IndexedDB puts', browser.bare.writeMs],
     [
       'browser: open, cold (first 1,000 names + count)',
@@ -139,6 +141,8 @@ try {
     ],
     ['browser: values of 40 visible rows', browser.store.visibleMs, 'bare IndexedDB 40 gets', browser.bare.visibleMs],
     ['browser: delete 10,000 keys in one batch', browser.store.deleteMs, '-', 0],
+    ['browser: export the scope as NDJSON (90% of the keys)', browser.store.exportMs, 'bare IndexedDB getAll', browser.bare.readAllMs],
+    ['browser: import that file into another scope (one batch)', browser.store.importMs, 'bare IndexedDB puts', browser.bare.writeMs],
   ];
   for (const [name, ms, baseline, baselineMs] of panel) {
     keyTimings.push({

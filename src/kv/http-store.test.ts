@@ -64,6 +64,27 @@ describe('HttpStore beyond the contract', () => {
     expect(failure).toMatchObject({ code: 'store', message: expect.stringContaining('http://127.0.0.1:9 cannot be reached') });
   });
 
+  it('aborts a batch on the wire when its signal fires, rejecting with the AbortError (not "cannot be reached")', async () => {
+    const signals: Array<AbortSignal | null | undefined> = [];
+    const store = new HttpStore({
+      baseUrl: server.url,
+      fetch: (input, init) => {
+        signals.push(init?.signal);
+        return globalThis.fetch(input, init);
+      },
+    });
+    const controller = new AbortController();
+    const pending = store.batch('default', [{ op: 'keys', scope: 'global' }], { signal: controller.signal });
+    controller.abort();
+    const failure = await pending.catch((error: unknown) => error);
+    expect(failure).toMatchObject({ name: 'AbortError' });
+    expect(isKvError(failure)).toBe(false);
+    expect(signals).toEqual([controller.signal]);
+    // Without a signal nothing changes: the same store still answers.
+    const [page] = await store.batch('default', [{ op: 'keys', scope: 'global' }]);
+    expect(page).toMatchObject({ op: 'keys' });
+  });
+
   it('maps a refusal that is not a store code (a bad token) to a store error with the server message', async () => {
     const guarded = await serve({ KVB_TOKENS: 'token-aaaaaaaaaaaaaaaa:acme' });
     try {

@@ -25,6 +25,15 @@ function trimSlash(url: string): string {
   return url.replace(/\/+$/, '');
 }
 
+/** What a caller may add to one batch request. */
+export interface BatchOptions {
+  /**
+   * Aborts the request on the wire when the answer is no longer wanted (a newer filter); the
+   * batch then rejects with the signal's `AbortError`. The server may still have applied it.
+   */
+  signal?: AbortSignal;
+}
+
 export class HttpStore implements KeyValueStore {
   readonly kind = 'http';
   private readonly baseUrl: string;
@@ -38,11 +47,13 @@ export class HttpStore implements KeyValueStore {
     this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   }
 
-  async batch(companyId: string, ops: KvOp[]): Promise<KvOpResult[]> {
+  async batch(companyId: string, ops: KvOp[], options: BatchOptions = {}): Promise<KvOpResult[]> {
     ops.forEach(assertTransportable);
     const body: KvOpsRequest = this.token === undefined ? { companyId, ops } : { ops };
-    const response = await this.send('POST', '/api/kv/ops', body);
-    const payload = (await this.readJson(response)) as { results?: unknown };
+    const response = await this.send('POST', '/api/kv/ops', body, options.signal);
+    const payload = (await this.readJson(response).catch((error: unknown) => {
+      throw options.signal?.aborted ? options.signal.reason : error;
+    })) as { results?: unknown };
     if (!Array.isArray(payload.results) || payload.results.length !== ops.length) {
       throw new KvError(
         'store',
@@ -74,7 +85,7 @@ export class HttpStore implements KeyValueStore {
     return `/api/kv/${encodeURIComponent(id)}${query}`;
   }
 
-  private async send(method: string, path: string, body?: unknown): Promise<Response> {
+  private async send(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
@@ -83,8 +94,11 @@ export class HttpStore implements KeyValueStore {
         method,
         headers,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(signal === undefined ? {} : { signal }),
       });
     } catch (error) {
+      // An abort the caller asked for is not an unreachable server.
+      if (signal?.aborted) throw signal.reason ?? error;
       const detail = error instanceof Error ? error.message : String(error);
       throw new KvError('store', `The server at ${this.baseUrl} cannot be reached (${detail}); check that kvb serve is running there`);
     }

@@ -5,9 +5,10 @@
  * view and the opened key, and cached. Every query key starts with `kv` so one invalidation
  * refreshes them all after a run or a change from another tab.
  */
-import { useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useMutation, useQueries, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { API_MAX_OPS } from '../../kv/api-schema';
+import { HttpStore } from '../../kv/http-store';
 import { jsonByteLength } from '../../kv/operations';
 import {
   LIST_MAX_LIMIT,
@@ -45,7 +46,10 @@ async function keysPage(
   signal?: AbortSignal,
 ): Promise<KeysResult> {
   throwIfStale(signal);
-  const [page] = await store.batch(companyId, [{ op: 'keys', scope: address.scope, scopeKey: address.scopeKey, contains, limit, cursor }]);
+  const ops: KvOp[] = [{ op: 'keys', scope: address.scope, scopeKey: address.scopeKey, contains, limit, cursor }];
+  // A server request no one waits for any more is aborted on the wire; local stores answer
+  // from memory or one IndexedDB read, so theirs is dropped once it is done.
+  const [page] = await (store instanceof HttpStore ? store.batch(companyId, ops, { signal }) : store.batch(companyId, ops));
   throwIfStale(signal);
   if (page?.op !== 'keys') throw new Error(`The ${store.kind} store answered a keys op with ${page?.op ?? 'nothing'}`);
   return page;
@@ -83,28 +87,97 @@ export function useKeyList(address: ScopeAddress | null, prefix: string) {
   });
 }
 
-function scopeQueryKey(kind: string, companyId: string, address: ScopeAddress | null) {
+export function scopeQueryKey(kind: string, companyId: string, address: ScopeAddress | null) {
   return [KV_QUERY_ROOT, kind, companyId, address?.scope, address?.scopeKey] as const;
 }
 
+/** Names per page of the list: the most one `keys` op (and one server request) returns. */
+export const NAMES_PER_PAGE = LIST_MAX_LIMIT;
+
 /**
- * The names of a scope's keys matching `contains`, a page (1,000 names, one request) at a time:
- * `fetchNextPage` as the list scrolls. While a new filter loads, the previous filter's rows stay
- * (same scope only: another scope's rows and count are never shown as this one's).
+ * One page of a scope's key names matching `contains`, as its own query: page 0 from the
+ * start, page p after the last name of page p - 1 (from the cache when it is there, read
+ * first when not). Pages are separate queries so a refresh re-reads only the pages someone
+ * looks at (the observed ones); the others are only marked stale and re-read from their
+ * cached predecessor's last name when they come into view again, instead of every loaded
+ * page from the top as an infinite query would.
+ */
+export function keyNamesPageQuery(
+  client: QueryClient,
+  store: KeyValueStore | null,
+  companyId: string,
+  address: ScopeAddress | null,
+  contains: string,
+  page: number,
+) {
+  return {
+    queryKey: [...scopeQueryKey(store?.kind ?? 'none', companyId, address), 'names', contains, page] as const,
+    queryFn: async ({ signal }: { signal?: AbortSignal }): Promise<KeysResult> => {
+      let cursor: string | null = null;
+      if (page > 0) {
+        const previous = await client.ensureQueryData(keyNamesPageQuery(client, store, companyId, address, contains, page - 1));
+        // The cursor of a keys page is the last name it holds (the next page starts strictly
+        // after it); a cached last page has no nextCursor but keys may have been added since.
+        cursor = previous.nextCursor ?? previous.keys[previous.keys.length - 1] ?? null;
+        if (cursor === null) return { op: 'keys', keys: [], total: previous.total, nextCursor: null };
+      }
+      return keysPage(store as KeyValueStore, companyId, address as ScopeAddress, contains, cursor, NAMES_PER_PAGE, signal);
+    },
+    enabled: store !== null && address !== null,
+  };
+}
+
+/**
+ * The first page of names matching `contains`, with the count of matches (`total`). While a
+ * new filter loads, the previous filter's rows stay (same scope only: another scope's rows and
+ * count are never shown as this one's).
  */
 export function useKeyNames(address: ScopeAddress | null, contains: string) {
+  const client = useQueryClient();
   const store = useStorage((s) => s.store);
   const companyId = useStorage((s) => s.companyId);
   const scoped = scopeQueryKey(store?.kind ?? 'none', companyId, address);
-  return useInfiniteQuery({
-    queryKey: [...scoped, 'names', contains],
-    queryFn: ({ pageParam, signal }) =>
-      keysPage(store as KeyValueStore, companyId, address as ScopeAddress, contains, pageParam, LIST_MAX_LIMIT, signal),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.nextCursor,
-    enabled: store !== null && address !== null,
+  return useQuery({
+    ...keyNamesPageQuery(client, store, companyId, address, contains, 0),
     placeholderData: (previous, previousQuery) => (sameScope(previousQuery?.queryKey, scoped) ? previous : undefined),
   });
+}
+
+/** The names of the pages in `pages` (observed while in view), by page number. */
+export function useKeyNamePages(address: ScopeAddress | null, contains: string, pages: readonly number[]): Map<number, string[]> {
+  const client = useQueryClient();
+  const store = useStorage((s) => s.store);
+  const companyId = useStorage((s) => s.companyId);
+  return useQueries({
+    queries: pages.map((page) => keyNamesPageQuery(client, store, companyId, address, contains, page)),
+    combine: (results) => {
+      const byPage = new Map<number, string[]>();
+      results.forEach((result, i) => {
+        if (result.data) byPage.set(pages[i]!, result.data.keys);
+      });
+      return byPage;
+    },
+  });
+}
+
+/** The names at list positions `from` to `to` (inclusive, either order), reading pages not in the cache. */
+export async function keyNamesBetween(
+  client: QueryClient,
+  store: KeyValueStore,
+  companyId: string,
+  address: ScopeAddress,
+  contains: string,
+  from: number,
+  to: number,
+): Promise<string[]> {
+  const [low, high] = from <= to ? [from, to] : [to, from];
+  const names: string[] = [];
+  for (let page = Math.floor(low / NAMES_PER_PAGE); page <= Math.floor(high / NAMES_PER_PAGE); page++) {
+    const { keys } = await client.ensureQueryData(keyNamesPageQuery(client, store, companyId, address, contains, page));
+    const start = page * NAMES_PER_PAGE;
+    names.push(...keys.slice(Math.max(0, low - start), high - start + 1));
+  }
+  return names;
 }
 
 function sameScope(queryKey: readonly unknown[] | undefined, scoped: readonly unknown[]): boolean {
@@ -149,13 +222,22 @@ export interface RowFacts {
  * per chunk, so only visible rows are decrypted and a chunk scrolled past stays cached (as
  * facts: scrolling through 100,000 keys does not keep 100,000 values in memory).
  */
-export function useVisibleRows(address: ScopeAddress | null, names: readonly string[], first: number, last: number): Map<string, RowFacts> {
+export function useVisibleRows(
+  address: ScopeAddress | null,
+  nameAt: (index: number) => string | undefined,
+  first: number,
+  last: number,
+): Map<string, RowFacts> {
   const store = useStorage((s) => s.store);
   const companyId = useStorage((s) => s.companyId);
   const chunks: string[][] = [];
   if (last >= first) {
     for (let chunk = Math.floor(first / VALUE_CHUNK); chunk <= Math.floor(last / VALUE_CHUNK); chunk++) {
-      const keys = names.slice(chunk * VALUE_CHUNK, (chunk + 1) * VALUE_CHUNK);
+      const keys: string[] = [];
+      for (let index = chunk * VALUE_CHUNK; index < (chunk + 1) * VALUE_CHUNK; index++) {
+        const name = nameAt(index);
+        if (name !== undefined) keys.push(name);
+      }
       if (keys.length > 0) chunks.push(keys);
     }
   }
@@ -247,7 +329,7 @@ export function opsPerBatch(store: KeyValueStore): number {
 }
 
 /** Runs ops in as few batches as the store allows (one, unless the server's limit splits them). */
-async function runInBatches(store: KeyValueStore, companyId: string, ops: KvOp[], groupSize: number) {
+export async function runInBatches(store: KeyValueStore, companyId: string, ops: KvOp[], groupSize: number) {
   const per = Math.max(groupSize, Math.floor(opsPerBatch(store) / groupSize) * groupSize);
   const results = [];
   for (let start = 0; start < ops.length; start += per) results.push(...(await store.batch(companyId, ops.slice(start, start + per))));
@@ -272,31 +354,6 @@ export async function deleteKeys(
   return results.flatMap((result) => (result.op === 'get' && result.entry ? [result.entry] : []));
 }
 
-/** Writes deleted entries back (value, type and remaining time to live); expired ones stay gone. */
-export async function restoreEntries(
-  store: KeyValueStore,
-  companyId: string,
-  entries: readonly Entry[],
-  now = Date.now(),
-): Promise<number> {
-  const ops = entries.flatMap((entry): KvOp[] => {
-    const ttlSeconds = entry.expiresAt === null ? null : (Date.parse(entry.expiresAt) - now) / 1000;
-    if (ttlSeconds !== null && ttlSeconds <= 0) return [];
-    return [
-      {
-        op: 'set',
-        scope: entry.scope,
-        scopeKey: entry.scopeKey,
-        key: entry.key,
-        value: entry.value,
-        ...(ttlSeconds === null ? {} : { ttlSeconds }),
-      },
-    ];
-  });
-  await runInBatches(store, companyId, ops, 1);
-  return ops.length;
-}
-
 export function useBulkDelete() {
   const store = useStorage((s) => s.store);
   const companyId = useStorage((s) => s.companyId);
@@ -304,18 +361,6 @@ export function useBulkDelete() {
     mutationFn: async ({ address, keys }: { address: ScopeAddress; keys: readonly string[] }) => {
       if (!store) throw new Error('The store is not ready yet');
       return deleteKeys(store, companyId, address, keys);
-    },
-    onSuccess: () => notifyKeysChanged(),
-  });
-}
-
-export function useRestoreEntries() {
-  const store = useStorage((s) => s.store);
-  const companyId = useStorage((s) => s.companyId);
-  return useMutation({
-    mutationFn: async (entries: readonly Entry[]) => {
-      if (!store) throw new Error('The store is not ready yet');
-      return restoreEntries(store, companyId, entries);
     },
     onSuccess: () => notifyKeysChanged(),
   });

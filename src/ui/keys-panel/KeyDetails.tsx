@@ -6,6 +6,7 @@ import { ConfirmDialog } from '../atoms/Dialog';
 import { JsonTree } from '../atoms/JsonTree';
 import { toast } from '../store';
 import { KeyEditor } from './KeyEditor';
+import { KeyHistory } from './KeyHistory';
 import { expressionForPath, relativeTime } from './key-paths';
 
 async function copyText(text: string): Promise<void> {
@@ -22,6 +23,7 @@ async function copyText(text: string): Promise<void> {
 export function KeyDetails({ entry, address, onClose }: { entry: Entry; address: ScopeAddress; onClose(): void }) {
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState(false);
+  const [showingHistory, setShowingHistory] = useState(false);
   const remove = useDeleteKey();
   if (editing) return <KeyEditor address={address} entry={entry} onDone={() => setEditing(false)} />;
   return (
@@ -46,10 +48,14 @@ export function KeyDetails({ entry, address, onClose }: { entry: Entry; address:
         <button type="button" className="btn" onClick={() => setEditing(true)}>
           Edit
         </button>
+        <button type="button" className="btn" aria-pressed={showingHistory} onClick={() => setShowingHistory(!showingHistory)}>
+          History
+        </button>
         <button type="button" className="btn btn--ghost-danger" onClick={() => setConfirming(true)}>
           Delete
         </button>
       </div>
+      {showingHistory && <KeyHistory address={address} keyName={entry.key} onClose={() => setShowingHistory(false)} />}
       {confirming && (
         <ConfirmDialog
           title="Delete key"

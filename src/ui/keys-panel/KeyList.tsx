@@ -1,32 +1,42 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useRef } from 'react';
-import { formatBytes, useVisibleRows, type RowFacts, type ScopeAddress } from '../api/keys';
+import { useRef } from 'react';
+import { formatBytes, NAMES_PER_PAGE, useKeyNamePages, useVisibleRows, type RowFacts, type ScopeAddress } from '../api/keys';
 import { useTestRunKeys } from '../store';
 import { relativeTime } from './key-paths';
 import { splitAtMatch } from './selection';
 
 const ROW_HEIGHT = 30;
-/** Ask for the next page of names this many rows before the loaded ones run out. */
+/** Read the next page of names this many rows before the list reaches it. */
 const LOAD_AHEAD_ROWS = 200;
 
 export interface KeyListProps {
   address: ScopeAddress;
-  /** The names loaded so far, in key order; `total` rows in all. */
-  names: readonly string[];
+  /** The first page of names (kept from the previous filter while a new one loads); `total` rows in all. */
+  firstPage: readonly string[];
   total: number;
   filter: string;
   selection: ReadonlySet<string>;
   openedKey: string | null;
-  loadMore(): void;
   onOpen(key: string): void;
-  onToggle(key: string, extendRange: boolean): void;
+  /** `index` is the row's position in the list, for shift-click ranges. */
+  onToggle(key: string, index: number, extendRange: boolean): void;
+}
+
+/** The pages of names the rows `first` to `last` need, and the next one when it is close. */
+export function pagesInView(first: number, last: number, total: number): number[] {
+  if (last < first || total === 0) return [];
+  const end = Math.min(total - 1, last + LOAD_AHEAD_ROWS);
+  const pages: number[] = [];
+  for (let page = Math.floor(first / NAMES_PER_PAGE); page <= Math.floor(end / NAMES_PER_PAGE); page++) pages.push(page);
+  return pages;
 }
 
 /**
- * The virtualised list: `total` rows tall from the first page, names paged in as it scrolls,
- * and each visible row's type, size and age read (decrypted) only once it is in view.
+ * The virtualised list: `total` rows tall from the first page, the pages of names in view read
+ * as it scrolls, and each visible row's type, size and age read (decrypted) only once it is in
+ * view.
  */
-export function KeyList({ address, names, total, filter, selection, openedKey, loadMore, onOpen, onToggle }: KeyListProps) {
+export function KeyList({ address, firstPage, total, filter, selection, openedKey, onOpen, onToggle }: KeyListProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
     count: total,
@@ -37,13 +47,14 @@ export function KeyList({ address, names, total, filter, selection, openedKey, l
   const items = virtualizer.getVirtualItems();
   const first = items[0]?.index ?? 0;
   const last = items[items.length - 1]?.index ?? -1;
-  const facts = useVisibleRows(address, names, first, Math.min(last, names.length - 1));
+  const pages = useKeyNamePages(address, filter, pagesInView(first, last, total));
+  const nameAt = (index: number): string | undefined => {
+    const page = Math.floor(index / NAMES_PER_PAGE);
+    return (page === 0 ? (pages.get(0) ?? firstPage) : pages.get(page))?.[index - page * NAMES_PER_PAGE];
+  };
+  const facts = useVisibleRows(address, nameAt, first, last);
   // Keys the shown test run would change (not applied yet): their stored values are not the run's.
   const testRunKeys = useTestRunKeys(address.scope, address.scopeKey);
-  const needsMore = last + LOAD_AHEAD_ROWS >= names.length && names.length < total;
-  useEffect(() => {
-    if (needsMore) loadMore();
-  }, [needsMore, names.length, loadMore]);
   const now = Date.now();
   return (
     <>
@@ -57,7 +68,7 @@ export function KeyList({ address, names, total, filter, selection, openedKey, l
       <div className="key-list" ref={scroller}>
         <div role="list" aria-label="Keys" style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
           {items.map((item) => {
-            const name = names[item.index];
+            const name = nameAt(item.index);
             const style = {
               position: 'absolute',
               top: 0,
@@ -88,7 +99,7 @@ export function KeyList({ address, names, total, filter, selection, openedKey, l
                   aria-label={`Select ${name}`}
                   checked={selected}
                   // The click carries shiftKey; onChange follows it with the checked state React keeps.
-                  onClick={(e) => onToggle(name, e.shiftKey)}
+                  onClick={(e) => onToggle(name, item.index, e.shiftKey)}
                   onChange={() => undefined}
                 />
                 <button type="button" className="key-row__button" onClick={() => onOpen(name)} title={name}>

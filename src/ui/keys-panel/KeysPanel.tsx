@@ -1,15 +1,17 @@
-import { useState } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
 import { SCOPES, type Entry, type Scope } from '../../kv/types';
 import {
+  keyNamesBetween,
   listAllKeyNames,
   useBulkDelete,
   useKeyCount,
   useKeyEntry,
   useKeyNames,
   useLiveKeyRefresh,
-  useRestoreEntries,
   type ScopeAddress,
 } from '../api/keys';
+import { useUndoDelete } from '../api/key-history';
 import { useStorage } from '../api/storage';
 import { CollapsiblePanel } from '../atoms/CollapsiblePanel';
 import { ConfirmDialog } from '../atoms/Dialog';
@@ -17,8 +19,11 @@ import { toast, useEditor, useSidePanels } from '../store';
 import { KeyDetails } from './KeyDetails';
 import { KeyEditor } from './KeyEditor';
 import { KeyList } from './KeyList';
+import { RecentlyDeleted } from './KeyHistory';
+import { KeyTransfer } from './KeyTransfer';
+import './key-tools.css';
 import { StorageProblemNotice } from './StorageProblemNotice';
-import { countLabel, rangeBetween } from './selection';
+import { countLabel } from './selection';
 
 const SCOPE_HINTS: Record<Scope, (meta: { id: string; groupId?: string | undefined }) => string> = {
   flow: (meta) => `flow: keys of this blueprint (${meta.id})`,
@@ -34,6 +39,7 @@ interface Deleted {
 
 export function KeysPanel() {
   useLiveKeyRefresh();
+  const client = useQueryClient();
   const meta = useEditor((s) => s.meta);
   const storageStatus = useStorage((s) => s.status);
   const store = useStorage((s) => s.store);
@@ -43,10 +49,12 @@ export function KeysPanel() {
   const [openedKey, setOpenedKey] = useState<string | null>(null);
   const [adding, setAdding] = useState(false);
   const [selection, setSelection] = useState<ReadonlySet<string>>(new Set());
-  const [anchor, setAnchor] = useState<string | null>(null);
+  /** The list position of the last key ticked without shift, where a shift-click range starts. */
+  const [anchor, setAnchor] = useState<number | null>(null);
   const [confirming, setConfirming] = useState(false);
   const [selectingAll, setSelectingAll] = useState(false);
   const [deleted, setDeleted] = useState<Deleted | null>(null);
+  const [showingDeleted, setShowingDeleted] = useState(false);
   const expanded = useSidePanels((s) => !s.collapsed.keys);
   const toggle = useSidePanels((s) => s.toggle);
   const address: ScopeAddress | null =
@@ -62,9 +70,8 @@ export function KeysPanel() {
   const count = useKeyCount(address);
   const opened = useKeyEntry(address, openedKey);
   const bulkDelete = useBulkDelete();
-  const restore = useRestoreEntries();
-  const loadedNames = names.data?.pages.flatMap((page) => page.keys) ?? [];
-  const matching = names.data?.pages[0]?.total ?? 0;
+  const restore = useUndoDelete();
+  const matching = names.data?.total ?? 0;
 
   const clearSelection = () => {
     setSelection(new Set());
@@ -77,14 +84,23 @@ export function KeysPanel() {
     setOpenedKey(null);
     clearSelection();
   };
-  const toggleKey = (key: string, extend: boolean) => {
-    const next = new Set(selection);
-    if (extend && anchor !== null) {
-      for (const name of rangeBetween(loadedNames, anchor, key)) next.add(name);
-    } else if (next.has(key)) next.delete(key);
-    else next.add(key);
-    setSelection(next);
-    if (!extend) setAnchor(key);
+  const toggleKey = async (key: string, index: number, extend: boolean) => {
+    if (extend && anchor !== null && store && address) {
+      try {
+        const range = await keyNamesBetween(client, store, companyId, address, trimmedFilter, anchor, index);
+        setSelection((current) => new Set([...current, ...range]));
+      } catch (error) {
+        toast('error', `Could not select the range: ${(error as Error).message}`);
+      }
+      return;
+    }
+    setSelection((current) => {
+      const next = new Set(current);
+      if (next.has(key)) next.delete(key);
+      else next.add(key);
+      return next;
+    });
+    setAnchor(index);
   };
   const selectAllMatching = async () => {
     if (!store || !address) return;
@@ -127,8 +143,13 @@ export function KeysPanel() {
     });
   };
 
-  // The opened key shows once read; if it is gone (deleted elsewhere) the list shows instead.
+  // The opened key shows once read; once it is gone (deleted elsewhere) it is closed, so the list
+  // shows and the key does not pop open again if it is restored later.
   const showingKey = openedKey !== null && (opened.isPending || Boolean(opened.data));
+  const openedIsGone = openedKey !== null && opened.isSuccess && opened.data === null;
+  useEffect(() => {
+    if (openedIsGone) setOpenedKey(null);
+  }, [openedIsGone]);
   const countText =
     count.data === undefined
       ? ''
@@ -177,6 +198,23 @@ export function KeysPanel() {
           Add key
         </button>
       </div>
+      {address && storageStatus === 'ready' && !adding && !showingKey && (
+        <div className="keys-panel__tools" aria-label="Data tools">
+          <KeyTransfer address={address} total={count.data ?? 0} />
+          <button
+            type="button"
+            className="btn btn--small keys-panel__tools-end"
+            aria-pressed={showingDeleted}
+            onClick={() => {
+              setShowingDeleted(!showingDeleted);
+              setOpenedKey(null);
+            }}
+            title="Keys of this scope that were deleted, with the value each had: restore them"
+          >
+            Recently deleted
+          </button>
+        </div>
+      )}
       {deleted && !adding && !showingKey && (
         <div className="keys-panel__notice" role="status">
           <span>
@@ -190,7 +228,7 @@ export function KeysPanel() {
           </button>
         </div>
       )}
-      {address && names.data && matching > 0 && !adding && !showingKey && (
+      {address && names.data && matching > 0 && !adding && !showingKey && !showingDeleted && (
         <div className="keys-panel__selection" aria-label="Selection">
           {selection.size > 0 ? (
             <>
@@ -228,6 +266,8 @@ export function KeysPanel() {
           </div>
         ) : storageStatus === 'unavailable' ? (
           <StorageProblemNotice />
+        ) : showingDeleted && address ? (
+          <RecentlyDeleted address={address} />
         ) : !address ? (
           <div className="empty-state">
             <div className="empty-state__title">No flow group</div>
@@ -257,19 +297,16 @@ export function KeysPanel() {
             // A new scope or filter is a new list: it starts at the top.
             key={`${scope}\u0000${trimmedFilter}`}
             address={address}
-            names={loadedNames}
+            firstPage={names.data.keys}
             total={matching}
             filter={trimmedFilter}
             selection={selection}
             openedKey={openedKey}
-            loadMore={() => {
-              if (names.hasNextPage && !names.isFetchingNextPage) void names.fetchNextPage();
-            }}
             onOpen={(key) => {
               setOpenedKey(key);
               setAdding(false);
             }}
-            onToggle={toggleKey}
+            onToggle={(key, index, extend) => void toggleKey(key, index, extend)}
           />
         )}
       </div>

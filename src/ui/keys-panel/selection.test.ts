@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { countLabel, rangeBetween, splitAtMatch } from './selection';
+import { countLabel, splitAtMatch } from './selection';
 
 describe('keys list selection helpers', () => {
-  const names = ['a', 'b', 'c', 'd', 'e'];
-  it('a shift-click range covers both ends in list order, whichever was clicked first', () => {
-    expect(rangeBetween(names, 'b', 'd')).toEqual(['b', 'c', 'd']);
-    expect(rangeBetween(names, 'd', 'b')).toEqual(['b', 'c', 'd']);
-    expect(rangeBetween(names, 'c', 'c')).toEqual(['c']);
-  });
-  it('a range from an anchor that is no longer listed selects only the clicked key', () => {
-    expect(rangeBetween(names, 'gone', 'c')).toEqual(['c']);
-  });
   it('counts read as people write them', () => {
     expect(countLabel(1)).toBe('1 key');
     expect(countLabel(100_000)).toBe('100,000 keys');

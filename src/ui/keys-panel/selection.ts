@@ -1,12 +1,4 @@
-/** Pure helpers of the keys list: ranges for shift-click, counts, the filter's match. */
-
-/** The names from `from` to `to` inclusive, in list order, whichever comes first; [] if either is not loaded. */
-export function rangeBetween(names: readonly string[], from: string, to: string): string[] {
-  const a = names.indexOf(from);
-  const b = names.indexOf(to);
-  if (a < 0 || b < 0) return b < 0 ? [] : [to];
-  return names.slice(Math.min(a, b), Math.max(a, b) + 1);
-}
+/** Pure helpers of the keys list: counts, the filter's match. */
 
 /** "1 key", "100,000 keys". */
 export function countLabel(count: number): string {
