@@ -66,14 +66,14 @@ test.describe('test runs', () => {
     await editor.runAndWait('succeeded');
     const changes = run.region.getByRole('list', { name: 'Changes' }).getByRole('listitem');
     await expect(changes).toHaveCount(1);
-    await expect(changes.first()).toContainText('analysis_result');
+    await expect(changes.first()).toContainText('analysis_fox');
     await expect(changes.first()).toContainText('created');
     // Nothing reached the store.
-    await expect(keys.row('analysis_result')).toHaveCount(0);
+    await expect(keys.row('analysis_fox')).toHaveCount(0);
     await editor.shot('sandbox-diff-1440');
 
     await run.region.getByRole('button', { name: 'Apply changes' }).click();
-    await expect(keys.row('analysis_result')).toBeVisible();
+    await expect(keys.row('analysis_fox')).toBeVisible();
     await expect(run.region.getByText('applied to the store')).toBeVisible();
     await expect(run.region.getByRole('button', { name: 'Apply changes' })).toHaveCount(0);
 
@@ -143,7 +143,7 @@ test.describe('test runs', () => {
     const server = await KvbServer.start();
     try {
       const analysis = async () => {
-        const response = await server.api('GET', '/api/kv?scope=flow&scopeKey=cache-result&prefix=analysis_result');
+        const response = await server.api('GET', '/api/kv?scope=flow&scopeKey=cache-result&prefix=analysis_fox');
         return ((await response.json()) as { entries: unknown[] }).entries.length;
       };
       await page.goto(server.url);
@@ -153,13 +153,13 @@ test.describe('test runs', () => {
       await expect(runMode(page)).toHaveValue('test');
 
       await editor.runAndWait('succeeded');
-      await expect(editor.run.region.getByRole('list', { name: 'Changes' }).getByRole('listitem')).toContainText('analysis_result');
+      await expect(editor.run.region.getByRole('list', { name: 'Changes' }).getByRole('listitem')).toContainText('analysis_fox');
       expect(await analysis()).toBe(0);
 
       await editor.run.region.getByRole('button', { name: 'Apply changes' }).click();
       await expect(editor.run.region.getByText('applied to the store')).toBeVisible();
       expect(await analysis()).toBe(1);
-      await expect(editor.keys.row('analysis_result')).toBeVisible();
+      await expect(editor.keys.row('analysis_fox')).toBeVisible();
     } finally {
       await server.dispose();
     }

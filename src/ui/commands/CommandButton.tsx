@@ -39,7 +39,7 @@ export function CommandButton({ name, className = 'btn' }: { name: CommandName; 
       {!('iconOnly' in command) && (
         <>
           {'icon' in command ? ' ' : ''}
-          {command.label}
+          <span className="btn__label">{command.label}</span>
         </>
       )}
     </button>

@@ -12,9 +12,9 @@ import { RunModeSelect } from './RunModeSelect';
 import { ConflictDialog, ImportChoiceDialog } from './WorkspaceDialogs';
 
 /** A group of command buttons, drawn from the command table (icon, label, shortcut, enabled). */
-function CommandGroup({ names }: { names: readonly CommandName[] }) {
+function CommandGroup({ names, compact = false }: { names: readonly CommandName[]; compact?: boolean }) {
   return (
-    <div className="toolbar__group">
+    <div className={compact ? 'toolbar__group toolbar__group--compact' : 'toolbar__group'}>
       {names.map((name) => (
         <CommandButton key={name} name={name} className={'iconOnly' in COMMANDS[name] ? 'btn btn--icon' : 'btn'} />
       ))}
@@ -72,10 +72,10 @@ export function Toolbar() {
       </div>
       <BlueprintMenu />
       <CommandGroup names={['undo', 'redo']} />
-      <CommandGroup names={['autoLayout', 'fitView']} />
-      <div className="toolbar__group">
+      <CommandGroup names={['autoLayout', 'fitView']} compact />
+      <div className="toolbar__group toolbar__group--compact">
         <label className="btn" title="Import a kv-blueprint/1 file">
-          <Icon name="upload" /> Import
+          <Icon name="upload" /> <span className="btn__label">Import</span>
           <input
             type="file"
             accept="application/json,.json"
