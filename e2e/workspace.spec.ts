@@ -3,7 +3,8 @@
  * get the Conflict dialog instead of overwriting each other, a server run shows its blocks live
  * and lands in everyone's run history, two tabs on a browser blueprint are protected the same
  * way, and an import whose id exists asks. Screenshots of the conflict dialog and of a server
- * run go to docs/ at the two window sizes the editor is checked at.
+ * run, at the two window sizes the editor is checked at, go to .tmp/shots, or to docs/ (the
+ * README's pictures) with `KVB_UPDATE_DOCS=1`, so a test run leaves the tree clean.
  */
 import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from '@playwright/test';
@@ -12,6 +13,8 @@ import { KvbServer } from './fixtures/kvb-server';
 import { EditorPage } from './pages/editor-page';
 // Brings in the typing of `window.kvb`, the app's test handle.
 import type {} from '../src/ui/test-handle';
+
+const SHOTS = process.env.KVB_UPDATE_DOCS === '1' ? 'docs' : '.tmp/shots';
 
 const counter = JSON.parse(readFileSync(new URL('./fixtures/counter-blueprint.json', import.meta.url), 'utf8')) as {
   id: string;
@@ -106,7 +109,7 @@ test.describe('the server as a workspace', () => {
     await expect(bobConflict).toContainText('revision 2');
     for (const size of SIZES) {
       await bob.page.setViewportSize(size);
-      await bob.page.screenshot({ path: `docs/workspace-conflict-${size.width}x${size.height}.png` });
+      await bob.page.screenshot({ path: `${SHOTS}/workspace-conflict-${size.width}x${size.height}.png` });
     }
     await bob.page.setViewportSize(SIZES[0]!);
     // Nothing was overwritten meanwhile.
@@ -191,7 +194,7 @@ test.describe('the server as a workspace', () => {
       await ann.page.setViewportSize(size);
       await ann.toolbar.button('Fit view').click();
       await ann.page.waitForTimeout(400);
-      await ann.page.screenshot({ path: `docs/workspace-server-run-${size.width}x${size.height}.png` });
+      await ann.page.screenshot({ path: `${SHOTS}/workspace-server-run-${size.width}x${size.height}.png` });
     }
     await ann.page.setViewportSize(SIZES[0]!);
     await expect(ann.run.status()).toHaveText('succeeded');
