@@ -1,4 +1,4 @@
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useLayoutEffect, useRef, type ReactNode } from 'react';
 import { createPortal } from 'react-dom';
 import { Icon } from './Icon';
 
@@ -15,7 +15,8 @@ export interface DialogProps {
 /** A modal dialog: its × button, Escape or the backdrop closes it; focus moves into it when it opens. */
 export function Dialog({ title, onClose, children, footer, tone = 'default', closable = true }: DialogProps) {
   const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
+  // Before the first paint, so a key pressed as soon as the dialog shows (Escape) reaches it.
+  useLayoutEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
     // The × is the way out, not the first thing to do: focus goes to the dialog's content.
     const first = box.current?.querySelector<HTMLElement>('[data-autofocus], input, select, textarea, button:not(.dialog__close)');
