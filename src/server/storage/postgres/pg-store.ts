@@ -371,23 +371,8 @@ export class PostgresStore implements KeyValueStore {
     };
   }
 
-  /** Runs `work` in one transaction on one pooled connection: committed when it returns, rolled back when it throws. */
-  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
-    const client = await this.guard(() => this.pool.connect());
-    let broken = false;
-    try {
-      await client.query(begin);
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+  private transaction<T>(work: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+    return inTransaction(this.pool, work, begin);
   }
 
   /** Runs `attempt` again after a deadlock, serialization failure or lost connection, with a growing pause. */
@@ -456,6 +441,31 @@ export function lockIdOf(companyId: string, scope: string, scopeKey: string, key
 
 function rowKey(scope: string, scopeKey: string, key: string): string {
   return `${scope}\u0000${scopeKey}\u0000${key}`;
+}
+
+/**
+ * Runs `work` in one transaction on one pooled connection: committed when it returns, rolled
+ * back when it throws, with `work`'s error thrown as it is. A connection that cannot be had is a
+ * `store` error; one whose rollback failed is dropped from the pool, not reused.
+ */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+  const client = await pool.connect().catch((error: unknown) => {
+    throw asStoreError(error);
+  });
+  let broken = false;
+  try {
+    await client.query(begin);
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {
+      broken = true;
+    });
+    throw error;
+  } finally {
+    client.release(broken);
+  }
 }
 
 /** PostgreSQL's message and SQLSTATE, or the connection error. */
