@@ -8,7 +8,7 @@ import type { BlueprintDocument, RunRecord } from '../../engine/types';
 import type { BlueprintRevision, BlueprintSummary } from '../../kv/api-schema';
 import { KvError } from '../../kv/errors';
 import type { RowIdentity, ValueCipher } from '../encryption';
-import { RevisionConflictError } from './types';
+import { RevisionConflictError, type SavedBlueprint, type StoredBlueprint } from './types';
 
 function blueprintIdentity(companyId: string, id: string): RowIdentity {
   return { companyId, scope: 'blueprint', scopeKey: '', key: id };
@@ -29,6 +29,24 @@ export function sealBlueprint(cipher: ValueCipher, companyId: string, id: string
 
 export function openBlueprint(cipher: ValueCipher, companyId: string, id: string, sealed: Buffer): BlueprintDocument {
   return JSON.parse(cipher.decrypt(sealed, blueprintIdentity(companyId, id))) as BlueprintDocument;
+}
+
+/** Blueprint `id` as `BlueprintStore.get` answers, from its row. */
+export function storedBlueprintOf(
+  cipher: ValueCipher,
+  companyId: string,
+  id: string,
+  row: { document_ciphertext: Buffer; revision: number; updated_at: string },
+): StoredBlueprint {
+  return { document: openBlueprint(cipher, companyId, id, row.document_ciphertext), revision: row.revision, updatedAt: row.updated_at };
+}
+
+/** What `BlueprintStore.save` answers for `document` saved at `savedAt` as `revision`. */
+export function savedBlueprintOf(document: BlueprintDocument, savedAt: string, created: boolean, revision: number): SavedBlueprint {
+  return {
+    created,
+    summary: { id: document.id, name: document.name, groupId: document.groupId ?? null, updatedAt: savedAt, revision },
+  };
 }
 
 /** Kept revision `revision` of blueprint `id`, sealed from its JSON text. */

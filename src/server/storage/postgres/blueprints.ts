@@ -10,14 +10,15 @@ import type { ValueCipher } from '../../encryption';
 import { boundedRecord, RUNS_KEPT_PER_BLUEPRINT } from '../run-records';
 import {
   checkSave,
-  openBlueprint,
   openRevision,
   openRun,
   resealAsRevision,
   revisionsOf,
+  savedBlueprintOf,
   sealBlueprint,
   sealRevision,
   sealRun,
+  storedBlueprintOf,
   summaryOf,
   type RevisionRow,
   type RunRow,
@@ -85,10 +86,7 @@ export class PostgresBlueprintStore implements BlueprintStore {
       'SELECT document_ciphertext, revision, updated_at FROM blueprints WHERE company_id = $1 AND id = $2',
       [companyId, id],
     );
-    const row = rows[0];
-    if (!row) return null;
-    const document = openBlueprint(this.cipher, companyId, id, row.document_ciphertext);
-    return { document, revision: row.revision, updatedAt: row.updated_at };
+    return rows[0] ? storedBlueprintOf(this.cipher, companyId, id, rows[0]) : null;
   }
 
   /** Saves `document` as the next revision; see \`BlueprintStore.save\`. Saves of one blueprint take turns (an advisory lock). */
@@ -134,10 +132,7 @@ export class PostgresBlueprintStore implements BlueprintStore {
       ]);
       return { created: current === undefined, revision: next };
     });
-    return {
-      created,
-      summary: { id: document.id, name: document.name, groupId: document.groupId ?? null, updatedAt: now, revision },
-    };
+    return savedBlueprintOf(document, now, created, revision);
   }
 
   /** A blueprint copied in without its kept revisions: keep its current one before it is replaced. */

@@ -11,12 +11,13 @@ import { migrate, type Database } from './database';
 import type { ValueCipher } from '../../encryption';
 import {
   checkSave,
-  openBlueprint,
   openRevision,
   resealAsRevision,
   revisionsOf,
+  savedBlueprintOf,
   sealBlueprint,
   sealRevision,
+  storedBlueprintOf,
   summaryOf,
   type RevisionRow,
   type SummaryRow,
@@ -121,9 +122,7 @@ export class SqliteBlueprintStore implements BlueprintStore {
 
   async get(companyId: string, id: string): Promise<StoredBlueprint | null> {
     const row = this.selectRow.get(companyId, id);
-    if (!row) return null;
-    const document = openBlueprint(this.cipher, companyId, id, row.document_ciphertext);
-    return { document, revision: row.revision, updatedAt: row.updated_at };
+    return row ? storedBlueprintOf(this.cipher, companyId, id, row) : null;
   }
 
   /** Saves `document` as the next revision; see `BlueprintStore.save`. */
@@ -148,10 +147,7 @@ export class SqliteBlueprintStore implements BlueprintStore {
       return { created: current === undefined, revision };
     });
     const { created, revision } = write.immediate();
-    return {
-      created,
-      summary: { id: document.id, name: document.name, groupId: document.groupId ?? null, updatedAt: now, revision },
-    };
+    return savedBlueprintOf(document, now, created, revision);
   }
 
   /**

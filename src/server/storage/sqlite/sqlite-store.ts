@@ -199,17 +199,12 @@ interface SealedWrite {
   history: HistoryInsert[];
 }
 
-interface HistoryInsert {
+/** A kept version's row with the identity columns of its key. */
+interface HistoryInsert extends HistoryRow {
   company_id: string;
   scope: Scope;
   scope_key: string;
   key: string;
-  version: number;
-  value_ciphertext: Buffer;
-  value_type: ValueType;
-  updated_at: string;
-  replaced_at: string;
-  deleted: number;
 }
 
 export interface SqliteStoreOptions {
