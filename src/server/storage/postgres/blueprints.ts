@@ -5,9 +5,25 @@
 import type pg from 'pg';
 import type { BlueprintDocument, RunRecord } from '../../../engine/types';
 import type { BlueprintRevision, BlueprintSummary } from '../../../kv/api-schema';
-import { KvError, isKvError } from '../../../kv/errors';
-import type { RowIdentity, ValueCipher } from '../../encryption';
+import { isKvError } from '../../../kv/errors';
+import type { ValueCipher } from '../../encryption';
 import { boundedRecord, RUNS_KEPT_PER_BLUEPRINT } from '../run-records';
+import {
+  checkSave,
+  openRevision,
+  openRun,
+  resealAsRevision,
+  revisionsOf,
+  savedBlueprintOf,
+  sealBlueprint,
+  sealRevision,
+  sealRun,
+  storedBlueprintOf,
+  summaryOf,
+  type RevisionRow,
+  type RunRow,
+  type SummaryRow,
+} from '../sealed-blueprints';
 import {
   RevisionConflictError,
   REVISIONS_KEPT_PER_BLUEPRINT,
@@ -17,15 +33,7 @@ import {
   type StoredBlueprint,
   type StoredRun,
 } from '../types';
-import { asStoreError, lockIdOf } from './pg-store';
-
-function blueprintIdentity(companyId: string, id: string): RowIdentity {
-  return { companyId, scope: 'blueprint', scopeKey: '', key: id };
-}
-
-function runIdentity(companyId: string, blueprintId: string, runId: string): RowIdentity {
-  return { companyId, scope: 'run', scopeKey: blueprintId, key: runId };
-}
+import { asStoreError, inTransaction, lockIdOf } from './pg-store';
 
 /** A query whose PostgreSQL failures become `store` errors, after the storage is ready. */
 export type Query = <R extends pg.QueryResultRow>(text: string, values: unknown[]) => Promise<pg.QueryResult<R>>;
@@ -38,23 +46,11 @@ export type Transaction = <T>(work: (client: Queryable) => Promise<T>) => Promis
 export function transactionOf(pool: pg.Pool, ready: Promise<void>): Transaction {
   return async (work) => {
     await ready;
-    const client = await pool.connect().catch((error: unknown) => {
-      throw asStoreError(error);
-    });
-    let broken = false;
     try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
+      return await inTransaction(pool, work);
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
       if (error instanceof RevisionConflictError || isKvError(error)) throw error;
       throw asStoreError(error);
-    } finally {
-      client.release(broken);
     }
   };
 }
@@ -68,22 +64,6 @@ export function queryOf(pool: pg.Pool, ready: Promise<void>): Query {
       throw asStoreError(error);
     }
   };
-}
-
-function revisionIdentity(companyId: string, id: string, revision: number): RowIdentity {
-  return { companyId, scope: 'blueprint-revision', scopeKey: id, key: String(revision) };
-}
-
-interface SummaryRow {
-  id: string;
-  name: string;
-  group_id: string | null;
-  updated_at: string;
-  revision: number;
-}
-
-function summaryOf(row: SummaryRow): BlueprintSummary {
-  return { id: row.id, name: row.name, groupId: row.group_id, updatedAt: row.updated_at, revision: row.revision };
 }
 
 export class PostgresBlueprintStore implements BlueprintStore {
@@ -106,10 +86,7 @@ export class PostgresBlueprintStore implements BlueprintStore {
       'SELECT document_ciphertext, revision, updated_at FROM blueprints WHERE company_id = $1 AND id = $2',
       [companyId, id],
     );
-    const row = rows[0];
-    if (!row) return null;
-    const document = JSON.parse(this.cipher.decrypt(row.document_ciphertext, blueprintIdentity(companyId, id))) as BlueprintDocument;
-    return { document, revision: row.revision, updatedAt: row.updated_at };
+    return rows[0] ? storedBlueprintOf(this.cipher, companyId, id, rows[0]) : null;
   }
 
   /** Saves `document` as the next revision; see \`BlueprintStore.save\`. Saves of one blueprint take turns (an advisory lock). */
@@ -121,7 +98,7 @@ export class PostgresBlueprintStore implements BlueprintStore {
   ): Promise<SavedBlueprint> {
     const now = new Date().toISOString();
     const text = JSON.stringify(document);
-    const sealed = this.cipher.encrypt(text, blueprintIdentity(companyId, document.id));
+    const sealed = sealBlueprint(this.cipher, companyId, document.id, text);
     const { created, revision } = await this.transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [lockIdOf(companyId, 'blueprint', '', document.id)]);
       const { rows } = await client.query<{ revision: number; name: string; updated_at: string; document_ciphertext: Buffer }>(
@@ -129,15 +106,7 @@ export class PostgresBlueprintStore implements BlueprintStore {
         [companyId, document.id],
       );
       const current = rows[0];
-      if (current && mode === 'create') {
-        throw new KvError(
-          'already_exists',
-          `A blueprint with id '${document.id}' already exists; PUT /api/blueprints/${document.id} replaces it`,
-        );
-      }
-      if (options.ifRevision !== undefined && options.ifRevision !== (current?.revision ?? 0)) {
-        throw new RevisionConflictError(document.id, current?.revision ?? 0, options.ifRevision);
-      }
+      checkSave(document.id, mode, current?.revision, options.ifRevision);
       if (current) await this.keepUnkeptRevision(client, companyId, document.id, current);
       const next = (current?.revision ?? 0) + 1;
       await client.query(
@@ -154,7 +123,7 @@ export class PostgresBlueprintStore implements BlueprintStore {
         next,
         document.name,
         now,
-        this.cipher.encrypt(text, revisionIdentity(companyId, document.id, next)),
+        sealRevision(this.cipher, companyId, document.id, next, text),
       );
       await client.query('DELETE FROM blueprint_revisions WHERE company_id = $1 AND blueprint_id = $2 AND revision <= $3', [
         companyId,
@@ -163,10 +132,7 @@ export class PostgresBlueprintStore implements BlueprintStore {
       ]);
       return { created: current === undefined, revision: next };
     });
-    return {
-      created,
-      summary: { id: document.id, name: document.name, groupId: document.groupId ?? null, updatedAt: now, revision },
-    };
+    return savedBlueprintOf(document, now, created, revision);
   }
 
   /** A blueprint copied in without its kept revisions: keep its current one before it is replaced. */
@@ -181,21 +147,8 @@ export class PostgresBlueprintStore implements BlueprintStore {
       [companyId, id, current.revision],
     );
     if ((rowCount ?? 0) > 0) return;
-    let text: string;
-    try {
-      text = this.cipher.decrypt(current.document_ciphertext, blueprintIdentity(companyId, id));
-    } catch {
-      return;
-    }
-    await insertRevision(
-      client,
-      companyId,
-      id,
-      current.revision,
-      current.name,
-      current.updated_at,
-      this.cipher.encrypt(text, revisionIdentity(companyId, id, current.revision)),
-    );
+    const kept = resealAsRevision(this.cipher, companyId, id, current.revision, current.document_ciphertext);
+    if (kept) await insertRevision(client, companyId, id, current.revision, current.name, current.updated_at, kept);
   }
 
   async delete(companyId: string, id: string): Promise<boolean> {
@@ -217,14 +170,11 @@ export class PostgresBlueprintStore implements BlueprintStore {
     );
     const current = currentRows[0];
     if (!current) return null;
-    const { rows } = await this.query<{ revision: number; saved_at: string; name: string }>(
+    const { rows } = await this.query<RevisionRow>(
       'SELECT revision, saved_at, name FROM blueprint_revisions WHERE company_id = $1 AND blueprint_id = $2 ORDER BY revision DESC',
       [companyId, id],
     );
-    const kept = rows.map((row) => ({ revision: row.revision, savedAt: row.saved_at, name: row.name }));
-    if (kept[0]?.revision !== current.revision)
-      kept.unshift({ revision: current.revision, savedAt: current.updated_at, name: current.name });
-    return kept;
+    return revisionsOf(rows, current);
   }
 
   async revision(companyId: string, id: string, revision: number): Promise<BlueprintDocument | null> {
@@ -233,7 +183,7 @@ export class PostgresBlueprintStore implements BlueprintStore {
       [companyId, id, revision],
     );
     if (rows[0]) {
-      return JSON.parse(this.cipher.decrypt(rows[0].document_ciphertext, revisionIdentity(companyId, id, revision))) as BlueprintDocument;
+      return openRevision(this.cipher, companyId, id, revision, rows[0].document_ciphertext);
     }
     const stored = await this.get(companyId, id);
     return stored?.revision === revision ? stored.document : null;
@@ -258,12 +208,6 @@ async function insertRevision(
   );
 }
 
-interface RunRow {
-  run_id: string;
-  blueprint_id: string;
-  record_ciphertext: Buffer;
-}
-
 export class PostgresRunStore implements RunStore {
   constructor(
     private readonly query: Query,
@@ -272,7 +216,7 @@ export class PostgresRunStore implements RunStore {
 
   async add(companyId: string, run: RunRecord): Promise<RunRecord> {
     const record = boundedRecord(run);
-    const sealed = this.cipher.encrypt(JSON.stringify(record), runIdentity(companyId, record.blueprintId, record.runId));
+    const sealed = sealRun(this.cipher, companyId, record);
     await this.query(
       `WITH added AS (
          INSERT INTO runs (company_id, run_id, blueprint_id, status, started_at, finished_at, record_ciphertext)
@@ -353,6 +297,6 @@ export class PostgresRunStore implements RunStore {
   }
 
   private open(companyId: string, row: RunRow): RunRecord {
-    return JSON.parse(this.cipher.decrypt(row.record_ciphertext, runIdentity(companyId, row.blueprint_id, row.run_id))) as RunRecord;
+    return openRun(this.cipher, companyId, row);
   }
 }

@@ -19,7 +19,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { KvError, isKvError } from '../../../kv/errors';
-import { nestsDeeperThan } from '../../../kv/json';
 import {
   executeBatch,
   snapshotOps,
@@ -35,19 +34,27 @@ import {
 } from '../../../kv/operations';
 import {
   HISTORY_MAX_VERSIONS,
-  JSON_MAX_DEPTH,
   KEY_PATTERN,
   type DeletedKey,
   type Entry,
   type HistoryVersion,
-  type JsonValue,
   type KeyValueStore,
   type KvOp,
   type KvOpResult,
   type Scope,
 } from '../../../kv/types';
 import { DatabaseBusyError } from '../sqlite/database';
-import type { RowBinding, RowIdentity, ValueCipher } from '../../encryption';
+import {
+  ENTRY_COLUMNS,
+  openEntry,
+  openEntryOrNull,
+  openHistory,
+  sealEntry,
+  sealHistory,
+  type EntryRow,
+  type HistoryRow,
+} from '../sealed-rows';
+import type { RowIdentity, ValueCipher } from '../../encryption';
 
 /** Tries of a batch that PostgreSQL aborted (deadlock, serialization failure, lost connection). */
 const MAX_ATTEMPTS = 8;
@@ -57,30 +64,6 @@ const PURGE_EVERY = 8;
 const READ_OPS = new Set(['get', 'list', 'keys', 'history', 'deleted']);
 /** SQLSTATEs after which the same batch, run again, can succeed. */
 const RETRYABLE = new Set(['40001', '40P01', '55P03', '53300', '57P01', '08006', '08003', '08000']);
-const ENTRY_COLUMNS = 'id, company_id, scope, scope_key, key, value_ciphertext, value_type, version, created_at, updated_at, expires_at';
-
-interface EntryRow {
-  id: string;
-  company_id: string;
-  scope: Scope;
-  scope_key: string;
-  key: string;
-  value_ciphertext: Buffer;
-  value_type: Entry['valueType'];
-  version: number;
-  created_at: string;
-  updated_at: string;
-  expires_at: string | null;
-}
-
-interface HistoryRow {
-  version: number;
-  value_ciphertext: Buffer;
-  value_type: Entry['valueType'];
-  updated_at: string;
-  replaced_at: string;
-  deleted: number;
-}
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -136,7 +119,7 @@ export class PostgresStore implements KeyValueStore {
     );
     const row = rows[0];
     if (!row || (row.expires_at !== null && row.expires_at <= this.now().toISOString())) return null;
-    return this.toEntry(row);
+    return openEntry(this.cipher, row);
   }
 
   async deleteById(companyId: string, id: string): Promise<boolean> {
@@ -231,7 +214,7 @@ export class PostgresStore implements KeyValueStore {
           column((entry) => entry.scopeKey),
           column((entry) => entry.key),
           column((entry) => entry.id),
-          upserts.map((entry) => this.cipher.encrypt(JSON.stringify(entry.value), identityOf(entry), bindingOf(entry))),
+          upserts.map((entry) => sealEntry(this.cipher, entry)),
           column((entry) => entry.valueType),
           column((entry) => entry.version),
           column((entry) => entry.createdAt),
@@ -262,11 +245,7 @@ export class PostgresStore implements KeyValueStore {
           column(({ write }) => write.key),
           column(({ version }) => version.version),
           history.map(({ write, version }) =>
-            this.cipher.encrypt(
-              JSON.stringify(version.value),
-              { companyId, scope: write.scope, scopeKey: write.scopeKey, key: write.key },
-              historyBindingOf(version),
-            ),
+            sealHistory(this.cipher, { companyId, scope: write.scope, scopeKey: write.scopeKey, key: write.key }, version),
           ),
           column(({ version }) => version.valueType),
           column(({ version }) => version.updatedAt),
@@ -317,7 +296,7 @@ export class PostgresStore implements KeyValueStore {
     return {
       read: async (scope, scopeKey, key) => {
         const row = await rowOf(scope, scopeKey, key);
-        return row ? this.toEntry(row) : null;
+        return row ? openEntry(this.cipher, row) : null;
       },
       readPresence: async (scope, scopeKey, key): Promise<RowPresence | null> => {
         const row = await rowOf(scope, scopeKey, key);
@@ -338,7 +317,7 @@ export class PostgresStore implements KeyValueStore {
             values: [companyId, scope, scopeKey, query.prefix, afterKey, query.now, query.limit],
           });
           for (const row of rows) {
-            const entry = this.openOrNull(row);
+            const entry = openEntryOrNull(this.cipher, row);
             if (entry) entries.push(entry);
             else damagedKeys.push(row.key);
           }
@@ -371,7 +350,7 @@ export class PostgresStore implements KeyValueStore {
           values: [companyId, scope, scopeKey, key],
         });
         const identity: RowIdentity = { companyId, scope, scopeKey, key };
-        return rows.flatMap((row) => this.openHistory(identity, row) ?? []);
+        return rows.flatMap((row) => openHistory(this.cipher, identity, row) ?? []);
       },
       deletedKeys: async (scope, scopeKey, query: DeletedQuery): Promise<DeletedKey[]> => {
         // A key's newest kept version ended by a delete, with no live row: names and times only.
@@ -392,86 +371,8 @@ export class PostgresStore implements KeyValueStore {
     };
   }
 
-  /** A kept version, or null when its value does not open (left out, like a damaged row of a list). */
-  private openHistory(identity: RowIdentity, row: HistoryRow): HistoryVersion | null {
-    const version: Omit<HistoryVersion, 'value'> = {
-      version: row.version,
-      valueType: row.value_type,
-      updatedAt: row.updated_at,
-      replacedAt: row.replaced_at,
-      deleted: row.deleted === 1,
-    };
-    try {
-      const plaintext = this.cipher.decrypt(row.value_ciphertext, identity, historyBindingOf(version));
-      if (nestsDeeperThan(plaintext, JSON_MAX_DEPTH)) return null;
-      return { ...version, value: JSON.parse(plaintext) as JsonValue };
-    } catch (error) {
-      if ((isKvError(error) && error.code === 'integrity') || error instanceof SyntaxError) return null;
-      throw error;
-    }
-  }
-
-  /** The entry of a row, or null (reported by the caller as damaged) when its value does not open. */
-  private openOrNull(row: EntryRow): Entry | null {
-    try {
-      return this.toEntry(row);
-    } catch (error) {
-      if (isKvError(error) && error.code === 'integrity') return null;
-      throw error;
-    }
-  }
-
-  private toEntry(row: EntryRow): Entry {
-    const identity: RowIdentity = { companyId: row.company_id, scope: row.scope, scopeKey: row.scope_key, key: row.key };
-    const plaintext = this.cipher.decrypt(row.value_ciphertext, identity, {
-      version: row.version,
-      valueType: row.value_type,
-      expiresAt: row.expires_at,
-    });
-    if (nestsDeeperThan(plaintext, JSON_MAX_DEPTH)) {
-      throw new KvError(
-        'integrity',
-        `The stored value of key '${row.key}' nests arrays and objects more than ${JSON_MAX_DEPTH} levels deep`,
-      );
-    }
-    let value: JsonValue;
-    try {
-      value = JSON.parse(plaintext) as JsonValue;
-    } catch {
-      throw new KvError('integrity', `The stored value of key '${row.key}' decrypted to something that is not JSON`);
-    }
-    return {
-      id: row.id,
-      companyId: row.company_id,
-      scope: row.scope,
-      scopeKey: row.scope_key,
-      key: row.key,
-      value,
-      valueType: row.value_type,
-      version: row.version,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-      expiresAt: row.expires_at,
-    };
-  }
-
-  /** Runs `work` in one transaction on one pooled connection: committed when it returns, rolled back when it throws. */
-  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
-    const client = await this.guard(() => this.pool.connect());
-    let broken = false;
-    try {
-      await client.query(begin);
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+  private transaction<T>(work: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+    return inTransaction(this.pool, work, begin);
   }
 
   /** Runs `attempt` again after a deadlock, serialization failure or lost connection, with a growing pause. */
@@ -542,25 +443,29 @@ function rowKey(scope: string, scopeKey: string, key: string): string {
   return `${scope}\u0000${scopeKey}\u0000${key}`;
 }
 
-function identityOf(entry: Entry): RowIdentity {
-  return { companyId: entry.companyId, scope: entry.scope, scopeKey: entry.scopeKey, key: entry.key };
-}
-
 /**
- * The binding of a kept version, the same as SQLite's (so `kvb migrate` copies history blobs as
- * they are): in the expiry slot a text no live row's expiry can be, so a history blob opens
- * neither as a live value nor as another kept version of the key.
+ * Runs `work` in one transaction on one pooled connection: committed when it returns, rolled
+ * back when it throws, with `work`'s error thrown as it is. A connection that cannot be had is a
+ * `store` error; one whose rollback failed is dropped from the pool, not reused.
  */
-function historyBindingOf(version: Omit<HistoryVersion, 'value'>): RowBinding {
-  return {
-    version: version.version,
-    valueType: version.valueType,
-    expiresAt: `history ${version.updatedAt} ${version.replacedAt} ${version.deleted ? 'deleted' : 'replaced'}`,
-  };
-}
-
-function bindingOf(entry: Entry) {
-  return { version: entry.version, valueType: entry.valueType, expiresAt: entry.expiresAt };
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+  const client = await pool.connect().catch((error: unknown) => {
+    throw asStoreError(error);
+  });
+  let broken = false;
+  try {
+    await client.query(begin);
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {
+      broken = true;
+    });
+    throw error;
+  } finally {
+    client.release(broken);
+  }
 }
 
 /** PostgreSQL's message and SQLSTATE, or the connection error. */

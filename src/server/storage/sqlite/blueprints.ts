@@ -6,17 +6,23 @@
  */
 import type { Statement } from 'better-sqlite3';
 import type { BlueprintRevision, BlueprintSummary } from '../../../kv/api-schema';
-import { KvError } from '../../../kv/errors';
 import type { BlueprintDocument } from '../../../engine/types';
 import { migrate, type Database } from './database';
-import type { RowIdentity, ValueCipher } from '../../encryption';
+import type { ValueCipher } from '../../encryption';
 import {
-  RevisionConflictError,
-  REVISIONS_KEPT_PER_BLUEPRINT,
-  type BlueprintStore,
-  type SavedBlueprint,
-  type StoredBlueprint,
-} from '../types';
+  checkSave,
+  openRevision,
+  resealAsRevision,
+  revisionsOf,
+  savedBlueprintOf,
+  sealBlueprint,
+  sealRevision,
+  storedBlueprintOf,
+  summaryOf,
+  type RevisionRow,
+  type SummaryRow,
+} from '../sealed-blueprints';
+import { REVISIONS_KEPT_PER_BLUEPRINT, type BlueprintStore, type SavedBlueprint, type StoredBlueprint } from '../types';
 
 export const SERVER_MIGRATIONS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS blueprints (
@@ -61,37 +67,14 @@ export function migrateServerTables(db: Database): void {
   migrate(db, 'server', SERVER_MIGRATIONS);
 }
 
-interface BlueprintRow {
-  id: string;
-  name: string;
-  group_id: string | null;
+interface BlueprintRow extends SummaryRow {
   document_ciphertext: Buffer;
-  updated_at: string;
-  revision: number;
-}
-
-interface RevisionRow {
-  revision: number;
-  saved_at: string;
-  name: string;
-}
-
-function identity(companyId: string, id: string): RowIdentity {
-  return { companyId, scope: 'blueprint', scopeKey: '', key: id };
-}
-
-function revisionIdentity(companyId: string, id: string, revision: number): RowIdentity {
-  return { companyId, scope: 'blueprint-revision', scopeKey: id, key: String(revision) };
-}
-
-function summaryOf(row: Omit<BlueprintRow, 'document_ciphertext'>): BlueprintSummary {
-  return { id: row.id, name: row.name, groupId: row.group_id, updatedAt: row.updated_at, revision: row.revision };
 }
 
 export class SqliteBlueprintStore implements BlueprintStore {
-  private readonly selectSummaries: Statement<[string], Omit<BlueprintRow, 'document_ciphertext'>>;
+  private readonly selectSummaries: Statement<[string], SummaryRow>;
   private readonly selectRow: Statement<[string, string], BlueprintRow>;
-  private readonly selectSummary: Statement<[string, string], Omit<BlueprintRow, 'document_ciphertext'>>;
+  private readonly selectSummary: Statement<[string, string], SummaryRow>;
   private readonly selectRevisionOf: Statement<[string, string], { revision: number }>;
   private readonly upsertRow: Statement<[string, string, string, string | null, Buffer, string, string, number]>;
   private readonly insertRevision: Statement<[string, string, number, string, string, Buffer]>;
@@ -139,9 +122,7 @@ export class SqliteBlueprintStore implements BlueprintStore {
 
   async get(companyId: string, id: string): Promise<StoredBlueprint | null> {
     const row = this.selectRow.get(companyId, id);
-    if (!row) return null;
-    const document = JSON.parse(this.cipher.decrypt(row.document_ciphertext, identity(companyId, id))) as BlueprintDocument;
-    return { document, revision: row.revision, updatedAt: row.updated_at };
+    return row ? storedBlueprintOf(this.cipher, companyId, id, row) : null;
   }
 
   /** Saves `document` as the next revision; see `BlueprintStore.save`. */
@@ -153,31 +134,20 @@ export class SqliteBlueprintStore implements BlueprintStore {
   ): Promise<SavedBlueprint> {
     const now = new Date().toISOString();
     const text = JSON.stringify(document);
-    const sealed = this.cipher.encrypt(text, identity(companyId, document.id));
+    const sealed = sealBlueprint(this.cipher, companyId, document.id, text);
     const write = this.db.transaction((): { created: boolean; revision: number } => {
       const current = this.selectRevisionOf.get(companyId, document.id)?.revision;
-      if (current !== undefined && mode === 'create') {
-        throw new KvError(
-          'already_exists',
-          `A blueprint with id '${document.id}' already exists; PUT /api/blueprints/${document.id} replaces it`,
-        );
-      }
-      if (options.ifRevision !== undefined && options.ifRevision !== (current ?? 0)) {
-        throw new RevisionConflictError(document.id, current ?? 0, options.ifRevision);
-      }
+      checkSave(document.id, mode, current, options.ifRevision);
       if (current !== undefined) this.keepLegacyRevision(companyId, document.id, current);
       const revision = (current ?? 0) + 1;
       this.upsertRow.run(companyId, document.id, document.name, document.groupId ?? null, sealed, now, now, revision);
-      const kept = this.cipher.encrypt(text, revisionIdentity(companyId, document.id, revision));
+      const kept = sealRevision(this.cipher, companyId, document.id, revision, text);
       this.insertRevision.run(companyId, document.id, revision, document.name, now, kept);
       this.trimRevisions.run(companyId, document.id, revision - REVISIONS_KEPT_PER_BLUEPRINT);
       return { created: current === undefined, revision };
     });
     const { created, revision } = write.immediate();
-    return {
-      created,
-      summary: { id: document.id, name: document.name, groupId: document.groupId ?? null, updatedAt: now, revision },
-    };
+    return savedBlueprintOf(document, now, created, revision);
   }
 
   /**
@@ -188,14 +158,8 @@ export class SqliteBlueprintStore implements BlueprintStore {
     if (this.selectRevision.get(companyId, id, current)) return;
     const row = this.selectRow.get(companyId, id);
     if (!row) return;
-    let text: string;
-    try {
-      text = this.cipher.decrypt(row.document_ciphertext, identity(companyId, id));
-    } catch {
-      return;
-    }
-    const kept = this.cipher.encrypt(text, revisionIdentity(companyId, id, current));
-    this.insertRevision.run(companyId, id, current, row.name, row.updated_at, kept);
+    const kept = resealAsRevision(this.cipher, companyId, id, current, row.document_ciphertext);
+    if (kept) this.insertRevision.run(companyId, id, current, row.name, row.updated_at, kept);
   }
 
   /** Deletes the blueprint, its revisions and its run history; false when there was none. */
@@ -215,17 +179,14 @@ export class SqliteBlueprintStore implements BlueprintStore {
   async revisions(companyId: string, id: string): Promise<BlueprintRevision[] | null> {
     const current = this.selectSummary.get(companyId, id);
     if (!current) return null;
-    const kept = this.selectRevisions.all(companyId, id).map((row) => ({ revision: row.revision, savedAt: row.saved_at, name: row.name }));
     // A blueprint saved before revisions were kept has no row for its current revision.
-    if (kept[0]?.revision !== current.revision)
-      kept.unshift({ revision: current.revision, savedAt: current.updated_at, name: current.name });
-    return kept;
+    return revisionsOf(this.selectRevisions.all(companyId, id), current);
   }
 
   async revision(companyId: string, id: string, revision: number): Promise<BlueprintDocument | null> {
     const row = this.selectRevision.get(companyId, id, revision);
     if (row) {
-      return JSON.parse(this.cipher.decrypt(row.document_ciphertext, revisionIdentity(companyId, id, revision))) as BlueprintDocument;
+      return openRevision(this.cipher, companyId, id, revision, row.document_ciphertext);
     }
     const stored = await this.get(companyId, id);
     return stored?.revision === revision ? stored.document : null;

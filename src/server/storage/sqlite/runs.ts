@@ -6,20 +6,11 @@
 import type { Statement } from 'better-sqlite3';
 import type { RunRecord } from '../../../engine/types';
 import type { Database } from './database';
-import type { RowIdentity, ValueCipher } from '../../encryption';
+import type { ValueCipher } from '../../encryption';
 import type { RunStore, StoredRun } from '../types';
 import { boundedRecord, RUNS_KEPT_PER_BLUEPRINT } from '../run-records';
+import { openRun, sealRun, type RunRow } from '../sealed-blueprints';
 import { migrateServerTables } from './blueprints';
-
-function identity(companyId: string, blueprintId: string, runId: string): RowIdentity {
-  return { companyId, scope: 'run', scopeKey: blueprintId, key: runId };
-}
-
-interface RunRow {
-  run_id: string;
-  blueprint_id: string;
-  record_ciphertext: Buffer;
-}
 
 export class SqliteRunStore implements RunStore {
   private readonly insertRun: Statement<[string, string, string, string, string, string, Buffer]>;
@@ -57,7 +48,7 @@ export class SqliteRunStore implements RunStore {
   /** Stores `record`, within `RUN_RECORD_MAX_BYTES`, and returns what was stored. */
   async add(companyId: string, run: RunRecord): Promise<RunRecord> {
     const record = boundedRecord(run);
-    const sealed = this.cipher.encrypt(JSON.stringify(record), identity(companyId, record.blueprintId, record.runId));
+    const sealed = sealRun(this.cipher, companyId, record);
     this.db
       .transaction(() => {
         this.insertRun.run(companyId, record.blueprintId, record.runId, record.status, record.startedAt, record.finishedAt, sealed);
@@ -105,6 +96,6 @@ export class SqliteRunStore implements RunStore {
   }
 
   private open(companyId: string, row: RunRow): RunRecord {
-    return JSON.parse(this.cipher.decrypt(row.record_ciphertext, identity(companyId, row.blueprint_id, row.run_id))) as RunRecord;
+    return openRun(this.cipher, companyId, row);
   }
 }

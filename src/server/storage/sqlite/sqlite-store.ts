@@ -29,15 +29,12 @@ import {
   type ListQuery,
   type RowPresence,
 } from '../../../kv/operations';
-import { nestsDeeperThan } from '../../../kv/json';
 import {
   HISTORY_MAX_VERSIONS,
-  JSON_MAX_DEPTH,
   KEY_PATTERN,
   type DeletedKey,
   type Entry,
   type HistoryVersion,
-  type JsonValue,
   type KeyValueStore,
   type KvOp,
   type KvOpResult,
@@ -45,6 +42,18 @@ import {
   type ValueType,
 } from '../../../kv/types';
 import { DataDirectoryError } from '../types';
+import {
+  ENTRY_COLUMNS,
+  openEntry,
+  openEntryOrNull,
+  openHistory,
+  rowBindingOf,
+  rowIdentityOf,
+  sealEntry,
+  sealHistory,
+  type EntryRow,
+  type HistoryRow,
+} from '../sealed-rows';
 import {
   DatabaseBusyError,
   DATABASE_FILE,
@@ -59,15 +68,7 @@ import {
   withOpenBusyTimeout,
   type Database,
 } from './database';
-import {
-  MASTER_KEY_ENV,
-  MASTER_KEY_FILE,
-  ValueCipher,
-  loadMasterKey,
-  parseMasterKey,
-  type RowBinding,
-  type RowIdentity,
-} from '../../encryption';
+import { MASTER_KEY_ENV, MASTER_KEY_FILE, ValueCipher, loadMasterKey, parseMasterKey, type RowIdentity } from '../../encryption';
 
 /** The KV store's schema; append only (see `migrate`). */
 export const KV_MIGRATIONS: readonly string[] = [
@@ -116,20 +117,6 @@ const PURGE_PER_BATCH = 100;
 /** Above every character a valid key can hold, so `[prefix, prefix + this)` spans the prefix. */
 const AFTER_ALL_KEYS = '\u{10FFFF}';
 
-interface EntryRow {
-  id: string;
-  company_id: string;
-  scope: Scope;
-  scope_key: string;
-  key: string;
-  value_ciphertext: Buffer;
-  value_type: ValueType;
-  version: number;
-  created_at: string;
-  updated_at: string;
-  expires_at: string | null;
-}
-
 /** An `EntryRow` as the array `ENTRY_COLUMNS` reads (a raw statement: no object built in C++ per row). */
 type EntryColumns = [
   id: string,
@@ -144,7 +131,6 @@ type EntryColumns = [
   updatedAt: string,
   expiresAt: string | null,
 ];
-const ENTRY_COLUMNS = 'id, company_id, scope, scope_key, key, value_ciphertext, value_type, version, created_at, updated_at, expires_at';
 
 interface StampRow {
   key: string;
@@ -169,14 +155,6 @@ type ListParams = [
 type RowParams = [companyId: string, scope: string, scopeKey: string, key: string];
 type ScopeParams = [companyId: string, scope: string, scopeKey: string];
 
-interface HistoryRow {
-  version: number;
-  value_ciphertext: Buffer;
-  value_type: ValueType;
-  updated_at: string;
-  replaced_at: string;
-  deleted: number;
-}
 interface DeletedRow {
   key: string;
   version: number;
@@ -221,17 +199,12 @@ interface SealedWrite {
   history: HistoryInsert[];
 }
 
-interface HistoryInsert {
+/** A kept version's row with the identity columns of its key. */
+interface HistoryInsert extends HistoryRow {
   company_id: string;
   scope: Scope;
   scope_key: string;
   key: string;
-  version: number;
-  value_ciphertext: Buffer;
-  value_type: ValueType;
-  updated_at: string;
-  replaced_at: string;
-  deleted: number;
 }
 
 export interface SqliteStoreOptions {
@@ -368,7 +341,7 @@ export class SqliteStore implements KeyValueStore {
     return this.exclusive(() => {
       const row = this.selectById.get(id, companyId);
       if (!row || isRowExpired(row, this.now())) return null;
-      return this.toEntry(row);
+      return openEntry(this.cipher, row);
     });
   }
 
@@ -445,10 +418,8 @@ export class SqliteStore implements KeyValueStore {
       }
       const sealed = outcome.writes.map((write): SealedWrite => ({
         write,
-        ciphertext: write.entry
-          ? this.cipher.encrypt(JSON.stringify(write.entry.value), identityOf(write.entry), bindingOf(write.entry))
-          : null,
-        history: write.replaced.map((version) => this.sealHistory(companyId, write, version)),
+        ciphertext: write.entry ? sealEntry(this.cipher, write.entry) : null,
+        history: write.replaced.map((version) => this.historyInsert(companyId, write, version)),
       }));
       const now = this.now().toISOString();
       if (this.guard(() => this.commitMakingRoom(observations, sealed, companyId, now))) return structuredClone(outcome.results);
@@ -463,7 +434,7 @@ export class SqliteStore implements KeyValueStore {
         const columns = this.guard(() => this.selectRow.get(...params));
         const row = columns ? entryRowOf(columns) : undefined;
         observations.push({ kind: 'row', params, stamp: row ? stampOf(row) : null });
-        return row ? this.toEntry(row) : null;
+        return row ? openEntry(this.cipher, row) : null;
       },
       readPresence: (scope: Scope, scopeKey: string, key: string): RowPresence | null => {
         const params: RowParams = [companyId, scope, scopeKey, key];
@@ -494,7 +465,7 @@ export class SqliteStore implements KeyValueStore {
           const rows = this.guard(() => this.selectList.all(...params)).map(entryRowOf);
           observations.push({ kind: 'list', params, stamps: rows.map(stampOf) });
           for (const row of rows) {
-            const entry = this.openOrNull(row);
+            const entry = openEntryOrNull(this.cipher, row);
             if (entry) entries.push(entry);
             else damagedKeys.push(row.key);
           }
@@ -531,7 +502,7 @@ export class SqliteStore implements KeyValueStore {
         );
         observations.push({ kind: 'history', params, stamp });
         const identity: RowIdentity = { companyId, scope, scopeKey, key };
-        return rows.flatMap((row) => this.openHistory(identity, row) ?? []);
+        return rows.flatMap((row) => openHistory(this.cipher, identity, row) ?? []);
       },
       deletedKeys: (scope: Scope, scopeKey: string, query: DeletedQuery): DeletedKey[] => {
         const params: ScopeParams = [companyId, scope, scopeKey];
@@ -557,7 +528,7 @@ export class SqliteStore implements KeyValueStore {
     };
   }
 
-  private sealHistory(companyId: string, write: BatchWrite, version: HistoryVersion): HistoryInsert {
+  private historyInsert(companyId: string, write: BatchWrite, version: HistoryVersion): HistoryInsert {
     const identity: RowIdentity = { companyId, scope: write.scope, scopeKey: write.scopeKey, key: write.key };
     return {
       company_id: companyId,
@@ -565,41 +536,12 @@ export class SqliteStore implements KeyValueStore {
       scope_key: write.scopeKey,
       key: write.key,
       version: version.version,
-      value_ciphertext: this.cipher.encrypt(JSON.stringify(version.value), identity, historyBindingOf(version)),
+      value_ciphertext: sealHistory(this.cipher, identity, version),
       value_type: version.valueType,
       updated_at: version.updatedAt,
       replaced_at: version.replacedAt,
       deleted: version.deleted ? 1 : 0,
     };
-  }
-
-  /** A kept version, or null when its value does not open (left out of the history, like a damaged row of a list). */
-  private openHistory(identity: RowIdentity, row: HistoryRow): HistoryVersion | null {
-    const version: Omit<HistoryVersion, 'value'> = {
-      version: row.version,
-      valueType: row.value_type,
-      updatedAt: row.updated_at,
-      replacedAt: row.replaced_at,
-      deleted: row.deleted === 1,
-    };
-    try {
-      const plaintext = this.cipher.decrypt(row.value_ciphertext, identity, historyBindingOf(version));
-      if (nestsDeeperThan(plaintext, JSON_MAX_DEPTH)) return null;
-      return { ...version, value: JSON.parse(plaintext) as JsonValue };
-    } catch (error) {
-      if ((isKvError(error) && error.code === 'integrity') || error instanceof SyntaxError) return null;
-      throw error;
-    }
-  }
-
-  /** The entry of a row, or null (logged by the caller as damaged) when its value does not open. */
-  private openOrNull(row: EntryRow): Entry | null {
-    try {
-      return this.toEntry(row);
-    } catch (error) {
-      if (isKvError(error) && error.code === 'integrity') return null;
-      throw error;
-    }
   }
 
   /** Commits; a batch that only deletes may spend the space reserve on a full disk. */
@@ -652,41 +594,6 @@ export class SqliteStore implements KeyValueStore {
         total: this.countKeyNames.get(filter)?.total ?? 0,
       }))
       .deferred();
-  }
-
-  private toEntry(row: EntryRow): Entry {
-    const identity: RowIdentity = { companyId: row.company_id, scope: row.scope, scopeKey: row.scope_key, key: row.key };
-    const plaintext = this.cipher.decrypt(row.value_ciphertext, identity, {
-      version: row.version,
-      valueType: row.value_type,
-      expiresAt: row.expires_at,
-    });
-    // Stored by a version without the nesting limit: every later walk of it could overflow.
-    if (nestsDeeperThan(plaintext, JSON_MAX_DEPTH)) {
-      throw new KvError(
-        'integrity',
-        `The stored value of key '${row.key}' nests arrays and objects more than ${JSON_MAX_DEPTH} levels deep (written before that limit); delete it and store it flatter`,
-      );
-    }
-    let value: JsonValue;
-    try {
-      value = JSON.parse(plaintext) as JsonValue;
-    } catch {
-      throw new KvError('integrity', `The stored value of key '${row.key}' decrypted to something that is not JSON`);
-    }
-    return {
-      id: row.id,
-      companyId: row.company_id,
-      scope: row.scope,
-      scopeKey: row.scope_key,
-      key: row.key,
-      value,
-      valueType: row.value_type,
-      version: row.version,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-      expiresAt: row.expires_at,
-    };
   }
 
   /** Runs a one-statement operation after the queued batches, with errors as `KvError`s. */
@@ -811,17 +718,14 @@ function resealLegacyValues(db: Database, cipher: ValueCipher): void {
     const legacy = db.prepare<[], EntryRow>("SELECT * FROM kv_entries WHERE substr(value_ciphertext, 1, 1) = x'01'").all();
     const update = db.prepare<[Buffer, string]>('UPDATE kv_entries SET value_ciphertext = ? WHERE id = ?');
     for (const row of legacy) {
-      const identity: RowIdentity = { companyId: row.company_id, scope: row.scope, scopeKey: row.scope_key, key: row.key };
+      const identity = rowIdentityOf(row);
       let plaintext: string;
       try {
         plaintext = cipher.decrypt(row.value_ciphertext, identity);
       } catch {
         continue;
       }
-      update.run(
-        cipher.encrypt(plaintext, identity, { version: row.version, valueType: row.value_type, expiresAt: row.expires_at }),
-        row.id,
-      );
+      update.run(cipher.encrypt(plaintext, identity, rowBindingOf(row)), row.id);
     }
     db.prepare(
       'INSERT INTO kvb_migrations (owner, version, applied_at) VALUES (?, 1, ?) ON CONFLICT(owner) DO UPDATE SET version = 1, applied_at = excluded.applied_at',
@@ -871,27 +775,6 @@ function snapshotOfReads(ops: readonly KvOp[]): KvOp[] | null {
 function entryRowOf(columns: EntryColumns): EntryRow {
   const [id, company_id, scope, scope_key, key, value_ciphertext, value_type, version, created_at, updated_at, expires_at] = columns;
   return { id, company_id, scope, scope_key, key, value_ciphertext, value_type, version, created_at, updated_at, expires_at };
-}
-
-function bindingOf(entry: Entry): RowBinding {
-  return { version: entry.version, valueType: entry.valueType, expiresAt: entry.expiresAt };
-}
-
-/**
- * The binding of a kept version: its version and type, and in the expiry slot a text no live
- * row's expiry can be (`history <updatedAt> <replacedAt> <deleted>`), so a history blob opens
- * neither as a live value nor as another kept version of the key.
- */
-function historyBindingOf(version: Omit<HistoryVersion, 'value'>): RowBinding {
-  return {
-    version: version.version,
-    valueType: version.valueType,
-    expiresAt: `history ${version.updatedAt} ${version.replacedAt} ${version.deleted ? 'deleted' : 'replaced'}`,
-  };
-}
-
-function identityOf(entry: Entry): RowIdentity {
-  return { companyId: entry.companyId, scope: entry.scope, scopeKey: entry.scopeKey, key: entry.key };
 }
 
 /** A row's identity in time: a rewrite bumps the version, a delete and re-create changes the id. */
