@@ -10,7 +10,7 @@ import autocannon from 'autocannon';
 export interface ProcessMeasurement {
   name: string;
   value: number;
-  unit: 'req/s' | 'ms';
+  unit: 'req/s' | 'ops/s' | 'ms';
   baseline: string;
   baselineValue: number;
   /** What the goal of the speed issue asks of value ÷ baseline (≥ for req/s, ≤ for ms). */
@@ -85,6 +85,11 @@ export async function benchHttp(): Promise<ProcessMeasurement[]> {
     const bareOpsUrl = await listening(bare);
     const bareIncrement = await requestsPerSecond(`${bareOpsUrl}/`, { method: 'POST', body: opsBody });
     const ourIncrement = await requestsPerSecond(`${url}/api/kv/ops`, { method: 'POST', body: opsBody });
+    const hundredBody = JSON.stringify({
+      ops: Array.from({ length: 100 }, () => ({ op: 'increment', key: 'ctr', scope: 'global', by: 1 })),
+    });
+    const ourHundred = 100 * (await requestsPerSecond(`${url}/api/kv/ops`, { method: 'POST', body: hundredBody }));
+    const redis = redisIncrPerSecond();
     return [
       {
         name: 'http: GET /api/kv (3 entries), 10 connections',
@@ -102,6 +107,18 @@ export async function benchHttp(): Promise<ProcessMeasurement[]> {
         baselineValue: bareIncrement,
         goal: 0.25,
       },
+      ...(redis === null
+        ? []
+        : [
+            {
+              name: 'http: POST /api/kv/ops, 100 increments a request (durable)',
+              value: ourHundred,
+              unit: 'ops/s' as const,
+              baseline: 'Redis INCR, redis-benchmark, 10 clients (in memory, no fsync)',
+              baselineValue: redis,
+              goal: 1,
+            },
+          ]),
     ];
   } finally {
     bare?.kill();
@@ -110,6 +127,33 @@ export async function benchHttp(): Promise<ProcessMeasurement[]> {
     kvb.kill();
     await gone;
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * INCRs per second of a throwaway `redis-server` (no persistence, a free port) measured by
+ * `redis-benchmark` with 10 clients: the baseline of the batched-increment row. Null, said on
+ * stderr, when Redis is not installed (Debian: `apt-get install redis-server`).
+ */
+function redisIncrPerSecond(): number | null {
+  if (spawnSync('redis-server', ['--version']).status !== 0 || spawnSync('redis-benchmark', ['--version']).status !== 0) {
+    console.error('bench: redis-server / redis-benchmark not found, so the Redis row is left out (apt-get install redis-server)');
+    return null;
+  }
+  const port = String(20000 + Math.floor(Math.random() * 30000));
+  const server = spawn('redis-server', ['--port', port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 50 && spawnSync('redis-cli', ['-p', port, 'ping']).stdout?.toString().trim() !== 'PONG'; i++) {
+      spawnSync('sleep', ['0.1']);
+    }
+    const result = spawnSync('redis-benchmark', ['-p', port, '-t', 'incr', '-n', '200000', '-c', '10', '-q', '--csv'], {
+      encoding: 'utf8',
+    });
+    const match = /"INCR","([\d.]+)"/.exec(result.stdout ?? '');
+    if (!match) throw new Error(`redis-benchmark gave no INCR figure: ${result.stdout}${result.stderr}`);
+    return Number(match[1]);
+  } finally {
+    server.kill();
   }
 }
 
