@@ -156,8 +156,16 @@ async function emptyPanePoint(page: Page): Promise<{ x: number; y: number }> {
   return point;
 }
 
-/** Moves the pressed mouse back and forth for `ms`, recording frame intervals meanwhile. */
-async function dragFor(page: Page, from: { x: number; y: number }, ms: number): Promise<number[]> {
+/**
+ * Moves the pressed mouse back and forth for `ms`, recording frame intervals meanwhile. With
+ * `KVB_BENCH_CANVAS_TRACE=<dir>`, a Chromium trace of the gesture is written there too (open it
+ * in chrome://tracing or the DevTools Performance panel).
+ */
+async function dragFor(page: Page, from: { x: number; y: number }, ms: number, traceName: string): Promise<number[]> {
+  const traceDir = process.env.KVB_BENCH_CANVAS_TRACE;
+  const browser = page.context().browser()!;
+  if (traceDir) await browser.startTracing(page, { path: join(traceDir, `${traceName}.json`) });
+
   await page.mouse.move(from.x, from.y);
   await page.mouse.down();
   await page.evaluate(() => window.canvasProbe!.startFrames());
@@ -172,6 +180,8 @@ async function dragFor(page: Page, from: { x: number; y: number }, ms: number): 
   }
   const frames = await page.evaluate(() => window.canvasProbe!.stopFrames());
   await page.mouse.up();
+  if (traceDir) await browser.stopTracing();
+
   return frames;
 }
 
@@ -235,7 +245,7 @@ async function measurePage(
     await page.waitForTimeout(400);
     const transformOf = (selector: string) => page.locator(selector).evaluate((el) => (el as HTMLElement).style.transform);
     const viewportBefore = await transformOf('.react-flow__viewport');
-    const pan = await dragFor(page, await emptyPanePoint(page), PAN_MS);
+    const pan = await dragFor(page, await emptyPanePoint(page), PAN_MS, `${kind}-pan`);
     if ((await transformOf('.react-flow__viewport')) === viewportBefore)
       throw new Error(`canvas bench (${kind}): the pan did not move the view`);
     await page.waitForTimeout(300);
@@ -257,7 +267,12 @@ async function measurePage(
     const block = id === null ? null : await page.locator(dragged).boundingBox();
     if (!block) throw new Error('canvas bench: no block to drag on screen');
     const blockBefore = await transformOf(dragged);
-    const drag = await dragFor(page, { x: block.x + Math.min(20, block.width / 2), y: block.y + Math.min(10, block.height / 2) }, DRAG_MS);
+    const drag = await dragFor(
+      page,
+      { x: block.x + Math.min(20, block.width / 2), y: block.y + Math.min(10, block.height / 2) },
+      DRAG_MS,
+      `${kind}-drag`,
+    );
     if ((await transformOf(dragged)) === blockBefore) throw new Error(`canvas bench (${kind}): the drag did not move the block`);
     return {
       importMs: round1(importMs),
