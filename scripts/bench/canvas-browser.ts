@@ -2,7 +2,8 @@
  * The canvas rows of `npm run bench`: the editor's production build with a blueprint of 1,000
  * blocks and 1,000 edges, against plain React Flow (`canvas-baseline-page.tsx`, bundled by
  * esbuild) given the same positions and edges as default nodes. Both are served inside
- * Chromium by a Playwright route (no server) in a 1440×900 window and measured the same way:
+ * Chromium by a Playwright route (no server) in a 1440×900 window (React Flow's page has all of
+ * it; the editor's canvas is the part between its side panels) and measured the same way:
  *
  * - import to rendered: from the file input's change (the baseline: handing it the graph) to
  *   the frame after every node and every edge is in the DOM (edges appear once React Flow has
@@ -157,7 +158,7 @@ async function emptyPanePoint(page: Page): Promise<{ x: number; y: number }> {
 }
 
 /**
- * Moves the pressed mouse back and forth for `ms`, recording frame intervals meanwhile. With
+ * Moves the pressed mouse in a drifting circle for `ms`, recording frame intervals meanwhile. With
  * `KVB_BENCH_CANVAS_TRACE=<dir>`, a Chromium trace of the gesture is written there too (open it
  * in chrome://tracing or the DevTools Performance panel).
  */
@@ -165,7 +166,6 @@ async function dragFor(page: Page, from: { x: number; y: number }, ms: number, t
   const traceDir = process.env.KVB_BENCH_CANVAS_TRACE;
   const browser = page.context().browser()!;
   if (traceDir) await browser.startTracing(page, { path: join(traceDir, `${traceName}.json`) });
-
   await page.mouse.move(from.x, from.y);
   await page.mouse.down();
   await page.evaluate(() => window.canvasProbe!.startFrames());
@@ -181,7 +181,6 @@ async function dragFor(page: Page, from: { x: number; y: number }, ms: number, t
   const frames = await page.evaluate(() => window.canvasProbe!.stopFrames());
   await page.mouse.up();
   if (traceDir) await browser.stopTracing();
-
   return frames;
 }
 
