@@ -184,6 +184,21 @@ async function dragFor(page: Page, from: { x: number; y: number }, ms: number, t
   return frames;
 }
 
+const RENDER_LIMIT_MS = 60_000;
+
+/** The page's answer, or an error saying what did not happen when it takes too long. */
+async function withinLimit<T>(answer: Promise<T>, failure: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`canvas bench: ${failure}`)), RENDER_LIMIT_MS);
+  });
+  try {
+    return await Promise.race([answer, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function measurePage(
   browser: Browser,
   kind: 'editor' | 'reactFlow',
@@ -217,7 +232,10 @@ async function measurePage(
         [nodeCount, edgeCount] as const,
       );
       await input.setInputFiles({ name: 'canvas-bench.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(doc)) });
-      importMs = await page.evaluate(() => (window as unknown as { canvasImported: Promise<number> }).canvasImported);
+      importMs = await withinLimit(
+        page.evaluate(() => (window as unknown as { canvasImported: Promise<number> }).canvasImported),
+        `the editor did not show ${nodeCount} blocks and ${edgeCount} edges within ${RENDER_LIMIT_MS / 1000} s of the import (was the file refused?)`,
+      );
     } else {
       await page.route(`${ORIGIN}/**`, (route) =>
         route.fulfill({
@@ -231,13 +249,16 @@ async function measurePage(
         nodes: doc.nodes.map((n) => ({ id: n.id, position: n.position, label: n.id })),
         edges: doc.edges.map((e) => ({ id: e.id, source: e.source, target: e.target })),
       };
-      importMs = await page.evaluate(
-        ([g, n, e]) => {
-          const start = performance.now();
-          window.loadCanvasBench!(g);
-          return window.canvasProbe!.rendered(start, n, e);
-        },
-        [graph, nodeCount, edgeCount] as const,
+      importMs = await withinLimit(
+        page.evaluate(
+          ([g, n, e]) => {
+            const start = performance.now();
+            window.loadCanvasBench!(g);
+            return window.canvasProbe!.rendered(start, n, e);
+          },
+          [graph, nodeCount, edgeCount] as const,
+        ),
+        `plain React Flow did not show ${nodeCount} nodes and ${edgeCount} edges within ${RENDER_LIMIT_MS / 1000} s`,
       );
     }
     // Let the fit-view animation after the import end.
