@@ -13,6 +13,7 @@ import { benchCliStart, benchHttp, type ProcessMeasurement } from './bench-proce
 import { benchEngine } from './bench-engine';
 import { benchBundle } from './bench-bundle';
 import { benchPostgres, printPostgres } from './bench-postgres';
+import { canvasRows, measureCanvas } from './bench/canvas-browser';
 import { measureBrowserKeys } from './bench/keys-browser';
 import { measureServerKeys } from './bench/keys-server';
 
@@ -160,6 +161,9 @@ try {
 // Whole processes: the HTTP API under load and the CLI's start-up, against their baselines.
 const processes: ProcessMeasurement[] = [...(await benchHttp()), ...benchCliStart(), ...(await benchEngine())];
 const bundle = benchBundle();
+// The editor's canvas with 1,000 blocks against plain React Flow with the same graph, in Chromium.
+const canvasFigures = await measureCanvas(Number(process.env.KVB_BENCH_BLOCKS ?? 1000), Number(process.env.KVB_BENCH_CANVAS_RUNS ?? 3));
+const canvas = { ...canvasFigures, rows: canvasRows(canvasFigures) };
 // Several instances on one PostgreSQL against one on SQLite (scripts/bench-postgres.ts).
 const postgres = { measuredAt: new Date().toISOString(), rows: await benchPostgres() };
 
@@ -167,7 +171,7 @@ mkdirSync('bench', { recursive: true });
 writeFileSync(
   'bench/results.json',
   JSON.stringify(
-    { measuredAt: new Date().toISOString(), node: process.version, results, processes, bundle, keyTimings, keysPanel, postgres },
+    { measuredAt: new Date().toISOString(), node: process.version, results, processes, bundle, canvas, keyTimings, keysPanel, postgres },
     null,
     2,
   ) + '\n',
@@ -187,6 +191,12 @@ for (const p of processes) {
 console.log(
   `${bundle.name.padEnd(width)}  ${bundle.gzipKb.toFixed(1).padStart(9)} KB  goal ≤ ${bundle.goalKb} KB: ${bundle.met ? 'met' : 'not met'}`,
 );
+for (const c of canvas.rows) {
+  const goal = c.goal === '-' ? '' : `; goal ${c.goal}: ${c.met ? 'met' : 'not met'}`;
+  console.log(
+    `${c.name.padEnd(width)}  ${c.ms.toFixed(1).padStart(9)} ms  ${c.ratio.toFixed(2)}× React Flow (${c.baselineMs.toFixed(1)} ms)${goal}`,
+  );
+}
 const timingWidth = Math.max(...keyTimings.map((t) => t.name.length));
 for (const t of keyTimings) {
   const ratio = t.ratio === null ? '' : `${t.ratio.toFixed(2)}× ${t.baseline} (${t.baselineMs} ms)`;

@@ -5,13 +5,14 @@ import type { BlockType, Out } from '../../engine/types';
 import { BlockIcon } from '../atoms/BlockIcon';
 import type { FlowNode } from '../store/flow-model';
 import type { NodeRunStatus } from '../store/run-state';
-import { useBlockProblems, useEditor, useRun } from '../store';
+import { useEditor, useRun } from '../store';
 import { Icon } from '../atoms/Icon';
 import { changedSinceRun } from '../store/run-store';
 import { COMMANDS } from '../commands/editor-commands';
 import { shortcutLabel } from '../commands/registry';
 import { BlockErrorBadge } from './BlockErrorBadge';
 import { blockTitle } from '../lib/block-title';
+import { blockProblemsIn } from './block-problems';
 
 const OUT_LABELS: Record<Out, string> = { success: 'success', error: 'error', true: 'true', false: 'false' };
 
@@ -21,6 +22,9 @@ const STATUS_BADGES: Record<Exclude<NodeRunStatus, 'idle'>, { glyph: string; lab
   success: { glyph: '✓', label: 'Succeeded in the last run' },
   error: { glyph: '!', label: 'Failed in the last run' },
 };
+
+// One index of problems per editor state, shared by every block (see block-problems.ts).
+const blockProblems = blockProblemsIn();
 
 /** Every block type renders through this one component, from its manifest. */
 function BlockNodeView({ id, type, data, selected }: NodeProps<FlowNode>) {
@@ -34,7 +38,7 @@ function BlockNodeView({ id, type, data, selected }: NodeProps<FlowNode>) {
   const shownStatus = changed ? 'idle' : status;
   const shownFailure = changed ? null : failure;
   const badge = shownStatus === 'idle' ? null : STATUS_BADGES[shownStatus];
-  const problems = useBlockProblems(id);
+  const problems = useEditor((s) => blockProblems(s, id));
   const pinned = useEditor((s) => s.meta.pins !== undefined && Object.hasOwn(s.meta.pins, id));
   const problemCount = problems === '' ? 0 : problems.split('\n').length;
   return (
