@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../engine/types';
-import { spawnServe, temporaryDataDir, type SpawnedServer } from './http/test-support';
+import { loopingBlueprint, spawnServe, temporaryDataDir, type SpawnedServer } from './http/test-support';
 
 const KVB = fileURLToPath(new URL('../../bin/kvb.mjs', import.meta.url));
 const TOKEN = 'remote-run-token-0123456789';
@@ -124,22 +124,7 @@ describe('kvb run --server', () => {
   });
 
   it('cancels the run on the server at Ctrl+C and exits 1 with the cancelled record', async () => {
-    const file = write('loop.json', {
-      format: 'kv-blueprint/1',
-      id: 'remote-loop',
-      name: 'Loop',
-      settings: { maxSteps: 1_000_000 },
-      nodes: [
-        { id: 'start', type: 'start', position: { x: 0, y: 0 }, data: {} },
-        { id: 'a', type: 'transform', position: { x: 300, y: 0 }, data: { value: 'x' } },
-        { id: 'b', type: 'transform', position: { x: 600, y: 0 }, data: { value: 'y' } },
-      ],
-      edges: [
-        { id: 'e1', source: 'start', sourceHandle: 'success', target: 'a' },
-        { id: 'e2', source: 'a', sourceHandle: 'success', target: 'b' },
-        { id: 'e3', source: 'b', sourceHandle: 'success', target: 'a' },
-      ],
-    });
+    const file = write('loop.json', loopingBlueprint('remote-loop', 1_000_000, 'Loop'));
     const child = spawn(process.execPath, [KVB, 'run', file, '--server', server.url, '--token', TOKEN, '--json'], {
       cwd: workDir,
       env: { ...process.env, KVB_TOKEN: '', KVB_DEBUG: '' },

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../engine/types';
 import { DEFAULT_LIMITS, serverLimitsFrom } from './limits';
 import { RUN_RECORD_MAX_BYTES } from '../storage/run-records';
-import { errorOf, startTestServer, type TestServer } from './test-support';
+import { errorOf, loopingBlueprint, startTestServer, type TestServer } from './test-support';
 
 const running: TestServer[] = [];
 async function serverWith(env: Record<string, string> = {}): Promise<TestServer> {
@@ -14,28 +14,8 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((server) => server.stop()));
 });
 
-/** start → a → b → a … until maxSteps: the small endless blueprint of the report. */
-function loopingBlueprint(maxSteps: number, id = 'loop') {
-  return {
-    format: 'kv-blueprint/1',
-    id,
-    name: 'Endless loop',
-    settings: { maxSteps },
-    nodes: [
-      { id: 'start', type: 'start', position: { x: 0, y: 0 }, data: {} },
-      { id: 'a', type: 'transform', position: { x: 300, y: 0 }, data: { value: 'x' } },
-      { id: 'b', type: 'transform', position: { x: 600, y: 0 }, data: { value: 'y' } },
-    ],
-    edges: [
-      { id: 'e1', source: 'start', sourceHandle: 'success', target: 'a' },
-      { id: 'e2', source: 'a', sourceHandle: 'success', target: 'b' },
-      { id: 'e3', source: 'b', sourceHandle: 'success', target: 'a' },
-    ],
-  };
-}
-
 async function saveLoop(t: TestServer, maxSteps: number, query = ''): Promise<void> {
-  expect((await t.call('POST', `/api/blueprints${query}`, { body: loopingBlueprint(maxSteps) })).status).toBe(201);
+  expect((await t.call('POST', `/api/blueprints${query}`, { body: loopingBlueprint('loop', maxSteps, 'Endless loop') })).status).toBe(201);
 }
 
 describe('server-side runs are bounded', () => {
@@ -115,7 +95,7 @@ describe('server-side runs are bounded', () => {
 
   it('keeps a run record of large values within its byte limit, with notes where values were left out', async () => {
     const t = await serverWith({ KVB_MAX_STEPS: '21' });
-    const echo = loopingBlueprint(1_000);
+    const echo = loopingBlueprint('loop', 1_000, 'Endless loop');
     echo.nodes[1] = { id: 'a', type: 'output', position: { x: 300, y: 0 }, data: { value: '@{input}' } };
     echo.nodes[2] = { id: 'b', type: 'output', position: { x: 600, y: 0 }, data: { value: '@{input}' } };
     expect((await t.call('POST', '/api/blueprints', { body: echo })).status).toBe(201);

@@ -31,6 +31,29 @@ export interface TestServer {
   stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
+/**
+ * start → a → b → a … until `maxSteps`: an endless blueprint of two Transform blocks, for runs
+ * long enough to watch, follow, cancel or stop at a step limit.
+ */
+export function loopingBlueprint(id = 'loop', maxSteps = 1_000_000, name = 'Long loop') {
+  return {
+    format: 'kv-blueprint/1',
+    id,
+    name,
+    settings: { maxSteps },
+    nodes: [
+      { id: 'start', type: 'start', position: { x: 0, y: 0 }, data: {} },
+      { id: 'a', type: 'transform', position: { x: 300, y: 0 }, data: { value: 'x' } },
+      { id: 'b', type: 'transform', position: { x: 600, y: 0 }, data: { value: 'y' } },
+    ],
+    edges: [
+      { id: 'e1', source: 'start', sourceHandle: 'success', target: 'a' },
+      { id: 'e2', source: 'a', sourceHandle: 'success', target: 'b' },
+      { id: 'e3', source: 'b', sourceHandle: 'success', target: 'a' },
+    ],
+  };
+}
+
 export function temporaryDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'kvb-http-'));
 }

@@ -10,6 +10,7 @@ import { checkAgainstOpenApi } from './openapi-check';
 import {
   apiClient,
   errorOf,
+  loopingBlueprint,
   readEvents,
   spawnServe,
   temporaryDataDir,
@@ -55,26 +56,6 @@ function counter(id: string, name = `Counter ${id}`) {
     edges: [
       { id: 'e1', source: 'start', sourceHandle: 'success', target: 'inc' },
       { id: 'e2', source: 'inc', sourceHandle: 'success', target: 'out' },
-    ],
-  };
-}
-
-/** start → a → b → a … for `maxSteps` steps: a run long enough to watch, follow and cancel. */
-function loop(id: string, maxSteps = 1_000_000) {
-  return {
-    format: 'kv-blueprint/1',
-    id,
-    name: 'Long loop',
-    settings: { maxSteps },
-    nodes: [
-      { id: 'start', type: 'start', position: { x: 0, y: 0 }, data: {} },
-      { id: 'a', type: 'transform', position: { x: 300, y: 0 }, data: { value: 'x' } },
-      { id: 'b', type: 'transform', position: { x: 600, y: 0 }, data: { value: 'y' } },
-    ],
-    edges: [
-      { id: 'e1', source: 'start', sourceHandle: 'success', target: 'a' },
-      { id: 'e2', source: 'a', sourceHandle: 'success', target: 'b' },
-      { id: 'e3', source: 'b', sourceHandle: 'success', target: 'a' },
     ],
   };
 }
@@ -200,7 +181,7 @@ describe('server runs', () => {
   });
 
   it('streams a running run live: replay first, then each step, ending after run-finished; cancel stops it mid-way', async () => {
-    await acme.call('POST', '/api/blueprints', { body: loop('long') });
+    await acme.call('POST', '/api/blueprints', { body: loopingBlueprint('long') });
     const { runId } = (await acme.call('POST', '/api/blueprints/long/runs', { body: { wait: false } })).body as { runId: string };
 
     // While it runs: status running, with the steps finished so far.
@@ -245,7 +226,7 @@ describe('server runs', () => {
   }, 30_000);
 
   it(`refuses a company's run past KVB_MAX_RUNS with 429 too_many_runs, while another company still runs`, async () => {
-    await acme.call('POST', '/api/blueprints', { body: loop('busy') });
+    await acme.call('POST', '/api/blueprints', { body: loopingBlueprint('busy') });
     await globex.call('POST', '/api/blueprints', { body: counter('theirs') });
     const started = await Promise.all(
       [1, 2].map(

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../../engine/types';
-import { readEvents, spawnServe, type SpawnedServer } from '../../http/test-support';
+import { loopingBlueprint, readEvents, spawnServe, type SpawnedServer } from '../../http/test-support';
 import { useTestPostgres } from './test-postgres';
 
 const postgres = useTestPostgres();
@@ -104,23 +104,7 @@ describe('three kvb serve processes on one PostgreSQL', () => {
       });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
-    // start → a → b → a … : a run long enough to watch and cancel.
-    const loop = {
-      format: 'kv-blueprint/1',
-      id: 'loop',
-      name: 'Long loop',
-      settings: { maxSteps: 1_000_000 },
-      nodes: [
-        { id: 'start', type: 'start', position: { x: 0, y: 0 }, data: {} },
-        { id: 'a', type: 'transform', position: { x: 300, y: 0 }, data: { value: 'x' } },
-        { id: 'b', type: 'transform', position: { x: 600, y: 0 }, data: { value: 'y' } },
-      ],
-      edges: [
-        { id: 'e1', source: 'start', sourceHandle: 'success', target: 'a' },
-        { id: 'e2', source: 'a', sourceHandle: 'success', target: 'b' },
-        { id: 'e3', source: 'b', sourceHandle: 'success', target: 'a' },
-      ],
-    };
+    const loop = loopingBlueprint();
     const created = await call(a, 'POST', '/api/blueprints', loop);
     expect(created.body).toMatchObject({ id: 'loop' });
     const started = await call(a, 'POST', '/api/blueprints/loop/runs', { wait: false });
