@@ -89,7 +89,7 @@ export class PostgresBlueprintStore implements BlueprintStore {
     return rows[0] ? storedBlueprintOf(this.cipher, companyId, id, rows[0]) : null;
   }
 
-  /** Saves `document` as the next revision; see \`BlueprintStore.save\`. Saves of one blueprint take turns (an advisory lock). */
+  /** Saves `document` as the next revision; see `BlueprintStore.save`. Saves of one blueprint take turns (an advisory lock). */
   async save(
     companyId: string,
     document: BlueprintDocument,
