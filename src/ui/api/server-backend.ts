@@ -10,6 +10,7 @@
 import { DEFAULT_COMPANY_ID } from '../../engine/index';
 import { HttpStore, subscribeToServerEvents } from '../../kv/http-store';
 import type { BackendHealth, StorageBackend } from './storage';
+import { readRefusal } from './refusal';
 
 /** Wait between two attempts to reach the server's event stream. */
 export const SERVER_RETRY_MS = 3000;
@@ -70,16 +71,6 @@ export function sameHealth(a: BackendHealth, b: BackendHealth): boolean {
   return true;
 }
 
-/** The server's `{ error: { message } }`, or a fallback when the body is not one. */
-async function errorMessageOf(response: Response, fallback: string): Promise<string> {
-  try {
-    const body = (await response.json()) as { error?: { message?: unknown } };
-    return typeof body.error?.message === 'string' ? body.error.message : fallback;
-  } catch {
-    return fallback;
-  }
-}
-
 /** A `fetch` for the event stream that reports what each attempt found. */
 function reportingFetch(fetchImpl: typeof fetch, report: (event: ConnectionEvent) => void): typeof fetch {
   return async (input, init) => {
@@ -97,7 +88,7 @@ function reportingFetch(fetchImpl: typeof fetch, report: (event: ConnectionEvent
       return response;
     }
     if (contentType === 'application/json' && (response.status === 401 || response.status === 403)) {
-      const message = await errorMessageOf(response, response.statusText);
+      const message = (await readRefusal(response)).message ?? response.statusText;
       const tokenSent = new Headers(init?.headers).has('authorization');
       report(
         response.status === 401 ? { type: 'unauthorized', tokenSent, message } : { type: 'refused', status: response.status, message },

@@ -10,6 +10,7 @@ import { applyImport } from '../../kv/transfer';
 import { checkImportFile, exportScope, ImportLineError, type ExportProgress, type ImportMode, type ImportSummary } from './key-transfer';
 import type { ScopeAddress } from './keys';
 import { readServerToken } from './server-backend';
+import { readRefusal } from './refusal';
 
 function serverOrigin(): string {
   return globalThis.location?.origin ?? '';
@@ -26,15 +27,10 @@ function headers(accept: string, contentType?: string): Record<string, string> {
 
 /** The server's `{ error: { message } }` as an Error, or a plain description of the answer. */
 async function refusal(response: Response, what: string): Promise<Error> {
-  let message = `${response.status} ${response.statusText}`.trim();
-  let code = 'invalid_value';
-  try {
-    const body = (await response.json()) as { error?: { message?: unknown; code?: unknown } };
-    if (typeof body.error?.message === 'string') message = body.error.message;
-    if (typeof body.error?.code === 'string') code = body.error.code;
-  } catch {
-    // Not our error body: the status says enough.
-  }
+  const refusal = await readRefusal(response);
+  // Not our error body: the status says enough.
+  const message = refusal.message ?? `${response.status} ${response.statusText}`.trim();
+  const code = refusal.code ?? 'invalid_value';
   // The import's 422 names the line first: "Line 3: …".
   const line = response.status === 422 ? /^Line (\d+): (.*)$/s.exec(message) : null;
   if (line && isKvErrorCode(code)) return new ImportLineError(code, Number(line[1]), line[2]!);

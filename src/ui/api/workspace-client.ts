@@ -8,6 +8,7 @@ import type { BlueprintDocument, JsonValue, RunEvent, RunRecord } from '../../en
 import type { LibraryEntry, RevisionEntry, SaveOutcome, StoredBlueprint, WorkspaceBackend, WorkspaceChange } from '../store/library';
 import { subscribeToServerEvents } from '../../kv/http-store';
 import { readServerToken } from './server-backend';
+import { readRefusal } from './refusal';
 
 export interface ServerClientOptions {
   baseUrl?: () => string;
@@ -82,19 +83,15 @@ export function createServerClient(options: ServerClientOptions = {}) {
   /** The answer's JSON, or a WorkspaceError carrying the server's own words. */
   const json = async <T>(response: Response, what: string): Promise<T> => {
     if (response.ok) return (await response.json()) as T;
-    let code = 'http_error';
     const isJson = (response.headers.get('content-type') ?? '').includes('application/json');
-    let message = isJson
-      ? `${what}: the server answered ${response.status}`
-      : `${what}: no kvb server answers at ${baseUrl()} (it answered ${response.status}); start one with \`kvb serve\` and open the editor from it`;
-    try {
-      const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
-      if (typeof body.error?.code === 'string') code = body.error.code;
-      if (typeof body.error?.message === 'string') message = `${what}: ${body.error.message}`;
-    } catch {
-      // Not JSON: keep the status line.
-    }
-    throw new WorkspaceError(message, response.status, code);
+    const refusal = await readRefusal(response);
+    const message =
+      refusal.message !== undefined
+        ? `${what}: ${refusal.message}`
+        : isJson
+          ? `${what}: the server answered ${response.status}`
+          : `${what}: no kvb server answers at ${baseUrl()} (it answered ${response.status}); start one with \`kvb serve\` and open the editor from it`;
+    throw new WorkspaceError(message, response.status, refusal.code ?? 'http_error');
   };
 
   const blueprintPath = (id: string) => `/api/blueprints/${encodeURIComponent(id)}`;
@@ -120,9 +117,8 @@ export function createServerClient(options: ServerClientOptions = {}) {
     async save(doc: BlueprintDocument, expected: number): Promise<SaveOutcome> {
       const response = await send('PUT', blueprintPath(doc.id), doc, { 'if-match': `"${expected}"` });
       if (response.status === 412) {
-        const body = (await response.json().catch(() => ({}))) as { error?: { currentRevision?: unknown } };
-        const current = body.error?.currentRevision;
-        return { ok: false, currentRevision: typeof current === 'number' ? current : expected + 1 };
+        const { currentRevision } = await readRefusal(response);
+        return { ok: false, currentRevision: currentRevision ?? expected + 1 };
       }
       const { revision } = await stored(response, `Saving '${doc.name}'`);
       return { ok: true, revision };

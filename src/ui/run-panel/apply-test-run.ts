@@ -9,6 +9,7 @@ import type { RunRecord } from '../../engine/types';
 import { applyChanges, applicableChanges, describeChangedKey } from '../../kv/changes';
 import { isKvError } from '../../kv/errors';
 import type { KeyValueStore, Scope } from '../../kv/types';
+import { readRefusal } from '../api/refusal';
 
 export type ApplyOutcome = { ok: true } | { ok: false; conflict: boolean; message: string };
 
@@ -20,10 +21,6 @@ export interface ApplyTarget {
   baseUrl?: string;
   token?: string | undefined;
   fetch?: typeof fetch;
-}
-
-interface ApiErrorBody {
-  error?: { code?: unknown; message?: unknown; keys?: unknown };
 }
 
 export async function applyTestRun(record: RunRecord, target: ApplyTarget): Promise<ApplyOutcome> {
@@ -54,10 +51,10 @@ async function applyOnServer(runId: string, target: ApplyTarget): Promise<ApplyO
     body: '{}',
   });
   if (response.ok) return { ok: true };
-  const body = (await response.json().catch(() => ({}))) as ApiErrorBody;
   if (response.status === 404) return null;
-  const message = typeof body.error?.message === 'string' ? body.error.message : `The server answered ${response.status}`;
-  const keys = Array.isArray(body.error?.keys) ? body.error.keys : [];
+  const refusal = await readRefusal(response);
+  const message = refusal.message ?? `The server answered ${response.status}`;
+  const keys = refusal.keys ?? [];
   // The server names them as text (`global:visits`); objects `{ scope, scopeKey, key }` are read too.
   const named = keys.flatMap((k: unknown): string[] => {
     if (typeof k === 'string') return [k];
